@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// portsentryd: the privileged helper as a command. Classic flags (-tcp -udp ...), a config
+// path, and maintenance actions; exit 2 on a usage or config error with one clear line.
+
+import { ConfigError } from '../config/conf-file.js';
+import { parseDaemonArgs, USAGE, UsageError } from '../daemon/cli-args.js';
+import { loadSettings, runDaemon } from '../daemon/run-daemon.js';
+import { removeFirewall } from '../daemon/response-actions.js';
+import { PRODUCT_VERSION } from '../reporters/messages.js';
+
+const EXIT_FAILURE = 1;
+const EXIT_USAGE = 2;
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args;
+  try {
+    args = parseDaemonArgs(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`portsentryd: ${error.message}\n${USAGE}\n`);
+    return EXIT_USAGE;
+  }
+  switch (args.action) {
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case 'version':
+      process.stdout.write(`portsentryd (PortSentry Desktop) compatible with PortSentry ${PRODUCT_VERSION}\n`);
+      return 0;
+    case 'check-config': {
+      const settings = await loadSettings(args.configPath, args.modes, (m) => process.stderr.write(`${m}\n`));
+      process.stdout.write(`${settings.config.file}: OK (${settings.ignore.length} ignore entries)\n`);
+      return 0;
+    }
+    case 'remove-firewall': {
+      const settings = await loadSettings(args.configPath, args.modes, () => undefined);
+      await removeFirewall(settings.config);
+      process.stdout.write(`removed nftables table inet ${settings.config.nftTable}\n`);
+      return 0;
+    }
+    case 'run':
+      break;
+  }
+  const running = await runDaemon(args.configPath, args.modes);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      void running.shutdown().then(() => resolve(0));
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGHUP', () => void running.reload());
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`portsentryd: ${error.message}\n`);
+      process.exit(EXIT_USAGE);
+    }
+    process.stderr.write(`portsentryd: ${(error as Error).message ?? String(error)}\n`);
+    process.exit(EXIT_FAILURE);
+  },
+);

@@ -1,0 +1,26 @@
+// The configuration the helper runs when no file is given: classic PortSentry's tripwire
+// ports, blocking on, our nftables table as the block. Kept in the classic syntax and
+// parsed by the same parser as any file, so it is valid by construction (and tested).
+
+export const EMBEDDED_CONFIG_NAME = '<embedded defaults>';
+
+export const EMBEDDED_CONFIG_TEXT = `# PortSentry Desktop embedded defaults (classic portsentry.conf syntax).
+# Tripwire ports: the ones PortSentry 1.2 shipped with, known backdoor and probe targets.
+TCP_PORTS="1,11,15,79,111,119,143,540,635,1080,1524,2000,5742,6667,12345,12346,20034,27665,31337,32771,32772,32773,32774,40421,49724,54320"
+UDP_PORTS="1,7,9,69,161,162,513,635,640,641,700,37444,34555,31335,32770,32771,32772,32773,32774,31337,54321"
+ADVANCED_PORTS_TCP="1024"
+ADVANCED_PORTS_UDP="1024"
+ADVANCED_EXCLUDE_TCP="113,139"
+ADVANCED_EXCLUDE_UDP="520,138,137,67"
+IGNORE_FILE="/etc/portsentry-desktop/portsentry.ignore"
+HISTORY_FILE="/var/lib/portsentry-desktop/portsentry.history"
+BLOCKED_FILE="/var/lib/portsentry-desktop/portsentry.blocked"
+RESOLVE_HOST="0"
+BLOCK_TCP="1"
+BLOCK_UDP="1"
+BLOCK_BACKEND="nftables"
+NFT_TABLE="portsentry"
+BLOCK_TIMEOUT="0"
+IPV6="1"
+SCAN_TRIGGER="0"
+`;

@@ -1,0 +1,42 @@
+// The vocabulary shared by every part of the helper: what a probe is, which detection
+// mode saw it, and what kind of scan it looks like. Pure types, no I/O.
+
+export type Protocol = 'tcp' | 'udp';
+
+/** The classic PortSentry run modes: tripwire (tcp/udp), stealth (s*) and advanced (a*). */
+export type Mode = 'tcp' | 'udp' | 'stcp' | 'sudp' | 'atcp' | 'audp';
+export const ALL_MODES: readonly Mode[] = ['tcp', 'udp', 'stcp', 'sudp', 'atcp', 'audp'];
+
+export function protocolOfMode(mode: Mode): Protocol {
+  return mode.endsWith('tcp') ? 'tcp' : 'udp';
+}
+
+/**
+ * What the packet looked like. `connect` is a completed TCP handshake on a tripwire,
+ * `udp` any datagram; the others are the stealth TCP probes nmap and friends send.
+ */
+export type ScanKind = 'connect' | 'udp' | 'syn' | 'fin' | 'null' | 'xmas' | 'odd-flags';
+export const ALL_SCAN_KINDS: readonly ScanKind[] = ['connect', 'udp', 'syn', 'fin', 'null', 'xmas', 'odd-flags'];
+
+export type AddressFamily = 4 | 6;
+
+/** One packet or connection that touched something we watch. */
+export interface Probe {
+  /** Canonical textual address of the sender (see core/address.ts). */
+  readonly source: string;
+  readonly family: AddressFamily;
+  /** Destination port on this host. */
+  readonly port: number;
+  readonly protocol: Protocol;
+  readonly kind: ScanKind;
+  readonly mode: Mode;
+  /** Milliseconds since the epoch, from the injected clock. */
+  readonly at: number;
+  /** Raw TCP flag byte for stealth probes (FIN=1 SYN=2 RST=4 PSH=8 ACK=16 URG=32 ECE=64 CWR=128). */
+  readonly tcpFlags?: number;
+  /** The IPv4 header carried options (a detection-avoidance hint the original also reports). */
+  readonly ipOptions?: boolean;
+}
+
+/** A clock in milliseconds since the epoch; injected so pure code stays testable. */
+export type Clock = () => number;

@@ -1,0 +1,269 @@
+// The helper's main path, top to bottom: a sensor reports a probe -> the engine decides ->
+// the responder blocks -> reporters log it (syslog, history files, event subscribers).
+// Everything with side effects arrives through DaemonDeps, so this file reads as the
+// story of one packet.
+
+import { reverse } from 'node:dns/promises';
+import type { AddressFamily, Clock, Mode, Probe } from '../core/types.js';
+import { protocolOfMode } from '../core/types.js';
+import type { PortSentryConfig } from '../config/config.js';
+import { describeIgnoreReason, IgnorePolicy, type HostAddresses, type IgnoreEntry } from '../config/ignore-list.js';
+import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
+import type { HistoryWriter } from '../reporters/history-file.js';
+import { messages } from '../reporters/messages.js';
+import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from '../sensors/tripwires.js';
+import type { DetectionEvent } from './detection-event.js';
+import { carryOut, type ResponseActions } from './responder.js';
+import { planBlocks, responsePlan } from './response-plan.js';
+
+export interface DaemonDeps {
+  readonly clock: Clock;
+  readonly log: (message: string) => void;
+  actions: ResponseActions;
+  readonly history: HistoryWriter;
+  /** The host's own addresses, gateways and resolvers: never blocked. Re-read periodically. */
+  readonly hostAddresses: () => Promise<HostAddresses>;
+  /** Reverse lookup for RESOLVE_HOST; null when there is no name. */
+  readonly resolveName?: (address: string) => Promise<string | null>;
+}
+
+export interface DaemonSettings {
+  readonly config: PortSentryConfig;
+  readonly ignore: readonly IgnoreEntry[];
+  readonly modes: readonly Mode[];
+}
+
+/** How often repeated "ignored"/"already blocked" lines for one source may be logged. */
+const QUIET_REPEAT_MS = 60_000;
+const MAX_QUIET_ENTRIES = 4096;
+const LOCAL_ADDRESS_REFRESH_MS = 10_000;
+const EXPIRY_CHECK_MS = 1_000;
+
+export class Daemon {
+  private settings: DaemonSettings;
+  private readonly engine: DetectionEngine;
+  private sensors: TripwireSet[] = [];
+  private readonly listeners = new Set<(event: DetectionEvent) => void>();
+  private readonly lastQuietLog = new Map<string, number>();
+  private host: HostAddresses = { own: [] };
+  private hostKey = '';
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    settings: DaemonSettings,
+    private readonly deps: DaemonDeps,
+  ) {
+    this.settings = settings;
+    this.engine = new DetectionEngine(engineOptions(settings.config), this.policy());
+  }
+
+  get config(): PortSentryConfig {
+    return this.settings.config;
+  }
+
+  onEvent(listener: (event: DetectionEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Binds the sensors; resolves with how many tripwires are live. Throws if none could be bound. */
+  async start(): Promise<number> {
+    await this.refreshHostAddresses();
+    const live = await this.openSensors();
+    this.timers.push(setInterval(() => void this.refreshHostAddresses(), LOCAL_ADDRESS_REFRESH_MS));
+    this.timers.push(setInterval(() => void this.liftExpiredBlocks(), EXPIRY_CHECK_MS));
+    for (const timer of this.timers) timer.unref();
+    this.deps.log(messages.active());
+    return live;
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    await Promise.all(this.sensors.map((sensor) => sensor.close()));
+    this.sensors = [];
+  }
+
+  /** Applies a new config/ignore list. Sensors are rebound only when ports or modes changed. */
+  async reconfigure(next: DaemonSettings): Promise<void> {
+    const previous = this.settings;
+    this.settings = next;
+    this.engine.reconfigure(engineOptions(next.config), this.policy());
+    if (sensorsDiffer(previous, next)) {
+      await Promise.all(this.sensors.map((sensor) => sensor.close()));
+      this.sensors = [];
+      await this.openSensors();
+    }
+  }
+
+  /** Swaps the firewall/command/hosts.deny actions after a reload changed them. */
+  setActions(actions: ResponseActions): void {
+    this.deps.actions = actions;
+  }
+
+  /** Restores a block known from before (store, firewall listing) so it is not re-triggered. */
+  restoreBlock(address: string, until: number | null): void {
+    this.engine.recordBlock(address, until);
+  }
+
+  stats(): ReturnType<DetectionEngine['stats']> {
+    return this.engine.stats();
+  }
+
+  /** The whole path of one probe. Public so other sensors (packet capture) feed the same path. */
+  handleProbe(probe: Probe, reply?: (banner: string) => void): void {
+    const verdict = this.engine.assess(probe);
+    switch (verdict.kind) {
+      case 'ignored': {
+        const why = describeIgnoreReason(verdict.reason);
+        if (this.shouldLogQuietly(`ignored ${probe.source}`, probe.at)) this.deps.log(messages.ignored(probe.source, why));
+        this.emit(probe, 'ignored', verdict.reason);
+        return;
+      }
+      case 'already-blocked':
+        if (this.shouldLogQuietly(`blocked ${probe.source}`, probe.at)) this.deps.log(messages.alreadyBlocked(probe.source));
+        this.emit(probe, 'already-blocked');
+        return;
+      case 'counted':
+        this.emit(probe, 'counted', `${verdict.hits} of ${verdict.needed} touches`);
+        return;
+      case 'triggered':
+        if (this.config.portBanner !== null) reply?.(this.config.portBanner);
+        void this.respond(probe);
+        return;
+    }
+  }
+
+  private async respond(probe: Probe): Promise<void> {
+    const config = this.config;
+    const plan = responsePlan(config, probe.protocol);
+    const resolving = config.resolveHost ? this.resolve(probe.source) : Promise.resolve(probe.source);
+    const [outcome, resolved] = await Promise.all([carryOut(plan, probe, config, this.deps.actions), resolving]);
+
+    this.deps.log(messages.attack(probe, resolved));
+    if (probe.ipOptions === true) this.deps.log(messages.ipOptions(resolved, probe.source, probe.port));
+    if (plan.length === 0) this.deps.log(messages.responseIgnored(probe.protocol === 'tcp' ? 'TCP' : 'UDP'));
+    for (const line of outcome.lines) this.deps.log(line);
+
+    const resolvedName = resolved === probe.source ? undefined : resolved;
+    if (!outcome.ok && outcome.lines.length > 0 && !outcome.firewalled) {
+      // Nothing held: let the next probe from this source try again.
+      this.engine.abandonBlock(probe.source);
+      this.emit(probe, 'block-failed', outcome.lines.join('; '), resolvedName);
+      return;
+    }
+    const until = planBlocks(plan) && config.blockTimeoutSeconds > 0 ? probe.at + config.blockTimeoutSeconds * 1000 : null;
+    this.engine.confirmBlock(probe.source, until);
+    // Like the original, the history records every handled scanner, even with BLOCK_* = 0.
+    await this.deps.history.record(
+      { at: probe.at, resolved, source: probe.source, port: probe.port, protocol: probe.protocol === 'tcp' ? 'TCP' : 'UDP' },
+      probe.mode,
+    );
+    const action = outcome.firewalled ? 'blocked' : 'alert-only';
+    this.emit(probe, outcome.ok ? action : 'block-failed', outcome.ok ? undefined : outcome.lines.join('; '), resolvedName);
+  }
+
+  private async resolve(address: string): Promise<string> {
+    const lookup = this.deps.resolveName ?? defaultResolveName;
+    try {
+      return (await lookup(address)) ?? address;
+    } catch {
+      return address;
+    }
+  }
+
+  private async openSensors(): Promise<number> {
+    const { config, modes } = this.settings;
+    let live = 0;
+    for (const mode of modes) {
+      if (mode !== 'tcp' && mode !== 'udp') {
+        throw new Error(`mode -${mode} needs the packet-capture layer, which this build does not have yet`);
+      }
+      const tcp = protocolOfMode(mode) === 'tcp';
+      const ports = tcp ? config.tcpPorts : config.udpPorts;
+      for (const port of ports) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
+      const options = { ports, ipv6: config.ipv6, clock: this.deps.clock, onHit: (hit: TripwireHit) => this.handleProbe(hit.probe, hit.reply) };
+      const sensor = tcp ? await openTcpTripwires(options, mode) : await openUdpTripwires(options, mode);
+      for (const failure of sensor.failed) {
+        const why = `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`;
+        this.deps.log(tcp ? messages.cannotBindTcp(failure.port, why) : messages.cannotBindUdp(failure.port, why));
+      }
+      if (sensor.bound.length === 0) this.deps.log(messages.cannotBindAny(tcp ? 'TCP' : 'UDP'));
+      live += sensor.bound.length;
+      this.sensors.push(sensor);
+    }
+    if (live === 0) throw new Error('no tripwire port could be bound');
+    return live;
+  }
+
+  private policy(): IgnorePolicy {
+    return new IgnorePolicy(this.settings.ignore, this.host);
+  }
+
+  private async refreshHostAddresses(): Promise<void> {
+    const host = await this.deps.hostAddresses();
+    const key = JSON.stringify([[...host.own], [...(host.gateways ?? [])], [...(host.resolvers ?? [])]]);
+    if (key === this.hostKey) return;
+    this.host = host;
+    this.hostKey = key;
+    this.engine.reconfigure(engineOptions(this.config), this.policy());
+  }
+
+  private async liftExpiredBlocks(): Promise<void> {
+    for (const address of this.engine.takeExpiredBlocks(this.deps.clock())) {
+      try {
+        // The kernel already dropped the element (nft timeout); this keeps other backends in step.
+        await this.deps.actions.firewall?.unblock(address);
+        this.deps.log(messages.blockExpired(address));
+      } catch (error) {
+        this.deps.log(messages.error(`could not lift the expired block of ${address}: ${(error as Error).message}`));
+      }
+    }
+  }
+
+  private shouldLogQuietly(key: string, now: number): boolean {
+    const last = this.lastQuietLog.get(key);
+    if (last !== undefined && now - last < QUIET_REPEAT_MS) return false;
+    this.lastQuietLog.delete(key);
+    this.lastQuietLog.set(key, now);
+    if (this.lastQuietLog.size > MAX_QUIET_ENTRIES) {
+      const oldest = this.lastQuietLog.keys().next();
+      if (oldest.done !== true) this.lastQuietLog.delete(oldest.value);
+    }
+    return true;
+  }
+
+  private emit(probe: Probe, action: DetectionEvent['action'], reason?: string, resolvedName?: string): void {
+    if (this.listeners.size === 0) return;
+    const event: DetectionEvent = {
+      at: probe.at,
+      source: probe.source,
+      family: probe.family as AddressFamily,
+      port: probe.port,
+      protocol: probe.protocol,
+      kind: probe.kind,
+      mode: probe.mode,
+      action,
+      ...(reason === undefined ? {} : { reason }),
+      ...(resolvedName === undefined ? {} : { resolvedName }),
+    };
+    for (const listener of this.listeners) listener(event);
+  }
+}
+
+function engineOptions(config: PortSentryConfig): EngineOptions {
+  return { scanTrigger: config.scanTrigger, windowMs: config.scanTriggerWindowSeconds * 1000, maxSources: config.stateMaxSources };
+}
+
+function sensorsDiffer(a: DaemonSettings, b: DaemonSettings): boolean {
+  const key = (s: DaemonSettings) => JSON.stringify([s.modes, s.config.tcpPorts, s.config.udpPorts, s.config.ipv6]);
+  return key(a) !== key(b);
+}
+
+async function defaultResolveName(address: string): Promise<string | null> {
+  const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 2000).unref());
+  const names = await Promise.race([reverse(address), timeout]);
+  const name = names?.[0];
+  // A reverse name is attacker-controlled text: keep it to hostname characters.
+  return name !== undefined && /^[A-Za-z0-9.-]{1,253}$/.test(name) ? name : null;
+}

@@ -1,0 +1,57 @@
+// Addresses the helper must never block, whatever arrives (spoofed scans, RPC calls): the
+// default gateways and the DNS resolvers, besides the host's own addresses. Blocking either
+// would cut the host off the network, which is exactly what a spoofing attacker would want.
+// Pure parsers of /proc/net/route, /proc/net/ipv6_route and resolv.conf, plus a thin reader.
+
+import { readFile } from 'node:fs/promises';
+import { parseAddress } from '../core/address.js';
+
+/** Gateways of IPv4 routes, from /proc/net/route (little-endian hex addresses). */
+export function parseIpv4RouteGateways(text: string): string[] {
+  const gateways = new Set<string>();
+  for (const line of text.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    const hex = fields[2];
+    if (hex === undefined || !/^[0-9A-Fa-f]{8}$/.test(hex) || /^0+$/.test(hex)) continue;
+    const value = Number.parseInt(hex, 16);
+    const address = [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff].join('.');
+    const parsed = parseAddress(address);
+    if (parsed !== null) gateways.add(parsed.address);
+  }
+  return [...gateways];
+}
+
+/** Next hops of IPv6 routes, from /proc/net/ipv6_route (32 hex digits, big-endian). */
+export function parseIpv6RouteGateways(text: string): string[] {
+  const gateways = new Set<string>();
+  for (const line of text.split('\n')) {
+    const hex = line.trim().split(/\s+/)[4];
+    if (hex === undefined || !/^[0-9a-fA-F]{32}$/.test(hex) || /^0+$/.test(hex)) continue;
+    const parsed = parseAddress(hex.match(/.{4}/g)!.join(':'));
+    if (parsed !== null) gateways.add(parsed.address);
+  }
+  return [...gateways];
+}
+
+/** `nameserver` lines of resolv.conf. */
+export function parseResolvConfNameservers(text: string): string[] {
+  const servers = new Set<string>();
+  for (const line of text.split('\n')) {
+    const match = /^\s*nameserver\s+(\S+)/.exec(line);
+    const parsed = match?.[1] === undefined ? null : parseAddress(match[1].replace(/%.*$/, ''));
+    if (parsed !== null) servers.add(parsed.address);
+  }
+  return [...servers];
+}
+
+export interface ProtectedAddresses {
+  readonly gateways: readonly string[];
+  readonly resolvers: readonly string[];
+}
+
+/** Reads what it can; a missing file (another OS, a container) contributes nothing. */
+export async function readProtectedAddresses(): Promise<ProtectedAddresses> {
+  const read = (path: string) => readFile(path, 'utf8').catch(() => '');
+  const [v4, v6, resolv] = await Promise.all([read('/proc/net/route'), read('/proc/net/ipv6_route'), read('/etc/resolv.conf')]);
+  return { gateways: [...parseIpv4RouteGateways(v4), ...parseIpv6RouteGateways(v6)], resolvers: parseResolvConfNameservers(resolv) };
+}

@@ -1,0 +1,101 @@
+// Carries out a response plan for one scanner: hosts.deny line, firewall block, admin
+// command, in the order the plan gives, and returns what happened as log lines and a
+// verdict. Each action is injected, so this file holds only the order and the wording.
+
+import type { Mode, Probe } from '../core/types.js';
+import type { PortSentryConfig } from '../config/config.js';
+import type { BlockBackend } from '../responders/block-backend.js';
+import { renderCommand, substitute, type CommandVariables } from '../responders/command-template.js';
+import { messages } from '../reporters/messages.js';
+import type { ResponsePlan, ResponseStep } from './response-plan.js';
+
+export interface CommandOutcome {
+  readonly ok: boolean;
+  /** A short reason when not ok (exit status, signal, stderr tail). */
+  readonly detail: string;
+}
+
+export interface ResponseActions {
+  readonly firewall: BlockBackend | null;
+  runCommand(argv: readonly [string, ...string[]]): Promise<CommandOutcome>;
+  /** Appends a line to the hosts.deny file unless it is there already. */
+  addHostsDenyLine(line: string): Promise<void>;
+}
+
+export interface ResponseOutcome {
+  /** Every step that was asked for succeeded. */
+  readonly ok: boolean;
+  /** The firewall now drops the source. */
+  readonly firewalled: boolean;
+  /** Log lines in the original's order. */
+  readonly lines: readonly string[];
+}
+
+export async function carryOut(
+  plan: ResponsePlan,
+  probe: Probe,
+  config: PortSentryConfig,
+  actions: ResponseActions,
+): Promise<ResponseOutcome> {
+  const vars: CommandVariables = { target: probe.source, port: probe.port, mode: probe.mode satisfies Mode };
+  const lines: string[] = [];
+  let ok = true;
+  let firewalled = false;
+  for (const stage of plan) {
+    const results = await Promise.all(stage.map((step) => runStep(step, vars, probe, config, actions)));
+    for (const result of results) {
+      lines.push(result.line);
+      ok &&= result.ok;
+      firewalled ||= result.firewalled;
+    }
+  }
+  return { ok, firewalled, lines };
+}
+
+interface StepResult {
+  readonly ok: boolean;
+  readonly firewalled: boolean;
+  readonly line: string;
+}
+
+async function runStep(
+  step: ResponseStep,
+  vars: CommandVariables,
+  probe: Probe,
+  config: PortSentryConfig,
+  actions: ResponseActions,
+): Promise<StepResult> {
+  try {
+    switch (step) {
+      case 'firewall': {
+        if (actions.firewall === null) throw new Error('no firewall backend is available');
+        await actions.firewall.block(probe.source, config.blockTimeoutSeconds > 0 ? { timeoutSeconds: config.blockTimeoutSeconds } : {});
+        return { ok: true, firewalled: true, line: messages.blockedViaRoute(probe.source, describeFirewall(config, actions.firewall, vars)) };
+      }
+      case 'hosts-deny': {
+        const template = config.killHostsDeny as string;
+        // TCP wrappers write IPv6 addresses in brackets.
+        const line = substitute(template, { ...vars, target: probe.family === 6 ? `[${probe.source}]` : probe.source });
+        await actions.addHostsDenyLine(line);
+        return { ok: true, firewalled: false, line: messages.blockedViaWrappers(probe.source, line) };
+      }
+      case 'run-command': {
+        const argv = renderCommand(config.killRunCmd!, vars);
+        const outcome = await actions.runCommand(argv);
+        const shown = argv.join(' ');
+        return outcome.ok
+          ? { ok: true, firewalled: false, line: messages.externalCommand(probe.source, shown) }
+          : { ok: false, firewalled: false, line: messages.commandFailed(probe.source, shown, outcome.detail) };
+      }
+    }
+  } catch (error) {
+    return { ok: false, firewalled: false, line: messages.couldNotBlock(probe.source, `${step}: ${(error as Error).message}`) };
+  }
+}
+
+/** The "command" the original would have shown: the KILL_ROUTE line, or our nft element. */
+function describeFirewall(config: PortSentryConfig, backend: BlockBackend, vars: CommandVariables): string {
+  if (config.blockBackend === 'command' && config.killRoute !== null) return renderCommand(config.killRoute, vars).join(' ');
+  const set = vars.target.includes(':') ? 'blocked6' : 'blocked4';
+  return `${backend.name} add element inet ${config.nftTable} ${set} { ${vars.target} }`;
+}

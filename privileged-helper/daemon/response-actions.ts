@@ -1,0 +1,74 @@
+// Builds the concrete response actions a config asks for: which firewall backend (our
+// nftables table, the admin's KILL_ROUTE command, or none), how KILL_RUN_CMD runs, and where
+// KILL_HOSTS_DENY lines go. The one place that maps config keys to responder modules.
+
+import type { PortSentryConfig } from '../config/config.js';
+import type { BlockBackend } from '../responders/block-backend.js';
+import { CommandBackend, runCommand } from '../responders/command-runner.js';
+import { appendHostsDenyLine } from '../responders/hosts-deny.js';
+import { NftablesBackend } from '../responders/nftables-backend.js';
+import { messages } from '../reporters/messages.js';
+import type { CommandOutcome, ResponseActions } from './responder.js';
+
+export interface ResponseActionsHandle {
+  readonly actions: ResponseActions;
+  /** Addresses the firewall already drops (e.g. from before a restart). */
+  existingBlocks(): Promise<string[]>;
+  stop(): Promise<void>;
+}
+
+export async function createResponseActions(config: PortSentryConfig, log: (m: string) => void): Promise<ResponseActionsHandle> {
+  const firewall = createBackend(config);
+  const blocking = config.blockTcp === 1 || config.blockUdp === 1;
+  if (firewall !== null) {
+    try {
+      await firewall.start();
+    } catch (error) {
+      const why = `the ${firewall.name} firewall backend could not start: ${(error as Error).message}`;
+      // Blocking was asked for: refusing to start beats pretending to protect the host.
+      if (blocking) throw new Error(why);
+      log(messages.warning(why));
+    }
+  }
+  const actions: ResponseActions = {
+    firewall,
+    runCommand: async (argv): Promise<CommandOutcome> => {
+      const result = await runCommand(argv);
+      return { ok: result.ok, detail: result.ok ? '' : describeFailure(result) };
+    },
+    addHostsDenyLine: async (line) => {
+      await appendHostsDenyLine(config.hostsDenyFile, line);
+    },
+  };
+  return {
+    actions,
+    existingBlocks: async () => (firewall === null ? [] : firewall.list().catch(() => [])),
+    stop: async () => firewall?.stop(),
+  };
+}
+
+/** True when two configs need the same backend, so a reload can keep the running one. */
+export function sameResponseSetup(a: PortSentryConfig, b: PortSentryConfig): boolean {
+  return a.blockBackend === b.blockBackend && a.nftTable === b.nftTable && a.killRoute?.raw === b.killRoute?.raw;
+}
+
+export async function removeFirewall(config: PortSentryConfig): Promise<void> {
+  await new NftablesBackend({ table: config.nftTable }).remove();
+}
+
+function createBackend(config: PortSentryConfig): BlockBackend | null {
+  switch (config.blockBackend) {
+    case 'nftables':
+      return new NftablesBackend({ table: config.nftTable });
+    case 'command':
+      return config.killRoute === null ? null : new CommandBackend(config.killRoute);
+    case 'none':
+      return null;
+  }
+}
+
+function describeFailure(result: { exitCode: number | null; signal?: string | null; stderr: string }): string {
+  const status = result.signal ? `killed by ${result.signal}` : `exit status ${String(result.exitCode)}`;
+  const tail = result.stderr.trim().split('\n').slice(-1)[0] ?? '';
+  return tail === '' ? status : `${status}: ${tail.slice(0, 200)}`;
+}

@@ -1,0 +1,55 @@
+// HISTORY_FILE and BLOCKED_FILE lines in the original's format:
+//   1764039600 - 11/25/2026 03:00:00 Host: name/198.18.0.3 Port: 1524 TCP Blocked
+// (epoch seconds, then local time). Appends are serialized so lines never interleave.
+
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export interface HistoryRecord {
+  readonly at: number;
+  readonly resolved: string;
+  readonly source: string;
+  readonly port: number;
+  readonly protocol: 'TCP' | 'UDP';
+}
+
+export function formatHistoryLine(record: HistoryRecord): string {
+  const time = new Date(record.at);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const date = `${two(time.getMonth() + 1)}/${two(time.getDate())}/${time.getFullYear()}`;
+  const clock = `${two(time.getHours())}:${two(time.getMinutes())}:${two(time.getSeconds())}`;
+  const epoch = Math.floor(record.at / 1000);
+  return `${epoch} - ${date} ${clock} Host: ${record.resolved}/${record.source} Port: ${record.port} ${record.protocol} Blocked\n`;
+}
+
+export class HistoryWriter {
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly historyFile: string,
+    /** BLOCKED_FILE without the mode suffix; the mode is appended per record as the original does. */
+    private readonly blockedFileBase: string,
+    private readonly onError: (message: string) => void,
+  ) {}
+
+  /** The original empties each mode's blocked file at start; so do we, creating directories. */
+  async resetBlockedFiles(modes: readonly string[]): Promise<void> {
+    await mkdir(dirname(this.historyFile), { recursive: true, mode: 0o750 });
+    await mkdir(dirname(this.blockedFileBase), { recursive: true, mode: 0o750 });
+    for (const mode of modes) await writeFile(`${this.blockedFileBase}.${mode}`, '', { mode: 0o640 });
+  }
+
+  record(record: HistoryRecord, mode: string): Promise<void> {
+    const line = formatHistoryLine(record);
+    this.queue = this.queue.then(async () => {
+      for (const file of [`${this.blockedFileBase}.${mode}`, this.historyFile]) {
+        try {
+          await appendFile(file, line, { mode: 0o640 });
+        } catch (error) {
+          this.onError(`Cannot write ${file}: ${(error as Error).message}`);
+        }
+      }
+    });
+    return this.queue;
+  }
+}

@@ -1,0 +1,62 @@
+// The texts the helper logs, worded exactly as PortSentry 1.2 words them wherever the
+// original had a message, so Logcheck rules and fail2ban filters written for it keep
+// matching. Pure functions; one place to read every line the helper can print.
+
+import type { Probe } from '../core/types.js';
+
+export const PRODUCT_VERSION = '1.2';
+
+export const messages = {
+  starting: () => `adminalert: PortSentry ${PRODUCT_VERSION} is starting.`,
+  active: () => 'adminalert: PortSentry is now active and listening.',
+  shuttingDown: () => 'adminalert: PortSentry is shutting down',
+  listenTcp: (port: number) => `adminalert: Going into listen mode on TCP port: ${port}`,
+  listenUdp: (port: number) => `adminalert: Going into listen mode on UDP port: ${port}`,
+  cannotBindTcp: (port: number, why: string) =>
+    `adminalert: ERROR: could not bind TCP socket: ${port}. Attempting to continue (${why})`,
+  cannotBindUdp: (port: number, why: string) =>
+    `adminalert: ERROR: could not bind UDP socket: ${port}. Attempting to continue (${why})`,
+  cannotBindAny: (protocol: 'TCP' | 'UDP') => `adminalert: ERROR: could not bind ANY ${protocol} sockets.`,
+
+  /** The detection line; `resolved` is the reverse name or the address again. */
+  attack(probe: Probe, resolved: string): string {
+    const proto = probe.protocol.toUpperCase();
+    const what = probe.kind === 'connect' || probe.kind === 'udp' ? 'Connect' : stealthDescription(probe.tcpFlags ?? 0);
+    return `attackalert: ${what} from host: ${resolved}/${probe.source} to ${proto} port: ${probe.port}`;
+  },
+  ipOptions: (resolved: string, source: string, port: number) =>
+    `attackalert: Packet from host: ${resolved}/${source} to TCP port: ${port} has IP options set (detection avoidance technique).`,
+  alreadyBlocked: (source: string) => `attackalert: Host: ${source} is already blocked. Ignoring`,
+  ignored: (source: string, why: string) => `attackalert: Host: ${source} is ${why}. Ignoring`,
+  blockedViaRoute: (source: string, command: string) =>
+    `attackalert: Host ${source} has been blocked via dropped route using command: "${command}"`,
+  blockedViaWrappers: (source: string, line: string) =>
+    `attackalert: Host ${source} has been blocked via wrappers with string: "${line}"`,
+  externalCommand: (source: string, command: string) =>
+    `attackalert: External command run for host: ${source} using command: "${command}"`,
+  couldNotBlock: (source: string, why: string) => `attackalert: ERROR: Could not block host ${source} !! (${why})`,
+  commandFailed: (source: string, command: string, why: string) =>
+    `adminalert: ERROR: There was an error trying to run command for host ${source}: "${command}" (${why})`,
+  responseIgnored: (protocol: 'TCP' | 'UDP') => `attackalert: Ignoring ${protocol} response per configuration file setting.`,
+  blockExpired: (source: string) => `attackalert: Host ${source} block has expired and was lifted`,
+  unblocked: (source: string, why: string) => `attackalert: Host ${source} has been unblocked (${why})`,
+  reloaded: (file: string) => `adminalert: Configuration reloaded from ${file}`,
+  reloadFailed: (why: string) => `adminalert: ERROR: new configuration rejected, still running the previous one: ${why}`,
+  warning: (what: string) => `adminalert: WARNING: ${what}`,
+  error: (what: string) => `adminalert: ERROR: ${what}`,
+} as const;
+
+/** The original's ReportPacketType wording for a stealth TCP probe. */
+export function stealthDescription(flags: number): string {
+  const fin = flags & 0x01 ? 1 : 0;
+  const syn = flags & 0x02 ? 1 : 0;
+  const rst = flags & 0x04 ? 1 : 0;
+  const psh = flags & 0x08 ? 1 : 0;
+  const ack = flags & 0x10 ? 1 : 0;
+  const urg = flags & 0x20 ? 1 : 0;
+  if (!syn && !fin && !ack && !psh && !rst && !urg) return 'TCP NULL scan';
+  if (fin && urg && psh) return 'TCP XMAS scan';
+  if (fin && !syn && !ack && !psh && !rst && !urg) return 'TCP FIN scan';
+  if (syn && !fin && !ack && !psh && !rst && !urg) return 'TCP SYN/Normal scan';
+  return `Unknown Type: TCP Packet Flags: SYN: ${syn} FIN: ${fin} ACK: ${ack} PSH: ${psh} URG: ${urg} RST: ${rst}`;
+}

@@ -1,0 +1,35 @@
+// The one interface every firewall backend implements (nftables, iptables, route, pf,
+// Windows Firewall). The daemon talks only to this; backends are chosen at start.
+
+export interface BlockOptions {
+  /** Seconds until the kernel lifts the block by itself; undefined = until unblocked. */
+  readonly timeoutSeconds?: number;
+}
+
+export interface BlockBackend {
+  /** Short name for logs and status, e.g. "nftables". */
+  readonly name: string;
+  /** Creates what the backend owns (table, sets, rules). Idempotent. */
+  start(): Promise<void>;
+  /** Blocks a validated canonical address. Idempotent: blocking twice is not an error. */
+  block(address: string, options?: BlockOptions): Promise<void>;
+  /** Lifts a block. Idempotent: unblocking an address that is not blocked is not an error. */
+  unblock(address: string): Promise<void>;
+  /** The addresses currently blocked by this backend, canonical form. */
+  list(): Promise<string[]>;
+  /** Stops helper processes; leaves the blocks in place. */
+  stop(): Promise<void>;
+  /** Removes everything the backend created (its table and nothing else). */
+  remove(): Promise<void>;
+}
+
+/** A failure a person can act on: what failed, for whom, and why. */
+export class BlockError extends Error {
+  constructor(
+    readonly code: 'backend-unavailable' | 'command-failed' | 'invalid-address' | 'timeout',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BlockError';
+  }
+}

@@ -1,0 +1,131 @@
+// The classic -tcp and -udp modes: bind every configured port (IPv4 and, if enabled, IPv6)
+// and treat any connection or datagram as a probe. A port already in use is reported and
+// skipped; the caller decides what to do when nothing at all could be bound.
+
+import { createSocket, type Socket as UdpSocket } from 'node:dgram';
+import { createServer, type Server, type Socket } from 'node:net';
+import { parseAddress } from '../core/address.js';
+import type { AddressFamily, Clock, Mode, Probe } from '../core/types.js';
+
+export interface TripwireHit {
+  readonly probe: Probe;
+  /** Sends PORT_BANNER back the way the original did (TCP: before closing; UDP: one datagram). */
+  readonly reply: (banner: string) => void;
+}
+
+export interface BindFailure {
+  readonly port: number;
+  readonly family: AddressFamily;
+  readonly reason: string;
+}
+
+export interface TripwireSet {
+  readonly bound: ReadonlyArray<{ port: number; family: AddressFamily }>;
+  readonly failed: readonly BindFailure[];
+  close(): Promise<void>;
+}
+
+export interface TripwireOptions {
+  readonly ports: readonly number[];
+  readonly ipv6: boolean;
+  readonly clock: Clock;
+  readonly onHit: (hit: TripwireHit) => void;
+}
+
+export async function openTcpTripwires(options: TripwireOptions, mode: Mode = 'tcp'): Promise<TripwireSet> {
+  const servers: Server[] = [];
+  const bound: Array<{ port: number; family: AddressFamily }> = [];
+  const failed: BindFailure[] = [];
+  for (const family of families(options.ipv6)) {
+    for (const port of options.ports) {
+      // pauseOnConnect: we never read from a scanner, we only note who it is and hang up.
+      const server = createServer({ pauseOnConnect: true }, (socket) => onTcpConnection(socket, port, mode, options));
+      server.on('error', () => undefined);
+      const error = await listenTcp(server, port, family);
+      if (error === null) {
+        servers.push(server);
+        bound.push({ port, family });
+      } else {
+        failed.push({ port, family, reason: error });
+      }
+    }
+  }
+  return { bound, failed, close: () => closeAll(servers.map((s) => () => new Promise<void>((r) => s.close(() => r())))) };
+}
+
+export async function openUdpTripwires(options: TripwireOptions, mode: Mode = 'udp'): Promise<TripwireSet> {
+  const sockets: UdpSocket[] = [];
+  const bound: Array<{ port: number; family: AddressFamily }> = [];
+  const failed: BindFailure[] = [];
+  for (const family of families(options.ipv6)) {
+    for (const port of options.ports) {
+      const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 });
+      socket.on('message', (_data, remote) => {
+        const parsed = parseAddress(remote.address);
+        if (parsed === null) return;
+        const probe: Probe = { source: parsed.address, family: parsed.family, port, protocol: 'udp', kind: 'udp', mode, at: options.clock() };
+        options.onHit({ probe, reply: (banner) => socket.send(banner, remote.port, remote.address, () => undefined) });
+      });
+      const error = await bindUdp(socket, port, family);
+      if (error === null) {
+        sockets.push(socket);
+        bound.push({ port, family });
+      } else {
+        failed.push({ port, family, reason: error });
+        socket.close();
+      }
+    }
+  }
+  return { bound, failed, close: () => closeAll(sockets.map((s) => () => new Promise<void>((r) => s.close(() => r())))) };
+}
+
+function onTcpConnection(socket: Socket, port: number, mode: Mode, options: TripwireOptions): void {
+  socket.on('error', () => undefined);
+  const parsed = socket.remoteAddress === undefined ? null : parseAddress(socket.remoteAddress);
+  if (parsed === null) {
+    socket.destroy();
+    return;
+  }
+  const probe: Probe = { source: parsed.address, family: parsed.family, port, protocol: 'tcp', kind: 'connect', mode, at: options.clock() };
+  let replied = false;
+  options.onHit({
+    probe,
+    reply: (banner) => {
+      replied = true;
+      socket.end(banner);
+      setTimeout(() => socket.destroy(), 1000).unref();
+    },
+  });
+  if (!replied) socket.destroy();
+}
+
+function families(ipv6: boolean): AddressFamily[] {
+  return ipv6 ? [4, 6] : [4];
+}
+
+function listenTcp(server: Server, port: number, family: AddressFamily): Promise<string | null> {
+  return new Promise((resolve) => {
+    const onError = (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message);
+    server.once('error', onError);
+    server.listen({ port, host: family === 4 ? '0.0.0.0' : '::', ipv6Only: family === 6, backlog: 64, exclusive: true }, () => {
+      server.off('error', onError);
+      resolve(null);
+    });
+  });
+}
+
+function bindUdp(socket: UdpSocket, port: number, family: AddressFamily): Promise<string | null> {
+  return new Promise((resolve) => {
+    const onError = (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message);
+    socket.once('error', onError);
+    socket.bind({ port, address: family === 4 ? '0.0.0.0' : '::', exclusive: true }, () => {
+      socket.off('error', onError);
+      socket.on('error', () => undefined);
+      resolve(null);
+    });
+  });
+}
+
+async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
+  await Promise.all(closers.map((close) => close()));
+}

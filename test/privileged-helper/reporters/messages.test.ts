@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Probe } from '../../../privileged-helper/core/types.js';
+import { formatHistoryLine } from '../../../privileged-helper/reporters/history-file.js';
+import { messages, stealthDescription } from '../../../privileged-helper/reporters/messages.js';
+
+// These regexes are the shapes classic Logcheck/fail2ban rules look for in PortSentry's lines.
+const FAIL2BAN_PORTSENTRY = /attackalert: Connect from host: (\S+)\/(\S+) to (TCP|UDP) port: (\d+)/;
+
+const base: Probe = { source: '198.18.0.3', family: 4, port: 1524, protocol: 'tcp', kind: 'connect', mode: 'tcp', at: 0 };
+
+describe('classic log lines', () => {
+  it('connect lines match the original text', () => {
+    assert.equal(messages.attack(base, '198.18.0.3'), 'attackalert: Connect from host: 198.18.0.3/198.18.0.3 to TCP port: 1524');
+    const udp = messages.attack({ ...base, protocol: 'udp', kind: 'udp', port: 31337 }, 'scanner.example');
+    assert.equal(udp, 'attackalert: Connect from host: scanner.example/198.18.0.3 to UDP port: 31337');
+    assert.match(udp, FAIL2BAN_PORTSENTRY);
+    assert.match(messages.attack({ ...base, source: 'fd00::3' }, 'fd00::3'), FAIL2BAN_PORTSENTRY);
+  });
+  it('stealth lines use the original packet descriptions', () => {
+    assert.equal(messages.attack({ ...base, kind: 'syn', tcpFlags: 0x02 }, 'h'), 'attackalert: TCP SYN/Normal scan from host: h/198.18.0.3 to TCP port: 1524');
+    assert.equal(stealthDescription(0x01), 'TCP FIN scan');
+    assert.equal(stealthDescription(0x00), 'TCP NULL scan');
+    assert.equal(stealthDescription(0x29), 'TCP XMAS scan');
+    assert.equal(stealthDescription(0x03), 'Unknown Type: TCP Packet Flags: SYN: 1 FIN: 1 ACK: 0 PSH: 0 URG: 0 RST: 0');
+  });
+  it('response lines', () => {
+    assert.equal(messages.alreadyBlocked('198.18.0.3'), 'attackalert: Host: 198.18.0.3 is already blocked. Ignoring');
+    assert.equal(messages.blockedViaWrappers('198.18.0.3', 'ALL: 198.18.0.3'), 'attackalert: Host 198.18.0.3 has been blocked via wrappers with string: "ALL: 198.18.0.3"');
+    assert.equal(messages.externalCommand('198.18.0.3', '/bin/x 198.18.0.3'), 'attackalert: External command run for host: 198.18.0.3 using command: "/bin/x 198.18.0.3"');
+    assert.equal(messages.responseIgnored('TCP'), 'attackalert: Ignoring TCP response per configuration file setting.');
+    assert.equal(messages.active(), 'adminalert: PortSentry is now active and listening.');
+  });
+});
+
+describe('history and blocked file line', () => {
+  it('has the original layout: epoch - MM/DD/YYYY HH:MM:SS Host: name/addr Port: N PROTO Blocked', () => {
+    const at = new Date(2026, 10, 5, 3, 4, 5).getTime();
+    const line = formatHistoryLine({ at, resolved: 'h', source: '198.18.0.3', port: 7, protocol: 'UDP' });
+    assert.equal(line, `${Math.floor(at / 1000)} - 11/05/2026 03:04:05 Host: h/198.18.0.3 Port: 7 UDP Blocked\n`);
+  });
+});
