@@ -12,7 +12,8 @@ import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from '../sensors/tripwires.js';
-import type { DetectionEvent } from './detection-event.js';
+import type { BlockChangeEvent, DetectionEvent, HelperEvent } from './detection-event.js';
+import { parseAddress } from '../core/address.js';
 import { carryOut, type ResponseActions } from './responder.js';
 import { planBlocks, responsePlan } from './response-plan.js';
 
@@ -43,7 +44,8 @@ export class Daemon {
   private settings: DaemonSettings;
   private readonly engine: DetectionEngine;
   private sensors: TripwireSet[] = [];
-  private readonly listeners = new Set<(event: DetectionEvent) => void>();
+  private readonly listeners = new Set<(event: HelperEvent) => void>();
+  private paused = false;
   private readonly lastQuietLog = new Map<string, number>();
   private host: HostAddresses = { own: [] };
   private hostKey = '';
@@ -61,7 +63,7 @@ export class Daemon {
     return this.settings.config;
   }
 
-  onEvent(listener: (event: DetectionEvent) => void): () => void {
+  onEvent(listener: (event: HelperEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -129,6 +131,13 @@ export class Daemon {
         return;
       case 'triggered':
         if (this.config.portBanner !== null) reply?.(this.config.portBanner);
+        if (this.paused) {
+          // Paused: report, but block nothing, and let the source trigger again on resume.
+          this.engine.abandonBlock(probe.source);
+          if (this.shouldLogQuietly(`paused ${probe.source}`, probe.at)) this.deps.log(messages.attack(probe, probe.source));
+          this.emit(probe, 'alert-only', 'protection is paused');
+          return;
+        }
         void this.respond(probe);
         return;
     }
@@ -146,7 +155,7 @@ export class Daemon {
     for (const line of outcome.lines) this.deps.log(line);
 
     const resolvedName = resolved === probe.source ? undefined : resolved;
-    if (!outcome.ok && outcome.lines.length > 0 && !outcome.firewalled) {
+    if (!outcome.ok && !outcome.firewalled) {
       // Nothing held: let the next probe from this source try again.
       this.engine.abandonBlock(probe.source);
       this.emit(probe, 'block-failed', outcome.lines.join('; '), resolvedName);
@@ -161,6 +170,64 @@ export class Daemon {
     );
     const action = outcome.firewalled ? 'blocked' : 'alert-only';
     this.emit(probe, outcome.ok ? action : 'block-failed', outcome.ok ? undefined : outcome.lines.join('; '), resolvedName);
+    if (outcome.firewalled) {
+      const what = probe.kind === 'connect' || probe.kind === 'udp' ? 'touch' : `${probe.kind} probe`;
+      this.emitBlock('added', probe.source, `${what} of ${probe.protocol.toUpperCase()} port ${probe.port}`, until);
+    }
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Pause protection: scans are still reported, nothing new is blocked. */
+  setPaused(paused: boolean): void {
+    if (this.paused === paused) return;
+    this.paused = paused;
+    this.deps.log(messages.warning(paused ? 'protection paused: scans are reported but not blocked' : 'protection resumed'));
+  }
+
+  /**
+   * Blocks an address by hand (RPC, tray menu). Refuses protected addresses with the reason,
+   * so no caller can turn the helper against the host itself.
+   */
+  async blockByHand(text: string, timeoutSeconds: number | null, reason: string): Promise<BlockResult> {
+    const parsed = parseAddress(text);
+    if (parsed === null) return { ok: false, code: 'invalid-address', message: 'not an IPv4 or IPv6 address' };
+    const refusal = this.policy().reasonToIgnore(parsed.address, parsed.family);
+    if (refusal !== null) return { ok: false, code: 'protected-address', message: `${parsed.address} is ${describeIgnoreReason(refusal)} and is never blocked` };
+    const firewall = this.deps.actions.firewall;
+    if (firewall === null) return { ok: false, code: 'no-firewall', message: 'no firewall backend is configured (BLOCK_BACKEND="none")' };
+    try {
+      await firewall.block(parsed.address, timeoutSeconds !== null && timeoutSeconds > 0 ? { timeoutSeconds } : {});
+    } catch (error) {
+      return { ok: false, code: 'firewall-failed', message: (error as Error).message };
+    }
+    const until = timeoutSeconds !== null && timeoutSeconds > 0 ? this.deps.clock() + timeoutSeconds * 1000 : null;
+    this.engine.recordBlock(parsed.address, until);
+    this.deps.log(messages.blockedViaRoute(parsed.address, `${firewall.name} (${reason})`));
+    this.emitBlock('added', parsed.address, reason, until);
+    return { ok: true, address: parsed.address };
+  }
+
+  /** Lifts a block (RPC, tray menu). Unblocking an address that is not blocked is not an error. */
+  async unblock(text: string, reason: string): Promise<BlockResult> {
+    const parsed = parseAddress(text);
+    if (parsed === null) return { ok: false, code: 'invalid-address', message: 'not an IPv4 or IPv6 address' };
+    const firewall = this.deps.actions.firewall;
+    try {
+      await firewall?.unblock(parsed.address);
+    } catch (error) {
+      return { ok: false, code: 'firewall-failed', message: (error as Error).message };
+    }
+    const had = this.engine.forgetBlock(parsed.address);
+    this.deps.log(messages.unblocked(parsed.address, reason));
+    if (had) this.emitBlock('removed', parsed.address, reason, null);
+    return { ok: true, address: parsed.address };
+  }
+
+  blockedAddresses(): string[] {
+    return this.engine.blockedAddresses();
   }
 
   private async resolve(address: string): Promise<string> {
@@ -215,6 +282,7 @@ export class Daemon {
         // The kernel already dropped the element (nft timeout); this keeps other backends in step.
         await this.deps.actions.firewall?.unblock(address);
         this.deps.log(messages.blockExpired(address));
+        this.emitBlock('removed', address, 'expired', null);
       } catch (error) {
         this.deps.log(messages.error(`could not lift the expired block of ${address}: ${(error as Error).message}`));
       }
@@ -236,6 +304,7 @@ export class Daemon {
   private emit(probe: Probe, action: DetectionEvent['action'], reason?: string, resolvedName?: string): void {
     if (this.listeners.size === 0) return;
     const event: DetectionEvent = {
+      type: 'scan',
       at: probe.at,
       source: probe.source,
       family: probe.family as AddressFamily,
@@ -249,7 +318,16 @@ export class Daemon {
     };
     for (const listener of this.listeners) listener(event);
   }
+
+  private emitBlock(change: BlockChangeEvent['change'], address: string, reason: string, until: number | null): void {
+    const event: BlockChangeEvent = { type: 'block', change, at: this.deps.clock(), address, reason, until };
+    for (const listener of this.listeners) listener(event);
+  }
 }
+
+export type BlockResult =
+  | { readonly ok: true; readonly address: string }
+  | { readonly ok: false; readonly code: 'invalid-address' | 'protected-address' | 'no-firewall' | 'firewall-failed'; readonly message: string };
 
 function engineOptions(config: PortSentryConfig): EngineOptions {
   return { scanTrigger: config.scanTrigger, windowMs: config.scanTriggerWindowSeconds * 1000, maxSources: config.stateMaxSources };

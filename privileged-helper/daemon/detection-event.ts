@@ -1,10 +1,12 @@
-// What the daemon reports about each probe it acted on, for subscribers (store, IPC, tests).
+// What the daemon reports to subscribers (store, IPC clients, tests): each probe it acted
+// on, and each change to the set of blocked addresses.
 
 import type { AddressFamily, Mode, Protocol, ScanKind } from '../core/types.js';
 
 export type DetectionAction = 'blocked' | 'already-blocked' | 'ignored' | 'counted' | 'alert-only' | 'block-failed';
 
 export interface DetectionEvent {
+  readonly type: 'scan';
   readonly at: number;
   readonly source: string;
   readonly family: AddressFamily;
@@ -17,3 +19,16 @@ export interface DetectionEvent {
   readonly reason?: string;
   readonly resolvedName?: string;
 }
+
+export interface BlockChangeEvent {
+  readonly type: 'block';
+  readonly change: 'added' | 'removed';
+  readonly at: number;
+  readonly address: string;
+  /** e.g. "scan of TCP port 1524", "by hand", "expired", "unblocked by hand". */
+  readonly reason: string;
+  /** When the block lapses (epoch ms); null = until unblocked. Only for "added". */
+  readonly until: number | null;
+}
+
+export type HelperEvent = DetectionEvent | BlockChangeEvent;

@@ -69,7 +69,8 @@ async function runStep(
     switch (step) {
       case 'firewall': {
         if (actions.firewall === null) throw new Error('no firewall backend is available');
-        await actions.firewall.block(probe.source, config.blockTimeoutSeconds > 0 ? { timeoutSeconds: config.blockTimeoutSeconds } : {});
+        const timeout = config.blockTimeoutSeconds > 0 ? { timeoutSeconds: config.blockTimeoutSeconds } : {};
+        await actions.firewall.block(probe.source, { ...timeout, port: vars.port, mode: vars.mode });
         return { ok: true, firewalled: true, line: messages.blockedViaRoute(probe.source, describeFirewall(config, actions.firewall, vars)) };
       }
       case 'hosts-deny': {

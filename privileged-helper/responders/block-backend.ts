@@ -4,6 +4,10 @@
 export interface BlockOptions {
   /** Seconds until the kernel lifts the block by itself; undefined = until unblocked. */
   readonly timeoutSeconds?: number;
+  /** The tripwire that was hit, for backends driven by a KILL_ROUTE template ($PORT$). */
+  readonly port?: number;
+  /** The detection mode, for KILL_ROUTE templates ($MODE$). */
+  readonly mode?: string;
 }
 
 export interface BlockBackend {

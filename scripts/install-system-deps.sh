@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs the Debian packages PortSentry Desktop needs to run and to be tested. Idempotent.
+#   runtime: nftables (the blackhole table), iproute2, procps, util-linux (logger, for syslog)
+#   capture: tcpdump (the packet-capture layer for the stealth modes)
+#   tests:   nmap and hping3 (real attackers), socat, iptables+ipset (the peer's way of
+#            blocking, for the benchmark), portsentry (Debian's PortSentry 1.2, the peer),
+#            chromium (renderer tests), xvfb + dbus-x11 + dunst + libnotify-bin (real
+#            desktop notifications), sqlite3 (inspecting the store)
+set -euo pipefail
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-system-deps: run me as root" >&2
+  exit 1
+fi
+packages=(
+  nftables iproute2 procps util-linux bsdutils tcpdump
+  nmap hping3 socat iptables ipset net-tools portsentry
+  chromium xvfb xauth dbus-x11 dunst libnotify-bin sqlite3
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  # Debian's portsentry starts its own daemon on install; it must not run beside ours.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Whatever happened before us, Debian's portsentry daemon must not hold the tripwire ports.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  systemctl disable --now portsentry >/dev/null 2>&1 || true
+fi
+pkill -x portsentry >/dev/null 2>&1 || true
+echo "install-system-deps: all system packages present"

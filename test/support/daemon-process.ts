@@ -1,0 +1,67 @@
+// Starts the real portsentryd (compiled, under the Node that runs the tests) inside a lab
+// namespace and lets a test wait for lines on its stderr, where it echoes every log line.
+
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Lab, LabHost } from './netns-lab.js';
+
+export const DAEMON_SCRIPT = fileURLToPath(new URL('../../privileged-helper/bin/portsentryd.js', import.meta.url));
+
+export class DaemonProcess {
+  readonly lines: string[] = [];
+  private readonly waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+
+  constructor(readonly child: ChildProcess) {
+    let buffer = '';
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        this.lines.push(line);
+        for (const waiter of [...this.waiters]) {
+          if (waiter.test(line)) {
+            this.waiters.splice(this.waiters.indexOf(waiter), 1);
+            waiter.resolve(line);
+          }
+        }
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.stdout?.on('data', onData);
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** Resolves with the first line (already seen or future) matching; rejects after timeoutMs. */
+  waitFor(pattern: RegExp | string, timeoutMs = 15_000): Promise<string> {
+    const test = (line: string) => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line));
+    const seen = this.lines.find(test);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(waiter), 1);
+        reject(new Error(`no line matching ${String(pattern)} within ${timeoutMs} ms; output so far:\n${this.lines.join('\n')}`));
+      }, timeoutMs);
+      const waiter = {
+        test,
+        resolve: (line: string) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: string | null }> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+export function startDaemon(lab: Lab, host: LabHost, args: readonly string[]): DaemonProcess {
+  const child = lab.spawn(host, [process.execPath, DAEMON_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new DaemonProcess(child);
+}
