@@ -11,7 +11,10 @@ import { describeIgnoreReason, IgnorePolicy, type HostAddresses, type IgnoreEntr
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
-import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from '../sensors/tripwires.js';
+import { openTcpTripwires, openUdpTripwires, type TripwireHit } from '../sensors/tripwires.js';
+import { openCaptureSensor } from '../sensors/capture-sensor.js';
+import { planCapture } from '../capture/capture-plan.js';
+import { HalfOpenTracker } from '../capture/half-open-tracker.js';
 import type { BlockChangeEvent, DetectionEvent, HelperEvent } from './detection-event.js';
 import { parseAddress } from '../core/address.js';
 import { carryOut, type ResponseActions } from './responder.js';
@@ -39,17 +42,28 @@ const QUIET_REPEAT_MS = 60_000;
 const MAX_QUIET_ENTRIES = 4096;
 const LOCAL_ADDRESS_REFRESH_MS = 10_000;
 const EXPIRY_CHECK_MS = 1_000;
+/** How long a SYN to a -tcp tripwire waits for its handshake before it counts as half-open. */
+const HALF_OPEN_GRACE_MS = 300;
 
 export class Daemon {
   private settings: DaemonSettings;
   private readonly engine: DetectionEngine;
-  private sensors: TripwireSet[] = [];
+  private sensors: Array<{ close(): Promise<void> }> = [];
   private readonly listeners = new Set<(event: HelperEvent) => void>();
   private paused = false;
   private readonly lastQuietLog = new Map<string, number>();
   private host: HostAddresses = { own: [] };
   private hostKey = '';
   private timers: NodeJS.Timeout[] = [];
+  private readonly halfOpen = new HalfOpenTracker(
+    HALF_OPEN_GRACE_MS,
+    (probe) => this.handleProbe(probe),
+    (port) => {
+      if (this.shouldLogQuietly(`unknown-peer ${port}`, this.deps.clock())) {
+        this.deps.log(messages.warning(`a connection to TCP port ${port} was reset before its source could be read; packet capture (tcpdump) identifies such scanners`));
+      }
+    },
+  );
 
   constructor(
     settings: DaemonSettings,
@@ -82,6 +96,7 @@ export class Daemon {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    this.halfOpen.clear();
     await Promise.all(this.sensors.map((sensor) => sensor.close()));
     this.sensors = [];
   }
@@ -146,10 +161,13 @@ export class Daemon {
   private async respond(probe: Probe): Promise<void> {
     const config = this.config;
     const plan = responsePlan(config, probe.protocol);
+    // The attack line comes first, as in the original; with RESOLVE_HOST it waits for the
+    // name, but the block never waits for DNS.
+    if (!config.resolveHost) this.deps.log(messages.attack(probe, probe.source));
     const resolving = config.resolveHost ? this.resolve(probe.source) : Promise.resolve(probe.source);
     const [outcome, resolved] = await Promise.all([carryOut(plan, probe, config, this.deps.actions), resolving]);
 
-    this.deps.log(messages.attack(probe, resolved));
+    if (config.resolveHost) this.deps.log(messages.attack(probe, resolved));
     if (probe.ipOptions === true) this.deps.log(messages.ipOptions(resolved, probe.source, probe.port));
     if (plan.length === 0) this.deps.log(messages.responseIgnored(probe.protocol === 'tcp' ? 'TCP' : 'UDP'));
     for (const line of outcome.lines) this.deps.log(line);
@@ -240,16 +258,30 @@ export class Daemon {
   }
 
   private async openSensors(): Promise<number> {
+    const live = (await this.openTripwires()) + (await this.openCapture());
+    if (live === 0) throw new Error('no tripwire port could be bound and no packet capture could start');
+    return live;
+  }
+
+  /** The classic -tcp/-udp modes: real sockets on every tripwire port. */
+  private async openTripwires(): Promise<number> {
     const { config, modes } = this.settings;
     let live = 0;
     for (const mode of modes) {
-      if (mode !== 'tcp' && mode !== 'udp') {
-        throw new Error(`mode -${mode} needs the packet-capture layer, which this build does not have yet`);
-      }
+      if (mode !== 'tcp' && mode !== 'udp') continue;
       const tcp = protocolOfMode(mode) === 'tcp';
       const ports = tcp ? config.tcpPorts : config.udpPorts;
       for (const port of ports) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
-      const options = { ports, ipv6: config.ipv6, clock: this.deps.clock, onHit: (hit: TripwireHit) => this.handleProbe(hit.probe, hit.reply) };
+      const options = {
+        ports,
+        ipv6: config.ipv6,
+        clock: this.deps.clock,
+        onHit: (hit: TripwireHit) => {
+          if (hit.probe.kind === 'connect') this.halfOpen.connected(hit.probe.source, hit.probe.port);
+          this.handleProbe(hit.probe, hit.reply);
+        },
+        onUnknownPeer: (port: number) => this.onUnknownPeer(port, mode),
+      };
       const sensor = tcp ? await openTcpTripwires(options, mode) : await openUdpTripwires(options, mode);
       for (const failure of sensor.failed) {
         const why = `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`;
@@ -259,8 +291,50 @@ export class Daemon {
       live += sensor.bound.length;
       this.sensors.push(sensor);
     }
-    if (live === 0) throw new Error('no tripwire port could be bound');
     return live;
+  }
+
+  /**
+   * Stealth and advanced modes, and half-open SYN scans in the classic -tcp mode, through
+   * packet capture. When capture cannot start, the tripwire modes keep running and the log
+   * says exactly what is not watched.
+   */
+  private async openCapture(): Promise<number> {
+    const { config, modes } = this.settings;
+    const plan = planCapture(config, modes);
+    if (plan === null) return 0;
+    for (const rule of plan.rules) {
+      if (rule.mode === 'tcp') continue;
+      this.deps.log(rule.ports.kind === 'below'
+        ? messages.advancedListen(rule.protocol, rule.ports.limit, [...rule.exclude])
+        : messages.stealthListen(rule.protocol, rule.ports.ports));
+    }
+    try {
+      const sensor = await openCaptureSensor({
+        plan,
+        ipv6: config.ipv6,
+        clock: this.deps.clock,
+        onProbe: (probe) => (probe.mode === 'tcp' && probe.kind === 'syn' ? this.halfOpen.synSeen(probe) : this.handleProbe(probe)),
+        onFailure: (why) => this.deps.log(messages.error(`${why}; stealth detection has stopped (${describeModes(modes)})`)),
+      });
+      this.sensors.push(sensor);
+      return 1;
+    } catch (error) {
+      const why = (error as Error).message;
+      const lost = plan.requiredBy.length > 0 ? `modes ${plan.requiredBy.map((m) => `-${m}`).join(' ')} cannot run` : 'the -tcp mode will not see half-open (SYN) scans';
+      this.deps.log(messages.error(`packet capture is unavailable: ${why}; ${lost}`));
+      return 0;
+    }
+  }
+
+  /** A connection reset before we could read its peer: capture's record of the SYN names it. */
+  private onUnknownPeer(port: number, mode: Mode): void {
+    const source = this.halfOpen.claimUnknownPeer(port);
+    const now = this.deps.clock();
+    if (source === null) return; // reported when its SYN arrives, or warned about after the grace
+    const parsed = parseAddress(source);
+    if (parsed === null) return;
+    this.handleProbe({ source: parsed.address, family: parsed.family, port, protocol: 'tcp', kind: 'connect', mode, at: now });
   }
 
   private policy(): IgnorePolicy {
@@ -329,12 +403,26 @@ export type BlockResult =
   | { readonly ok: true; readonly address: string }
   | { readonly ok: false; readonly code: 'invalid-address' | 'protected-address' | 'no-firewall' | 'firewall-failed'; readonly message: string };
 
+function describeModes(modes: readonly Mode[]): string {
+  return modes.map((mode) => `-${mode}`).join(' ');
+}
+
 function engineOptions(config: PortSentryConfig): EngineOptions {
   return { scanTrigger: config.scanTrigger, windowMs: config.scanTriggerWindowSeconds * 1000, maxSources: config.stateMaxSources };
 }
 
 function sensorsDiffer(a: DaemonSettings, b: DaemonSettings): boolean {
-  const key = (s: DaemonSettings) => JSON.stringify([s.modes, s.config.tcpPorts, s.config.udpPorts, s.config.ipv6]);
+  const key = (s: DaemonSettings) =>
+    JSON.stringify([
+      s.modes,
+      s.config.tcpPorts,
+      s.config.udpPorts,
+      s.config.ipv6,
+      s.config.advancedPortsTcp,
+      s.config.advancedPortsUdp,
+      s.config.advancedExcludeTcp,
+      s.config.advancedExcludeUdp,
+    ]);
   return key(a) !== key(b);
 }
 

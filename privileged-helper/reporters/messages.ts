@@ -12,6 +12,11 @@ export const messages = {
   shuttingDown: () => 'adminalert: PortSentry is shutting down',
   listenTcp: (port: number) => `adminalert: Going into listen mode on TCP port: ${port}`,
   listenUdp: (port: number) => `adminalert: Going into listen mode on UDP port: ${port}`,
+  stealthListen: (protocol: 'tcp' | 'udp', ports: readonly number[]) =>
+    `adminalert: Stealth ${protocol.toUpperCase()} detection watching ports: ${ports.join(',')}`,
+  advancedListen: (protocol: 'tcp' | 'udp', limit: number, excluded: readonly number[]) =>
+    `adminalert: Advanced ${protocol.toUpperCase()} detection watching ports 1-${limit} that nothing listens on` +
+    (excluded.length > 0 ? `, excluding: ${excluded.join(',')}` : ''),
   cannotBindTcp: (port: number, why: string) =>
     `adminalert: ERROR: could not bind TCP socket: ${port}. Attempting to continue (${why})`,
   cannotBindUdp: (port: number, why: string) =>

@@ -30,6 +30,8 @@ export interface TripwireOptions {
   readonly ipv6: boolean;
   readonly clock: Clock;
   readonly onHit: (hit: TripwireHit) => void;
+  /** A TCP connection whose peer had already reset it, so its address cannot be read. */
+  readonly onUnknownPeer?: (port: number) => void;
 }
 
 export async function openTcpTripwires(options: TripwireOptions, mode: Mode = 'tcp'): Promise<TripwireSet> {
@@ -83,6 +85,8 @@ function onTcpConnection(socket: Socket, port: number, mode: Mode, options: Trip
   socket.on('error', () => undefined);
   const parsed = socket.remoteAddress === undefined ? null : parseAddress(socket.remoteAddress);
   if (parsed === null) {
+    // nmap -sT resets right after the handshake; by the time we accept, getpeername fails.
+    options.onUnknownPeer?.(port);
     socket.destroy();
     return;
   }

@@ -1,0 +1,105 @@
+// Turns decoded packets into probes for the stealth (-stcp/-sudp), advanced (-atcp/-audp)
+// and, where capture runs beside the tripwires, classic (-tcp) modes. Pure: the listening
+// set and the clock are injected.
+
+import type { Mode, Probe, Protocol } from '../core/types.js';
+import type { PortSelector } from './capture-filter.js';
+import type { DecodedPacket } from './packet-decoder.js';
+import type { ListeningPorts } from './listening-ports.js';
+import { classifyTcpFlags } from './scan-classifier.js';
+
+export interface WatchRule {
+  readonly mode: Mode;
+  readonly protocol: Protocol;
+  readonly ports: PortSelector;
+  /** Ports never watched (ADVANCED_EXCLUDE_*). */
+  readonly exclude: ReadonlySet<number>;
+  /**
+   * Skip ports a service listens on. True for stealth and advanced modes (a real service is
+   * not a tripwire); false for the classic mode, whose tripwire sockets are ours.
+   */
+  readonly skipListening: boolean;
+}
+
+/** How long an outgoing conversation makes the peer's packets back to us legitimate. */
+export const CONVERSATION_TTL_MS = 5 * 60_000;
+const MAX_CONVERSATIONS = 65_536;
+/** Ports at or above this are where clients (and FTP data channels) live. */
+const EPHEMERAL_FLOOR = 1024;
+
+/**
+ * Remembers this host's own outgoing conversations (SYNs and datagrams it sent) so the
+ * replies, and data channels a server opens back to us (active FTP), are not taken for scans.
+ */
+export class ConversationMemory {
+  private readonly byPeer = new Map<string, number>();
+  private readonly byFlow = new Map<string, number>();
+
+  note(packet: DecodedPacket, at: number): void {
+    this.remember(this.byPeer, packet.destination, at);
+    this.remember(this.byFlow, `${packet.protocol}|${packet.destination}|${packet.sourcePort}`, at);
+  }
+
+  /** True when an inbound packet answers something this host started. */
+  answers(packet: DecodedPacket, at: number): boolean {
+    if (this.fresh(this.byFlow, `${packet.protocol}|${packet.source}|${packet.destinationPort}`, at)) return true;
+    return packet.destinationPort >= EPHEMERAL_FLOOR && this.fresh(this.byPeer, packet.source, at);
+  }
+
+  private remember(map: Map<string, number>, key: string, at: number): void {
+    map.delete(key);
+    map.set(key, at);
+    if (map.size > MAX_CONVERSATIONS) {
+      const oldest = map.keys().next();
+      if (oldest.done !== true) map.delete(oldest.value);
+    }
+  }
+
+  private fresh(map: Map<string, number>, key: string, at: number): boolean {
+    const seen = map.get(key);
+    return seen !== undefined && at - seen <= CONVERSATION_TTL_MS;
+  }
+}
+
+export class CaptureDetector {
+  private readonly conversations = new ConversationMemory();
+
+  constructor(
+    private readonly rules: readonly WatchRule[],
+    private readonly listening: ListeningPorts,
+  ) {}
+
+  /** Returns the probe this packet is, or null when it is not a scan we watch for. */
+  inspect(packet: DecodedPacket, at: number): Probe | null {
+    if (packet.direction === 'out') {
+      this.conversations.note(packet, at);
+      return null;
+    }
+    const kind = packet.protocol === 'tcp' ? classifyTcpFlags(packet.tcpFlags) : 'udp';
+    if (kind === null) return null;
+    const rule = this.rules.find((r) => this.applies(r, packet, at));
+    if (rule === undefined) return null;
+    return {
+      source: packet.source,
+      family: packet.family,
+      port: packet.destinationPort,
+      protocol: packet.protocol,
+      kind,
+      mode: rule.mode,
+      at,
+      ...(packet.protocol === 'tcp' ? { tcpFlags: packet.tcpFlags } : {}),
+      ...(packet.ipOptions ? { ipOptions: true } : {}),
+    };
+  }
+
+  private applies(rule: WatchRule, packet: DecodedPacket, at: number): boolean {
+    if (rule.protocol !== packet.protocol || !watches(rule, packet.destinationPort)) return false;
+    if (rule.skipListening && this.listening.isListening(packet.protocol, packet.destinationPort)) return false;
+    return !(rule.mode.startsWith('a') && this.conversations.answers(packet, at));
+  }
+}
+
+function watches(rule: WatchRule, port: number): boolean {
+  if (rule.exclude.has(port)) return false;
+  return rule.ports.kind === 'below' ? port >= 1 && port <= rule.ports.limit : rule.ports.ports.includes(port);
+}

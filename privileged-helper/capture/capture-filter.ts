@@ -1,0 +1,39 @@
+// Builds the tcpdump/libpcap filter so only candidate scan packets leave the kernel: TCP
+// without ACK or RST, and UDP, to the ports we watch, inbound; plus (for the advanced
+// modes) this host's own outgoing conversations, so replies to them are recognised. Pure.
+
+export type PortSelector = { readonly kind: 'list'; readonly ports: readonly number[] } | { readonly kind: 'below'; readonly limit: number };
+
+export interface CaptureWatch {
+  readonly tcp: PortSelector | null;
+  readonly udp: PortSelector | null;
+  /** Also capture outgoing TCP SYNs and UDP datagrams (conversation memory). */
+  readonly outbound: boolean;
+}
+
+function ports(selector: PortSelector): string {
+  if (selector.kind === 'below') return `dst portrange 1-${selector.limit}`;
+  if (selector.ports.length === 0) throw new Error('a port list to watch cannot be empty');
+  return `dst port (${selector.ports.join(' or ')})`;
+}
+
+// IPv6 TCP flags are read at a fixed offset (40-byte header + 13): libpcap cannot follow
+// extension headers in a filter. Such packets are rare and are still decoded if they match.
+const TCP_NO_ACK_V4 = '(ip and tcp[13] & 0x14 == 0)';
+const TCP_NO_ACK_V6 = '(ip6 and ip6[6] == 6 and ip6[53] & 0x14 == 0)';
+const TCP_SYN_ONLY_V4 = '(ip and tcp[13] & 0x12 == 0x02)';
+const TCP_SYN_ONLY_V6 = '(ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 0x02)';
+
+export function buildCaptureFilter(watch: CaptureWatch): string {
+  const inbound: string[] = [];
+  if (watch.tcp !== null) inbound.push(`(tcp ${ports(watch.tcp)} and (${TCP_NO_ACK_V4} or ${TCP_NO_ACK_V6}))`);
+  if (watch.udp !== null) inbound.push(`(udp ${ports(watch.udp)})`);
+  if (inbound.length === 0) throw new Error('nothing to watch');
+  let filter = `(inbound and (${inbound.join(' or ')}))`;
+  if (watch.outbound) {
+    const outbound = [`${TCP_SYN_ONLY_V4} or ${TCP_SYN_ONLY_V6}`];
+    if (watch.udp !== null) outbound.push('udp');
+    filter += ` or (outbound and (${outbound.join(' or ')}))`;
+  }
+  return filter;
+}

@@ -1,0 +1,54 @@
+// Which packets the capture layer must watch for a config and a set of modes. Pure.
+
+import type { PortSentryConfig } from '../config/config.js';
+import type { Mode, Protocol } from '../core/types.js';
+import type { CaptureWatch, PortSelector } from './capture-filter.js';
+import type { WatchRule } from './capture-detector.js';
+
+export interface CapturePlan {
+  readonly rules: readonly WatchRule[];
+  readonly watch: CaptureWatch;
+  /** Modes that cannot run at all without capture (stealth, advanced). */
+  readonly requiredBy: readonly Mode[];
+}
+
+/** Null when no mode wants packet capture (e.g. -udp alone). */
+export function planCapture(config: PortSentryConfig, modes: readonly Mode[]): CapturePlan | null {
+  const rules: WatchRule[] = [];
+  const none = new Set<number>();
+  // Classic -tcp first: its ports are our own listening tripwires, so it must match before
+  // a stealth/advanced rule that skips listening ports.
+  if (modes.includes('tcp')) rules.push({ mode: 'tcp', protocol: 'tcp', ports: list(config.tcpPorts), exclude: none, skipListening: false });
+  if (modes.includes('stcp')) rules.push({ mode: 'stcp', protocol: 'tcp', ports: list(config.tcpPorts), exclude: none, skipListening: true });
+  if (modes.includes('sudp')) rules.push({ mode: 'sudp', protocol: 'udp', ports: list(config.udpPorts), exclude: none, skipListening: true });
+  if (modes.includes('atcp')) {
+    rules.push({ mode: 'atcp', protocol: 'tcp', ports: { kind: 'below', limit: config.advancedPortsTcp }, exclude: new Set(config.advancedExcludeTcp), skipListening: true });
+  }
+  if (modes.includes('audp')) {
+    rules.push({ mode: 'audp', protocol: 'udp', ports: { kind: 'below', limit: config.advancedPortsUdp }, exclude: new Set(config.advancedExcludeUdp), skipListening: true });
+  }
+  const usable = rules.filter((rule) => rule.ports.kind === 'below' || rule.ports.ports.length > 0);
+  if (usable.length === 0) return null;
+  const advanced = usable.some((rule) => rule.mode.startsWith('a'));
+  return {
+    rules: usable,
+    watch: { tcp: selectorFor(usable, 'tcp'), udp: selectorFor(usable, 'udp'), outbound: advanced },
+    requiredBy: usable.map((rule) => rule.mode).filter((mode) => mode !== 'tcp'),
+  };
+}
+
+function list(ports: readonly number[]): PortSelector {
+  return { kind: 'list', ports: [...ports] };
+}
+
+/** The smallest selector covering every rule of one protocol. */
+function selectorFor(rules: readonly WatchRule[], protocol: Protocol): PortSelector | null {
+  const mine = rules.filter((rule) => rule.protocol === protocol);
+  if (mine.length === 0) return null;
+  const below = mine.map((rule) => (rule.ports.kind === 'below' ? rule.ports.limit : 0));
+  const limit = Math.max(...below);
+  const listed = [...new Set(mine.flatMap((rule) => (rule.ports.kind === 'list' ? rule.ports.ports : [])))].filter((port) => port > limit).sort((a, b) => a - b);
+  if (limit === 0) return { kind: 'list', ports: listed };
+  // Listed ports above the advanced range cannot be expressed with one range; watch up to the highest.
+  return { kind: 'below', limit: listed.length === 0 ? limit : Math.max(limit, listed[listed.length - 1]!) };
+}

@@ -1,0 +1,138 @@
+// Decodes one captured frame down to what detection needs: direction, addresses, ports,
+// TCP flags. Pure and defensive: a truncated or odd packet yields null, never a throw,
+// because every byte here comes from whoever is on the network.
+
+import { parseAddress } from '../core/address.js';
+import type { AddressFamily, Protocol } from '../core/types.js';
+
+export const LINKTYPE_ETHERNET = 1;
+export const LINKTYPE_RAW = 101;
+export const LINKTYPE_LINUX_SLL = 113;
+export const LINKTYPE_LINUX_SLL2 = 276;
+
+export type Direction = 'in' | 'out' | 'unknown';
+
+export interface DecodedPacket {
+  readonly direction: Direction;
+  readonly family: AddressFamily;
+  readonly source: string;
+  readonly destination: string;
+  readonly protocol: Protocol;
+  readonly sourcePort: number;
+  readonly destinationPort: number;
+  /** TCP flag byte; 0 for UDP. */
+  readonly tcpFlags: number;
+  /** IPv4 header longer than 20 bytes: options present. */
+  readonly ipOptions: boolean;
+}
+
+const ETHERTYPE_IPV4 = 0x0800;
+const ETHERTYPE_IPV6 = 0x86dd;
+const ETHERTYPE_VLAN = 0x8100;
+const IPPROTO_TCP = 6;
+const IPPROTO_UDP = 17;
+/** IPv6 extension headers we step over to reach TCP/UDP. */
+const IPV6_EXTENSIONS = new Set([0, 43, 60]);
+const IPV6_FRAGMENT = 44;
+
+/** Linux "cooked" packet types: 0 to us, 1 broadcast, 2 multicast, 3 to someone else, 4 sent by us. */
+function sllDirection(packetType: number): Direction {
+  if (packetType === 4) return 'out';
+  if (packetType <= 2) return 'in';
+  return 'unknown';
+}
+
+export function decodeFrame(linkType: number, frame: Buffer): DecodedPacket | null {
+  switch (linkType) {
+    case LINKTYPE_LINUX_SLL2:
+      if (frame.length < 20) return null;
+      return decodeNetwork(frame.readUInt16BE(0), frame.subarray(20), sllDirection(frame[10]!));
+    case LINKTYPE_LINUX_SLL:
+      if (frame.length < 16) return null;
+      return decodeNetwork(frame.readUInt16BE(14), frame.subarray(16), sllDirection(frame.readUInt16BE(0)));
+    case LINKTYPE_ETHERNET: {
+      if (frame.length < 14) return null;
+      let etherType = frame.readUInt16BE(12);
+      let offset = 14;
+      if (etherType === ETHERTYPE_VLAN && frame.length >= 18) {
+        etherType = frame.readUInt16BE(16);
+        offset = 18;
+      }
+      return decodeNetwork(etherType, frame.subarray(offset), 'unknown');
+    }
+    case LINKTYPE_RAW: {
+      const version = frame.length > 0 ? frame[0]! >> 4 : 0;
+      return decodeNetwork(version === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4, frame, 'unknown');
+    }
+    default:
+      return null;
+  }
+}
+
+function decodeNetwork(etherType: number, packet: Buffer, direction: Direction): DecodedPacket | null {
+  if (etherType === ETHERTYPE_IPV4) return decodeIpv4(packet, direction);
+  if (etherType === ETHERTYPE_IPV6) return decodeIpv6(packet, direction);
+  return null;
+}
+
+function decodeIpv4(packet: Buffer, direction: Direction): DecodedPacket | null {
+  if (packet.length < 20 || packet[0]! >> 4 !== 4) return null;
+  const headerLength = (packet[0]! & 0x0f) * 4;
+  if (headerLength < 20 || packet.length < headerLength) return null;
+  // A non-first fragment carries no transport header to read.
+  if ((packet.readUInt16BE(6) & 0x1fff) !== 0) return null;
+  const source = `${packet[12]}.${packet[13]}.${packet[14]}.${packet[15]}`;
+  const destination = `${packet[16]}.${packet[17]}.${packet[18]}.${packet[19]}`;
+  return decodeTransport(packet[9]!, packet.subarray(headerLength), { direction, family: 4, source, destination, ipOptions: headerLength > 20 });
+}
+
+function decodeIpv6(packet: Buffer, direction: Direction): DecodedPacket | null {
+  if (packet.length < 40 || packet[0]! >> 4 !== 6) return null;
+  const source = parseAddress(ipv6Text(packet.subarray(8, 24)));
+  const destination = parseAddress(ipv6Text(packet.subarray(24, 40)));
+  if (source === null || destination === null) return null;
+  let next = packet[6]!;
+  let offset = 40;
+  for (let hops = 0; hops < 8; hops += 1) {
+    if (IPV6_EXTENSIONS.has(next)) {
+      if (packet.length < offset + 8) return null;
+      const length = (packet[offset + 1]! + 1) * 8;
+      next = packet[offset]!;
+      offset += length;
+    } else if (next === IPV6_FRAGMENT) {
+      if (packet.length < offset + 8) return null;
+      if ((packet.readUInt16BE(offset + 2) & 0xfff8) !== 0) return null;
+      next = packet[offset]!;
+      offset += 8;
+    } else break;
+  }
+  if (offset > packet.length) return null;
+  // An IPv4-mapped source parses as IPv4; keep the family the address really has.
+  return decodeTransport(next, packet.subarray(offset), { direction, family: source.family, source: source.address, destination: destination.address, ipOptions: false });
+}
+
+function ipv6Text(bytes: Buffer): string {
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(bytes.readUInt16BE(i).toString(16));
+  return groups.join(':');
+}
+
+interface NetworkPart {
+  readonly direction: Direction;
+  readonly family: AddressFamily;
+  readonly source: string;
+  readonly destination: string;
+  readonly ipOptions: boolean;
+}
+
+function decodeTransport(protocol: number, segment: Buffer, ip: NetworkPart): DecodedPacket | null {
+  if (protocol === IPPROTO_TCP) {
+    if (segment.length < 14) return null;
+    return { ...ip, protocol: 'tcp', sourcePort: segment.readUInt16BE(0), destinationPort: segment.readUInt16BE(2), tcpFlags: segment[13]! };
+  }
+  if (protocol === IPPROTO_UDP) {
+    if (segment.length < 8) return null;
+    return { ...ip, protocol: 'udp', sourcePort: segment.readUInt16BE(0), destinationPort: segment.readUInt16BE(2), tcpFlags: 0 };
+  }
+  return null;
+}
