@@ -15,6 +15,8 @@ import { openTcpTripwires, openUdpTripwires, type TripwireHit } from '../sensors
 import { openCaptureSensor } from '../sensors/capture-sensor.js';
 import { planCapture } from '../capture/capture-plan.js';
 import { HalfOpenTracker } from '../capture/half-open-tracker.js';
+import type { WatchRule } from '../capture/capture-detector.js';
+import { ProcListeningPorts } from '../capture/listening-ports.js';
 import type { BlockChangeEvent, DetectionEvent, HelperEvent } from './detection-event.js';
 import { parseAddress } from '../core/address.js';
 import { carryOut, type ResponseActions } from './responder.js';
@@ -303,12 +305,7 @@ export class Daemon {
     const { config, modes } = this.settings;
     const plan = planCapture(config, modes);
     if (plan === null) return 0;
-    for (const rule of plan.rules) {
-      if (rule.mode === 'tcp') continue;
-      this.deps.log(rule.ports.kind === 'below'
-        ? messages.advancedListen(rule.protocol, rule.ports.limit, [...rule.exclude])
-        : messages.stealthListen(rule.protocol, rule.ports.ports));
-    }
+    for (const line of describeCaptureRules(plan.rules, new ProcListeningPorts())) this.deps.log(line);
     try {
       const sensor = await openCaptureSensor({
         plan,
@@ -402,6 +399,29 @@ export class Daemon {
 export type BlockResult =
   | { readonly ok: true; readonly address: string }
   | { readonly ok: false; readonly code: 'invalid-address' | 'protected-address' | 'no-firewall' | 'firewall-failed'; readonly message: string };
+
+/** The original's start-up lines for the stealth and advanced modes. */
+function describeCaptureRules(rules: readonly WatchRule[], listening: ProcListeningPorts): string[] {
+  const lines: string[] = [];
+  for (const rule of rules) {
+    if (rule.mode === 'tcp') continue;
+    if (rule.ports.kind === 'list') {
+      for (const port of rule.ports.ports) {
+        lines.push(listening.isListening(rule.protocol, port)
+          ? messages.error(`Socket ${port} is in use and will not be monitored. Attempting to continue`)
+          : messages.stealthListen(rule.protocol, port));
+      }
+      continue;
+    }
+    lines.push(messages.advancedMonitor(rule.ports.limit));
+    if (rule.exclude.size === 0) lines.push(messages.advancedExcludeNone());
+    for (const port of rule.exclude) lines.push(messages.advancedExclude(port));
+    for (let port = 1; port <= rule.ports.limit; port += 1) {
+      if (!rule.exclude.has(port) && listening.isListening(rule.protocol, port)) lines.push(messages.advancedIgnoredListening(rule.protocol, port));
+    }
+  }
+  return lines;
+}
 
 function describeModes(modes: readonly Mode[]): string {
   return modes.map((mode) => `-${mode}`).join(' ');

@@ -12,11 +12,13 @@ export const messages = {
   shuttingDown: () => 'adminalert: PortSentry is shutting down',
   listenTcp: (port: number) => `adminalert: Going into listen mode on TCP port: ${port}`,
   listenUdp: (port: number) => `adminalert: Going into listen mode on UDP port: ${port}`,
-  stealthListen: (protocol: 'tcp' | 'udp', ports: readonly number[]) =>
-    `adminalert: Stealth ${protocol.toUpperCase()} detection watching ports: ${ports.join(',')}`,
-  advancedListen: (protocol: 'tcp' | 'udp', limit: number, excluded: readonly number[]) =>
-    `adminalert: Advanced ${protocol.toUpperCase()} detection watching ports 1-${limit} that nothing listens on` +
-    (excluded.length > 0 ? `, excluding: ${excluded.join(',')}` : ''),
+  stealthListen: (protocol: 'tcp' | 'udp', port: number) =>
+    `adminalert: Going into stealth listen mode on ${protocol.toUpperCase()} port: ${port}`,
+  advancedMonitor: (limit: number) => `adminalert: Advanced mode will monitor first ${limit} ports`,
+  advancedExclude: (port: number) => `adminalert: Advanced mode will manually exclude port: ${port} `,
+  advancedExcludeNone: () => 'adminalert: Advanced mode will manually exclude no ports',
+  advancedIgnoredListening: (protocol: 'tcp' | 'udp', port: number) =>
+    `adminalert: Advanced Stealth scan detection mode activated. Ignored ${protocol.toUpperCase()} port: ${port}`,
   cannotBindTcp: (port: number, why: string) =>
     `adminalert: ERROR: could not bind TCP socket: ${port}. Attempting to continue (${why})`,
   cannotBindUdp: (port: number, why: string) =>
@@ -26,7 +28,13 @@ export const messages = {
   /** The detection line; `resolved` is the reverse name or the address again. */
   attack(probe: Probe, resolved: string): string {
     const proto = probe.protocol.toUpperCase();
-    const what = probe.kind === 'connect' || probe.kind === 'udp' ? 'Connect' : stealthDescription(probe.tcpFlags ?? 0);
+    // The original's wording per path: tripwire sockets say "Connect", raw UDP says "UDP scan".
+    const what =
+      probe.kind === 'connect' || (probe.kind === 'udp' && probe.mode === 'udp')
+        ? 'Connect'
+        : probe.kind === 'udp'
+          ? 'UDP scan'
+          : stealthDescription(probe.tcpFlags ?? 0);
     return `attackalert: ${what} from host: ${resolved}/${probe.source} to ${proto} port: ${probe.port}`;
   },
   ipOptions: (resolved: string, source: string, port: number) =>

@@ -8,7 +8,9 @@
 // netlink transaction (~1 ms), not a process spawn. Exactly one command is in flight; each
 // ends with either "# new generation N" on stdout (applied) or "Error: ..." on stderr. We
 // use `create element` (fails with "File exists" when present) rather than `add` because
-// a no-op `add` prints nothing at all and would leave us waiting. Blocks that queue up
+// a no-op `add` prints nothing at all and would leave us waiting. `delete` prints nothing
+// even when it works (nft 1.0.6), so unblocks, which are rare, run as one `nft` process
+// each, in queue order with the blocks so the two never overtake each other. Blocks that queue up
 // while one is in flight go out together as one element list: a burst of 5,000 sources
 // costs a handful of transactions.
 
@@ -151,6 +153,14 @@ export class NftablesBackend implements BlockBackend {
     const batch = this.takeBatch();
     const first = batch[0]!;
     const set = first.family === 4 ? 'blocked4' : 'blocked6';
+    if (first.verb === 'delete') {
+      this.inFlight = { changes: batch, timer: setTimeout(() => undefined, 0) };
+      this.runOnce(['delete', 'element', 'inet', this.table, set, '{', first.element, '}']).then(
+        () => this.settle(null),
+        (error: Error) => this.settle(error.message),
+      );
+      return;
+    }
     const elements = batch.map((c) => (c.timeoutSeconds > 0 ? `${c.element} timeout ${c.timeoutSeconds}s` : c.element)).join(', ');
     const timer = setTimeout(() => this.onCommandTimeout(), this.commandTimeoutMs);
     this.inFlight = { changes: batch, timer };
@@ -160,8 +170,8 @@ export class NftablesBackend implements BlockBackend {
   /** Takes the head of the queue and every following change that can share its command. */
   private takeBatch(): PendingChange[] {
     const first = this.queue[0]!;
-    if (this.sendAlone > 0) {
-      this.sendAlone -= 1;
+    if (this.sendAlone > 0 || first.verb === 'delete') {
+      this.sendAlone = Math.max(0, this.sendAlone - 1);
       return this.queue.splice(0, 1);
     }
     const seen = new Set([first.element]);

@@ -1,0 +1,335 @@
+// Zod schemas for every message on the helper's IPC channel. The helper runs as root and
+// this channel is its attack surface, so every schema is closed (strict objects, no extra
+// keys), every string is bounded, and every address goes through core/address.ts so only
+// its canonical form ever reaches the daemon. The event schemas mirror the daemon's own
+// plain TypeScript types; the checks at the bottom of this file break the build if the two drift.
+
+import { z } from 'zod';
+import { parseAddress } from '../../privileged-helper/core/address.js';
+import type { AddressFamily, Mode, Protocol, ScanKind } from '../../privileged-helper/core/types.js';
+import { parseIgnoreEntry } from '../../privileged-helper/config/ignore-list.js';
+import type { BlockBackendName } from '../../privileged-helper/config/config.js';
+import type {
+  BlockChangeEvent,
+  DetectionAction,
+  DetectionEvent,
+  HelperEvent,
+} from '../../privileged-helper/daemon/detection-event.js';
+
+// ---------------------------------------------------------------------------------------
+// Building blocks
+
+/** The latest instant a JS Date can hold; anything beyond is not a real timestamp. */
+const MAX_EPOCH_MS = 8_640_000_000_000_000;
+/** One year: the longest timed block the helper accepts. */
+export const MAX_BLOCK_TIMEOUT_SECONDS = 31_536_000;
+export const MAX_EVENTS_PER_PAGE = 1000;
+export const DEFAULT_EVENTS_PER_PAGE = 100;
+/** Text a user types (block reasons, ignore comments). */
+export const MAX_USER_TEXT = 200;
+/** Text the helper writes itself (event reasons, firewall errors); still bounded. */
+export const MAX_HELPER_TEXT = 1024;
+export const MAX_CONFIG_VALUE = 4096;
+
+/** Milliseconds since the epoch. */
+export const epochMsSchema = z.int().min(0).max(MAX_EPOCH_MS);
+
+/** A destination port. */
+export const portSchema = z.int().min(1).max(65535);
+
+/** Store ids of events; also the paging cursor. */
+export const eventIdSchema = z.int().min(1);
+
+/**
+ * Free text that ends up in log lines, the ignore file and syslog: control characters
+ * (a newline above all) could forge extra lines there, so they are refused outright.
+ */
+export function textSchema(max: number) {
+  return z
+    .string()
+    .max(max)
+    .refine((text) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text), 'must not contain control characters or line breaks');
+}
+
+/**
+ * An IPv4 or IPv6 address, returned in canonical form. Hostnames, zone ids (`%eth0`),
+ * CIDR suffixes, whitespace and shell syntax are all rejected by parseAddress.
+ */
+export const addressSchema = z
+  .string()
+  .max(64)
+  .transform((text, ctx) => {
+    const parsed = parseAddress(text);
+    if (parsed === null) {
+      ctx.addIssue({ code: 'custom', message: 'not an IPv4 or IPv6 address', input: text });
+      return z.NEVER;
+    }
+    return parsed.address;
+  });
+
+/**
+ * An ignore-list entry: a single address or address/prefix (IPv4 or IPv6). Canonical
+ * form: the canonical address, plus `/prefix` unless the prefix covers exactly one host.
+ */
+export const ignoreEntrySchema = z
+  .string()
+  .max(64)
+  .transform((text, ctx) => {
+    const parsed = parseIgnoreEntry(text);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed, input: text });
+      return z.NEVER;
+    }
+    const hostPrefix = parsed.family === 4 ? 32 : 128;
+    return parsed.prefix === hostPrefix ? parsed.address : `${parsed.address}/${parsed.prefix}`;
+  });
+
+/**
+ * A classic portsentry.conf key. Upper case, digits and underscores: the brief's
+ * /^[A-Z_]{1,40}$/ would refuse the existing IPV6 key, so a digit is allowed after the first letter.
+ */
+export const configKeySchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,39}$/, 'must be a KEY_NAME (A-Z, 0-9, _; at most 40)');
+
+/**
+ * A config value as it will be written between double quotes in portsentry.conf: printable
+ * ASCII only (what conf-file.ts accepts) and no double quote, which the file format cannot escape.
+ */
+export const configValueSchema = z
+  .string()
+  .max(MAX_CONFIG_VALUE)
+  .regex(/^[\x20\x21\x23-\x7e]*$/, 'must be printable ASCII without double quotes or line breaks');
+
+export const protocolSchema = z.enum(['tcp', 'udp']);
+export const modeSchema = z.enum(['tcp', 'udp', 'stcp', 'sudp', 'atcp', 'audp']);
+export const scanKindSchema = z.enum(['connect', 'udp', 'syn', 'fin', 'null', 'xmas', 'odd-flags']);
+export const addressFamilySchema = z.literal([4, 6]);
+export const detectionActionSchema = z.enum(['blocked', 'already-blocked', 'ignored', 'counted', 'alert-only', 'block-failed']);
+export const blockBackendSchema = z.enum(['nftables', 'command', 'none']);
+
+/** Params of methods that take none. `{}` (or params left out) and nothing else. */
+export const noParamsSchema = z.strictObject({});
+
+// ---------------------------------------------------------------------------------------
+// Events (what the daemon emits; see privileged-helper/daemon/detection-event.ts)
+
+export const detectionEventSchema = z.strictObject({
+  type: z.literal('scan'),
+  at: epochMsSchema,
+  source: addressSchema,
+  family: addressFamilySchema,
+  port: portSchema,
+  protocol: protocolSchema,
+  kind: scanKindSchema,
+  mode: modeSchema,
+  action: detectionActionSchema,
+  reason: textSchema(MAX_HELPER_TEXT).optional(),
+  // The daemon keeps reverse names to hostname characters; hold the client to the same.
+  resolvedName: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/).optional(),
+});
+
+export const blockChangeEventSchema = z.strictObject({
+  type: z.literal('block'),
+  change: z.enum(['added', 'removed']),
+  at: epochMsSchema,
+  address: addressSchema,
+  reason: textSchema(MAX_HELPER_TEXT),
+  until: epochMsSchema.nullable(),
+});
+
+export const helperEventSchema = z.discriminatedUnion('type', [detectionEventSchema, blockChangeEventSchema]);
+
+/** An event as stored and served: the daemon's event plus the store's id. */
+export const storedEventSchema = z.discriminatedUnion('type', [
+  detectionEventSchema.extend({ id: eventIdSchema }),
+  blockChangeEventSchema.extend({ id: eventIdSchema }),
+]);
+
+/** Params of the `event` notification the helper sends after events.subscribe. */
+export const eventNotificationParamsSchema = storedEventSchema;
+
+// ---------------------------------------------------------------------------------------
+// Methods: params and results
+
+export const statusParamsSchema = noParamsSchema;
+export const statusResultSchema = z.strictObject({
+  version: z.string().min(1).max(64),
+  running: z.boolean(),
+  paused: z.boolean(),
+  modes: z.array(modeSchema).max(6),
+  uptimeSeconds: z.number().min(0).max(MAX_EPOCH_MS / 1000),
+  blockedCount: z.int().min(0),
+  eventsStored: z.int().min(0),
+  captureActive: z.boolean(),
+  backend: blockBackendSchema,
+});
+
+/** Bumped when a change to this protocol would break an older client. */
+export const PROTOCOL_VERSION = 1;
+export const versionParamsSchema = noParamsSchema;
+export const versionResultSchema = z.strictObject({
+  version: z.string().min(1).max(64),
+  protocolVersion: z.int().min(1),
+});
+
+export const eventsListParamsSchema = z
+  .strictObject({
+    since: epochMsSchema.optional(),
+    until: epochMsSchema.optional(),
+    host: addressSchema.optional(),
+    port: portSchema.optional(),
+    kind: scanKindSchema.optional(),
+    protocol: protocolSchema.optional(),
+    action: detectionActionSchema.optional(),
+    limit: z.int().min(1).max(MAX_EVENTS_PER_PAGE).default(DEFAULT_EVENTS_PER_PAGE),
+    /** Only events with an id below this one (the previous page's nextCursor). */
+    before: eventIdSchema.optional(),
+  })
+  .refine((p) => p.since === undefined || p.until === undefined || p.since <= p.until, {
+    message: 'since must not be after until',
+    path: ['since'],
+  });
+export const eventsListResultSchema = z.strictObject({
+  events: z.array(storedEventSchema).max(MAX_EVENTS_PER_PAGE),
+  /** Pass as `before` for the next (older) page; null when there is none. */
+  nextCursor: eventIdSchema.nullable(),
+});
+
+export const eventsSubscribeParamsSchema = noParamsSchema;
+export const eventsSubscribeResultSchema = z.strictObject({ subscribed: z.literal(true) });
+
+export const blockEntrySchema = z.strictObject({
+  address: addressSchema,
+  since: epochMsSchema,
+  /** When the block lapses; null = until unblocked. */
+  until: epochMsSchema.nullable(),
+  reason: textSchema(MAX_HELPER_TEXT),
+});
+export const blocksListParamsSchema = noParamsSchema;
+export const blocksListResultSchema = z.strictObject({ blocks: z.array(blockEntrySchema) });
+
+export const blockParamsSchema = z.strictObject({
+  address: addressSchema,
+  reason: textSchema(MAX_USER_TEXT).optional(),
+  /** 0 or left out = the configured BLOCK_TIMEOUT; see the daemon. */
+  timeoutSeconds: z.int().min(0).max(MAX_BLOCK_TIMEOUT_SECONDS).optional(),
+});
+export const blockResultSchema = z.strictObject({
+  address: addressSchema,
+  until: epochMsSchema.nullable(),
+});
+
+export const unblockParamsSchema = z.strictObject({
+  address: addressSchema,
+  reason: textSchema(MAX_USER_TEXT).optional(),
+});
+export const unblockResultSchema = z.strictObject({
+  address: addressSchema,
+  /** False when the address was not blocked. */
+  removed: z.boolean(),
+});
+
+export const ignoreListEntrySchema = z.strictObject({
+  entry: ignoreEntrySchema,
+  comment: textSchema(MAX_USER_TEXT).optional(),
+});
+export const ignoreListParamsSchema = noParamsSchema;
+export const ignoreListResultSchema = z.strictObject({ entries: z.array(ignoreListEntrySchema) });
+
+export const ignoreAddParamsSchema = z.strictObject({
+  entry: ignoreEntrySchema,
+  comment: textSchema(MAX_USER_TEXT).optional(),
+});
+export const ignoreAddResultSchema = z.strictObject({
+  entry: ignoreEntrySchema,
+  /** False when the entry was already in the list. */
+  added: z.boolean(),
+});
+
+export const ignoreRemoveParamsSchema = z.strictObject({ entry: ignoreEntrySchema });
+export const ignoreRemoveResultSchema = z.strictObject({
+  entry: ignoreEntrySchema,
+  /** False when the entry was not in the list. */
+  removed: z.boolean(),
+});
+
+export const configGetParamsSchema = noParamsSchema;
+export const configGetResultSchema = z.strictObject({
+  /** The config file as it is on disk. */
+  text: z.string().max(1024 * 1024),
+  /** Effective value of each key, as it would be written in the file. */
+  values: z.record(configKeySchema, z.string().max(MAX_CONFIG_VALUE)),
+});
+
+export const configSetParamsSchema = z.strictObject({
+  changes: z
+    .record(configKeySchema, configValueSchema)
+    .refine((changes) => Object.keys(changes).length >= 1, 'must change at least one key')
+    .refine((changes) => Object.keys(changes).length <= 64, 'must change at most 64 keys'),
+});
+export const configSetResultSchema = z.strictObject({
+  /** The keys whose value actually changed. */
+  changed: z.array(configKeySchema),
+});
+
+export const pauseParamsSchema = noParamsSchema;
+export const resumeParamsSchema = noParamsSchema;
+/** Result of both pause and resume: the state afterwards. */
+export const pausedStateResultSchema = z.strictObject({ paused: z.boolean() });
+
+// ---------------------------------------------------------------------------------------
+// Inferred types
+
+export type DetectionEventMessage = z.infer<typeof detectionEventSchema>;
+export type BlockChangeEventMessage = z.infer<typeof blockChangeEventSchema>;
+export type HelperEventMessage = z.infer<typeof helperEventSchema>;
+export type StoredEvent = z.infer<typeof storedEventSchema>;
+export type EventNotificationParams = z.infer<typeof eventNotificationParamsSchema>;
+export type StatusResult = z.infer<typeof statusResultSchema>;
+export type VersionResult = z.infer<typeof versionResultSchema>;
+export type EventsListParams = z.input<typeof eventsListParamsSchema>;
+export type EventsListQuery = z.output<typeof eventsListParamsSchema>;
+export type EventsListResult = z.infer<typeof eventsListResultSchema>;
+export type EventsSubscribeResult = z.infer<typeof eventsSubscribeResultSchema>;
+export type BlockEntry = z.infer<typeof blockEntrySchema>;
+export type BlocksListResult = z.infer<typeof blocksListResultSchema>;
+export type BlockParams = z.infer<typeof blockParamsSchema>;
+export type BlockResult = z.infer<typeof blockResultSchema>;
+export type UnblockParams = z.infer<typeof unblockParamsSchema>;
+export type UnblockResult = z.infer<typeof unblockResultSchema>;
+export type IgnoreListEntry = z.infer<typeof ignoreListEntrySchema>;
+export type IgnoreListResult = z.infer<typeof ignoreListResultSchema>;
+export type IgnoreAddParams = z.infer<typeof ignoreAddParamsSchema>;
+export type IgnoreAddResult = z.infer<typeof ignoreAddResultSchema>;
+export type IgnoreRemoveParams = z.infer<typeof ignoreRemoveParamsSchema>;
+export type IgnoreRemoveResult = z.infer<typeof ignoreRemoveResultSchema>;
+export type ConfigGetResult = z.infer<typeof configGetResultSchema>;
+export type ConfigSetParams = z.infer<typeof configSetParamsSchema>;
+export type ConfigSetResult = z.infer<typeof configSetResultSchema>;
+export type PausedStateResult = z.infer<typeof pausedStateResultSchema>;
+
+// ---------------------------------------------------------------------------------------
+// Compile-time checks: the schemas must describe exactly the daemon's own types. If the
+// daemon gains a field or a new enum member, one of these lines stops compiling.
+
+/** True when each type is assignable to the other (readonly-ness aside, which JSON cannot carry). */
+type MutuallyAssignable<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+/** Strict equality, for unions of literals where "assignable both ways" is not strong enough. */
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+/** Same keys, and each assignable to the other: catches an optional field one side lacks. */
+type SameShape<A, B> = MutuallyAssignable<A, B> extends true ? Equals<keyof A, keyof B> : false;
+function assertType<T extends true>(): T | undefined {
+  return undefined;
+}
+
+assertType<MutuallyAssignable<z.infer<typeof helperEventSchema>, HelperEvent>>();
+assertType<MutuallyAssignable<z.input<typeof helperEventSchema>, HelperEvent>>();
+assertType<SameShape<z.infer<typeof detectionEventSchema>, DetectionEvent>>();
+assertType<SameShape<z.infer<typeof blockChangeEventSchema>, BlockChangeEvent>>();
+assertType<SameShape<Extract<z.infer<typeof helperEventSchema>, { type: 'scan' }>, Extract<HelperEvent, { type: 'scan' }>>>();
+assertType<SameShape<Extract<z.infer<typeof helperEventSchema>, { type: 'block' }>, Extract<HelperEvent, { type: 'block' }>>>();
+assertType<Equals<z.infer<typeof protocolSchema>, Protocol>>();
+assertType<Equals<z.infer<typeof modeSchema>, Mode>>();
+assertType<Equals<z.infer<typeof scanKindSchema>, ScanKind>>();
+assertType<Equals<z.infer<typeof addressFamilySchema>, AddressFamily>>();
+assertType<Equals<z.infer<typeof detectionActionSchema>, DetectionAction>>();
+assertType<Equals<z.infer<typeof blockBackendSchema>, BlockBackendName>>();
