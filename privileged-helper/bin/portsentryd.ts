@@ -7,6 +7,7 @@ import { parseDaemonArgs, USAGE, UsageError } from '../daemon/cli-args.js';
 import { loadSettings, runDaemon } from '../daemon/run-daemon.js';
 import { removeFirewall } from '../daemon/response-actions.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
+import { forgetStoredBlocks } from '../store/event-store.js';
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -35,7 +36,9 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'remove-firewall': {
       const settings = await loadSettings(args.configPath, args.modes, () => undefined);
       await removeFirewall(settings.config);
-      process.stdout.write(`removed nftables table inet ${settings.config.nftTable}\n`);
+      // The store would otherwise re-apply every block at the next start.
+      const forgotten = forgetStoredBlocks(settings.config.storeFile, 'firewall removed by the admin (--remove-firewall)');
+      process.stdout.write(`removed nftables table inet ${settings.config.nftTable}${forgotten > 0 ? ` and forgot ${forgotten} stored blocks` : ''}\n`);
       return 0;
     }
     case 'run':

@@ -18,9 +18,13 @@ function ports(selector: PortSelector): string {
 }
 
 // IPv6 TCP flags are read at a fixed offset (40-byte header + 13): libpcap cannot follow
-// extension headers in a filter. Such packets are rare and are still decoded if they match.
+// extension headers in a filter. So every inbound IPv6 packet that carries a hop-by-hop,
+// routing, fragment or destination-options header goes to the decoder, which walks the
+// chain; such packets are rare in normal traffic, and a scanner hiding behind one is seen.
 const TCP_NO_ACK_V4 = '(ip and tcp[13] & 0x14 == 0)';
 const TCP_NO_ACK_V6 = '(ip6 and ip6[6] == 6 and ip6[53] & 0x14 == 0)';
+// Hop-by-hop followed by ICMPv6 is multicast listener chatter (MLD), never a scan: kept out.
+const IPV6_EXTENSION_HEADERS = '(ip6 and ((ip6[6] == 0 and ip6[40] != 58) or ip6[6] == 43 or ip6[6] == 44 or ip6[6] == 60))';
 const TCP_SYN_ONLY_V4 = '(ip and tcp[13] & 0x12 == 0x02)';
 const TCP_SYN_ONLY_V6 = '(ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 0x02)';
 
@@ -29,6 +33,7 @@ export function buildCaptureFilter(watch: CaptureWatch): string {
   if (watch.tcp !== null) inbound.push(`(tcp ${ports(watch.tcp)} and (${TCP_NO_ACK_V4} or ${TCP_NO_ACK_V6}))`);
   if (watch.udp !== null) inbound.push(`(udp ${ports(watch.udp)})`);
   if (inbound.length === 0) throw new Error('nothing to watch');
+  inbound.push(IPV6_EXTENSION_HEADERS);
   let filter = `(inbound and (${inbound.join(' or ')}))`;
   if (watch.outbound) {
     const outbound = [`${TCP_SYN_ONLY_V4} or ${TCP_SYN_ONLY_V6}`];

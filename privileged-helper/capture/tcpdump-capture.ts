@@ -61,6 +61,7 @@ export function startCapture(options: CaptureOptions): Promise<CaptureHandle> {
       clearTimeout(timer);
       if (!started) {
         started = true; // settle once
+        stopping = true; // the child's later 'close' is part of this failure, not a new one
         child.kill('SIGKILL');
         reject(new CaptureError(message));
       } else if (!stopping) {
@@ -84,7 +85,8 @@ export function startCapture(options: CaptureOptions): Promise<CaptureHandle> {
     });
     child.on('close', (code, signal) => {
       if (stopping) return;
-      const why = stderrLines.filter((l) => !/listening on|packets? (captured|received|dropped)/.test(l)).join('; ') || `exit ${signal ?? String(code)}`;
+      const why =
+        stderrLines.filter((l) => !/listening on|data link type|packets? (captured|received|dropped)/.test(l)).join('; ') || `exit ${signal ?? String(code)}`;
       fail(`packet capture stopped: ${why}`);
     });
     child.stdout.on('data', (chunk: Buffer) => {

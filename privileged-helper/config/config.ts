@@ -40,6 +40,13 @@ export interface PortSentryConfig {
   readonly hostsDenyFile: string;
   readonly scanTriggerWindowSeconds: number;
   readonly stateMaxSources: number;
+  /** The helper's control socket (JSON-RPC); "" turns the control channel off. */
+  readonly rpcSocket: string;
+  /** Members of this group (and root) may use the control socket. */
+  readonly rpcGroup: string;
+  /** SQLite store of events and blocks; "" keeps them in memory only. */
+  readonly storeFile: string;
+  readonly eventRetentionDays: number;
   /** Line of each key that was set in the file, for mode-dependent errors later. */
   readonly lines: Readonly<Record<string, number>>;
 }
@@ -77,6 +84,10 @@ const SPECS: Readonly<Record<string, KeySpec>> = {
   HOSTS_DENY_FILE: { field: 'hostsDenyFile', parse: absolutePath },
   SCAN_TRIGGER_WINDOW: { field: 'scanTriggerWindowSeconds', parse: (v, k) => integer(v, k, 1, 30 * 86400) },
   STATE_MAX_SOURCES: { field: 'stateMaxSources', parse: (v, k) => integer(v, k, 16, 50_000_000) },
+  RPC_SOCKET: { field: 'rpcSocket', parse: optionalPath },
+  RPC_GROUP: { field: 'rpcGroup', parse: groupName },
+  STORE_FILE: { field: 'storeFile', parse: optionalPath },
+  EVENT_RETENTION_DAYS: { field: 'eventRetentionDays', parse: (v, k) => integer(v, k, 1, 36500) },
 };
 
 export const KNOWN_KEYS: readonly string[] = Object.keys(SPECS);
@@ -110,6 +121,10 @@ const DEFAULTS = {
   hostsDenyFile: '/etc/hosts.deny',
   scanTriggerWindowSeconds: 3600,
   stateMaxSources: 65536,
+  rpcSocket: '/run/portsentry-desktop/helper.sock',
+  rpcGroup: 'portsentry',
+  storeFile: '/var/lib/portsentry-desktop/events.db',
+  eventRetentionDays: 90,
 } as const satisfies Omit<PortSentryConfig, 'file' | 'lines' | 'blockBackend'>;
 
 /** Parses and validates a whole config file's text. Throws ConfigError. */
@@ -180,6 +195,15 @@ function blockLevel(value: string, key: string): BlockLevel {
 
 function absolutePath(value: string, key: string): string {
   if (!isAbsolute(value) || value.includes('\0')) throw new ValueError(`${key} must be an absolute path, not "${printable(value)}"`);
+  return value;
+}
+
+function optionalPath(value: string, key: string): string {
+  return value === '' ? '' : absolutePath(value, key);
+}
+
+function groupName(value: string, key: string): string {
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(value)) throw new ValueError(`${key} must be a group name (lower case letters, digits, _ and -), not "${printable(value)}"`);
   return value;
 }
 

@@ -57,6 +57,9 @@ export class Daemon {
   private host: HostAddresses = { own: [] };
   private hostKey = '';
   private timers: NodeJS.Timeout[] = [];
+  private captureRunning = false;
+  /** Sources whose response (firewall, commands) is under way. */
+  private readonly responding = new Set<string>();
   private readonly halfOpen = new HalfOpenTracker(
     HALF_OPEN_GRACE_MS,
     (probe) => this.handleProbe(probe),
@@ -135,12 +138,18 @@ export class Daemon {
     switch (verdict.kind) {
       case 'ignored': {
         const why = describeIgnoreReason(verdict.reason);
-        if (this.shouldLogQuietly(`ignored ${probe.source}`, probe.at)) this.deps.log(messages.ignored(probe.source, why));
+        // Repeats are summarised (logs, store and subscribers alike): an ignored host
+        // running a full port scan is one line a minute, not 65,535.
+        if (!this.shouldLogQuietly(`ignored ${probe.source}`, probe.at)) return;
+        this.deps.log(messages.ignored(probe.source, why));
         this.emit(probe, 'ignored', verdict.reason);
         return;
       }
       case 'already-blocked':
-        if (this.shouldLogQuietly(`blocked ${probe.source}`, probe.at)) this.deps.log(messages.alreadyBlocked(probe.source));
+        // A block still being applied is not news: the event that triggered it follows.
+        if (this.responding.has(probe.source)) return;
+        if (!this.shouldLogQuietly(`blocked ${probe.source}`, probe.at)) return;
+        this.deps.log(messages.alreadyBlocked(probe.source));
         this.emit(probe, 'already-blocked');
         return;
       case 'counted':
@@ -155,7 +164,8 @@ export class Daemon {
           this.emit(probe, 'alert-only', 'protection is paused');
           return;
         }
-        void this.respond(probe);
+        this.responding.add(probe.source);
+        void this.respond(probe).finally(() => this.responding.delete(probe.source));
         return;
     }
   }
@@ -196,6 +206,15 @@ export class Daemon {
     }
   }
 
+  /** True while packet capture runs (stealth/advanced modes, half-open SYNs in -tcp). */
+  get captureActive(): boolean {
+    return this.captureRunning;
+  }
+
+  get modes(): readonly Mode[] {
+    return this.settings.modes;
+  }
+
   get isPaused(): boolean {
     return this.paused;
   }
@@ -211,7 +230,9 @@ export class Daemon {
    * Blocks an address by hand (RPC, tray menu). Refuses protected addresses with the reason,
    * so no caller can turn the helper against the host itself.
    */
-  async blockByHand(text: string, timeoutSeconds: number | null, reason: string): Promise<BlockResult> {
+  async blockByHand(text: string, requestedSeconds: number | null, reason: string): Promise<BlockResult> {
+    // No (or zero) timeout asked for: the configured BLOCK_TIMEOUT applies, as for scanners.
+    const timeoutSeconds = requestedSeconds !== null && requestedSeconds > 0 ? requestedSeconds : this.config.blockTimeoutSeconds;
     const parsed = parseAddress(text);
     if (parsed === null) return { ok: false, code: 'invalid-address', message: 'not an IPv4 or IPv6 address' };
     const refusal = this.policy().reasonToIgnore(parsed.address, parsed.family);
@@ -227,7 +248,7 @@ export class Daemon {
     this.engine.recordBlock(parsed.address, until);
     this.deps.log(messages.blockedViaRoute(parsed.address, `${firewall.name} (${reason})`));
     this.emitBlock('added', parsed.address, reason, until);
-    return { ok: true, address: parsed.address };
+    return { ok: true, address: parsed.address, until };
   }
 
   /** Lifts a block (RPC, tray menu). Unblocking an address that is not blocked is not an error. */
@@ -243,7 +264,7 @@ export class Daemon {
     const had = this.engine.forgetBlock(parsed.address);
     this.deps.log(messages.unblocked(parsed.address, reason));
     if (had) this.emitBlock('removed', parsed.address, reason, null);
-    return { ok: true, address: parsed.address };
+    return { ok: true, address: parsed.address, until: null, removed: had };
   }
 
   blockedAddresses(): string[] {
@@ -311,10 +332,22 @@ export class Daemon {
         plan,
         ipv6: config.ipv6,
         clock: this.deps.clock,
-        onProbe: (probe) => (probe.mode === 'tcp' && probe.kind === 'syn' ? this.halfOpen.synSeen(probe) : this.handleProbe(probe)),
-        onFailure: (why) => this.deps.log(messages.error(`${why}; stealth detection has stopped (${describeModes(modes)})`)),
+        // With -stcp running too, a SYN is reported at once, as the stealth mode does; with
+        // -tcp alone it waits to see whether the handshake completes (a "Connect").
+        onProbe: (probe) =>
+          probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe) : this.handleProbe(probe),
+        onFailure: (why) => {
+          this.captureRunning = false;
+          this.deps.log(messages.error(`${why}; stealth detection has stopped (${describeModes(modes)})`));
+        },
       });
-      this.sensors.push(sensor);
+      this.captureRunning = true;
+      this.sensors.push({
+        close: async () => {
+          this.captureRunning = false;
+          await sensor.close();
+        },
+      });
       return 1;
     } catch (error) {
       const why = (error as Error).message;
@@ -397,7 +430,7 @@ export class Daemon {
 }
 
 export type BlockResult =
-  | { readonly ok: true; readonly address: string }
+  | { readonly ok: true; readonly address: string; readonly until: number | null; readonly removed?: boolean }
   | { readonly ok: false; readonly code: 'invalid-address' | 'protected-address' | 'no-firewall' | 'firewall-failed'; readonly message: string };
 
 /** The original's start-up lines for the stealth and advanced modes. */

@@ -12,9 +12,22 @@ import { checkModes, loadConfig, loadIgnoreList } from './config-loader.js';
 import { Daemon, type DaemonSettings } from './daemon.js';
 import { hostAddresses } from './local-addresses.js';
 import { createResponseActions, sameResponseSetup, type ResponseActionsHandle } from './response-actions.js';
+import { EMBEDDED_CONFIG_TEXT } from '../config/default-config.js';
+import { EventStore } from '../store/event-store.js';
+import { reconcileBlocks } from './reconcile-blocks.js';
+import { ControlSocket } from '../rpc/control-socket.js';
+import { controlHandlers } from '../rpc/control-service.js';
+import { lookupGroupId } from '../rpc/group-file.js';
+import { PRODUCT_VERSION } from '../reporters/messages.js';
+
+/** This product's own version (the classic version it is compatible with is PRODUCT_VERSION). */
+const PRODUCT_VERSION_DESKTOP = `0.1.0 (PortSentry ${PRODUCT_VERSION} compatible)`;
+const RETENTION_CHECK_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 export interface RunningDaemon {
   readonly daemon: Daemon;
+  readonly store: EventStore;
   reload(): Promise<boolean>;
   shutdown(): Promise<void>;
 }
@@ -47,15 +60,39 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   const history = historyFor(settings.config, log);
   await history.resetBlockedFiles(modes);
   daemon = new Daemon(settings, { clock: Date.now, log, actions: response.actions, history, hostAddresses });
-  for (const address of await response.existingBlocks()) daemon.restoreBlock(address, null);
+  let store: EventStore;
+  try {
+    store = new EventStore(settings.config.storeFile === '' ? ':memory:' : settings.config.storeFile);
+  } catch (error) {
+    await response.stop();
+    await syslog.close();
+    throw new Error(`cannot open the event store ${settings.config.storeFile}: ${(error as Error).message}`);
+  }
+  // The store is the record of what should be blocked; the firewall may have lost it (reboot)
+  // or hold more (a crash between the two). Bring both into line before anything new happens.
+  await reconcileBlocks({ store, firewall: response.actions.firewall, clock: Date.now, log, restore: (a, until) => daemon.restoreBlock(a, until) });
+  let control: ControlSocket | null = null;
+  daemon.onEvent((event) => {
+    const stored = store.record(event);
+    control?.broadcast(stored);
+  });
   try {
     await daemon.start();
   } catch (error) {
     await daemon.stop();
     await response.stop();
+    store.close();
     await syslog.close();
     throw error;
   }
+  const startedAt = Date.now();
+  const prune = () => {
+    const removed = store.prune(Date.now() - settings.config.eventRetentionDays * DAY_MS);
+    if (removed > 0) log(messages.warning(`removed ${removed} events older than ${settings.config.eventRetentionDays} days from the store`));
+  };
+  prune();
+  const pruneTimer = setInterval(prune, RETENTION_CHECK_MS);
+  pruneTimer.unref();
 
   let reloading: Promise<boolean> | null = null;
   const reload = async (): Promise<boolean> => {
@@ -77,13 +114,46 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     }
   };
 
+  const reloadOnce = () => (reloading ??= reload().finally(() => (reloading = null)));
+
+  if (settings.config.rpcSocket !== '') {
+    const socketPath = settings.config.rpcSocket;
+    const groupId = await lookupGroupId(settings.config.rpcGroup);
+    if (groupId === null) log(messages.warning(`group ${settings.config.rpcGroup} does not exist; only root can use the control socket`));
+    const server = new ControlSocket(
+      { path: socketPath, groupId, log },
+      controlHandlers({
+        daemon,
+        store,
+        configPath,
+        embeddedConfigText: EMBEDDED_CONFIG_TEXT,
+        version: PRODUCT_VERSION_DESKTOP,
+        startedAt,
+        clock: Date.now,
+        reload: reloadOnce,
+      }),
+    );
+    try {
+      await server.listen();
+      control = server;
+      log(messages.controlListening(socketPath));
+    } catch (error) {
+      // Detection must not depend on the control channel: run without it and say why.
+      log(messages.error(`control socket ${socketPath} unavailable: ${(error as Error).message}`));
+    }
+  }
+
   return {
     daemon,
-    reload: () => (reloading ??= reload().finally(() => (reloading = null))),
+    store,
+    reload: reloadOnce,
     shutdown: async () => {
       log(messages.shuttingDown());
+      clearInterval(pruneTimer);
+      await control?.close();
       await daemon.stop();
       await response.stop();
+      store.close();
       await syslog.close();
     },
   };

@@ -66,6 +66,8 @@ describe('portsentryd -tcp -udp in a namespaced network, attacked by nmap', { ti
         `BLOCK_BACKEND="nftables"`,
         `NFT_TABLE="${TABLE}"`,
         `SYSLOG_SOCKET="${join(dir, 'syslog.sock')}"`,
+        `RPC_SOCKET="${join(dir, 'run', 'helper.sock')}"`,
+        `STORE_FILE="${join(dir, 'events.db')}"`,
         '',
       ].join('\n'),
     );

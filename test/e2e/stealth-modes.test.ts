@@ -61,6 +61,8 @@ describe('stealth and advanced modes through packet capture', { timeout: 600_000
         'SCAN_TRIGGER="0"',
         `NFT_TABLE="${TABLE}"`,
         `SYSLOG_SOCKET="${join(dir, 'no-syslog.sock')}"`,
+        `RPC_SOCKET="${join(dir, 'run', 'helper.sock')}"`,
+        `STORE_FILE="${join(dir, 'events.db')}"`,
         '',
       ].join('\n'),
     );

@@ -12,10 +12,18 @@ const base: Probe = { source: '198.18.0.3', family: 4, port: 1524, protocol: 'tc
 describe('classic log lines', () => {
   it('connect lines match the original text', () => {
     assert.equal(messages.attack(base, '198.18.0.3'), 'attackalert: Connect from host: 198.18.0.3/198.18.0.3 to TCP port: 1524');
-    const udp = messages.attack({ ...base, protocol: 'udp', kind: 'udp', port: 31337 }, 'scanner.example');
+    const udp = messages.attack({ ...base, protocol: 'udp', kind: 'udp', mode: 'udp', port: 31337 }, 'scanner.example');
     assert.equal(udp, 'attackalert: Connect from host: scanner.example/198.18.0.3 to UDP port: 31337');
     assert.match(udp, FAIL2BAN_PORTSENTRY);
     assert.match(messages.attack({ ...base, source: 'fd00::3' }, 'fd00::3'), FAIL2BAN_PORTSENTRY);
+  });
+  it('raw UDP (stealth and advanced) says "UDP scan", as the original -sudp/-audp do', () => {
+    for (const mode of ['sudp', 'audp'] as const) {
+      assert.equal(
+        messages.attack({ ...base, protocol: 'udp', kind: 'udp', mode, port: 161 }, '198.18.0.3'),
+        'attackalert: UDP scan from host: 198.18.0.3/198.18.0.3 to UDP port: 161',
+      );
+    }
   });
   it('stealth lines use the original packet descriptions', () => {
     assert.equal(messages.attack({ ...base, kind: 'syn', tcpFlags: 0x02 }, 'h'), 'attackalert: TCP SYN/Normal scan from host: h/198.18.0.3 to TCP port: 1524');

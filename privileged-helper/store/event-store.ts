@@ -1,0 +1,151 @@
+// The helper's memory across restarts: every event it reported and every block in force,
+// in SQLite (node:sqlite, no native addon). WAL mode, one autocommit write per event: an
+// event is on disk before subscribers hear of it, so a kill -9 loses nothing acknowledged.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { BlockChangeEvent, DetectionEvent, HelperEvent } from '../daemon/detection-event.js';
+
+export type StoredEvent = (DetectionEvent | BlockChangeEvent) & { readonly id: number };
+
+export interface EventQuery {
+  readonly since?: number;
+  readonly until?: number;
+  readonly host?: string;
+  readonly port?: number;
+  readonly kind?: string;
+  readonly protocol?: string;
+  readonly action?: string;
+  readonly limit: number;
+  /** Only events with an id below this (paging from newest to oldest). */
+  readonly before?: number;
+}
+
+export interface StoredBlock {
+  readonly address: string;
+  readonly since: number;
+  readonly until: number | null;
+  readonly reason: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  at INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  host TEXT NOT NULL,
+  port INTEGER,
+  protocol TEXT,
+  kind TEXT,
+  action TEXT,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_at ON events(at);
+CREATE INDEX IF NOT EXISTS events_host ON events(host, id);
+CREATE TABLE IF NOT EXISTS blocks (
+  address TEXT PRIMARY KEY,
+  since INTEGER NOT NULL,
+  until INTEGER,
+  reason TEXT NOT NULL
+);
+`;
+
+export class EventStore {
+  private readonly db: DatabaseSync;
+  private readonly insertEvent: StatementSync;
+  private readonly upsertBlock: StatementSync;
+  private readonly deleteBlock: StatementSync;
+
+  /** Opens (creating if needed) the store; ":memory:" for none on disk. */
+  constructor(readonly file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
+    this.db = new DatabaseSync(file);
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    this.db.exec(SCHEMA);
+    this.insertEvent = this.db.prepare('INSERT INTO events (at, type, host, port, protocol, kind, action, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.upsertBlock = this.db.prepare(
+      'INSERT INTO blocks (address, since, until, reason) VALUES (?, ?, ?, ?) ON CONFLICT(address) DO UPDATE SET since = excluded.since, until = excluded.until, reason = excluded.reason',
+    );
+    this.deleteBlock = this.db.prepare('DELETE FROM blocks WHERE address = ?');
+  }
+
+  /** Records an event (and the block change it describes); returns its id. */
+  record(event: HelperEvent): StoredEvent {
+    const scan = event.type === 'scan';
+    const result = this.insertEvent.run(
+      event.at,
+      event.type,
+      scan ? event.source : event.address,
+      scan ? event.port : null,
+      scan ? event.protocol : null,
+      scan ? event.kind : null,
+      scan ? event.action : event.change,
+      JSON.stringify(event),
+    );
+    if (!scan) {
+      if (event.change === 'added') this.upsertBlock.run(event.address, event.at, event.until, event.reason);
+      else this.deleteBlock.run(event.address);
+    }
+    return { ...event, id: Number(result.lastInsertRowid) };
+  }
+
+  /** Newest first. */
+  events(query: EventQuery): { events: StoredEvent[]; nextCursor: number | null } {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    const add = (clause: string, value: string | number | undefined) => {
+      if (value === undefined) return;
+      where.push(clause);
+      args.push(value);
+    };
+    add('at >= ?', query.since);
+    add('at <= ?', query.until);
+    add('host = ?', query.host);
+    add('port = ?', query.port);
+    add('kind = ?', query.kind);
+    add('protocol = ?', query.protocol);
+    add('action = ?', query.action);
+    add('id < ?', query.before);
+    const sql = `SELECT id, body FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...args, query.limit + 1) as Array<{ id: number; body: string }>;
+    const page = rows.slice(0, query.limit).map((row) => ({ ...(JSON.parse(row.body) as HelperEvent), id: Number(row.id) }));
+    return { events: page, nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null };
+  }
+
+  blocks(): StoredBlock[] {
+    const rows = this.db.prepare('SELECT address, since, until, reason FROM blocks ORDER BY since').all() as Array<{
+      address: string;
+      since: number;
+      until: number | null;
+      reason: string;
+    }>;
+    return rows.map((row) => ({ address: row.address, since: Number(row.since), until: row.until === null ? null : Number(row.until), reason: row.reason }));
+  }
+
+  countEvents(): number {
+    return Number((this.db.prepare('SELECT count(*) AS n FROM events').get() as { n: number }).n);
+  }
+
+  /** Deletes events older than the retention; returns how many went. */
+  prune(olderThan: number): number {
+    return Number(this.db.prepare('DELETE FROM events WHERE at < ?').run(olderThan).changes);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+/** Records the end of every stored block (e.g. after --remove-firewall); returns how many. */
+export function forgetStoredBlocks(file: string, reason: string, now = Date.now()): number {
+  if (file === '' || !existsSync(file)) return 0;
+  const store = new EventStore(file);
+  try {
+    const blocks = store.blocks();
+    for (const block of blocks) store.record({ type: 'block', change: 'removed', at: now, address: block.address, reason, until: null });
+    return blocks.length;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CaptureDetector, CONVERSATION_TTL_MS } from '../../../privileged-helper/capture/capture-detector.js';
+import { planCapture } from '../../../privileged-helper/capture/capture-plan.js';
+import type { ListeningPorts } from '../../../privileged-helper/capture/listening-ports.js';
+import type { DecodedPacket } from '../../../privileged-helper/capture/packet-decoder.js';
+import { parseConfig } from '../../../privileged-helper/config/config.js';
+import type { Mode, Protocol } from '../../../privileged-helper/core/types.js';
+
+const CONFIG = parseConfig(
+  [
+    'TCP_PORTS="1,79,111,31337"',
+    'UDP_PORTS="7,161,31337"',
+    'ADVANCED_PORTS_TCP="1024"',
+    'ADVANCED_PORTS_UDP="1024"',
+    'ADVANCED_EXCLUDE_TCP="113,139"',
+    'ADVANCED_EXCLUDE_UDP="520,138,137,67"',
+  ].join('\n'),
+  'detector.conf',
+);
+
+/** The listening set as the kernel would report it, fixed for a test. */
+class Listening implements ListeningPorts {
+  readonly asked: string[] = [];
+  constructor(
+    private readonly tcp: readonly number[] = [],
+    private readonly udp: readonly number[] = [],
+  ) {}
+  isListening(protocol: Protocol, port: number): boolean {
+    this.asked.push(`${protocol}/${port}`);
+    return (protocol === 'tcp' ? this.tcp : this.udp).includes(port);
+  }
+}
+
+function detector(modes: readonly Mode[], listening: ListeningPorts = new Listening(), config = CONFIG): CaptureDetector {
+  const plan = planCapture(config, modes);
+  assert.ok(plan !== null, `a plan for ${modes.join(',')}`);
+  return new CaptureDetector(plan.rules, listening);
+}
+
+const US = '198.18.0.10';
+const SCANNER = '198.18.0.20';
+const PEER = '198.19.0.5';
+const OTHER = '198.19.0.6';
+const AT = 1_700_000_000_000;
+
+function tcpIn(destinationPort: number, tcpFlags = 0x02, overrides: Partial<DecodedPacket> = {}): DecodedPacket {
+  return { direction: 'in', family: 4, source: SCANNER, destination: US, protocol: 'tcp', sourcePort: 40000, destinationPort, tcpFlags, ipOptions: false, ...overrides };
+}
+
+function udpIn(destinationPort: number, overrides: Partial<DecodedPacket> = {}): DecodedPacket {
+  return { direction: 'in', family: 4, source: SCANNER, destination: US, protocol: 'udp', sourcePort: 40000, destinationPort, tcpFlags: 0, ipOptions: false, ...overrides };
+}
+
+/** A packet this host sent: from our local port to the peer's port. */
+function out(protocol: Protocol, localPort: number, peer: string, peerPort: number, tcpFlags = protocol === 'tcp' ? 0x02 : 0): DecodedPacket {
+  return { direction: 'out', family: peer.includes(':') ? 6 : 4, source: peer.includes(':') ? 'fd00:5e::a' : US, destination: peer, protocol, sourcePort: localPort, destinationPort: peerPort, tcpFlags, ipOptions: false };
+}
+
+describe('CaptureDetector: classic -tcp', () => {
+  it('a SYN to a configured port is a probe with every field', () => {
+    assert.deepEqual(detector(['tcp']).inspect(tcpIn(79), AT), { source: SCANNER, family: 4, port: 79, protocol: 'tcp', kind: 'syn', mode: 'tcp', at: AT, tcpFlags: 0x02 });
+  });
+
+  it('our own tripwires listen on those ports: listening is not consulted, the probe stays', () => {
+    const listening = new Listening([79]);
+    const found = detector(['tcp'], listening).inspect(tcpIn(79), AT);
+    assert.equal(found?.mode, 'tcp');
+    assert.deepEqual(listening.asked, []);
+  });
+
+  it('ports not configured, and UDP, are not probes', () => {
+    const d = detector(['tcp']);
+    assert.equal(d.inspect(tcpIn(80), AT), null);
+    assert.equal(d.inspect(tcpIn(0), AT), null);
+    assert.equal(d.inspect(udpIn(79), AT), null);
+  });
+});
+
+describe('CaptureDetector: stealth -stcp / -sudp', () => {
+  it('a listening port is a real service, not a tripwire; a quiet configured port is a probe', () => {
+    const listening = new Listening([111], [161]);
+    const d = detector(['stcp', 'sudp'], listening);
+    assert.equal(d.inspect(tcpIn(111), AT), null);
+    assert.deepEqual(d.inspect(tcpIn(31337, 0x01), AT), { source: SCANNER, family: 4, port: 31337, protocol: 'tcp', kind: 'fin', mode: 'stcp', at: AT, tcpFlags: 0x01 });
+    assert.equal(d.inspect(udpIn(161), AT), null);
+    assert.deepEqual(d.inspect(udpIn(7), AT), { source: SCANNER, family: 4, port: 7, protocol: 'udp', kind: 'udp', mode: 'sudp', at: AT });
+    assert.ok(listening.asked.includes('tcp/111') && listening.asked.includes('udp/161'));
+  });
+
+  it('listening is per protocol: a TCP listener on 31337 does not hide a UDP probe there', () => {
+    const d = detector(['stcp', 'sudp'], new Listening([31337], []));
+    assert.equal(d.inspect(tcpIn(31337), AT), null);
+    assert.equal(d.inspect(udpIn(31337), AT)?.mode, 'sudp');
+  });
+
+  it('with -tcp as well, the -tcp rule wins on its ports even where a service listens', () => {
+    const d = detector(['tcp', 'stcp'], new Listening([79]));
+    assert.equal(d.inspect(tcpIn(79), AT)?.mode, 'tcp');
+    assert.equal(d.inspect(tcpIn(31337), AT)?.mode, 'tcp');
+  });
+
+  it('stealth modes ignore conversations: a reply from a peer we called is still a probe', () => {
+    const d = detector(['stcp']);
+    assert.equal(d.inspect(out('tcp', 79, PEER, 22), AT), null);
+    assert.equal(d.inspect(tcpIn(79, 0x01, { source: PEER, sourcePort: 22 }), AT + 1)?.mode, 'stcp');
+  });
+});
+
+describe('CaptureDetector: advanced -atcp / -audp', () => {
+  it('every port from 1 up to ADVANCED_PORTS_* inclusive, minus the excluded ones', () => {
+    const d = detector(['atcp', 'audp']);
+    for (const port of [1, 22, 80, 112, 114, 1024]) assert.equal(d.inspect(tcpIn(port), AT)?.mode, 'atcp', `tcp ${port}`);
+    for (const port of [0, 113, 139, 1025, 31337, 65535]) assert.equal(d.inspect(tcpIn(port), AT), null, `tcp ${port}`);
+    for (const port of [1, 53, 123, 136, 1024]) assert.equal(d.inspect(udpIn(port), AT)?.mode, 'audp', `udp ${port}`);
+    for (const port of [0, 67, 137, 138, 520, 1025]) assert.equal(d.inspect(udpIn(port), AT), null, `udp ${port}`);
+  });
+
+  it('listening ports are skipped', () => {
+    const d = detector(['atcp', 'audp'], new Listening([22, 80], [53]));
+    assert.equal(d.inspect(tcpIn(22), AT), null);
+    assert.equal(d.inspect(tcpIn(80), AT), null);
+    assert.equal(d.inspect(tcpIn(81), AT)?.mode, 'atcp');
+    assert.equal(d.inspect(udpIn(53), AT), null);
+    assert.equal(d.inspect(udpIn(54), AT)?.mode, 'audp');
+  });
+
+  it('the reply to our own datagram (same peer, same local port) is not a probe; the same from another host is', () => {
+    const d = detector(['audp']);
+    // NTP: local port 123 to the peer's 123, an answer comes back to 123.
+    assert.equal(d.inspect(out('udp', 123, PEER, 123), AT), null);
+    assert.equal(d.inspect(udpIn(123, { source: PEER, sourcePort: 123 }), AT + 20), null);
+    assert.deepEqual(d.inspect(udpIn(123, { source: OTHER, sourcePort: 123 }), AT + 20), { source: OTHER, family: 4, port: 123, protocol: 'udp', kind: 'udp', mode: 'audp', at: AT + 20 });
+    // The same peer to another low port of ours did not answer anything.
+    assert.equal(d.inspect(udpIn(124, { source: PEER }), AT + 20)?.mode, 'audp');
+  });
+
+  it('the reply to our own TCP SYN from a low local port is not a probe; the same from another host is', () => {
+    const d = detector(['atcp']);
+    // rlogin-style client on a privileged local port.
+    assert.equal(d.inspect(out('tcp', 700, PEER, 513), AT), null);
+    assert.equal(d.inspect(tcpIn(700, 0x01, { source: PEER, sourcePort: 513 }), AT + 5), null);
+    assert.equal(d.inspect(tcpIn(700, 0x01, { source: OTHER, sourcePort: 513 }), AT + 5)?.kind, 'fin');
+  });
+
+  it('a data channel from the peer to a port >= 1024 is not a probe; to a low port, or from another host, it is', () => {
+    const wide = parseConfig('ADVANCED_PORTS_TCP="65535"\nADVANCED_EXCLUDE_TCP="113"', 'wide.conf');
+    const d = detector(['atcp'], new Listening(), wide);
+    // Active FTP: we connect to the peer's port 21, it connects back from 20 to a high port of ours.
+    assert.equal(d.inspect(out('tcp', 40000, PEER, 21), AT), null);
+    assert.equal(d.inspect(tcpIn(45000, 0x02, { source: PEER, sourcePort: 20 }), AT + 100), null);
+    assert.equal(d.inspect(tcpIn(1024, 0x02, { source: PEER, sourcePort: 20 }), AT + 100), null);
+    assert.equal(d.inspect(tcpIn(1023, 0x02, { source: PEER, sourcePort: 20 }), AT + 100)?.mode, 'atcp');
+    assert.equal(d.inspect(tcpIn(45000, 0x02, { source: OTHER, sourcePort: 20 }), AT + 100)?.mode, 'atcp');
+  });
+
+  it('a conversation is protocol-specific for the reply and protocol-blind for the peer', () => {
+    const wide = parseConfig('ADVANCED_PORTS_TCP="65535"', 'wide.conf');
+    const d = detector(['atcp'], new Listening(), wide);
+    assert.equal(d.inspect(out('udp', 700, PEER, 53), AT), null);
+    // TCP to the low port our UDP left from: not the same flow.
+    assert.equal(d.inspect(tcpIn(700, 0x02, { source: PEER }), AT + 1)?.mode, 'atcp');
+    // TCP from that peer to a high port: the peer is one we talk to.
+    assert.equal(d.inspect(tcpIn(5000, 0x02, { source: PEER }), AT + 1), null);
+  });
+
+  it('a conversation is remembered for CONVERSATION_TTL_MS, inclusive, and renewed by new traffic', () => {
+    const d = detector(['audp']);
+    d.inspect(out('udp', 123, PEER, 123), AT);
+    assert.equal(d.inspect(udpIn(123, { source: PEER }), AT + CONVERSATION_TTL_MS), null);
+    assert.equal(d.inspect(udpIn(123, { source: PEER }), AT + CONVERSATION_TTL_MS + 1)?.mode, 'audp');
+    d.inspect(out('udp', 123, PEER, 123), AT + CONVERSATION_TTL_MS + 2);
+    assert.equal(d.inspect(udpIn(123, { source: PEER }), AT + 2 * CONVERSATION_TTL_MS + 2), null);
+  });
+
+  it('IPv6: probes keep the family and address; conversations work on IPv6 peers', () => {
+    const d = detector(['atcp', 'audp']);
+    const scanner6 = 'fd00:5e::14';
+    assert.deepEqual(d.inspect(tcpIn(22, 0x29, { family: 6, source: scanner6, destination: 'fd00:5e::a' }), AT), {
+      source: scanner6,
+      family: 6,
+      port: 22,
+      protocol: 'tcp',
+      kind: 'xmas',
+      mode: 'atcp',
+      at: AT,
+      tcpFlags: 0x29,
+    });
+    const peer6 = 'fd00:5e::99';
+    assert.equal(d.inspect(out('udp', 500, peer6, 500), AT), null);
+    assert.equal(d.inspect(udpIn(500, { family: 6, source: peer6, destination: 'fd00:5e::a' }), AT + 1), null);
+    assert.equal(d.inspect(udpIn(500, { family: 6, source: 'fd00:5e::98', destination: 'fd00:5e::a' }), AT + 1)?.family, 6);
+  });
+});
+
+describe('CaptureDetector: kinds and packet details', () => {
+  it('the flag byte decides the kind and is recorded raw', () => {
+    const d = detector(['stcp']);
+    const cases: [number, string | null][] = [
+      [0x02, 'syn'],
+      [0xc2, 'syn'],
+      [0x01, 'fin'],
+      [0x00, 'null'],
+      [0x29, 'xmas'],
+      [0x03, 'odd-flags'],
+      [0x10, null],
+      [0x12, null],
+      [0x04, null],
+      [0x14, null],
+    ];
+    for (const [flags, kind] of cases) {
+      const found = d.inspect(tcpIn(31337, flags), AT);
+      assert.equal(found?.kind ?? null, kind, `flags 0x${flags.toString(16)}`);
+      if (found !== null) assert.equal(found.tcpFlags, flags);
+    }
+  });
+
+  it('IPv4 options are recorded only when present; UDP probes carry no tcpFlags', () => {
+    const d = detector(['stcp', 'sudp']);
+    assert.equal(d.inspect(tcpIn(79, 0x02, { ipOptions: true }), AT)?.ipOptions, true);
+    assert.equal('ipOptions' in (d.inspect(tcpIn(79), AT) ?? {}), false);
+    const udpProbe = d.inspect(udpIn(7, { ipOptions: true }), AT);
+    assert.equal(udpProbe?.ipOptions, true);
+    assert.equal('tcpFlags' in (udpProbe ?? {}), false);
+  });
+
+  it('a packet of unknown direction counts as inbound; an outbound one never is a probe', () => {
+    const d = detector(['stcp']);
+    assert.equal(d.inspect(tcpIn(79, 0x02, { direction: 'unknown' }), AT)?.kind, 'syn');
+    assert.equal(d.inspect(tcpIn(79, 0x02, { direction: 'out' }), AT), null);
+  });
+
+  it('at is the clock value given, not the packet time', () => {
+    const d = detector(['stcp']);
+    assert.equal(d.inspect(tcpIn(79), 42)?.at, 42);
+  });
+});

@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HalfOpenTracker, type Timers } from '../../../privileged-helper/capture/half-open-tracker.js';
+import type { Probe } from '../../../privileged-helper/core/types.js';
+
+/** Timers on a clock the test moves by hand. */
+class ManualTimers implements Timers {
+  now = 0;
+  private nextId = 1;
+  private readonly scheduled = new Map<number, { due: number; callback: () => void }>();
+
+  set(callback: () => void, ms: number): unknown {
+    const id = this.nextId;
+    this.nextId += 1;
+    this.scheduled.set(id, { due: this.now + ms, callback });
+    return { id };
+  }
+
+  clear(handle: unknown): void {
+    this.scheduled.delete((handle as { id: number }).id);
+  }
+
+  get active(): number {
+    return this.scheduled.size;
+  }
+
+  /** Moves the clock forward, firing every timer that falls due, in due order. */
+  advance(ms: number): void {
+    const until = this.now + ms;
+    for (;;) {
+      // Batches rather than one scan per timer: the bound test schedules 65 536 of them.
+      const due = [...this.scheduled].filter(([, timer]) => timer.due <= until).sort((a, b) => a[1].due - b[1].due || a[0] - b[0]);
+      if (due.length === 0) break;
+      for (const [id, timer] of due) {
+        if (!this.scheduled.has(id)) continue; // cleared by an earlier callback
+        this.scheduled.delete(id);
+        this.now = timer.due;
+        timer.callback();
+      }
+    }
+    this.now = until;
+  }
+}
+
+const GRACE = 500;
+const A = '198.18.0.11';
+const B = '198.18.0.12';
+
+function syn(source: string, port: number, at = 1000): Probe {
+  return { source, family: 4, port, protocol: 'tcp', kind: 'syn', mode: 'tcp', at, tcpFlags: 0x02 };
+}
+
+function setup(): { tracker: HalfOpenTracker; timers: ManualTimers; reported: Probe[]; unattributed: number[] } {
+  const timers = new ManualTimers();
+  const reported: Probe[] = [];
+  const unattributed: number[] = [];
+  const tracker = new HalfOpenTracker(GRACE, (probe) => reported.push(probe), (port) => unattributed.push(port), timers);
+  return { tracker, timers, reported, unattributed };
+}
+
+describe('HalfOpenTracker', () => {
+  it('a SYN followed by its connection is not reported, and its timer is gone', () => {
+    const { tracker, timers, reported, unattributed } = setup();
+    tracker.synSeen(syn(A, 79));
+    timers.advance(GRACE - 1);
+    tracker.connected(A, 79);
+    assert.equal(timers.active, 0);
+    timers.advance(10 * GRACE);
+    assert.equal(reported.length, 0);
+    assert.equal(unattributed.length, 0);
+  });
+
+  it('a SYN nobody claims is reported as the syn probe it was, exactly when the grace ends', () => {
+    const { tracker, timers, reported } = setup();
+    const probe = syn(A, 79);
+    tracker.synSeen(probe);
+    timers.advance(GRACE - 1);
+    assert.equal(reported.length, 0);
+    timers.advance(1);
+    assert.deepEqual(reported, [probe]);
+    timers.advance(10 * GRACE);
+    assert.equal(reported.length, 1);
+  });
+
+  it('a connection from another source or port does not claim the SYN', () => {
+    const { tracker, timers, reported } = setup();
+    tracker.synSeen(syn(A, 79));
+    tracker.connected(B, 79);
+    tracker.connected(A, 80);
+    timers.advance(GRACE);
+    assert.deepEqual(reported.map((p) => `${p.source}|${p.port}|${p.kind}`), [`${A}|79|syn`]);
+  });
+
+  it('a repeated SYN from the same source and port while pending is reported once', () => {
+    const { tracker, timers, reported } = setup();
+    tracker.synSeen(syn(A, 79, 1000));
+    timers.advance(100);
+    tracker.synSeen(syn(A, 79, 1100));
+    timers.advance(GRACE);
+    assert.deepEqual(reported.map((p) => p.at), [1000]);
+    // After reporting, the same source and port can be pending again.
+    tracker.synSeen(syn(A, 79, 2000));
+    timers.advance(GRACE);
+    assert.deepEqual(reported.map((p) => p.at), [1000, 2000]);
+  });
+
+  it('a connection with an unknown peer after the SYN claims it: returns the source, nothing reported', () => {
+    const { tracker, timers, reported, unattributed } = setup();
+    tracker.synSeen(syn(A, 79));
+    assert.equal(tracker.claimUnknownPeer(79), A);
+    assert.equal(timers.active, 0);
+    timers.advance(10 * GRACE);
+    assert.equal(reported.length, 0);
+    assert.equal(unattributed.length, 0);
+  });
+
+  it('an unknown peer claims the newest pending SYN on its port; the older one is still reported', () => {
+    const { tracker, timers, reported } = setup();
+    tracker.synSeen(syn(A, 79));
+    tracker.synSeen(syn(B, 80));
+    tracker.synSeen(syn(B, 79));
+    assert.equal(tracker.claimUnknownPeer(79), B);
+    timers.advance(GRACE);
+    assert.deepEqual(reported.map((p) => `${p.source}|${p.port}`).sort(), [`${A}|79`, `${B}|80`]);
+  });
+
+  it('an unknown peer before the SYN: the SYN, when it comes, is reported at once as a connect', () => {
+    const { tracker, timers, reported, unattributed } = setup();
+    assert.equal(tracker.claimUnknownPeer(79), null);
+    assert.equal(reported.length, 0);
+    timers.advance(GRACE - 1);
+    const probe = syn(A, 79, 1234);
+    tracker.synSeen(probe);
+    assert.deepEqual(reported, [{ ...probe, kind: 'connect' }]);
+    assert.equal(timers.active, 0);
+    timers.advance(10 * GRACE);
+    assert.equal(reported.length, 1);
+    assert.equal(unattributed.length, 0);
+  });
+
+  it('an orphan connection only waits for a SYN on its own port', () => {
+    const { tracker, timers, reported, unattributed } = setup();
+    assert.equal(tracker.claimUnknownPeer(79), null);
+    tracker.synSeen(syn(A, 80));
+    assert.equal(reported.length, 0);
+    timers.advance(GRACE);
+    assert.deepEqual(unattributed, [79]);
+    assert.deepEqual(reported.map((p) => `${p.port}|${p.kind}`), ['80|syn']);
+  });
+
+  it('an orphan never followed by a SYN is handed to unattributed(port) after the grace, once', () => {
+    const { tracker, timers, reported, unattributed } = setup();
+    assert.equal(tracker.claimUnknownPeer(31337), null);
+    timers.advance(GRACE - 1);
+    assert.equal(unattributed.length, 0);
+    timers.advance(1);
+    assert.deepEqual(unattributed, [31337]);
+    timers.advance(10 * GRACE);
+    assert.deepEqual(unattributed, [31337]);
+    assert.equal(reported.length, 0);
+    // The orphan is gone: a later SYN is an ordinary pending SYN again.
+    tracker.synSeen(syn(A, 31337));
+    assert.equal(reported.length, 0);
+    timers.advance(GRACE);
+    assert.equal(reported[0]?.kind, 'syn');
+  });
+
+  it('two orphans on a port and one SYN: the SYN goes to the older orphan, the newer one ends unattributed', () => {
+    const { tracker, timers, reported, unattributed } = setup();
+    tracker.claimUnknownPeer(79); // t = 0
+    timers.advance(10);
+    tracker.claimUnknownPeer(79); // t = 10
+    tracker.synSeen(syn(A, 79));
+    assert.deepEqual(reported.map((p) => p.kind), ['connect']);
+    // The orphan of t = 0 was taken, so nothing ends at t = 500; the one of t = 10 ends at 510.
+    timers.advance(GRACE - 10);
+    assert.equal(unattributed.length, 0);
+    timers.advance(10);
+    assert.deepEqual(unattributed, [79]);
+    assert.equal(reported.length, 1);
+  });
+
+  it('clear() cancels pending SYNs and orphans alike', () => {
+    const { tracker, timers, reported, unattributed } = setup();
+    tracker.synSeen(syn(A, 79));
+    tracker.synSeen(syn(B, 80));
+    tracker.claimUnknownPeer(81);
+    assert.equal(timers.active, 3);
+    tracker.clear();
+    assert.equal(timers.active, 0);
+    timers.advance(10 * GRACE);
+    assert.equal(reported.length, 0);
+    assert.equal(unattributed.length, 0);
+    // Nothing is left to claim either.
+    assert.equal(tracker.claimUnknownPeer(79), null);
+    tracker.clear();
+    timers.advance(GRACE);
+    assert.equal(unattributed.length, 0);
+  });
+
+  it('at the bound of 65536 pending SYNs, the oldest is reported at once to make room', () => {
+    const { tracker, timers, reported } = setup();
+    const source = (i: number) => `198.18.${i >> 8}.${i & 0xff}`;
+    for (let i = 0; i < 65_536; i += 1) tracker.synSeen(syn(source(i), 1000, i));
+    assert.equal(reported.length, 0);
+    assert.equal(timers.active, 65_536);
+    tracker.synSeen(syn(A, 2000, 99_999));
+    assert.equal(reported.length, 1);
+    assert.equal(reported[0]?.source, source(0));
+    assert.equal(reported[0]?.at, 0);
+    assert.equal(timers.active, 65_536);
+    // The next one pushes out the second oldest, not the first again.
+    tracker.synSeen(syn(B, 2000, 100_000));
+    assert.deepEqual(reported.map((p) => p.source), [source(0), source(1)]);
+    timers.advance(GRACE);
+    assert.equal(reported.length, 65_538);
+    assert.equal(new Set(reported.map((p) => `${p.source}|${p.port}`)).size, 65_538, 'each SYN reported exactly once');
+  });
+
+  it('with the default timers a SYN is reported after the real grace period', async () => {
+    const reported: Probe[] = [];
+    const tracker = new HalfOpenTracker(20, (probe) => reported.push(probe));
+    tracker.synSeen(syn(A, 79));
+    tracker.synSeen(syn(B, 79));
+    tracker.connected(B, 79);
+    assert.equal(reported.length, 0);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.deepEqual(reported.map((p) => p.source), [A]);
+  });
+});
