@@ -44,17 +44,30 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'run':
       break;
   }
+  // Signals are caught from the first moment: a SIGHUP that arrives while the tripwires are
+  // still being bound must not kill the daemon (the default action), only wait its turn.
+  let stopRequested = false;
+  let reloadRequested = false;
+  let onStop = () => {
+    stopRequested = true;
+  };
+  let onReload = () => {
+    reloadRequested = true;
+  };
+  process.on('SIGTERM', () => onStop());
+  process.on('SIGINT', () => onStop());
+  process.on('SIGHUP', () => onReload());
   const running = await runDaemon(args.configPath, args.modes);
   return new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = () => {
+    onStop = () => {
       if (stopping) return;
       stopping = true;
       void running.shutdown().then(() => resolve(0));
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
-    process.on('SIGHUP', () => void running.reload());
+    onReload = () => void running.reload();
+    if (stopRequested) onStop();
+    else if (reloadRequested) onReload();
   });
 }
 

@@ -23,6 +23,8 @@ export class HalfOpenTracker {
   /** Pending SYNs by "source|port", oldest first. */
   private readonly pending = new Map<string, { probe: Probe; timer: unknown }>();
 
+  /** Connections already reported whose SYN has not been captured yet ("source|port" -> timer). */
+  private readonly connectedEarly = new Map<string, unknown>();
   /** Connections whose peer was unknown and whose SYN has not arrived yet, by port. */
   private readonly orphans = new Map<number, unknown[]>();
 
@@ -37,6 +39,13 @@ export class HalfOpenTracker {
   synSeen(probe: Probe): void {
     const key = `${probe.source}|${probe.port}`;
     if (this.pending.has(key)) return;
+    const early = this.connectedEarly.get(key);
+    if (early !== undefined) {
+      // The accept won the race and was reported as a connect: this SYN is the same touch.
+      this.timers.clear(early);
+      this.connectedEarly.delete(key);
+      return;
+    }
     const orphan = this.orphans.get(probe.port)?.shift();
     if (orphan !== undefined) {
       this.timers.clear(orphan);
@@ -62,7 +71,12 @@ export class HalfOpenTracker {
   connected(source: string, port: number): void {
     const key = `${source}|${port}`;
     const entry = this.pending.get(key);
-    if (entry === undefined) return;
+    if (entry === undefined) {
+      if (this.connectedEarly.has(key) || this.connectedEarly.size >= MAX_PENDING) return;
+      const timer = this.timers.set(() => this.connectedEarly.delete(key), this.graceMs);
+      this.connectedEarly.set(key, timer);
+      return;
+    }
     this.timers.clear(entry.timer);
     this.pending.delete(key);
   }
@@ -98,6 +112,8 @@ export class HalfOpenTracker {
     for (const { timer } of this.pending.values()) this.timers.clear(timer);
     this.pending.clear();
     for (const timers of this.orphans.values()) for (const timer of timers) this.timers.clear(timer);
+    for (const timer of this.connectedEarly.values()) this.timers.clear(timer);
+    this.connectedEarly.clear();
     this.orphans.clear();
   }
 }

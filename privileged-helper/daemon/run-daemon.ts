@@ -72,8 +72,20 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   // or hold more (a crash between the two). Bring both into line before anything new happens.
   await reconcileBlocks({ store, firewall: response.actions.firewall, clock: Date.now, log, restore: (a, until) => daemon.restoreBlock(a, until) });
   let control: ControlSocket | null = null;
+  let lastStoreError = 0;
   daemon.onEvent((event) => {
-    const stored = store.record(event);
+    let stored;
+    try {
+      stored = store.record(event);
+    } catch (error) {
+      // Detection and blocking go on without the store (disk full, database locked); say so
+      // at most once a minute.
+      if (Date.now() - lastStoreError > 60_000) {
+        lastStoreError = Date.now();
+        log(messages.error(`cannot write to the event store ${store.file}: ${(error as Error).message}`));
+      }
+      return;
+    }
     control?.broadcast(stored);
   });
   try {

@@ -1,6 +1,8 @@
 // The helper's memory across restarts: every event it reported and every block in force,
 // in SQLite (node:sqlite, no native addon). WAL mode, one autocommit write per event: an
 // event is on disk before subscribers hear of it, so a kill -9 loses nothing acknowledged.
+// The busy timeout is short because writes are synchronous: a locked database must not
+// stall detection for long (the daemon carries on and logs the failure).
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -61,7 +63,7 @@ export class EventStore {
   constructor(readonly file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
     this.db = new DatabaseSync(file);
-    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 1000;');
     this.db.exec(SCHEMA);
     this.insertEvent = this.db.prepare('INSERT INTO events (at, type, host, port, protocol, kind, action, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.upsertBlock = this.db.prepare(
