@@ -1,0 +1,171 @@
+// The control socket's own defences, against a real unix socket: permissions, stale and
+// foreign files, rate limits, in-flight caps, oversized frames, subscribers that stop reading.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { createConnection, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ControlSocket, type ConnectionContext } from '../../../privileged-helper/rpc/control-socket.js';
+import { findGroupId } from '../../../privileged-helper/rpc/group-file.js';
+import type { MethodHandlers } from '../../../shared/protocol/json-rpc.js';
+import { HelperClient, HelperError } from '../../../shared/rpc/helper-client.js';
+
+function handlers(overrides: Partial<MethodHandlers<ConnectionContext>> = {}): MethodHandlers<ConnectionContext> {
+  const never = () => {
+    throw new Error('not in this test');
+  };
+  return {
+    status: () => ({ version: 't', running: true, paused: false, modes: ['tcp'], uptimeSeconds: 1, blockedCount: 0, eventsStored: 0, captureActive: false, backend: 'none' }),
+    version: () => ({ version: 't', protocolVersion: 1 }),
+    'events.list': never,
+    'events.subscribe': (_p, context) => {
+      context.subscribe();
+      return { subscribed: true as const };
+    },
+    'blocks.list': never,
+    block: never,
+    unblock: never,
+    'ignore.list': never,
+    'ignore.add': never,
+    'ignore.remove': never,
+    'config.get': never,
+    'config.set': never,
+    pause: () => ({ paused: true }),
+    resume: () => ({ paused: false }),
+    ...overrides,
+  };
+}
+
+function lines(socket: Socket): { all: Array<Record<string, unknown>>; wait(n: number): Promise<void> } {
+  const all: Array<Record<string, unknown>> = [];
+  let buffer = '';
+  let waiter: (() => void) | null = null;
+  let want = 0;
+  socket.on('data', (chunk) => {
+    buffer += chunk.toString();
+    let i: number;
+    while ((i = buffer.indexOf('\n')) >= 0) {
+      all.push(JSON.parse(buffer.slice(0, i)));
+      buffer = buffer.slice(i + 1);
+    }
+    if (waiter !== null && all.length >= want) waiter();
+  });
+  return {
+    all,
+    wait: (n) =>
+      new Promise<void>((resolve) => {
+        want = n;
+        if (all.length >= n) resolve();
+        else waiter = resolve;
+      }),
+  };
+}
+
+describe('ControlSocket', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ctlsock-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('creates the socket 0660 root:group in a 0750 directory, and replaces only a dead socket', async () => {
+    const path = join(dir, 'a', 'helper.sock');
+    const first = new ControlSocket({ path, groupId: 4242, log: () => undefined }, handlers());
+    await first.listen();
+    const info = await stat(path);
+    assert.equal(info.mode & 0o777, 0o660);
+    assert.deepEqual([info.uid, info.gid], [0, 4242]);
+    assert.equal((await stat(join(dir, 'a'))).mode & 0o777, 0o750);
+    const second = new ControlSocket({ path, groupId: null, log: () => undefined }, handlers());
+    await assert.rejects(second.listen(), /already answering/);
+    await first.close();
+    const root = new ControlSocket({ path, groupId: null, log: () => undefined }, handlers());
+    await root.listen(); // nobody answered: taken over
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    await root.close();
+    const file = join(dir, 'a', 'not-a-socket');
+    await writeFile(file, 'precious');
+    await assert.rejects(new ControlSocket({ path: file, groupId: null, log: () => undefined }, handlers()).listen(), /not a socket/);
+  });
+
+  it('rate-limits requests per connection and answers each refused one', async () => {
+    const path = join(dir, 'rate.sock');
+    const server = new ControlSocket({ path, groupId: null, requestsPerSecond: 1, burst: 5, log: () => undefined }, handlers());
+    await server.listen();
+    const socket = createConnection(path);
+    const got = lines(socket);
+    socket.write(Array.from({ length: 20 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'version' })).join('\n') + '\n');
+    await got.wait(20);
+    assert.equal(got.all.filter((m) => m['result'] !== undefined).length, 5);
+    assert.equal(got.all.filter((m) => (m['error'] as { code?: number } | undefined)?.code === -32002).length, 15);
+    socket.destroy();
+    await server.close();
+  });
+
+  it('caps requests in flight and answers oversized frames without buffering them', async () => {
+    const path = join(dir, 'inflight.sock');
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const server = new ControlSocket(
+      { path, groupId: null, maxInFlight: 2, maxFrameBytes: 1024, log: () => undefined },
+      handlers({ pause: async () => (await gate, { paused: true }) }),
+    );
+    await server.listen();
+    const socket = createConnection(path);
+    const got = lines(socket);
+    socket.write([1, 2, 3].map((id) => JSON.stringify({ jsonrpc: '2.0', id, method: 'pause' })).join('\n') + '\n');
+    await got.wait(1);
+    assert.deepEqual(got.all[0], { jsonrpc: '2.0', id: 3, error: { code: -32002, message: 'too many requests in flight; wait for answers' } });
+    socket.write(`${'x'.repeat(5000)}\n`);
+    await got.wait(2);
+    assert.equal((got.all[1]?.['error'] as { code: number }).code, -32600);
+    release();
+    await got.wait(4);
+    socket.destroy();
+    await server.close();
+  });
+
+  it('cuts off a subscriber that stops reading instead of buffering without end', async () => {
+    const path = join(dir, 'slow.sock');
+    const logged: string[] = [];
+    const server = new ControlSocket({ path, groupId: null, maxQueuedBytes: 64 * 1024, log: (m) => logged.push(m) }, handlers());
+    await server.listen();
+    const client = await HelperClient.connect(path);
+    await client.subscribe(() => undefined);
+    const closed = new Promise<Error>((r) => client.onClose(r));
+    // Stop reading on the client side: pause the socket so the kernel buffers fill up.
+    (client as unknown as { socket: Socket }).socket.pause();
+    const event = { type: 'scan' as const, at: 1, source: '198.18.0.9', family: 4 as const, port: 1, protocol: 'tcp' as const, kind: 'syn' as const, mode: 'stcp' as const, action: 'blocked' as const, reason: 'x'.repeat(900), id: 1 };
+    for (let i = 0; i < 20_000 && server.connectionCount > 0; i += 1) server.broadcast({ ...event, id: i + 1 });
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(server.connectionCount, 0, 'the stuck subscriber was dropped');
+    assert.ok(logged.some((l) => /stopped reading; disconnected/.test(l)));
+    (client as unknown as { socket: Socket }).socket.resume();
+    assert.ok((await closed) instanceof Error);
+    await server.close();
+  });
+
+  it('the client reports helper errors and an absent helper clearly', async () => {
+    const path = join(dir, 'client.sock');
+    const server = new ControlSocket({ path, groupId: null, log: () => undefined }, handlers());
+    await server.listen();
+    const client = await HelperClient.connect(path);
+    assert.deepEqual(await client.call('version', {}), { version: 't', protocolVersion: 1 });
+    await assert.rejects(client.call('blocks.list', {}), (e: unknown) => e instanceof HelperError && e.code === -32603);
+    client.close();
+    await server.close();
+    await assert.rejects(HelperClient.connect(path), /not running/);
+  });
+
+  it('finds group ids in /etc/group text', () => {
+    const text = 'root:x:0:\nportsentry:x:998:alice,bob\nbroken\nweird:x:abc:\n';
+    assert.equal(findGroupId(text, 'portsentry'), 998);
+    assert.equal(findGroupId(text, 'root'), 0);
+    assert.equal(findGroupId(text, 'weird'), null);
+    assert.equal(findGroupId(text, 'missing'), null);
+  });
+});
