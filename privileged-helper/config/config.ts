@@ -92,6 +92,23 @@ const SPECS: Readonly<Record<string, KeySpec>> = {
 
 export const KNOWN_KEYS: readonly string[] = Object.keys(SPECS);
 
+/**
+ * Every key's effective value as it would be written in portsentry.conf (defaults included),
+ * so a settings window can show the whole configuration, not only what the file sets.
+ */
+export function formatConfigValues(config: PortSentryConfig): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, spec] of Object.entries(SPECS)) {
+    const value: unknown = config[spec.field];
+    if (value === null || value === undefined) out[key] = '';
+    else if (Array.isArray(value)) out[key] = value.join(',');
+    else if (typeof value === 'boolean') out[key] = value ? '1' : '0';
+    else if (typeof value === 'object' && 'raw' in value) out[key] = String((value as { raw: string }).raw);
+    else out[key] = String(value);
+  }
+  return out;
+}
+
 /** Values for keys a file leaves out. Paths follow our package's layout. */
 const DEFAULTS = {
   tcpPorts: [],

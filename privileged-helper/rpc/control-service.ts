@@ -4,7 +4,7 @@
 
 import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { ConfigError } from '../config/conf-file.js';
-import { parseConfig, type PortSentryConfig } from '../config/config.js';
+import { formatConfigValues, parseConfig, type PortSentryConfig } from '../config/config.js';
 import { applyConfigChanges, changedKeys, configValues } from '../config/config-edit.js';
 import { addIgnoreLine, listIgnoreLines, removeIgnoreLine } from '../config/ignore-edit.js';
 import { parseIgnoreText } from '../config/ignore-list.js';
@@ -84,7 +84,9 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       }),
     'config.get': async () => {
       const text = deps.configPath === null ? deps.embeddedConfigText : await readFile(deps.configPath, 'utf8');
-      return { text, values: configValues(text, deps.configPath ?? '<embedded defaults>') };
+      // Effective values of every key (defaults included), overlaid with the file's own text
+      // for the keys it sets, so what the admin wrote is shown as written.
+      return { text, values: { ...formatConfigValues(config()), ...configValues(text, deps.configPath ?? '<embedded defaults>') } };
     },
     'config.set': (params) =>
       serialized(async () => {

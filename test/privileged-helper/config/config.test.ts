@@ -174,3 +174,19 @@ describe('malformed configs are rejected with file and line', () => {
     assert.deepEqual(parseConfText('\n# c\nA="1"\n', 'f'), [{ key: 'A', value: '1', line: 3 }]);
   });
 });
+
+describe('formatConfigValues', () => {
+  it('writes every key back so that parsing it again gives the same config', async () => {
+    const { formatConfigValues, parseConfig: parse } = await import('../../../privileged-helper/config/config.js');
+    const config = parse('TCP_PORTS="1,11"\nKILL_ROUTE="/sbin/route add -host $TARGET$ reject"\nRESOLVE_HOST="1"\nPORT_BANNER="go away"\n', 'a.conf');
+    const values = formatConfigValues(config);
+    assert.equal(values['TCP_PORTS'], '1,11');
+    assert.equal(values['KILL_ROUTE'], '/sbin/route add -host $TARGET$ reject');
+    assert.equal(values['RESOLVE_HOST'], '1');
+    assert.equal(values['KILL_RUN_CMD'], '');
+    assert.equal(values['BLOCK_BACKEND'], 'command');
+    const text = Object.entries(values).map(([k, v]) => `${k}="${v}"`).join('\n');
+    const again = parse(text, 'b.conf');
+    assert.deepEqual({ ...again, file: '', lines: {} }, { ...config, file: '', lines: {} });
+  });
+});
