@@ -17,6 +17,7 @@ import { ErrorCode } from '../../shared/protocol/json-rpc.js';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab, type LabHost } from '../support/netns-lab.js';
+import { helperConfigText, startTcpService } from '../support/helper-config.js';
 
 const run = promisify(execFile);
 const CTL = fileURLToPath(new URL('../../privileged-helper/bin/portsentryctl.js', import.meta.url));
@@ -73,24 +74,13 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     await writeFile(join(dir, 'ignore'), '# test ignore list\n');
     await writeFile(
       conf,
-      [
+      helperConfigText(
+        dir,
+        { TCP_PORTS: '1,11,15,79,111,143,31337', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE, RPC_SOCKET: socketPath, RPC_GROUP: GROUP },
         '# control-service test',
-        'TCP_PORTS="1,11,15,79,111,143,31337"',
-        'UDP_PORTS="1,7,9"',
-        `IGNORE_FILE="${join(dir, 'ignore')}"`,
-        `HISTORY_FILE="${join(dir, 'history')}"`,
-        `BLOCKED_FILE="${join(dir, 'blocked')}"`,
-        'BLOCK_TCP="1"',
-        'BLOCK_UDP="1"',
-        `NFT_TABLE="${TABLE}"`,
-        `SYSLOG_SOCKET="${join(dir, 'no-syslog.sock')}"`,
-        `RPC_SOCKET="${socketPath}"`,
-        `RPC_GROUP="${GROUP}"`,
-        `STORE_FILE="${join(dir, 'events.db')}"`,
-        '',
-      ].join('\n'),
+      ),
     );
-    service = lab.spawn(lab.hosts.target, ['socat', `TCP6-LISTEN:${SERVICE_PORT},fork,reuseaddr,ipv6only=0`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
+    service = startTcpService(lab, lab.hosts.target, SERVICE_PORT);
     await start();
   });
 

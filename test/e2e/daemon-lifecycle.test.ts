@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { DAEMON_SCRIPT, startDaemon } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
+import { helperConfigText } from '../support/helper-config.js';
 
 const run = promisify(execFile);
 const DEBIAN_CONF = '/etc/portsentry/portsentry.conf';
@@ -29,21 +30,7 @@ describe('portsentryd lifecycle', { timeout: 180_000 }, () => {
   let lab: Lab<'target' | 'scanner' | 'second'>;
   let dir: string;
   const base = (extra: string[]) =>
-    [
-      'TCP_PORTS="1,11,15,79,143"',
-      'UDP_PORTS="1,7,9"',
-      `IGNORE_FILE="${join(dir, 'ignore')}"`,
-      `HISTORY_FILE="${join(dir, 'history')}"`,
-      `BLOCKED_FILE="${join(dir, 'blocked')}"`,
-      'BLOCK_TCP="1"',
-      'BLOCK_UDP="1"',
-      'NFT_TABLE="pslife"',
-      `SYSLOG_SOCKET="${join(dir, 'no-syslog.sock')}"`,
-      `RPC_SOCKET="${join(dir, 'run', 'helper.sock')}"`,
-      `STORE_FILE="${join(dir, 'events.db')}"`,
-      ...extra,
-      '',
-    ].join('\n');
+    helperConfigText(dir, { TCP_PORTS: '1,11,15,79,143', UDP_PORTS: '1,7,9', NFT_TABLE: 'pslife' }) + extra.map((line) => `${line}\n`).join('');
 
   before(async () => {
     lab = await createLab(['target', 'scanner', 'second']);

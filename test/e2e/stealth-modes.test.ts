@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DAEMON_SCRIPT, startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab, type LabHost } from '../support/netns-lab.js';
+import { helperConfigText, startTcpService } from '../support/helper-config.js';
 
 const TABLE = 'psstealth';
 const SERVICE_PORT = 8080; // above the advanced range: proves blocks by traffic
@@ -46,30 +47,19 @@ describe('stealth and advanced modes through packet capture', { timeout: 600_000
     await writeFile(join(dir, 'ignore'), `${h('friend').v4}\n${h('friend').v6}\n`);
     await writeFile(
       join(dir, 'portsentry.conf'),
-      [
-        `TCP_PORTS="${TCP_TRIPWIRES}"`,
-        `UDP_PORTS="${UDP_TRIPWIRES}"`,
-        'ADVANCED_PORTS_TCP="4096"',
-        'ADVANCED_PORTS_UDP="1024"',
-        'ADVANCED_EXCLUDE_TCP="113,139"',
-        'ADVANCED_EXCLUDE_UDP="520,138,137,67"',
-        `IGNORE_FILE="${join(dir, 'ignore')}"`,
-        `HISTORY_FILE="${join(dir, 'history')}"`,
-        `BLOCKED_FILE="${join(dir, 'blocked')}"`,
-        'BLOCK_TCP="1"',
-        'BLOCK_UDP="1"',
-        'SCAN_TRIGGER="0"',
-        `NFT_TABLE="${TABLE}"`,
-        `SYSLOG_SOCKET="${join(dir, 'no-syslog.sock')}"`,
-        `RPC_SOCKET="${join(dir, 'run', 'helper.sock')}"`,
-        `STORE_FILE="${join(dir, 'events.db')}"`,
-        '',
-      ].join('\n'),
+      helperConfigText(dir, {
+        TCP_PORTS: TCP_TRIPWIRES,
+        UDP_PORTS: UDP_TRIPWIRES,
+        ADVANCED_PORTS_TCP: '4096',
+        ADVANCED_PORTS_UDP: '1024',
+        ADVANCED_EXCLUDE_TCP: '113,139',
+        ADVANCED_EXCLUDE_UDP: '520,138,137,67',
+        SCAN_TRIGGER: '0',
+        NFT_TABLE: TABLE,
+      }),
     );
     const target = h('target');
-    for (const port of [SERVICE_PORT, LOW_SERVICE_PORT]) {
-      services.push(lab.spawn(target, ['socat', `TCP6-LISTEN:${port},fork,reuseaddr,ipv6only=0`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' }));
-    }
+    for (const port of [SERVICE_PORT, LOW_SERVICE_PORT]) services.push(startTcpService(lab, target, port));
     // The client runs services the target talks to (FTP control, a UDP "resolver").
     services.push(lab.spawn(h('client'), ['socat', 'TCP4-LISTEN:21,fork,reuseaddr', 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' }));
     for (const name of ['target', 'client'] as const) {

@@ -1,0 +1,26 @@
+// A portsentry.conf for a test helper: every file and socket inside the test's own temp
+// directory (so parallel runs never share a socket, store or history), blocking on, plus
+// whatever keys the test sets. Also the one-line "real service" the tests attack around.
+
+import { join } from 'node:path';
+import type { Lab, LabHost } from './netns-lab.js';
+
+export function helperConfigText(dir: string, keys: Readonly<Record<string, string>>, comment = '# test helper config'): string {
+  const settings: Record<string, string> = {
+    IGNORE_FILE: join(dir, 'ignore'),
+    HISTORY_FILE: join(dir, 'history'),
+    BLOCKED_FILE: join(dir, 'blocked'),
+    BLOCK_TCP: '1',
+    BLOCK_UDP: '1',
+    SYSLOG_SOCKET: join(dir, 'no-syslog.sock'),
+    RPC_SOCKET: join(dir, 'run', 'helper.sock'),
+    STORE_FILE: join(dir, 'events.db'),
+    ...keys,
+  };
+  return [comment, ...Object.entries(settings).map(([key, value]) => `${key}="${value}"`), ''].join('\n');
+}
+
+/** A TCP service (IPv4 and IPv6) on a port that is not a tripwire; kill() it when done. */
+export function startTcpService(lab: Lab, host: LabHost, port: number): ReturnType<Lab['spawn']> {
+  return lab.spawn(host, ['socat', `TCP6-LISTEN:${port},fork,reuseaddr,ipv6only=0`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
+}
