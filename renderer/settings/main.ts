@@ -1,0 +1,237 @@
+// The settings window: every helper config key, grouped, checked as you type with the
+// helper's own rules; Apply sends only the keys that changed (and changes nothing if the
+// helper refuses), Revert puts back what the helper runs. Entry point of settings.html.
+
+import type { GuiPreferences, HelperState, PortSentryApi } from '../../shared/desktop-api.js';
+import { describeError, getApi } from '../lib/api.js';
+import { byId, h, showFieldError } from '../lib/dom.js';
+import { applyTheme } from '../lib/theme.js';
+import { CONFIG_FIELDS, changedValues, checkAll, effectiveValues, type ConfigField } from './config-rules.js';
+import { IgnoreEditor } from './ignore-editor.js';
+import { checkPreferences, changedPreferences, type PreferenceErrors } from './preferences.js';
+
+const BLOCK_LEVELS: readonly [string, string][] = [
+  ['0', 'Report only'],
+  ['1', 'Block the scanner'],
+  ['2', 'Only run the extra command'],
+];
+const BACKENDS: readonly [string, string][] = [
+  ['nftables', 'nftables table (recommended)'],
+  ['command', 'Run the block command (KILL_ROUTE)'],
+  ['none', 'Do not block at route level'],
+];
+
+class SettingsWindow {
+  private baseline: Record<string, string> = {};
+  private baselinePrefs: GuiPreferences | null = null;
+  private readonly inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
+  private readonly ignore: IgnoreEditor;
+  private loaded = false;
+
+  constructor(private readonly api: PortSentryApi) {
+    for (const spec of CONFIG_FIELDS) this.buildField(spec);
+    this.ignore = new IgnoreEditor(api);
+    const form = byId<HTMLFormElement>('settings-form');
+    form.addEventListener('input', () => this.validate());
+    form.addEventListener('change', () => this.validate());
+    form.addEventListener('submit', (event) => {
+      event.preventDefault();
+      void this.apply();
+    });
+    byId('revert').addEventListener('click', () => this.revert());
+    byId('pref-theme').addEventListener('change', () => applyTheme(byId<HTMLSelectElement>('pref-theme').value as GuiPreferences['theme']));
+    api.onHelperState((state) => this.showState(state));
+  }
+
+  async start(): Promise<void> {
+    await Promise.all([this.loadConfig(), this.loadPreferences(), this.ignore.reload()]);
+  }
+
+  private buildField(spec: ConfigField): void {
+    const id = `cfg-${spec.key}`;
+    const described = `${id}-hint ${id}-error`;
+    const label = h('label', { for: id }, spec.label, ' ', h('code', { class: 'key' }, spec.key));
+    let input: HTMLInputElement | HTMLSelectElement;
+    switch (spec.widget) {
+      case 'flag':
+        input = h('input', { id, type: 'checkbox', 'data-key': spec.key, 'aria-describedby': described });
+        break;
+      case 'block-level':
+      case 'backend':
+        input = h(
+          'select',
+          { id, 'data-key': spec.key, 'aria-describedby': described },
+          ...(spec.widget === 'backend' ? BACKENDS : BLOCK_LEVELS).map(([value, text]) => h('option', { value }, text)),
+        );
+        break;
+      case 'text':
+        input = h('input', { id, type: 'text', 'data-key': spec.key, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': described });
+        break;
+    }
+    const row = h(
+      'div',
+      { class: spec.widget === 'flag' ? 'field-row checkbox-row' : 'field-row', 'data-key': spec.key },
+      ...(spec.widget === 'flag' ? [input, label] : [label, input]),
+      h('p', { id: `${id}-hint`, class: 'hint' }, spec.hint),
+      h('p', { id: `${id}-error`, class: 'field-error', hidden: true }),
+    );
+    this.inputs.set(spec.key, input);
+    const container = document.querySelector(`.fields[data-group="${spec.group}"]`);
+    if (container === null) throw new Error(`no container for group ${spec.group}`);
+    container.append(row);
+  }
+
+  private async loadConfig(): Promise<void> {
+    try {
+      const config = await this.api.getConfig();
+      this.fill(effectiveValues(config.values));
+      this.baseline = this.readValues();
+      this.loaded = true;
+      this.validate();
+      this.showState({ kind: 'connected', paused: false });
+    } catch (error) {
+      this.showState({ kind: 'unreachable', reason: 'disconnected', message: describeError(error, "read the helper's settings") });
+    }
+  }
+
+  private async loadPreferences(): Promise<void> {
+    try {
+      const prefs = await this.api.getPreferences();
+      this.baselinePrefs = prefs;
+      this.fillPreferences(prefs);
+      applyTheme(prefs.theme);
+    } catch (error) {
+      byId('apply-status').textContent = describeError(error, 'read the app preferences');
+    }
+  }
+
+  private fill(values: Readonly<Record<string, string>>): void {
+    for (const [key, input] of this.inputs) {
+      const value = values[key] ?? '';
+      if (input instanceof HTMLInputElement && input.type === 'checkbox') input.checked = value.trim() === '1';
+      else if (input instanceof HTMLSelectElement) input.value = value.trim();
+      else input.value = value;
+    }
+  }
+
+  private readValues(): Record<string, string> {
+    const values: Record<string, string> = {};
+    for (const [key, input] of this.inputs) values[key] = input instanceof HTMLInputElement && input.type === 'checkbox' ? (input.checked ? '1' : '0') : input.value;
+    return values;
+  }
+
+  private fillPreferences(prefs: GuiPreferences): void {
+    byId<HTMLSelectElement>('pref-theme').value = prefs.theme;
+    byId<HTMLSelectElement>('pref-notifications').value = prefs.notifications;
+    byId<HTMLInputElement>('pref-quietStart').value = prefs.quietStart;
+    byId<HTMLInputElement>('pref-quietEnd').value = prefs.quietEnd;
+    byId<HTMLInputElement>('pref-startAtLogin').checked = prefs.startAtLogin;
+  }
+
+  private readPreferences(): GuiPreferences {
+    return {
+      theme: byId<HTMLSelectElement>('pref-theme').value as GuiPreferences['theme'],
+      notifications: byId<HTMLSelectElement>('pref-notifications').value as GuiPreferences['notifications'],
+      quietStart: byId<HTMLInputElement>('pref-quietStart').value.trim(),
+      quietEnd: byId<HTMLInputElement>('pref-quietEnd').value.trim(),
+      startAtLogin: byId<HTMLInputElement>('pref-startAtLogin').checked,
+    };
+  }
+
+  /** Shows every error; returns how many there are. */
+  private validate(): number {
+    const values = this.readValues();
+    const errors = this.loaded ? checkAll(values) : new Map<string, string>();
+    for (const [key, input] of this.inputs) {
+      showFieldError(input, byId(`cfg-${key}-error`), errors.get(key) ?? null);
+      input.closest('.field-row')?.classList.toggle('changed', this.loaded && values[key] !== this.baseline[key]);
+    }
+    const prefErrors: PreferenceErrors = checkPreferences(this.readPreferences());
+    showFieldError(byId('pref-quietStart'), byId('pref-quietStart-error'), prefErrors.quietStart ?? null);
+    showFieldError(byId('pref-quietEnd'), byId('pref-quietEnd-error'), prefErrors.quietEnd ?? null);
+    const count = errors.size + Object.keys(prefErrors).length;
+    const apply = byId<HTMLButtonElement>('apply');
+    // Not `disabled`: a disabled button leaves the tab order and cannot say why it refuses.
+    if (count > 0) apply.setAttribute('aria-disabled', 'true');
+    else apply.removeAttribute('aria-disabled');
+    return count;
+  }
+
+  private async apply(): Promise<void> {
+    const status = byId('apply-status');
+    if (!this.loaded) {
+      status.textContent = "The helper's settings are not loaded, so nothing can be applied.";
+      return;
+    }
+    const errorCount = this.validate();
+    if (errorCount > 0) {
+      status.textContent = `Not applied: ${errorCount === 1 ? '1 setting needs' : `${errorCount} settings need`} fixing first (marked below). Nothing was changed.`;
+      document.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+      return;
+    }
+    const changes = changedValues(this.baseline, this.readValues());
+    const prefs = this.readPreferences();
+    const prefChanges = this.baselinePrefs === null ? {} : changedPreferences(this.baselinePrefs, prefs);
+    const keys = Object.keys(changes);
+    if (keys.length === 0 && Object.keys(prefChanges).length === 0) {
+      status.textContent = 'Nothing to apply: no setting was changed.';
+      return;
+    }
+    const button = byId<HTMLButtonElement>('apply');
+    button.disabled = true;
+    status.textContent = 'Applying…';
+    try {
+      if (keys.length > 0) {
+        try {
+          await this.api.setConfig({ changes });
+        } catch (error) {
+          // The helper writes all or nothing; the form keeps the edits so they can be fixed.
+          status.textContent = describeError(error, 'apply the settings');
+          return;
+        }
+      }
+      if (Object.keys(prefChanges).length > 0) {
+        try {
+          this.baselinePrefs = await this.api.setPreferences(prefChanges);
+          this.fillPreferences(this.baselinePrefs);
+          applyTheme(this.baselinePrefs.theme);
+        } catch (error) {
+          status.textContent = `${keys.length > 0 ? 'The helper settings were applied, but ' : ''}${describeError(error, 'save the app preferences')}`;
+          return;
+        }
+      }
+      await this.loadConfig();
+      const what = [...keys, ...Object.keys(prefChanges).map((k) => PREF_NAMES[k as keyof GuiPreferences])];
+      status.textContent = `Applied: ${what.join(', ')}.`;
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  private revert(): void {
+    this.fill(this.baseline);
+    if (this.baselinePrefs !== null) {
+      this.fillPreferences(this.baselinePrefs);
+      applyTheme(this.baselinePrefs.theme);
+    }
+    this.validate();
+    byId('apply-status').textContent = 'Reverted to the settings in force.';
+  }
+
+  private showState(state: HelperState): void {
+    const banner = byId('helper-banner');
+    banner.className = `banner banner-${state.kind}`;
+    byId('helper-banner-text').textContent =
+      state.kind === 'connected' ? 'Connected to the helper.' : state.kind === 'connecting' ? 'Connecting to the PortSentry helper…' : `The PortSentry helper is unreachable: ${state.message}`;
+  }
+}
+
+const PREF_NAMES: Readonly<Record<keyof GuiPreferences, string>> = {
+  theme: 'theme',
+  notifications: 'notifications',
+  quietStart: 'quiet hours start',
+  quietEnd: 'quiet hours end',
+  startAtLogin: 'start at login',
+};
+
+void new SettingsWindow(getApi()).start();

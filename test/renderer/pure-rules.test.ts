@@ -1,0 +1,203 @@
+// The renderer checks input with its own copies of the helper's rules (it cannot load
+// node:net or node:path). These tests run both on the same inputs and require the same
+// verdict, the same canonical address and, for config keys, the same sentence. They load
+// the BUILT renderer modules (dist/renderer, from scripts/build-renderer.mjs) so that what is
+// tested is what the windows run.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../../privileged-helper/config/conf-file.js';
+import { KNOWN_KEYS, parseConfig } from '../../privileged-helper/config/config.js';
+import { parseIgnoreEntry as helperIgnoreEntry } from '../../privileged-helper/config/ignore-list.js';
+import { parseAddress as helperParseAddress } from '../../privileged-helper/core/address.js';
+import { MAX_USER_TEXT, configValueSchema, textSchema } from '../../shared/protocol/schemas.js';
+import type { StoredEvent } from '../../shared/protocol/schemas.js';
+
+type Parsed = { address: string; family: 4 | 6 } | null;
+type ScanEvent = Extract<StoredEvent, { type: 'scan' }>;
+interface AddressModule {
+  parseAddress(text: string): Parsed;
+}
+interface IgnoreModule {
+  parseIgnoreEntry(text: string): { address: string; family: 4 | 6; prefix: number } | string;
+}
+interface TextModule {
+  checkUserText(text: string, max?: number): string | null;
+}
+interface ConfigRulesModule {
+  CONFIG_FIELDS: readonly { key: string; defaultValue: string }[];
+  checkAll(values: Record<string, string>): Map<string, string>;
+  checkTransportable(value: string): string | null;
+  effectiveValues(fileValues: Record<string, string>): Record<string, string>;
+  changedValues(before: Record<string, string>, after: Record<string, string>): Record<string, string>;
+}
+interface EventModelModule {
+  toCsv(events: readonly ScanEvent[]): string;
+  parseFilter(inputs: { host: string; port: string; kind: string; protocol: string; action: string }): { filter: Record<string, unknown>; errors: Record<string, string> };
+  matchesSearch(event: ScanEvent, search: string): boolean;
+  topCounts(events: readonly ScanEvent[], key: (e: ScanEvent) => string, n: number): { label: string; count: number }[];
+  scansOverTime(events: readonly ScanEvent[], nowMs: number, maxBuckets?: number): { size: number; buckets: { start: number; count: number }[] };
+}
+
+// A variable path: the main build must not compile renderer/ (it is built for the browser).
+const built = (path: string) => new URL(`../../renderer/renderer/${path}`, import.meta.url).href;
+const address = (await import(built('lib/address.js'))) as AddressModule;
+const ignore = (await import(built('lib/ignore-entry.js'))) as IgnoreModule;
+const text = (await import(built('lib/text-rules.js'))) as TextModule;
+const rules = (await import(built('settings/config-rules.js'))) as ConfigRulesModule;
+const model = (await import(built('dashboard/event-model.js'))) as EventModelModule;
+
+/** A deterministic stream of pseudo-random numbers, so a failure can be replayed. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
+}
+
+function addressInputs(): string[] {
+  const fixed = [
+    '198.51.100.7', '0.0.0.0', '255.255.255.255', '256.1.1.1', '01.2.3.4', '1.2.3', '1.2.3.4.5', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.4; reboot',
+    '$(reboot)', 'example.com', '', '::', '::1', '::2', '::0.0.0.2', '1::', '::ffff:1.2.3.4', '::FFFF:1.2.3.4', '::ffff:0:0', '::1.2.3.4',
+    '::ffff:1.2.3', 'fd00:5e::b', 'FD00:5E::B', 'fd00:5e:0:0:0:0:0:b', 'fd00::5e::b', '2001:db8::1%eth0', '2001:db8::/32', '1:2:3:4:5:6:7:8',
+    '1:2:3:4:5:6:7:8:9', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1:2:3:4:5:6:1.2.3.4', '1:0:0:0:0:6:1.2.3.4', '0:0:0:0:0:0:0:1', '0:0:1:0:0:0:1:0',
+    '1:0:0:2:0:0:0:3', '12345::', 'g::1', ':::', '1:::2', ':1::2', '1::2:', '::ffff:255.255.255.255', '0::ffff:1.2.3.4', '::ffff:01.2.3.4',
+    'fe80::1', '1:2:3:4:5:6:7:8.', '::1.2.3.4.5', '1.2.3.4::', '::0:1.2.3.4', '0:0:0:0:0:ffff:102:304', '::1:ffff:1.2.3.4', '00000::1', '0001::1',
+  ];
+  const next = random(42);
+  const alphabet = '0123456789abcdefABCDEF:.';
+  for (let i = 0; i < 4000; i++) {
+    const length = 1 + Math.floor(next() * 30);
+    fixed.push(Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join(''));
+  }
+  // Valid addresses written in many ways: zero runs of every length, upper case, embedded IPv4.
+  for (let i = 0; i < 4000; i++) {
+    const words = Array.from({ length: 8 }, () => (next() < 0.5 ? 0 : Math.floor(next() * (next() < 0.3 ? 16 : 65536))));
+    if (next() < 0.2) words.splice(0, 6, 0, 0, 0, 0, 0, next() < 0.5 ? 0xffff : 0);
+    let written = words.map((w) => w.toString(16)).join(':');
+    if (next() < 0.6) {
+      const start = Math.floor(next() * 8);
+      const length = 1 + Math.floor(next() * (8 - start));
+      if (words.slice(start, start + length).every((w) => w === 0)) {
+        written = `${words.slice(0, start).map((w) => w.toString(16)).join(':')}::${words.slice(start + length).map((w) => w.toString(16)).join(':')}`;
+      }
+    }
+    if (next() < 0.2 && !written.endsWith('::')) {
+      const [w6, w7] = [words[6]!, words[7]!];
+      written = written.replace(/[0-9a-f]*:[0-9a-f]*$/, `${w6 >> 8}.${w6 & 255}.${w7 >> 8}.${w7 & 255}`);
+    }
+    fixed.push(next() < 0.2 ? written.toUpperCase() : written);
+  }
+  return fixed;
+}
+
+describe('renderer rules agree with the helper', () => {
+  it('accepts the same addresses and gives the same canonical form (8,000 generated inputs)', () => {
+    let valid = 0;
+    for (const input of addressInputs()) {
+      const helper = helperParseAddress(input);
+      assert.deepEqual(address.parseAddress(input), helper === null ? null : { ...helper }, `input ${JSON.stringify(input)}`);
+      if (helper !== null) valid += 1;
+    }
+    assert.ok(valid > 3000, `enough valid inputs to mean something (${valid})`);
+  });
+
+  it('reads ignore entries the same way, with the same error sentences', () => {
+    const inputs = ['198.51.100.0/24', '198.51.100.7', '198.51.100.7/32', '198.51.100.0/33', '2001:db8::/32', '2001:DB8::/129', '2001:db8::/0', '1.2.3.4/', '1.2.3.4/1/2', 'x/8', '1.2.3.4/08', '1.2.3.4/ 8', '', '::ffff:1.2.3.4/24', '1.2.3.4; reboot'];
+    for (const input of inputs) assert.deepEqual(ignore.parseIgnoreEntry(input), helperIgnoreEntry(input), input);
+  });
+
+  it('refuses the same user text as the protocol', () => {
+    const inputs = ['ok', '', 'line\nbreak', 'tab\there', 'nul\u0000', 'del\u007f', 'c1\u0085', 'sep\u2028', 'para\u2029', 'émigré ✓', 'x'.repeat(MAX_USER_TEXT), 'x'.repeat(MAX_USER_TEXT + 1)];
+    for (const input of inputs) assert.equal(text.checkUserText(input) === null, textSchema(MAX_USER_TEXT).safeParse(input).success, JSON.stringify(input));
+  });
+
+  it('knows every config key the helper knows, and its defaults mean what the helper assumes', () => {
+    assert.deepEqual(rules.CONFIG_FIELDS.map((f) => f.key).sort(), [...KNOWN_KEYS].sort());
+    const withoutLines = ({ lines: _lines, ...config }: ReturnType<typeof parseConfig>) => config;
+    const implicit = withoutLines(parseConfig('', '/t.conf'));
+    for (const field of rules.CONFIG_FIELDS) {
+      assert.deepEqual(withoutLines(parseConfig(`${field.key}="${field.defaultValue}"\n`, '/t.conf')), implicit, field.key);
+    }
+  });
+
+  it('judges every key and value exactly as the helper does, with the same sentence', () => {
+    const values = [
+      '', ' ', '0', '1', '2', '3', '-1', 'lots', '1,99999', '1, 2,3', '1,,2', ',', '65535', '65536', '0,1', '1000', '1001', '15', '16', '007', '  5  ', '0x10', '1e3',
+      '315360000', '315360001', '2592000', '2592001', '36500', '36501', '50000000', '50000001', '1234567890123',
+      '/abs/path', 'relative/path', '/', 'nftables', 'command', 'none', 'NFTABLES', 'portsentry', '9abc', 'a'.repeat(32), 'a'.repeat(33), 'my-group', 'Group', '_g',
+      '/sbin/iptables -I INPUT -s $TARGET$ -j DROP', '/sbin/route add $TARGET$ 333.444.555.666', 'echo $TARGET$ | mail root', 'logger $PORT$', '$TARGET$ first',
+      'ALL: $TARGET$', 'ls $HOME', "unclosed 'quote", 'ends with \\', "say 'a b' $MODE$", '/bin/x;reboot',
+    ];
+    let compared = 0;
+    for (const field of rules.CONFIG_FIELDS) {
+      for (const value of values) {
+        let helperError: string | null = null;
+        try {
+          parseConfig(`${field.key}="${value}"\n`, '/t.conf');
+        } catch (error) {
+          assert.ok(error instanceof ConfigError, String(error));
+          helperError = error.detail;
+        }
+        const rendererError = rules.checkAll(rules.effectiveValues({ [field.key]: value })).get(field.key) ?? null;
+        assert.equal(rendererError, helperError, `${field.key}="${value}"`);
+        compared += 1;
+      }
+    }
+    assert.ok(compared > 1500);
+    // The one rule that ties two keys together.
+    assert.match(rules.checkAll(rules.effectiveValues({ BLOCK_BACKEND: 'command' })).get('BLOCK_BACKEND') ?? '', /needs a KILL_ROUTE/);
+    assert.equal(rules.checkAll(rules.effectiveValues({ BLOCK_BACKEND: 'command', KILL_ROUTE: '/sbin/x $TARGET$' })).size, 0);
+  });
+
+  it('lets through to the helper only values the protocol can carry', () => {
+    for (const value of ['plain', 'with "quote"', 'tab\there', 'é', 'x'.repeat(4096), 'x'.repeat(4097), '']) {
+      assert.equal(rules.checkTransportable(value) === null, configValueSchema.safeParse(value).success, JSON.stringify(value).slice(0, 40));
+    }
+  });
+
+  it('sends only the keys that changed', () => {
+    const before = rules.effectiveValues({ SCAN_TRIGGER: '0' });
+    assert.deepEqual(rules.changedValues(before, { ...before, SCAN_TRIGGER: '2' }), { SCAN_TRIGGER: '2' });
+    assert.deepEqual(rules.changedValues(before, { ...before }), {});
+  });
+});
+
+describe('dashboard event model', () => {
+  const event = (id: number, overrides: Partial<ScanEvent> = {}): ScanEvent => ({
+    type: 'scan', id, at: 1_700_000_000_000 + id * 1000, source: '198.51.100.7', family: 4, port: 31337, protocol: 'tcp', kind: 'syn', mode: 'stcp', action: 'blocked', ...overrides,
+  });
+
+  it('exports CSV that a spreadsheet reads as data, never as a formula', () => {
+    const csv = model.toCsv([event(1, { reason: '=HYPERLINK("http://x")', resolvedName: 'scanner.example' }), event(2, { reason: 'a, "b"' })]);
+    const lines = csv.trimEnd().split('\r\n');
+    assert.equal(lines[0], 'id,time,host,name,port,protocol,kind,action,mode,reason');
+    assert.equal(lines[1], `1,${new Date(1_700_000_001_000).toISOString()},198.51.100.7,scanner.example,31337,tcp,syn,blocked,stcp,"'=HYPERLINK(""http://x"")"`);
+    assert.match(lines[2]!, /,"a, ""b"""$/);
+  });
+
+  it('reads filters strictly and canonically', () => {
+    assert.deepEqual(model.parseFilter({ host: 'FD00:5E::B', port: '22', kind: 'syn', protocol: 'tcp', action: 'nope' }), { filter: { host: 'fd00:5e::b', port: 22, kind: 'syn', protocol: 'tcp' }, errors: {} });
+    const bad = model.parseFilter({ host: '1.2.3.4; reboot', port: '99999', kind: '', protocol: '', action: '' });
+    assert.deepEqual(Object.keys(bad.errors).sort(), ['host', 'port']);
+    assert.deepEqual(bad.filter, {});
+  });
+
+  it('searches every shown column and counts for the charts', () => {
+    const events = [event(1), event(2, { source: '198.51.100.8', port: 11 }), event(3, { port: 11, action: 'counted' })];
+    assert.equal(model.matchesSearch(events[2]!, 'counted 11'), true);
+    assert.equal(model.matchesSearch(events[2]!, 'below trigger'), true, 'the label shown counts too');
+    assert.equal(model.matchesSearch(events[0]!, 'udp'), false);
+    assert.deepEqual(model.topCounts(events, (e) => String(e.port), 5), [{ label: '11', count: 2 }, { label: '31337', count: 1 }]);
+    const now = 1_700_000_000_000 + 10 * 60_000;
+    const { size, buckets } = model.scansOverTime(events, now);
+    assert.equal(size, 60_000);
+    assert.equal(buckets.reduce((n, b) => n + b.count, 0), 3, 'every event is counted once');
+    assert.equal(buckets.length, 30);
+    assert.ok(buckets[buckets.length - 1]!.start <= now && now < buckets[buckets.length - 1]!.start + size, 'the last step holds now');
+    const week = model.scansOverTime([event(1)], 1_700_000_000_000 + 6 * 86_400_000);
+    assert.equal(week.size, 6 * 3_600_000, 'a longer span picks a coarser step');
+    assert.equal(week.buckets.reduce((n, b) => n + b.count, 0), 1);
+  });
+});
