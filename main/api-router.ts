@@ -1,0 +1,41 @@
+// Carries out a validated renderer request: helper methods go to the supervisor, preference
+// calls to the store. The answer is always an envelope, never a rejection, because Electron
+// flattens errors thrown from ipcMain.handle into an opaque "Error invoking remote method"
+// string; preload unwraps the envelope and rejects with the ApiError itself.
+
+import { APP_UNAVAILABLE, type ApiError, type GuiPreferences } from '../shared/desktop-api.js';
+import { ErrorCode } from '../shared/protocol/json-rpc.js';
+import type { MethodName, ParamsOf, ResultOf } from '../shared/protocol/methods.js';
+import { HelperError, HelperUnavailableError } from '../shared/rpc/helper-client.js';
+import type { ValidRequest } from './ipc-validation.js';
+import type { PreferenceChanges } from './preferences-schema.js';
+
+export type Envelope = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: ApiError };
+
+export interface RouterTargets {
+  readonly helper: { call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> };
+  readonly preferences: { get(): GuiPreferences; set(changes: PreferenceChanges): GuiPreferences };
+}
+
+export async function routeRequest(request: ValidRequest, targets: RouterTargets): Promise<Envelope> {
+  try {
+    switch (request.kind) {
+      case 'helper':
+        // Params were parsed by the shared schema; the output form is valid input too.
+        return { ok: true, value: await targets.helper.call(request.method, request.params as ParamsOf<MethodName>) };
+      case 'preferences.get':
+        return { ok: true, value: targets.preferences.get() };
+      case 'preferences.set':
+        return { ok: true, value: targets.preferences.set(request.changes) };
+    }
+  } catch (error) {
+    return { ok: false, error: toApiError(error) };
+  }
+}
+
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof HelperError) return { code: error.code, message: error.message };
+  if (error instanceof HelperUnavailableError) return { code: APP_UNAVAILABLE, message: error.message };
+  // Anything else is our bug or a store failure: say so without internals.
+  return { code: ErrorCode.INTERNAL_ERROR, message: error instanceof Error ? error.message.slice(0, 300) : 'internal error' };
+}

@@ -1,0 +1,105 @@
+// Raises the notifications the policy asks for, through node-notifier (notify-send on Linux,
+// Notification Center on macOS, toasts on Windows). Plain Node: the tests run it for real
+// against a notification daemon.
+//
+// Two things node-notifier does that shape this module:
+// - On Linux it runs notify-send through a shell (child_process.exec) with its own quoting,
+//   so every text is reduced here to a plain character set first; the policy's texts are
+//   addresses, numbers and fixed words anyway, this is the second line of defence.
+// - notify-send has no actions and no click callback; actions are offered only where the
+//   platform backend supports them, and on Linux the stack tag hint makes a refresh replace
+//   the earlier notification instead of stacking a new one.
+
+import { createRequire } from 'node:module';
+import type { NotificationAction, NotificationRequest } from './notification-policy.js';
+
+export const APP_NAME = 'PortSentry';
+
+/** node-notifier's callback-style API, typed to what this module uses. */
+export interface NodeNotifier {
+  notify(options: Record<string, unknown>, callback: (error: Error | string | null, response?: string, metadata?: Record<string, unknown>) => void): unknown;
+}
+
+export type NotificationOutcome =
+  | { readonly kind: 'shown' }
+  | { readonly kind: 'clicked' }
+  | { readonly kind: 'action'; readonly action: NotificationAction }
+  | { readonly kind: 'failed'; readonly message: string };
+
+const ACTION_LABELS: Record<NotificationAction, string> = { block: 'Block', ignore: 'Ignore' };
+
+/** Backends whose node-notifier wrapper reports clicks and action buttons. */
+export function supportsActions(platform: NodeJS.Platform): boolean {
+  return platform === 'darwin' || platform === 'win32';
+}
+
+/** Keeps letters, digits, spaces and harmless punctuation; everything else becomes a space. */
+export function plainText(text: string, max = 200): string {
+  return text
+    .replace(/[^A-Za-z0-9 .,:;()/+\-_#@]/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim()
+    .slice(0, max);
+}
+
+export function notifierOptions(request: NotificationRequest, platform: NodeJS.Platform, icon?: string): Record<string, unknown> {
+  const options: Record<string, unknown> = {
+    title: plainText(request.title, 120),
+    message: plainText(request.body, 300),
+  };
+  if (icon !== undefined) options.icon = icon;
+  if (supportsActions(platform)) {
+    if (request.actions.length > 0) options.actions = request.actions.map((a) => ACTION_LABELS[a]);
+    // Wait for the user so the callback tells us about clicks and buttons.
+    options.wait = true;
+    options.timeout = 30;
+    options.id = plainText(request.key, 64);
+  } else {
+    options['app-name'] = APP_NAME;
+    options.urgency = request.blocked ? 'normal' : 'critical';
+    options.category = 'network.security';
+    // dunst (and other daemons honouring it) replace a notification with the same stack tag.
+    options.hint = `string:x-dunst-stack-tag:${plainText(request.key, 64).replace(/ /g, '_')}`;
+  }
+  return options;
+}
+
+/** Maps node-notifier's callback arguments to what the user did. */
+export function interpretResponse(response: string | undefined, metadata: Record<string, unknown> | undefined): NotificationOutcome {
+  const value = metadata?.activationValue;
+  for (const [action, label] of Object.entries(ACTION_LABELS) as [NotificationAction, string][]) {
+    if (value === label || response === label.toLowerCase()) return { kind: 'action', action };
+  }
+  const type = typeof metadata?.activationType === 'string' ? metadata.activationType : '';
+  if (response === 'activate' || type === 'contentsClicked' || type === 'clicked') return { kind: 'clicked' };
+  return { kind: 'shown' };
+}
+
+let cached: NodeNotifier | undefined;
+/** node-notifier is CommonJS and picks its backend when loaded; load it only when needed. */
+export function defaultNotifier(): NodeNotifier {
+  cached ??= createRequire(import.meta.url)('node-notifier') as NodeNotifier;
+  return cached;
+}
+
+export interface RaiseOptions {
+  readonly notifier?: NodeNotifier;
+  readonly platform?: NodeJS.Platform;
+  readonly icon?: string;
+}
+
+/** Raises one notification. Never rejects: a missing notification daemon is not the app's crash. */
+export function raiseNotification(request: NotificationRequest, options: RaiseOptions = {}): Promise<NotificationOutcome> {
+  const platform = options.platform ?? process.platform;
+  return new Promise((resolve) => {
+    try {
+      (options.notifier ?? defaultNotifier()).notify(notifierOptions(request, platform, options.icon), (error, response, metadata) => {
+        // notify-send writes warnings to stderr, which node-notifier passes as a string "error".
+        if (error instanceof Error) resolve({ kind: 'failed', message: error.message });
+        else resolve(interpretResponse(response, metadata));
+      });
+    } catch (error) {
+      resolve({ kind: 'failed', message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+}

@@ -1,0 +1,231 @@
+// The Electron main process: thin glue between Electron's objects and the plain modules in
+// main/ (supervisor, tray model, notification policy, preferences, IPC validation, install).
+// Every decision lives in those modules and is tested there; this file only wires them.
+
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, session, Tray, type MenuItemConstructorOptions } from 'electron';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GuiPreferences } from '../../shared/desktop-api.js';
+import { DEFAULT_SOCKET_PATH } from '../../shared/rpc/helper-client.js';
+import { routeRequest, toApiError } from '../api-router.js';
+import { raiseNotification, type NotificationOutcome } from '../desktop-notifier.js';
+import { HelperSupervisor } from '../helper-supervisor.js';
+import { consentFromDialog, consentText, planHelperInstall, runPrivileged } from '../install-helper.js';
+import { PUSH_CHANNELS, REQUEST_CHANNELS } from '../ipc-channels.js';
+import { isTrustedSender, validateIpcRequest } from '../ipc-validation.js';
+import { setLinuxAutostart } from '../login-item.js';
+import { NotificationPolicy, type NotificationRequest } from '../notification-policy.js';
+import { openPreferences, type PreferencesStore } from '../preferences.js';
+import { recordScannerEvent, type RecentScanner } from '../recent-scanners.js';
+import { iconBitmap } from '../tray-icons.js';
+import { trayModel, type TrayAction, type TrayMenuItem } from '../tray-model.js';
+import { hardenContents, hardenSession, secureWebPreferences } from './security.js';
+
+type Page = 'dashboard' | 'settings';
+
+/** dist/main/electron/main.js -> dist/renderer/ and dist/main/electron/preload.cjs */
+const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
+const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
+const SOCKET_PATH = process.env.PORTSENTRY_SOCKET ?? DEFAULT_SOCKET_PATH;
+const ICON_SIZE = 16;
+
+const log = (message: string) => console.error(`portsentry-desktop: ${message}`);
+
+if (!app.requestSingleInstanceLock()) {
+  // Another instance owns the tray; it was told (second-instance) to show its dashboard.
+  app.quit();
+} else {
+  app.on('second-instance', () => openWindow('dashboard'));
+  app.on('web-contents-created', (_event, contents) => hardenContents(contents));
+  // A tray app keeps running with no window open.
+  app.on('window-all-closed', () => undefined);
+  app.whenReady().then(start, (error: unknown) => {
+    log(`failed to start: ${String(error)}`);
+    app.exit(1);
+  });
+}
+
+const windows = new Map<Page, BrowserWindow>();
+let preferences: PreferencesStore;
+let supervisor: HelperSupervisor;
+let tray: Tray | null = null;
+let scanners: RecentScanner[] = [];
+const policy = new NotificationPolicy();
+const timers: NodeJS.Timeout[] = [];
+
+async function start(): Promise<void> {
+  hardenSession(session.defaultSession);
+  preferences = await openPreferences({ cwd: app.getPath('userData'), onReset: (movedTo, reason) => log(`preferences were invalid (${reason}); moved to ${movedTo}`) });
+  supervisor = new HelperSupervisor({ socketPath: SOCKET_PATH, log });
+  registerIpc();
+
+  tray = new Tray(trayImage('unreachable'));
+  tray.on('click', () => openWindow('dashboard'));
+  supervisor.onState((state) => {
+    broadcast(PUSH_CHANNELS.helperState, state);
+    updateTray();
+  });
+  supervisor.onEvent((event) => {
+    scanners = recordScannerEvent(scanners, event);
+    broadcast(PUSH_CHANNELS.event, event);
+    for (const request of policy.onEvent(event, Date.now(), preferences.get())) showNotification(request);
+    updateTray();
+  });
+  preferences.onChange(() => updateTray());
+  // The policy shows bursts once their window has passed; relative times and the alert
+  // icon age on their own. Both need a clock tick, not an event.
+  timers.push(setInterval(() => policy.tick(Date.now(), preferences.get()).forEach(showNotification), 1_000));
+  timers.push(
+    setInterval(() => {
+      // portsentryctl may pause or resume the helper behind the app's back.
+      void supervisor.refreshStatus();
+      updateTray();
+    }, 5_000),
+  );
+  app.on('before-quit', () => {
+    timers.forEach(clearInterval);
+    supervisor.stop();
+  });
+  supervisor.start();
+  updateTray();
+}
+
+function registerIpc(): void {
+  for (const channel of REQUEST_CHANNELS) {
+    ipcMain.handle(channel, async (event, ...args: unknown[]) => {
+      if (!isTrustedSender(event.senderFrame?.url ?? '', RENDERER_DIR)) {
+        return { ok: false, error: toApiError(new Error('request from an untrusted page refused')) };
+      }
+      const validated = validateIpcRequest(channel, args);
+      if (!validated.ok) return { ok: false, error: validated.error };
+      const envelope = await routeRequest(validated.request, { helper: supervisor, preferences });
+      if (validated.request.kind === 'preferences.set' && envelope.ok) await applyLoginItem((envelope.value as GuiPreferences).startAtLogin);
+      return envelope;
+    });
+  }
+}
+
+function updateTray(): void {
+  if (tray === null) return;
+  const model = trayModel({ helper: supervisor.state, scanners, preferences: preferences.get(), now: Date.now() });
+  tray.setImage(trayImage(model.icon));
+  tray.setToolTip(model.tooltip);
+  tray.setContextMenu(Menu.buildFromTemplate(model.menu.map(toMenuItem)));
+}
+
+function toMenuItem(item: TrayMenuItem): MenuItemConstructorOptions {
+  if (item.type === 'separator') return { type: 'separator' };
+  const action = item.action;
+  return {
+    label: item.label,
+    enabled: item.enabled,
+    ...(item.checked === undefined ? { type: 'normal' as const } : { type: 'checkbox' as const, checked: item.checked }),
+    ...(action === undefined ? {} : { click: () => void runTrayAction(action) }),
+  };
+}
+
+async function runTrayAction(action: TrayAction): Promise<void> {
+  try {
+    switch (action.id) {
+      case 'block':
+        await supervisor.call('block', { address: action.address, reason: 'blocked from the tray' });
+        break;
+      case 'unblock':
+        await supervisor.call('unblock', { address: action.address, reason: 'unblocked from the tray' });
+        break;
+      case 'pause':
+        await supervisor.call('pause', {});
+        break;
+      case 'resume':
+        await supervisor.call('resume', {});
+        break;
+      case 'open-dashboard':
+        openWindow('dashboard');
+        break;
+      case 'open-settings':
+        openWindow('settings');
+        break;
+      case 'set-start-at-login':
+        preferences.set({ startAtLogin: action.enabled });
+        await applyLoginItem(action.enabled);
+        break;
+      case 'install-helper':
+        await installHelper();
+        break;
+      case 'quit':
+        app.quit();
+        break;
+    }
+  } catch (error) {
+    dialog.showErrorBox('PortSentry', toApiError(error).message);
+  }
+  updateTray();
+}
+
+async function applyLoginItem(enabled: boolean): Promise<void> {
+  if (process.platform === 'linux') await setLinuxAutostart(enabled, [process.execPath, ...process.argv.slice(1)]);
+  else app.setLoginItemSettings({ openAtLogin: enabled });
+}
+
+async function installHelper(): Promise<void> {
+  const plan = await planHelperInstall({ installer: join(process.resourcesPath, 'install-helper.sh') });
+  if (plan.kind === 'unavailable') {
+    await dialog.showMessageBox({ type: 'info', message: 'The PortSentry helper is not installed.', detail: plan.message });
+    return;
+  }
+  const text = consentText(plan);
+  const { response } = await dialog.showMessageBox({ type: 'warning', message: text.message, detail: text.detail, buttons: [...text.buttons], defaultId: 0, cancelId: 0, noLink: true });
+  const result = await runPrivileged(consentFromDialog(plan, response));
+  if (result.ok) supervisor.retryNow();
+  else if (result.reason === 'failed') dialog.showErrorBox('PortSentry', `Could not start the helper: ${result.message}`);
+}
+
+function showNotification(request: NotificationRequest): void {
+  void raiseNotification(request).then((outcome) => onNotificationOutcome(request, outcome));
+}
+
+async function onNotificationOutcome(request: NotificationRequest, outcome: NotificationOutcome): Promise<void> {
+  try {
+    if (outcome.kind === 'clicked') openWindow('dashboard', request.openEventId ?? undefined);
+    else if (outcome.kind === 'action' && request.source !== null) {
+      if (outcome.action === 'block') await supervisor.call('block', { address: request.source, reason: 'blocked from a notification' });
+      else await supervisor.call('ignore.add', { entry: request.source, comment: 'ignored from a notification' });
+    } else if (outcome.kind === 'failed') log(`notification failed: ${outcome.message}`);
+  } catch (error) {
+    log(`notification action failed: ${toApiError(error).message}`);
+  }
+}
+
+function openWindow(page: Page, focusEventId?: number): void {
+  const existing = windows.get(page);
+  if (existing !== undefined && !existing.isDestroyed()) {
+    if (focusEventId !== undefined) existing.webContents.send(PUSH_CHANNELS.focusEvent, focusEventId);
+    existing.show();
+    existing.focus();
+    return;
+  }
+  const window = new BrowserWindow({
+    width: page === 'dashboard' ? 1100 : 720,
+    height: page === 'dashboard' ? 720 : 640,
+    title: page === 'dashboard' ? 'PortSentry' : 'PortSentry settings',
+    show: false,
+    autoHideMenuBar: true,
+    webPreferences: secureWebPreferences(PRELOAD),
+  });
+  windows.set(page, window);
+  window.on('closed', () => windows.delete(page));
+  window.once('ready-to-show', () => window.show());
+  window.webContents.once('did-finish-load', () => {
+    window.webContents.send(PUSH_CHANNELS.helperState, supervisor.state);
+    if (focusEventId !== undefined) window.webContents.send(PUSH_CHANNELS.focusEvent, focusEventId);
+  });
+  void window.loadFile(join(RENDERER_DIR, `${page}.html`));
+}
+
+function broadcast(channel: string, payload: unknown): void {
+  for (const window of windows.values()) if (!window.isDestroyed()) window.webContents.send(channel, payload);
+}
+
+function trayImage(icon: Parameters<typeof iconBitmap>[0]): Electron.NativeImage {
+  return nativeImage.createFromBitmap(iconBitmap(icon, ICON_SIZE), { width: ICON_SIZE, height: ICON_SIZE });
+}

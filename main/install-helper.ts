@@ -1,0 +1,144 @@
+// Getting a helper running when there is none. The helper needs root (raw capture, the
+// firewall, binding low ports), so the app asks the system for it through sudo-prompt
+// (pkexec / the platform's admin prompt), and only after the user has read why and agreed
+// in a dialog. The command is built from fixed strings: nothing the user or the network
+// typed ever reaches the root shell that sudo-prompt starts.
+
+import { access, constants } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { isAbsolute } from 'node:path';
+
+export const SERVICE_NAME = 'portsentryd';
+export const SYSTEMCTL = '/usr/bin/systemctl';
+export const SH = '/bin/sh';
+/** Where a packaged install puts the unit; the first that exists counts. */
+export const UNIT_PATHS = [`/etc/systemd/system/${SERVICE_NAME}.service`, `/lib/systemd/system/${SERVICE_NAME}.service`, `/usr/lib/systemd/system/${SERVICE_NAME}.service`];
+
+export const ROOT_EXPLANATION = [
+  'PortSentry watches for port scans with a small background service (the helper).',
+  'The helper needs administrator rights because it listens on low ports, captures packets',
+  'and adds blocking rules to the firewall. The desktop app itself keeps running as you and',
+  'only talks to the helper through a local socket.',
+].join(' ');
+
+export type InstallPlan =
+  | { readonly kind: 'start' }
+  | { readonly kind: 'install'; readonly installer: string }
+  | { readonly kind: 'unavailable'; readonly message: string };
+
+export interface DetectOptions {
+  readonly unitPaths?: readonly string[];
+  /** The installer shipped with the app (process.resourcesPath in a packaged build). */
+  readonly installer?: string;
+}
+
+/** Installed but stopped -> start it; not installed -> run the bundled installer. */
+export async function planHelperInstall(options: DetectOptions = {}): Promise<InstallPlan> {
+  for (const unit of options.unitPaths ?? UNIT_PATHS) {
+    if (await exists(unit)) return { kind: 'start' };
+  }
+  if (options.installer !== undefined && safeInstallerPath(options.installer) && (await exists(options.installer))) {
+    return { kind: 'install', installer: options.installer };
+  }
+  return { kind: 'unavailable', message: 'The helper is not installed and this build has no installer. Install the portsentry-desktop package.' };
+}
+
+/** What the consent dialog says for a plan. */
+export function consentText(plan: Exclude<InstallPlan, { kind: 'unavailable' }>): { readonly message: string; readonly detail: string; readonly buttons: readonly [string, string] } {
+  const action = plan.kind === 'start' ? 'start the PortSentry helper service' : 'install and start the PortSentry helper service';
+  return {
+    message: `PortSentry needs administrator rights to ${action}.`,
+    detail: ROOT_EXPLANATION,
+    buttons: ['Cancel', plan.kind === 'start' ? 'Start helper' : 'Install helper'],
+  };
+}
+
+/** Proof that the user agreed to this very plan; only consentFromDialog makes one. */
+export interface Consent {
+  readonly plan: Exclude<InstallPlan, { kind: 'unavailable' }>;
+  readonly agreed: true;
+}
+
+/** Button 1 is the "do it" button of consentText; anything else (Cancel, Escape, closed) is no. */
+export function consentFromDialog(plan: InstallPlan, response: number): Consent | null {
+  if (plan.kind === 'unavailable' || response !== 1) return null;
+  return { plan, agreed: true };
+}
+
+/** The argv run as root. Fixed strings only, plus the bundled installer's own path. */
+export function privilegedArgv(plan: Consent['plan']): readonly string[] {
+  switch (plan.kind) {
+    case 'start':
+      return [SYSTEMCTL, 'start', SERVICE_NAME];
+    case 'install':
+      if (!safeInstallerPath(plan.installer)) throw new Error('refusing an installer path outside the expected character set');
+      return [SH, plan.installer];
+  }
+}
+
+/**
+ * sudo-prompt takes one command string and hands it to a shell, so the argv is quoted here:
+ * each word in single quotes, with the installer path restricted to plain characters anyway.
+ */
+export function shellCommand(argv: readonly string[]): string {
+  return argv.map((word) => `'${word.replace(/'/g, `'\\''`)}'`).join(' ');
+}
+
+/** Absolute, and only characters that need no quoting thought: no quotes, $, `, ; or newlines. */
+export function safeInstallerPath(path: string): boolean {
+  return isAbsolute(path) && /^[A-Za-z0-9_./ -]{1,4096}$/.test(path) && !path.split('/').includes('..');
+}
+
+export type SudoExec = (command: string, options: { name: string }, callback: (error?: Error, stdout?: string | Buffer, stderr?: string | Buffer) => void) => void;
+
+export type InstallResult =
+  | { readonly ok: true; readonly command: string }
+  | { readonly ok: false; readonly reason: 'no-consent' | 'failed'; readonly message: string };
+
+/**
+ * Runs the plan as root. Without a Consent for it nothing is loaded and nothing runs.
+ * sudo-prompt is required only here, so an app that never needs it never loads it.
+ */
+export async function runPrivileged(consent: Consent | null, sudoExec?: SudoExec): Promise<InstallResult> {
+  if (consent === null || consent.agreed !== true) return { ok: false, reason: 'no-consent', message: 'the user did not agree' };
+  let command: string;
+  try {
+    command = shellCommand(privilegedArgv(consent.plan));
+  } catch (error) {
+    return { ok: false, reason: 'failed', message: error instanceof Error ? error.message : String(error) };
+  }
+  return new Promise((resolve) => {
+    try {
+      const exec = sudoExec ?? loadSudoPrompt().exec;
+      // sudo-prompt shows `name` in the system's password dialog; letters and spaces only.
+      exec(command, { name: 'PortSentry Desktop' }, (error, _stdout, stderr) => {
+        if (error !== undefined && error !== null) resolve({ ok: false, reason: 'failed', message: `${error.message}${stderr ? `: ${String(stderr).trim()}` : ''}` });
+        else resolve({ ok: true, command });
+      });
+    } catch (error) {
+      resolve({ ok: false, reason: 'failed', message: error instanceof Error ? error.message : String(error) });
+    }
+  });
+}
+
+/**
+ * sudo-prompt 9.2.1 (its latest release) calls util.isObject and util.isFunction, which
+ * Node 23 removed; Electron 41 ships Node 24, where every exec() would throw "isObject is
+ * not a function". Those two are put back, with Node's old definitions, only if missing.
+ */
+function loadSudoPrompt(): { exec: SudoExec } {
+  const require = createRequire(import.meta.url);
+  const util = require('node:util') as Record<string, unknown>;
+  util.isObject ??= (value: unknown) => value !== null && typeof value === 'object';
+  util.isFunction ??= (value: unknown) => typeof value === 'function';
+  return require('sudo-prompt') as { exec: SudoExec };
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path, constants.F_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}

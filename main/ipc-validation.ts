@@ -1,0 +1,79 @@
+// Every message a renderer sends is checked here before the main process acts on it. A
+// renderer is treated as hostile (it shows data from the network: addresses, names), so
+// anything not exactly one of the fixed channels with arguments that pass the shared zod
+// schemas is answered with an error object and goes no further.
+
+import { z } from 'zod';
+import type { ApiError } from '../shared/desktop-api.js';
+import { ErrorCode } from '../shared/protocol/json-rpc.js';
+import { methods, type MethodName, type ParsedParamsOf } from '../shared/protocol/methods.js';
+import { HELPER_CHANNELS, LOCAL_CHANNELS, type HelperChannel } from './ipc-channels.js';
+import { preferenceChangesSchema, type PreferenceChanges } from './preferences-schema.js';
+
+export type ValidRequest =
+  | { readonly kind: 'helper'; readonly method: MethodName; readonly params: ParsedParamsOf<MethodName> }
+  | { readonly kind: 'preferences.get' }
+  | { readonly kind: 'preferences.set'; readonly changes: PreferenceChanges };
+
+export type ValidationResult = { readonly ok: true; readonly request: ValidRequest } | { readonly ok: false; readonly error: ApiError };
+
+/** At most one argument crosses the bridge; preload never sends more. */
+const MAX_ARGS = 1;
+
+export function validateIpcRequest(channel: unknown, args: readonly unknown[]): ValidationResult {
+  if (typeof channel !== 'string') return fail(ErrorCode.METHOD_NOT_FOUND, 'unknown channel');
+  if (!Array.isArray(args) || args.length > MAX_ARGS) return fail(ErrorCode.INVALID_PARAMS, `expected at most ${MAX_ARGS} argument`);
+  const arg = args[0];
+
+  if (Object.hasOwn(HELPER_CHANNELS, channel)) {
+    const method = HELPER_CHANNELS[channel as HelperChannel];
+    // Methods without params take nothing or {}; the schema says which.
+    const parsed = (methods[method].params as z.ZodType).safeParse(arg === undefined ? {} : arg);
+    if (!parsed.success) return fail(ErrorCode.INVALID_PARAMS, `invalid params for ${method}: ${summarize(parsed.error)}`);
+    return { ok: true, request: { kind: 'helper', method, params: parsed.data as ParsedParamsOf<MethodName> } };
+  }
+  if (channel === LOCAL_CHANNELS.getPreferences) {
+    if (arg !== undefined) return fail(ErrorCode.INVALID_PARAMS, 'preferences.get takes no argument');
+    return { ok: true, request: { kind: 'preferences.get' } };
+  }
+  if (channel === LOCAL_CHANNELS.setPreferences) {
+    const parsed = preferenceChangesSchema.safeParse(arg);
+    if (!parsed.success) return fail(ErrorCode.INVALID_PARAMS, `invalid preferences: ${summarize(parsed.error)}`);
+    return { ok: true, request: { kind: 'preferences.set', changes: parsed.data } };
+  }
+  return fail(ErrorCode.METHOD_NOT_FOUND, 'unknown channel');
+}
+
+/**
+ * Only our own pages may talk to main: file:// URLs inside the renderer directory. Anything
+ * else (a navigation that slipped through, an iframe, devtools-injected pages) is refused.
+ */
+export function isTrustedSender(url: string, rendererDir: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol !== 'file:' || parsed.host !== '') return false;
+  const root = rendererDir.endsWith('/') ? rendererDir : `${rendererDir}/`;
+  let path: string;
+  try {
+    path = decodeURIComponent(parsed.pathname);
+  } catch {
+    return false; // malformed percent-encoding
+  }
+  return path.startsWith(root) && !path.slice(root.length).split('/').includes('..') && path.endsWith('.html');
+}
+
+function fail(code: number, message: string): ValidationResult {
+  return { ok: false, error: { code, message: message.slice(0, 500) } };
+}
+
+/** The first few issues, without echoing the (possibly huge or hostile) input back. */
+function summarize(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`)
+    .join('; ');
+}

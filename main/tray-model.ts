@@ -1,0 +1,145 @@
+// What the tray shows, as plain data: the icon, the tooltip and the menu. The Electron glue
+// turns this into a Tray and a Menu and maps each item's action back to a handler; keeping
+// the decisions here lets tests cover every state without a display.
+
+import type { GuiPreferences, HelperState } from '../shared/desktop-api.js';
+import type { RecentScanner } from './recent-scanners.js';
+import { relativeTime } from './relative-time.js';
+
+export type TrayIcon = 'armed' | 'alert' | 'paused' | 'unreachable';
+
+export type TrayAction =
+  | { readonly id: 'block'; readonly address: string }
+  | { readonly id: 'unblock'; readonly address: string }
+  | { readonly id: 'pause' }
+  | { readonly id: 'resume' }
+  | { readonly id: 'install-helper' }
+  | { readonly id: 'open-dashboard' }
+  | { readonly id: 'open-settings' }
+  | { readonly id: 'set-start-at-login'; readonly enabled: boolean }
+  | { readonly id: 'quit' };
+
+export type TrayMenuItem =
+  | {
+      readonly type: 'item';
+      readonly label: string;
+      readonly enabled: boolean;
+      /** Present only on checkbox items. */
+      readonly checked?: boolean;
+      /** Absent on informational lines (status, headings). */
+      readonly action?: TrayAction;
+    }
+  | { readonly type: 'separator' };
+
+export interface TrayModel {
+  readonly icon: TrayIcon;
+  readonly tooltip: string;
+  readonly menu: readonly TrayMenuItem[];
+}
+
+export interface TrayInput {
+  readonly helper: HelperState;
+  /** Newest first (see recent-scanners.ts). */
+  readonly scanners: readonly RecentScanner[];
+  readonly preferences: Pick<GuiPreferences, 'startAtLogin'>;
+  readonly now: number;
+  /** How long the icon stays "alert" after the latest scan. */
+  readonly alertSeconds?: number;
+}
+
+export const DEFAULT_ALERT_SECONDS = 60;
+const SEPARATOR: TrayMenuItem = { type: 'separator' };
+
+export function trayModel(input: TrayInput): TrayModel {
+  const { helper, scanners, now } = input;
+  const connected = helper.kind === 'connected';
+  const latest = scanners.reduce<RecentScanner | undefined>((a, s) => (a === undefined || s.lastSeen > a.lastSeen ? s : a), undefined);
+  const alertMs = (input.alertSeconds ?? DEFAULT_ALERT_SECONDS) * 1000;
+  const recentlyScanned = latest !== undefined && now - latest.lastSeen >= 0 && now - latest.lastSeen < alertMs;
+
+  const icon: TrayIcon = !connected ? 'unreachable' : helper.paused ? 'paused' : recentlyScanned ? 'alert' : 'armed';
+
+  const menu: TrayMenuItem[] = [info(statusLine(helper))];
+  if (helper.kind === 'unreachable' && helper.reason === 'not-running') {
+    menu.push({ type: 'item', label: 'Install or start the helper…', enabled: true, action: { id: 'install-helper' } });
+  }
+  menu.push(SEPARATOR);
+  if (scanners.length === 0) {
+    menu.push(info('No scans seen yet'));
+  } else {
+    menu.push(info('Recent scanners'));
+    for (const scanner of scanners) menu.push(scannerItem(scanner, connected, now));
+  }
+  menu.push(SEPARATOR);
+  if (connected && helper.paused) menu.push({ type: 'item', label: 'Resume protection', enabled: true, action: { id: 'resume' } });
+  else menu.push({ type: 'item', label: 'Pause protection', enabled: connected, action: { id: 'pause' } });
+  menu.push(
+    { type: 'item', label: 'Open dashboard', enabled: true, action: { id: 'open-dashboard' } },
+    { type: 'item', label: 'Settings…', enabled: true, action: { id: 'open-settings' } },
+    {
+      type: 'item',
+      label: 'Start at login',
+      enabled: true,
+      checked: input.preferences.startAtLogin,
+      action: { id: 'set-start-at-login', enabled: !input.preferences.startAtLogin },
+    },
+    SEPARATOR,
+    { type: 'item', label: 'Quit PortSentry', enabled: true, action: { id: 'quit' } },
+  );
+
+  return { icon, tooltip: tooltip(helper, latest, recentlyScanned, now), menu };
+}
+
+function info(label: string): TrayMenuItem {
+  return { type: 'item', label, enabled: false };
+}
+
+function statusLine(helper: HelperState): string {
+  switch (helper.kind) {
+    case 'connecting':
+      return 'Connecting to the helper…';
+    case 'connected':
+      return helper.paused ? 'Protection paused' : 'Protection active';
+    case 'unreachable':
+      return `Helper unreachable: ${unreachableSummary(helper.reason)}`;
+  }
+}
+
+function unreachableSummary(reason: Extract<HelperState, { kind: 'unreachable' }>['reason']): string {
+  switch (reason) {
+    case 'not-running':
+      return 'not running';
+    case 'permission-denied':
+      return 'permission denied (join the portsentry group)';
+    case 'timeout':
+      return 'not answering';
+    case 'protocol':
+      return 'incompatible version';
+    case 'disconnected':
+      return 'connection lost';
+  }
+}
+
+/** One line per scanner; the one action offered is the opposite of its current state. */
+function scannerItem(scanner: RecentScanner, connected: boolean, now: number): TrayMenuItem {
+  const who = scanner.resolvedName === undefined ? scanner.source : `${scanner.source} (${scanner.resolvedName})`;
+  const when = relativeTime(scanner.lastSeen, now);
+  return scanner.blocked
+    ? { type: 'item', label: `Unblock ${who} · blocked, ${when}`, enabled: connected, action: { id: 'unblock', address: scanner.source } }
+    : { type: 'item', label: `Block ${who} · ${when}`, enabled: connected, action: { id: 'block', address: scanner.source } };
+}
+
+function tooltip(helper: HelperState, latest: RecentScanner | undefined, recentlyScanned: boolean, now: number): string {
+  switch (helper.kind) {
+    case 'connecting':
+      return 'PortSentry: connecting to the helper';
+    case 'unreachable':
+      return `PortSentry: helper ${unreachableSummary(helper.reason)}`;
+    case 'connected': {
+      const head = `PortSentry: protection ${helper.paused ? 'paused' : 'active'}`;
+      if (latest === undefined) return head;
+      const what = latest.blocked ? 'blocked' : 'not blocked';
+      return `${head}\n${recentlyScanned ? 'Scanned just now' : 'Last scan'} by ${latest.source} (${what}), ${relativeTime(latest.lastSeen, now)}`;
+    }
+  }
+}

@@ -1,0 +1,266 @@
+// The supervisor against a real helper: portsentryd in a lab namespace with its control
+// socket in a temp dir. Kill it, restart it: the supervisor reports the loss, reconnects
+// with backoff, subscribes again, and events of a real nmap scan from a second lab host
+// arrive. Those events then go through the notification policy: a 1,000-port scan is one
+// notification. The backoff itself is stepped with injected timers against a socket path
+// where nothing listens (a real connect failure, not a fake client).
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { HelperState } from '../../shared/desktop-api.js';
+import type { StoredEvent } from '../../shared/protocol/schemas.js';
+import { HelperClient } from '../../shared/rpc/helper-client.js';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../main/backoff.js';
+import { routeRequest } from '../../main/api-router.js';
+import { HelperSupervisor, type SupervisorTimers } from '../../main/helper-supervisor.js';
+import { validateIpcRequest } from '../../main/ipc-validation.js';
+import { NotificationPolicy, type NotificationRequest } from '../../main/notification-policy.js';
+import { PREFERENCE_DEFAULTS } from '../../main/preferences-schema.js';
+import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import { createLab, type Lab } from '../support/netns-lab.js';
+
+const TABLE = `pssup${process.pid % 100000}`;
+
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Timers the test fires by hand, recording every delay the supervisor asked for. */
+function manualTimers(randomValue = 0.5) {
+  const pending: { callback: () => void; ms: number; id: number }[] = [];
+  const delays: number[] = [];
+  let next = 1;
+  const timers: SupervisorTimers = {
+    setTimeout: (callback, ms) => {
+      delays.push(ms);
+      pending.push({ callback, ms, id: next });
+      return next++;
+    },
+    clearTimeout: (handle) => {
+      const index = pending.findIndex((p) => p.id === handle);
+      if (index >= 0) pending.splice(index, 1);
+    },
+    random: () => randomValue,
+  };
+  return { timers, delays, pending, fire: () => pending.shift()?.callback() };
+}
+
+describe('backoff', () => {
+  it('grows exponentially, is capped, and jitter stays within its share', () => {
+    const policy = { initialMs: 100, maxMs: 1_000, factor: 2, jitter: 0.5 };
+    assert.deepEqual([0, 1, 2, 3, 4, 10].map((a) => backoffDelay(a, policy, () => 0)), [100, 200, 400, 800, 1000, 1000]);
+    assert.deepEqual([0, 1, 4].map((a) => backoffDelay(a, policy, () => 0.999999)), [50, 100, 500]);
+    assert.equal(backoffDelay(-3, policy, () => 0), 100, 'a negative attempt counts as the first');
+    assert.equal(backoffDelay(Number.NaN, policy, () => 0), 100);
+    assert.equal(backoffDelay(1e9, DEFAULT_BACKOFF, () => 0), DEFAULT_BACKOFF.maxMs, 'huge attempt numbers stay capped and finite');
+    assert.equal(backoffDelay(0, { ...policy, jitter: 7 }, () => 2), 0, 'out-of-range jitter and random are clamped');
+  });
+});
+
+describe('the supervisor with nothing listening', () => {
+  it('reports not-running, retries with growing delays, and stop() cancels the retry', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ps-sup-none-'));
+    const { timers, delays, pending, fire } = manualTimers(0);
+    const states: HelperState[] = [];
+    const supervisor = new HelperSupervisor({ socketPath: join(dir, 'nobody.sock'), timers, backoff: { initialMs: 100, maxMs: 400, factor: 2, jitter: 0.5 } });
+    supervisor.onState((s) => states.push(s));
+    supervisor.onState(() => {
+      throw new Error('a broken listener must not break the supervisor');
+    });
+    supervisor.start();
+    supervisor.start(); // idempotent
+    await until('the first attempt failed', () => delays.length === 1);
+    assert.equal(supervisor.state.kind, 'unreachable');
+    assert.equal(supervisor.state.kind === 'unreachable' && supervisor.state.reason, 'not-running');
+    for (let i = 0; i < 4; i++) {
+      fire();
+      await until(`retry ${i + 1} failed`, () => delays.length === i + 2);
+    }
+    assert.deepEqual(delays, [100, 200, 400, 400, 400]);
+    assert.deepEqual(states.map((s) => s.kind), ['unreachable'], 'repeated identical failures are one state change, not a flapping tray');
+    await assert.rejects(supervisor.call('status', {}), /not connected/);
+    // retryNow: the pending retry is replaced by an immediate attempt.
+    supervisor.retryNow();
+    assert.equal(pending.length, 0);
+    await until('the immediate retry failed', () => delays.length === 6);
+    assert.equal(pending.length, 1);
+    supervisor.stop();
+    assert.equal(pending.length, 0, 'no retry left behind');
+    supervisor.retryNow(); // stopped: nothing happens
+    await supervisor.refreshStatus(); // no connection: nothing happens
+    assert.equal(delays.length, 6);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reports "protocol" when the socket answers but is not a helper it understands', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ps-sup-proto-'));
+    const path = join(dir, 'impostor.sock');
+    // Answers every request with a JSON-RPC error, as a helper of an incompatible version might.
+    const server = createServer((socket) => {
+      socket.on('data', (chunk) => {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+          const { id } = JSON.parse(line) as { id: number };
+          socket.write(JSON.stringify({ jsonrpc: '2.0', id, error: { code: -32601, message: 'method not found' } }) + '\n');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const { timers, delays } = manualTimers();
+    const supervisor = new HelperSupervisor({ socketPath: path, timers });
+    supervisor.start();
+    await until('the attempt failed', () => delays.length === 1);
+    assert.deepEqual(supervisor.state, { kind: 'unreachable', reason: 'protocol', message: 'method not found' });
+    supervisor.stop();
+    await new Promise((resolve) => server.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
+  let lab: Lab<'target' | 'scanner'>;
+  let dir: string;
+  let conf: string;
+  let socketPath: string;
+  let daemon: DaemonProcess;
+  const start = async () => {
+    daemon = startDaemon(lab, lab.hosts.target, ['-c', conf, '-atcp']);
+    await daemon.waitFor('Control socket listening on');
+  };
+
+  before(async () => {
+    lab = await createLab(['target', 'scanner']);
+    dir = await mkdtemp(join(tmpdir(), 'ps-sup-'));
+    socketPath = join(dir, 'run', 'helper.sock');
+    conf = join(dir, 'portsentry.conf');
+    await writeFile(join(dir, 'ignore'), '');
+    await writeFile(
+      conf,
+      [
+        'ADVANCED_PORTS_TCP="1024"',
+        'ADVANCED_EXCLUDE_TCP=""',
+        `IGNORE_FILE="${join(dir, 'ignore')}"`,
+        `HISTORY_FILE="${join(dir, 'history')}"`,
+        `BLOCKED_FILE="${join(dir, 'blocked')}"`,
+        'BLOCK_TCP="1"',
+        // The helper reports each touch until the trigger, then one block and a summary:
+        // a high trigger makes one real scan produce hundreds of events to coalesce.
+        'SCAN_TRIGGER="500"',
+        'BLOCK_UDP="1"',
+        `NFT_TABLE="${TABLE}"`,
+        `SYSLOG_SOCKET="${join(dir, 'no-syslog.sock')}"`,
+        `RPC_SOCKET="${socketPath}"`,
+        'RPC_GROUP="root"',
+        `STORE_FILE="${join(dir, 'events.db')}"`,
+        '',
+      ].join('\n'),
+    );
+    await start();
+  });
+
+  after(async () => {
+    await daemon?.stop();
+    await lab?.destroy();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('connects, survives kill -9 and a restart, re-subscribes, and delivers a real scan that coalesces into one notification', async (t) => {
+    const { target, scanner } = lab.hosts;
+    const states: HelperState[] = [];
+    const events: StoredEvent[] = [];
+    const supervisor = new HelperSupervisor({ socketPath, backoff: { initialMs: 50, maxMs: 400, factor: 2, jitter: 0.5 } });
+    supervisor.onState((s) => states.push(s));
+    supervisor.onEvent((e) => events.push(e));
+    supervisor.start();
+    try {
+      await until('connected', () => supervisor.state.kind === 'connected');
+      assert.deepEqual(states[0], { kind: 'connected', paused: false });
+
+      // Pause through the supervisor: the state follows the answer at once.
+      await supervisor.call('pause', {});
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: true });
+
+      daemon.child.kill('SIGKILL');
+      await daemon.exited;
+      await until('the loss is reported', () => supervisor.state.kind === 'unreachable');
+      await new Promise((r) => setTimeout(r, 600)); // a few failed retries while it is down
+      assert.ok(supervisor.failedAttempts >= 2, `retried while the helper was down (${supervisor.failedAttempts})`);
+      await start();
+      await until('reconnected', () => supervisor.state.kind === 'connected', 15_000);
+      // A fresh helper starts unpaused: the status re-read after reconnecting says so.
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false });
+      // The loss is "disconnected", the retries that find no socket "not-running".
+      assert.deepEqual(
+        states.map((s) => (s.kind === 'unreachable' ? `unreachable:${s.reason}` : s.kind)),
+        ['connected', 'connected', 'unreachable:disconnected', 'unreachable:not-running', 'connected'],
+      );
+      assert.equal(supervisor.failedAttempts, 0, 'a success resets the backoff');
+
+      // Paused behind the app's back (portsentryctl does this): refreshStatus picks it up.
+      const other = await HelperClient.connect(socketPath);
+      await other.call('pause', {});
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false });
+      await supervisor.refreshStatus();
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: true });
+      await other.call('resume', {});
+      other.close();
+      await supervisor.refreshStatus();
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false });
+
+      // A second supervisor stopped while its connect is in flight never reports anything.
+      const quitter = new HelperSupervisor({ socketPath });
+      const quitterStates: HelperState[] = [];
+      quitter.onState((s) => quitterStates.push(s));
+      quitter.start();
+      quitter.stop();
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(quitterStates, []);
+      assert.deepEqual(quitter.state, { kind: 'connecting' });
+
+      // The renderer's path: a validated request routed through the supervisor.
+      const validated = validateIpcRequest('portsentry:status', []);
+      assert.ok(validated.ok);
+      const envelope = await routeRequest(validated.request, { helper: supervisor, preferences: { get: () => PREFERENCE_DEFAULTS, set: () => PREFERENCE_DEFAULTS } });
+      assert.ok(envelope.ok && (envelope.value as { running: boolean }).running === true, JSON.stringify(envelope));
+
+      // A real 1,000-port SYN scan from the second host; the re-subscribed stream carries it.
+      await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-T5', '-p', '1-1000', target.v4], { timeoutMs: 60_000 });
+      await until('the scan and its block arrive', () => events.some((e) => e.type === 'block' && e.address === scanner.v4), 30_000);
+      for (let seen = -1; seen !== events.length; ) {
+        seen = events.length;
+        await new Promise((r) => setTimeout(r, 400)); // until the stream has drained
+      }
+      const scans = events.filter((e) => e.type === 'scan' && e.source === scanner.v4);
+      assert.ok(scans.length >= 500, `every touch up to the trigger is an event (${scans.length})`);
+
+      // Feed the real events, at their real timestamps, to the notification policy.
+      const policy = new NotificationPolicy();
+      const shown: NotificationRequest[] = [];
+      const first = events[0]!.at;
+      for (const event of events) shown.push(...policy.onEvent(event, event.at, PREFERENCE_DEFAULTS));
+      for (let t = events.at(-1)!.at; t <= first + 120_000; t += 1_000) shown.push(...policy.tick(t, PREFERENCE_DEFAULTS));
+      assert.equal(shown.length, 1, `one notification for ${scans.length} scan events: ${JSON.stringify(shown)}`);
+      const note = shown[0]!;
+      t.diagnostic(`${scans.length} scan events, ${events.length} events in all -> ${JSON.stringify(note)}`);
+      assert.equal(note.source, scanner.v4);
+      assert.equal(note.blocked, true);
+      assert.match(note.title, new RegExp(`Blocked a port scan from ${scanner.v4.replace(/\./g, '\\.')}`));
+      assert.match(note.body, new RegExp(`^${scans.length} probes? on \\d+ ports? \\(syn\\)`));
+      assert.deepEqual(note.actions, ['ignore']);
+      const trigger = scans.find((e) => e.type === 'scan' && e.action === 'blocked');
+      assert.equal(note.openEventId, trigger?.id, 'a click opens the event that triggered the block');
+      assert.equal(policy.pendingBursts, 0);
+      await supervisor.call('unblock', { address: scanner.v4 });
+    } finally {
+      supervisor.stop();
+    }
+    assert.equal(supervisor.state.kind, 'connected', 'stop() does not invent a state change');
+  });
+});
