@@ -42,7 +42,7 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
 }
 
 describe('the helper as a service: control socket, store, expiry', { timeout: 300_000 }, () => {
-  let lab: Lab<'target' | 'scanner' | 'flooder'>;
+  let lab: Lab<'target' | 'scanner' | 'flooder' | 'gateway'>;
   let dir: string;
   let socketPath: string;
   let conf: string;
@@ -66,7 +66,10 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     await run('groupadd', ['-f', GROUP]);
     await run('useradd', ['-M', '-N', '-G', GROUP, MEMBER]).catch(() => undefined);
     await run('useradd', ['-M', '-N', OUTSIDER]).catch(() => undefined);
-    lab = await createLab(['target', 'scanner', 'flooder']);
+    lab = await createLab(['target', 'scanner', 'flooder', 'gateway']);
+    // The target's default gateway, v4 and v6: a host that must never be blocked.
+    await lab.exec(lab.hosts.target, ['ip', 'route', 'add', 'default', 'via', lab.hosts.gateway.v4]);
+    await lab.exec(lab.hosts.target, ['ip', '-6', 'route', 'add', 'default', 'via', lab.hosts.gateway.v6]);
     dir = await mkdtemp(join(tmpdir(), 'portsentry-ctl-'));
     await chmod(dir, 0o755); // the socket directory inside decides who gets in, not this one
     socketPath = join(dir, 'run', 'helper.sock');
@@ -122,6 +125,23 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     assert.equal(hostile.code, 1);
     assert.match(hostile.stderr, /invalid params/);
     assert.doesNotMatch(await nftSet(lab, target), /elements/);
+  });
+
+  it('never blocks its default gateway, whether it scans or an RPC asks, and says why', async () => {
+    const { target, gateway } = lab.hosts;
+    await lab.exec(gateway, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79', target.v4]);
+    await lab.exec(gateway, ['nmap', '-6', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79', target.v6]);
+    await daemon.waitFor(new RegExp(`Host: ${gateway.v4} is .*gateway.*Ignoring`));
+    await daemon.waitFor(new RegExp(`Host: ${gateway.v6} is .*gateway.*Ignoring`));
+    const refused = await ctl(['block', gateway.v4]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /gateway/);
+    const set = await nftSet(lab, target);
+    assert.ok(!set.includes(gateway.v4) && !set.includes(gateway.v6));
+    const client = await HelperClient.connect(socketPath);
+    const { events } = await client.call('events.list', { host: gateway.v4, limit: 5 });
+    client.close();
+    assert.ok(events.some((e) => e.type === 'scan' && e.action === 'ignored' && /gateway/.test(e.reason ?? '')), JSON.stringify(events));
   });
 
   it('edits the ignore list and the config through the socket, validated and atomic', async () => {
