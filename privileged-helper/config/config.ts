@@ -8,7 +8,7 @@ import { parseCommandTemplate, templateUses, type CommandTemplate } from '../res
 import { ConfigError, parseConfText, printable, type ConfEntry } from './conf-file.js';
 
 export type BlockLevel = 0 | 1 | 2;
-export type BlockBackendName = 'nftables' | 'command' | 'none';
+export type BlockBackendName = 'nftables' | 'pf' | 'windows-firewall' | 'command' | 'none';
 
 export interface PortSentryConfig {
   /** Where the config came from (a path, or "<embedded defaults>"), for messages. */
@@ -241,8 +241,8 @@ function hostsDenyLine(value: string, key: string): string | null {
 }
 
 function backendName(value: string, key: string): BlockBackendName {
-  if (value === 'nftables' || value === 'command' || value === 'none') return value;
-  throw new ValueError(`${key} must be "nftables", "command" (run KILL_ROUTE) or "none", not "${printable(value)}"`);
+  if (value === 'nftables' || value === 'pf' || value === 'windows-firewall' || value === 'command' || value === 'none') return value;
+  throw new ValueError(`${key} must be "nftables", "pf" (macOS), "windows-firewall", "command" (run KILL_ROUTE) or "none", not "${printable(value)}"`);
 }
 
 function nftIdentifier(value: string, key: string): string {

@@ -7,6 +7,8 @@ import type { BlockBackend } from '../responders/block-backend.js';
 import { CommandBackend, runCommand } from '../responders/command-runner.js';
 import { appendHostsDenyLine } from '../responders/hosts-deny.js';
 import { NftablesBackend } from '../responders/nftables-backend.js';
+import { PfBackend } from '../responders/pf-backend.js';
+import { WindowsFirewallBackend } from '../responders/windows-firewall-backend.js';
 import { messages } from '../reporters/messages.js';
 import type { CommandOutcome, ResponseActions } from './responder.js';
 
@@ -53,13 +55,17 @@ export function sameResponseSetup(a: PortSentryConfig, b: PortSentryConfig): boo
 }
 
 export async function removeFirewall(config: PortSentryConfig): Promise<void> {
-  await new NftablesBackend({ table: config.nftTable }).remove();
+  await (createBackend(config) ?? new NftablesBackend({ table: config.nftTable })).remove();
 }
 
 function createBackend(config: PortSentryConfig): BlockBackend | null {
   switch (config.blockBackend) {
     case 'nftables':
       return new NftablesBackend({ table: config.nftTable });
+    case 'pf':
+      return new PfBackend();
+    case 'windows-firewall':
+      return new WindowsFirewallBackend();
     case 'command':
       return config.killRoute === null ? null : new CommandBackend(config.killRoute);
     case 'none':

@@ -2,7 +2,7 @@
 // admin's, so we only ever append whole lines, never duplicate one, and never interleave
 // two writers: every change to one file goes through one queue.
 
-import { open, readFile, rename, stat, writeFile, chmod } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 
 const queues = new Map<string, Promise<unknown>>();
 
@@ -51,18 +51,25 @@ export function appendHostsDenyLine(file: string, line: string): Promise<boolean
   });
 }
 
-/** Removes every line equal to `line` (unblock). Rewrites atomically; keeps the file's mode. */
+/**
+ * Removes every line equal to `line` (unblock). Rewritten in place, not through a temporary
+ * file and a rename: under the systemd unit only the file itself is writable, not /etc.
+ */
 export function removeHostsDenyLine(file: string, line: string): Promise<boolean> {
   assertOneLine(line);
   return serialized(file, async () => {
     const lines = await readLines(file);
     const kept = lines.filter((existing) => existing.trim() !== line.trim());
     if (kept.length === lines.length) return false;
-    const mode = (await stat(file)).mode & 0o7777;
-    const temporary = `${file}.portsentry-${process.pid}.tmp`;
-    await writeFile(temporary, kept.join('\n'), { mode, flush: true });
-    await chmod(temporary, mode);
-    await rename(temporary, file);
+    const handle = await open(file, 'r+');
+    try {
+      const text = Buffer.from(kept.join('\n'));
+      await handle.write(text, 0, text.length, 0);
+      await handle.truncate(text.length);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     return true;
   });
 }

@@ -69,7 +69,9 @@ const hostsDenyLine = (key: string) => (value: string) =>
   value.trim() === '' || value.includes('$TARGET$') ? null : `${key} must contain $TARGET$, where the scanner's address goes`;
 
 const backendName = (key: string) => (value: string) =>
-  value === 'nftables' || value === 'command' || value === 'none' ? null : `${key} must be "nftables", "command" (run KILL_ROUTE) or "none", not "${printable(value)}"`;
+  value === 'nftables' || value === 'pf' || value === 'windows-firewall' || value === 'command' || value === 'none'
+    ? null
+    : `${key} must be "nftables", "pf" (macOS), "windows-firewall", "command" (run KILL_ROUTE) or "none", not "${printable(value)}"`;
 
 const nftIdentifier = (key: string) => (value: string) =>
   /^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(value) ? null : `${key} must be a letter followed by up to 31 letters, digits or underscores`;
@@ -98,7 +100,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
 
   field('BLOCK_TCP', 'responses', 'block-level', 'Answer to TCP scans', 'Report only, block the scanner, or only run the command below.', '0', blockLevel),
   field('BLOCK_UDP', 'responses', 'block-level', 'Answer to UDP scans', 'Report only, block the scanner, or only run the command below.', '0', blockLevel),
-  field('BLOCK_BACKEND', 'responses', 'backend', 'How to block', 'Our nftables table, the KILL_ROUTE command, or no route-level block.', 'nftables', backendName),
+  field('BLOCK_BACKEND', 'responses', 'backend', 'How to block', 'Our nftables table (Linux), a pf table (macOS), Windows Firewall rules, the KILL_ROUTE command, or no route-level block.', 'nftables', backendName),
   field('NFT_TABLE', 'responses', 'text', 'nftables table name', 'The table inet <name> that holds the blocked sets.', 'portsentry', nftIdentifier),
   field('BLOCK_TIMEOUT', 'responses', 'text', 'Block lasts (seconds)', '0 blocks until you unblock by hand (0-315360000).', '0', (k) => integer(k, 0, 10 * 365 * 86400)),
   field('KILL_ROUTE', 'responses', 'text', 'Block command', 'Runs without a shell; must contain $TARGET$. Empty for none.', '', (k) => command(k, true)),

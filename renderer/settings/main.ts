@@ -16,7 +16,9 @@ const BLOCK_LEVELS: readonly [string, string][] = [
   ['2', 'Only run the extra command'],
 ];
 const BACKENDS: readonly [string, string][] = [
-  ['nftables', 'nftables table (recommended)'],
+  ['nftables', 'nftables table (recommended on Linux)'],
+  ['pf', 'pf table (macOS)'],
+  ['windows-firewall', 'Windows Firewall rules'],
   ['command', 'Run the block command (KILL_ROUTE)'],
   ['none', 'Do not block at route level'],
 ];

@@ -1,0 +1,179 @@
+// The macOS firewall backend: pf, through pfctl. Everything we own lives in one anchor
+// ("portsentry"): a single rule that drops inbound packets from the table
+// <portsentry_blocked>, and that table. A block is one table entry (`-T add`), so the cost
+// stays flat however many hosts are blocked, like the nftables set on Linux.
+//
+// pf evaluates an anchor only when the main ruleset refers to it. macOS's /etc/pf.conf
+// refers to `anchor "com.apple/*"` only, so either add `anchor "portsentry"` to pf.conf
+// (build/README.md shows how) or construct the backend with anchor "com.apple/portsentry".
+//
+// pf has no per-entry timeout, so BLOCK_TIMEOUT is kept by a timer in this process: a
+// block with a timeout outlives a helper restart (the next run lists and keeps it).
+
+import { spawn } from 'node:child_process';
+import { parseAddress } from '../core/address.js';
+import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
+
+export interface ToolResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs argv (never a shell) with optional stdin; rejects only when the program cannot start. */
+export type ToolRunner = (argv: readonly [string, ...string[]], stdin?: string) => Promise<ToolResult>;
+
+export interface PfOptions {
+  /** The anchor we own; we load, flush and delete nothing outside it. */
+  readonly anchor?: string;
+  readonly table?: string;
+  /** How to run pfctl; tests inject a recorder. */
+  readonly run?: ToolRunner;
+  readonly pfctl?: string;
+}
+
+const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,30}(\/[A-Za-z0-9_.-]{1,31})?$/;
+const TABLE_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,30}$/;
+/** pfctl's words when the table (or anchor) is not there yet: nothing to delete or list. */
+const TABLE_ABSENT = /Table does not exist|No such file or directory/i;
+const COMMAND_TIMEOUT_MS = 30_000;
+
+export class PfBackend implements BlockBackend {
+  readonly name = 'pf';
+  readonly anchor: string;
+  readonly table: string;
+  private readonly run: ToolRunner;
+  private readonly pfctl: string;
+  private readonly expiries = new Map<string, NodeJS.Timeout>();
+
+  constructor(options: PfOptions = {}) {
+    this.anchor = options.anchor ?? 'portsentry';
+    this.table = options.table ?? 'portsentry_blocked';
+    if (!NAME_PATTERN.test(this.anchor)) throw new BlockError('backend-unavailable', `"${this.anchor}" is not a valid pf anchor name`);
+    if (!TABLE_PATTERN.test(this.table)) throw new BlockError('backend-unavailable', `"${this.table}" is not a valid pf table name`);
+    this.run = options.run ?? runTool;
+    this.pfctl = options.pfctl ?? '/sbin/pfctl';
+  }
+
+  /** The anchor's ruleset; the table is not declared so reloading it keeps its entries. */
+  rulesText(): string {
+    return `block drop in quick from <${this.table}> to any\n`;
+  }
+
+  async start(): Promise<void> {
+    // -E enables pf with a reference count (macOS): harmless when pf is already on, and it
+    // never turns off a firewall someone else enabled. The token is deliberately kept so
+    // the blocks keep working after the helper stops (classic behaviour).
+    await this.pfctlOk(['-E'], 'enable pf');
+    await this.pfctlOk(['-a', this.anchor, '-f', '-'], 'load the anchor rules', this.rulesText());
+  }
+
+  async block(address: string, options: BlockOptions = {}): Promise<void> {
+    const canonical = validated(address, 'block');
+    const timeout = options.timeoutSeconds ?? 0;
+    if (!Number.isInteger(timeout) || timeout < 0) throw new BlockError('invalid-address', `block timeout must be a whole number of seconds, not ${String(timeout)}`);
+    // "-T add" of an entry that is present reports "0/1 addresses added" and succeeds.
+    await this.pfctlOk(['-a', this.anchor, '-t', this.table, '-T', 'add', canonical], `block ${canonical}`);
+    this.clearExpiry(canonical);
+    if (timeout > 0) {
+      const timer = setTimeout(() => {
+        this.expiries.delete(canonical);
+        this.unblock(canonical).catch(() => undefined);
+      }, timeout * 1000);
+      timer.unref();
+      this.expiries.set(canonical, timer);
+    }
+  }
+
+  async unblock(address: string): Promise<void> {
+    const canonical = validated(address, 'unblock');
+    this.clearExpiry(canonical);
+    const result = await this.invoke(['-a', this.anchor, '-t', this.table, '-T', 'delete', canonical]);
+    if (result.code !== 0 && !TABLE_ABSENT.test(result.stderr)) throw failure(`unblock ${canonical}`, result);
+  }
+
+  async list(): Promise<string[]> {
+    const result = await this.invoke(['-a', this.anchor, '-t', this.table, '-T', 'show']);
+    if (result.code !== 0) {
+      if (TABLE_ABSENT.test(result.stderr)) return [];
+      throw failure('list the blocked addresses', result);
+    }
+    return parsePfTableShow(result.stdout);
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.expiries.values()) clearTimeout(timer);
+    this.expiries.clear();
+  }
+
+  async remove(): Promise<void> {
+    await this.stop();
+    await this.pfctlOk(['-a', this.anchor, '-F', 'all'], 'flush the anchor');
+    const result = await this.invoke(['-a', this.anchor, '-t', this.table, '-T', 'kill']);
+    if (result.code !== 0 && !TABLE_ABSENT.test(result.stderr)) throw failure('delete the table', result);
+  }
+
+  private clearExpiry(address: string): void {
+    const timer = this.expiries.get(address);
+    if (timer !== undefined) clearTimeout(timer);
+    this.expiries.delete(address);
+  }
+
+  private invoke(args: readonly string[], stdin?: string): Promise<ToolResult> {
+    return this.run([this.pfctl, ...args], stdin);
+  }
+
+  private async pfctlOk(args: readonly string[], what: string, stdin?: string): Promise<ToolResult> {
+    const result = await this.invoke(args, stdin);
+    if (result.code !== 0) throw failure(what, result);
+    return result;
+  }
+}
+
+/** `pfctl -T show` prints one entry per line, indented; anything else (ALTQ notes) is skipped. */
+export function parsePfTableShow(stdout: string): string[] {
+  const addresses: string[] = [];
+  for (const raw of stdout.split('\n')) {
+    // A host entry may be shown with its full prefix; a wider network is not one of ours.
+    const entry = raw.trim().replace(/\/(32|128)$/, '');
+    const parsed = parseAddress(entry);
+    if (parsed !== null && !addresses.includes(parsed.address)) addresses.push(parsed.address);
+  }
+  return addresses;
+}
+
+function validated(address: string, verb: string): string {
+  const parsed = parseAddress(address);
+  if (parsed === null) throw new BlockError('invalid-address', `refusing to ${verb} "${String(address).slice(0, 60)}" with pfctl: not an IP address`);
+  return parsed.address;
+}
+
+function failure(what: string, result: ToolResult): BlockError {
+  const detail = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/ALTQ/.test(l)).slice(-1)[0] ?? '';
+  return new BlockError('command-failed', `pfctl could not ${what} (exit status ${result.code})${detail ? `: ${detail}` : ''}`);
+}
+
+/** The default runner: spawn without a shell, collect output, bounded in time. */
+export function runTool(argv: readonly [string, ...string[]], stdin?: string): Promise<ToolResult> {
+  const [program, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
+    // Our own timer rather than spawn's `timeout`, which stays armed when the program is missing.
+    const timer = setTimeout(() => child.kill('SIGKILL'), COMMAND_TIMEOUT_MS);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new BlockError('backend-unavailable', `cannot run ${program}: ${error.code ?? error.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === null && signal !== null) reject(new BlockError('timeout', `${program} was killed by ${signal}`));
+      else resolve({ code: code ?? 0, stdout, stderr });
+    });
+    child.stdin.on('error', () => undefined); // a program that exits early closes its stdin
+    child.stdin.end(stdin ?? '');
+  });
+}

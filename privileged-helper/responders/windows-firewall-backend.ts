@@ -1,0 +1,128 @@
+// The Windows firewall backend: Windows Defender Firewall through netsh, one inbound block
+// rule per address named "PortSentry block <address>". The name is how we recognise our
+// rules (and the only ones we ever delete); it is locale-independent, unlike the field
+// labels of netsh's output, which Windows translates.
+//
+// netsh happily adds a second rule with the same name, so block() asks first whether the
+// rule exists. Deleting an absent rule fails with "No rules match", which unblock() treats
+// as done. Windows Firewall has no per-rule expiry, so BLOCK_TIMEOUT is a timer here.
+
+import { parseAddress } from '../core/address.js';
+import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
+import { runTool, type ToolResult, type ToolRunner } from './pf-backend.js';
+
+export interface WindowsFirewallOptions {
+  /** How to run netsh; tests inject a recorder. */
+  readonly run?: ToolRunner;
+  readonly netsh?: string;
+}
+
+export const RULE_PREFIX = 'PortSentry block ';
+const NO_MATCH = /No rules match/i;
+
+export class WindowsFirewallBackend implements BlockBackend {
+  readonly name = 'windows-firewall';
+  private readonly run: ToolRunner;
+  private readonly netsh: string;
+  private readonly expiries = new Map<string, NodeJS.Timeout>();
+
+  constructor(options: WindowsFirewallOptions = {}) {
+    this.run = options.run ?? runTool;
+    this.netsh = options.netsh ?? 'netsh';
+  }
+
+  /** Nothing to create; listing proves netsh and the firewall service answer. */
+  async start(): Promise<void> {
+    await this.list();
+  }
+
+  async block(address: string, options: BlockOptions = {}): Promise<void> {
+    const canonical = validated(address, 'block');
+    const timeout = options.timeoutSeconds ?? 0;
+    if (!Number.isInteger(timeout) || timeout < 0) throw new BlockError('invalid-address', `block timeout must be a whole number of seconds, not ${String(timeout)}`);
+    const name = ruleName(canonical);
+    const existing = await this.firewall(['show', 'rule', `name=${name}`]);
+    if (existing.code !== 0) {
+      if (!NO_MATCH.test(existing.stdout + existing.stderr)) throw failure(`look up the rule for ${canonical}`, existing);
+      const added = await this.firewall(['add', 'rule', `name=${name}`, 'dir=in', 'action=block', `remoteip=${canonical}`]);
+      if (added.code !== 0) throw failure(`block ${canonical}`, added);
+    }
+    this.clearExpiry(canonical);
+    if (timeout > 0) {
+      const timer = setTimeout(() => {
+        this.expiries.delete(canonical);
+        this.unblock(canonical).catch(() => undefined);
+      }, timeout * 1000);
+      timer.unref();
+      this.expiries.set(canonical, timer);
+    }
+  }
+
+  async unblock(address: string): Promise<void> {
+    const canonical = validated(address, 'unblock');
+    this.clearExpiry(canonical);
+    const result = await this.firewall(['delete', 'rule', `name=${ruleName(canonical)}`]);
+    if (result.code !== 0 && !NO_MATCH.test(result.stdout + result.stderr)) throw failure(`unblock ${canonical}`, result);
+  }
+
+  async list(): Promise<string[]> {
+    const result = await this.firewall(['show', 'rule', 'name=all']);
+    if (result.code !== 0) {
+      if (NO_MATCH.test(result.stdout + result.stderr)) return [];
+      throw failure('list the firewall rules', result);
+    }
+    return parseNetshRules(result.stdout);
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.expiries.values()) clearTimeout(timer);
+    this.expiries.clear();
+  }
+
+  /** Deletes our rules one by one: `name=all` with delete would take everyone else's too. */
+  async remove(): Promise<void> {
+    await this.stop();
+    for (const address of await this.list()) await this.unblock(address);
+  }
+
+  private firewall(args: readonly string[]): Promise<ToolResult> {
+    return this.run([this.netsh, 'advfirewall', 'firewall', ...args]);
+  }
+
+  private clearExpiry(address: string): void {
+    const timer = this.expiries.get(address);
+    if (timer !== undefined) clearTimeout(timer);
+    this.expiries.delete(address);
+  }
+}
+
+export function ruleName(canonicalAddress: string): string {
+  return `${RULE_PREFIX}${canonicalAddress}`;
+}
+
+/**
+ * The addresses of our rules in `netsh advfirewall firewall show rule name=all` output.
+ * Only a line whose value is exactly "PortSentry block <valid address>" counts, whatever
+ * its (translated) label; an address that does not parse is not ours.
+ */
+export function parseNetshRules(stdout: string): string[] {
+  const addresses: string[] = [];
+  for (const line of stdout.split(/\r?\n/)) {
+    const match = /^[^:]{1,60}:\s+PortSentry block (\S+)\s*$/.exec(line);
+    const parsed = match?.[1] === undefined ? null : parseAddress(match[1]);
+    // Only a canonical name is one we wrote (unblock deletes by that exact name).
+    if (parsed !== null && parsed.address === match?.[1] && !addresses.includes(parsed.address)) addresses.push(parsed.address);
+  }
+  return addresses;
+}
+
+function validated(address: string, verb: string): string {
+  const parsed = parseAddress(address);
+  if (parsed === null) throw new BlockError('invalid-address', `refusing to ${verb} "${String(address).slice(0, 60)}" with netsh: not an IP address`);
+  return parsed.address;
+}
+
+function failure(what: string, result: ToolResult): BlockError {
+  const detail = `${result.stdout}\n${result.stderr}`.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '').slice(-1)[0] ?? '';
+  return new BlockError('command-failed', `netsh could not ${what} (exit status ${result.code})${detail ? `: ${detail}` : ''}`);
+}
