@@ -14,6 +14,7 @@ import { hostAddresses } from './local-addresses.js';
 import { createResponseActions, sameResponseSetup, type ResponseActionsHandle } from './response-actions.js';
 import { EMBEDDED_CONFIG_TEXT } from '../config/default-config.js';
 import { EventStore } from '../store/event-store.js';
+import type { HelperEvent } from './detection-event.js';
 import { reconcileBlocks } from './reconcile-blocks.js';
 import { ControlSocket } from '../rpc/control-socket.js';
 import { controlHandlers } from '../rpc/control-service.js';
@@ -72,11 +73,16 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   // or hold more (a crash between the two). Bring both into line before anything new happens.
   await reconcileBlocks({ store, firewall: response.actions.firewall, clock: Date.now, log, restore: (a, until) => daemon.restoreBlock(a, until) });
   let control: ControlSocket | null = null;
+  // Events are written in batches, one transaction per turn of the event loop, and only
+  // then sent to subscribers: what a client has seen is on disk.
   let lastStoreError = 0;
-  daemon.onEvent((event) => {
+  let unwritten: HelperEvent[] = [];
+  const writeEvents = () => {
+    const batch = unwritten;
+    unwritten = [];
     let stored;
     try {
-      stored = store.record(event);
+      stored = store.recordBatch(batch);
     } catch (error) {
       // Detection and blocking go on without the store (disk full, database locked); say so
       // at most once a minute.
@@ -86,7 +92,11 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       }
       return;
     }
-    control?.broadcast(stored);
+    for (const event of stored) control?.broadcast(event);
+  };
+  daemon.onEvent((event) => {
+    unwritten.push(event);
+    if (unwritten.length === 1) setImmediate(writeEvents);
   });
   try {
     await daemon.start();
@@ -162,8 +172,9 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     shutdown: async () => {
       log(messages.shuttingDown());
       clearInterval(pruneTimer);
-      await control?.close();
       await daemon.stop();
+      if (unwritten.length > 0) writeEvents();
+      await control?.close();
       await response.stop();
       store.close();
       await syslog.close();

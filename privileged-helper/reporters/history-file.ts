@@ -39,17 +39,34 @@ export class HistoryWriter {
     for (const mode of modes) await writeFile(`${this.blockedFileBase}.${mode}`, '', { mode: 0o640 });
   }
 
+  /**
+   * Appends the record's line to BLOCKED_FILE.<mode> and HISTORY_FILE. Lines that arrive
+   * while a write is under way are appended together by the next one, so a flood of
+   * scanners costs a few file writes, not two per scanner; order is kept.
+   */
   record(record: HistoryRecord, mode: string): Promise<void> {
     const line = formatHistoryLine(record);
-    this.queue = this.queue.then(async () => {
-      for (const file of [`${this.blockedFileBase}.${mode}`, this.historyFile]) {
+    for (const file of [`${this.blockedFileBase}.${mode}`, this.historyFile]) this.pending.set(file, (this.pending.get(file) ?? '') + line);
+    this.flushing ??= this.queue.then(() => this.flush());
+    return this.flushing;
+  }
+
+  private pending = new Map<string, string>();
+  private flushing: Promise<void> | null = null;
+
+  private async flush(): Promise<void> {
+    this.flushing = null;
+    const batch = this.pending;
+    this.pending = new Map();
+    this.queue = (async () => {
+      for (const [file, text] of batch) {
         try {
-          await appendFile(file, line, { mode: 0o640 });
+          await appendFile(file, text, { mode: 0o640 });
         } catch (error) {
           this.onError(`Cannot write ${file}: ${(error as Error).message}`);
         }
       }
-    });
-    return this.queue;
+    })();
+    await this.queue;
   }
 }
