@@ -47,6 +47,8 @@ export interface PortSentryConfig {
   /** SQLite store of events and blocks; "" keeps them in memory only. */
   readonly storeFile: string;
   readonly eventRetentionDays: number;
+  /** Stealth/advanced modes block the first probe inside the kernel (see responders/kernel-trap.ts). */
+  readonly kernelTrap: boolean;
   /** Line of each key that was set in the file, for mode-dependent errors later. */
   readonly lines: Readonly<Record<string, number>>;
 }
@@ -88,6 +90,7 @@ const SPECS: Readonly<Record<string, KeySpec>> = {
   RPC_GROUP: { field: 'rpcGroup', parse: groupName },
   STORE_FILE: { field: 'storeFile', parse: optionalPath },
   EVENT_RETENTION_DAYS: { field: 'eventRetentionDays', parse: (v, k) => integer(v, k, 1, 36500) },
+  KERNEL_TRAP: { field: 'kernelTrap', parse: flag },
 };
 
 export const KNOWN_KEYS: readonly string[] = Object.keys(SPECS);
@@ -142,6 +145,7 @@ const DEFAULTS = {
   rpcGroup: 'portsentry',
   storeFile: '/var/lib/portsentry-desktop/events.db',
   eventRetentionDays: 90,
+  kernelTrap: true,
 } as const satisfies Omit<PortSentryConfig, 'file' | 'lines' | 'blockBackend'>;
 
 /** Parses and validates a whole config file's text. Throws ConfigError. */

@@ -17,6 +17,7 @@ import { planCapture } from '../capture/capture-plan.js';
 import { HalfOpenTracker } from '../capture/half-open-tracker.js';
 import type { WatchRule } from '../capture/capture-detector.js';
 import { ProcListeningPorts } from '../capture/listening-ports.js';
+import { planTrap, type TrapPlan } from '../responders/kernel-trap.js';
 import type { BlockChangeEvent, DetectionEvent, HelperEvent } from './detection-event.js';
 import { parseAddress } from '../core/address.js';
 import { carryOut, type ResponseActions } from './responder.js';
@@ -29,6 +30,8 @@ export interface DaemonDeps {
   readonly history: HistoryWriter;
   /** The host's own addresses, gateways and resolvers: never blocked. Re-read periodically. */
   readonly hostAddresses: () => Promise<HostAddresses>;
+  /** Installs (plan) or disarms (null) the kernel trap; absent when the firewall cannot. */
+  readonly kernelTrap?: (plan: TrapPlan | null) => Promise<void>;
   /** Reverse lookup for RESOLVE_HOST; null when there is no name. */
   readonly resolveName?: (address: string) => Promise<string | null>;
 }
@@ -58,6 +61,8 @@ export class Daemon {
   private hostKey = '';
   private timers: NodeJS.Timeout[] = [];
   private captureRunning = false;
+  /** The trap plan last installed, as JSON, so unchanged plans cost nothing. */
+  private trapKey = 'null';
   /** Sources whose response (firewall, commands) is under way. */
   private readonly responding = new Set<string>();
   private readonly halfOpen = new HalfOpenTracker(
@@ -91,6 +96,7 @@ export class Daemon {
   async start(): Promise<number> {
     await this.refreshHostAddresses();
     const live = await this.openSensors();
+    await this.updateTrap();
     this.timers.push(setInterval(() => void this.refreshHostAddresses(), LOCAL_ADDRESS_REFRESH_MS));
     this.timers.push(setInterval(() => void this.liftExpiredBlocks(), EXPIRY_CHECK_MS));
     for (const timer of this.timers) timer.unref();
@@ -102,6 +108,7 @@ export class Daemon {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     this.halfOpen.clear();
+    await this.disarmTrap();
     await Promise.all(this.sensors.map((sensor) => sensor.close()));
     this.sensors = [];
   }
@@ -116,6 +123,7 @@ export class Daemon {
       this.sensors = [];
       await this.openSensors();
     }
+    await this.updateTrap();
   }
 
   /** Swaps the firewall/command/hosts.deny actions after a reload changed them. */
@@ -220,10 +228,12 @@ export class Daemon {
   }
 
   /** Pause protection: scans are still reported, nothing new is blocked. */
-  setPaused(paused: boolean): void {
+  async setPaused(paused: boolean): Promise<void> {
     if (this.paused === paused) return;
     this.paused = paused;
     this.deps.log(messages.warning(paused ? 'protection paused: scans are reported but not blocked' : 'protection resumed'));
+    // Paused means nothing is blocked: the kernel trap goes too, and comes back on resume.
+    await this.updateTrap();
   }
 
   /**
@@ -378,6 +388,34 @@ export class Daemon {
     this.host = host;
     this.hostKey = key;
     this.engine.reconfigure(engineOptions(this.config), this.policy());
+    await this.updateTrap();
+  }
+
+  /**
+   * Brings the kernel trap in line with the settings, the never-block lists and the pause
+   * state. Only while capture runs, so every probe the kernel stops is also logged here.
+   */
+  private async updateTrap(): Promise<void> {
+    const install = this.deps.kernelTrap;
+    if (install === undefined) return;
+    const rules = planCapture(this.config, this.settings.modes)?.rules ?? [];
+    const host = [...this.host.own, ...(this.host.gateways ?? []), ...(this.host.resolvers ?? [])];
+    const plan = this.captureRunning ? planTrap(this.config, this.settings.modes, rules, { ignore: this.settings.ignore, host }, this.paused) : null;
+    const key = JSON.stringify(plan);
+    if (key === this.trapKey) return;
+    try {
+      await install(plan);
+      this.trapKey = key;
+      if (plan !== null) this.deps.log(messages.trapArmed(plan.tcpPorts.length + plan.udpPorts.length));
+    } catch (error) {
+      this.deps.log(messages.error(`the kernel trap could not be ${plan === null ? 'disarmed' : 'installed'}: ${(error as Error).message}; detection continues in user space`));
+    }
+  }
+
+  private async disarmTrap(): Promise<void> {
+    if (this.trapKey === 'null' || this.deps.kernelTrap === undefined) return;
+    await this.deps.kernelTrap(null).catch(() => undefined);
+    this.trapKey = 'null';
   }
 
   private async liftExpiredBlocks(): Promise<void> {

@@ -15,6 +15,8 @@ import { createResponseActions, sameResponseSetup, type ResponseActionsHandle } 
 import { EMBEDDED_CONFIG_TEXT } from '../config/default-config.js';
 import { EventStore } from '../store/event-store.js';
 import type { HelperEvent } from './detection-event.js';
+import { NftablesBackend } from '../responders/nftables-backend.js';
+import type { TrapPlan } from '../responders/kernel-trap.js';
 import { reconcileBlocks } from './reconcile-blocks.js';
 import { ControlSocket } from '../rpc/control-socket.js';
 import { controlHandlers } from '../rpc/control-service.js';
@@ -60,7 +62,18 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   }
   const history = historyFor(settings.config, log);
   await history.resetBlockedFiles(modes);
-  daemon = new Daemon(settings, { clock: Date.now, log, actions: response.actions, history, hostAddresses });
+  daemon = new Daemon(settings, {
+    clock: Date.now,
+    log,
+    actions: response.actions,
+    history,
+    hostAddresses,
+    // The trap lives in our nftables table; `response` is the current one, also after a reload.
+    kernelTrap: async (plan: TrapPlan | null) => {
+      const firewall = response.actions.firewall;
+      if (firewall instanceof NftablesBackend) await firewall.setTrap(plan);
+    },
+  });
   let store: EventStore;
   try {
     store = new EventStore(settings.config.storeFile === '' ? ':memory:' : settings.config.storeFile);

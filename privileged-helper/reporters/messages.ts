@@ -55,6 +55,7 @@ export const messages = {
   unblocked: (source: string, why: string) => `attackalert: Host ${source} has been unblocked (${why})`,
   reloaded: (file: string) => `adminalert: Configuration reloaded from ${file}`,
   reloadFailed: (why: string) => `adminalert: ERROR: new configuration rejected, still running the previous one: ${why}`,
+  trapArmed: (ranges: number) => `adminalert: Kernel trap armed on ${ranges} port ranges: the first probe blocks its sender before any reply`,
   controlListening: (path: string) => `adminalert: Control socket listening on ${path}`,
   warning: (what: string) => `adminalert: WARNING: ${what}`,
   error: (what: string) => `adminalert: ERROR: ${what}`,

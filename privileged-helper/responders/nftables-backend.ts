@@ -21,6 +21,7 @@ import { createInterface } from 'node:readline';
 import { parseAddress } from '../core/address.js';
 import type { AddressFamily } from '../core/types.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
+import { trapScript, type TrapPlan } from './kernel-trap.js';
 
 export interface NftablesOptions {
   /** Our table's name (NFT_TABLE); we create, change and remove only `inet <table>`. */
@@ -103,6 +104,11 @@ export class NftablesBackend implements BlockBackend {
       this.queue.push({ verb: 'sentinel', family: 4, element: '', timeoutSeconds: 0, resolve, reject });
       this.pump();
     });
+  }
+
+  /** Installs or disarms the kernel trap (see kernel-trap.ts); one atomic nft transaction. */
+  async setTrap(plan: TrapPlan | null): Promise<void> {
+    await this.runOnce(['-f', '-'], trapScript(this.table, plan));
   }
 
   block(address: string, options: BlockOptions = {}): Promise<void> {

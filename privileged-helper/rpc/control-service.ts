@@ -113,12 +113,12 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         }
         return { changed };
       }),
-    pause: () => {
-      daemon.setPaused(true);
+    pause: async () => {
+      await daemon.setPaused(true);
       return { paused: true };
     },
-    resume: () => {
-      daemon.setPaused(false);
+    resume: async () => {
+      await daemon.setPaused(false);
       return { paused: false };
     },
   };

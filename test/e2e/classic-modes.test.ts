@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab, type LabHost } from '../support/netns-lab.js';
 import { SyslogSink } from '../support/syslog-sink.js';
+import { blockedSetsText } from '../support/helper-config.js';
 
 const TABLE = 'pse2e';
 const SERVICE_PORT = 8080;
@@ -20,7 +21,7 @@ const UDP_TRIPWIRES = '1,7,9,69,161,162,513,635,640,641,700,31335,31337,54321';
 const BANNER = '** UNAUTHORIZED ACCESS PROHIBITED **';
 
 async function blockedSet(lab: Lab<never> | Lab<string>, target: LabHost): Promise<string> {
-  return (await lab.exec(target, ['nft', 'list', 'table', 'inet', TABLE])).stdout;
+  return blockedSetsText(lab, target, TABLE);
 }
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {

@@ -17,7 +17,7 @@ import { ErrorCode } from '../../shared/protocol/json-rpc.js';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab, type LabHost } from '../support/netns-lab.js';
-import { helperConfigText, startTcpService } from '../support/helper-config.js';
+import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
 
 const run = promisify(execFile);
 const CTL = fileURLToPath(new URL('../../privileged-helper/bin/portsentryctl.js', import.meta.url));
@@ -30,7 +30,7 @@ const MEMBER = `psm${suffix}`;
 const OUTSIDER = `pso${suffix}`;
 
 async function nftSet(lab: Lab, host: LabHost): Promise<string> {
-  return (await lab.exec(host, ['nft', 'list', 'table', 'inet', TABLE], { allowFailure: true })).stdout;
+  return blockedSetsText(lab, host, TABLE);
 }
 
 async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DAEMON_SCRIPT, startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab, type LabHost } from '../support/netns-lab.js';
-import { helperConfigText, startTcpService } from '../support/helper-config.js';
+import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
 
 const TABLE = 'psstealth';
 const SERVICE_PORT = 8080; // above the advanced range: proves blocks by traffic
@@ -113,7 +113,7 @@ describe('stealth and advanced modes through packet capture', { timeout: 600_000
         await lab.exec(friend, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', TCP_TRIPWIRES, target.v4]);
         await lab.exec(friend, ['nmap', '-6', '-sX', '-Pn', '-n', '--max-retries', '0', '-p', TCP_TRIPWIRES, target.v6]);
         await new Promise((r) => setTimeout(r, 500));
-        const set = (await lab.exec(target, ['nft', 'list', 'table', 'inet', TABLE])).stdout;
+        const set = await blockedSetsText(lab, target, TABLE);
         for (const host of [client, friend]) {
           assert.ok(!set.includes(host.v4) && !set.includes(host.v6), `${host.name} must not be blocked:\n${daemon.lines.join('\n')}`);
         }
@@ -148,7 +148,8 @@ describe('stealth and advanced modes through packet capture', { timeout: 600_000
           const output = (await lab.exec(fresh, ['nmap', '-4', '-sS', '-Pn', '-n', '-p-', '--max-retries', '0', '--min-rate', '20000', '--max-rtt-timeout', '100ms', target.v4], { timeoutMs: 120_000 })).stdout;
           const learned = output.split('\n').filter((l) => /^\d+\/tcp\s+(open|closed)/.test(l));
           t.diagnostic(`ports whose state nmap learned before the block: ${learned.length} (${learned.map((l) => l.split(/\s+/).slice(0, 2).join(' ')).join(', ')})`);
-          assert.ok(learned.length <= 10, output);
+          // At most the two real services, if nmap happens to probe them before any closed port.
+          assert.ok(learned.length <= 2, output);
         });
       }
     });

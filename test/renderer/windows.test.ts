@@ -5,6 +5,7 @@
 // change nothing; everything must be reachable by keyboard, in both themes.
 // Needs root, /usr/bin/chromium and a built renderer (scripts/build-renderer.mjs).
 
+import { blockedSetsText } from '../support/helper-config.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -107,7 +108,7 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
   /** Script errors and CSP refusals (an inline style or script would show up here). */
   const pageErrors: string[] = [];
 
-  const nftTable = async () => (await lab.exec(lab.hosts.target, ['nft', 'list', 'table', 'inet', TABLE], { allowFailure: true })).stdout;
+  const nftTable = () => blockedSetsText(lab, lab.hosts.target, TABLE);
   const openPage = async (path: string): Promise<Page> => {
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(`${path}: ${error.message}`));

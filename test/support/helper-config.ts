@@ -24,3 +24,9 @@ export function helperConfigText(dir: string, keys: Readonly<Record<string, stri
 export function startTcpService(lab: Lab, host: LabHost, port: number): ReturnType<Lab['spawn']> {
   return lab.spawn(host, ['socat', `TCP6-LISTEN:${port},fork,reuseaddr,ipv6only=0`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
 }
+
+/** The text of the helper's two blocked sets (not the whole table: the trap's sets hold other addresses). */
+export async function blockedSetsText(lab: Lab, host: LabHost, table: string): Promise<string> {
+  const list = async (set: string) => (await lab.exec(host, ['nft', 'list', 'set', 'inet', table, set], { allowFailure: true })).stdout;
+  return `${await list('blocked4')}\n${await list('blocked6')}`;
+}

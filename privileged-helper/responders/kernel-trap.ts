@@ -1,0 +1,129 @@
+// The kernel trap: for the stealth and advanced modes, the first probe blocks its sender
+// inside the kernel, before any reply (RST, ICMP) reveals a port's state and before user
+// space hears of it. An nftables chain in our table matches a probe (TCP without ACK or
+// RST, or UDP) to a watched port that no socket on this host owns, from a source not on the
+// never-block lists, adds the source to blocked4/blocked6 and drops the packet. The daemon
+// still sees the probe through packet capture and logs and records it as usual; its own
+// block of the same address then finds it already there.
+//
+// Only what user space would decide the same way goes into the kernel: it is used when the
+// first touch blocks (SCAN_TRIGGER 0 or 1) and blocking is on for the protocol; the
+// ignore list, the host's own addresses, gateways and resolvers are mirrored into sets;
+// "nothing listens on it" is asked of the kernel itself (`socket` lookup), so a service that
+// just started is never mistaken for a tripwire. Pure: builds the nft script.
+
+import type { WatchRule } from '../capture/capture-detector.js';
+import type { IgnoreEntry } from '../config/ignore-list.js';
+import type { PortSentryConfig } from '../config/config.js';
+import type { Mode } from '../core/types.js';
+
+export interface TrapPlan {
+  readonly tcpPorts: readonly PortRange[];
+  readonly udpPorts: readonly PortRange[];
+  /** Never-block networks, "addr" or "addr/prefix". */
+  readonly ignore4: readonly string[];
+  readonly ignore6: readonly string[];
+  readonly timeoutSeconds: number;
+}
+
+export type PortRange = readonly [number, number];
+
+/** The plan for a config and modes, or null when the trap must be off. */
+export function planTrap(
+  config: PortSentryConfig,
+  modes: readonly Mode[],
+  rules: readonly WatchRule[],
+  neverBlock: { readonly ignore: readonly IgnoreEntry[]; readonly host: readonly string[] },
+  paused: boolean,
+): TrapPlan | null {
+  if (paused || !config.kernelTrap || config.blockBackend !== 'nftables' || config.scanTrigger > 1) return null;
+  const trapped = rules.filter((rule) => rule.mode !== 'tcp' && modes.includes(rule.mode));
+  const tcp = config.blockTcp === 1 ? portRanges(trapped.filter((r) => r.protocol === 'tcp')) : [];
+  const udp = config.blockUdp === 1 ? portRanges(trapped.filter((r) => r.protocol === 'udp')) : [];
+  if (tcp.length === 0 && udp.length === 0) return null;
+  const ignore4 = ['127.0.0.0/8'];
+  const ignore6 = ['::1'];
+  for (const entry of neverBlock.ignore) (entry.family === 4 ? ignore4 : ignore6).push(`${entry.address}/${entry.prefix}`);
+  for (const address of neverBlock.host) (address.includes(':') ? ignore6 : ignore4).push(address);
+  return { tcpPorts: tcp, udpPorts: udp, ignore4, ignore6, timeoutSeconds: config.blockTimeoutSeconds };
+}
+
+/** The ports the rules watch, as sorted, merged ranges. */
+export function portRanges(rules: readonly WatchRule[]): PortRange[] {
+  const watched = new Set<number>();
+  for (const rule of rules) {
+    if (rule.ports.kind === 'list') for (const port of rule.ports.ports) watched.add(port);
+    else for (let port = 1; port <= rule.ports.limit; port += 1) watched.add(port);
+    for (const port of rule.exclude) watched.delete(port);
+  }
+  const sorted = [...watched].sort((a, b) => a - b);
+  const ranges: Array<[number, number]> = [];
+  for (const port of sorted) {
+    const last = ranges[ranges.length - 1];
+    if (last !== undefined && last[1] === port - 1) last[1] = port;
+    else ranges.push([port, port]);
+  }
+  return ranges;
+}
+
+/** The nft script that installs (or, with null, disarms) the trap in `inet <table>`. */
+export function trapScript(table: string, plan: TrapPlan | null): string {
+  const t = `inet ${table}`;
+  const lines = [
+    `table ${t} {`,
+    '  set trap_ignore4 { type ipv4_addr; flags interval; auto-merge; }',
+    '  set trap_ignore6 { type ipv6_addr; flags interval; auto-merge; }',
+    '  set trap_tcp { type inet_service; flags interval; }',
+    '  set trap_udp { type inet_service; flags interval; }',
+    // Hosts this host opened a conversation with in the last five minutes (filled by trap_out).
+    '  set trap_peers4 { type ipv4_addr; flags dynamic, timeout; timeout 5m; }',
+    '  set trap_peers6 { type ipv6_addr; flags dynamic, timeout; timeout 5m; }',
+    '  chain trap_out { type filter hook output priority mangle; policy accept; }',
+    // After raw (where blocked sources are dropped) and defragmentation, so the socket lookup works.
+    '  chain trap { type filter hook prerouting priority mangle; policy accept; }',
+    '}',
+    `flush chain ${t} trap`,
+    `flush chain ${t} trap_out`,
+    `flush set ${t} trap_ignore4`,
+    `flush set ${t} trap_ignore6`,
+    `flush set ${t} trap_tcp`,
+    `flush set ${t} trap_udp`,
+  ];
+  if (plan === null) return `${lines.join('\n')}\n`;
+  const elements = (set: string, items: readonly string[]) => (items.length > 0 ? [`add element ${t} ${set} { ${items.join(', ')} }`] : []);
+  const range = ([from, to]: PortRange) => (from === to ? String(from) : `${from}-${to}`);
+  const timeout = plan.timeoutSeconds > 0 ? ` timeout ${plan.timeoutSeconds}s` : '';
+  lines.push(
+    ...elements('trap_ignore4', plan.ignore4),
+    ...elements('trap_ignore6', plan.ignore6),
+    ...elements('trap_tcp', plan.tcpPorts.map(range)),
+    ...elements('trap_udp', plan.udpPorts.map(range)),
+    `add rule ${t} trap_out ct state new update @trap_peers4 { ip daddr }`,
+    `add rule ${t} trap_out ct state new update @trap_peers6 { ip6 daddr }`,
+    `add rule ${t} trap fib daddr type != local return`,
+    // Part of a conversation this host is in (replies to its own queries included): not a probe.
+    `add rule ${t} trap ct state established,related return`,
+    // A data channel a peer opens back to us (active FTP) lands on a client port: allowed, as
+    // in user space (capture/capture-detector.ts ConversationMemory).
+    `add rule ${t} trap th dport >= 1024 ip saddr @trap_peers4 return`,
+    `add rule ${t} trap th dport >= 1024 ip6 saddr @trap_peers6 return`,
+    `add rule ${t} trap ip saddr @trap_ignore4 return`,
+    `add rule ${t} trap ip6 saddr @trap_ignore6 return`,
+    // A socket owns the port (a listening service, or a reply to our own connection): not a probe.
+    `add rule ${t} trap socket transparent 0 return`,
+    `add rule ${t} trap socket transparent 1 return`,
+  );
+  if (plan.tcpPorts.length > 0) {
+    lines.push(
+      `add rule ${t} trap tcp flags & (ack|rst) == 0 tcp dport @trap_tcp add @blocked4 { ip saddr${timeout} } counter drop comment "portsentry trap"`,
+      `add rule ${t} trap tcp flags & (ack|rst) == 0 tcp dport @trap_tcp add @blocked6 { ip6 saddr${timeout} } counter drop comment "portsentry trap"`,
+    );
+  }
+  if (plan.udpPorts.length > 0) {
+    lines.push(
+      `add rule ${t} trap udp dport @trap_udp add @blocked4 { ip saddr${timeout} } counter drop comment "portsentry trap"`,
+      `add rule ${t} trap udp dport @trap_udp add @blocked6 { ip6 saddr${timeout} } counter drop comment "portsentry trap"`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { planCapture } from '../../../privileged-helper/capture/capture-plan.js';
+import { parseConfig } from '../../../privileged-helper/config/config.js';
+import type { Mode } from '../../../privileged-helper/core/types.js';
+import { planTrap, portRanges, trapScript } from '../../../privileged-helper/responders/kernel-trap.js';
+
+const run = promisify(execFile);
+
+function plan(text: string, modes: Mode[], paused = false) {
+  const defaults = ['TCP_PORTS="1,11,15,16,17,31337"', 'UDP_PORTS="7,9"', 'BLOCK_TCP="1"', 'BLOCK_UDP="1"'];
+  const keys = new Set(text.split('\n').map((line) => line.split('=')[0]));
+  const config = parseConfig([...defaults.filter((line) => !keys.has(line.split('=')[0])), text].join('\n'), 't.conf');
+  const rules = planCapture(config, modes)?.rules ?? [];
+  return planTrap(config, modes, rules, { ignore: [{ address: '198.18.7.0', family: 4, prefix: 24, line: 1 }], host: ['198.18.0.10', 'fd00:5e::a'] }, paused);
+}
+
+describe('kernel trap plan', () => {
+  it('covers the stealth and advanced ports as merged ranges, with every never-block address', () => {
+    const p = plan('', ['stcp', 'sudp']);
+    assert.deepEqual(p?.tcpPorts, [[1, 1], [11, 11], [15, 17], [31337, 31337]]);
+    assert.deepEqual(p?.udpPorts, [[7, 7], [9, 9]]);
+    assert.deepEqual(p?.ignore4, ['127.0.0.0/8', '198.18.7.0/24', '198.18.0.10']);
+    assert.deepEqual(p?.ignore6, ['::1', 'fd00:5e::a']);
+    const advanced = plan('ADVANCED_PORTS_TCP="1024"\nADVANCED_EXCLUDE_TCP="113,139"', ['atcp']);
+    assert.deepEqual(advanced?.tcpPorts, [[1, 112], [114, 138], [140, 1024]]);
+    assert.deepEqual(advanced?.udpPorts, []);
+  });
+
+  it('is off whenever the kernel would decide differently from the daemon', () => {
+    assert.equal(plan('', ['tcp', 'udp']), null, 'tripwire modes answer the connection themselves');
+    assert.equal(plan('', ['stcp'], true), null, 'paused');
+    assert.equal(plan('SCAN_TRIGGER="2"', ['stcp']), null, 'the Nth touch blocks, not the first');
+    assert.equal(plan('KERNEL_TRAP="0"', ['stcp']), null);
+    assert.equal(plan('BLOCK_BACKEND="none"', ['stcp']), null);
+    assert.deepEqual(plan('BLOCK_UDP="0"', ['stcp', 'sudp'])?.udpPorts, [], 'UDP only reported');
+    assert.equal(plan('BLOCK_TCP="2"\nKILL_RUN_CMD="/bin/true"', ['stcp']), null, 'BLOCK_TCP=2 only runs the command');
+  });
+
+  it('merges ports into ranges and drops excluded ones', () => {
+    const rule = (ports: number[], exclude: number[] = []) => ({ mode: 'stcp' as const, protocol: 'tcp' as const, ports: { kind: 'list' as const, ports }, exclude: new Set(exclude), skipListening: true });
+    assert.deepEqual(portRanges([rule([5, 3, 4, 9, 10, 1])]), [[1, 1], [3, 5], [9, 10]]);
+    assert.deepEqual(portRanges([rule([1, 2, 3], [2])]), [[1, 1], [3, 3]]);
+    assert.deepEqual(portRanges([]), []);
+  });
+
+  it('is a script nft accepts, armed and disarmed (checked by nft itself, in a namespace)', async () => {
+    const ns = `pstrap${process.pid}`;
+    await run('ip', ['netns', 'add', ns]);
+    try {
+      const nft = (script: string) =>
+        new Promise<void>((resolve, reject) => {
+          const child = execFile('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], (error, _o, stderr) => (error ? reject(new Error(String(stderr))) : resolve()));
+          child.stdin?.end(script);
+        });
+      await nft('table inet t {\n set blocked4 { type ipv4_addr; flags timeout; }\n set blocked6 { type ipv6_addr; flags timeout; }\n}\n');
+      const armed = plan('BLOCK_TIMEOUT="600"', ['stcp', 'sudp']);
+      assert.ok(armed !== null);
+      await nft(trapScript('t', armed));
+      const listing = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
+      assert.match(listing, /tcp dport @trap_tcp add @blocked4 \{ ip saddr timeout 10m \} counter packets 0 bytes 0 drop/);
+      assert.match(listing, /socket transparent 0 return/);
+      assert.match(listing, /ct state established,related return/);
+      await nft(trapScript('t', armed)); // re-applying replaces, never duplicates
+      const again = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
+      assert.equal(again.match(/drop comment/g)?.length, 4);
+      await nft(trapScript('t', null));
+      const disarmed = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
+      assert.doesNotMatch(disarmed, /drop/);
+    } finally {
+      await run('ip', ['netns', 'delete', ns]);
+    }
+  });
+});
