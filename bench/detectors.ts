@@ -1,0 +1,42 @@
+// Starting either detector the same way, and asking either which sources it blocked, so a
+// figure reads the same for both.
+
+import type { BenchLab } from './bench-lab.js';
+import { TCP_TRIPWIRES, UDP_TRIPWIRES, type BenchConfigPaths } from './configs.js';
+import { ourBlocked, startOurs, type OurDaemon } from './ours.js';
+import { peerBlocked, startPeer, waitPeerReady } from './peer.js';
+import { pollUntil } from './processes.js';
+
+export type Detector = 'ours' | 'peer';
+
+export interface RunningDetector {
+  readonly detector: Detector;
+  /** Ours only: the daemon (log lines, pid). */
+  readonly ours: OurDaemon | null;
+  readonly pids: readonly number[];
+  blocked(): Promise<Set<string>>;
+  stop(): Promise<void>;
+}
+
+export async function startDetector(bench: BenchLab, configs: BenchConfigPaths, detector: Detector, modes: readonly string[]): Promise<RunningDetector> {
+  // Leftover connections from the previous detector's tripwires would keep these from binding.
+  if (modes.includes('tcp')) {
+    const left = await bench.settleConnections(TCP_TRIPWIRES);
+    if (left !== null) throw new Error(`connections on the tripwire ports did not go away: ${left}`);
+  }
+  if (detector === 'ours') {
+    const ours = await startOurs(bench, configs.ours, modes);
+    return { detector, ours, pids: [ours.pid], blocked: () => ourBlocked(bench), stop: () => ours.stop() };
+  }
+  const peer = await startPeer(bench, configs.peer, modes);
+  if (!(await waitPeerReady(bench, modes, TCP_TRIPWIRES, UDP_TRIPWIRES))) {
+    await peer.stop();
+    throw new Error(`peer ${modes.map((m) => `-${m}`).join(' ')} did not bind its sockets`);
+  }
+  return { detector, ours: null, pids: peer.pids, blocked: () => peerBlocked(bench), stop: () => peer.stop() };
+}
+
+/** Waits up to timeoutMs for `address` to appear among the detector's blocks. */
+export async function becomesBlocked(running: RunningDetector, address: string, timeoutMs: number): Promise<boolean> {
+  return pollUntil(async () => (await running.blocked()).has(address), timeoutMs, 100);
+}

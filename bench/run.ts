@@ -1,0 +1,126 @@
+// `npm run bench`: portsentryd side by side with Debian's portsentry 1.2, in a throwaway
+// network-namespace lab. Writes bench/results.json and bench/results.md.
+//   node dist/bench/run.js [--quick] [--out DIR]
+// --quick runs a tiny version of every figure (well under 2 minutes); the full run takes
+// several minutes on 2 cores.
+
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { BenchLab } from './bench-lab.js';
+import { writeBenchConfigs } from './configs.js';
+import { blockCost } from './fig-block-cost.js';
+import { capturePath } from './fig-capture.js';
+import { leak } from './fig-leak.js';
+import { memory } from './fig-memory.js';
+import { scale } from './fig-scale.js';
+import { scanTypes, SCAN_TYPES } from './fig-scan-types.js';
+import { startup } from './fig-startup.js';
+import { triggerToBlackhole } from './fig-trigger.js';
+import { machineInfo } from './machine.js';
+import { renderReport } from './report.js';
+import type { BenchResults } from './results.js';
+import { analyseTargets } from './targets.js';
+
+export interface BenchPlan {
+  readonly repetitions: number;
+  readonly scans: readonly (typeof SCAN_TYPES)[number][];
+  readonly leakRepetitions: number;
+  readonly scale: { ours: number; peer: number; rate: number; peerRate: number };
+  readonly blockCost: { sizes: readonly number[]; adds: number; connects: number };
+  readonly memory: { engineSources: number; idleSeconds: number };
+  readonly startupRepetitions: number;
+  readonly capture: { rates: readonly number[]; seconds: number };
+}
+
+export const FULL_PLAN: BenchPlan = {
+  repetitions: 30,
+  scans: SCAN_TYPES,
+  leakRepetitions: 3,
+  scale: { ours: 10_000, peer: 300, rate: 20_000, peerRate: 1000 },
+  blockCost: { sizes: [1000, 10_000, 100_000], adds: 20, connects: 300 },
+  memory: { engineSources: 1_000_000, idleSeconds: 10 },
+  startupRepetitions: 5,
+  capture: { rates: [10_000, 50_000, 100_000], seconds: 1 },
+};
+
+export const QUICK_PLAN: BenchPlan = {
+  repetitions: 3,
+  scans: ['-sS', '-sU'],
+  leakRepetitions: 1,
+  scale: { ours: 300, peer: 20, rate: 5000, peerRate: 500 },
+  blockCost: { sizes: [1000], adds: 3, connects: 50 },
+  memory: { engineSources: 100_000, idleSeconds: 2 },
+  startupRepetitions: 1,
+  capture: { rates: [5000], seconds: 0.5 },
+};
+
+function parseArgs(argv: readonly string[]): { quick: boolean; out: string } {
+  let quick = false;
+  let out = fileURLToPath(new URL('../../bench/', import.meta.url));
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--quick') quick = true;
+    else if (argv[i] === '--out' && argv[i + 1] !== undefined) out = argv[++i]!;
+    else throw new Error(`unknown argument ${String(argv[i])}; usage: run.js [--quick] [--out DIR]`);
+  }
+  return { quick, out };
+}
+
+async function main(): Promise<void> {
+  const { quick, out } = parseArgs(process.argv.slice(2));
+  const plan = quick ? QUICK_PLAN : FULL_PLAN;
+  const started = performance.now();
+  const errors: Record<string, string> = {};
+  const step = async <T>(name: string, empty: T, action: () => Promise<T>): Promise<T> => {
+    const began = performance.now();
+    process.stderr.write(`bench: ${name}...\n`);
+    try {
+      const value = await action();
+      process.stderr.write(`bench: ${name} done in ${((performance.now() - began) / 1000).toFixed(1)} s\n`);
+      return value;
+    } catch (error) {
+      errors[name] = (error as Error).message.split('\n')[0] ?? String(error);
+      process.stderr.write(`bench: ${name} FAILED: ${(error as Error).stack ?? String(error)}\n`);
+      return empty;
+    }
+  };
+
+  const dir = await mkdtemp(join(tmpdir(), 'portsentry-bench-'));
+  const bench = await BenchLab.create();
+  let results: BenchResults;
+  try {
+    const configs = await writeBenchConfigs(dir, [bench.target.v4, bench.target.v6, bench.client.v4, bench.client.v6]);
+    const stopService = await bench.startService();
+    try {
+      const figures = {
+        triggerToBlackhole: await step('triggerToBlackhole', [], () => triggerToBlackhole(bench, configs, plan.repetitions)),
+        scanTypes: await step('scanTypes', [], () => scanTypes(bench, configs, plan.scans)),
+        leak: await step('leak', [], () => leak(bench, configs, plan.leakRepetitions)),
+        scale: await step('scale', [], () => scale(bench, configs, plan.scale)),
+        blockCost: await step('blockCost', [], () => blockCost(bench, plan.blockCost)),
+        memory: await step('memory', { engine: [], idle: [] }, () => memory(bench, configs, plan.memory)),
+        startup: await step('startup', [], () => startup(bench, configs, plan.startupRepetitions)),
+        capturePath: await step('capturePath', [], () => capturePath(bench, plan.capture)),
+      };
+      results = { machine: await machineInfo(), quick, repetitions: plan.repetitions, durationSeconds: Math.round((performance.now() - started) / 1000), figures, errors };
+    } finally {
+      stopService();
+    }
+  } finally {
+    await bench.destroy();
+    await rm(dir, { recursive: true, force: true });
+  }
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(out, 'results.md'), renderReport(results, analyseTargets(results)));
+  process.stderr.write(`bench: wrote ${join(out, 'results.json')} and results.md in ${results.durationSeconds} s${Object.keys(errors).length > 0 ? ` (${Object.keys(errors).length} figure(s) failed)` : ''}\n`);
+  // Exit explicitly: a helper left behind by a failed figure must not keep the run alive.
+  process.exit(Object.keys(errors).length > 0 ? 1 : 0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+// The project's targets checked against the results, each missed one with the measured
+// parts that bound it. Pure.
+
+import type { BenchResults } from './results.js';
+
+const f = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
+
+export function analyseTargets(results: BenchResults): string[] {
+  const { figures } = results;
+  const lines: string[] = [];
+  const mark = (ok: boolean) => (ok ? 'met' : '**not met**');
+  const trigger = (mode: string) => figures.triggerToBlackhole.find((r) => r.detector === 'ours' && r.mode === mode);
+  const nftDaemon = figures.blockCost.find((r) => r.backend === 'nftables set (ours)')?.addOneDaemonMs?.median ?? null;
+  for (const [modes, limit] of [[['tcp', 'udp'], 1], [['stcp', 'atcp'], 2]] as const) {
+    for (const mode of modes) {
+      const row = trigger(mode);
+      const median = row?.blackholeMs?.median ?? null;
+      const ok = median !== null && median <= limit;
+      let line = `- Trigger to blackhole, ours -${mode}: median ${f(median)} ms (target <= ${limit} ms): ${mark(ok)}.`;
+      if (!ok && row !== undefined && row.respondMs !== null) {
+        line += ` Measured parts: trigger to the daemon's attack line ${f(row.detectMs?.median)} ms, attack line to "has been blocked" ${f(row.respondMs?.median)} ms; the nftables transaction alone (the daemon's persistent nft, figure 5) ${f(nftDaemon)} ms.`;
+      }
+      lines.push(line);
+    }
+  }
+  const leakRow = figures.leak.find((r) => r.detector === 'ours');
+  const leak = leakRow?.learnedPorts?.median ?? null;
+  const peerLeak = figures.leak.find((r) => r.detector === 'peer')?.learnedPorts?.median ?? null;
+  let leakLine = `- Leak (ours, -atcp): median ${f(leak, 0)} ports learned (target <= 1; the peer: ${f(peerLeak, 0)}): ${mark(leak !== null && leak <= 1)}.`;
+  if (leak !== null && leak > 1 && leakRow !== undefined) {
+    const fast = figures.capturePath[figures.capturePath.length - 1];
+    leakLine += ` At 20,000 probes/s every millisecond before the drop rule costs ~20 ports. Measured: nmap start (including its own start-up) to the daemon's attack line ${f(leakRow.toAttackLineMs?.median, 1)} ms and to its "blocked" line ${f(leakRow.toBlockedLineMs?.median, 1)} ms; the capture pipe alone adds ${f(fast?.latencyMs?.median, 2)} / ${f(fast?.latencyMs?.p95, 2)} ms (median / p95) at ${fast?.achievedPerSecond ?? 'n/a'} packets/s; and after the first block every further packet of the scan to a watched port still reaches the daemon (capture sits before netfilter) as an "already blocked" event.`;
+  }
+  lines.push(leakLine);
+  const scale = figures.scale.find((r) => r.detector === 'ours');
+  const scaleOk = scale !== undefined && scale.blockedPerSecond >= 5000 && scale.missed === 0;
+  let scaleLine = `- Scale (ours): ${scale?.blockedPerSecond ?? 'n/a'} sources blocked/s, ${scale?.missed ?? 'n/a'} of ${scale?.sources ?? 'n/a'} missed (target >= 5000/s, none missed): ${mark(scaleOk)}.`;
+  if (!scaleOk && scale !== undefined) {
+    const at10k = figures.blockCost.find((r) => r.backend === 'nftables set (ours)' && r.existingBlocks === 10_000);
+    scaleLine += ` Bound: the block transactions grow with the set (figure 5: one block through the daemon's persistent nft costs ${f(at10k?.addOneDaemonMs?.median)} ms with 10,000 already blocked), and the daemon's RSS reached ${f(scale.daemonRssMb, 1)} MB after ${scale.sources} blocks.`;
+  }
+  lines.push(scaleLine);
+  const ours = figures.blockCost.filter((r) => r.backend === 'nftables set (ours)');
+  const smallest = ours[0];
+  const largest = ours[ours.length - 1];
+  if (smallest !== undefined && largest !== undefined) {
+    const a = smallest.addOneDaemonMs?.median ?? Number.NaN;
+    const b = largest.addOneDaemonMs?.median ?? Number.NaN;
+    const ca = smallest.connectMs?.median ?? Number.NaN;
+    const cb = largest.connectMs?.median ?? Number.NaN;
+    // Connect latency on a shared 2-core machine wanders by ~0.2 ms run to run: growth beyond
+    // that is what one rule per host shows (see the iptables rows).
+    const flat = b <= a * 2 + 0.5 && cb - ca <= 0.25;
+    let flatLine = `- Flat block cost (ours): add one through the daemon's backend ${f(a)} ms at ${smallest.existingBlocks} vs ${f(b)} ms at ${largest.existingBlocks} blocked; client connect ${f(ca, 3)} vs ${f(cb, 3)} ms: ${mark(flat)}.`;
+    if (!flat) {
+      flatLine += ` A one-shot \`nft add element\` process costs ${f(smallest.addOneProcessMs?.median)} vs ${f(largest.addOneProcessMs?.median)} ms at the same sizes, which separates the kernel's cost from the daemon's path to it.`;
+    }
+    lines.push(flatLine);
+  }
+  const engine = figures.memory.engine.find((e) => e.scanTrigger === 0);
+  if (engine !== undefined) {
+    const ok = engine.rssMbAfter <= 200;
+    let line = `- Memory with ${engine.count} distinct sources (engine in process, every source blocked at first touch): RSS ${f(engine.rssMbAfter, 1)} MB, heap ${f(engine.heapUsedMbAfter, 1)} MB (target <= 200 MB): ${mark(ok)}.`;
+    if (!ok) line += ` Bound: the engine keeps one entry per blocked address in its blocks map, outside STATE_MAX_SOURCES (${engine.blocked} entries held); sources merely counted stay bounded (see the SCAN_TRIGGER 3 row).`;
+    lines.push(line);
+  }
+  const idle = figures.memory.idle.find((r) => r.detector === 'ours');
+  lines.push(`- Idle CPU (ours, all processes): ${f(idle?.idleCpuPercent, 1)} % over ${idle?.idleSeconds ?? 'n/a'} s (target ~0): ${mark(idle !== undefined && idle.idleCpuPercent <= 0.5)}.`);
+  return lines;
+}
