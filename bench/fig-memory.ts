@@ -4,6 +4,7 @@
 // (SCAN_TRIGGER 3: bounded by STATE_MAX_SOURCES). (b) The real daemon's RSS idle and its
 // CPU over an idle interval, next to the peer's.
 
+import { DAEMON_NODE_FLAGS } from '../test/support/daemon-process.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { BenchLab } from './bench-lab.js';
@@ -33,7 +34,7 @@ export interface MemoryFigure {
 }
 
 export async function engineMemory(count: number, scanTrigger: number): Promise<EngineMemoryResult> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', benchScript('engine-memory'), JSON.stringify({ count, maxSources: DEFAULT_STATE_MAX_SOURCES, scanTrigger })], { timeout: 600_000 });
+  const { stdout } = await run(process.execPath, ['--expose-gc', ...DAEMON_NODE_FLAGS, benchScript('engine-memory'), JSON.stringify({ count, maxSources: DEFAULT_STATE_MAX_SOURCES, scanTrigger })], { timeout: 600_000 });
   return JSON.parse(String(stdout).trim()) as EngineMemoryResult;
 }
 

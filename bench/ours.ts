@@ -4,7 +4,7 @@
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { DAEMON_SCRIPT } from '../test/support/daemon-process.js';
+import { DAEMON_NODE_FLAGS, DAEMON_SCRIPT } from '../test/support/daemon-process.js';
 import type { BenchLab } from './bench-lab.js';
 import { OUR_TABLE, ourStoreFile } from './configs.js';
 import { LineRecorder } from './processes.js';
@@ -24,7 +24,7 @@ export async function startOurs(bench: BenchLab, configPath: string, modes: read
   for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(`${store}${suffix}`, { force: true });
   const spawnedAt = performance.now();
   // `ip netns exec` execs the command, so the child's pid is the daemon's.
-  const child = bench.lab.spawn(bench.target, [process.execPath, DAEMON_SCRIPT, '-c', configPath, ...modes.map((m) => `-${m}`)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = bench.lab.spawn(bench.target, [process.execPath, ...DAEMON_NODE_FLAGS, DAEMON_SCRIPT, '-c', configPath, ...modes.map((m) => `-${m}`)], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = new LineRecorder(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let active;

@@ -71,14 +71,15 @@ node_licence=$(dirname "$(dirname "$node")")/LICENSE
 [ -f "$node_licence" ] && install -D -m 0644 "$node_licence" "$lib/node/LICENSE"
 
 # 4. Commands on PATH: thin wrappers, so the bundled Node is always the one used.
-wrapper() { # name, script under dist/, target dir
+wrapper() { # name, script under dist/, target dir, node flags
   install -d "$root/$3"
-  printf '#!/bin/sh\nexec %s/node/bin/node %s/dist/%s "$@"\n' "$prefix" "$prefix" "$2" > "$root/$3/$1"
+  printf '#!/bin/sh\nexec %s/node/bin/node %s%s/dist/%s "$@"\n' "$prefix" "$4" "$prefix" "$2" > "$root/$3/$1"
   chmod 0755 "$root/$3/$1"
 }
-wrapper portsentryd privileged-helper/bin/portsentryd.js usr/sbin
+# A small young generation keeps the daemon's memory bounded under floods (see README, memory).
+wrapper portsentryd privileged-helper/bin/portsentryd.js usr/sbin "--max-semi-space-size=2 "
 if [ -f "$lib/dist/privileged-helper/bin/portsentryctl.js" ]; then
-  wrapper portsentryctl privileged-helper/bin/portsentryctl.js usr/bin
+  wrapper portsentryctl privileged-helper/bin/portsentryctl.js usr/bin ""
 else
   echo "build-server-deb: note: dist/privileged-helper/bin/portsentryctl.js not built yet; no portsentryctl" >&2
 fi

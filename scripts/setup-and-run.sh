@@ -12,4 +12,5 @@ fi
 bash scripts/install-system-deps.sh
 npm ci
 echo "setup-and-run: starting portsentryd; Ctrl-C stops it (blocks stay; remove them with: npx portsentryd --remove-firewall)" >&2
-exec node_modules/.bin/node dist/privileged-helper/bin/portsentryd.js "$@"
+# A small young generation keeps the daemon's memory bounded under floods (README, memory).
+exec node_modules/.bin/node --max-semi-space-size=2 dist/privileged-helper/bin/portsentryd.js "$@"

@@ -11,7 +11,7 @@ import { describeIgnoreReason, IgnorePolicy, type HostAddresses, type IgnoreEntr
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
-import { openTcpTripwires, openUdpTripwires, type TripwireHit } from '../sensors/tripwires.js';
+import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from '../sensors/tripwires.js';
 import { openCaptureSensor } from '../sensors/capture-sensor.js';
 import { planCapture } from '../capture/capture-plan.js';
 import { HalfOpenTracker } from '../capture/half-open-tracker.js';
@@ -47,6 +47,7 @@ const QUIET_REPEAT_MS = 60_000;
 const MAX_QUIET_ENTRIES = 4096;
 const LOCAL_ADDRESS_REFRESH_MS = 10_000;
 const EXPIRY_CHECK_MS = 1_000;
+const UNBOUND_RETRY_MS = 5_000;
 /** How long a SYN to a -tcp tripwire waits for its handshake before it counts as half-open. */
 const HALF_OPEN_GRACE_MS = 300;
 
@@ -61,6 +62,8 @@ export class Daemon {
   private hostKey = '';
   private timers: NodeJS.Timeout[] = [];
   private captureRunning = false;
+  /** Tripwire ports that were busy at start, retried every UNBOUND_RETRY_MS. */
+  private unbound: Array<{ mode: Mode; port: number; family: AddressFamily }> = [];
   /** The trap plan last installed, as JSON, so unchanged plans cost nothing. */
   private trapKey = 'null';
   /** Sources whose response (firewall, commands) is under way. */
@@ -99,6 +102,7 @@ export class Daemon {
     await this.updateTrap();
     this.timers.push(setInterval(() => void this.refreshHostAddresses(), LOCAL_ADDRESS_REFRESH_MS));
     this.timers.push(setInterval(() => void this.liftExpiredBlocks(), EXPIRY_CHECK_MS));
+    this.timers.push(setInterval(() => void this.retryUnbound(), UNBOUND_RETRY_MS));
     for (const timer of this.timers) timer.unref();
     this.deps.log(messages.active());
     return live;
@@ -300,31 +304,52 @@ export class Daemon {
   private async openTripwires(): Promise<number> {
     const { config, modes } = this.settings;
     let live = 0;
+    this.unbound = [];
     for (const mode of modes) {
       if (mode !== 'tcp' && mode !== 'udp') continue;
       const tcp = protocolOfMode(mode) === 'tcp';
       const ports = tcp ? config.tcpPorts : config.udpPorts;
       for (const port of ports) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
-      const options = {
-        ports,
-        ipv6: config.ipv6,
-        clock: this.deps.clock,
-        onHit: (hit: TripwireHit) => {
-          if (hit.probe.kind === 'connect') this.halfOpen.connected(hit.probe.source, hit.probe.port);
-          this.handleProbe(hit.probe, hit.reply);
-        },
-        onUnknownPeer: (port: number) => this.onUnknownPeer(port, mode),
-      };
-      const sensor = tcp ? await openTcpTripwires(options, mode) : await openUdpTripwires(options, mode);
+      const sensor = await this.bindTripwires(mode, { ports, ipv6: config.ipv6 });
       for (const failure of sensor.failed) {
         const why = `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`;
         this.deps.log(tcp ? messages.cannotBindTcp(failure.port, why) : messages.cannotBindUdp(failure.port, why));
+        // Busy now (a service, or a socket of ours still closing after a restart): try again later.
+        if (failure.reason === 'EADDRINUSE') this.unbound.push({ mode, port: failure.port, family: failure.family });
       }
       if (sensor.bound.length === 0) this.deps.log(messages.cannotBindAny(tcp ? 'TCP' : 'UDP'));
       live += sensor.bound.length;
-      this.sensors.push(sensor);
     }
     return live;
+  }
+
+  private async bindTripwires(mode: Mode, where: { ports: readonly number[]; ipv6: boolean; families?: readonly AddressFamily[] }): Promise<TripwireSet> {
+    const options = {
+      ...where,
+      clock: this.deps.clock,
+      onHit: (hit: TripwireHit) => {
+        if (hit.probe.kind === 'connect') this.halfOpen.connected(hit.probe.source, hit.probe.port);
+        this.handleProbe(hit.probe, hit.reply);
+      },
+      onUnknownPeer: (port: number) => this.onUnknownPeer(port, mode),
+    };
+    const sensor = protocolOfMode(mode) === 'tcp' ? await openTcpTripwires(options, mode) : await openUdpTripwires(options, mode);
+    this.sensors.push(sensor);
+    return sensor;
+  }
+
+  /** Retries tripwire ports that were busy; each one that binds now is logged as live. */
+  private async retryUnbound(): Promise<void> {
+    if (this.unbound.length === 0) return;
+    const waiting = this.unbound;
+    this.unbound = [];
+    for (const item of waiting) {
+      const sensor = await this.bindTripwires(item.mode, { ports: [item.port], ipv6: item.family === 6, families: [item.family] });
+      if (sensor.bound.length > 0) {
+        const family = item.family === 6 ? ' (IPv6)' : '';
+        this.deps.log(protocolOfMode(item.mode) === 'tcp' ? `${messages.listenTcp(item.port)}${family}` : `${messages.listenUdp(item.port)}${family}`);
+      } else this.unbound.push(item);
+    }
   }
 
   /**

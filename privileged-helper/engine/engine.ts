@@ -29,16 +29,17 @@ interface SourceState {
   windowStart: number;
 }
 
-interface BlockState {
-  /** Epoch ms when the block lapses; null = until unblocked. */
-  until: number | null;
-  /** True between the decision and the backend's confirmation. */
-  pending: boolean;
-}
+/**
+ * A block is one number per address, not an object: with a million blocked sources the
+ * difference is tens of megabytes. PENDING between the decision and the backend's
+ * confirmation, FOREVER until unblocked, otherwise the epoch ms when it lapses.
+ */
+const PENDING = -1;
+const FOREVER = 0;
 
 export class DetectionEngine {
   private readonly sources = new Map<string, SourceState>();
-  private readonly blocks = new Map<string, BlockState>();
+  private readonly blocks = new Map<string, number>();
   private evictions = 0;
 
   constructor(
@@ -64,24 +65,23 @@ export class DetectionEngine {
 
     // Mark at once, before any firewall call returns, so the rest of a fast scan is deduped.
     this.sources.delete(probe.source);
-    this.blocks.set(probe.source, { until: null, pending: true });
+    this.blocks.set(probe.source, PENDING);
     return { kind: 'triggered', hits };
   }
 
   /** The response for a triggered source finished; the block holds until `until` (or forever). */
   confirmBlock(address: string, until: number | null): void {
-    this.blocks.set(address, { until, pending: false });
+    this.blocks.set(address, until ?? FOREVER);
   }
 
   /** The response failed: forget the pending block so the next probe can try again. */
   abandonBlock(address: string): void {
-    const state = this.blocks.get(address);
-    if (state?.pending === true) this.blocks.delete(address);
+    if (this.blocks.get(address) === PENDING) this.blocks.delete(address);
   }
 
   /** A block added by hand (or restored from the store at start). */
   recordBlock(address: string, until: number | null): void {
-    this.blocks.set(address, { until, pending: false });
+    this.blocks.set(address, until ?? FOREVER);
   }
 
   /** Lifts a block; true if there was one. */
@@ -91,16 +91,16 @@ export class DetectionEngine {
   }
 
   isBlocked(address: string, now: number): boolean {
-    const state = this.blocks.get(address);
-    if (state === undefined) return false;
-    return state.until === null || state.until > now;
+    const until = this.blocks.get(address);
+    if (until === undefined) return false;
+    return until === PENDING || until === FOREVER || until > now;
   }
 
   /** Removes and returns the blocks whose time is up. */
   takeExpiredBlocks(now: number): string[] {
     const expired: string[] = [];
-    for (const [address, state] of this.blocks) {
-      if (!state.pending && state.until !== null && state.until <= now) expired.push(address);
+    for (const [address, until] of this.blocks) {
+      if (until > FOREVER && until <= now) expired.push(address);
     }
     for (const address of expired) this.blocks.delete(address);
     return expired;

@@ -30,6 +30,8 @@ export interface TripwireOptions {
   readonly ipv6: boolean;
   readonly clock: Clock;
   readonly onHit: (hit: TripwireHit) => void;
+  /** Bind only these families (a retry of one failed port); default: IPv4, and IPv6 when `ipv6`. */
+  readonly families?: readonly AddressFamily[];
   /** A TCP connection whose peer had already reset it, so its address cannot be read. */
   readonly onUnknownPeer?: (port: number) => void;
 }
@@ -38,7 +40,7 @@ export async function openTcpTripwires(options: TripwireOptions, mode: Mode = 't
   const servers: Server[] = [];
   const bound: Array<{ port: number; family: AddressFamily }> = [];
   const failed: BindFailure[] = [];
-  for (const family of families(options.ipv6)) {
+  for (const family of options.families ?? families(options.ipv6)) {
     for (const port of options.ports) {
       // pauseOnConnect: we never read from a scanner, we only note who it is and hang up.
       const server = createServer({ pauseOnConnect: true }, (socket) => onTcpConnection(socket, port, mode, options));
@@ -59,7 +61,7 @@ export async function openUdpTripwires(options: TripwireOptions, mode: Mode = 'u
   const sockets: UdpSocket[] = [];
   const bound: Array<{ port: number; family: AddressFamily }> = [];
   const failed: BindFailure[] = [];
-  for (const family of families(options.ipv6)) {
+  for (const family of options.families ?? families(options.ipv6)) {
     for (const port of options.ports) {
       const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 });
       socket.on('message', (_data, remote) => {

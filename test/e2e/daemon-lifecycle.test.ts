@@ -58,6 +58,33 @@ describe('portsentryd lifecycle', { timeout: 180_000 }, () => {
     }
   });
 
+  it('reports a busy tripwire port, keeps going, and takes the port once it is free', async () => {
+    const conf = join(dir, 'busy.conf');
+    await writeFile(conf, base([]));
+    const { target, scanner } = lab.hosts;
+    const squatter = lab.spawn(target, ['socat', 'TCP4-LISTEN:79,reuseaddr', 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 300));
+    const daemon = startDaemon(lab, target, ['-c', conf, '-tcp']);
+    try {
+      await daemon.waitFor('PortSentry is now active and listening');
+      await daemon.waitFor(/could not bind TCP socket: 79\. Attempting to continue \(EADDRINUSE\)/);
+      const announced = () => daemon.lines.filter((l) => /Going into listen mode on TCP port: 79$/.test(l)).length;
+      const rebound = announced(); // the start-up announcement
+      squatter.kill();
+      const deadline = Date.now() + 12_000;
+      while (announced() === rebound) {
+        if (Date.now() > deadline) throw new Error(`port 79 was never taken back:\n${daemon.lines.join('\n')}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await tcpReachable(lab, scanner, target.v4, 79);
+      await daemon.waitFor(`attackalert: Connect from host: ${scanner.v4}/${scanner.v4} to TCP port: 79`);
+    } finally {
+      squatter.kill();
+      assert.equal((await daemon.stop()).code, 0);
+      await lab.exec(target, [process.execPath, DAEMON_SCRIPT, '-c', conf, '--remove-firewall']);
+    }
+  });
+
   it('refuses malformed configs at start with the file and line, exit status 2, nothing started', async () => {
     const cases: Array<[string, RegExp]> = [
       ['TCP_PORTS="1,2,x"\n', /:1: TCP_PORTS must be a comma-separated list of ports; "x" is not a port/],

@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import type { Lab, LabHost } from './netns-lab.js';
 
 export const DAEMON_SCRIPT = fileURLToPath(new URL('../../privileged-helper/bin/portsentryd.js', import.meta.url));
+/** The Node flags the daemon runs with everywhere (setup script, systemd unit, package wrapper). */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=2'] as const;
 
 export class DaemonProcess {
   readonly lines: string[] = [];
@@ -62,6 +64,6 @@ export class DaemonProcess {
 }
 
 export function startDaemon(lab: Lab, host: LabHost, args: readonly string[]): DaemonProcess {
-  const child = lab.spawn(host, [process.execPath, DAEMON_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = lab.spawn(host, [process.execPath, ...DAEMON_NODE_FLAGS, DAEMON_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new DaemonProcess(child);
 }
