@@ -1,7 +1,8 @@
 // The renderer's only way out: window.portsentry (main/electron/preload.ts in the app, a
 // fetch/EventSource shim in the tests). This file finds it and turns its errors into words.
 
-import type { PortSentryApi } from '../../shared/desktop-api.js';
+import { APP_UNAVAILABLE, type PortSentryApi } from '../../shared/desktop-api.js';
+import { ErrorCode } from '../../shared/protocol/error-codes.js';
 
 declare global {
   interface Window {
@@ -9,19 +10,8 @@ declare global {
   }
 }
 
-/** JSON-RPC codes of shared/protocol/json-rpc.ts ErrorCode and desktop-api.ts APP_UNAVAILABLE. */
-const CODES = {
-  INVALID_PARAMS: -32602,
-  INTERNAL_ERROR: -32603,
-  NOT_AUTHORIZED: -32001,
-  RATE_LIMITED: -32002,
-  PROTECTED_ADDRESS: -32010,
-  FIREWALL_FAILED: -32011,
-  CONFIG_INVALID: -32012,
-  INVALID_ADDRESS: -32013,
-  NO_FIREWALL: -32014,
-  APP_UNAVAILABLE: -32099,
-} as const;
+/** The helper's JSON-RPC codes, and desktop-api.ts APP_UNAVAILABLE. */
+const CODES = { ...ErrorCode, APP_UNAVAILABLE } as const;
 
 export function getApi(): PortSentryApi {
   const api = window.portsentry;

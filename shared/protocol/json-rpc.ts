@@ -27,23 +27,8 @@ const MAX_ID_LENGTH = 64;
 const MAX_ERROR_MESSAGE = 500;
 const MAX_REPORTED_ISSUES = 10;
 
-/** Standard JSON-RPC codes and the helper's application codes (-32000..-32099 is ours). */
-export const ErrorCode = {
-  PARSE_ERROR: -32700,
-  INVALID_REQUEST: -32600,
-  METHOD_NOT_FOUND: -32601,
-  INVALID_PARAMS: -32602,
-  INTERNAL_ERROR: -32603,
-  NOT_AUTHORIZED: -32001,
-  RATE_LIMITED: -32002,
-  PROTECTED_ADDRESS: -32010,
-  FIREWALL_FAILED: -32011,
-  CONFIG_INVALID: -32012,
-  INVALID_ADDRESS: -32013,
-  /** Blocking was asked for but BLOCK_BACKEND is "none" (the daemon's "no-firewall"). */
-  NO_FIREWALL: -32014,
-} as const;
-export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+import { ErrorCode } from './error-codes.js';
+export { ErrorCode, type ErrorCodeValue } from './error-codes.js';
 
 export type JsonRpcId = string | number;
 
