@@ -60,6 +60,16 @@ export async function createLab<const Name extends string>(hostNames: readonly N
     spawn: (host, argv, options = {}) => spawn('ip', ['netns', 'exec', host.netns, ...argv], options),
     destroy: async () => {
       for (const ns of created.reverse()) {
+        // Whatever still runs in the namespace (a helper killed with -9 leaves its tcpdump)
+        // would outlive it: with no traffic left to write, nothing would ever end it.
+        const pids = await run('ip', ['netns', 'pids', ns]).then((r) => String(r.stdout).split(/\s+/).filter((p) => /^\d+$/.test(p)), () => []);
+        for (const pid of pids) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            /* already gone */
+          }
+        }
         await run('ip', ['netns', 'delete', ns]).catch(() => undefined);
         liveNamespaces.delete(ns);
       }
