@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { parseAddress } from '../core/address.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
+import { ExpiryTimers } from './expiry-timers.js';
 
 export interface ToolResult {
   readonly code: number;
@@ -44,7 +45,7 @@ export class PfBackend implements BlockBackend {
   readonly table: string;
   private readonly run: ToolRunner;
   private readonly pfctl: string;
-  private readonly expiries = new Map<string, NodeJS.Timeout>();
+  private readonly expiries = new ExpiryTimers();
 
   constructor(options: PfOptions = {}) {
     this.anchor = options.anchor ?? 'portsentry';
@@ -74,20 +75,12 @@ export class PfBackend implements BlockBackend {
     if (!Number.isInteger(timeout) || timeout < 0) throw new BlockError('invalid-address', `block timeout must be a whole number of seconds, not ${String(timeout)}`);
     // "-T add" of an entry that is present reports "0/1 addresses added" and succeeds.
     await this.pfctlOk(['-a', this.anchor, '-t', this.table, '-T', 'add', canonical], `block ${canonical}`);
-    this.clearExpiry(canonical);
-    if (timeout > 0) {
-      const timer = setTimeout(() => {
-        this.expiries.delete(canonical);
-        this.unblock(canonical).catch(() => undefined);
-      }, timeout * 1000);
-      timer.unref();
-      this.expiries.set(canonical, timer);
-    }
+    this.expiries.schedule(canonical, timeout, (expired) => void this.unblock(expired).catch(() => undefined));
   }
 
   async unblock(address: string): Promise<void> {
     const canonical = validated(address, 'unblock');
-    this.clearExpiry(canonical);
+    this.expiries.cancel(canonical);
     const result = await this.invoke(['-a', this.anchor, '-t', this.table, '-T', 'delete', canonical]);
     if (result.code !== 0 && !TABLE_ABSENT.test(result.stderr)) throw failure(`unblock ${canonical}`, result);
   }
@@ -102,8 +95,7 @@ export class PfBackend implements BlockBackend {
   }
 
   async stop(): Promise<void> {
-    for (const timer of this.expiries.values()) clearTimeout(timer);
-    this.expiries.clear();
+    this.expiries.cancelAll();
   }
 
   async remove(): Promise<void> {
@@ -113,11 +105,6 @@ export class PfBackend implements BlockBackend {
     if (result.code !== 0 && !TABLE_ABSENT.test(result.stderr)) throw failure('delete the table', result);
   }
 
-  private clearExpiry(address: string): void {
-    const timer = this.expiries.get(address);
-    if (timer !== undefined) clearTimeout(timer);
-    this.expiries.delete(address);
-  }
 
   private invoke(args: readonly string[], stdin?: string): Promise<ToolResult> {
     return this.run([this.pfctl, ...args], stdin);

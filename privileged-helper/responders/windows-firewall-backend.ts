@@ -9,6 +9,7 @@
 
 import { parseAddress } from '../core/address.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
+import { ExpiryTimers } from './expiry-timers.js';
 import { runTool, type ToolResult, type ToolRunner } from './pf-backend.js';
 
 export interface WindowsFirewallOptions {
@@ -24,7 +25,7 @@ export class WindowsFirewallBackend implements BlockBackend {
   readonly name = 'windows-firewall';
   private readonly run: ToolRunner;
   private readonly netsh: string;
-  private readonly expiries = new Map<string, NodeJS.Timeout>();
+  private readonly expiries = new ExpiryTimers();
 
   constructor(options: WindowsFirewallOptions = {}) {
     this.run = options.run ?? runTool;
@@ -47,20 +48,12 @@ export class WindowsFirewallBackend implements BlockBackend {
       const added = await this.firewall(['add', 'rule', `name=${name}`, 'dir=in', 'action=block', `remoteip=${canonical}`]);
       if (added.code !== 0) throw failure(`block ${canonical}`, added);
     }
-    this.clearExpiry(canonical);
-    if (timeout > 0) {
-      const timer = setTimeout(() => {
-        this.expiries.delete(canonical);
-        this.unblock(canonical).catch(() => undefined);
-      }, timeout * 1000);
-      timer.unref();
-      this.expiries.set(canonical, timer);
-    }
+    this.expiries.schedule(canonical, timeout, (expired) => void this.unblock(expired).catch(() => undefined));
   }
 
   async unblock(address: string): Promise<void> {
     const canonical = validated(address, 'unblock');
-    this.clearExpiry(canonical);
+    this.expiries.cancel(canonical);
     const result = await this.firewall(['delete', 'rule', `name=${ruleName(canonical)}`]);
     if (result.code !== 0 && !NO_MATCH.test(result.stdout + result.stderr)) throw failure(`unblock ${canonical}`, result);
   }
@@ -75,8 +68,7 @@ export class WindowsFirewallBackend implements BlockBackend {
   }
 
   async stop(): Promise<void> {
-    for (const timer of this.expiries.values()) clearTimeout(timer);
-    this.expiries.clear();
+    this.expiries.cancelAll();
   }
 
   /** Deletes our rules one by one: `name=all` with delete would take everyone else's too. */
@@ -89,11 +81,6 @@ export class WindowsFirewallBackend implements BlockBackend {
     return this.run([this.netsh, 'advfirewall', 'firewall', ...args]);
   }
 
-  private clearExpiry(address: string): void {
-    const timer = this.expiries.get(address);
-    if (timer !== undefined) clearTimeout(timer);
-    this.expiries.delete(address);
-  }
 }
 
 export function ruleName(canonicalAddress: string): string {
