@@ -416,22 +416,22 @@ export class Daemon {
     await this.updateTrap();
   }
 
-  /**
-   * Brings the kernel trap in line with the settings, the never-block lists and the pause
-   * state. Only while capture runs, so every probe the kernel stops is also logged here.
-   */
+  /** Brings the kernel trap in line with the settings, the never-block lists and the pause state. */
   private async updateTrap(): Promise<void> {
     const install = this.deps.kernelTrap;
     if (install === undefined) return;
     const rules = planCapture(this.config, this.settings.modes)?.rules ?? [];
     const host = [...this.host.own, ...(this.host.gateways ?? []), ...(this.host.resolvers ?? [])];
-    const plan = this.captureRunning ? planTrap(this.config, this.settings.modes, rules, { ignore: this.settings.ignore, host }, this.paused) : null;
+    const planned = planTrap(this.config, this.settings.modes, rules, { ignore: this.settings.ignore, host }, this.paused);
+    // Stealth and advanced ports only while capture runs, so every probe the kernel stops is
+    // also seen here; UDP tripwires are seen by their own sockets (the trap lets them through).
+    const plan = planned === null || this.captureRunning ? planned : withoutCaptured(planned);
     const key = JSON.stringify(plan);
     if (key === this.trapKey) return;
     try {
       await install(plan);
       this.trapKey = key;
-      if (plan !== null) this.deps.log(messages.trapArmed(plan.tcpPorts.length + plan.udpPorts.length));
+      if (plan !== null) this.deps.log(messages.trapArmed(plan.tcpPorts.length + plan.udpPorts.length + plan.udpTripwires.length));
     } catch (error) {
       this.deps.log(messages.error(`the kernel trap could not be ${plan === null ? 'disarmed' : 'installed'}: ${(error as Error).message}; detection continues in user space`));
     }
@@ -517,6 +517,10 @@ function describeCaptureRules(rules: readonly WatchRule[], listening: ProcListen
     }
   }
   return lines;
+}
+
+function withoutCaptured(plan: TrapPlan): TrapPlan | null {
+  return plan.udpTripwires.length === 0 ? null : { ...plan, tcpPorts: [], udpPorts: [] };
 }
 
 function describeModes(modes: readonly Mode[]): string {

@@ -20,6 +20,12 @@ import type { Mode } from '../core/types.js';
 export interface TrapPlan {
   readonly tcpPorts: readonly PortRange[];
   readonly udpPorts: readonly PortRange[];
+  /**
+   * The classic -udp mode's tripwire ports: our own sockets own them, so they are matched
+   * before the socket lookup; the datagram is let through to the tripwire (which logs it as
+   * the original does) after its sender went into the blocked set.
+   */
+  readonly udpTripwires: readonly PortRange[];
   /** Never-block networks, "addr" or "addr/prefix". */
   readonly ignore4: readonly string[];
   readonly ignore6: readonly string[];
@@ -40,12 +46,17 @@ export function planTrap(
   const trapped = rules.filter((rule) => rule.mode !== 'tcp' && modes.includes(rule.mode));
   const tcp = config.blockTcp === 1 ? portRanges(trapped.filter((r) => r.protocol === 'tcp')) : [];
   const udp = config.blockUdp === 1 ? portRanges(trapped.filter((r) => r.protocol === 'udp')) : [];
-  if (tcp.length === 0 && udp.length === 0) return null;
+  // Not the -tcp tripwires: blocking at the SYN would stop the handshake the original completes.
+  const udpTripwires =
+    config.blockUdp === 1 && modes.includes('udp')
+      ? portRanges([{ mode: 'udp', protocol: 'udp', ports: { kind: 'list', ports: config.udpPorts }, exclude: new Set(), skipListening: false }])
+      : [];
+  if (tcp.length === 0 && udp.length === 0 && udpTripwires.length === 0) return null;
   const ignore4 = ['127.0.0.0/8'];
   const ignore6 = ['::1'];
   for (const entry of neverBlock.ignore) (entry.family === 4 ? ignore4 : ignore6).push(`${entry.address}/${entry.prefix}`);
   for (const address of neverBlock.host) (address.includes(':') ? ignore6 : ignore4).push(address);
-  return { tcpPorts: tcp, udpPorts: udp, ignore4, ignore6, timeoutSeconds: config.blockTimeoutSeconds };
+  return { tcpPorts: tcp, udpPorts: udp, udpTripwires, ignore4, ignore6, timeoutSeconds: config.blockTimeoutSeconds };
 }
 
 /** The ports the rules watch, as sorted, merged ranges. */
@@ -75,6 +86,7 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     '  set trap_ignore6 { type ipv6_addr; flags interval; auto-merge; }',
     '  set trap_tcp { type inet_service; flags interval; }',
     '  set trap_udp { type inet_service; flags interval; }',
+    '  set trap_udp_tripwires { type inet_service; flags interval; }',
     // Hosts this host opened a conversation with in the last five minutes (filled by trap_out).
     '  set trap_peers4 { type ipv4_addr; flags dynamic, timeout; timeout 5m; }',
     '  set trap_peers6 { type ipv6_addr; flags dynamic, timeout; timeout 5m; }',
@@ -88,6 +100,7 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     `flush set ${t} trap_ignore6`,
     `flush set ${t} trap_tcp`,
     `flush set ${t} trap_udp`,
+    `flush set ${t} trap_udp_tripwires`,
   ];
   if (plan === null) return `${lines.join('\n')}\n`;
   const elements = (set: string, items: readonly string[]) => (items.length > 0 ? [`add element ${t} ${set} { ${items.join(', ')} }`] : []);
@@ -98,6 +111,7 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     ...elements('trap_ignore6', plan.ignore6),
     ...elements('trap_tcp', plan.tcpPorts.map(range)),
     ...elements('trap_udp', plan.udpPorts.map(range)),
+    ...elements('trap_udp_tripwires', plan.udpTripwires.map(range)),
     `add rule ${t} trap_out ct state new update @trap_peers4 { ip daddr }`,
     `add rule ${t} trap_out ct state new update @trap_peers6 { ip6 daddr }`,
     `add rule ${t} trap fib daddr type != local return`,
@@ -109,6 +123,12 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     `add rule ${t} trap th dport >= 1024 ip6 saddr @trap_peers6 return`,
     `add rule ${t} trap ip saddr @trap_ignore4 return`,
     `add rule ${t} trap ip6 saddr @trap_ignore6 return`,
+    ...(plan.udpTripwires.length > 0
+      ? [
+          `add rule ${t} trap udp dport @trap_udp_tripwires add @blocked4 { ip saddr${timeout} } counter accept comment "portsentry tripwire"`,
+          `add rule ${t} trap udp dport @trap_udp_tripwires add @blocked6 { ip6 saddr${timeout} } counter accept comment "portsentry tripwire"`,
+        ]
+      : []),
     // A socket owns the port (a listening service, or a reply to our own connection): not a probe.
     `add rule ${t} trap socket transparent 0 return`,
     `add rule ${t} trap socket transparent 1 return`,

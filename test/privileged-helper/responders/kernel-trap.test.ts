@@ -30,7 +30,10 @@ describe('kernel trap plan', () => {
   });
 
   it('is off whenever the kernel would decide differently from the daemon', () => {
-    assert.equal(plan('', ['tcp', 'udp']), null, 'tripwire modes answer the connection themselves');
+    const classic = plan('', ['tcp', 'udp']);
+    assert.deepEqual([classic?.tcpPorts, classic?.udpPorts, classic?.udpTripwires], [[], [], [[7, 7], [9, 9]]], 'TCP tripwires complete the handshake; UDP tripwires block in the kernel');
+    assert.equal(plan('', ['tcp']), null);
+    assert.equal(plan('BLOCK_UDP="0"', ['udp']), null);
     assert.equal(plan('', ['stcp'], true), null, 'paused');
     assert.equal(plan('SCAN_TRIGGER="2"', ['stcp']), null, 'the Nth touch blocks, not the first');
     assert.equal(plan('KERNEL_TRAP="0"', ['stcp']), null);
@@ -66,6 +69,12 @@ describe('kernel trap plan', () => {
       await nft(trapScript('t', armed)); // re-applying replaces, never duplicates
       const again = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
       assert.equal(again.match(/drop comment/g)?.length, 4);
+      const withTripwires = plan('', ['stcp', 'udp']);
+      await nft(trapScript('t', withTripwires));
+      const tripwires = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
+      // The tripwire rule comes before the socket lookup (our own socket owns the port) and lets the datagram through.
+      assert.ok(tripwires.indexOf('@trap_udp_tripwires add @blocked4') < tripwires.indexOf('socket transparent 0'));
+      assert.match(tripwires, /udp dport @trap_udp_tripwires add @blocked6 \{ ip6 saddr \} counter packets 0 bytes 0 accept/);
       await nft(trapScript('t', null));
       const disarmed = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
       assert.doesNotMatch(disarmed, /drop/);
