@@ -5,23 +5,18 @@
 
 import { reverse } from 'node:dns/promises';
 import type { AddressFamily, Clock, Mode, Probe } from '../core/types.js';
-import { protocolOfMode } from '../core/types.js';
 import type { PortSentryConfig } from '../config/config.js';
 import { describeIgnoreReason, IgnorePolicy, type HostAddresses, type IgnoreEntry } from '../config/ignore-list.js';
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
-import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from '../sensors/tripwires.js';
-import { openCaptureSensor } from '../sensors/capture-sensor.js';
 import { planCapture } from '../capture/capture-plan.js';
-import { HalfOpenTracker } from '../capture/half-open-tracker.js';
-import type { WatchRule } from '../capture/capture-detector.js';
-import { ProcListeningPorts } from '../capture/listening-ports.js';
 import { planTrap, type TrapPlan } from '../responders/kernel-trap.js';
 import type { BlockChangeEvent, DetectionEvent, HelperEvent } from './detection-event.js';
 import { parseAddress } from '../core/address.js';
 import { carryOut, type ResponseActions } from './responder.js';
 import { planBlocks, responsePlan } from './response-plan.js';
+import { SensorSet } from './sensor-set.js';
 
 export interface DaemonDeps {
   readonly clock: Clock;
@@ -48,42 +43,33 @@ const MAX_QUIET_ENTRIES = 4096;
 const LOCAL_ADDRESS_REFRESH_MS = 10_000;
 const EXPIRY_CHECK_MS = 1_000;
 const UNBOUND_RETRY_MS = 5_000;
-/** How long a SYN to a -tcp tripwire waits for its handshake before it counts as half-open. */
-const HALF_OPEN_GRACE_MS = 300;
 
 export class Daemon {
   private settings: DaemonSettings;
   private readonly engine: DetectionEngine;
-  private sensors: Array<{ close(): Promise<void> }> = [];
+  private readonly sensors: SensorSet;
   private readonly listeners = new Set<(event: HelperEvent) => void>();
   private paused = false;
   private readonly lastQuietLog = new Map<string, number>();
   private host: HostAddresses = { own: [] };
   private hostKey = '';
   private timers: NodeJS.Timeout[] = [];
-  private captureRunning = false;
-  /** Tripwire ports that were busy at start, retried every UNBOUND_RETRY_MS. */
-  private unbound: Array<{ mode: Mode; port: number; family: AddressFamily }> = [];
   /** The trap plan last installed, as JSON, so unchanged plans cost nothing. */
   private trapKey = 'null';
   /** Sources whose response (firewall, commands) is under way. */
   private readonly responding = new Set<string>();
-  private readonly halfOpen = new HalfOpenTracker(
-    HALF_OPEN_GRACE_MS,
-    (probe) => this.handleProbe(probe),
-    (port) => {
-      if (this.shouldLogQuietly(`unknown-peer ${port}`, this.deps.clock())) {
-        this.deps.log(messages.warning(`a connection to TCP port ${port} was reset before its source could be read; packet capture (tcpdump) identifies such scanners`));
-      }
-    },
-  );
-
   constructor(
     settings: DaemonSettings,
     private readonly deps: DaemonDeps,
   ) {
     this.settings = settings;
     this.engine = new DetectionEngine(engineOptions(settings.config), this.policy());
+    this.sensors = new SensorSet({
+      clock: deps.clock,
+      log: deps.log,
+      onProbe: (probe, reply) => this.handleProbe(probe, reply),
+      mayWarn: (key) => this.shouldLogQuietly(key, deps.clock()),
+    });
   }
 
   get config(): PortSentryConfig {
@@ -98,11 +84,11 @@ export class Daemon {
   /** Binds the sensors; resolves with how many tripwires are live. Throws if none could be bound. */
   async start(): Promise<number> {
     await this.refreshHostAddresses();
-    const live = await this.openSensors();
+    const live = await this.sensors.open(this.config, this.settings.modes);
     await this.updateTrap();
     this.timers.push(setInterval(() => void this.refreshHostAddresses(), LOCAL_ADDRESS_REFRESH_MS));
     this.timers.push(setInterval(() => void this.liftExpiredBlocks(), EXPIRY_CHECK_MS));
-    this.timers.push(setInterval(() => void this.retryUnbound(), UNBOUND_RETRY_MS));
+    this.timers.push(setInterval(() => void this.sensors.retryUnbound(), UNBOUND_RETRY_MS));
     for (const timer of this.timers) timer.unref();
     this.deps.log(messages.active());
     return live;
@@ -111,10 +97,8 @@ export class Daemon {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    this.halfOpen.clear();
     await this.disarmTrap();
-    await Promise.all(this.sensors.map((sensor) => sensor.close()));
-    this.sensors = [];
+    await this.sensors.close();
   }
 
   /** Applies a new config/ignore list. Sensors are rebound only when ports or modes changed. */
@@ -123,9 +107,8 @@ export class Daemon {
     this.settings = next;
     this.engine.reconfigure(engineOptions(next.config), this.policy());
     if (sensorsDiffer(previous, next)) {
-      await Promise.all(this.sensors.map((sensor) => sensor.close()));
-      this.sensors = [];
-      await this.openSensors();
+      await this.sensors.close();
+      await this.sensors.open(next.config, next.modes);
     }
     await this.updateTrap();
   }
@@ -220,7 +203,7 @@ export class Daemon {
 
   /** True while packet capture runs (stealth/advanced modes, half-open SYNs in -tcp). */
   get captureActive(): boolean {
-    return this.captureRunning;
+    return this.sensors.captureActive;
   }
 
   get modes(): readonly Mode[] {
@@ -294,114 +277,6 @@ export class Daemon {
     }
   }
 
-  private async openSensors(): Promise<number> {
-    const live = (await this.openTripwires()) + (await this.openCapture());
-    if (live === 0) throw new Error('no tripwire port could be bound and no packet capture could start');
-    return live;
-  }
-
-  /** The classic -tcp/-udp modes: real sockets on every tripwire port. */
-  private async openTripwires(): Promise<number> {
-    const { config, modes } = this.settings;
-    let live = 0;
-    this.unbound = [];
-    for (const mode of modes) {
-      if (mode !== 'tcp' && mode !== 'udp') continue;
-      const tcp = protocolOfMode(mode) === 'tcp';
-      const ports = tcp ? config.tcpPorts : config.udpPorts;
-      for (const port of ports) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
-      const sensor = await this.bindTripwires(mode, { ports, ipv6: config.ipv6 });
-      for (const failure of sensor.failed) {
-        const why = `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`;
-        this.deps.log(tcp ? messages.cannotBindTcp(failure.port, why) : messages.cannotBindUdp(failure.port, why));
-        // Busy now (a service, or a socket of ours still closing after a restart): try again later.
-        if (failure.reason === 'EADDRINUSE') this.unbound.push({ mode, port: failure.port, family: failure.family });
-      }
-      if (sensor.bound.length === 0) this.deps.log(messages.cannotBindAny(tcp ? 'TCP' : 'UDP'));
-      live += sensor.bound.length;
-    }
-    return live;
-  }
-
-  private async bindTripwires(mode: Mode, where: { ports: readonly number[]; ipv6: boolean; families?: readonly AddressFamily[] }): Promise<TripwireSet> {
-    const options = {
-      ...where,
-      clock: this.deps.clock,
-      onHit: (hit: TripwireHit) => {
-        if (hit.probe.kind === 'connect') this.halfOpen.connected(hit.probe.source, hit.probe.port);
-        this.handleProbe(hit.probe, hit.reply);
-      },
-      onUnknownPeer: (port: number) => this.onUnknownPeer(port, mode),
-    };
-    const sensor = protocolOfMode(mode) === 'tcp' ? await openTcpTripwires(options, mode) : await openUdpTripwires(options, mode);
-    this.sensors.push(sensor);
-    return sensor;
-  }
-
-  /** Retries tripwire ports that were busy; each one that binds now is logged as live. */
-  private async retryUnbound(): Promise<void> {
-    if (this.unbound.length === 0) return;
-    const waiting = this.unbound;
-    this.unbound = [];
-    for (const item of waiting) {
-      const sensor = await this.bindTripwires(item.mode, { ports: [item.port], ipv6: item.family === 6, families: [item.family] });
-      if (sensor.bound.length > 0) {
-        const family = item.family === 6 ? ' (IPv6)' : '';
-        this.deps.log(protocolOfMode(item.mode) === 'tcp' ? `${messages.listenTcp(item.port)}${family}` : `${messages.listenUdp(item.port)}${family}`);
-      } else this.unbound.push(item);
-    }
-  }
-
-  /**
-   * Stealth and advanced modes, and half-open SYN scans in the classic -tcp mode, through
-   * packet capture. When capture cannot start, the tripwire modes keep running and the log
-   * says exactly what is not watched.
-   */
-  private async openCapture(): Promise<number> {
-    const { config, modes } = this.settings;
-    const plan = planCapture(config, modes);
-    if (plan === null) return 0;
-    for (const line of describeCaptureRules(plan.rules, new ProcListeningPorts())) this.deps.log(line);
-    try {
-      const sensor = await openCaptureSensor({
-        plan,
-        ipv6: config.ipv6,
-        clock: this.deps.clock,
-        // With -stcp running too, a SYN is reported at once, as the stealth mode does; with
-        // -tcp alone it waits to see whether the handshake completes (a "Connect").
-        onProbe: (probe) =>
-          probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe) : this.handleProbe(probe),
-        onFailure: (why) => {
-          this.captureRunning = false;
-          this.deps.log(messages.error(`${why}; stealth detection has stopped (${describeModes(modes)})`));
-        },
-      });
-      this.captureRunning = true;
-      this.sensors.push({
-        close: async () => {
-          this.captureRunning = false;
-          await sensor.close();
-        },
-      });
-      return 1;
-    } catch (error) {
-      const why = (error as Error).message;
-      const lost = plan.requiredBy.length > 0 ? `modes ${plan.requiredBy.map((m) => `-${m}`).join(' ')} cannot run` : 'the -tcp mode will not see half-open (SYN) scans';
-      this.deps.log(messages.error(`packet capture is unavailable: ${why}; ${lost}`));
-      return 0;
-    }
-  }
-
-  /** A connection reset before we could read its peer: capture's record of the SYN names it. */
-  private onUnknownPeer(port: number, mode: Mode): void {
-    const source = this.halfOpen.claimUnknownPeer(port);
-    const now = this.deps.clock();
-    if (source === null) return; // reported when its SYN arrives, or warned about after the grace
-    const parsed = parseAddress(source);
-    if (parsed === null) return;
-    this.handleProbe({ source: parsed.address, family: parsed.family, port, protocol: 'tcp', kind: 'connect', mode, at: now });
-  }
-
   private policy(): IgnorePolicy {
     return new IgnorePolicy(this.settings.ignore, this.host);
   }
@@ -425,7 +300,7 @@ export class Daemon {
     const planned = planTrap(this.config, this.settings.modes, rules, { ignore: this.settings.ignore, host }, this.paused);
     // Stealth and advanced ports only while capture runs, so every probe the kernel stops is
     // also seen here; UDP tripwires are seen by their own sockets (the trap lets them through).
-    const plan = planned === null || this.captureRunning ? planned : withoutCaptured(planned);
+    const plan = planned === null || this.sensors.captureActive ? planned : withoutCaptured(planned);
     const key = JSON.stringify(plan);
     if (key === this.trapKey) return;
     try {
@@ -496,35 +371,8 @@ export type BlockResult =
   | { readonly ok: true; readonly address: string; readonly until: number | null; readonly removed?: boolean }
   | { readonly ok: false; readonly code: 'invalid-address' | 'protected-address' | 'no-firewall' | 'firewall-failed'; readonly message: string };
 
-/** The original's start-up lines for the stealth and advanced modes. */
-function describeCaptureRules(rules: readonly WatchRule[], listening: ProcListeningPorts): string[] {
-  const lines: string[] = [];
-  for (const rule of rules) {
-    if (rule.mode === 'tcp') continue;
-    if (rule.ports.kind === 'list') {
-      for (const port of rule.ports.ports) {
-        lines.push(listening.isListening(rule.protocol, port)
-          ? messages.error(`Socket ${port} is in use and will not be monitored. Attempting to continue`)
-          : messages.stealthListen(rule.protocol, port));
-      }
-      continue;
-    }
-    lines.push(messages.advancedMonitor(rule.ports.limit));
-    if (rule.exclude.size === 0) lines.push(messages.advancedExcludeNone());
-    for (const port of rule.exclude) lines.push(messages.advancedExclude(port));
-    for (let port = 1; port <= rule.ports.limit; port += 1) {
-      if (!rule.exclude.has(port) && listening.isListening(rule.protocol, port)) lines.push(messages.advancedIgnoredListening(rule.protocol, port));
-    }
-  }
-  return lines;
-}
-
 function withoutCaptured(plan: TrapPlan): TrapPlan | null {
   return plan.udpTripwires.length === 0 ? null : { ...plan, tcpPorts: [], udpPorts: [] };
-}
-
-function describeModes(modes: readonly Mode[]): string {
-  return modes.map((mode) => `-${mode}`).join(' ');
 }
 
 function engineOptions(config: PortSentryConfig): EngineOptions {
