@@ -2,7 +2,7 @@
 // Parameters arrive validated by the shared protocol; this file maps them onto the helper
 // and its answers (and refusals) back onto protocol results and error codes.
 
-import { readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { ConfigError } from '../config/conf-file.js';
 import { formatConfigValues, parseConfig, type PortSentryConfig } from '../config/config.js';
 import { applyConfigChanges, changedKeys, configValues } from '../config/config-edit.js';
@@ -156,13 +156,23 @@ async function writeValidatedIgnore(file: string, text: string, reload: () => Pr
   await reload();
 }
 
-/** Write to a temporary file beside the target, flush, then rename: never a half-written file. */
+/**
+ * Write to a temporary file beside the target, flush, then rename: never a half-written
+ * file. A failure (read-only file system, disk full, no permission) is an error the client
+ * can show in words, not an opaque internal error.
+ */
 export async function writeAtomically(file: string, text: string): Promise<void> {
   const mode = await stat(file).then(
     (info) => info.mode & 0o777,
     () => 0o644,
   );
   const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, text, { mode, flush: true });
-  await rename(temporary, file);
+  try {
+    await writeFile(temporary, text, { mode, flush: true });
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ProtocolError(ErrorCode.CONFIG_INVALID, `cannot write ${file}: ${code ?? (error as Error).message}`);
+  }
 }

@@ -311,7 +311,8 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     try {
       await settings.fill('#cfg-SCAN_TRIGGER', '3');
       await settings.click('#apply');
-      await until('the refusal is shown', async () => /^The helper hit an internal error and could not apply the settings; its log has the details\.$/.test(await settings.locator('#apply-status').innerText()));
+      // The helper's reason reaches the user in words: which file, and why it could not be written.
+      await until('the refusal is shown', async () => /^The helper did not accept these settings; nothing was changed: cannot write .*portsentry\.conf: EPERM$/.test(await settings.locator('#apply-status').innerText()));
       assert.equal(await readFile(conf, 'utf8'), fileBefore, 'the config file is unchanged');
       assert.equal(await settings.inputValue('#cfg-SCAN_TRIGGER'), '3', 'the edit stays in the form, to retry or revert');
     } finally {
