@@ -112,6 +112,9 @@ export function formatConfigValues(config: PortSentryConfig): Record<string, str
   return out;
 }
 
+/** The control channel: a unix socket, or on Windows a named pipe. */
+export const DEFAULT_RPC_SOCKET = process.platform === 'win32' ? '\\\\.\\pipe\\portsentry-desktop-helper' : '/run/portsentry-desktop/helper.sock';
+
 /** Values for keys a file leaves out. Paths follow our package's layout. */
 const DEFAULTS = {
   tcpPorts: [],
@@ -141,7 +144,7 @@ const DEFAULTS = {
   hostsDenyFile: '/etc/hosts.deny',
   scanTriggerWindowSeconds: 3600,
   stateMaxSources: 65536,
-  rpcSocket: '/run/portsentry-desktop/helper.sock',
+  rpcSocket: DEFAULT_RPC_SOCKET,
   rpcGroup: 'portsentry',
   storeFile: '/var/lib/portsentry-desktop/events.db',
   eventRetentionDays: 90,
@@ -220,7 +223,8 @@ function absolutePath(value: string, key: string): string {
 }
 
 function optionalPath(value: string, key: string): string {
-  return value === '' ? '' : absolutePath(value, key);
+  if (value === '' || (key === 'RPC_SOCKET' && /^\\\\[.?]\\pipe\\[A-Za-z0-9_.-]{1,200}$/.test(value))) return value;
+  return absolutePath(value, key);
 }
 
 function groupName(value: string, key: string): string {

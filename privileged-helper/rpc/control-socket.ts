@@ -44,6 +44,13 @@ export class ControlSocket {
 
   async listen(): Promise<void> {
     const { path, groupId } = this.options;
+    if (isNamedPipe(path)) {
+      // Windows: the pipe's default security lets only SYSTEM, Administrators and its creator
+      // write to it (everyone else may only read, so cannot send a request). Granting a
+      // group needs an explicit ACL, which Node cannot set; see build/README.md.
+      this.server = await listenOn(createServer((socket) => this.accept(socket)), path, this.options.maxConnections);
+      return;
+    }
     const directory = dirname(path);
     await mkdir(directory, { recursive: true, mode: 0o750 });
     await chown(directory, 0, groupId ?? 0);
@@ -163,6 +170,23 @@ class Connection {
     this.tokens -= 1;
     return true;
   }
+}
+
+/** A Windows named pipe path (\\.\pipe\name) rather than a unix socket file. */
+export function isNamedPipe(path: string): boolean {
+  return /^\\\\[.?]\\pipe\\[^\\]+$/.test(path);
+}
+
+async function listenOn(server: Server, path: string, maxConnections = 64): Promise<Server> {
+  server.maxConnections = maxConnections;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
 }
 
 /**

@@ -52,7 +52,8 @@ const blockLevel = (key: string) => (value: string) =>
 const absolutePath = (key: string) => (value: string) =>
   value.startsWith('/') && !value.includes('\0') ? null : `${key} must be an absolute path, not "${printable(value)}"`;
 
-const optionalPath = (key: string) => (value: string) => (value === '' ? null : absolutePath(key)(value));
+const optionalPath = (key: string) => (value: string) =>
+  value === '' || (key === 'RPC_SOCKET' && /^\\\\[.?]\\pipe\\[A-Za-z0-9_.-]{1,200}$/.test(value)) ? null : absolutePath(key)(value);
 
 const groupName = (key: string) => (value: string) =>
   /^[a-z_][a-z0-9_-]{0,31}$/.test(value) ? null : `${key} must be a group name (lower case letters, digits, _ and -), not "${printable(value)}"`;

@@ -6,7 +6,8 @@ import { createConnection, type Socket } from 'node:net';
 import { FrameDecoder, encodeFrame, parseResponse, request, type JsonRpcErrorObject } from '../protocol/json-rpc.js';
 import type { MethodName, NotificationParamsOf, ParamsOf, ResultOf } from '../protocol/methods.js';
 
-export const DEFAULT_SOCKET_PATH = '/run/portsentry-desktop/helper.sock';
+/** The helper's control channel: a unix socket, or on Windows a named pipe. */
+export const DEFAULT_SOCKET_PATH = process.platform === 'win32' ? '\\\\.\\pipe\\portsentry-desktop-helper' : '/run/portsentry-desktop/helper.sock';
 
 /** The helper answered with a JSON-RPC error. */
 export class HelperError extends Error {

@@ -126,7 +126,7 @@ describe('renderer rules agree with the helper', () => {
     const values = [
       '', ' ', '0', '1', '2', '3', '-1', 'lots', '1,99999', '1, 2,3', '1,,2', ',', '65535', '65536', '0,1', '1000', '1001', '15', '16', '007', '  5  ', '0x10', '1e3',
       '315360000', '315360001', '2592000', '2592001', '36500', '36501', '50000000', '50000001', '1234567890123',
-      '/abs/path', 'relative/path', '/', 'nftables', 'pf', 'windows-firewall', 'command', 'none', 'NFTABLES', 'portsentry', '9abc', 'a'.repeat(32), 'a'.repeat(33), 'my-group', 'Group', '_g',
+      '/abs/path', 'relative/path', '/', '\\\\.\\pipe\\portsentry', '\\\\.\\pipe\\a b', '\\\\host\\pipe\\x', 'nftables', 'pf', 'windows-firewall', 'command', 'none', 'NFTABLES', 'portsentry', '9abc', 'a'.repeat(32), 'a'.repeat(33), 'my-group', 'Group', '_g',
       '/sbin/iptables -I INPUT -s $TARGET$ -j DROP', '/sbin/route add $TARGET$ 333.444.555.666', 'echo $TARGET$ | mail root', 'logger $PORT$', '$TARGET$ first',
       'ALL: $TARGET$', 'ls $HOME', "unclosed 'quote", 'ends with \\', "say 'a b' $MODE$", '/bin/x;reboot',
     ];

@@ -169,3 +169,22 @@ describe('ControlSocket', () => {
     assert.equal(findGroupId(text, 'missing'), null);
   });
 });
+
+describe('Windows named pipes as the control channel', () => {
+  it('tells a named pipe from a socket file', async () => {
+    const { isNamedPipe } = await import('../../../privileged-helper/rpc/control-socket.js');
+    assert.equal(isNamedPipe('\\\\.\\pipe\\portsentry-desktop-helper'), true);
+    assert.equal(isNamedPipe('\\\\?\\pipe\\x'), true);
+    assert.equal(isNamedPipe('/run/portsentry-desktop/helper.sock'), false);
+    assert.equal(isNamedPipe('\\\\.\\pipe\\'), false);
+    assert.equal(isNamedPipe('\\\\server\\pipe\\x'), false, 'a remote pipe is never ours');
+  });
+
+  it('accepts RPC_SOCKET as a local pipe name, and nothing that merely looks like one', async () => {
+    const { parseConfig } = await import('../../../privileged-helper/config/config.js');
+    assert.equal(parseConfig('RPC_SOCKET="\\\\.\\pipe\\portsentry-desktop-helper"\n', 'w.conf').rpcSocket, '\\\\.\\pipe\\portsentry-desktop-helper');
+    assert.throws(() => parseConfig('RPC_SOCKET="\\\\.\\pipe\\a b"\n', 'w.conf'), /RPC_SOCKET must be an absolute path/);
+    assert.throws(() => parseConfig('RPC_SOCKET="\\\\remote\\pipe\\x"\n', 'w.conf'), /RPC_SOCKET must be an absolute path/);
+    assert.equal(parseConfig('RPC_SOCKET=""\n', 'w.conf').rpcSocket, '', 'empty: no control channel');
+  });
+});
