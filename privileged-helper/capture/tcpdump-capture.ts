@@ -44,7 +44,9 @@ export function startCapture(options: CaptureOptions): Promise<CaptureHandle> {
   return new Promise((resolve, reject) => {
     let child: ChildProcessWithoutNullStreams;
     try {
-      child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      // Its own process group: a Ctrl-C meant for the daemon must not end the capture first
+      // (the daemon stops it itself, in order, and would otherwise report a failure).
+      child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     } catch (error) {
       reject(new CaptureError(`cannot run ${program}: ${(error as Error).message}`));
       return;

@@ -60,7 +60,8 @@ export class SyslogReporter {
     const child = spawn(
       'logger',
       ['--id=' + String(process.pid), '-t', this.tag, '-p', this.options.priority ?? 'daemon.notice', '-u', this.options.socketPath],
-      { stdio: ['pipe', 'ignore', 'ignore'] },
+      // Own process group, so a Ctrl-C does not end logger before the shutdown line is sent.
+      { stdio: ['pipe', 'ignore', 'ignore'], detached: true },
     );
     child.stdin.on('error', () => undefined);
     child.on('error', () => this.dropChild(child));

@@ -209,7 +209,8 @@ export class NftablesBackend implements BlockBackend {
   private interactiveChild(): ChildProcessWithoutNullStreams {
     if (this.child !== null) return this.child;
     const [program, ...prefix] = this.nft;
-    const child = spawn(program, [...prefix, '-i'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Own process group: a terminal's Ctrl-C goes to the daemon, which stops nft itself.
+    const child = spawn(program, [...prefix, '-i'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
     createInterface({ input: child.stdout }).on('line', (line) => {
       // The command's error (stderr) was written before the sentinel's answer (stdout), but
