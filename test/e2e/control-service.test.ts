@@ -212,7 +212,8 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
         case 1:
           return `{"jsonrpc":"2.0","id":${i},"method":"block","params":{"address":"${pick(hostile).replace(/"/g, '')}"`; // truncated
         case 2:
-          return Array.from({ length: 1 + Math.floor(random() * 40) }, () => String.fromCharCode(Math.floor(random() * 256))).join('').replace(/\n/g, ' ');
+          // Random bytes; the leading "~" keeps the line from being blank (blank lines are not requests and get no answer).
+          return `~${Array.from({ length: 1 + Math.floor(random() * 40) }, () => String.fromCharCode(Math.floor(random() * 256))).join('').replace(/\n/g, ' ')}`;
         case 3:
           return JSON.stringify([{ jsonrpc: '2.0', id: i, method: 'status' }]);
         case 4:
