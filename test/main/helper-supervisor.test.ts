@@ -5,6 +5,7 @@
 // notification. The backoff itself is stepped with injected timers against a socket path
 // where nothing listens (a real connect failure, not a fake client).
 
+import { helperConfigText } from '../support/helper-config.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -143,24 +144,16 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
     await writeFile(join(dir, 'ignore'), '');
     await writeFile(
       conf,
-      [
-        'ADVANCED_PORTS_TCP="1024"',
-        'ADVANCED_EXCLUDE_TCP=""',
-        `IGNORE_FILE="${join(dir, 'ignore')}"`,
-        `HISTORY_FILE="${join(dir, 'history')}"`,
-        `BLOCKED_FILE="${join(dir, 'blocked')}"`,
-        'BLOCK_TCP="1"',
+      helperConfigText(dir, {
+        ADVANCED_PORTS_TCP: '1024',
+        ADVANCED_EXCLUDE_TCP: '',
         // The helper reports each touch until the trigger, then one block and a summary:
         // a high trigger makes one real scan produce hundreds of events to coalesce.
-        'SCAN_TRIGGER="500"',
-        'BLOCK_UDP="1"',
-        `NFT_TABLE="${TABLE}"`,
-        `SYSLOG_SOCKET="${join(dir, 'no-syslog.sock')}"`,
-        `RPC_SOCKET="${socketPath}"`,
-        'RPC_GROUP="root"',
-        `STORE_FILE="${join(dir, 'events.db')}"`,
-        '',
-      ].join('\n'),
+        SCAN_TRIGGER: '500',
+        NFT_TABLE: TABLE,
+        RPC_SOCKET: socketPath,
+        RPC_GROUP: 'root',
+      }),
     );
     await start();
   });

@@ -5,7 +5,7 @@
 // change nothing; everything must be reachable by keyboard, in both themes.
 // Needs root, /usr/bin/chromium and a built renderer (scripts/build-renderer.mjs).
 
-import { blockedSetsText } from '../support/helper-config.js';
+import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -129,23 +129,9 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     await writeFile(join(dir, 'ignore'), '# ui test ignore list\n');
     await writeFile(
       conf,
-      [
-        '# renderer test',
-        'TCP_PORTS="1,11,15,79,111,143,31337"',
-        'UDP_PORTS="1,7,9"',
-        `IGNORE_FILE="${join(dir, 'ignore')}"`,
-        `HISTORY_FILE="${join(dir, 'history')}"`,
-        `BLOCKED_FILE="${join(dir, 'blocked')}"`,
-        'BLOCK_TCP="1"',
-        'BLOCK_UDP="1"',
-        `NFT_TABLE="${TABLE}"`,
-        `SYSLOG_SOCKET="${join(dir, 'no-syslog.sock')}"`,
-        `RPC_SOCKET="${join(dir, 'run', 'helper.sock')}"`,
-        `STORE_FILE="${join(dir, 'events.db')}"`,
-        '',
-      ].join('\n'),
+      helperConfigText(dir, { TCP_PORTS: '1,11,15,79,111,143,31337', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE }, '# renderer test'),
     );
-    service = lab.spawn(lab.hosts.target, ['socat', `TCP6-LISTEN:${SERVICE_PORT},fork,reuseaddr,ipv6only=0`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
+    service = startTcpService(lab, lab.hosts.target, SERVICE_PORT);
     daemon = startDaemon(lab, lab.hosts.target, ['-c', conf, '-tcp', '-stcp']);
     [browser] = await Promise.all([
       chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] }),
