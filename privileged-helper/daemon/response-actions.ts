@@ -4,7 +4,7 @@
 
 import type { PortSentryConfig } from '../config/config.js';
 import type { BlockBackend } from '../responders/block-backend.js';
-import { CommandBackend, runCommand } from '../responders/command-runner.js';
+import { CommandBackend, describeCommandFailure, runCommand } from '../responders/command-runner.js';
 import { appendHostsDenyLine } from '../responders/hosts-deny.js';
 import { NftablesBackend } from '../responders/nftables-backend.js';
 import { PfBackend } from '../responders/pf-backend.js';
@@ -36,7 +36,7 @@ export async function createResponseActions(config: PortSentryConfig, log: (m: s
     firewall,
     runCommand: async (argv): Promise<CommandOutcome> => {
       const result = await runCommand(argv);
-      return { ok: result.ok, detail: result.ok ? '' : describeFailure(result) };
+      return { ok: result.ok, detail: result.ok ? '' : describeCommandFailure(result) };
     },
     addHostsDenyLine: async (line) => {
       await appendHostsDenyLine(config.hostsDenyFile, line);
@@ -71,10 +71,4 @@ function createBackend(config: PortSentryConfig): BlockBackend | null {
     case 'none':
       return null;
   }
-}
-
-function describeFailure(result: { exitCode: number | null; signal?: string | null; stderr: string }): string {
-  const status = result.signal ? `killed by ${result.signal}` : `exit status ${String(result.exitCode)}`;
-  const tail = result.stderr.trim().split('\n').slice(-1)[0] ?? '';
-  return tail === '' ? status : `${status}: ${tail.slice(0, 200)}`;
 }

@@ -41,6 +41,13 @@ export function runCommand(argv: readonly [string, ...string[]], timeoutMs = COM
   });
 }
 
+/** "exit status 3: <last stderr line>" or "killed by SIGTERM", for logs and errors. */
+export function describeCommandFailure(result: Pick<CommandResult, 'exitCode' | 'signal' | 'stderr'>): string {
+  const status = result.signal !== null ? `killed by ${result.signal}` : `exit status ${String(result.exitCode)}`;
+  const tail = result.stderr.trim().split('\n').slice(-1)[0] ?? '';
+  return tail === '' ? status : `${status}: ${tail.slice(0, 200)}`;
+}
+
 /**
  * KILL_ROUTE as a firewall backend: the admin's command blocks, and we remember what it
  * blocked in this run. Classic KILL_ROUTE commands have no inverse, so unblock is refused
@@ -59,11 +66,7 @@ export class CommandBackend implements BlockBackend {
     if (parsed === null) throw new BlockError('invalid-address', `refusing to block "${address}": not an IP address`);
     const argv = renderCommand(this.template, { target: parsed.address, port: options.port ?? 0, mode: options.mode ?? '' });
     const result = await runCommand(argv);
-    if (!result.ok) {
-      const status = result.signal !== null ? `killed by ${result.signal}` : `exit status ${String(result.exitCode)}`;
-      const detail = result.stderr.trim().split('\n').slice(-1)[0] ?? '';
-      throw new BlockError('command-failed', `KILL_ROUTE command "${argv.join(' ')}" failed (${status})${detail ? `: ${detail}` : ''}`);
-    }
+    if (!result.ok) throw new BlockError('command-failed', `KILL_ROUTE command "${argv.join(' ')}" failed (${describeCommandFailure(result)})`);
     this.blocked.add(parsed.address);
   }
 

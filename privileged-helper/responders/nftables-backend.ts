@@ -286,8 +286,8 @@ export class NftablesBackend implements BlockBackend {
       const child = execFile(program, [...prefix, ...args], { timeout: this.commandTimeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
         if (error === null) resolve(String(stdout));
         else {
-          const detail = String(stderr).split('\n').find((l) => l.startsWith('Error:')) ?? String(stderr).trim() ?? error.message;
-          reject(new BlockError('backend-unavailable', `nft ${args.join(' ')}: ${detail || error.message}`));
+          const detail = String(stderr).split('\n').find((l) => l.startsWith('Error:')) ?? (String(stderr).trim() || error.message);
+          reject(new BlockError('backend-unavailable', `nft ${args.join(' ')}: ${detail}`));
         }
       });
       if (input !== undefined) child.stdin?.end(input);
