@@ -4,10 +4,12 @@
 // 3 the helper is not reachable (not running, no permission).
 
 import { parseArgs } from 'node:util';
-import { DEFAULT_SOCKET_PATH, HelperClient, HelperError, HelperUnavailableError } from '../../shared/rpc/helper-client.js';
+import { DEFAULT_ADMIN_SOCKET_PATH, DEFAULT_SOCKET_PATH, HelperClient, HelperError, HelperUnavailableError } from '../../shared/rpc/helper-client.js';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
 
-const USAGE = `usage: portsentryctl [--socket PATH] [--json] COMMAND
+const USAGE = `usage: portsentryctl [--socket PATH | --operator] [--json] COMMAND
+  run as root, it uses the admin socket (every setting); otherwise, or with --operator, the
+  operator socket (members of the control group: detection settings, blocks, ignore, pause)
 commands:
   status                               the helper's state
   events [--follow] [--limit N] [--host ADDR] [--port N] [--kind KIND]
@@ -34,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         socket: { type: 'string' },
+        operator: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
         follow: { type: 'boolean', short: 'f', default: false },
         limit: { type: 'string' },
@@ -57,7 +60,10 @@ async function main(argv: string[]): Promise<number> {
   }
   let client: HelperClient | null = null;
   try {
-    client = await HelperClient.connect(values.socket ?? DEFAULT_SOCKET_PATH);
+    // Root talks on its own admin socket (full rights, never crowded out by operators);
+    // everyone else on the operator socket, where the kernel admits only the control group.
+    const isRoot = process.geteuid?.() === 0;
+    client = await HelperClient.connect(values.socket ?? (isRoot && !values.operator ? DEFAULT_ADMIN_SOCKET_PATH : DEFAULT_SOCKET_PATH));
     return await run(client, positionals, values);
   } catch (error) {
     if (error instanceof UsageError) {
@@ -93,6 +99,7 @@ async function run(client: HelperClient, words: string[], values: Values): Promi
           `helper ${status.version}: ${status.paused ? 'PAUSED (scans are reported, not blocked)' : 'armed'}`,
           `modes: ${status.modes.map((m) => `-${m}`).join(' ')}; packet capture: ${status.captureActive ? 'on' : 'off'}; firewall: ${status.backend}`,
           `blocked: ${status.blockedCount}; events stored: ${status.eventsStored}; up ${Math.round(status.uptimeSeconds)} s`,
+          `you are connected as ${status.role === 'admin' ? 'admin (root: every setting)' : 'operator (detection settings, blocks, ignore list, pause)'}`,
         ].join('\n'),
       );
       return EXIT_OK;
@@ -205,11 +212,15 @@ async function config(client: HelperClient, words: string[], out: (d: unknown, t
     const result = await client.call('config.get', {});
     if (rest.length > 0) {
       const key = one(rest, 'config get takes at most one KEY');
-      const value = result.values[key];
-      if (value === undefined) throw new HelperError(-32012, `${key} is not set in the config file`);
+      const value = Object.hasOwn(result.values, key) ? result.values[key] : undefined;
+      if (value === undefined) throw new HelperError(-32012, `unknown key ${key}`);
       out({ [key]: value }, () => value);
     } else {
-      out(result.values, () => Object.entries(result.values).map(([k, v]) => `${k}="${v}"`).join('\n'));
+      // Each value with the file it comes from (root's config, the operator settings file, or the default).
+      const from = (key: string) => result.sources[key] ?? 'default';
+      out({ values: result.values, sources: result.sources, mainFile: result.mainFile, operatorFile: result.operatorFile }, () =>
+        Object.entries(result.values).map(([k, v]) => `${k}="${v}"  # ${from(k)}`).join('\n'),
+      );
     }
     return EXIT_OK;
   }

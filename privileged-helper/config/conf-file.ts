@@ -3,6 +3,10 @@
 // `#` comments, blank lines. We are stricter than the original where it silently skipped
 // or guessed (missing quotes, unknown keys, keys set twice): each is an error naming the line.
 
+import { printable } from '../../shared/domain/text.js';
+
+export { printable };
+
 export interface ConfEntry {
   readonly key: string;
   readonly value: string;
@@ -67,8 +71,4 @@ function parseQuotedValue(rest: string, key: string, file: string, line: number)
   return value;
 }
 
-/** Shows a fragment of user text safely inside an error message. */
-export function printable(text: string, max = 60): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
-}
+

@@ -1,19 +1,42 @@
-// Reads the config and ignore files from disk (the only I/O of configuration), bounded in
-// size, and turns every failure into a ConfigError that names the file and, where it can,
-// the line.
+// Reads the config, operator settings and ignore files from disk (the only I/O of
+// configuration), bounded in size, and turns every failure into a ConfigError that names the
+// file and, where it can, the line. Root runs what these files say, so each must be a file
+// only root can change (see files/safe-paths.ts): a config someone else can write is refused.
 
 import { readFile, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ConfigError } from '../config/conf-file.js';
-import { parseConfig, type PortSentryConfig } from '../config/config.js';
+import { parseConfig, parseLayeredConfig, type PortSentryConfig } from '../config/config.js';
+import { assertSafeFile, UnsafePathError } from '../files/safe-paths.js';
 import { EMBEDDED_CONFIG_NAME, EMBEDDED_CONFIG_TEXT } from '../config/default-config.js';
 import { parseIgnoreText, type IgnoreEntry } from '../config/ignore-list.js';
 import { protocolOfMode, type Mode } from '../core/types.js';
 
 const MAX_FILE_BYTES = 1024 * 1024;
 
+/** Root's config (or the embedded defaults), then the operator settings file on top of it. */
 export async function loadConfig(path: string | null): Promise<PortSentryConfig> {
-  if (path === null) return parseConfig(EMBEDDED_CONFIG_TEXT, EMBEDDED_CONFIG_NAME);
-  return parseConfig(await readBoundedText(path), path);
+  const main = path === null ? { text: EMBEDDED_CONFIG_TEXT, file: EMBEDDED_CONFIG_NAME } : { text: await readBoundedText(path, 'config file'), file: path };
+  const base = parseConfig(main.text, main.file);
+  const operatorFile = base.operatorSettingsFile;
+  if (operatorFile === '') return base;
+  const operatorText = await readOptionalText(operatorFile, 'operator settings file');
+  return operatorText === null ? base : parseLayeredConfig(main, { text: operatorText, file: operatorFile });
+}
+
+/** A file that may not exist yet (nor its directory: the state directory on a first start). */
+async function readOptionalText(path: string, what: string): Promise<string | null> {
+  try {
+    await stat(dirname(path));
+  } catch {
+    return null;
+  }
+  try {
+    return await readBoundedText(path, what);
+  } catch (error) {
+    if (error instanceof ConfigError && /no such file/i.test(error.detail)) return null;
+    throw error;
+  }
 }
 
 export interface LoadedIgnoreList {
@@ -25,7 +48,7 @@ export interface LoadedIgnoreList {
 export async function loadIgnoreList(path: string): Promise<LoadedIgnoreList> {
   let text: string;
   try {
-    text = await readBoundedText(path);
+    text = await readBoundedText(path, 'ignore file');
   } catch (error) {
     if (error instanceof ConfigError && /no such file/i.test(error.detail)) return { entries: [], missing: true };
     throw error;
@@ -45,8 +68,9 @@ export function checkModes(config: PortSentryConfig, modes: readonly Mode[]): vo
   }
 }
 
-async function readBoundedText(path: string): Promise<string> {
+async function readBoundedText(path: string, what: string): Promise<string> {
   try {
+    await assertSafeFile(path, what);
     const info = await stat(path);
     if (!info.isFile()) throw new ConfigError(path, null, 'is not a regular file');
     if (info.size > MAX_FILE_BYTES) throw new ConfigError(path, null, `is larger than ${MAX_FILE_BYTES} bytes`);
@@ -56,6 +80,7 @@ async function readBoundedText(path: string): Promise<string> {
     return text;
   } catch (error) {
     if (error instanceof ConfigError) throw error;
+    if (error instanceof UnsafePathError) throw new ConfigError(path, null, `refused: ${error.message}`);
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
     throw new ConfigError(path, null, `cannot read: ${why}`);

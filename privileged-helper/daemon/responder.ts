@@ -5,7 +5,7 @@
 import type { Mode, Probe } from '../core/types.js';
 import type { PortSentryConfig } from '../config/config.js';
 import type { BlockBackend } from '../responders/block-backend.js';
-import { renderCommand, substitute, type CommandVariables } from '../responders/command-template.js';
+import { renderCommand, substitute, type CommandVariables } from '../../shared/domain/command-template.js';
 import { messages } from '../reporters/messages.js';
 import type { ResponsePlan, ResponseStep } from './response-plan.js';
 

@@ -22,6 +22,8 @@ import { ControlSocket } from '../rpc/control-socket.js';
 import { controlHandlers } from '../rpc/control-service.js';
 import { lookupGroupId } from '../rpc/group-file.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
+import { assertSafeFile, ensureOwnDirectory, truncateFile } from '../files/safe-paths.js';
+import { dirname } from 'node:path';
 
 /** This product's own version (the classic version it is compatible with is PRODUCT_VERSION). */
 const PRODUCT_VERSION_DESKTOP = `0.1.0 (PortSentry ${PRODUCT_VERSION} compatible)`;
@@ -76,6 +78,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   });
   let store: EventStore;
   try {
+    if (settings.config.storeFile !== '') await prepareStoreFile(settings.config.storeFile);
     store = new EventStore(settings.config.storeFile === '' ? ':memory:' : settings.config.storeFile);
   } catch (error) {
     await response.stop();
@@ -85,7 +88,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   // The store is the record of what should be blocked; the firewall may have lost it (reboot)
   // or hold more (a crash between the two). Bring both into line before anything new happens.
   await reconcileBlocks({ store, firewall: response.actions.firewall, clock: Date.now, log, restore: (a, until) => daemon.restoreBlock(a, until) });
-  let control: ControlSocket | null = null;
+  let control: Pick<ControlSocket, 'broadcast' | 'close'> | null = null;
   // Events are written in batches, one transaction per turn of the event loop, and only
   // then sent to subscribers: what a client has seen is on disk.
   let lastStoreError = 0;
@@ -151,32 +154,48 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
 
   const reloadOnce = () => (reloading ??= reload().finally(() => (reloading = null)));
 
-  if (settings.config.rpcSocket !== '') {
-    const socketPath = settings.config.rpcSocket;
-    const groupId = await lookupGroupId(settings.config.rpcGroup);
-    if (groupId === null) log(messages.warning(`group ${settings.config.rpcGroup} does not exist; only root can use the control socket`));
-    const server = new ControlSocket(
-      { path: socketPath, groupId, log },
-      controlHandlers({
-        daemon,
-        store,
-        configPath,
-        embeddedConfigText: EMBEDDED_CONFIG_TEXT,
-        version: PRODUCT_VERSION_DESKTOP,
-        startedAt,
-        clock: Date.now,
-        reload: reloadOnce,
-      }),
-    );
+  // Two channels: the operator socket for the control group (the desktop app), and root's
+  // own admin socket. Which one a connection came in on is its role; see rpc/control-socket.ts.
+  const controls: ControlSocket[] = [];
+  const handlers = controlHandlers({
+    daemon,
+    store,
+    configPath,
+    embeddedConfigText: EMBEDDED_CONFIG_TEXT,
+    version: PRODUCT_VERSION_DESKTOP,
+    startedAt,
+    clock: Date.now,
+    reload: reloadOnce,
+  });
+  const channels = [
+    { role: 'operator' as const, path: settings.config.rpcSocket },
+    { role: 'admin' as const, path: settings.config.rpcAdminSocket },
+  ];
+  for (const { role, path: socketPath } of channels) {
+    if (socketPath === '') continue;
+    let groupId: number | null = null;
+    if (role === 'operator') {
+      groupId = await lookupGroupId(settings.config.rpcGroup);
+      if (groupId === null) log(messages.warning(`group ${settings.config.rpcGroup} does not exist; only root can use the control socket`));
+    }
+    const server = new ControlSocket({ path: socketPath, role, groupId, log }, handlers);
     try {
       await server.listen();
-      control = server;
-      log(messages.controlListening(socketPath));
+      controls.push(server);
+      log(role === 'operator' ? messages.controlListening(socketPath) : messages.adminControlListening(socketPath));
     } catch (error) {
       // Detection must not depend on the control channel: run without it and say why.
-      log(messages.error(`control socket ${socketPath} unavailable: ${(error as Error).message}`));
+      log(messages.error(`${role === 'operator' ? 'control' : 'admin control'} socket ${socketPath} unavailable: ${(error as Error).message}`));
     }
   }
+  control = {
+    broadcast: (event) => {
+      for (const server of controls) server.broadcast(event);
+    },
+    close: async () => {
+      await Promise.all(controls.map((server) => server.close()));
+    },
+  };
 
   return {
     daemon,
@@ -193,6 +212,16 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       await syslog.close();
     },
   };
+}
+
+/**
+ * SQLite opens its file by name and follows symlinks, so the file is made safe first: its
+ * directory only root can change, the file itself (if there) a regular file, and a new one
+ * created 0600 without following a link (SQLite gives its journal files the same mode).
+ */
+async function prepareStoreFile(file: string): Promise<void> {
+  await ensureOwnDirectory(dirname(file), 0o750, null);
+  if ((await assertSafeFile(file, 'event store')) === null) await truncateFile(file, 0o600, 'event store');
 }
 
 function historyFor(config: PortSentryConfig, log: (m: string) => void): HistoryWriter {

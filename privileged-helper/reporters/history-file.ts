@@ -2,8 +2,11 @@
 //   1764039600 - 11/25/2026 03:00:00 Host: name/198.18.0.3 Port: 1524 TCP Blocked
 // (epoch seconds, then local time). Appends are serialized so lines never interleave.
 
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { appendToFile, ensureOwnDirectory, truncateFile } from '../files/safe-paths.js';
+
+/** As PortSentry 1.2: the history and blocked files are root's alone (they list who attacked us). */
+const STATE_FILE_MODE = 0o600;
 
 export interface HistoryRecord {
   readonly at: number;
@@ -34,9 +37,9 @@ export class HistoryWriter {
 
   /** The original empties each mode's blocked file at start; so do we, creating directories. */
   async resetBlockedFiles(modes: readonly string[]): Promise<void> {
-    await mkdir(dirname(this.historyFile), { recursive: true, mode: 0o750 });
-    await mkdir(dirname(this.blockedFileBase), { recursive: true, mode: 0o750 });
-    for (const mode of modes) await writeFile(`${this.blockedFileBase}.${mode}`, '', { mode: 0o640 });
+    await ensureOwnDirectory(dirname(this.historyFile), 0o750, null);
+    await ensureOwnDirectory(dirname(this.blockedFileBase), 0o750, null);
+    for (const mode of modes) await truncateFile(`${this.blockedFileBase}.${mode}`, STATE_FILE_MODE, 'blocked file');
   }
 
   /**
@@ -61,7 +64,7 @@ export class HistoryWriter {
     this.queue = (async () => {
       for (const [file, text] of batch) {
         try {
-          await appendFile(file, text, { mode: 0o640 });
+          await appendToFile(file, text, STATE_FILE_MODE, file === this.historyFile ? 'history file' : 'blocked file');
         } catch (error) {
           this.onError(`Cannot write ${file}: ${(error as Error).message}`);
         }

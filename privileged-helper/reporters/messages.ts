@@ -57,6 +57,7 @@ export const messages = {
   reloadFailed: (why: string) => `adminalert: ERROR: new configuration rejected, still running the previous one: ${why}`,
   trapArmed: (ranges: number) => `adminalert: Kernel trap armed on ${ranges} port ranges: the first probe blocks its sender before any reply`,
   controlListening: (path: string) => `adminalert: Control socket listening on ${path}`,
+  adminControlListening: (path: string) => `adminalert: Admin control socket (root only) listening on ${path}`,
   warning: (what: string) => `adminalert: WARNING: ${what}`,
   error: (what: string) => `adminalert: ERROR: ${what}`,
 } as const;

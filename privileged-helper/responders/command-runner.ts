@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { parseAddress } from '../core/address.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
-import { renderCommand, type CommandTemplate } from './command-template.js';
+import { renderCommand, type CommandTemplate } from '../../shared/domain/command-template.js';
 
 export interface CommandResult {
   readonly ok: boolean;

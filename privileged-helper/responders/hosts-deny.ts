@@ -2,7 +2,8 @@
 // admin's, so we only ever append whole lines, never duplicate one, and never interleave
 // two writers: every change to one file goes through one queue.
 
-import { open, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { openForAppend, openForUpdate } from '../files/safe-paths.js';
 
 const queues = new Map<string, Promise<unknown>>();
 
@@ -40,7 +41,7 @@ export function appendHostsDenyLine(file: string, line: string): Promise<boolean
     const content = await readFile(file, 'utf8').catch(() => '');
     const separator = content.length > 0 && !content.endsWith('\n') ? '\n' : '';
     // O_APPEND: a concurrent writer outside this process (an admin's editor) cannot be overwritten.
-    const handle = await open(file, 'a', 0o644);
+    const handle = await openForAppend(file, 0o644, 'hosts.deny file');
     try {
       await handle.write(`${separator}${line}\n`);
       await handle.sync();
@@ -61,7 +62,7 @@ export function removeHostsDenyLine(file: string, line: string): Promise<boolean
     const lines = await readLines(file);
     const kept = lines.filter((existing) => existing.trim() !== line.trim());
     if (kept.length === lines.length) return false;
-    const handle = await open(file, 'r+');
+    const handle = await openForUpdate(file, 'hosts.deny file');
     try {
       const text = Buffer.from(kept.join('\n'));
       await handle.write(text, 0, text.length, 0);

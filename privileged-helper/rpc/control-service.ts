@@ -2,10 +2,14 @@
 // Parameters arrive validated by the shared protocol; this file maps them onto the helper
 // and its answers (and refusals) back onto protocol results and error codes.
 
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ConfigError } from '../config/conf-file.js';
-import { formatConfigValues, parseConfig, type PortSentryConfig } from '../config/config.js';
+import { formatConfigValues, parseLayeredConfig, type PortSentryConfig } from '../config/config.js';
 import { applyConfigChanges, changedKeys, configValues } from '../config/config-edit.js';
+import { OPERATOR_FILE_HEADER } from '../config/operator-settings.js';
+import { checkKeyValue, isConfigKey, operatorMayChange, rootOnlyReason } from '../../shared/domain/config-keys.js';
+import { ensureOwnDirectory, writeFileAtomically as writeSafely } from '../files/safe-paths.js';
 import { addIgnoreLine, listIgnoreLines, removeIgnoreLine } from '../config/ignore-edit.js';
 import { parseIgnoreText } from '../config/ignore-list.js';
 import type { Clock } from '../core/types.js';
@@ -40,7 +44,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
   };
 
   return {
-    status: () => ({
+    status: (_params, context) => ({
       version: deps.version,
       running: true,
       paused: daemon.isPaused,
@@ -50,6 +54,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       eventsStored: store.countEvents(),
       captureActive: daemon.captureActive,
       backend: config().blockBackend,
+      role: context.role,
     }),
     version: () => ({ version: deps.version, protocolVersion: PROTOCOL_VERSION }),
     'events.list': (params) => store.events(params),
@@ -83,31 +88,70 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         return { entry: params.entry, removed: edit.removed };
       }),
     'config.get': async () => {
-      const text = deps.configPath === null ? deps.embeddedConfigText : await readFile(deps.configPath, 'utf8');
-      // Effective values of every key (defaults included), overlaid with the file's own text
-      // for the keys it sets, so what the admin wrote is shown as written.
-      return { text, values: { ...formatConfigValues(config()), ...configValues(text, deps.configPath ?? '<embedded defaults>') } };
+      const mainText = deps.configPath === null ? deps.embeddedConfigText : await readFile(deps.configPath, 'utf8');
+      const operatorFile = config().operatorSettingsFile === '' ? null : config().operatorSettingsFile;
+      const operatorText = operatorFile === null ? '' : await readOptional(operatorFile);
+      // Effective values of every key (defaults included), with each file's own text for the
+      // keys it sets, so what was written is shown as written, and where it came from.
+      const written: Record<string, string> = { ...configValues(mainText, deps.configPath ?? '<embedded defaults>') };
+      if (operatorFile !== null) Object.assign(written, configValues(operatorText, operatorFile));
+      const values = formatConfigValues(config());
+      for (const [key, source] of Object.entries(config().sources)) if (source !== 'default' && written[key] !== undefined) values[key] = written[key];
+      return { text: mainText, values, sources: { ...config().sources }, mainFile: deps.configPath, operatorFile };
     },
-    'config.set': (params) =>
+    'config.set': (params, context) =>
       serialized(async () => {
-        const path = deps.configPath;
-        if (path === null) {
-          throw new ProtocolError(ErrorCode.CONFIG_INVALID, 'the helper runs on its embedded defaults; start it with -c FILE to change settings');
+        const keys = Object.keys(params.changes);
+        for (const key of keys) if (!isConfigKey(key)) throw new ProtocolError(ErrorCode.CONFIG_INVALID, `unknown key ${key}`);
+        if (context.role !== 'admin') {
+          const refused = keys.filter((key) => !operatorMayChange(key));
+          if (refused.length > 0) {
+            throw new ProtocolError(ErrorCode.NOT_AUTHORIZED, refused.map((key) => rootOnlyReason(key as never, deps.configPath)).join('; '));
+          }
         }
-        const before = await readFile(path, 'utf8');
-        const after = applyConfigChanges(before, params.changes);
+        // Whatever arrives over the channel is checked as untrusted, root's included: a
+        // template from here never names a shell (only root's own file may).
+        for (const [key, value] of Object.entries(params.changes)) {
+          const problem = checkKeyValue(key, value, { trustedFile: false });
+          if (problem !== null) throw new ProtocolError(ErrorCode.CONFIG_INVALID, problem);
+        }
+        const operatorFile = config().operatorSettingsFile === '' ? null : config().operatorSettingsFile;
+        // Tunables go to the operator settings file (read after the main config, and writable
+        // where the service's sandbox keeps /etc read-only); the rest to root's own file.
+        const toOperatorFile: Record<string, string> = {};
+        const toMainFile: Record<string, string> = {};
+        for (const [key, value] of Object.entries(params.changes)) {
+          if (operatorMayChange(key) && operatorFile !== null) toOperatorFile[key] = value;
+          else toMainFile[key] = value;
+        }
+        if (Object.keys(toMainFile).length > 0 && deps.configPath === null) {
+          throw new ProtocolError(ErrorCode.CONFIG_INVALID, 'the helper runs on its embedded defaults; start it with -c FILE to change these settings');
+        }
+        const mainFile = deps.configPath ?? '<embedded defaults>';
+        const mainBefore = deps.configPath === null ? deps.embeddedConfigText : await readFile(deps.configPath, 'utf8');
+        const operatorBefore = operatorFile === null ? '' : await readOptional(operatorFile);
+        const mainAfter = Object.keys(toMainFile).length > 0 ? applyConfigChanges(mainBefore, toMainFile) : mainBefore;
+        const operatorAfter = Object.keys(toOperatorFile).length > 0 ? applyConfigChanges(operatorBefore === '' ? OPERATOR_FILE_HEADER : operatorBefore, toOperatorFile) : operatorBefore;
+        const layered = (main: string, operator: string) =>
+          parseLayeredConfig({ text: main, file: mainFile }, operatorFile === null ? null : { text: operator, file: operatorFile });
+        let before: PortSentryConfig;
         try {
-          parseConfig(after, path);
+          before = layered(mainBefore, operatorBefore);
+          layered(mainAfter, operatorAfter);
         } catch (error) {
           if (error instanceof ConfigError) throw new ProtocolError(ErrorCode.CONFIG_INVALID, error.message);
           throw error;
         }
-        const changed = changedKeys(configValues(before, path), configValues(after, path));
-        if (changed.length === 0) return { changed };
-        await writeAtomically(path, after);
+        const after = layered(mainAfter, operatorAfter);
+        const changed = changedKeys(formatConfigValues(before), formatConfigValues(after));
+        if (changed.length === 0 && mainAfter === mainBefore && operatorAfter === operatorBefore) return { changed };
+        const writes: { file: string; before: string; after: string; existed: boolean }[] = [];
+        if (mainAfter !== mainBefore && deps.configPath !== null) writes.push({ file: deps.configPath, before: mainBefore, after: mainAfter, existed: true });
+        if (operatorAfter !== operatorBefore && operatorFile !== null) writes.push({ file: operatorFile, before: operatorBefore, after: operatorAfter, existed: operatorBefore !== '' });
+        for (const write of writes) await writeAtomically(write.file, write.after);
         if (!(await deps.reload())) {
           // Valid on its own but not applicable here (e.g. a mode's ports cannot be bound): put it back.
-          await writeAtomically(path, before);
+          for (const write of writes) await writeAtomically(write.file, write.before);
           await deps.reload();
           throw new ProtocolError(ErrorCode.CONFIG_INVALID, 'the new settings could not be applied; the previous ones are still in force (see the log)');
         }
@@ -135,14 +179,7 @@ function expectOk(result: BlockResult): Extract<BlockResult, { ok: true }> {
   throw new ProtocolError(code, result.message);
 }
 
-async function readIgnoreText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
-    throw error;
-  }
-}
+const readIgnoreText = readOptional;
 
 async function writeValidatedIgnore(file: string, text: string, reload: () => Promise<boolean>): Promise<void> {
   try {
@@ -156,22 +193,26 @@ async function writeValidatedIgnore(file: string, text: string, reload: () => Pr
   await reload();
 }
 
+async function readOptional(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
+}
+
 /**
- * Write to a temporary file beside the target, flush, then rename: never a half-written
- * file. A failure (read-only file system, disk full, no permission) is an error the client
- * can show in words, not an opaque internal error.
+ * Writes a config or ignore file atomically, never through a symlink and never into a
+ * directory others can write (see files/safe-paths.ts); the operator settings file's
+ * directory is created if missing. A failure (read-only file system, disk full, no
+ * permission, an unsafe path) is an error the client can show in words.
  */
 export async function writeAtomically(file: string, text: string): Promise<void> {
-  const mode = await stat(file).then(
-    (info) => info.mode & 0o777,
-    () => 0o644,
-  );
-  const temporary = `${file}.${process.pid}.tmp`;
   try {
-    await writeFile(temporary, text, { mode, flush: true });
-    await rename(temporary, file);
+    await ensureOwnDirectory(dirname(file), 0o750, null);
+    await writeSafely(file, text, 0o644, 'settings file');
   } catch (error) {
-    await unlink(temporary).catch(() => undefined);
     const code = (error as NodeJS.ErrnoException).code;
     throw new ProtocolError(ErrorCode.CONFIG_INVALID, `cannot write ${file}: ${code ?? (error as Error).message}`);
   }

@@ -1,20 +1,29 @@
-// The helper's control channel: a unix socket (root:<group> 0660 in a root-owned 0750
-// directory), newline-delimited JSON-RPC 2.0. The kernel's permission check on connect is
-// the authentication: only root and members of the group reach it. Everything after that
-// is hostile until validated: frames are bounded, requests rate-limited per connection,
-// in-flight requests capped, and a subscriber that does not read is cut off rather than
-// allowed to grow the helper's memory or stall it.
+// One of the helper's two control channels, newline-delimited JSON-RPC 2.0 over a unix
+// socket. The kernel's permission check on connect is the authentication, and which socket a
+// connection came in on is its role: the operator socket (root:<group> 0660) admits members
+// of the control group, the admin socket (root 0600, in a 0700 directory) admits only root.
+// Nothing the caller says changes its role. Each socket has its own connection cap, so
+// operators filling theirs never lock root out of its own. Everything after connect is hostile
+// until validated: frames are bounded, requests rate-limited per connection, in-flight
+// requests capped, idle connections closed, and a subscriber that does not read is cut off
+// rather than allowed to grow the helper's memory or stall it.
 
-import { chmod, chown, lstat, mkdir, unlink } from 'node:fs/promises';
+import { chmod, chown, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { FrameDecoder, dispatchRequest, encodeFrame, errorResponse, ErrorCode, notification, parseRequestFrame, type MethodHandlers } from '../../shared/protocol/json-rpc.js';
-import type { NotificationParamsOf } from '../../shared/protocol/methods.js';
+import { methods, type MethodAccess, type NotificationParamsOf } from '../../shared/protocol/methods.js';
+import type { CallerRole } from '../../shared/protocol/schemas.js';
+import { ensureOwnDirectory, groupCanEnter } from '../files/safe-paths.js';
 
 export interface ControlSocketOptions {
   readonly path: string;
-  /** Group allowed besides root; null = root only. */
+  /** "operator": root and the group may connect; "admin": root alone. */
+  readonly role: CallerRole;
+  /** The control group (operator socket only); null = no group, root only. */
   readonly groupId: number | null;
+  /** A connection with no request in flight, not subscribed, that sends nothing this long is closed. */
+  readonly idleTimeoutMs?: number;
   readonly maxFrameBytes?: number;
   /** Sustained requests per second per connection, and the burst above it. */
   readonly requestsPerSecond?: number;
@@ -29,8 +38,14 @@ export interface ControlSocketOptions {
 /** What a handler knows about the caller. */
 export interface ConnectionContext {
   readonly connectionId: number;
+  /** Decided by the socket the connection came in on. */
+  readonly role: CallerRole;
   subscribe(): void;
 }
+
+/** Default caps: operators share 64 connections; root's own socket keeps 16 of its own. */
+const DEFAULT_MAX_CONNECTIONS: Readonly<Record<CallerRole, number>> = { operator: 64, admin: 16 };
+const DEFAULT_IDLE_TIMEOUT_MS = 120_000;
 
 export class ControlSocket {
   private server: Server | null = null;
@@ -43,21 +58,26 @@ export class ControlSocket {
   ) {}
 
   async listen(): Promise<void> {
-    const { path, groupId } = this.options;
+    const { path, role } = this.options;
+    const groupId = role === 'admin' ? null : this.options.groupId;
+    const maxConnections = this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS[role];
     if (isNamedPipe(path)) {
       // Windows: the pipe's default security lets only SYSTEM, Administrators and its creator
       // write to it (everyone else may only read, so cannot send a request). Granting a
       // group needs an explicit ACL, which Node cannot set; see build/README.md.
-      this.server = await listenOn(createServer((socket) => this.accept(socket)), path, this.options.maxConnections);
+      this.server = await listenOn(createServer((socket) => this.accept(socket)), path, maxConnections);
       return;
     }
+    // The directory is ours only if we create it (then root:group 0750, or root 0700 for the
+    // admin socket); one that exists is used as it is if only root can change it, else refused.
     const directory = dirname(path);
-    await mkdir(directory, { recursive: true, mode: 0o750 });
-    await chown(directory, 0, groupId ?? 0);
-    await chmod(directory, groupId === null ? 0o700 : 0o750);
+    await ensureOwnDirectory(directory, groupId === null ? 0o700 : 0o750, groupId);
+    if (groupId !== null && !(await groupCanEnter(directory, groupId))) {
+      this.options.log(`adminalert: WARNING: members of group ${groupId} cannot enter ${directory} (mode ${((await lstat(directory)).mode & 0o777).toString(8)}); they will not reach ${path}`);
+    }
     await removeStaleSocket(path);
     const server = createServer((socket) => this.accept(socket));
-    server.maxConnections = this.options.maxConnections ?? 64;
+    server.maxConnections = maxConnections;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       // The socket is created with the process umask; tighten it before anyone can connect
@@ -69,7 +89,8 @@ export class ControlSocket {
         resolve();
       });
     });
-    await chown(path, 0, groupId ?? 0);
+    // The socket file is new and ours, in a directory only root can change.
+    await chown(path, process.geteuid?.() ?? 0, groupId ?? (await lstat(path)).gid);
     await chmod(path, groupId === null ? 0o600 : 0o660);
     this.server = server;
   }
@@ -118,6 +139,11 @@ class Connection {
   ) {
     this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes ?? 64 * 1024 });
     this.tokens = options.burst ?? 200;
+    // Idle: nothing sent to us and nothing owed. A subscriber is never idle (events flow to it),
+    // and a request still being answered keeps its connection.
+    socket.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => {
+      if (!this.subscribed && this.inFlight === 0) socket.destroy();
+    });
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', () => undefined);
     socket.on('close', () => {
@@ -152,8 +178,12 @@ class Connection {
         this.send(encodeFrame(errorResponse(parsed.id, ErrorCode.RATE_LIMITED, 'too many requests in flight; wait for answers')));
         continue;
       }
+      if ((methods[parsed.method].access as MethodAccess) === 'admin' && this.options.role !== 'admin') {
+        this.send(encodeFrame(errorResponse(parsed.id, ErrorCode.NOT_AUTHORIZED, `${parsed.method} is for root only: run it as root (sudo portsentryctl ...), which uses the admin socket`)));
+        continue;
+      }
       this.inFlight += 1;
-      const context: ConnectionContext = { connectionId: this.id, subscribe: () => (this.subscribed = true) };
+      const context: ConnectionContext = { connectionId: this.id, role: this.options.role, subscribe: () => (this.subscribed = true) };
       void dispatchRequest(parsed, this.handlers, context).then((response) => {
         this.inFlight -= 1;
         this.send(encodeFrame(response));
@@ -177,7 +207,7 @@ export function isNamedPipe(path: string): boolean {
   return /^\\\\[.?]\\pipe\\[^\\]+$/.test(path);
 }
 
-async function listenOn(server: Server, path: string, maxConnections = 64): Promise<Server> {
+async function listenOn(server: Server, path: string, maxConnections: number): Promise<Server> {
   server.maxConnections = maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

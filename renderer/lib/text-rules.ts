@@ -2,11 +2,14 @@
 // the same as shared/protocol/schemas.ts textSchema: bounded, and no control characters or
 // line breaks, which could forge extra lines in logs and files.
 
+import { CONTROL_CHARACTERS as CONTROL } from '../../shared/domain/text.js';
+
+export { printable } from '../../shared/domain/text.js';
+
 export const MAX_USER_TEXT = 200;
 /** The longest timed block the helper accepts (schemas.ts MAX_BLOCK_TIMEOUT_SECONDS). */
 export const MAX_BLOCK_TIMEOUT_SECONDS = 31_536_000;
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** An error sentence, or null when the text may be sent. */
 export function checkUserText(text: string, max = MAX_USER_TEXT): string | null {
@@ -15,8 +18,3 @@ export function checkUserText(text: string, max = MAX_USER_TEXT): string | null 
   return null;
 }
 
-/** Shows a fragment of user text safely inside an error message (as conf-file.ts printable). */
-export function printable(text: string, max = 60): string {
-  const clean = text.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max)}...` : clean;
-}

@@ -1,31 +1,38 @@
 // The method table: one entry per RPC method, naming its params and result schemas. The
 // server's dispatcher and the client's typed calls are both derived from this one object,
-// so a method cannot exist on one side only.
+// so a method cannot exist on one side only. Each method also says who may call it:
+// "operator" (members of the control group, on the operator socket, and root) or "admin"
+// (root, on the admin socket only). config.set is open to operators, but per key: see
+// shared/domain/config-keys.ts.
 
 import type { z } from 'zod';
 import * as s from './schemas.js';
 
 export const methods = {
-  status: { params: s.statusParamsSchema, result: s.statusResultSchema },
-  version: { params: s.versionParamsSchema, result: s.versionResultSchema },
-  'events.list': { params: s.eventsListParamsSchema, result: s.eventsListResultSchema },
-  'events.subscribe': { params: s.eventsSubscribeParamsSchema, result: s.eventsSubscribeResultSchema },
-  'blocks.list': { params: s.blocksListParamsSchema, result: s.blocksListResultSchema },
-  block: { params: s.blockParamsSchema, result: s.blockResultSchema },
-  unblock: { params: s.unblockParamsSchema, result: s.unblockResultSchema },
-  'ignore.list': { params: s.ignoreListParamsSchema, result: s.ignoreListResultSchema },
-  'ignore.add': { params: s.ignoreAddParamsSchema, result: s.ignoreAddResultSchema },
-  'ignore.remove': { params: s.ignoreRemoveParamsSchema, result: s.ignoreRemoveResultSchema },
-  'config.get': { params: s.configGetParamsSchema, result: s.configGetResultSchema },
-  'config.set': { params: s.configSetParamsSchema, result: s.configSetResultSchema },
-  pause: { params: s.pauseParamsSchema, result: s.pausedStateResultSchema },
-  resume: { params: s.resumeParamsSchema, result: s.pausedStateResultSchema },
+  status: { params: s.statusParamsSchema, result: s.statusResultSchema, access: 'operator' },
+  version: { params: s.versionParamsSchema, result: s.versionResultSchema, access: 'operator' },
+  'events.list': { params: s.eventsListParamsSchema, result: s.eventsListResultSchema, access: 'operator' },
+  'events.subscribe': { params: s.eventsSubscribeParamsSchema, result: s.eventsSubscribeResultSchema, access: 'operator' },
+  'blocks.list': { params: s.blocksListParamsSchema, result: s.blocksListResultSchema, access: 'operator' },
+  block: { params: s.blockParamsSchema, result: s.blockResultSchema, access: 'operator' },
+  unblock: { params: s.unblockParamsSchema, result: s.unblockResultSchema, access: 'operator' },
+  'ignore.list': { params: s.ignoreListParamsSchema, result: s.ignoreListResultSchema, access: 'operator' },
+  'ignore.add': { params: s.ignoreAddParamsSchema, result: s.ignoreAddResultSchema, access: 'operator' },
+  'ignore.remove': { params: s.ignoreRemoveParamsSchema, result: s.ignoreRemoveResultSchema, access: 'operator' },
+  'config.get': { params: s.configGetParamsSchema, result: s.configGetResultSchema, access: 'operator' },
+  'config.set': { params: s.configSetParamsSchema, result: s.configSetResultSchema, access: 'operator' },
+  pause: { params: s.pauseParamsSchema, result: s.pausedStateResultSchema, access: 'operator' },
+  resume: { params: s.resumeParamsSchema, result: s.pausedStateResultSchema, access: 'operator' },
 } as const;
 
 /** Notifications the helper sends (server -> client); clients send none. */
 export const notifications = {
   event: { params: s.eventNotificationParamsSchema },
 } as const;
+
+/** Who may call a method; the socket a connection came in on decides which the caller is. */
+export type MethodAccess = 'operator' | 'admin';
+methods satisfies Record<string, { readonly access: MethodAccess }>;
 
 export type MethodTable = typeof methods;
 export type MethodName = keyof MethodTable;

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseAddress } from '../../privileged-helper/core/address.js';
 import type { AddressFamily, Mode, Protocol, ScanKind } from '../../privileged-helper/core/types.js';
 import { parseIgnoreEntry } from '../../privileged-helper/config/ignore-list.js';
-import type { BlockBackendName } from '../../privileged-helper/config/config.js';
+import type { BlockBackendName } from '../domain/config-keys.js';
 import type {
   BlockChangeEvent,
   DetectionAction,
@@ -85,8 +85,8 @@ export const ignoreEntrySchema = z
   });
 
 /**
- * A classic portsentry.conf key. Upper case, digits and underscores: the brief's
- * /^[A-Z_]{1,40}$/ would refuse the existing IPV6 key, so a digit is allowed after the first letter.
+ * The shape of a portsentry.conf key name (upper case, digits, underscores; IPV6 has a
+ * digit). Whether the key exists, and who may change it, the helper decides from the key table.
  */
 export const configKeySchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,39}$/, 'must be a KEY_NAME (A-Z, 0-9, _; at most 40)');
 
@@ -105,6 +105,8 @@ export const scanKindSchema = z.enum(['connect', 'udp', 'syn', 'fin', 'null', 'x
 export const addressFamilySchema = z.literal([4, 6]);
 export const detectionActionSchema = z.enum(['blocked', 'already-blocked', 'ignored', 'counted', 'alert-only', 'block-failed']);
 export const blockBackendSchema = z.enum(['nftables', 'pf', 'windows-firewall', 'command', 'none']);
+/** Root on the admin socket, or a member of the control group on the operator socket. */
+export const callerRoleSchema = z.enum(['admin', 'operator']);
 
 /** Params of methods that take none. `{}` (or params left out) and nothing else. */
 export const noParamsSchema = z.strictObject({});
@@ -161,6 +163,8 @@ export const statusResultSchema = z.strictObject({
   eventsStored: z.int().min(0),
   captureActive: z.boolean(),
   backend: blockBackendSchema,
+  /** What this connection may do: decided by the socket it came in on, never by the caller. */
+  role: callerRoleSchema,
 });
 
 /** Bumped when a change to this protocol would break an older client. */
@@ -253,11 +257,17 @@ export const ignoreRemoveResultSchema = z.strictObject({
 });
 
 export const configGetParamsSchema = noParamsSchema;
+const configSourceSchema = z.string().min(1).max(4096);
 export const configGetResultSchema = z.strictObject({
-  /** The config file as it is on disk. */
+  /** The main config file as it is on disk. */
   text: z.string().max(1024 * 1024),
   /** Effective value of each key, as it would be written in the file. */
   values: z.record(configKeySchema, z.string().max(MAX_CONFIG_VALUE)),
+  /** Where each key's value comes from: the main file, the operator settings file, or "default". */
+  sources: z.record(configKeySchema, configSourceSchema),
+  /** Root's config file (null: the embedded defaults), and the operator settings file (null: none). */
+  mainFile: configSourceSchema.nullable(),
+  operatorFile: configSourceSchema.nullable(),
 });
 
 export const configSetParamsSchema = z.strictObject({
@@ -285,6 +295,7 @@ export type HelperEventMessage = z.infer<typeof helperEventSchema>;
 export type StoredEvent = z.infer<typeof storedEventSchema>;
 export type EventNotificationParams = z.infer<typeof eventNotificationParamsSchema>;
 export type StatusResult = z.infer<typeof statusResultSchema>;
+export type CallerRole = z.infer<typeof callerRoleSchema>;
 export type VersionResult = z.infer<typeof versionResultSchema>;
 export type EventsListParams = z.input<typeof eventsListParamsSchema>;
 export type EventsListQuery = z.output<typeof eventsListParamsSchema>;

@@ -1,6 +1,7 @@
-// The renderer checks input with its own copies of the helper's rules (it cannot load
-// node:net or node:path). These tests run both on the same inputs and require the same
-// verdict, the same canonical address and, for config keys, the same sentence. They load
+// The renderer checks input with the helper's rules: config keys through the shared key
+// table, addresses and ignore entries with its own copies (it cannot load node:net). These
+// tests run both on the same inputs and require the same verdict, the same canonical address
+// and, for config keys, the same sentence. They load
 // the BUILT renderer modules (dist/renderer, from scripts/build-renderer.mjs) so that what is
 // tested is what the windows run.
 
@@ -25,7 +26,7 @@ interface TextModule {
   checkUserText(text: string, max?: number): string | null;
 }
 interface ConfigRulesModule {
-  CONFIG_FIELDS: readonly { key: string; defaultValue: string }[];
+  CONFIG_FIELDS: readonly { key: string; defaultValue: string; access: 'operator' | 'root' }[];
   checkAll(values: Record<string, string>): Map<string, string>;
   checkTransportable(value: string): string | null;
   effectiveValues(fileValues: Record<string, string>): Record<string, string>;
@@ -115,7 +116,7 @@ describe('renderer rules agree with the helper', () => {
 
   it('knows every config key the helper knows, and its defaults mean what the helper assumes', () => {
     assert.deepEqual(rules.CONFIG_FIELDS.map((f) => f.key).sort(), [...KNOWN_KEYS].sort());
-    const withoutLines = ({ lines: _lines, ...config }: ReturnType<typeof parseConfig>) => config;
+    const withoutLines = ({ lines: _lines, sources: _sources, ...config }: ReturnType<typeof parseConfig>) => config;
     const implicit = withoutLines(parseConfig('', '/t.conf'));
     for (const field of rules.CONFIG_FIELDS) {
       assert.deepEqual(withoutLines(parseConfig(`${field.key}="${field.defaultValue}"\n`, '/t.conf')), implicit, field.key);
@@ -131,7 +132,9 @@ describe('renderer rules agree with the helper', () => {
       'ALL: $TARGET$', 'ls $HOME', "unclosed 'quote", 'ends with \\', "say 'a b' $MODE$", '/bin/x;reboot',
     ];
     let compared = 0;
-    for (const field of rules.CONFIG_FIELDS) {
+    // Root-only keys are read-only in the window (the helper refuses them from an operator),
+    // so the window judges only the keys it lets the user change.
+    for (const field of rules.CONFIG_FIELDS.filter((f) => f.access === 'operator')) {
       for (const value of values) {
         let helperError: string | null = null;
         try {
@@ -145,7 +148,7 @@ describe('renderer rules agree with the helper', () => {
         compared += 1;
       }
     }
-    assert.ok(compared > 1500);
+    assert.ok(compared > 800, String(compared));
     // The one rule that ties two keys together.
     assert.match(rules.checkAll(rules.effectiveValues({ BLOCK_BACKEND: 'command' })).get('BLOCK_BACKEND') ?? '', /needs a KILL_ROUTE/);
     assert.equal(rules.checkAll(rules.effectiveValues({ BLOCK_BACKEND: 'command', KILL_ROUTE: '/sbin/x $TARGET$' })).size, 0);

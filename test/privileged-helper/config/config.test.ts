@@ -187,6 +187,51 @@ describe('formatConfigValues', () => {
     assert.equal(values['BLOCK_BACKEND'], 'command');
     const text = Object.entries(values).map(([k, v]) => `${k}="${v}"`).join('\n');
     const again = parse(text, 'b.conf');
-    assert.deepEqual({ ...again, file: '', lines: {} }, { ...config, file: '', lines: {} });
+    assert.deepEqual({ ...again, file: '', lines: {}, sources: {} }, { ...config, file: '', lines: {}, sources: {} });
+  });
+});
+
+describe('key names that are properties of every object', () => {
+  for (const name of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+    it(`${name} is an unknown key with its line, not a crash`, () => {
+      const error = errorOf(`TCP_PORTS="1"\n${name}="x"`);
+      assert.equal(error.line, 2);
+      assert.match(error.message, new RegExp(`unknown key ${name}`));
+    });
+  }
+});
+
+describe('the operator settings file on top of root\'s config', () => {
+  const main = { text: 'TCP_PORTS="1,11"\nSCAN_TRIGGER="0"\nBLOCK_TCP="1"\n', file: '/etc/ps.conf' };
+
+  it('its tunables win, and every value says which file it came from', async () => {
+    const { parseLayeredConfig } = await import('../../../privileged-helper/config/config.js');
+    const config = parseLayeredConfig(main, { text: 'SCAN_TRIGGER="3"\nBLOCK_TIMEOUT="600"\n', file: '/var/lib/ps/op.conf' });
+    assert.equal(config.scanTrigger, 3);
+    assert.equal(config.blockTimeoutSeconds, 600);
+    assert.deepEqual(config.tcpPorts, [1, 11]);
+    assert.equal(config.sources['SCAN_TRIGGER'], '/var/lib/ps/op.conf');
+    assert.equal(config.sources['TCP_PORTS'], '/etc/ps.conf');
+    assert.equal(config.sources['UDP_PORTS'], 'default');
+    assert.equal(config.file, '/etc/ps.conf');
+  });
+
+  it('a root-only key in it is refused with its file and line, naming why', async () => {
+    const { parseLayeredConfig } = await import('../../../privileged-helper/config/config.js');
+    for (const [key, value] of [['KILL_ROUTE', '/sbin/route add $TARGET$'], ['IGNORE_FILE', '/tmp/x'], ['RPC_GROUP', 'users'], ['STORE_FILE', '/tmp/db'], ['OPERATOR_SETTINGS_FILE', '/tmp/o'], ['NFT_TABLE', 'x']] as const) {
+      assert.throws(
+        () => parseLayeredConfig(main, { text: `# op\n${key}="${value}"\n`, file: '/var/lib/ps/op.conf' }),
+        (error: unknown) => error instanceof ConfigError && error.file === '/var/lib/ps/op.conf' && error.line === 2 && /only root may change it/.test(error.message),
+        key,
+      );
+    }
+  });
+
+  it('root\'s own file may name a shell in a template; the operator file and the channel may not', async () => {
+    const { parseConfig } = await import('../../../privileged-helper/config/config.js');
+    assert.equal(parseConfig('KILL_RUN_CMD="/bin/sh /etc/portsentry/on-scan.sh $TARGET$"\n', '/etc/ps.conf').killRunCmd?.argv[0], '/bin/sh');
+    const { checkKeyValue } = await import('../../../shared/domain/config-keys.js');
+    assert.match(checkKeyValue('KILL_RUN_CMD', '/bin/sh /etc/portsentry/on-scan.sh $TARGET$') ?? '', /only root's config file may name a shell/);
+    assert.match(errorOf(`KILL_ROUTE="/bin/sh -c 'cat /etc/shadow > /tmp/x' sh $TARGET$"`).message, /inside quotes/, 'quoted operators are refused even in root\'s file');
   });
 });

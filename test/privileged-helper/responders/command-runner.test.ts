@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CommandBackend, runCommand } from '../../../privileged-helper/responders/command-runner.js';
-import { parseCommandTemplate } from '../../../privileged-helper/responders/command-template.js';
+import { parseCommandTemplate } from '../../../shared/domain/command-template.js';
 import { BlockError } from '../../../privileged-helper/responders/block-backend.js';
 
 function template(raw: string) {

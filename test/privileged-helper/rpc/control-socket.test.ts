@@ -1,8 +1,8 @@
 // The control socket's own defences, against a real unix socket: permissions, stale and
-// foreign files, rate limits, in-flight caps, oversized frames, subscribers that stop reading.
+// foreign files, directories it must not trust, idle connections, rate limits, in-flight caps, oversized frames, subscribers that stop reading.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ function handlers(overrides: Partial<MethodHandlers<ConnectionContext>> = {}): M
     throw new Error('not in this test');
   };
   return {
-    status: () => ({ version: 't', running: true, paused: false, modes: ['tcp'], uptimeSeconds: 1, blockedCount: 0, eventsStored: 0, captureActive: false, backend: 'none' }),
+    status: () => ({ version: 't', running: true, paused: false, modes: ['tcp'], uptimeSeconds: 1, blockedCount: 0, eventsStored: 0, captureActive: false, backend: 'none', role: 'operator' }),
     version: () => ({ version: 't', protocolVersion: 1 }),
     'events.list': never,
     'events.subscribe': (_p, context) => {
@@ -74,27 +74,87 @@ describe('ControlSocket', () => {
 
   it('creates the socket 0660 root:group in a 0750 directory, and replaces only a dead socket', async () => {
     const path = join(dir, 'a', 'helper.sock');
-    const first = new ControlSocket({ path, groupId: 4242, log: () => undefined }, handlers());
+    const first = new ControlSocket({ path, role: 'operator', groupId: 4242, log: () => undefined }, handlers());
     await first.listen();
     const info = await stat(path);
     assert.equal(info.mode & 0o777, 0o660);
     assert.deepEqual([info.uid, info.gid], [0, 4242]);
     assert.equal((await stat(join(dir, 'a'))).mode & 0o777, 0o750);
-    const second = new ControlSocket({ path, groupId: null, log: () => undefined }, handlers());
+    const second = new ControlSocket({ path, role: 'admin', groupId: null, log: () => undefined }, handlers());
     await assert.rejects(second.listen(), /already answering/);
     await first.close();
-    const root = new ControlSocket({ path, groupId: null, log: () => undefined }, handlers());
+    const root = new ControlSocket({ path, role: 'admin', groupId: null, log: () => undefined }, handlers());
     await root.listen(); // nobody answered: taken over
     assert.equal((await stat(path)).mode & 0o777, 0o600);
     await root.close();
     const file = join(dir, 'a', 'not-a-socket');
     await writeFile(file, 'precious');
-    await assert.rejects(new ControlSocket({ path: file, groupId: null, log: () => undefined }, handlers()).listen(), /not a socket/);
+    await assert.rejects(new ControlSocket({ path: file, role: 'admin', groupId: null, log: () => undefined }, handlers()).listen(), /not a socket/);
+  });
+
+  it('the admin socket is root 0600 in a 0700 directory, whatever group is passed', async () => {
+    const path = join(dir, 'adm', 'helper.sock');
+    const server = new ControlSocket({ path, role: 'admin', groupId: 4242, log: () => undefined }, handlers());
+    await server.listen();
+    const info = await stat(path);
+    assert.equal(info.mode & 0o777, 0o600);
+    assert.equal(info.gid, 0);
+    assert.equal((await stat(join(dir, 'adm'))).mode & 0o777, 0o700);
+    await server.close();
+  });
+
+  it('uses an existing root-only directory as it is, and refuses one that others can write, a symlink, or a foreign owner, changing nothing', async () => {
+    const kept = join(dir, 'kept');
+    await mkdir(kept, { mode: 0o755 });
+    await chmod(kept, 0o755);
+    const server = new ControlSocket({ path: join(kept, 'helper.sock'), role: 'operator', groupId: 4242, log: () => undefined }, handlers());
+    await server.listen();
+    const keptInfo = await stat(kept);
+    assert.deepEqual([keptInfo.mode & 0o7777, keptInfo.uid, keptInfo.gid], [0o755, 0, 0], 'not re-moded or re-owned: we did not create it');
+    await server.close();
+
+    const sticky = join(dir, 'sticky');
+    await mkdir(sticky);
+    await chmod(sticky, 0o1777);
+    await assert.rejects(
+      new ControlSocket({ path: join(sticky, 'helper.sock'), role: 'operator', groupId: 4242, log: () => undefined }, handlers()).listen(),
+      /can be written by users other than root \(mode 1777\)/,
+    );
+    const stickyInfo = await stat(sticky);
+    assert.deepEqual([stickyInfo.mode & 0o7777, stickyInfo.uid, stickyInfo.gid], [0o1777, 0, 0], 'a refused directory is left exactly as it was');
+    await assert.rejects(stat(join(sticky, 'helper.sock')), /ENOENT/);
+
+    const foreign = join(dir, 'foreign');
+    await mkdir(foreign, { mode: 0o755 });
+    await chown(foreign, 4243, 4243);
+    await assert.rejects(new ControlSocket({ path: join(foreign, 'helper.sock'), role: 'admin', groupId: null, log: () => undefined }, handlers()).listen(), /belongs to uid 4243/);
+    assert.equal((await stat(foreign)).uid, 4243);
+
+    const link = join(dir, 'link');
+    await symlink(kept, link);
+    await assert.rejects(new ControlSocket({ path: join(link, 'helper.sock'), role: 'admin', groupId: null, log: () => undefined }, handlers()).listen(), /symbolic link/);
+  });
+
+  it('closes a connection that stays idle, but never a subscriber', async () => {
+    const path = join(dir, 'idle.sock');
+    const server = new ControlSocket({ path, role: 'operator', groupId: null, idleTimeoutMs: 300, log: () => undefined }, handlers());
+    await server.listen();
+    const idle = createConnection(path);
+    const idleClosed = new Promise<void>((r) => idle.once('close', () => r()));
+    const subscriber = await HelperClient.connect(path);
+    await subscriber.subscribe(() => undefined);
+    await idleClosed;
+    // The idle one is gone; the subscriber still gets answers after several idle periods.
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.deepEqual(await subscriber.call('version', {}), { version: 't', protocolVersion: 1 });
+    assert.equal(server.connectionCount, 1);
+    subscriber.close();
+    await server.close();
   });
 
   it('rate-limits requests per connection and answers each refused one', async () => {
     const path = join(dir, 'rate.sock');
-    const server = new ControlSocket({ path, groupId: null, requestsPerSecond: 1, burst: 5, log: () => undefined }, handlers());
+    const server = new ControlSocket({ path, role: 'admin', groupId: null, requestsPerSecond: 1, burst: 5, log: () => undefined }, handlers());
     await server.listen();
     const socket = createConnection(path);
     const got = lines(socket);
@@ -111,7 +171,7 @@ describe('ControlSocket', () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((r) => (release = r));
     const server = new ControlSocket(
-      { path, groupId: null, maxInFlight: 2, maxFrameBytes: 1024, log: () => undefined },
+      { path, role: 'operator', groupId: null, maxInFlight: 2, maxFrameBytes: 1024, log: () => undefined },
       handlers({ pause: async () => (await gate, { paused: true }) }),
     );
     await server.listen();
@@ -132,7 +192,7 @@ describe('ControlSocket', () => {
   it('cuts off a subscriber that stops reading instead of buffering without end', async () => {
     const path = join(dir, 'slow.sock');
     const logged: string[] = [];
-    const server = new ControlSocket({ path, groupId: null, maxQueuedBytes: 64 * 1024, log: (m) => logged.push(m) }, handlers());
+    const server = new ControlSocket({ path, role: 'admin', groupId: null, maxQueuedBytes: 64 * 1024, log: (m) => logged.push(m) }, handlers());
     await server.listen();
     const client = await HelperClient.connect(path);
     await client.subscribe(() => undefined);
@@ -151,7 +211,7 @@ describe('ControlSocket', () => {
 
   it('the client reports helper errors and an absent helper clearly', async () => {
     const path = join(dir, 'client.sock');
-    const server = new ControlSocket({ path, groupId: null, log: () => undefined }, handlers());
+    const server = new ControlSocket({ path, role: 'admin', groupId: null, log: () => undefined }, handlers());
     await server.listen();
     const client = await HelperClient.connect(path);
     assert.deepEqual(await client.call('version', {}), { version: 't', protocolVersion: 1 });

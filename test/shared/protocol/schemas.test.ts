@@ -65,6 +65,7 @@ const GOOD: { [M in MethodName]: { params: unknown[]; result: unknown } } = {
       eventsStored: 1200,
       captureActive: true,
       backend: 'nftables',
+      role: 'operator',
     },
   },
   version: { params: [{}], result: { version: '0.1.0', protocolVersion: 1 } },
@@ -92,7 +93,7 @@ const GOOD: { [M in MethodName]: { params: unknown[]; result: unknown } } = {
     result: { entry: '198.18.0.0/15', added: true },
   },
   'ignore.remove': { params: [{ entry: '198.18.0.0/15' }], result: { entry: '198.18.0.0/15', removed: false } },
-  'config.get': { params: [{}], result: { text: 'TCP_PORTS="1,11"\n', values: { TCP_PORTS: '1,11', IPV6: '1' } } },
+  'config.get': { params: [{}], result: { text: 'TCP_PORTS="1,11"\n', values: { TCP_PORTS: '1,11', IPV6: '1' }, sources: { TCP_PORTS: '/etc/ps.conf', IPV6: 'default' }, mainFile: '/etc/ps.conf', operatorFile: null } },
   'config.set': {
     params: [{ changes: { SCAN_TRIGGER: '2' } }, { changes: { IPV6: '0', KILL_ROUTE: '/sbin/route add -host $TARGET$ reject', PORT_BANNER: '' } }],
     result: { changed: ['SCAN_TRIGGER'] },

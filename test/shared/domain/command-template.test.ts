@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCommandTemplate, renderCommand, substitute, templateUses } from '../../../privileged-helper/responders/command-template.js';
+import { parseCommandTemplate, renderCommand, substitute, templateUses } from '../../../shared/domain/command-template.js';
 
 function argv(raw: string): readonly string[] {
   const result = parseCommandTemplate(raw);
@@ -31,8 +31,22 @@ describe('command templates', () => {
     assert.match(refusal('$TARGET$ x'), /must start with a program/);
   });
 
-  it('quoted operators are plain text', () => {
-    assert.deepEqual(argv("/bin/echo 'a|b;c' \"x>y\""), ['/bin/echo', 'a|b;c', 'x>y']);
+  it('refuses shell syntax inside quotes too: that is what `sh -c` needs, and no block command does', () => {
+    for (const quoted of ["'a|b'", '"x>y"', "'a;b'", "'`id`'", '"$(id)"', "'$HOME'", "'a&b'", "'(x)'", "'<in'"]) {
+      assert.match(refusal(`/usr/bin/logger ${quoted}`), /inside quotes/, quoted);
+    }
+    assert.match(refusal("/bin/sh -c 'cat /etc/shadow > /tmp/x' sh $TARGET$"), /inside quotes/);
+    assert.deepEqual(argv("/bin/logger 'scan from $TARGET$ on $PORT$'"), ['/bin/logger', 'scan from $TARGET$ on $PORT$'], 'placeholders inside quotes still work');
+  });
+
+  it('refuses a shell or interpreter as the program unless the caller allows it (root\'s own file)', () => {
+    for (const program of ['/bin/sh', 'sh', '/usr/bin/bash', '/bin/dash', 'zsh', '/usr/bin/env', '/usr/bin/python3', '/usr/bin/python3.11', 'perl', '/usr/bin/sudo', 'busybox', "'C:\\Windows\\System32\\cmd.exe'", 'powershell.exe', '/usr/bin/awk', '/usr/bin/find', '/usr/bin/nsenter']) {
+      assert.match(refusal(`${program} /etc/ps/block $TARGET$`), /executes code of its own/, program);
+      assert.ok(parseCommandTemplate(`${program} /etc/ps/block $TARGET$`, { allowCodeRunner: true }).ok, program);
+    }
+    for (const program of ['/sbin/iptables', '/usr/sbin/route', '/usr/local/bin/shout', '/usr/bin/shasum', '/usr/sbin/ip', '/usr/bin/logger', '/usr/sbin/nft']) {
+      assert.ok(parseCommandTemplate(`${program} $TARGET$`).ok, program);
+    }
   });
 
   it('substitution never changes the number of words', () => {

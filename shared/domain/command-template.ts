@@ -3,6 +3,11 @@
 // the template is split into words here (quotes understood, shell operators refused) and
 // $TARGET$ / $PORT$ / $MODE$ are substituted inside the words after the address was
 // validated, so an address can never become a second word, let alone a second command.
+// Shell operators are refused inside quotes as well: quoted, they would be harmless to us,
+// but they are exactly what `sh -c '...'` needs, and no block command needs them. A program
+// that is itself a shell or an interpreter is accepted only where the caller says so (root's
+// own config file), never from the control channel. Pure and node-free: the settings window
+// runs the same checks.
 
 export interface CommandTemplate {
   /** The template as written in the config file, for logs. */
@@ -25,8 +30,34 @@ export type TemplateResult =
 const PLACEHOLDERS = ['$TARGET$', '$PORT$', '$MODE$'] as const;
 const SHELL_OPERATORS = new Set(['|', '&', ';', '<', '>', '`', '(', ')']);
 
+/**
+ * Programs that run whatever text they are given (shells, interpreters, and launchers that
+ * start another program): naming one of these turns a template into arbitrary code.
+ */
+const CODE_RUNNERS =
+  /^(?:sh|bash|rbash|dash|ash|ksh|mksh|pdksh|zsh|csh|tcsh|fish|yash|busybox|toybox|env|nice|nohup|timeout|setsid|stdbuf|xargs|sudo|su|doas|pkexec|runuser|setpriv|chroot|nsenter|unshare|systemd-run|script|watch|flock|perl[\d.]*|python[\d.]*|ruby[\d.]*|node|nodejs|php[\d.]*|lua[\d.]*|tclsh[\d.]*|wish|expect|awk|gawk|mawk|nawk|sed|find|vi|vim|ex|ed|gdb|socat|nc|ncat|netcat|openssl|osascript|powershell|pwsh|cmd|wscript|cscript|mshta)$/i;
+
+export interface TemplateOptions {
+  /**
+   * Accept a program that runs code of its own (a shell, an interpreter). Only root's own
+   * config file may; a template that arrives over the control channel may not.
+   */
+  readonly allowCodeRunner?: boolean;
+}
+
+/** The last path component of a program, lower-cased, without a Windows .exe. */
+function programName(program: string): string {
+  const name = program.split(/[\\/]/).pop() ?? program;
+  return name.replace(/\.exe$/i, '');
+}
+
+/** True when the template's program runs code of its own (see CODE_RUNNERS). */
+export function runsArbitraryCode(template: CommandTemplate): boolean {
+  return CODE_RUNNERS.test(programName(template.argv[0]));
+}
+
 /** Splits a template into words the way a user reading it as a shell line would expect. */
-export function parseCommandTemplate(raw: string): TemplateResult {
+export function parseCommandTemplate(raw: string, options: TemplateOptions = {}): TemplateResult {
   const words: string[] = [];
   let word = '';
   let inWord = false;
@@ -35,7 +66,13 @@ export function parseCommandTemplate(raw: string): TemplateResult {
     const ch = raw[i] as string;
     if (quote !== null) {
       if (ch === quote) quote = null;
-      else word += ch;
+      else if (SHELL_OPERATORS.has(ch) || (ch === '$' && !PLACEHOLDERS.some((p) => raw.startsWith(p, i)))) {
+        return fail(`uses the shell character '${ch}' inside quotes; commands run without a shell, so put pipelines or redirections in a script and name the script here`);
+      } else if (ch === '$') {
+        const placeholder = PLACEHOLDERS.find((p) => raw.startsWith(p, i)) as string;
+        word += placeholder;
+        i += placeholder.length - 1;
+      } else word += ch;
       continue;
     }
     if (ch === "'" || ch === '"') {
@@ -78,7 +115,11 @@ export function parseCommandTemplate(raw: string): TemplateResult {
   const [program, ...args] = words;
   if (program === undefined || program === '') return fail('is empty');
   if (PLACEHOLDERS.some((p) => program.includes(p))) return fail('must start with a program, not a placeholder');
-  return { ok: true, template: { raw, argv: [program, ...args] } };
+  const template: CommandTemplate = { raw, argv: [program, ...args] };
+  if (options.allowCodeRunner !== true && runsArbitraryCode(template)) {
+    return fail(`runs ${programName(program)}, which executes code of its own; only root's config file may name a shell or interpreter here (name a script of your own instead)`);
+  }
+  return { ok: true, template };
 }
 
 export function templateUses(template: CommandTemplate, placeholder: (typeof PLACEHOLDERS)[number]): boolean {

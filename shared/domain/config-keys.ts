@@ -1,0 +1,262 @@
+// Every portsentry.conf key, declared once: how its value is parsed and checked, its default,
+// who may change it, and how the settings window labels and explains it. The helper's config
+// parser, the control protocol's authorization and the settings window are all derived from
+// this table, so a key added here is validated the same way everywhere. Pure and node-free.
+
+import { parseCommandTemplate, templateUses, type CommandTemplate } from './command-template.js';
+import { printable } from './text.js';
+
+export type BlockLevel = 0 | 1 | 2;
+export type BlockBackendName = 'nftables' | 'pf' | 'windows-firewall' | 'command' | 'none';
+export const BLOCK_BACKENDS: readonly BlockBackendName[] = ['nftables', 'pf', 'windows-firewall', 'command', 'none'];
+
+/**
+ * Who may change a key over the control channel. Operators (members of the control group: the
+ * desktop user) tune detection; only root changes what names a program, a file, a socket, a
+ * group, a table, a backend or the store, because whoever sets those decides what root runs
+ * or writes.
+ */
+export type KeyAccess = 'operator' | 'root';
+/** What a root-only key names, for the sentence that explains a refusal. */
+export type RootReason = 'a program' | 'a file' | 'a socket' | 'a group' | 'a firewall table' | 'a firewall backend' | 'the event store' | 'a resource bound';
+
+export type FieldGroup = 'ports' | 'detection' | 'responses' | 'ignore' | 'files';
+export type FieldWidget = 'text' | 'flag' | 'block-level' | 'backend';
+
+/** A value that does not fit its key; the message is a whole sentence naming the key. */
+export class ConfigValueError extends Error {}
+
+/** How a key's parser is asked: templates from root's own file may name a shell, nothing else may. */
+export interface ParseContext {
+  /** True only while reading the main config file, which only root can write. */
+  readonly trustedFile: boolean;
+}
+
+export interface KeyDefinition<Field extends string, Value> {
+  /** The name of the value in the helper's typed configuration. */
+  readonly field: Field;
+  readonly parse: (value: string, key: string, context: ParseContext) => Value;
+  /** The value used when no file sets the key, as it would be written in the file. */
+  readonly defaultText: string;
+  readonly access: KeyAccess;
+  /** For root-only keys: what the key names (why it is root's). */
+  readonly names?: RootReason;
+  readonly group: FieldGroup;
+  readonly widget: FieldWidget;
+  readonly label: string;
+  readonly hint: string;
+}
+
+function key<const Field extends string, Value>(definition: KeyDefinition<Field, Value>): KeyDefinition<Field, Value> {
+  return definition;
+}
+
+// ---------------------------------------------------------------------------------------
+// Value parsers (each throws ConfigValueError with a sentence a person understands)
+
+export function portList(value: string, name: string): number[] {
+  if (value.trim() === '') return [];
+  const ports = value.split(',').map((part) => {
+    const text = part.trim();
+    if (!/^\d{1,5}$/.test(text)) throw new ConfigValueError(`${name} must be a comma-separated list of ports; "${printable(text)}" is not a port`);
+    const port = Number(text);
+    if (port < 1 || port > 65535) throw new ConfigValueError(`${name}: port ${port} is outside 1-65535`);
+    return port;
+  });
+  return [...new Set(ports)];
+}
+
+function integer(min: number, max: number) {
+  return (value: string, name: string): number => {
+    const text = value.trim();
+    if (!/^\d{1,12}$/.test(text)) throw new ConfigValueError(`${name} must be a whole number, not "${printable(value)}"`);
+    const number = Number(text);
+    if (number < min || number > max) throw new ConfigValueError(`${name} must be between ${min} and ${max}, not ${number}`);
+    return number;
+  };
+}
+
+function flag(value: string, name: string): boolean {
+  const text = value.trim();
+  if (text === '0') return false;
+  if (text === '1') return true;
+  throw new ConfigValueError(`${name} must be "0" or "1", not "${printable(value)}"`);
+}
+
+function blockLevel(value: string, name: string): BlockLevel {
+  const text = value.trim();
+  if (text === '0' || text === '1' || text === '2') return Number(text) as BlockLevel;
+  throw new ConfigValueError(`${name} must be "0" (report only), "1" (block) or "2" (run KILL_RUN_CMD only), not "${printable(value)}"`);
+}
+
+/** An absolute path: POSIX (/...) or Windows (C:\...), without NUL or parent-directory steps. */
+export function isAbsolutePath(value: string): boolean {
+  if (value.includes('\0')) return false;
+  if (!(value.startsWith('/') || /^[A-Za-z]:\\/.test(value))) return false;
+  return !value.split(/[\\/]/).includes('..');
+}
+
+function absolutePath(value: string, name: string): string {
+  if (!isAbsolutePath(value)) throw new ConfigValueError(`${name} must be an absolute path (no ".." steps), not "${printable(value)}"`);
+  return value;
+}
+
+const NAMED_PIPE = /^\\\\[.?]\\pipe\\[A-Za-z0-9_.-]{1,200}$/;
+
+function optionalPath(value: string, name: string): string {
+  return value === '' ? value : absolutePath(value, name);
+}
+
+/** A socket path, a Windows named pipe, or "" (off). */
+function socketPath(value: string, name: string): string {
+  return value === '' || NAMED_PIPE.test(value) ? value : absolutePath(value, name);
+}
+
+function groupName(value: string, name: string): string {
+  if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(value)) throw new ConfigValueError(`${name} must be a group name (lower case letters, digits, _ and -), not "${printable(value)}"`);
+  return value;
+}
+
+function command(needsTarget: boolean) {
+  return (value: string, name: string, context: ParseContext): CommandTemplate | null => {
+    if (value.trim() === '') return null;
+    const result = parseCommandTemplate(value, { allowCodeRunner: context.trustedFile });
+    if (!result.ok) throw new ConfigValueError(`${name} ${result.message}`);
+    if (needsTarget && !templateUses(result.template, '$TARGET$')) {
+      throw new ConfigValueError(`${name} must contain $TARGET$, where the scanner's address goes`);
+    }
+    return result.template;
+  };
+}
+
+function hostsDenyLine(value: string, name: string): string | null {
+  if (value.trim() === '') return null;
+  if (!value.includes('$TARGET$')) throw new ConfigValueError(`${name} must contain $TARGET$, where the scanner's address goes`);
+  return value;
+}
+
+function backendName(value: string, name: string): BlockBackendName {
+  if ((BLOCK_BACKENDS as readonly string[]).includes(value)) return value as BlockBackendName;
+  throw new ConfigValueError(`${name} must be "nftables", "pf" (macOS), "windows-firewall", "command" (run KILL_ROUTE) or "none", not "${printable(value)}"`);
+}
+
+function nftIdentifier(value: string, name: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(value)) throw new ConfigValueError(`${name} must be a letter followed by up to 31 letters, digits or underscores`);
+  return value;
+}
+
+function banner(value: string): string | null {
+  return value === '' ? null : value;
+}
+
+// ---------------------------------------------------------------------------------------
+// The table
+
+/** Default paths of our own package (never a classic portsentry's files). */
+export const DEFAULT_STATE_DIRECTORY = '/var/lib/portsentry-desktop';
+export const DEFAULT_RPC_SOCKET = '/run/portsentry-desktop/helper.sock';
+export const DEFAULT_RPC_ADMIN_SOCKET = '/run/portsentry-desktop/admin/helper.sock';
+
+export const CONFIG_KEYS = {
+  TCP_PORTS: key({ field: 'tcpPorts', parse: portList, defaultText: '', access: 'operator', group: 'ports', widget: 'text', label: 'TCP tripwire ports', hint: 'Comma-separated; any connection to one of these counts as a scan.' }),
+  UDP_PORTS: key({ field: 'udpPorts', parse: portList, defaultText: '', access: 'operator', group: 'ports', widget: 'text', label: 'UDP tripwire ports', hint: 'Comma-separated; any packet to one of these counts as a scan.' }),
+  ADVANCED_PORTS_TCP: key({ field: 'advancedPortsTcp', parse: integer(1, 65535), defaultText: '1024', access: 'operator', group: 'ports', widget: 'text', label: 'Watch TCP ports below', hint: 'Advanced and stealth modes watch every TCP port under this number (1-65535).' }),
+  ADVANCED_PORTS_UDP: key({ field: 'advancedPortsUdp', parse: integer(1, 65535), defaultText: '1024', access: 'operator', group: 'ports', widget: 'text', label: 'Watch UDP ports below', hint: 'Advanced modes watch every UDP port under this number (1-65535).' }),
+  ADVANCED_EXCLUDE_TCP: key({ field: 'advancedExcludeTcp', parse: portList, defaultText: '', access: 'operator', group: 'ports', widget: 'text', label: 'TCP ports to leave alone', hint: 'Comma-separated; advanced mode never reacts to these (e.g. ident).' }),
+  ADVANCED_EXCLUDE_UDP: key({ field: 'advancedExcludeUdp', parse: portList, defaultText: '', access: 'operator', group: 'ports', widget: 'text', label: 'UDP ports to leave alone', hint: 'Comma-separated; advanced mode never reacts to these (e.g. DHCP, NetBIOS).' }),
+
+  SCAN_TRIGGER: key({ field: 'scanTrigger', parse: integer(0, 1000), defaultText: '0', access: 'operator', group: 'detection', widget: 'text', label: 'Touches before acting', hint: 'Act at the Nth touch from one host; 0 and 1 both mean the first (0-1000).' }),
+  SCAN_TRIGGER_WINDOW: key({ field: 'scanTriggerWindowSeconds', parse: integer(1, 30 * 86400), defaultText: '3600', access: 'operator', group: 'detection', widget: 'text', label: 'Counting window (seconds)', hint: 'Touches are counted over this many seconds (1-2592000).' }),
+  STATE_MAX_SOURCES: key({ field: 'stateMaxSources', parse: integer(16, 50_000_000), defaultText: '65536', access: 'root', names: 'a resource bound', group: 'detection', widget: 'text', label: 'Hosts remembered at most', hint: "Bound on hosts the counter tracks, and so on the helper's memory; the least recently seen are forgotten (16-50000000)." }),
+  IPV6: key({ field: 'ipv6', parse: flag, defaultText: '1', access: 'operator', group: 'detection', widget: 'flag', label: 'Watch IPv6 too', hint: 'Tripwires and detection on IPv6 as well as IPv4.' }),
+  KERNEL_TRAP: key({ field: 'kernelTrap', parse: flag, defaultText: '1', access: 'operator', group: 'detection', widget: 'flag', label: 'Block the first probe in the kernel', hint: 'Stealth and advanced modes: the scanner is blocked by nftables on its first probe, before any reply reveals a port.' }),
+  RESOLVE_HOST: key({ field: 'resolveHost', parse: flag, defaultText: '0', access: 'operator', group: 'detection', widget: 'flag', label: 'Look up scanner names', hint: 'Show the reverse DNS name of each scanner (slower).' }),
+
+  // As in the original, a config that does not ask for blocking only reports.
+  BLOCK_TCP: key({ field: 'blockTcp', parse: blockLevel, defaultText: '0', access: 'operator', group: 'responses', widget: 'block-level', label: 'Answer to TCP scans', hint: 'Report only, block the scanner, or only run the extra command.' }),
+  BLOCK_UDP: key({ field: 'blockUdp', parse: blockLevel, defaultText: '0', access: 'operator', group: 'responses', widget: 'block-level', label: 'Answer to UDP scans', hint: 'Report only, block the scanner, or only run the extra command.' }),
+  BLOCK_TIMEOUT: key({ field: 'blockTimeoutSeconds', parse: integer(0, 10 * 365 * 86400), defaultText: '0', access: 'operator', group: 'responses', widget: 'text', label: 'Block lasts (seconds)', hint: '0 blocks until you unblock by hand (0-315360000).' }),
+  PORT_BANNER: key({ field: 'portBanner', parse: banner, defaultText: '', access: 'operator', group: 'responses', widget: 'text', label: 'Banner sent to scanners', hint: 'Text written to a connecting scanner. Empty for none.' }),
+  // The default depends on KILL_ROUTE (see resolveBlockBackend); nftables is what an empty config gets.
+  BLOCK_BACKEND: key({ field: 'blockBackend', parse: backendName, defaultText: 'nftables', access: 'root', names: 'a firewall backend', group: 'responses', widget: 'backend', label: 'How to block', hint: 'Our nftables table (Linux), a pf table (macOS), Windows Firewall rules, the KILL_ROUTE command, or no route-level block.' }),
+  NFT_TABLE: key({ field: 'nftTable', parse: nftIdentifier, defaultText: 'portsentry', access: 'root', names: 'a firewall table', group: 'responses', widget: 'text', label: 'nftables table name', hint: 'The table inet <name> that holds the blocked sets.' }),
+  KILL_ROUTE: key({ field: 'killRoute', parse: command(true), defaultText: '', access: 'root', names: 'a program', group: 'responses', widget: 'text', label: 'Block command', hint: 'Runs without a shell; must contain $TARGET$. Empty for none.' }),
+  KILL_HOSTS_DENY: key({ field: 'killHostsDeny', parse: hostsDenyLine, defaultText: '', access: 'root', names: 'a file', group: 'responses', widget: 'text', label: 'hosts.deny line', hint: 'Added to hosts.deny for each scanner; must contain $TARGET$. Empty for none.' }),
+  HOSTS_DENY_FILE: key({ field: 'hostsDenyFile', parse: absolutePath, defaultText: '/etc/hosts.deny', access: 'root', names: 'a file', group: 'responses', widget: 'text', label: 'hosts.deny file', hint: 'Absolute path of the TCP wrappers file.' }),
+  KILL_RUN_CMD: key({ field: 'killRunCmd', parse: command(false), defaultText: '', access: 'root', names: 'a program', group: 'responses', widget: 'text', label: 'Extra command', hint: 'Runs without a shell on each scan ($TARGET$, $PORT$, $MODE$). Empty for none.' }),
+  KILL_RUN_CMD_FIRST: key({ field: 'killRunCmdFirst', parse: flag, defaultText: '0', access: 'root', names: 'a program', group: 'responses', widget: 'flag', label: 'Run the extra command before blocking', hint: 'Otherwise it runs after the block.' }),
+
+  IGNORE_FILE: key({ field: 'ignoreFile', parse: absolutePath, defaultText: '/etc/portsentry-desktop/portsentry.ignore', access: 'root', names: 'a file', group: 'ignore', widget: 'text', label: 'Ignore list file', hint: 'Absolute path of the file listing hosts never to block.' }),
+
+  HISTORY_FILE: key({ field: 'historyFile', parse: absolutePath, defaultText: `${DEFAULT_STATE_DIRECTORY}/portsentry.history`, access: 'root', names: 'a file', group: 'files', widget: 'text', label: 'History file', hint: 'Absolute path; one line per attack, as classic PortSentry wrote.' }),
+  BLOCKED_FILE: key({ field: 'blockedFile', parse: absolutePath, defaultText: `${DEFAULT_STATE_DIRECTORY}/portsentry.blocked`, access: 'root', names: 'a file', group: 'files', widget: 'text', label: 'Blocked hosts file', hint: 'Absolute path; the mode is appended (.tcp, .udp...).' }),
+  SYSLOG_SOCKET: key({ field: 'syslogSocket', parse: absolutePath, defaultText: '/dev/log', access: 'root', names: 'a socket', group: 'files', widget: 'text', label: 'Syslog socket', hint: 'Where log lines go.' }),
+  RPC_SOCKET: key({ field: 'rpcSocket', parse: socketPath, defaultText: DEFAULT_RPC_SOCKET, access: 'root', names: 'a socket', group: 'files', widget: 'text', label: 'Control socket', hint: 'This app talks to the helper here (members of the control group). Empty turns it off.' }),
+  RPC_ADMIN_SOCKET: key({ field: 'rpcAdminSocket', parse: socketPath, defaultText: DEFAULT_RPC_ADMIN_SOCKET, access: 'root', names: 'a socket', group: 'files', widget: 'text', label: 'Admin control socket', hint: "Root's own channel (portsentryctl run as root); only root can open it. Empty turns it off." }),
+  RPC_GROUP: key({ field: 'rpcGroup', parse: groupName, defaultText: 'portsentry', access: 'root', names: 'a group', group: 'files', widget: 'text', label: 'Control group', hint: 'Members of this group may use the control socket as operators.' }),
+  STORE_FILE: key({ field: 'storeFile', parse: optionalPath, defaultText: `${DEFAULT_STATE_DIRECTORY}/events.db`, access: 'root', names: 'the event store', group: 'files', widget: 'text', label: 'Event database', hint: 'Absolute path of the events store. Empty keeps events in memory only.' }),
+  OPERATOR_SETTINGS_FILE: key({ field: 'operatorSettingsFile', parse: optionalPath, defaultText: `${DEFAULT_STATE_DIRECTORY}/operator-settings.conf`, access: 'root', names: 'a file', group: 'files', widget: 'text', label: 'Operator settings file', hint: 'Detection settings changed from the app are kept here and read after the main config. Empty: only root can change settings.' }),
+  EVENT_RETENTION_DAYS: key({ field: 'eventRetentionDays', parse: integer(1, 36500), defaultText: '90', access: 'operator', group: 'files', widget: 'text', label: 'Keep events (days)', hint: 'Older events are deleted (1-36500).' }),
+} as const;
+
+type Table = typeof CONFIG_KEYS;
+export type ConfigKey = keyof Table;
+export type AnyKeyDefinition = Table[ConfigKey];
+
+/** Every key's typed value, under its field name: the helper's configuration derives from this. */
+export type ConfigValues = { readonly [K in ConfigKey as Table[K]['field']]: ReturnType<Table[K]['parse']> };
+
+export const CONFIG_KEY_NAMES = Object.keys(CONFIG_KEYS) as ConfigKey[];
+
+/** Own-property lookup, so "constructor", "__proto__" or "toString" are never mistaken for keys. */
+export function isConfigKey(name: string): name is ConfigKey {
+  return Object.hasOwn(CONFIG_KEYS, name);
+}
+
+export function keyDefinition(name: string): AnyKeyDefinition | undefined {
+  return isConfigKey(name) ? CONFIG_KEYS[name] : undefined;
+}
+
+/** Keys an operator may change over the control channel. */
+export function operatorMayChange(name: string): boolean {
+  return keyDefinition(name)?.access === 'operator';
+}
+
+/** The sentence an operator gets for a root-only key (and the settings window shows). */
+export function rootOnlyReason(name: ConfigKey, mainConfigFile: string | null): string {
+  const definition = CONFIG_KEYS[name];
+  const where = mainConfigFile === null ? "the config file (start the helper with -c FILE)" : mainConfigFile;
+  return `${name} names ${definition.names ?? 'something only root decides'}, so only root may change it: edit ${where} as root and reload (SIGHUP), or run "sudo portsentryctl config set ${name}=..."`;
+}
+
+/** Parses one key's value; throws ConfigValueError. `trustedFile`: see ParseContext. */
+export function parseKeyValue(name: ConfigKey, value: string, context: ParseContext): unknown {
+  const definition = CONFIG_KEYS[name] as KeyDefinition<string, unknown>;
+  return definition.parse(value, name, context);
+}
+
+/** Null when the value is valid for the key, else the sentence that says why not. */
+export function checkKeyValue(name: string, value: string, context: ParseContext = { trustedFile: false }): string | null {
+  if (!isConfigKey(name)) return `unknown key ${name}`;
+  try {
+    parseKeyValue(name, value, context);
+    return null;
+  } catch (error) {
+    if (error instanceof ConfigValueError) return error.message;
+    throw error;
+  }
+}
+
+/**
+ * Classic configs that name a KILL_ROUTE keep using it when BLOCK_BACKEND is not set;
+ * otherwise our nftables table.
+ */
+export function resolveBlockBackend(explicit: BlockBackendName | undefined, killRouteSet: boolean): BlockBackendName {
+  return explicit ?? (killRouteSet ? 'command' : 'nftables');
+}
+
+/** Rules that tie keys together; null when the combination is valid. */
+export function crossKeyError(backend: BlockBackendName, killRouteSet: boolean): { key: ConfigKey; message: string } | null {
+  if (backend === 'command' && !killRouteSet) return { key: 'BLOCK_BACKEND', message: 'BLOCK_BACKEND="command" needs a KILL_ROUTE command' };
+  return null;
+}
