@@ -3,7 +3,7 @@
 // (epoch seconds, then local time). Appends are serialized so lines never interleave.
 
 import { dirname } from 'node:path';
-import { appendToFile, ensureOwnDirectory, truncateFile } from '../files/safe-paths.js';
+import { appendToFile, assertSafeFile, ensureOwnDirectory, truncateFile } from '../files/safe-paths.js';
 
 /** As PortSentry 1.2: the history and blocked files are root's alone (they list who attacked us). */
 const STATE_FILE_MODE = 0o600;
@@ -40,6 +40,8 @@ export class HistoryWriter {
     await ensureOwnDirectory(dirname(this.historyFile), 0o750, null);
     await ensureOwnDirectory(dirname(this.blockedFileBase), 0o750, null);
     for (const mode of modes) await truncateFile(`${this.blockedFileBase}.${mode}`, STATE_FILE_MODE, 'blocked file');
+    // Refuse an unsafe history file now, with a clear error, not at the first attack.
+    await assertSafeFile(this.historyFile, 'history file');
   }
 
   /**

@@ -68,7 +68,9 @@ describe('portsentryd -tcp -udp in a namespaced network, attacked by nmap', { ti
         `NFT_TABLE="${TABLE}"`,
         `SYSLOG_SOCKET="${join(dir, 'syslog.sock')}"`,
         `RPC_SOCKET="${join(dir, 'run', 'helper.sock')}"`,
+        `RPC_ADMIN_SOCKET="${join(dir, 'run', 'admin', 'helper.sock')}"`,
         `STORE_FILE="${join(dir, 'events.db')}"`,
+        `OPERATOR_SETTINGS_FILE="${join(dir, 'operator-settings.conf')}"`,
         '',
       ].join('\n'),
     );

@@ -166,8 +166,9 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     const good = await ctl(['config', 'set', 'SCAN_TRIGGER=2', 'BLOCK_TIMEOUT=3600']);
     assert.equal(good.code, 0, good.stderr);
     assert.match(good.stdout, /BLOCK_TIMEOUT, SCAN_TRIGGER/);
-    const text = await readFile(conf, 'utf8');
-    assert.match(text, /^# control-service test$/m, 'comments are kept');
+    assert.equal(await readFile(conf, 'utf8'), before, "tunables go to the operator settings file; root's own file is untouched");
+    const text = await readFile(join(dir, 'operator-settings.conf'), 'utf8');
+    assert.match(text, /^# PortSentry Desktop operator settings/m);
     assert.match(text, /^SCAN_TRIGGER="2"$/m);
     assert.equal((await ctl(['config', 'get', 'SCAN_TRIGGER'])).stdout.trim(), '2');
     assert.equal((await ctl(['config', 'set', 'SCAN_TRIGGER=0', 'BLOCK_TIMEOUT=0'])).code, 0);

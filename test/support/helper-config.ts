@@ -14,7 +14,9 @@ export function helperConfigText(dir: string, keys: Readonly<Record<string, stri
     BLOCK_UDP: '1',
     SYSLOG_SOCKET: join(dir, 'no-syslog.sock'),
     RPC_SOCKET: join(dir, 'run', 'helper.sock'),
+    RPC_ADMIN_SOCKET: join(dir, 'run', 'admin', 'helper.sock'),
     STORE_FILE: join(dir, 'events.db'),
+    OPERATOR_SETTINGS_FILE: join(dir, 'operator-settings.conf'),
     ...keys,
   };
   return [comment, ...Object.entries(settings).map(([key, value]) => `${key}="${value}"`), ''].join('\n');
