@@ -6,7 +6,7 @@ import type { GuiPreferences, HelperState, PortSentryApi } from '../../shared/de
 import { describeError, getApi } from '../lib/api.js';
 import { byId, h, showFieldError } from '../lib/dom.js';
 import { applyTheme } from '../lib/theme.js';
-import { CONFIG_FIELDS, changedValues, checkAll, effectiveValues, type ConfigField } from './config-rules.js';
+import { CONFIG_FIELDS, changedValues, checkAll, effectiveValues, readOnlyReason, type ConfigField } from './config-rules.js';
 import { IgnoreEditor } from './ignore-editor.js';
 import { checkPreferences, changedPreferences, type PreferenceErrors } from './preferences.js';
 
@@ -42,16 +42,28 @@ class SettingsWindow {
     });
     byId('revert').addEventListener('click', () => this.revert());
     byId('pref-theme').addEventListener('change', () => applyTheme(byId<HTMLSelectElement>('pref-theme').value as GuiPreferences['theme']));
-    api.onHelperState((state) => this.showState(state));
+    api.onHelperState((state) => {
+      // A window opened while the helper was down (or across a helper restart) reloads what
+      // the helper runs as soon as it is back, instead of showing stale or empty fields.
+      const wasConnected = this.connected;
+      this.connected = state.kind === 'connected';
+      this.showState(state);
+      if (this.connected && !wasConnected && this.started) void this.loadConfig();
+    });
   }
 
+  private connected = false;
+  private started = false;
+
   async start(): Promise<void> {
+    this.started = true;
     await Promise.all([this.loadConfig(), this.loadPreferences(), this.ignore.reload()]);
   }
 
   private buildField(spec: ConfigField): void {
     const id = `cfg-${spec.key}`;
-    const described = `${id}-hint ${id}-error`;
+    const readOnly = spec.access !== 'operator';
+    const described = readOnly ? `${id}-hint ${id}-rootonly` : `${id}-hint ${id}-error`;
     const label = h('label', { for: id }, spec.label, ' ', h('code', { class: 'key' }, spec.key));
     let input: HTMLInputElement | HTMLSelectElement;
     switch (spec.widget) {
@@ -70,11 +82,19 @@ class SettingsWindow {
         input = h('input', { id, type: 'text', 'data-key': spec.key, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': described });
         break;
     }
+    if (readOnly) {
+      // Root's keys: shown, never editable here. The helper would refuse them from this app
+      // (an operator), so the window says why and how root changes them instead.
+      if (input instanceof HTMLInputElement && input.type === 'text') input.readOnly = true;
+      else input.disabled = true;
+      input.setAttribute('aria-readonly', 'true');
+    }
     const row = h(
       'div',
-      { class: spec.widget === 'flag' ? 'field-row checkbox-row' : 'field-row', 'data-key': spec.key },
+      { class: `${spec.widget === 'flag' ? 'field-row checkbox-row' : 'field-row'}${readOnly ? ' root-only' : ''}`, 'data-key': spec.key, 'data-access': spec.access },
       ...(spec.widget === 'flag' ? [input, label] : [label, input]),
       h('p', { id: `${id}-hint`, class: 'hint' }, spec.hint),
+      ...(readOnly ? [h('p', { id: `${id}-rootonly`, class: 'hint root-only-reason' }, readOnlyReason(spec.key, null))] : []),
       h('p', { id: `${id}-error`, class: 'field-error', hidden: true }),
     );
     this.inputs.set(spec.key, input);
@@ -87,6 +107,12 @@ class SettingsWindow {
     try {
       const config = await this.api.getConfig();
       this.fill(effectiveValues(config.values));
+      for (const spec of CONFIG_FIELDS) {
+        if (spec.access !== 'operator') byId(`cfg-${spec.key}-rootonly`).textContent = readOnlyReason(spec.key, config.mainFile);
+        const source = config.sources[spec.key];
+        const hint = byId(`cfg-${spec.key}-hint`);
+        hint.textContent = source === undefined || source === 'default' ? spec.hint : `${spec.hint} (set in ${source})`;
+      }
       this.baseline = this.readValues();
       this.loaded = true;
       this.validate();

@@ -291,19 +291,49 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
   it('settings: when the helper itself refuses, its reason is shown and nothing changes', async () => {
     const settings = await openPage('settings.html');
     await until('the settings are loaded', async () => (await settings.inputValue('#cfg-NFT_TABLE')) === TABLE);
-    const fileBefore = await readFile(conf, 'utf8');
+    const operatorFile = join(dir, 'operator-settings.conf');
+    await writeFile(operatorFile, '# operator settings\n');
+    const fileBefore = await readFile(operatorFile, 'utf8');
     // An immutable file: the helper validates the change, then cannot put the new file in place.
-    await run('chattr', ['+i', conf]);
+    await run('chattr', ['+i', operatorFile]);
     try {
       await settings.fill('#cfg-SCAN_TRIGGER', '3');
       await settings.click('#apply');
       // The helper's reason reaches the user in words: which file, and why it could not be written.
-      await until('the refusal is shown', async () => /^The helper did not accept these settings; nothing was changed: cannot write .*portsentry\.conf: EPERM$/.test(await settings.locator('#apply-status').innerText()));
-      assert.equal(await readFile(conf, 'utf8'), fileBefore, 'the config file is unchanged');
+      await until('the refusal is shown', async () => /^The helper did not accept these settings; nothing was changed: cannot write .*operator-settings\.conf: EPERM$/.test(await settings.locator('#apply-status').innerText()));
+      assert.equal(await readFile(operatorFile, 'utf8'), fileBefore, 'the settings file is unchanged');
       assert.equal(await settings.inputValue('#cfg-SCAN_TRIGGER'), '3', 'the edit stays in the form, to retry or revert');
     } finally {
-      await run('chattr', ['-i', conf]);
+      await run('chattr', ['-i', operatorFile]);
     }
+    await settings.close();
+  });
+
+  it("settings: root's keys are shown read-only with the reason, and the helper refuses them even from a hostile page", async () => {
+    const settings = await openPage('settings.html');
+    await until('the settings are loaded', async () => (await settings.inputValue('#cfg-NFT_TABLE')) === TABLE);
+    for (const key of ['KILL_ROUTE', 'KILL_RUN_CMD', 'IGNORE_FILE', 'HISTORY_FILE', 'NFT_TABLE', 'RPC_SOCKET', 'RPC_GROUP', 'STORE_FILE']) {
+      assert.equal(await settings.getAttribute(`#cfg-${key}`, 'readonly'), '', `${key} is read-only`);
+      const reason = await settings.locator(`#cfg-${key}-rootonly`).innerText();
+      assert.match(reason, new RegExp(`^${key} names .*only root may change it: edit ${conf.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} as root`), key);
+      assert.match((await settings.getAttribute(`#cfg-${key}`, 'aria-describedby')) ?? '', new RegExp(`cfg-${key}-rootonly`), 'the reason is read out with the field');
+    }
+    for (const key of ['BLOCK_BACKEND', 'KILL_RUN_CMD_FIRST']) assert.equal(await settings.isDisabled(`#cfg-${key}`), true, key);
+    assert.equal(await settings.isEditable('#cfg-SCAN_TRIGGER'), true, 'a tunable stays editable');
+    // Typing into a read-only field does nothing.
+    await settings.focus('#cfg-KILL_ROUTE');
+    await settings.keyboard.type('/bin/sh');
+    assert.equal(await settings.inputValue('#cfg-KILL_ROUTE'), '');
+    // A compromised page calls the API directly: the helper itself refuses, in words, and nothing changes.
+    const before = await readFile(conf, 'utf8');
+    const refusal = await settings.evaluate(() =>
+      (globalThis as unknown as { portsentry: { setConfig(p: unknown): Promise<unknown> } }).portsentry
+        .setConfig({ changes: { KILL_RUN_CMD: '/usr/bin/touch /tmp/pwned' } })
+        .then(() => 'accepted', (error: Error) => error.message),
+    );
+    assert.match(refusal, /KILL_RUN_CMD names a program, so only root may change it/);
+    assert.equal(await readFile(conf, 'utf8'), before);
+    await settings.screenshot({ path: join(ARTIFACTS, 'settings-root-only.png'), fullPage: true });
     await settings.close();
   });
 
@@ -317,9 +347,8 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     await until('applied', async () => /^Applied: SCAN_TRIGGER, theme\.$/.test(await settings.locator('#apply-status').innerText()));
     const sent = bridge.calls.slice(callsBefore).filter((c) => c.method === 'setConfig');
     assert.deepEqual(sent.map((c) => c.args), [[{ changes: { SCAN_TRIGGER: '2' } }]], 'only the changed key is sent');
-    const text = await readFile(conf, 'utf8');
-    assert.match(text, /^SCAN_TRIGGER="2"$/m);
-    assert.match(text, /^# renderer test$/m, 'the rest of the file is kept');
+    assert.match(await readFile(join(dir, 'operator-settings.conf'), 'utf8'), /^SCAN_TRIGGER="2"$/m, 'a tunable goes to the operator settings file');
+    assert.doesNotMatch(await readFile(conf, 'utf8'), /SCAN_TRIGGER/, "root's own file is not touched");
     await daemon.waitFor('Configuration reloaded');
     assert.equal(bridge.preferences.theme, 'dark');
     await settings.reload();
