@@ -7,7 +7,7 @@
 // No I/O: time comes in with every call, and the output is a list of requests for the glue.
 
 import type { GuiPreferences } from '../shared/desktop-api.js';
-import type { ScanKind } from '../privileged-helper/core/types.js';
+import type { ScanKind } from '../shared/domain/types.js';
 import type { StoredEvent } from '../shared/protocol/schemas.js';
 import { inQuietHours, localMinutesOfDay } from './quiet-hours.js';
 

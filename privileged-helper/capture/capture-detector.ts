@@ -2,7 +2,7 @@
 // and, where capture runs beside the tripwires, classic (-tcp) modes. Pure: the listening
 // set and the clock are injected.
 
-import type { Mode, Probe, Protocol } from '../core/types.js';
+import type { Mode, Probe, Protocol } from '../../shared/domain/types.js';
 import type { PortSelector } from './capture-filter.js';
 import type { DecodedPacket } from './packet-decoder.js';
 import type { ListeningPorts } from './listening-ports.js';

@@ -1,7 +1,7 @@
 // Which packets the capture layer must watch for a config and a set of modes. Pure.
 
 import type { PortSentryConfig } from '../config/config.js';
-import type { Mode, Protocol } from '../core/types.js';
+import type { Mode, Protocol } from '../../shared/domain/types.js';
 import type { CaptureWatch, PortSelector } from './capture-filter.js';
 import type { WatchRule } from './capture-detector.js';
 

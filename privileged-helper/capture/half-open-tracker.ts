@@ -9,7 +9,7 @@
 // so a connection with an unknown peer waits the same grace for its SYN to show up.
 // Pure: timers are injected.
 
-import type { Probe } from '../core/types.js';
+import type { Probe } from '../../shared/domain/types.js';
 
 export interface Timers {
   set(callback: () => void, ms: number): unknown;

@@ -2,7 +2,7 @@
 // The parser is pure; reading the files is the thin edge below it.
 
 import { readFileSync } from 'node:fs';
-import type { Protocol } from '../core/types.js';
+import type { Protocol } from '../../shared/domain/types.js';
 
 const TCP_LISTEN = '0A';
 

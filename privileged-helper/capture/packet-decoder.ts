@@ -2,8 +2,8 @@
 // TCP flags. Pure and defensive: a truncated or odd packet yields null, never a throw,
 // because every byte here comes from whoever is on the network.
 
-import { parseAddress } from '../core/address.js';
-import type { AddressFamily, Protocol } from '../core/types.js';
+import { parseAddress } from '../../shared/domain/address.js';
+import type { AddressFamily, Protocol } from '../../shared/domain/types.js';
 
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;

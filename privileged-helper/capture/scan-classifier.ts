@@ -1,6 +1,6 @@
 // What kind of scan a TCP packet without ACK is. Pure.
 
-import type { ScanKind } from '../core/types.js';
+import type { ScanKind } from '../../shared/domain/types.js';
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;

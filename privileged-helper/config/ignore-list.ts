@@ -3,8 +3,10 @@
 // the file says. Parsing is pure; matching uses node's BlockList (no I/O).
 
 import { BlockList } from 'node:net';
-import { parseAddress } from '../core/address.js';
-import { ConfigError, printable } from './conf-file.js';
+import { ConfigError } from './conf-file.js';
+import { parseIgnoreEntry } from '../../shared/domain/ignore-entry.js';
+
+export { parseIgnoreEntry };
 
 export interface IgnoreEntry {
   readonly address: string;
@@ -26,20 +28,6 @@ export function parseIgnoreText(text: string, file: string): IgnoreEntry[] {
     entries.push({ ...entry, line });
   });
   return entries;
-}
-
-/** Parses `addr` or `addr/prefix`; returns an error sentence for anything else. */
-export function parseIgnoreEntry(text: string): Omit<IgnoreEntry, 'line'> | string {
-  const [addressText, prefixText, extra] = text.split('/');
-  if (extra !== undefined || addressText === undefined) return `"${printable(text)}" is not an address or address/prefix`;
-  const parsed = parseAddress(addressText);
-  if (parsed === null) return `"${printable(addressText)}" is not an IPv4 or IPv6 address`;
-  const max = parsed.family === 4 ? 32 : 128;
-  if (prefixText === undefined) return { address: parsed.address, family: parsed.family, prefix: max };
-  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) {
-    return `"/${printable(prefixText)}" is not a valid prefix length for ${parsed.address} (0-${max})`;
-  }
-  return { address: parsed.address, family: parsed.family, prefix: Number(prefixText) };
 }
 
 export type IgnoreReason = 'own-address' | 'gateway' | 'dns-resolver' | 'ignore-list';

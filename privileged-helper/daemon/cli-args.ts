@@ -1,7 +1,7 @@
 // Command-line arguments of portsentryd: the classic mode flags (several at once, which the
 // original could not do), a config path, and a few maintenance actions. Pure.
 
-import { ALL_MODES, type Mode } from '../core/types.js';
+import { ALL_MODES, type Mode } from '../../shared/domain/types.js';
 
 export interface DaemonArgs {
   readonly action: 'run' | 'check-config' | 'remove-firewall' | 'help' | 'version';

@@ -10,7 +10,7 @@ import { parseConfig, parseLayeredConfig, type PortSentryConfig } from '../confi
 import { assertSafeFile, UnsafePathError } from '../files/safe-paths.js';
 import { EMBEDDED_CONFIG_NAME, EMBEDDED_CONFIG_TEXT } from '../config/default-config.js';
 import { parseIgnoreText, type IgnoreEntry } from '../config/ignore-list.js';
-import { protocolOfMode, type Mode } from '../core/types.js';
+import { protocolOfMode, type Mode } from '../../shared/domain/types.js';
 
 const MAX_FILE_BYTES = 1024 * 1024;
 

@@ -4,7 +4,7 @@
 // story of one packet.
 
 import { reverse } from 'node:dns/promises';
-import type { AddressFamily, Clock, Mode, Probe } from '../core/types.js';
+import type { AddressFamily, Clock, Mode, Probe } from '../../shared/domain/types.js';
 import type { PortSentryConfig } from '../config/config.js';
 import { describeIgnoreReason, IgnorePolicy, type HostAddresses, type IgnoreEntry } from '../config/ignore-list.js';
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
@@ -12,8 +12,8 @@ import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { planCapture } from '../capture/capture-plan.js';
 import { planTrap, type TrapPlan } from '../responders/kernel-trap.js';
-import type { BlockChangeEvent, DetectionEvent, HelperEvent } from './detection-event.js';
-import { parseAddress } from '../core/address.js';
+import type { BlockChangeEvent, DetectionEvent, HelperEvent } from '../../shared/domain/detection-event.js';
+import { parseAddress } from '../../shared/domain/address.js';
 import { carryOut, type ResponseActions } from './responder.js';
 import { planBlocks, responsePlan } from './response-plan.js';
 import { SensorSet } from './sensor-set.js';

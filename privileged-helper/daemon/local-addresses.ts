@@ -4,7 +4,7 @@
 
 import { networkInterfaces } from 'node:os';
 import type { HostAddresses } from '../config/ignore-list.js';
-import { parseAddress } from '../core/address.js';
+import { parseAddress } from '../../shared/domain/address.js';
 import { readProtectedAddresses } from './protected-addresses.js';
 
 export function localAddresses(): string[] {

@@ -4,7 +4,7 @@
 // Pure parsers of /proc/net/route, /proc/net/ipv6_route and resolv.conf, plus a thin reader.
 
 import { readFile } from 'node:fs/promises';
-import { parseAddress } from '../core/address.js';
+import { parseAddress } from '../../shared/domain/address.js';
 
 /** Gateways of IPv4 routes, from /proc/net/route (little-endian hex addresses). */
 export function parseIpv4RouteGateways(text: string): string[] {

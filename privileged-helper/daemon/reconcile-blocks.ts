@@ -3,7 +3,7 @@
 // down are lifted and recorded as such, and blocks only the firewall holds (a crash between
 // the firewall change and the store write) are adopted into the store. Idempotent.
 
-import type { Clock } from '../core/types.js';
+import type { Clock } from '../../shared/domain/types.js';
 import type { BlockBackend } from '../responders/block-backend.js';
 import { messages } from '../reporters/messages.js';
 import type { EventStore } from '../store/event-store.js';

@@ -2,7 +2,7 @@
 // command, in the order the plan gives, and returns what happened as log lines and a
 // verdict. Each action is injected, so this file holds only the order and the wording.
 
-import type { Mode, Probe } from '../core/types.js';
+import type { Mode, Probe } from '../../shared/domain/types.js';
 import type { PortSentryConfig } from '../config/config.js';
 import type { BlockBackend } from '../responders/block-backend.js';
 import { renderCommand, substitute, type CommandVariables } from '../../shared/domain/command-template.js';

@@ -3,7 +3,7 @@
 // 2 = KILL_RUN_CMD only; KILL_RUN_CMD_FIRST moves the command to the front. Steps inside
 // one stage run together; stages run in order. Pure.
 
-import type { Protocol } from '../core/types.js';
+import type { Protocol } from '../../shared/domain/types.js';
 import type { PortSentryConfig } from '../config/config.js';
 
 export type ResponseStep = 'hosts-deny' | 'firewall' | 'run-command';

@@ -4,7 +4,7 @@
 
 import { ConfigError } from '../config/conf-file.js';
 import type { PortSentryConfig } from '../config/config.js';
-import type { Mode } from '../core/types.js';
+import type { Mode } from '../../shared/domain/types.js';
 import { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { SyslogReporter } from '../reporters/syslog.js';
@@ -14,7 +14,7 @@ import { hostAddresses } from './local-addresses.js';
 import { createResponseActions, sameResponseSetup, type ResponseActionsHandle } from './response-actions.js';
 import { EMBEDDED_CONFIG_TEXT } from '../config/default-config.js';
 import { EventStore } from '../store/event-store.js';
-import type { HelperEvent } from './detection-event.js';
+import type { HelperEvent } from '../../shared/domain/detection-event.js';
 import { NftablesBackend } from '../responders/nftables-backend.js';
 import type { TrapPlan } from '../responders/kernel-trap.js';
 import { reconcileBlocks } from './reconcile-blocks.js';

@@ -3,9 +3,9 @@
 // and for half-open scans in -tcp, and the half-open tracker that ties the two together.
 // Each probe they see goes to `onProbe`; what happens next is the daemon's business.
 
-import type { AddressFamily, Clock, Mode, Probe } from '../core/types.js';
-import { protocolOfMode } from '../core/types.js';
-import { parseAddress } from '../core/address.js';
+import type { AddressFamily, Clock, Mode, Probe } from '../../shared/domain/types.js';
+import { protocolOfMode } from '../../shared/domain/types.js';
+import { parseAddress } from '../../shared/domain/address.js';
 import type { WatchRule } from '../capture/capture-detector.js';
 import { planCapture } from '../capture/capture-plan.js';
 import { HalfOpenTracker } from '../capture/half-open-tracker.js';

@@ -5,7 +5,7 @@
 // SCAN_TRIGGER keeps the original's meaning: the source is acted on at its Nth touch within
 // the window (0 and 1 both mean "at the first touch").
 
-import type { AddressFamily, Probe } from '../core/types.js';
+import type { AddressFamily, Probe } from '../../shared/domain/types.js';
 import type { IgnoreReason } from '../config/ignore-list.js';
 
 export interface EngineOptions {

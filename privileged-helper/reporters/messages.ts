@@ -2,7 +2,7 @@
 // original had a message, so Logcheck rules and fail2ban filters written for it keep
 // matching. Pure functions; one place to read every line the helper can print.
 
-import type { Probe } from '../core/types.js';
+import type { Probe } from '../../shared/domain/types.js';
 
 export const PRODUCT_VERSION = '1.2';
 

@@ -3,7 +3,7 @@
 // so it can only ever be one word of one command.
 
 import { execFile } from 'node:child_process';
-import { parseAddress } from '../core/address.js';
+import { parseAddress } from '../../shared/domain/address.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
 import { renderCommand, type CommandTemplate } from '../../shared/domain/command-template.js';
 

@@ -15,7 +15,7 @@
 import type { WatchRule } from '../capture/capture-detector.js';
 import type { IgnoreEntry } from '../config/ignore-list.js';
 import type { PortSentryConfig } from '../config/config.js';
-import type { Mode } from '../core/types.js';
+import type { Mode } from '../../shared/domain/types.js';
 
 export interface TrapPlan {
   readonly tcpPorts: readonly PortRange[];

@@ -18,8 +18,8 @@
 
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { parseAddress } from '../core/address.js';
-import type { AddressFamily } from '../core/types.js';
+import { parseAddress } from '../../shared/domain/address.js';
+import type { AddressFamily } from '../../shared/domain/types.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
 import { trapScript, type TrapPlan } from './kernel-trap.js';
 

@@ -11,7 +11,7 @@
 // block with a timeout outlives a helper restart (the next run lists and keeps it).
 
 import { spawn } from 'node:child_process';
-import { parseAddress } from '../core/address.js';
+import { parseAddress } from '../../shared/domain/address.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
 import { ExpiryTimers } from './expiry-timers.js';
 

@@ -7,7 +7,7 @@
 // rule exists. Deleting an absent rule fails with "No rules match", which unblock() treats
 // as done. Windows Firewall has no per-rule expiry, so BLOCK_TIMEOUT is a timer here.
 
-import { parseAddress } from '../core/address.js';
+import { parseAddress } from '../../shared/domain/address.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
 import { ExpiryTimers } from './expiry-timers.js';
 import { runTool, type ToolResult, type ToolRunner } from './pf-backend.js';

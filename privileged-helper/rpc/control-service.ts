@@ -12,7 +12,7 @@ import { checkKeyValue, isConfigKey, operatorMayChange, rootOnlyReason } from '.
 import { ensureOwnDirectory, writeFileAtomically as writeSafely } from '../files/safe-paths.js';
 import { addIgnoreLine, listIgnoreLines, removeIgnoreLine } from '../config/ignore-edit.js';
 import { parseIgnoreText } from '../config/ignore-list.js';
-import type { Clock } from '../core/types.js';
+import type { Clock } from '../../shared/domain/types.js';
 import type { BlockResult, Daemon } from '../daemon/daemon.js';
 import type { EventStore } from '../store/event-store.js';
 import { ErrorCode, ProtocolError, type MethodHandlers } from '../../shared/protocol/json-rpc.js';

@@ -1,7 +1,7 @@
 // Packet capture as a sensor: tcpdump with the plan's BPF filter, decoded packets turned
 // into probes by the pure CaptureDetector, probes handed to the daemon.
 
-import type { Clock, Probe } from '../core/types.js';
+import type { Clock, Probe } from '../../shared/domain/types.js';
 import { CaptureDetector } from '../capture/capture-detector.js';
 import { buildCaptureFilter } from '../capture/capture-filter.js';
 import type { CapturePlan } from '../capture/capture-plan.js';

@@ -4,8 +4,8 @@
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
-import { parseAddress } from '../core/address.js';
-import type { AddressFamily, Clock, Mode, Probe } from '../core/types.js';
+import { parseAddress } from '../../shared/domain/address.js';
+import type { AddressFamily, Clock, Mode, Probe } from '../../shared/domain/types.js';
 
 export interface TripwireHit {
   readonly probe: Probe;

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { BlockChangeEvent, DetectionEvent, HelperEvent } from '../daemon/detection-event.js';
+import type { BlockChangeEvent, DetectionEvent, HelperEvent } from '../../shared/domain/detection-event.js';
 
 export type StoredEvent = (DetectionEvent | BlockChangeEvent) & { readonly id: number };
 

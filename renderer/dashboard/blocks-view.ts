@@ -4,7 +4,7 @@
 
 import type { PortSentryApi } from '../../shared/desktop-api.js';
 import type { BlockEntry } from '../../shared/protocol/schemas.js';
-import { parseAddress } from '../lib/address.js';
+import { parseAddress } from '../../shared/domain/address.js';
 import { describeError } from '../lib/api.js';
 import { byId, h, showFieldError } from '../lib/dom.js';
 import { formatRemaining, formatTime } from '../lib/format.js';

@@ -3,7 +3,7 @@
 
 import type { ParamsOf } from '../../shared/protocol/methods.js';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
-import { parseAddress } from '../lib/address.js';
+import { parseAddress } from '../../shared/domain/address.js';
 import { ACTION_LABELS, KIND_LABELS, formatTime } from '../lib/format.js';
 
 export type ScanEvent = Extract<StoredEvent, { type: 'scan' }>;

@@ -6,7 +6,7 @@ import type { PortSentryApi } from '../../shared/desktop-api.js';
 import type { IgnoreListEntry } from '../../shared/protocol/schemas.js';
 import { describeError } from '../lib/api.js';
 import { byId, h, showFieldError } from '../lib/dom.js';
-import { parseIgnoreEntry } from '../lib/ignore-entry.js';
+import { parseIgnoreEntry } from '../../shared/domain/ignore-entry.js';
 import { checkUserText } from '../lib/text-rules.js';
 
 export class IgnoreEditor {

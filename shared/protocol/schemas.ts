@@ -5,8 +5,8 @@
 // plain TypeScript types; the checks at the bottom of this file break the build if the two drift.
 
 import { z } from 'zod';
-import { parseAddress } from '../../privileged-helper/core/address.js';
-import type { AddressFamily, Mode, Protocol, ScanKind } from '../../privileged-helper/core/types.js';
+import { parseAddress } from '../domain/address.js';
+import type { AddressFamily, Mode, Protocol, ScanKind } from '../domain/types.js';
 import { parseIgnoreEntry } from '../../privileged-helper/config/ignore-list.js';
 import type { BlockBackendName } from '../domain/config-keys.js';
 import type {
@@ -14,7 +14,7 @@ import type {
   DetectionAction,
   DetectionEvent,
   HelperEvent,
-} from '../../privileged-helper/daemon/detection-event.js';
+} from '../domain/detection-event.js';
 
 // ---------------------------------------------------------------------------------------
 // Building blocks

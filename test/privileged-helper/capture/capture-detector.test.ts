@@ -5,7 +5,7 @@ import { planCapture } from '../../../privileged-helper/capture/capture-plan.js'
 import type { ListeningPorts } from '../../../privileged-helper/capture/listening-ports.js';
 import type { DecodedPacket } from '../../../privileged-helper/capture/packet-decoder.js';
 import { parseConfig } from '../../../privileged-helper/config/config.js';
-import type { Mode, Protocol } from '../../../privileged-helper/core/types.js';
+import type { Mode, Protocol } from '../../../shared/domain/types.js';
 
 const CONFIG = parseConfig(
   [

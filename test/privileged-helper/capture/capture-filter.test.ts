@@ -9,7 +9,7 @@ import { buildCaptureFilter, type CaptureWatch } from '../../../privileged-helpe
 import { planCapture } from '../../../privileged-helper/capture/capture-plan.js';
 import { parseConfig } from '../../../privileged-helper/config/config.js';
 import { EMBEDDED_CONFIG_NAME, EMBEDDED_CONFIG_TEXT } from '../../../privileged-helper/config/default-config.js';
-import { ALL_MODES } from '../../../privileged-helper/core/types.js';
+import { ALL_MODES } from '../../../shared/domain/types.js';
 
 const run = promisify(execFile);
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { planCapture } from '../../../privileged-helper/capture/capture-plan.js';
 import { parseConfig } from '../../../privileged-helper/config/config.js';
 import { EMBEDDED_CONFIG_NAME, EMBEDDED_CONFIG_TEXT } from '../../../privileged-helper/config/default-config.js';
-import type { Mode } from '../../../privileged-helper/core/types.js';
+import type { Mode } from '../../../shared/domain/types.js';
 
 const SMALL = parseConfig(
   ['TCP_PORTS="79,1,31337"', 'UDP_PORTS="161,7"', 'ADVANCED_PORTS_TCP="1024"', 'ADVANCED_PORTS_UDP="512"', 'ADVANCED_EXCLUDE_TCP="113,139"', 'ADVANCED_EXCLUDE_UDP="520,138,137,67"'].join('\n'),

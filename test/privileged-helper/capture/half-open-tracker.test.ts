@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HalfOpenTracker, type Timers } from '../../../privileged-helper/capture/half-open-tracker.js';
-import type { Probe } from '../../../privileged-helper/core/types.js';
+import type { Probe } from '../../../shared/domain/types.js';
 
 /** Timers on a clock the test moves by hand. */
 class ManualTimers implements Timers {

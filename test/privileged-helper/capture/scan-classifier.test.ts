@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { classifyTcpFlags, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../../../privileged-helper/capture/scan-classifier.js';
-import type { ScanKind } from '../../../privileged-helper/core/types.js';
+import type { ScanKind } from '../../../shared/domain/types.js';
 
 // The expectation is written from the TCP header's bit layout (RFC 9293 / RFC 3168), not
 // from the module's constants: FIN 0, SYN 1, RST 2, PSH 3, ACK 4, URG 5, ECE 6, CWR 7.

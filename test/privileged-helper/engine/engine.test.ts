@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IgnorePolicy } from '../../../privileged-helper/config/ignore-list.js';
-import type { Probe } from '../../../privileged-helper/core/types.js';
+import type { Probe } from '../../../shared/domain/types.js';
 import { DetectionEngine } from '../../../privileged-helper/engine/engine.js';
 
 const HOUR = 3_600_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Probe } from '../../../privileged-helper/core/types.js';
+import type { Probe } from '../../../shared/domain/types.js';
 import { formatHistoryLine } from '../../../privileged-helper/reporters/history-file.js';
 import { messages, stealthDescription } from '../../../privileged-helper/reporters/messages.js';
 

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
 import { planCapture } from '../../../privileged-helper/capture/capture-plan.js';
 import { parseConfig } from '../../../privileged-helper/config/config.js';
-import type { Mode } from '../../../privileged-helper/core/types.js';
+import type { Mode } from '../../../shared/domain/types.js';
 import { planTrap, portRanges, trapScript } from '../../../privileged-helper/responders/kernel-trap.js';
 
 const run = promisify(execFile);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { connect, createServer } from 'node:net';
 import { describe, it } from 'node:test';
-import type { Probe } from '../../../privileged-helper/core/types.js';
+import type { Probe } from '../../../shared/domain/types.js';
 import { openTcpTripwires, openUdpTripwires, type TripwireHit } from '../../../privileged-helper/sensors/tripwires.js';
 
 async function freePort(): Promise<number> {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { EventStore, forgetStoredBlocks } from '../../../privileged-helper/store/event-store.js';
 import { reconcileBlocks } from '../../../privileged-helper/daemon/reconcile-blocks.js';
 import type { BlockBackend } from '../../../privileged-helper/responders/block-backend.js';
-import type { DetectionEvent } from '../../../privileged-helper/daemon/detection-event.js';
+import type { DetectionEvent } from '../../../shared/domain/detection-event.js';
 
 const scan = (at: number, source: string, port: number, extra: Partial<DetectionEvent> = {}): DetectionEvent => ({
   type: 'scan', at, source, family: source.includes(':') ? 6 : 4, port, protocol: 'tcp', kind: 'syn', mode: 'stcp', action: 'blocked', ...extra,

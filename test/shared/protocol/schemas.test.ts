@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { methods, METHOD_NAMES, isMethodName, type MethodName } from '../../../shared/protocol/methods.js';
 import { helperEventSchema, storedEventSchema, addressSchema, ignoreEntrySchema } from '../../../shared/protocol/schemas.js';
-import type { HelperEvent } from '../../../privileged-helper/daemon/detection-event.js';
+import type { HelperEvent } from '../../../shared/domain/detection-event.js';
 
 const HOSTILE_ADDRESSES = [
   'example.com',

@@ -1,7 +1,7 @@
 // What the daemon reports to subscribers (store, IPC clients, tests): each probe it acted
 // on, and each change to the set of blocked addresses.
 
-import type { AddressFamily, Mode, Protocol, ScanKind } from '../core/types.js';
+import type { AddressFamily, Mode, Protocol, ScanKind } from './types.js';
 
 export type DetectionAction = 'blocked' | 'already-blocked' | 'ignored' | 'counted' | 'alert-only' | 'block-failed';
 

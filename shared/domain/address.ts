@@ -1,11 +1,15 @@
-// IP address validation for the renderer, which has no node:net. It must accept exactly
-// what the helper's privileged-helper/core/address.ts accepts and give the same canonical
-// form (test/renderer/pure-rules.test.ts checks both on the same inputs): the renderer
-// checks addresses before sending them and matches live events against a typed host filter.
+// Strict IP address validation and canonical text form, for all three programs (node-free:
+// the renderer has no node:net). Every address that reaches a firewall command, a file or a
+// log passes through here first, so nothing but a plain IPv4 dotted quad or an IPv6 address
+// (no zone, no hostname, no CIDR) can ever be substituted. The canonical IPv6 text is what
+// node's SocketAddress (libuv inet_ntop) prints; test/shared/domain/address.test.ts holds
+// the two equal on thousands of inputs. An IPv4-mapped IPv6 address becomes the IPv4 address.
+
+import type { AddressFamily } from './types.js';
 
 export interface ParsedAddress {
   readonly address: string;
-  readonly family: 4 | 6;
+  readonly family: AddressFamily;
 }
 
 const IPV4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)$/;

@@ -1,8 +1,8 @@
-// Ignore-list entries (`address` or `address/prefix`), checked as the helper's
-// privileged-helper/config/ignore-list.ts parseIgnoreEntry does, with the same sentences.
+// One ignore-list entry (`address` or `address/prefix`, IPv4 or IPv6): the helper's ignore
+// file parser and the settings window's ignore editor read entries with this one function.
 
 import { parseAddress } from './address.js';
-import { printable } from './text-rules.js';
+import { printable } from './text.js';
 
 export interface IgnoreEntry {
   readonly address: string;
