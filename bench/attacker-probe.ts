@@ -9,14 +9,13 @@ type Outcome = 'answered' | 'unanswered';
 
 function attempt(host: string, port: number, localAddress: string, timeoutMs: number): Promise<Outcome> {
   return new Promise((resolve) => {
-    let socket: Socket;
+    const socket: Socket = connect({ host, port, localAddress });
     const done = (outcome: Outcome) => {
       clearTimeout(timer);
       socket.destroy();
       resolve(outcome);
     };
     const timer = setTimeout(() => done('unanswered'), timeoutMs);
-    socket = connect({ host, port, localAddress });
     socket.once('connect', () => done('answered'));
     // A refusal is an answer too: the path is open.
     socket.once('error', (error: NodeJS.ErrnoException) => done(error.code === 'ECONNREFUSED' ? 'answered' : 'unanswered'));

@@ -45,7 +45,7 @@ async function measureMode(bench: BenchLab, configs: BenchConfigPaths, detector:
   const results: RawTriggerResult[] = [];
   const detect: number[] = [];
   const respond: number[] = [];
-  let firstAfterStartMs: number | null = null;
+  let firstAfterStartMs: number | null;
   try {
     await sleep(300); // let start-up work settle
     const [warmUp, ...sources] = await bench.freshSources(repetitions + 1);

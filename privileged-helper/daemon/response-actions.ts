@@ -28,7 +28,7 @@ export async function createResponseActions(config: PortSentryConfig, log: (m: s
     } catch (error) {
       const why = `the ${firewall.name} firewall backend could not start: ${(error as Error).message}`;
       // Blocking was asked for: refusing to start beats pretending to protect the host.
-      if (blocking) throw new Error(why);
+      if (blocking) throw new Error(why, { cause: error });
       log(messages.warning(why));
     }
   }

@@ -54,7 +54,6 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
 
   let settings: DaemonSettings;
   let response: ResponseActionsHandle;
-  let daemon: Daemon;
   try {
     settings = await loadSettings(configPath, modes, log);
     response = await createResponseActions(settings.config, log);
@@ -64,7 +63,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   }
   const history = historyFor(settings.config, log);
   await history.resetBlockedFiles(modes);
-  daemon = new Daemon(settings, {
+  const daemon = new Daemon(settings, {
     clock: Date.now,
     log,
     actions: response.actions,
@@ -83,7 +82,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   } catch (error) {
     await response.stop();
     await syslog.close();
-    throw new Error(`cannot open the event store ${settings.config.storeFile}: ${(error as Error).message}`);
+    throw new Error(`cannot open the event store ${settings.config.storeFile}: ${(error as Error).message}`, { cause: error });
   }
   // The store is the record of what should be blocked; the firewall may have lost it (reboot)
   // or hold more (a crash between the two). Bring both into line before anything new happens.

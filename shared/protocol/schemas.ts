@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { parseAddress } from '../domain/address.js';
 import type { AddressFamily, Mode, Protocol, ScanKind } from '../domain/types.js';
-import { parseIgnoreEntry } from '../../privileged-helper/config/ignore-list.js';
+import { parseIgnoreEntry } from '../domain/ignore-entry.js';
 import type { BlockBackendName } from '../domain/config-keys.js';
 import type {
   BlockChangeEvent,

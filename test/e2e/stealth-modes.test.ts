@@ -39,7 +39,7 @@ describe('stealth and advanced modes through packet capture', { timeout: 600_000
     return host;
   };
   let dir: string;
-  let services: ReturnType<Lab['spawn']>[] = [];
+  const services: ReturnType<Lab['spawn']>[] = [];
 
   before(async () => {
     lab = await createLab(['target', 'friend', 'client', ...SCANNER_NAMES]);

@@ -114,7 +114,7 @@ async function execIn(netns: string, argv: readonly string[], options: { timeout
     const failure = error as { stdout?: string; stderr?: string; code?: number | string };
     const result = { stdout: String(failure.stdout ?? ''), stderr: String(failure.stderr ?? ''), code: typeof failure.code === 'number' ? failure.code : -1 };
     if (options.allowFailure === true) return result;
-    throw new Error(`${argv.join(' ')} in ${netns} failed (${String(failure.code)}): ${result.stderr.trim().slice(0, 500)}`);
+    throw new Error(`${argv.join(' ')} in ${netns} failed (${String(failure.code)}): ${result.stderr.trim().slice(0, 500)}`, { cause: error });
   }
 }
 
