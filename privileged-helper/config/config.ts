@@ -4,6 +4,7 @@
 // so the helper never runs half-configured.
 
 import { isAbsolute } from 'node:path';
+import { parseAddress } from '../core/address.js';
 import { parseCommandTemplate, templateUses, type CommandTemplate } from '../responders/command-template.js';
 import { ConfigError, parseConfText, printable, type ConfEntry } from './conf-file.js';
 
@@ -49,6 +50,23 @@ export interface PortSentryConfig {
   readonly eventRetentionDays: number;
   /** Stealth/advanced modes block the first probe inside the kernel (see responders/kernel-trap.ts). */
   readonly kernelTrap: boolean;
+  // Fleet (CrowdSec) and metrics (Prometheus), issue 16; see privileged-helper/fleet/.
+  /** Share blocks with the fleet and apply the fleet's: the one switch an operator may flip. */
+  readonly fleetSharing: boolean;
+  /** CrowdSec Local API base URL ("" = no fleet). Root only: it names where we connect. */
+  readonly fleetLapiUrl: string;
+  /** Watcher (machine) login, for pushing alerts; "" = do not push. Root only. */
+  readonly fleetMachineId: string;
+  /** Secret: never logged, shown redacted by config.get. Root only. */
+  readonly fleetMachinePassword: string;
+  /** Secret bouncer API key, for pulling decisions; "" = do not pull. Root only. */
+  readonly fleetBouncerKey: string;
+  readonly fleetScenario: string;
+  readonly fleetOrigin: string;
+  readonly fleetDecisionSeconds: number;
+  /** Prometheus endpoint: an IP literal to listen on ("" = off) and its port. Root only. */
+  readonly metricsAddress: string;
+  readonly metricsPort: number;
   /** Line of each key that was set in the file, for mode-dependent errors later. */
   readonly lines: Readonly<Record<string, number>>;
 }
@@ -91,6 +109,16 @@ const SPECS: Readonly<Record<string, KeySpec>> = {
   STORE_FILE: { field: 'storeFile', parse: optionalPath },
   EVENT_RETENTION_DAYS: { field: 'eventRetentionDays', parse: (v, k) => integer(v, k, 1, 36500) },
   KERNEL_TRAP: { field: 'kernelTrap', parse: flag },
+  FLEET_SHARING: { field: 'fleetSharing', parse: flag },
+  FLEET_LAPI_URL: { field: 'fleetLapiUrl', parse: lapiUrl },
+  FLEET_MACHINE_ID: { field: 'fleetMachineId', parse: (v, k) => token(v, k, /^[A-Za-z0-9._@-]{0,128}$/, 'letters, digits, . _ @ - (at most 128)') },
+  FLEET_MACHINE_PASSWORD: { field: 'fleetMachinePassword', parse: (v, k) => token(v, k, /^[\x21-\x7e]{0,256}$/, 'printable characters without spaces (at most 256)') },
+  FLEET_BOUNCER_KEY: { field: 'fleetBouncerKey', parse: (v, k) => token(v, k, /^[\x21-\x7e]{0,256}$/, 'printable characters without spaces (at most 256)') },
+  FLEET_SCENARIO: { field: 'fleetScenario', parse: (v, k) => token(v, k, /^[a-z0-9_-]{1,64}\/[a-z0-9_.-]{1,64}$/, 'author/name in lower case, e.g. portsentry/port-scan') },
+  FLEET_ORIGIN: { field: 'fleetOrigin', parse: (v, k) => token(v, k, /^[a-z0-9_-]{1,32}$/, 'lower case letters, digits, _ and - (at most 32)') },
+  FLEET_DECISION_DURATION: { field: 'fleetDecisionSeconds', parse: (v, k) => integer(v, k, 60, 31_536_000) },
+  METRICS_ADDRESS: { field: 'metricsAddress', parse: ipLiteralOrEmpty },
+  METRICS_PORT: { field: 'metricsPort', parse: (v, k) => integer(v, k, 1, 65535) },
 };
 
 export const KNOWN_KEYS: readonly string[] = Object.keys(SPECS);
@@ -149,6 +177,17 @@ const DEFAULTS = {
   storeFile: '/var/lib/portsentry-desktop/events.db',
   eventRetentionDays: 90,
   kernelTrap: true,
+  fleetSharing: false,
+  fleetLapiUrl: '',
+  fleetMachineId: '',
+  fleetMachinePassword: '',
+  fleetBouncerKey: '',
+  fleetScenario: 'portsentry/port-scan',
+  // What CrowdSec's own agents write; `cscli decisions list` shows these without -a.
+  fleetOrigin: 'crowdsec',
+  fleetDecisionSeconds: 14_400,
+  metricsAddress: '',
+  metricsPort: 9469,
 } as const satisfies Omit<PortSentryConfig, 'file' | 'lines' | 'blockBackend'>;
 
 /** Parses and validates a whole config file's text. Throws ConfigError. */
@@ -258,6 +297,33 @@ function nftIdentifier(value: string, key: string): string {
     throw new ValueError(`${key} must be a letter followed by up to 31 letters, digits or underscores`);
   }
   return value;
+}
+
+function token(value: string, key: string, pattern: RegExp, what: string): string {
+  if (!pattern.test(value)) throw new ValueError(`${key} must be ${what}`);
+  return value;
+}
+
+/** A plain http(s)://host[:port][/path] URL: no credentials, query or fragment to smuggle in. */
+function lapiUrl(value: string, key: string): string {
+  if (value === '') return '';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ValueError(`${key} must be an http:// or https:// URL, not "${printable(value)}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || value.length > 512) {
+    throw new ValueError(`${key} must be an http:// or https:// URL without user, password, query or fragment`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function ipLiteralOrEmpty(value: string, key: string): string {
+  if (value === '') return '';
+  const address = parseAddress(value);
+  if (address === null) throw new ValueError(`${key} must be an IPv4 or IPv6 address to listen on (or empty for off), not "${printable(value)}"`);
+  return address.address;
 }
 
 function suggestion(key: string): string {

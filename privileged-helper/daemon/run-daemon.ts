@@ -22,6 +22,7 @@ import { ControlSocket } from '../rpc/control-socket.js';
 import { controlHandlers } from '../rpc/control-service.js';
 import { lookupGroupId } from '../rpc/group-file.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
+import { FleetAndMetrics } from '../fleet/fleet-and-metrics.js';
 
 /** This product's own version (the classic version it is compatible with is PRODUCT_VERSION). */
 const PRODUCT_VERSION_DESKTOP = `0.1.0 (PortSentry ${PRODUCT_VERSION} compatible)`;
@@ -60,6 +61,8 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     await syslog.close();
     throw error;
   }
+  // The CrowdSec fleet and the Prometheus endpoint (issue 16); created once the store is open.
+  let beyond: FleetAndMetrics | null = null;
   const history = historyFor(settings.config, log);
   await history.resetBlockedFiles(modes);
   daemon = new Daemon(settings, {
@@ -73,6 +76,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       const firewall = response.actions.firewall;
       if (firewall instanceof NftablesBackend) await firewall.setTrap(plan);
     },
+    observeProbe: (probe) => beyond?.observeProbe(probe),
   });
   let store: EventStore;
   try {
@@ -107,7 +111,10 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     }
     for (const event of stored) control?.broadcast(event);
   };
+  beyond = new FleetAndMetrics({ daemon, store, log, clock: Date.now, rpcConnections: () => control?.connectionCount ?? 0 });
+  const fleetAndMetrics = beyond;
   daemon.onEvent((event) => {
+    fleetAndMetrics.observe(event);
     unwritten.push(event);
     if (unwritten.length === 1) setImmediate(writeEvents);
   });
@@ -120,6 +127,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     await syslog.close();
     throw error;
   }
+  await fleetAndMetrics.start(settings.config);
   const startedAt = Date.now();
   const prune = () => {
     const removed = store.prune(Date.now() - settings.config.eventRetentionDays * DAY_MS);
@@ -140,6 +148,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
         daemon.setActions(response.actions);
       }
       await daemon.reconfigure(next);
+      await fleetAndMetrics.reconfigure(next.config);
       settings = next;
       log(messages.reloaded(next.config.file));
       return true;
@@ -166,6 +175,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
         startedAt,
         clock: Date.now,
         reload: reloadOnce,
+        extraStatus: () => fleetAndMetrics.status(),
       }),
     );
     try {
@@ -185,6 +195,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     shutdown: async () => {
       log(messages.shuttingDown());
       clearInterval(pruneTimer);
+      await fleetAndMetrics.stop();
       await daemon.stop();
       if (unwritten.length > 0) writeEvents();
       await control?.close();

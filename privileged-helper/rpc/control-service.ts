@@ -12,7 +12,8 @@ import type { Clock } from '../core/types.js';
 import type { BlockResult, Daemon } from '../daemon/daemon.js';
 import type { EventStore } from '../store/event-store.js';
 import { ErrorCode, ProtocolError, type MethodHandlers } from '../../shared/protocol/json-rpc.js';
-import { PROTOCOL_VERSION } from '../../shared/protocol/schemas.js';
+import { PROTOCOL_VERSION, type StatusResult } from '../../shared/protocol/schemas.js';
+import { redactConfigText, redactValues, writesRedactedSecret } from '../fleet/secrets.js';
 import type { ConnectionContext } from './control-socket.js';
 
 export interface ControlServiceDeps {
@@ -26,6 +27,8 @@ export interface ControlServiceDeps {
   readonly clock: Clock;
   /** Re-reads config and ignore list; false (with the reason logged) keeps the old ones. */
   readonly reload: () => Promise<boolean>;
+  /** The status sections of the fleet and the metrics endpoint (issue 16), when on. */
+  readonly extraStatus?: () => Pick<StatusResult, 'fleet' | 'metrics'>;
 }
 
 export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<ConnectionContext> {
@@ -50,6 +53,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       eventsStored: store.countEvents(),
       captureActive: daemon.captureActive,
       backend: config().blockBackend,
+      ...deps.extraStatus?.(),
     }),
     version: () => ({ version: deps.version, protocolVersion: PROTOCOL_VERSION }),
     'events.list': (params) => store.events(params),
@@ -86,7 +90,9 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       const text = deps.configPath === null ? deps.embeddedConfigText : await readFile(deps.configPath, 'utf8');
       // Effective values of every key (defaults included), overlaid with the file's own text
       // for the keys it sets, so what the admin wrote is shown as written.
-      return { text, values: { ...formatConfigValues(config()), ...configValues(text, deps.configPath ?? '<embedded defaults>') } };
+      // Secrets (fleet credentials) are shown as set or not, never as they are.
+      const values = { ...formatConfigValues(config()), ...configValues(text, deps.configPath ?? '<embedded defaults>') };
+      return { text: redactConfigText(text), values: redactValues(values) };
     },
     'config.set': (params) =>
       serialized(async () => {
@@ -94,6 +100,8 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         if (path === null) {
           throw new ProtocolError(ErrorCode.CONFIG_INVALID, 'the helper runs on its embedded defaults; start it with -c FILE to change settings');
         }
+        const redacted = writesRedactedSecret(params.changes);
+        if (redacted !== null) throw new ProtocolError(ErrorCode.CONFIG_INVALID, `${redacted} is a secret; send its new value, not the redacted placeholder`);
         const before = await readFile(path, 'utf8');
         const after = applyConfigChanges(before, params.changes);
         try {

@@ -5,6 +5,7 @@
 
 import { parseCommandTemplate, templateUses } from '../../privileged-helper/responders/command-template.js';
 import { printable } from '../lib/text-rules.js';
+import { parseAddress } from '../lib/address.js';
 
 export type FieldGroup = 'ports' | 'detection' | 'responses' | 'ignore' | 'files';
 export type FieldWidget = 'text' | 'flag' | 'block-level' | 'backend';
@@ -79,6 +80,26 @@ const nftIdentifier = (key: string) => (value: string) =>
 
 const anything = () => () => null;
 
+// Fleet (CrowdSec) and metrics keys, issue 16: same rules and sentences as config.ts.
+const token = (pattern: RegExp, what: string) => (key: string) => (value: string) => (pattern.test(value) ? null : `${key} must be ${what}`);
+
+const lapiUrl = (key: string) => (value: string) => {
+  if (value === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `${key} must be an http:// or https:// URL, not "${printable(value)}"`;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || value.length > 512) {
+    return `${key} must be an http:// or https:// URL without user, password, query or fragment`;
+  }
+  return null;
+};
+
+const ipLiteralOrEmpty = (key: string) => (value: string) =>
+  value === '' || parseAddress(value) !== null ? null : `${key} must be an IPv4 or IPv6 address to listen on (or empty for off), not "${printable(value)}"`;
+
 type Rule = (key: string) => (value: string) => string | null;
 
 function field(key: string, group: FieldGroup, widget: FieldWidget, label: string, hint: string, defaultValue: string, rule: Rule): ConfigField {
@@ -121,6 +142,17 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   field('RPC_GROUP', 'files', 'text', 'Control group', 'Members of this group (and root) may control the helper.', 'portsentry', groupName),
   field('STORE_FILE', 'files', 'text', 'Event database', 'Absolute path of the events store. Empty keeps events in memory only.', '/var/lib/portsentry-desktop/events.db', optionalPath),
   field('EVENT_RETENTION_DAYS', 'files', 'text', 'Keep events (days)', 'Older events are deleted (1-36500).', '90', (k) => integer(k, 1, 36500)),
+
+  field('FLEET_SHARING', 'responses', 'flag', 'Share blocks with the fleet', 'Send this host\'s blocks to CrowdSec and apply the other machines\' bans (needs the fleet settings below, set by root).', '0', flag),
+  field('FLEET_LAPI_URL', 'responses', 'text', 'CrowdSec Local API', 'http(s)://host:port of the fleet\'s CrowdSec LAPI. Empty: no fleet. Root only.', '', lapiUrl),
+  field('FLEET_MACHINE_ID', 'responses', 'text', 'CrowdSec machine name', 'From cscli machines add; used to send this host\'s blocks. Root only.', '', token(/^[A-Za-z0-9._@-]{0,128}$/, 'letters, digits, . _ @ - (at most 128)')),
+  field('FLEET_MACHINE_PASSWORD', 'responses', 'text', 'CrowdSec machine password', 'Secret; shown redacted. Root only.', '', token(/^[\x21-\x7e]{0,256}$/, 'printable characters without spaces (at most 256)')),
+  field('FLEET_BOUNCER_KEY', 'responses', 'text', 'CrowdSec bouncer key', 'From cscli bouncers add; used to receive the fleet\'s bans. Secret; shown redacted. Root only.', '', token(/^[\x21-\x7e]{0,256}$/, 'printable characters without spaces (at most 256)')),
+  field('FLEET_SCENARIO', 'responses', 'text', 'Scenario name', 'How this host\'s bans are labelled in CrowdSec. Root only.', 'portsentry/port-scan', token(/^[a-z0-9_-]{1,64}\/[a-z0-9_.-]{1,64}$/, 'author/name in lower case, e.g. portsentry/port-scan')),
+  field('FLEET_ORIGIN', 'responses', 'text', 'Decision origin', 'The origin field of the bans sent. Root only.', 'crowdsec', token(/^[a-z0-9_-]{1,32}$/, 'lower case letters, digits, _ and - (at most 32)')),
+  field('FLEET_DECISION_DURATION', 'responses', 'text', 'Fleet ban lasts (seconds)', 'Duration of the bans this host sends (60-31536000). Root only.', '14400', (k) => integer(k, 60, 31_536_000)),
+  field('METRICS_ADDRESS', 'files', 'text', 'Prometheus address', 'IP address the metrics endpoint listens on; empty turns it off. Root only.', '', ipLiteralOrEmpty),
+  field('METRICS_PORT', 'files', 'text', 'Prometheus port', 'Port of the metrics endpoint (1-65535). Root only.', '9469', (k) => integer(k, 1, 65535)),
 ];
 
 export const FIELDS_BY_KEY: ReadonlyMap<string, ConfigField> = new Map(CONFIG_FIELDS.map((f) => [f.key, f]));
