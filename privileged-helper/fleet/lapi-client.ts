@@ -46,6 +46,8 @@ export class LapiClient {
   constructor(
     private readonly credentials: LapiCredentials,
     private readonly clock: () => number = Date.now,
+    /** Node's fetch; a test passes a hostile LAPI's answers here. */
+    private readonly fetchAnswer: typeof fetch = (input, init) => fetch(input, init),
   ) {}
 
   /** Sends alerts (each with its ban decision); resolves with the LAPI's alert ids. */
@@ -120,7 +122,7 @@ export class LapiClient {
   private async request(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body: unknown, maxBytes: number): Promise<unknown> {
     let response: Response;
     try {
-      response = await fetch(`${this.credentials.url}${path}`, {
+      response = await this.fetchAnswer(`${this.credentials.url}${path}`, {
         method,
         headers: { 'user-agent': USER_AGENT, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -16,8 +16,9 @@ export function redactValues(values: Readonly<Record<string, string>>): Record<s
 /** The config file's text with the value of every secret key line replaced. */
 export function redactConfigText(text: string): string {
   const keys = SECRET_KEYS.join('|');
-  // KEY = "value" (quotes optional), as conf-file.ts reads it; anything after the key is the value.
-  return text.replace(new RegExp(`^(\\s*(?:${keys})\\s*=\\s*)(.*)$`, 'gm'), (_line, head: string, value: string) =>
+  // KEY = "value" (quotes optional), as conf-file.ts reads it; anything after the key is the
+  // value. Commented-out lines too: an old secret left in a comment is still a secret.
+  return text.replace(new RegExp(`^(\\s*(?:#\\s*)?(?:${keys})\\s*=\\s*)(.*)$`, 'gm'), (_line, head: string, value: string) =>
     value.trim() === '' || value.trim() === '""' ? `${head}${value}` : `${head}"${REDACTED}"`,
   );
 }
