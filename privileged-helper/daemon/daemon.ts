@@ -277,9 +277,11 @@ export class Daemon {
    * a block by hand: protected addresses and the ignore list win, whatever the fleet says.
    * An address already blocked here is left as it is ('already-blocked').
    */
-  async applyFleetBlock(address: string, seconds: number, origin: FleetOrigin): Promise<BlockResult | { ok: false; code: 'already-blocked'; message: string }> {
+  async applyFleetBlock(address: string, seconds: number, origin: FleetOrigin): Promise<BlockResult | { ok: false; code: 'already-blocked' | 'paused'; message: string }> {
     const parsed = parseAddress(address);
     if (parsed === null) return { ok: false, code: 'invalid-address', message: 'not an IPv4 or IPv6 address' };
+    // Paused means nothing new is blocked, whoever asks.
+    if (this.paused) return { ok: false, code: 'paused', message: 'protection is paused' };
     if (this.engine.isBlocked(parsed.address, this.deps.clock())) return { ok: false, code: 'already-blocked', message: `${parsed.address} is already blocked here` };
     const refusal = this.policy().reasonToIgnore(parsed.address, parsed.family);
     if (refusal !== null) return { ok: false, code: 'protected-address', message: `${parsed.address} is ${describeIgnoreReason(refusal)} and is never blocked` };
