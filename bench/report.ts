@@ -3,6 +3,7 @@
 
 import type { BenchResults } from './results.js';
 import type { Summary } from './stats.js';
+import { renderFleet } from './fig-fleet.js';
 
 const fmt = (value: number | null | undefined, digits = 2): string => (value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
 const mp = (s: Summary | null | undefined, digits = 2): string => (s === null || s === undefined ? 'n/a' : `${fmt(s.median, digits)} / ${fmt(s.p95, digits)}`);
@@ -119,6 +120,7 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
     ),
   );
   out.push('');
+  out.push(...renderFleet(figures.fleet));
 
   if (analysis.length > 0) {
     out.push('## Targets');

@@ -9,6 +9,7 @@ import type { ScaleRow } from './fig-scale.js';
 import type { ScanTypeRow } from './fig-scan-types.js';
 import type { StartupRow } from './fig-startup.js';
 import type { TriggerRow } from './fig-trigger.js';
+import type { FleetFigure } from './fig-fleet.js';
 
 export interface BenchResults {
   readonly machine: MachineInfo;
@@ -24,6 +25,8 @@ export interface BenchResults {
     readonly memory: MemoryFigure;
     readonly startup: StartupRow[];
     readonly capturePath: CaptureRow[];
+    /** Fleet propagation and scrape cost (bench/fig-fleet.ts); absent in older results. */
+    readonly fleet?: FleetFigure;
   };
   /** Figures that could not be measured, with the reason (the rest still ran). */
   readonly errors: Record<string, string>;

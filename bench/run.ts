@@ -13,6 +13,7 @@ import { BenchLab } from './bench-lab.js';
 import { writeBenchConfigs } from './configs.js';
 import { blockCost } from './fig-block-cost.js';
 import { capturePath } from './fig-capture.js';
+import { fleetFigure } from './fig-fleet.js';
 import { leak } from './fig-leak.js';
 import { memory } from './fig-memory.js';
 import { scale } from './fig-scale.js';
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
         memory: await step('memory', { engine: [], idle: [] }, () => memory(bench, configs, plan.memory)),
         startup: await step('startup', [], () => startup(bench, configs, plan.startupRepetitions)),
         capturePath: await step('capturePath', [], () => capturePath(bench, plan.capture)),
+        ...(await step<{ fleet?: Awaited<ReturnType<typeof fleetFigure>> }>('fleet', {}, async () => ({ fleet: await fleetFigure(quick) }))),
       };
       results = { machine: await machineInfo(), quick, repetitions: plan.repetitions, durationSeconds: Math.round((performance.now() - started) / 1000), figures, errors };
     } finally {

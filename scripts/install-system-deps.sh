@@ -7,6 +7,8 @@
 #            chromium (renderer tests), xvfb + dbus-x11 + dunst + libnotify-bin (real
 #            desktop notifications), sqlite3 (inspecting the store), debootstrap +
 #            systemd (installing the server .deb into a clean root; systemd-analyze verify)
+#   fleet:   crowdsec (its Local API and cscli, for the fleet tests) and prometheus (scrapes our
+#            metrics endpoint in the tests); the tests run their own instances, never these services
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-system-deps: run me as root" >&2
@@ -17,6 +19,7 @@ packages=(
   nmap hping3 socat iptables ipset net-tools portsentry
   chromium xvfb xauth dbus-x11 dunst libnotify-bin sqlite3
   debootstrap systemd python3
+  crowdsec prometheus
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -28,12 +31,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
   printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
   chmod +x /usr/sbin/policy-rc.d
   trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  # crowdsec's postinst registers with the Central API on the internet unless this file is
+  # non-empty; the fleet needs only the Local API, so say so before it is installed.
+  mkdir -p /etc/crowdsec
+  [ -s /etc/crowdsec/online_api_credentials.yaml ] || echo '# no Central API (install-system-deps.sh): Local API only' > /etc/crowdsec/online_api_credentials.yaml
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 # Whatever happened before us, Debian's portsentry daemon must not hold the tripwire ports.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now portsentry >/dev/null 2>&1 || true
+  # The tests start their own LAPI and Prometheus on test addresses; the packaged services stay off.
+  systemctl disable --now crowdsec prometheus >/dev/null 2>&1 || true
 fi
 pkill -x portsentry >/dev/null 2>&1 || true
 echo "install-system-deps: all system packages present"

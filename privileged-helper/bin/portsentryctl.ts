@@ -5,7 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import { DEFAULT_ADMIN_SOCKET_PATH, DEFAULT_SOCKET_PATH, HelperClient, HelperError, HelperUnavailableError } from '../../shared/rpc/helper-client.js';
-import type { StoredEvent } from '../../shared/protocol/schemas.js';
+import type { StatusResult, StoredEvent } from '../../shared/protocol/schemas.js';
 
 const USAGE = `usage: portsentryctl [--socket PATH | --operator] [--json] COMMAND
   run as root, it uses the admin socket (every setting); otherwise, or with --operator, the
@@ -100,6 +100,7 @@ async function run(client: HelperClient, words: string[], values: Values): Promi
           `modes: ${status.modes.map((m) => `-${m}`).join(' ')}; packet capture: ${status.captureActive ? 'on' : 'off'}; firewall: ${status.backend}`,
           `blocked: ${status.blockedCount}; events stored: ${status.eventsStored}; up ${Math.round(status.uptimeSeconds)} s`,
           `you are connected as ${status.role === 'admin' ? 'admin (root: every setting)' : 'operator (detection settings, blocks, ignore list, pause)'}`,
+          ...fleetLines(status),
         ].join('\n'),
       );
       return EXIT_OK;
@@ -108,7 +109,7 @@ async function run(client: HelperClient, words: string[], values: Values): Promi
       return events(client, values, json);
     case 'blocks': {
       const { blocks } = await client.call('blocks.list', {});
-      out(blocks, () => (blocks.length === 0 ? 'no blocked addresses' : blocks.map((b) => `${b.address}\tsince ${iso(b.since)}\t${b.until === null ? 'until unblocked' : `until ${iso(b.until)}`}\t${b.reason}`).join('\n')));
+      out(blocks, () => (blocks.length === 0 ? 'no blocked addresses' : blocks.map((b) => `${b.address}\tsince ${iso(b.since)}\t${b.until === null ? 'until unblocked' : `until ${iso(b.until)}`}\t${b.reason}${b.fleet === undefined ? '' : `\t[fleet: ${b.fleet.machine}]`}`).join('\n')));
       return EXIT_OK;
     }
     case 'block': {
@@ -270,3 +271,18 @@ main(process.argv.slice(2)).then(
     process.exitCode = EXIT_REFUSED;
   },
 );
+
+/** The fleet and metrics lines of `status` (none when neither is configured). */
+function fleetLines(status: StatusResult): string[] {
+  const lines: string[] = [];
+  const fleet = status.fleet;
+  if (fleet !== undefined) {
+    const link = fleet.connected === null ? 'not contacted yet' : fleet.connected ? 'connected' : `unreachable (${fleet.lastError ?? 'unknown error'})`;
+    lines.push(
+      `fleet: sharing ${fleet.sharing ? 'on' : 'off'}; sending ${fleet.pushing ? 'on' : 'off'}, receiving ${fleet.pulling ? 'on' : 'off'}; LAPI ${link}`,
+      `fleet: alerts sent ${fleet.sent}, queued ${fleet.queued}, dropped ${fleet.dropped}; fleet blocks held ${fleet.fleetBlocks}; bans refused ${fleet.refused}`,
+    );
+  }
+  if (status.metrics !== undefined) lines.push(`metrics: http://${status.metrics.address.includes(':') ? `[${status.metrics.address}]` : status.metrics.address}:${status.metrics.port}/metrics`);
+  return lines;
+}

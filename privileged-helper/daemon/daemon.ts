@@ -12,7 +12,7 @@ import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { planCapture } from '../capture/capture-plan.js';
 import { planTrap, type TrapPlan } from '../responders/kernel-trap.js';
-import type { BlockChangeEvent, DetectionEvent, HelperEvent } from '../../shared/domain/detection-event.js';
+import type { BlockChangeEvent, DetectionEvent, FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { parseAddress } from '../../shared/domain/address.js';
 import { carryOut, type ResponseActions } from './responder.js';
 import { planBlocks, responsePlan } from './response-plan.js';
@@ -29,6 +29,8 @@ export interface DaemonDeps {
   readonly kernelTrap?: (plan: TrapPlan | null) => Promise<void>;
   /** Reverse lookup for RESOLVE_HOST; null when there is no name. */
   readonly resolveName?: (address: string) => Promise<string | null>;
+  /** Sees every probe before the engine (metrics); must not throw or block. */
+  readonly observeProbe?: (probe: Probe) => void;
 }
 
 export interface DaemonSettings {
@@ -129,6 +131,7 @@ export class Daemon {
 
   /** The whole path of one probe. Public so other sensors (packet capture) feed the same path. */
   handleProbe(probe: Probe, reply?: (banner: string) => void): void {
+    this.deps.observeProbe?.(probe);
     const verdict = this.engine.assess(probe);
     switch (verdict.kind) {
       case 'ignored': {
@@ -206,6 +209,11 @@ export class Daemon {
     return this.sensors.captureActive;
   }
 
+  /** Frames read from packet capture and frames that could not be decoded (metrics). */
+  captureStats(): { frames: number; undecoded: number } {
+    return this.sensors.captureStats();
+  }
+
   get modes(): readonly Mode[] {
     return this.settings.modes;
   }
@@ -262,6 +270,34 @@ export class Daemon {
     this.deps.log(messages.unblocked(parsed.address, reason));
     if (had) this.emitBlock('removed', parsed.address, reason, null);
     return { ok: true, address: parsed.address, until: null, removed: had };
+  }
+
+  /**
+   * Applies a ban another machine of the fleet made (a CrowdSec decision). The same rules as
+   * a block by hand: protected addresses and the ignore list win, whatever the fleet says.
+   * An address already blocked here is left as it is ('already-blocked').
+   */
+  async applyFleetBlock(address: string, seconds: number, origin: FleetOrigin): Promise<BlockResult | { ok: false; code: 'already-blocked' | 'paused'; message: string }> {
+    const parsed = parseAddress(address);
+    if (parsed === null) return { ok: false, code: 'invalid-address', message: 'not an IPv4 or IPv6 address' };
+    // Paused means nothing new is blocked, whoever asks.
+    if (this.paused) return { ok: false, code: 'paused', message: 'protection is paused' };
+    if (this.engine.isBlocked(parsed.address, this.deps.clock())) return { ok: false, code: 'already-blocked', message: `${parsed.address} is already blocked here` };
+    const refusal = this.policy().reasonToIgnore(parsed.address, parsed.family);
+    if (refusal !== null) return { ok: false, code: 'protected-address', message: `${parsed.address} is ${describeIgnoreReason(refusal)} and is never blocked` };
+    const firewall = this.deps.actions.firewall;
+    if (firewall === null) return { ok: false, code: 'no-firewall', message: 'no firewall backend is configured (BLOCK_BACKEND="none")' };
+    try {
+      await firewall.block(parsed.address, { timeoutSeconds: seconds });
+    } catch (error) {
+      return { ok: false, code: 'firewall-failed', message: (error as Error).message };
+    }
+    const until = this.deps.clock() + seconds * 1000;
+    this.engine.recordBlock(parsed.address, until);
+    const reason = `from the fleet: ${origin.scenario} reported by ${origin.machine}`;
+    this.deps.log(messages.blockedViaRoute(parsed.address, `${firewall.name} (${reason})`));
+    this.emitBlock('added', parsed.address, reason, until, origin);
+    return { ok: true, address: parsed.address, until };
   }
 
   blockedAddresses(): string[] {
@@ -361,8 +397,8 @@ export class Daemon {
     for (const listener of this.listeners) listener(event);
   }
 
-  private emitBlock(change: BlockChangeEvent['change'], address: string, reason: string, until: number | null): void {
-    const event: BlockChangeEvent = { type: 'block', change, at: this.deps.clock(), address, reason, until };
+  private emitBlock(change: BlockChangeEvent['change'], address: string, reason: string, until: number | null, fleet?: FleetOrigin): void {
+    const event: BlockChangeEvent = { type: 'block', change, at: this.deps.clock(), address, reason, until, ...(fleet === undefined ? {} : { fleet }) };
     for (const listener of this.listeners) listener(event);
   }
 }

@@ -24,6 +24,7 @@ import { lookupGroupId } from '../rpc/group-file.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
 import { assertSafeFile, ensureOwnDirectory, truncateFile } from '../files/safe-paths.js';
 import { dirname } from 'node:path';
+import { FleetAndMetrics } from '../fleet/fleet-and-metrics.js';
 
 /** This product's own version (the classic version it is compatible with is PRODUCT_VERSION). */
 const PRODUCT_VERSION_DESKTOP = `0.1.0 (PortSentry ${PRODUCT_VERSION} compatible)`;
@@ -61,6 +62,8 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     await syslog.close();
     throw error;
   }
+  // The CrowdSec fleet and the Prometheus endpoint (issue 16); created once the store is open.
+  let beyond: FleetAndMetrics | null = null;
   const history = historyFor(settings.config, log);
   await history.resetBlockedFiles(modes);
   const daemon = new Daemon(settings, {
@@ -74,6 +77,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       const firewall = response.actions.firewall;
       if (firewall instanceof NftablesBackend) await firewall.setTrap(plan);
     },
+    observeProbe: (probe) => beyond?.observeProbe(probe),
   });
   let store: EventStore;
   try {
@@ -87,7 +91,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   // The store is the record of what should be blocked; the firewall may have lost it (reboot)
   // or hold more (a crash between the two). Bring both into line before anything new happens.
   await reconcileBlocks({ store, firewall: response.actions.firewall, clock: Date.now, log, restore: (a, until) => daemon.restoreBlock(a, until) });
-  let control: Pick<ControlSocket, 'broadcast' | 'close'> | null = null;
+  let control: Pick<ControlSocket, 'broadcast' | 'close' | 'connectionCount'> | null = null;
   // Events are written in batches, one transaction per turn of the event loop, and only
   // then sent to subscribers: what a client has seen is on disk.
   let lastStoreError = 0;
@@ -109,7 +113,10 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     }
     for (const event of stored) control?.broadcast(event);
   };
+  beyond = new FleetAndMetrics({ daemon, store, log, clock: Date.now, rpcConnections: () => control?.connectionCount ?? 0 });
+  const fleetAndMetrics = beyond;
   daemon.onEvent((event) => {
+    fleetAndMetrics.observe(event);
     unwritten.push(event);
     if (unwritten.length === 1) setImmediate(writeEvents);
   });
@@ -122,6 +129,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     await syslog.close();
     throw error;
   }
+  await fleetAndMetrics.start(settings.config);
   const startedAt = Date.now();
   const prune = () => {
     const removed = store.prune(Date.now() - settings.config.eventRetentionDays * DAY_MS);
@@ -142,6 +150,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
         daemon.setActions(response.actions);
       }
       await daemon.reconfigure(next);
+      await fleetAndMetrics.reconfigure(next.config);
       settings = next;
       log(messages.reloaded(next.config.file));
       return true;
@@ -165,6 +174,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     startedAt,
     clock: Date.now,
     reload: reloadOnce,
+    extraStatus: () => fleetAndMetrics.status(),
   });
   const channels = [
     { role: 'operator' as const, path: settings.config.rpcSocket },
@@ -191,6 +201,9 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     broadcast: (event) => {
       for (const server of controls) server.broadcast(event);
     },
+    get connectionCount() {
+      return controls.reduce((sum, server) => sum + server.connectionCount, 0);
+    },
     close: async () => {
       await Promise.all(controls.map((server) => server.close()));
     },
@@ -203,6 +216,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     shutdown: async () => {
       log(messages.shuttingDown());
       clearInterval(pruneTimer);
+      await fleetAndMetrics.stop();
       await daemon.stop();
       if (unwritten.length > 0) writeEvents();
       await control?.close();

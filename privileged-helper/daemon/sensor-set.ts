@@ -45,6 +45,9 @@ export class SensorSet {
     );
   }
 
+  /** The running capture's counters (metrics); zero without capture. */
+  captureStats: () => { frames: number; undecoded: number } = () => ({ frames: 0, undecoded: 0 });
+
   /** True while packet capture runs. */
   get captureActive(): boolean {
     return this.capturing;
@@ -138,6 +141,7 @@ export class SensorSet {
         },
       });
       this.capturing = true;
+      this.captureStats = () => sensor.stats();
       this.sensors.push({
         close: async () => {
           this.capturing = false;

@@ -16,7 +16,8 @@ import type { Clock } from '../../shared/domain/types.js';
 import type { BlockResult, Daemon } from '../daemon/daemon.js';
 import type { EventStore } from '../store/event-store.js';
 import { ErrorCode, ProtocolError, type MethodHandlers } from '../../shared/protocol/json-rpc.js';
-import { PROTOCOL_VERSION } from '../../shared/protocol/schemas.js';
+import { PROTOCOL_VERSION, type StatusResult } from '../../shared/protocol/schemas.js';
+import { redactConfigText, redactValues, writesRedactedSecret } from '../fleet/secrets.js';
 import type { ConnectionContext } from './control-socket.js';
 
 export interface ControlServiceDeps {
@@ -30,6 +31,8 @@ export interface ControlServiceDeps {
   readonly clock: Clock;
   /** Re-reads config and ignore list; false (with the reason logged) keeps the old ones. */
   readonly reload: () => Promise<boolean>;
+  /** The status sections of the fleet and the metrics endpoint (issue 16), when on. */
+  readonly extraStatus?: () => Pick<StatusResult, 'fleet' | 'metrics'>;
 }
 
 export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<ConnectionContext> {
@@ -55,6 +58,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       captureActive: daemon.captureActive,
       backend: config().blockBackend,
       role: context.role,
+      ...deps.extraStatus?.(),
     }),
     version: () => ({ version: deps.version, protocolVersion: PROTOCOL_VERSION }),
     'events.list': (params) => store.events(params),
@@ -97,7 +101,8 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       if (operatorFile !== null) Object.assign(written, configValues(operatorText, operatorFile));
       const values = formatConfigValues(config());
       for (const [key, source] of Object.entries(config().sources)) if (source !== 'default' && written[key] !== undefined) values[key] = written[key];
-      return { text: mainText, values, sources: { ...config().sources }, mainFile: deps.configPath, operatorFile };
+      // Secrets (fleet credentials) are shown as set or not, never as they are.
+      return { text: redactConfigText(mainText), values: redactValues(values), sources: { ...config().sources }, mainFile: deps.configPath, operatorFile };
     },
     'config.set': (params, context) =>
       serialized(async () => {
@@ -109,6 +114,8 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
             throw new ProtocolError(ErrorCode.NOT_AUTHORIZED, refused.map((key) => rootOnlyReason(key as never, deps.configPath)).join('; '));
           }
         }
+        const redacted = writesRedactedSecret(params.changes);
+        if (redacted !== null) throw new ProtocolError(ErrorCode.CONFIG_INVALID, `${redacted} is a secret; send its new value, not the redacted placeholder`);
         // Whatever arrives over the channel is checked as untrusted, root's included: a
         // template from here never names a shell (only root's own file may).
         for (const [key, value] of Object.entries(params.changes)) {

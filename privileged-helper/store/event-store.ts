@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { BlockChangeEvent, DetectionEvent, HelperEvent } from '../../shared/domain/detection-event.js';
+import type { BlockChangeEvent, DetectionEvent, FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 
 export type StoredEvent = (DetectionEvent | BlockChangeEvent) & { readonly id: number };
 
@@ -29,6 +29,8 @@ export interface StoredBlock {
   readonly since: number;
   readonly until: number | null;
   readonly reason: string;
+  /** Set when the block came from the fleet. */
+  readonly fleet?: FleetOrigin;
 }
 
 const SCHEMA = `
@@ -65,9 +67,12 @@ export class EventStore {
     this.db = new DatabaseSync(file);
     this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 1000;');
     this.db.exec(SCHEMA);
+    // Added with the fleet (issue 16): which CrowdSec machine a block came from, as JSON.
+    const columns = this.db.prepare('PRAGMA table_info(blocks)').all() as Array<{ name: string }>;
+    if (!columns.some((c) => c.name === 'fleet')) this.db.exec('ALTER TABLE blocks ADD COLUMN fleet TEXT');
     this.insertEvent = this.db.prepare('INSERT INTO events (at, type, host, port, protocol, kind, action, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.upsertBlock = this.db.prepare(
-      'INSERT INTO blocks (address, since, until, reason) VALUES (?, ?, ?, ?) ON CONFLICT(address) DO UPDATE SET since = excluded.since, until = excluded.until, reason = excluded.reason',
+      'INSERT INTO blocks (address, since, until, reason, fleet) VALUES (?, ?, ?, ?, ?) ON CONFLICT(address) DO UPDATE SET since = excluded.since, until = excluded.until, reason = excluded.reason, fleet = excluded.fleet',
     );
     this.deleteBlock = this.db.prepare('DELETE FROM blocks WHERE address = ?');
   }
@@ -86,7 +91,7 @@ export class EventStore {
       JSON.stringify(event),
     );
     if (!scan) {
-      if (event.change === 'added') this.upsertBlock.run(event.address, event.at, event.until, event.reason);
+      if (event.change === 'added') this.upsertBlock.run(event.address, event.at, event.until, event.reason, event.fleet === undefined ? null : JSON.stringify(event.fleet));
       else this.deleteBlock.run(event.address);
     }
     return { ...event, id: Number(result.lastInsertRowid) };
@@ -133,13 +138,26 @@ export class EventStore {
   }
 
   blocks(): StoredBlock[] {
-    const rows = this.db.prepare('SELECT address, since, until, reason FROM blocks ORDER BY since').all() as Array<{
+    const rows = this.db.prepare('SELECT address, since, until, reason, fleet FROM blocks ORDER BY since').all() as Array<{
       address: string;
       since: number;
       until: number | null;
       reason: string;
+      fleet: string | null;
     }>;
-    return rows.map((row) => ({ address: row.address, since: Number(row.since), until: row.until === null ? null : Number(row.until), reason: row.reason }));
+    return rows.map((row) => ({
+      address: row.address,
+      since: Number(row.since),
+      until: row.until === null ? null : Number(row.until),
+      reason: row.reason,
+      ...(row.fleet === null ? {} : { fleet: JSON.parse(row.fleet) as FleetOrigin }),
+    }));
+  }
+
+  /** Size of the database file(s) on disk, in bytes (0 in memory). */
+  sizeBytes(): number {
+    const row = this.db.prepare('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()').get() as { n: number };
+    return Number(row.n);
   }
 
   countEvents(): number {

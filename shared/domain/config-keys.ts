@@ -4,6 +4,7 @@
 // this table, so a key added here is validated the same way everywhere. Pure and node-free.
 
 import { parseCommandTemplate, templateUses, type CommandTemplate } from './command-template.js';
+import { parseAddress } from './address.js';
 import { printable } from './text.js';
 
 export type BlockLevel = 0 | 1 | 2;
@@ -18,7 +19,19 @@ export const BLOCK_BACKENDS: readonly BlockBackendName[] = ['nftables', 'pf', 'w
  */
 export type KeyAccess = 'operator' | 'root';
 /** What a root-only key names, for the sentence that explains a refusal. */
-export type RootReason = 'a program' | 'a file' | 'a socket' | 'a group' | 'a firewall table' | 'a firewall backend' | 'the event store' | 'a resource bound';
+export type RootReason =
+  | 'a program'
+  | 'a file'
+  | 'a socket'
+  | 'a group'
+  | 'a firewall table'
+  | 'a firewall backend'
+  | 'the event store'
+  | 'a resource bound'
+  | 'a server this host connects to'
+  | 'a secret'
+  | 'what this host tells the fleet'
+  | 'a network endpoint';
 
 export type FieldGroup = 'ports' | 'detection' | 'responses' | 'ignore' | 'files';
 export type FieldWidget = 'text' | 'flag' | 'block-level' | 'backend';
@@ -45,6 +58,8 @@ export interface KeyDefinition<Field extends string, Value> {
   readonly widget: FieldWidget;
   readonly label: string;
   readonly hint: string;
+  /** Never shown as it is (config.get, the settings window): only whether it is set. */
+  readonly secret?: true;
 }
 
 function key<const Field extends string, Value>(definition: KeyDefinition<Field, Value>): KeyDefinition<Field, Value> {
@@ -145,6 +160,37 @@ function nftIdentifier(value: string, name: string): string {
   return value;
 }
 
+function token(pattern: RegExp, what: string) {
+  return (value: string, name: string): string => {
+    if (!pattern.test(value)) throw new ConfigValueError(`${name} must be ${what}`);
+    return value;
+  };
+}
+
+/** A plain http(s)://host[:port][/path] URL: no credentials, query or fragment to smuggle in. */
+function serverUrl(value: string, name: string): string {
+  if (value === '') return '';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigValueError(`${name} must be an http:// or https:// URL, not "${printable(value)}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '' || value.length > 512) {
+    throw new ConfigValueError(`${name} must be an http:// or https:// URL without user, password, query or fragment`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function listenAddress(value: string, name: string): string {
+  if (value === '') return '';
+  const address = parseAddress(value);
+  if (address === null) throw new ConfigValueError(`${name} must be an IPv4 or IPv6 address to listen on (or empty for off), not "${printable(value)}"`);
+  return address.address;
+}
+
+const SECRET_TEXT = token(/^[\x21-\x7e]{0,256}$/, 'printable characters without spaces (at most 256)');
+
 function banner(value: string): string | null {
   return value === '' ? null : value;
 }
@@ -197,6 +243,20 @@ export const CONFIG_KEYS = {
   STORE_FILE: key({ field: 'storeFile', parse: optionalPath, defaultText: `${DEFAULT_STATE_DIRECTORY}/events.db`, access: 'root', names: 'the event store', group: 'files', widget: 'text', label: 'Event database', hint: 'Absolute path of the events store. Empty keeps events in memory only.' }),
   OPERATOR_SETTINGS_FILE: key({ field: 'operatorSettingsFile', parse: optionalPath, defaultText: `${DEFAULT_STATE_DIRECTORY}/operator-settings.conf`, access: 'root', names: 'a file', group: 'files', widget: 'text', label: 'Operator settings file', hint: 'Detection settings changed from the app are kept here and read after the main config. Empty: only root can change settings.' }),
   EVENT_RETENTION_DAYS: key({ field: 'eventRetentionDays', parse: integer(1, 36500), defaultText: '90', access: 'operator', group: 'files', widget: 'text', label: 'Keep events (days)', hint: 'Older events are deleted (1-36500).' }),
+
+  // Fleet (CrowdSec) and metrics (Prometheus); see privileged-helper/fleet/. Sharing is the one
+  // switch an operator may flip; where to connect, the credentials and what is sent are root's.
+  FLEET_SHARING: key({ field: 'fleetSharing', parse: flag, defaultText: '0', access: 'operator', group: 'responses', widget: 'flag', label: 'Share blocks with the fleet', hint: "Send this host's blocks to CrowdSec and apply the other machines' bans (needs the fleet settings below, set by root)." }),
+  FLEET_LAPI_URL: key({ field: 'fleetLapiUrl', parse: serverUrl, defaultText: '', access: 'root', names: 'a server this host connects to', group: 'responses', widget: 'text', label: 'CrowdSec Local API', hint: "http(s)://host:port of the fleet's CrowdSec LAPI. Empty: no fleet." }),
+  FLEET_MACHINE_ID: key({ field: 'fleetMachineId', parse: token(/^[A-Za-z0-9._@-]{0,128}$/, 'letters, digits, . _ @ - (at most 128)'), defaultText: '', access: 'root', names: 'a secret', group: 'responses', widget: 'text', label: 'CrowdSec machine name', hint: "From cscli machines add; used to send this host's blocks." }),
+  FLEET_MACHINE_PASSWORD: key({ field: 'fleetMachinePassword', parse: SECRET_TEXT, defaultText: '', access: 'root', names: 'a secret', secret: true, group: 'responses', widget: 'text', label: 'CrowdSec machine password', hint: 'Secret; shown only as set or not.' }),
+  FLEET_BOUNCER_KEY: key({ field: 'fleetBouncerKey', parse: SECRET_TEXT, defaultText: '', access: 'root', names: 'a secret', secret: true, group: 'responses', widget: 'text', label: 'CrowdSec bouncer key', hint: "From cscli bouncers add; used to receive the fleet's bans. Secret; shown only as set or not." }),
+  FLEET_SCENARIO: key({ field: 'fleetScenario', parse: token(/^[a-z0-9_-]{1,64}\/[a-z0-9_.-]{1,64}$/, 'author/name in lower case, e.g. portsentry/port-scan'), defaultText: 'portsentry/port-scan', access: 'root', names: 'what this host tells the fleet', group: 'responses', widget: 'text', label: 'Scenario name', hint: "How this host's bans are labelled in CrowdSec." }),
+  // What CrowdSec's own agents write; `cscli decisions list` shows these without -a.
+  FLEET_ORIGIN: key({ field: 'fleetOrigin', parse: token(/^[a-z0-9_-]{1,32}$/, 'lower case letters, digits, _ and - (at most 32)'), defaultText: 'crowdsec', access: 'root', names: 'what this host tells the fleet', group: 'responses', widget: 'text', label: 'Decision origin', hint: 'The origin field of the bans sent.' }),
+  FLEET_DECISION_DURATION: key({ field: 'fleetDecisionSeconds', parse: integer(60, 31_536_000), defaultText: '14400', access: 'root', names: 'what this host tells the fleet', group: 'responses', widget: 'text', label: 'Fleet ban lasts (seconds)', hint: 'Duration of the bans this host sends (60-31536000).' }),
+  METRICS_ADDRESS: key({ field: 'metricsAddress', parse: listenAddress, defaultText: '', access: 'root', names: 'a network endpoint', group: 'files', widget: 'text', label: 'Prometheus address', hint: 'IP address the metrics endpoint listens on; empty turns it off.' }),
+  METRICS_PORT: key({ field: 'metricsPort', parse: integer(1, 65535), defaultText: '9469', access: 'root', names: 'a network endpoint', group: 'files', widget: 'text', label: 'Prometheus port', hint: 'Port of the metrics endpoint (1-65535).' }),
 } as const;
 
 type Table = typeof CONFIG_KEYS;
@@ -216,6 +276,9 @@ export function isConfigKey(name: string): name is ConfigKey {
 export function keyDefinition(name: string): AnyKeyDefinition | undefined {
   return isConfigKey(name) ? CONFIG_KEYS[name] : undefined;
 }
+
+/** Keys whose value is never shown, only whether it is set. */
+export const SECRET_KEYS: readonly ConfigKey[] = CONFIG_KEY_NAMES.filter((name) => (CONFIG_KEYS[name] as { secret?: true }).secret === true);
 
 /** Keys an operator may change over the control channel. */
 export function operatorMayChange(name: string): boolean {

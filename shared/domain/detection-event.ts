@@ -29,6 +29,14 @@ export interface BlockChangeEvent {
   readonly reason: string;
   /** When the block lapses (epoch ms); null = until unblocked. Only for "added". */
   readonly until: number | null;
+  /** Set when the block came from the fleet (a CrowdSec decision another machine made). */
+  readonly fleet?: FleetOrigin;
+}
+
+/** Where a fleet block came from: the CrowdSec machine that reported it, and its scenario. */
+export interface FleetOrigin {
+  readonly machine: string;
+  readonly scenario: string;
 }
 
 export type HelperEvent = DetectionEvent | BlockChangeEvent;

@@ -13,6 +13,7 @@ import type {
   BlockChangeEvent,
   DetectionAction,
   DetectionEvent,
+  FleetOrigin,
   HelperEvent,
 } from '../domain/detection-event.js';
 
@@ -129,6 +130,12 @@ export const detectionEventSchema = z.strictObject({
   resolvedName: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/).optional(),
 });
 
+/** A CrowdSec machine name or scenario as the fleet reports it: bounded, plain characters. */
+const fleetNameSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9._@:/-]+$/, 'must be a machine or scenario name');
+
+/** Where a block from the fleet came from (see privileged-helper/fleet/). */
+export const fleetOriginSchema = z.strictObject({ machine: fleetNameSchema, scenario: fleetNameSchema });
+
 export const blockChangeEventSchema = z.strictObject({
   type: z.literal('block'),
   change: z.enum(['added', 'removed']),
@@ -136,6 +143,7 @@ export const blockChangeEventSchema = z.strictObject({
   address: addressSchema,
   reason: textSchema(MAX_HELPER_TEXT),
   until: epochMsSchema.nullable(),
+  fleet: fleetOriginSchema.optional(),
 });
 
 export const helperEventSchema = z.discriminatedUnion('type', [detectionEventSchema, blockChangeEventSchema]);
@@ -165,6 +173,30 @@ export const statusResultSchema = z.strictObject({
   backend: blockBackendSchema,
   /** What this connection may do: decided by the socket it came in on, never by the caller. */
   role: callerRoleSchema,
+  /** Present when the host is configured for a fleet (CrowdSec LAPI URL set). */
+  fleet: z
+    .strictObject({
+      /** FLEET_SHARING: the operator's switch. */
+      sharing: z.boolean(),
+      /** Sending this host's blocks (machine credentials set) / receiving the fleet's (bouncer key set). */
+      pushing: z.boolean(),
+      pulling: z.boolean(),
+      /** Whether the last exchange with the LAPI worked; null before the first. */
+      connected: z.boolean().nullable(),
+      lastContactAt: epochMsSchema.nullable(),
+      lastError: textSchema(MAX_HELPER_TEXT).nullable(),
+      /** Alerts waiting to be sent (the LAPI down), sent so far, dropped because the queue was full. */
+      queued: z.int().min(0),
+      sent: z.int().min(0),
+      dropped: z.int().min(0),
+      /** Blocks held here because the fleet asked. */
+      fleetBlocks: z.int().min(0),
+      /** Fleet bans not applied: protected or ignored addresses, ranges, malformed entries. */
+      refused: z.int().min(0),
+    })
+    .optional(),
+  /** Where Prometheus scrapes, when the endpoint is on. */
+  metrics: z.strictObject({ address: z.string().max(64), port: portSchema }).optional(),
 });
 
 /** Bumped when a change to this protocol would break an older client. */
@@ -207,6 +239,8 @@ export const blockEntrySchema = z.strictObject({
   /** When the block lapses; null = until unblocked. */
   until: epochMsSchema.nullable(),
   reason: textSchema(MAX_HELPER_TEXT),
+  /** Set when the block came from the fleet. */
+  fleet: fleetOriginSchema.optional(),
 });
 export const blocksListParamsSchema = noParamsSchema;
 export const blocksListResultSchema = z.strictObject({ blocks: z.array(blockEntrySchema) });
@@ -338,6 +372,7 @@ assertType<SameShape<z.infer<typeof detectionEventSchema>, DetectionEvent>>();
 assertType<SameShape<z.infer<typeof blockChangeEventSchema>, BlockChangeEvent>>();
 assertType<SameShape<Extract<z.infer<typeof helperEventSchema>, { type: 'scan' }>, Extract<HelperEvent, { type: 'scan' }>>>();
 assertType<SameShape<Extract<z.infer<typeof helperEventSchema>, { type: 'block' }>, Extract<HelperEvent, { type: 'block' }>>>();
+assertType<SameShape<z.infer<typeof fleetOriginSchema>, FleetOrigin>>();
 assertType<Equals<z.infer<typeof protocolSchema>, Protocol>>();
 assertType<Equals<z.infer<typeof modeSchema>, Mode>>();
 assertType<Equals<z.infer<typeof scanKindSchema>, ScanKind>>();

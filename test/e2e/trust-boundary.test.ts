@@ -120,6 +120,16 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       BLOCK_BACKEND: 'command',
       STATE_MAX_SOURCES: '50000000',
       OPERATOR_SETTINGS_FILE: join(rootOnly, 'op.conf'),
+      // Where the helper connects and listens, the fleet credentials, and what it tells the fleet.
+      FLEET_LAPI_URL: 'http://198.18.0.250:8080',
+      FLEET_MACHINE_ID: 'attacker',
+      FLEET_MACHINE_PASSWORD: 'attacker-password',
+      FLEET_BOUNCER_KEY: 'attacker-key',
+      FLEET_SCENARIO: 'evil/scan',
+      FLEET_ORIGIN: 'evil',
+      FLEET_DECISION_DURATION: '60',
+      METRICS_ADDRESS: '0.0.0.0',
+      METRICS_PORT: '80',
     };
     const rootKeys = CONFIG_KEY_NAMES.filter((key) => CONFIG_KEYS[key].access === 'root');
     assert.deepEqual(Object.keys(tricks).sort(), [...rootKeys].sort(), 'every root-only key is tried');
@@ -150,6 +160,8 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       [],
       'no new file anywhere but the store journal and the history',
     );
+    // The history line is written in a batch after the block: wait for it, then check its mode.
+    for (let i = 0; i < 300 && !(await stat(join(dir, 'history')).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal((await stat(join(dir, 'history'))).mode & 0o777, 0o600, 'the history is root\'s alone, as in PortSentry 1.2');
     assert.equal((await ctl(['unblock', scanner.v4], 'root')).code, 0);
   });

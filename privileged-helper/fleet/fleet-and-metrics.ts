@@ -1,0 +1,122 @@
+// Wiring of what reaches beyond this host: the CrowdSec fleet (fleet-sync.ts) and the
+// Prometheus endpoint (metrics/). Started after the daemon, fed its probes and events,
+// rebuilt on reload when their settings changed; both off by default, and neither can
+// stop detection: their failures are logged and the helper runs on.
+
+import type { PortSentryConfig } from '../config/config.js';
+import type { Probe } from '../../shared/domain/types.js';
+import type { Daemon } from '../daemon/daemon.js';
+import type { HelperEvent } from '../../shared/domain/detection-event.js';
+import { HelperMetrics } from '../metrics/helper-metrics.js';
+import { MetricsServer } from '../metrics/metrics-server.js';
+import { messages } from '../reporters/messages.js';
+import type { EventStore } from '../store/event-store.js';
+import { fleetSettingsOf, FleetSync, type FleetSettings, type FleetStatus } from './fleet-sync.js';
+
+export interface FleetAndMetricsDeps {
+  readonly daemon: Daemon;
+  readonly store: EventStore;
+  readonly log: (message: string) => void;
+  readonly clock: () => number;
+  /** Clients on the control socket now. */
+  readonly rpcConnections: () => number;
+}
+
+export class FleetAndMetrics {
+  private fleet: FleetSync | null = null;
+  private server: MetricsServer | null = null;
+  private readonly metrics: HelperMetrics;
+
+  constructor(private readonly deps: FleetAndMetricsDeps) {
+    this.metrics = new HelperMetrics(() => ({
+      blockedAddresses: deps.daemon.blockedAddresses(),
+      captureFrames: deps.daemon.captureStats().frames,
+      captureUndecoded: deps.daemon.captureStats().undecoded,
+      rpcConnections: deps.rpcConnections(),
+      storeBytes: deps.store.sizeBytes(),
+      storeEvents: deps.store.countEvents(),
+      fleet: this.fleet?.status() ?? null,
+      fleetRefused: this.fleet?.refusedByReason ?? new Map(),
+    }));
+  }
+
+  /** The metrics registry (the benchmark scrapes it in process too). */
+  get registry(): HelperMetrics['registry'] {
+    return this.metrics.registry;
+  }
+
+  async start(config: PortSentryConfig): Promise<void> {
+    await this.reconfigure(config);
+    // Fleet blocks from before a restart: the fleet's withdrawal still lifts them.
+    this.fleet?.adopt(this.deps.store.blocks().filter((b) => b.fleet !== undefined).map((b) => b.address));
+  }
+
+  async reconfigure(config: PortSentryConfig): Promise<void> {
+    const settings = fleetSettingsOf(config);
+    if (!sameFleet(this.fleet?.settings ?? null, settings)) {
+      const previous = this.fleet;
+      await previous?.stop();
+      this.fleet = settings === null ? null : this.newFleet(settings);
+      if (previous !== null && this.fleet !== null) previous.handOver(this.fleet);
+      this.fleet?.start();
+    }
+    const wanted = config.metricsAddress === '' ? null : { address: config.metricsAddress, port: config.metricsPort };
+    if (wanted?.address !== this.server?.address || wanted?.port !== this.server?.port) {
+      await this.server?.close();
+      this.server = null;
+      if (wanted !== null) {
+        const server = new MetricsServer(this.metrics.registry, wanted.address, wanted.port);
+        try {
+          await server.listen();
+          this.server = server;
+          this.deps.log(`adminalert: Prometheus metrics on http://${wanted.address.includes(':') ? `[${wanted.address}]` : wanted.address}:${wanted.port}/metrics`);
+        } catch (error) {
+          this.deps.log(messages.error(`metrics endpoint ${wanted.address}:${wanted.port} unavailable: ${(error as Error).message}`));
+        }
+      }
+    }
+  }
+
+  observeProbe(probe: Probe): void {
+    this.metrics.observeProbe(probe);
+  }
+
+  observe(event: HelperEvent): void {
+    this.metrics.observeEvent(event);
+    this.fleet?.observe(event);
+  }
+
+  /** The status RPC's fleet and metrics sections (absent when off). */
+  status(): { fleet?: FleetStatus; metrics?: { address: string; port: number } } {
+    return {
+      ...(this.fleet === null ? {} : { fleet: this.fleet.status() }),
+      ...(this.server === null ? {} : { metrics: { address: this.server.address, port: this.server.port } }),
+    };
+  }
+
+  async stop(): Promise<void> {
+    await this.fleet?.stop();
+    await this.server?.close();
+    this.server = null;
+  }
+
+  private newFleet(settings: FleetSettings): FleetSync {
+    const daemon = this.deps.daemon;
+    return new FleetSync(settings, {
+      clock: this.deps.clock,
+      random: Math.random,
+      log: this.deps.log,
+      applyBlock: async (address, seconds, origin) => {
+        const result = await daemon.applyFleetBlock(address, seconds, origin);
+        return result.ok ? { ok: true } : { ok: false, code: result.code, message: result.message };
+      },
+      liftBlock: async (address, reason) => {
+        await daemon.unblock(address, reason);
+      },
+    });
+  }
+}
+
+function sameFleet(a: FleetSettings | null, b: FleetSettings | null): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

@@ -1,0 +1,307 @@
+// This host as a member of a CrowdSec fleet: each block it makes goes to the Local API as an
+// alert with a ban decision (queued and retried with backoff while the LAPI is down, never
+// in detection's way), and the bouncer's decision stream is polled and other machines' bans
+// applied through the daemon, whose protected addresses and ignore list still win.
+
+import type { PortSentryConfig } from '../config/config.js';
+import type { FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
+import { messages } from '../reporters/messages.js';
+import { LapiClient, LapiError } from './lapi-client.js';
+import { alertFor, decisionAddress, decisionTarget, type StreamDecision } from './lapi-messages.js';
+import { RecentPorts, retryDelayMs, ShareQueue } from './share-queue.js';
+
+/** How often the decision stream is polled: the fleet's propagation time is about this. */
+export const PULL_INTERVAL_MS = 1000;
+/** Machine lookups (one GET /v1/alerts each) per pull; beyond, the decision's origin names it. */
+const MAX_LOOKUPS_PER_PULL = 20;
+const MAX_TRACKED_FLEET_BLOCKS = 1_000_000;
+const QUIET_REFUSAL_MS = 3_600_000;
+const MAX_QUIET_REFUSALS = 4096;
+
+export interface FleetSettings {
+  readonly sharing: boolean;
+  readonly url: string;
+  readonly machineId: string;
+  readonly password: string;
+  readonly bouncerKey: string;
+  readonly scenario: string;
+  readonly origin: string;
+  readonly decisionSeconds: number;
+}
+
+/** The fleet part of a config; null when no LAPI is configured. */
+export function fleetSettingsOf(config: PortSentryConfig): FleetSettings | null {
+  if (config.fleetLapiUrl === '') return null;
+  return {
+    sharing: config.fleetSharing,
+    url: config.fleetLapiUrl,
+    machineId: config.fleetMachineId,
+    password: config.fleetMachinePassword,
+    bouncerKey: config.fleetBouncerKey,
+    scenario: config.fleetScenario,
+    origin: config.fleetOrigin,
+    decisionSeconds: config.fleetDecisionSeconds,
+  };
+}
+
+export type ApplyOutcome = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
+
+export interface FleetDeps {
+  readonly clock: () => number;
+  readonly random: () => number;
+  readonly log: (message: string) => void;
+  /** Blocks an address for the fleet (the daemon's applyFleetBlock). */
+  readonly applyBlock: (address: string, seconds: number, origin: FleetOrigin) => Promise<ApplyOutcome>;
+  /** Lifts a block the fleet asked for, once the fleet withdrew it. */
+  readonly liftBlock: (address: string, reason: string) => Promise<void>;
+}
+
+export interface FleetStatus {
+  sharing: boolean;
+  pushing: boolean;
+  pulling: boolean;
+  connected: boolean | null;
+  lastContactAt: number | null;
+  lastError: string | null;
+  queued: number;
+  sent: number;
+  dropped: number;
+  fleetBlocks: number;
+  refused: number;
+}
+
+export class FleetSync {
+  private readonly client: LapiClient;
+  private readonly queue = new ShareQueue();
+  private readonly recentPorts = new RecentPorts();
+  /** Fleet blocks held here: address -> the decision ids behind it. */
+  private readonly applied = new Map<string, Set<number>>();
+  private readonly quietRefusals = new Map<string, number>();
+  private pushTimer: NodeJS.Timeout | null = null;
+  private pullTimer: NodeJS.Timeout | null = null;
+  private pushing = false;
+  private pushFailures = 0;
+  private pullFailures = 0;
+  private startup = true;
+  private stopped = true;
+  private pulling: Promise<void> | null = null;
+  private counts = { sent: 0, rejected: 0, refused: 0 };
+  private contact: { connected: boolean | null; at: number | null; error: string | null } = { connected: null, at: null, error: null };
+  /** Refused decisions by reason, for the metrics. */
+  readonly refusedByReason = new Map<string, number>();
+
+  constructor(
+    readonly settings: FleetSettings,
+    private readonly deps: FleetDeps,
+  ) {
+    this.client = new LapiClient({ url: settings.url, machineId: settings.machineId, password: settings.password, bouncerKey: settings.bouncerKey }, deps.clock);
+  }
+
+  private get shouldPush(): boolean {
+    return this.settings.sharing && this.client.canPush;
+  }
+
+  private get shouldPull(): boolean {
+    return this.settings.sharing && this.client.canPull;
+  }
+
+  start(): void {
+    this.stopped = false;
+    if (!this.settings.sharing) {
+      this.deps.log(`adminalert: fleet: CrowdSec LAPI ${this.settings.url} configured, sharing is off (FLEET_SHARING="0")`);
+      return;
+    }
+    const parts = [this.shouldPush ? `sending blocks as machine ${this.settings.machineId}` : 'not sending (no machine login)', this.shouldPull ? 'applying the fleet\'s bans' : 'not applying bans (no bouncer key)'];
+    this.deps.log(`adminalert: fleet: CrowdSec LAPI ${this.settings.url}: ${parts.join(', ')}`);
+    if (this.shouldPull) this.schedulePull(0);
+  }
+
+  /** Stops polling and sending; what is queued stays in this object (a restart of the helper loses it). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pushTimer !== null) clearTimeout(this.pushTimer);
+    if (this.pullTimer !== null) clearTimeout(this.pullTimer);
+    this.pushTimer = this.pullTimer = null;
+    await this.pulling;
+  }
+
+  /** Hands over the queue and fleet blocks to the FleetSync that replaces this one (reload). */
+  handOver(next: FleetSync): void {
+    for (const block of this.queue.peek(Number.MAX_SAFE_INTEGER)) next.queue.add(block);
+    for (const [address, ids] of this.applied) next.applied.set(address, new Set(ids));
+    next.kick();
+  }
+
+  /** Fleet blocks found in the store at start: their decisions' deletion will still lift them. */
+  adopt(addresses: readonly string[]): void {
+    for (const address of addresses) if (!this.applied.has(address)) this.applied.set(address, new Set());
+  }
+
+  /** Every event of the daemon: scans feed the alert (ports), our blocks are queued for the LAPI. */
+  observe(event: HelperEvent): void {
+    if (event.type === 'block') {
+      if (event.change === 'removed') this.applied.delete(event.address);
+      return;
+    }
+    if (!this.shouldPush) return;
+    this.recentPorts.note(event.source, event.port);
+    if (event.action !== 'blocked') return;
+    const ports = this.recentPorts.take(event.source);
+    this.queue.add({ address: event.source, at: event.at, kind: event.kind, protocol: event.protocol, ports: ports.length > 0 ? ports : [event.port], mode: event.mode });
+    this.kick();
+  }
+
+  status(): FleetStatus {
+    return {
+      sharing: this.settings.sharing,
+      pushing: this.shouldPush,
+      pulling: this.shouldPull,
+      connected: this.contact.connected,
+      lastContactAt: this.contact.at,
+      lastError: this.contact.error,
+      queued: this.queue.length,
+      sent: this.counts.sent,
+      dropped: this.queue.dropped + this.counts.rejected,
+      fleetBlocks: this.applied.size,
+      refused: this.counts.refused,
+    };
+  }
+
+  private kick(): void {
+    if (this.stopped || this.pushing || this.pushTimer !== null || this.queue.length === 0) return;
+    this.pushing = true;
+    setImmediate(() => void this.push());
+  }
+
+  private async push(): Promise<void> {
+    const batch = this.queue.peek();
+    try {
+      if (this.stopped || batch.length === 0) return;
+      const settings = { scenario: this.settings.scenario, origin: this.settings.origin, durationSeconds: this.settings.decisionSeconds };
+      await this.client.pushAlerts(batch.map((block) => alertFor(block, settings)));
+      this.queue.done(batch);
+      this.counts.sent += batch.length;
+      if (this.pushFailures > 0) this.deps.log(`adminalert: fleet: the CrowdSec LAPI takes alerts again; ${batch.length} sent, ${this.queue.length} still queued`);
+      this.pushFailures = 0;
+      this.contacted(null);
+    } catch (error) {
+      const problem = describe(error);
+      if (error instanceof LapiError && (error.status === 400 || error.status === 422)) {
+        // The LAPI will never take this batch: retrying would block every later alert.
+        this.queue.done(batch);
+        this.counts.rejected += batch.length;
+        this.deps.log(messages.error(`fleet: the CrowdSec LAPI rejected ${batch.length} alerts, dropped: ${problem}`));
+      } else {
+        this.pushFailures += 1;
+        const delay = retryDelayMs(this.pushFailures, this.deps.random);
+        if (this.pushFailures === 1) this.deps.log(messages.warning(`fleet: cannot send alerts to the CrowdSec LAPI (${problem}); ${this.queue.length} queued, retrying with backoff`));
+        this.pushTimer = setTimeout(() => {
+          this.pushTimer = null;
+          this.kick();
+        }, delay);
+        this.pushTimer.unref();
+      }
+      this.contacted(problem);
+    } finally {
+      this.pushing = false;
+      this.kick();
+    }
+  }
+
+  private schedulePull(delay: number): void {
+    if (this.stopped) return;
+    this.pullTimer = setTimeout(() => {
+      this.pullTimer = null;
+      this.pulling = this.pull().finally(() => (this.pulling = null));
+    }, delay);
+    this.pullTimer.unref();
+  }
+
+  private async pull(): Promise<void> {
+    let next = PULL_INTERVAL_MS;
+    try {
+      const answer = await this.client.pullDecisions(this.startup);
+      this.startup = false;
+      if (this.pullFailures > 0) this.deps.log(`adminalert: fleet: the CrowdSec LAPI decision stream is back`);
+      this.pullFailures = 0;
+      this.contacted(null);
+      if (answer.malformed > 0) this.refuse('malformed', `${answer.malformed} malformed decisions in the stream`, 'malformed', answer.malformed);
+      for (const decision of answer.deleted) await this.withdraw(decision);
+      let lookups = 0;
+      for (const decision of answer.added) {
+        if (this.stopped) break;
+        const lookup = lookups < MAX_LOOKUPS_PER_PULL && this.client.canPush;
+        if (await this.apply(decision, lookup)) lookups += 1;
+      }
+    } catch (error) {
+      this.pullFailures += 1;
+      next = retryDelayMs(this.pullFailures, this.deps.random);
+      const problem = describe(error);
+      if (this.pullFailures === 1) this.deps.log(messages.warning(`fleet: cannot read the CrowdSec decision stream (${problem}); retrying with backoff`));
+      this.contacted(problem);
+    }
+    this.schedulePull(next);
+  }
+
+  /** Applies one new decision; true when it cost a machine lookup. */
+  private async apply(decision: StreamDecision, lookup: boolean): Promise<boolean> {
+    const target = decisionTarget(decision);
+    if (!target.ok) {
+      this.refuse(target.reason, `fleet decision ${decision.id} not applied: ${target.reason}`, `${target.reason} ${decision.id}`);
+      return false;
+    }
+    const known = this.applied.get(target.address);
+    if (known !== undefined) {
+      known.add(decision.id);
+      return false;
+    }
+    let machine: string | null = null;
+    if (lookup) machine = await this.client.machineOfDecision(target.address, decision.id).catch(() => null);
+    // Our own ban coming back: it is (or was) blocked here by detection already.
+    if (machine !== null && machine === this.settings.machineId) return lookup;
+    const origin: FleetOrigin = { machine: safeName(machine ?? `origin:${decision.origin}`), scenario: safeName(decision.scenario) };
+    const outcome = await this.deps.applyBlock(target.address, target.seconds, origin);
+    if (outcome.ok) {
+      if (this.applied.size < MAX_TRACKED_FLEET_BLOCKS) this.applied.set(target.address, new Set([decision.id]));
+    } else if (outcome.code !== 'already-blocked') {
+      this.refuse(outcome.code, `fleet: ban of ${target.address} from ${origin.machine} not applied: ${outcome.message}`, `${outcome.code} ${target.address}`);
+    }
+    return lookup;
+  }
+
+  private async withdraw(decision: StreamDecision): Promise<void> {
+    const address = decisionAddress(decision);
+    if (address === null) return;
+    const ids = this.applied.get(address);
+    if (ids === undefined) return;
+    ids.delete(decision.id);
+    if (ids.size > 0) return;
+    this.applied.delete(address);
+    await this.deps.liftBlock(address, 'the fleet withdrew its ban');
+  }
+
+  private refuse(reason: string, line: string, quietKey: string, count = 1): void {
+    this.counts.refused += count;
+    this.refusedByReason.set(reason, (this.refusedByReason.get(reason) ?? 0) + count);
+    const now = this.deps.clock();
+    const last = this.quietRefusals.get(quietKey);
+    if (last !== undefined && now - last < QUIET_REFUSAL_MS) return;
+    this.quietRefusals.set(quietKey, now);
+    if (this.quietRefusals.size > MAX_QUIET_REFUSALS) this.quietRefusals.delete(this.quietRefusals.keys().next().value as string);
+    this.deps.log(messages.warning(line));
+  }
+
+  private contacted(problem: string | null): void {
+    this.contact = problem === null ? { connected: true, at: this.deps.clock(), error: null } : { connected: false, at: this.contact.at, error: problem };
+  }
+}
+
+/** Machine and scenario names from the LAPI are someone else's text: keep them plain and bounded. */
+function safeName(text: string): string {
+  const clean = text.replace(/[^A-Za-z0-9._@:/-]/g, '_').slice(0, 128);
+  return clean === '' ? 'unknown' : clean;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 300) : 'unknown error';
+}

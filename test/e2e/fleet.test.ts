@@ -1,0 +1,215 @@
+// Two hosts in one CrowdSec fleet, end to end with the real Debian packages: a LAPI of the
+// test's own in its own namespace, portsentryd on hosts A and B, nmap against A. B blocks
+// the scanner without being touched, records it as from the fleet with A as the origin,
+// lifts it when the decision is deleted, and never blocks its own or ignored addresses,
+// whatever the fleet says. With the LAPI down, A keeps detecting and blocking, and its alert
+// arrives once the LAPI is back. A real Prometheus scrapes A and counts the blocks.
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { HelperClient } from '../../shared/rpc/helper-client.js';
+import type { StatusResult } from '../../shared/protocol/schemas.js';
+import { CrowdsecLapi } from '../support/crowdsec-lapi.js';
+import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import { blockedSetsText, helperConfigText } from '../support/helper-config.js';
+import { createLab, type Lab, type LabHost } from '../support/netns-lab.js';
+import { PrometheusServer } from '../support/prometheus-server.js';
+
+const TABLE = 'psfleet';
+const TCP_TRIPWIRES = '1,11,15,79,111,119,143,540,635,1080,1524,2000,5742,6667,12345,31337';
+const METRICS_PORT = 9469;
+const SCENARIO = 'portsentry/port-scan';
+
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function inSet(text: string, address: string): boolean {
+  return new RegExp(`(^|[\\s{,])${address.replace(/[.]/g, '\\.')}([\\s},]|$)`, 'm').test(text);
+}
+
+describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeout: 600_000 }, () => {
+  let lab: Lab<'lapi' | 'hostA' | 'hostB' | 'scanner' | 'lateScanner' | 'friendOfB'>;
+  let dir: string;
+  let lapi: CrowdsecLapi;
+  let a: DaemonProcess, b: DaemonProcess;
+  let hostA: LabHost, hostB: LabHost, scanner: LabHost, lateScanner: LabHost, friendOfB: LabHost;
+  let prometheus: PrometheusServer | null = null;
+  const socket = (name: 'a' | 'b') => join(dir, name, 'run', 'helper.sock');
+  const setOf = (host: LabHost) => blockedSetsText(lab, host, TABLE);
+  const status = async (name: 'a' | 'b'): Promise<StatusResult> => {
+    const client = await HelperClient.connect(socket(name));
+    try {
+      return await client.call('status', {});
+    } finally {
+      client.close();
+    }
+  };
+  const nmap = (from: LabHost, target: LabHost) =>
+    lab.exec(from, ['nmap', '-n', '-Pn', '-sS', '-p', TCP_TRIPWIRES, '--max-retries', '0', target.v4], { timeoutMs: 120_000, allowFailure: true });
+
+  before(async () => {
+    lab = await createLab(['lapi', 'hostA', 'hostB', 'scanner', 'lateScanner', 'friendOfB']);
+    ({ hostA, hostB, scanner, lateScanner, friendOfB } = lab.hosts);
+    dir = await mkdtemp(join(tmpdir(), 'portsentry-fleet-'));
+    lapi = await CrowdsecLapi.create(lab, lab.hosts.lapi, join(dir, 'lapi'));
+    await lapi.addMachine('hostA', 'passwordA-0123456789');
+    await lapi.addMachine('hostB', 'passwordB-0123456789');
+    await lapi.addBouncer('bouncerA', 'bouncer-key-A-0123456789');
+    await lapi.addBouncer('bouncerB', 'bouncer-key-B-0123456789');
+    await lapi.start();
+
+    const helper = async (name: 'a' | 'b', machine: string, password: string, key: string, ignore: readonly string[], extra: Record<string, string>) => {
+      const hostDir = join(dir, name);
+      await writeFile(join(dir, `${name}.ignore`), `${ignore.join('\n')}\n`);
+      await import('node:fs/promises').then((fs) => fs.mkdir(hostDir, { recursive: true }));
+      await writeFile(
+        join(hostDir, 'portsentry.conf'),
+        helperConfigText(hostDir, {
+          TCP_PORTS: TCP_TRIPWIRES,
+          NFT_TABLE: TABLE,
+          IGNORE_FILE: join(dir, `${name}.ignore`),
+          FLEET_SHARING: '1',
+          FLEET_LAPI_URL: lapi.url,
+          FLEET_MACHINE_ID: machine,
+          FLEET_MACHINE_PASSWORD: password,
+          FLEET_BOUNCER_KEY: key,
+          FLEET_DECISION_DURATION: '3600',
+          ...extra,
+        }),
+      );
+      return join(hostDir, 'portsentry.conf');
+    };
+    // A ignores B (the admin's ban of B's address below must not cut A off from it either).
+    const confA = await helper('a', 'hostA', 'passwordA-0123456789', 'bouncer-key-A-0123456789', [hostB.v4], { METRICS_ADDRESS: hostA.v4, METRICS_PORT: String(METRICS_PORT) });
+    const confB = await helper('b', 'hostB', 'passwordB-0123456789', 'bouncer-key-B-0123456789', [friendOfB.v4], {});
+    a = startDaemon(lab, hostA, ['-stcp', '-c', confA]);
+    b = startDaemon(lab, hostB, ['-stcp', '-c', confB]);
+    await a.waitFor('Control socket listening', 30_000);
+    await b.waitFor('Control socket listening', 30_000);
+    await waitUntil('both helpers reached the LAPI', async () => (await status('a')).fleet?.connected === true && (await status('b')).fleet?.connected === true);
+  });
+
+  after(async () => {
+    await prometheus?.stop();
+    await a?.stop();
+    await b?.stop();
+    await lapi?.stop();
+    await lab?.destroy();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('blocks on B a scanner caught by A, without B being touched', async (t) => {
+    const started = Date.now();
+    await nmap(scanner, hostA);
+    await waitUntil('A blocks the scanner', async () => inSet(await setOf(hostA), scanner.v4));
+    const blockedOnA = Date.now();
+    await waitUntil('B blocks the scanner', async () => inSet(await setOf(hostB), scanner.v4));
+    t.diagnostic(`A blocked ${blockedOnA - started} ms after the scan began, B ${Date.now() - blockedOnA} ms later (figures: npm run bench)`);
+    assert.ok(!b.lines.some((line) => line.includes(`/${scanner.v4} to`)), 'B saw no probe from the scanner');
+  });
+
+  it('shows the ban in cscli decisions list with our scenario', async () => {
+    const decisions = await lapi.decisions();
+    const ban = decisions.find((d) => d.value === scanner.v4);
+    assert.ok(ban !== undefined, `no decision for ${scanner.v4}: ${JSON.stringify(decisions)}`);
+    assert.equal(ban.scenario, SCENARIO);
+    assert.equal(ban.type, 'ban');
+  });
+
+  it('records the block on B as from the fleet, with A as the origin machine', async () => {
+    const client = await HelperClient.connect(socket('b'));
+    try {
+      const { blocks } = await client.call('blocks.list', {});
+      const block = blocks.find((entry) => entry.address === scanner.v4);
+      assert.deepEqual(block?.fleet, { machine: 'hostA', scenario: SCENARIO });
+      assert.ok(block !== undefined && block.until !== null, 'a fleet block lapses with its decision');
+      const { events } = await client.call('events.list', { host: scanner.v4 });
+      assert.ok(events.some((e) => e.type === 'block' && e.change === 'added' && e.fleet?.machine === 'hostA'), JSON.stringify(events));
+    } finally {
+      client.close();
+    }
+    const fleet = (await status('b')).fleet;
+    assert.equal(fleet?.pulling, true);
+    assert.ok((fleet?.fleetBlocks ?? 0) >= 1);
+  });
+
+  it('never applies a fleet ban on its own address or an ignored one (the attack: a ban aimed at the host itself)', async () => {
+    const refusedBefore = (await status('b')).fleet?.refused ?? 0;
+    await lapi.cscli(['decisions', 'add', '--ip', hostB.v4, '--reason', 'aimed at B itself', '--duration', '1h']);
+    await lapi.cscli(['decisions', 'add', '--ip', friendOfB.v4, '--reason', 'aimed at a host B ignores', '--duration', '1h']);
+    await waitUntil('B refused both bans', async () => ((await status('b')).fleet?.refused ?? 0) >= refusedBefore + 2);
+    const set = await setOf(hostB);
+    assert.ok(!inSet(set, hostB.v4), 'B did not block itself');
+    assert.ok(!inSet(set, friendOfB.v4), 'B did not block the host on its ignore list');
+    assert.ok(b.lines.some((line) => line.includes(`ban of ${hostB.v4}`) && /own address|this host/.test(line)), 'B said why');
+    // A ignores B's address: the same ban is refused there too.
+    await waitUntil('A refused the ban of B', async () => ((await status('a')).fleet?.refused ?? 0) >= 1);
+    assert.ok(!inSet(await setOf(hostA), hostB.v4));
+  });
+
+  it('lifts the ban on B when the decision is deleted, and A keeps its own block', async () => {
+    await lapi.cscli(['decisions', 'delete', '--ip', scanner.v4]);
+    await waitUntil('B lifts the ban', async () => !inSet(await setOf(hostB), scanner.v4));
+    assert.ok(inSet(await setOf(hostA), scanner.v4), 'A still blocks what it caught itself');
+    await b.waitFor(`Host ${scanner.v4} has been unblocked (the fleet withdrew its ban)`, 10_000);
+  });
+
+  it('keeps detecting and blocking with the LAPI down, and sends the alert once it is back', async () => {
+    await lapi.stop();
+    await nmap(lateScanner, hostA);
+    await waitUntil('A blocks the late scanner without the LAPI', async () => inSet(await setOf(hostA), lateScanner.v4));
+    await waitUntil('A has the alert queued', async () => {
+      const fleet = (await status('a')).fleet;
+      return fleet?.connected === false && fleet.queued >= 1;
+    });
+    await lapi.start();
+    await waitUntil('the alert reached the LAPI', async () => (await lapi.decisions()).some((d) => d.value === lateScanner.v4 && d.scenario === SCENARIO), 150_000);
+    await waitUntil('B blocks the late scanner', async () => inSet(await setOf(hostB), lateScanner.v4), 60_000);
+    assert.equal((await status('a')).fleet?.queued, 0);
+  });
+
+  it('is scraped by a real Prometheus, whose query returns the blocks A made', async () => {
+    prometheus = await PrometheusServer.start(lab, lab.hosts.lapi, join(dir, 'prometheus'), [`${hostA.v4}:${METRICS_PORT}`]);
+    // The test caused two blocks on A by detection: the scanner and the late scanner.
+    let last: number[] = [];
+    await waitUntil(
+      'Prometheus has scraped the two blocks',
+      async () => {
+        last = await prometheus!.query(`portsentry_blocks_added_total{origin="detection"}`);
+        return last.length === 1 && last[0] === 2;
+      },
+      60_000,
+    ).catch((error: Error) => assert.fail(`${error.message}; last answer ${JSON.stringify(last)}`));
+    // A also holds one ban from the fleet: the admin's ban of B's friend (only B ignores it).
+    assert.deepEqual(await prometheus.query('portsentry_blocks_added_total{origin="fleet"}'), [1]);
+    assert.deepEqual(await prometheus.query('portsentry_blocks_held{family="ipv4"}'), [(await status('a')).blockedCount]);
+    assert.ok(((await prometheus.query('sum(portsentry_probes_total{mode="stcp"})'))[0] ?? 0) >= 2);
+    const page = await lab.exec(lab.hosts.lapi, [process.execPath, '-e', `fetch('http://${hostA.v4}:${METRICS_PORT}/metrics').then(r => r.text()).then(t => process.stdout.write(t))`]);
+    for (const name of ['portsentry_probes_total', 'portsentry_blocks_added_total', 'portsentry_blocks_removed_total', 'portsentry_blocks_failed_total', 'portsentry_blocks_held', 'portsentry_block_set_used_ratio', 'portsentry_rpc_connections', 'portsentry_store_bytes']) {
+      assert.match(page.stdout, new RegExp(`^# HELP ${name} \\S`, 'm'), name);
+    }
+    assert.ok(!/password|bouncer-key/i.test(page.stdout), 'no secret in the metrics');
+  });
+
+  it('never shows the fleet secrets in config.get or the log', async () => {
+    const client = await HelperClient.connect(socket('a'));
+    try {
+      const config = await client.call('config.get', {});
+      assert.ok(!config.text.includes('passwordA') && !config.text.includes('bouncer-key-A'), 'file text redacted');
+      assert.equal(config.values['FLEET_MACHINE_PASSWORD'], '(secret, set)');
+      assert.equal(config.values['FLEET_BOUNCER_KEY'], '(secret, set)');
+      assert.equal(config.values['FLEET_MACHINE_ID'], 'hostA');
+    } finally {
+      client.close();
+    }
+    for (const process of [a, b]) assert.ok(!process.lines.some((line) => /password[AB]-|bouncer-key-/.test(line)), 'no secret in the log');
+  });
+});

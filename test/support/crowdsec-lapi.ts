@@ -1,0 +1,123 @@
+// A CrowdSec Local API of the test's own: Debian's crowdsec binary run with `-no-cs` (the
+// API only, no log agent) inside a lab namespace, listening on that host's test address,
+// with its config, credentials and SQLite database in a temp directory. Never the
+// machine's /etc/crowdsec service. cscli runs against the same config.
+
+import { execFile } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DaemonProcess } from './daemon-process.js';
+import type { Lab, LabHost } from './netns-lab.js';
+
+const run = promisify(execFile);
+export const LAPI_PORT = 8080;
+
+export class CrowdsecLapi {
+  private process: DaemonProcess | null = null;
+
+  private constructor(
+    private readonly lab: Lab,
+    readonly host: LabHost,
+    readonly dir: string,
+  ) {}
+
+  get url(): string {
+    return `http://${this.host.v4}:${LAPI_PORT}`;
+  }
+
+  get configFile(): string {
+    return join(this.dir, 'config.yaml');
+  }
+
+  /** Writes the config into dir (created) and registers the admin machine cscli itself uses. */
+  static async create(lab: Lab, host: LabHost, dir: string): Promise<CrowdsecLapi> {
+    await mkdir(join(dir, 'data'), { recursive: true });
+    await mkdir(join(dir, 'hub'), { recursive: true });
+    await writeFile(join(dir, 'hub', '.index.json'), '{}\n');
+    await writeFile(join(dir, 'simulation.yaml'), 'simulation: false\n');
+    // Alerts that arrive with their own decisions keep them; this profile only matters for
+    // alerts without (none of ours).
+    await writeFile(
+      join(dir, 'profiles.yaml'),
+      ['name: default_ip_remediation', 'filters:', ' - Alert.Remediation == true && Alert.GetScope() == "Ip"', 'decisions:', ' - type: ban', '   duration: 4h', 'on_success: break', ''].join('\n'),
+    );
+    await writeFile(
+      join(dir, 'config.yaml'),
+      [
+        'common:',
+        '  daemonize: false',
+        '  log_media: stdout',
+        '  log_level: info',
+        'config_paths:',
+        `  config_dir: ${dir}/`,
+        `  data_dir: ${dir}/data/`,
+        `  simulation_path: ${dir}/simulation.yaml`,
+        `  hub_dir: ${dir}/hub/`,
+        `  index_path: ${dir}/hub/.index.json`,
+        `  notification_dir: ${dir}/notifications/`,
+        '  plugin_dir: /usr/lib/crowdsec/plugins/',
+        'db_config:',
+        '  log_level: info',
+        '  type: sqlite',
+        `  db_path: ${dir}/data/crowdsec.db`,
+        '  use_wal: true',
+        'api:',
+        '  client:',
+        `    credentials_path: ${dir}/local_api_credentials.yaml`,
+        '  server:',
+        '    log_level: info',
+        `    listen_uri: ${host.v4}:${LAPI_PORT}`,
+        `    profiles_path: ${dir}/profiles.yaml`,
+        'prometheus:',
+        '  enabled: false',
+        '',
+      ].join('\n'),
+    );
+    const lapi = new CrowdsecLapi(lab, host, dir);
+    await lapi.cscli(['machines', 'add', 'test-admin', '--password', 'test-admin-password-0123456789', '-f', join(dir, 'local_api_credentials.yaml')]);
+    return lapi;
+  }
+
+  async addMachine(name: string, password: string): Promise<void> {
+    await this.cscli(['machines', 'add', name, '--password', password, '-f', join(this.dir, `machine-${name}.yaml`)]);
+  }
+
+  async addBouncer(name: string, key: string): Promise<void> {
+    await this.cscli(['bouncers', 'add', name, '-k', key]);
+  }
+
+  /** Starts the LAPI and waits until it listens. */
+  async start(): Promise<void> {
+    if (this.process !== null) throw new Error('the LAPI already runs');
+    this.process = new DaemonProcess(this.lab.spawn(this.host, ['crowdsec', '-c', this.configFile, '-no-cs'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    await this.process.waitFor('CrowdSec Local API listening', 30_000);
+  }
+
+  async stop(): Promise<void> {
+    const process = this.process;
+    this.process = null;
+    await process?.stop();
+  }
+
+  /** cscli against this LAPI's config, run inside its namespace (commands that call the API need that). */
+  async cscli(argv: readonly string[]): Promise<string> {
+    const result = await this.lab.exec(this.host, ['cscli', '-c', this.configFile, '--error', ...argv], { timeoutMs: 60_000 });
+    return result.stdout;
+  }
+
+  /** `cscli decisions list -o json`, flattened to the decisions. */
+  async decisions(): Promise<Array<{ id: number; value: string; scenario: string; origin: string; type: string }>> {
+    const text = await this.cscli(['decisions', 'list', '-o', 'json']);
+    const alerts = JSON.parse(text) as Array<{ decisions?: Array<{ id: number; value: string; scenario: string; origin: string; type: string }> }> | null;
+    return (alerts ?? []).flatMap((alert) => alert.decisions ?? []);
+  }
+}
+
+/** True when crowdsec and cscli are installed (scripts/install-system-deps.sh). */
+export async function crowdsecInstalled(): Promise<boolean> {
+  return run('cscli', ['version']).then(
+    () => true,
+    () => false,
+  );
+}
