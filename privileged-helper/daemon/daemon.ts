@@ -3,7 +3,7 @@
 // Everything with side effects arrives through DaemonDeps, so this file reads as the
 // story of one packet.
 
-import { reverse } from 'node:dns/promises';
+import { lookupService } from 'node:dns/promises';
 import type { AddressFamily, Clock, Mode, Probe } from '../../shared/domain/types.js';
 import type { PortSentryConfig } from '../config/config.js';
 import { describeIgnoreReason, IgnorePolicy, type HostAddresses, type IgnoreEntry } from '../config/ignore-list.js';
@@ -147,7 +147,7 @@ export class Daemon {
         // A block still being applied is not news: the event that triggered it follows.
         if (this.responding.has(probe.source)) return;
         if (!this.shouldLogQuietly(`blocked ${probe.source}`, probe.at)) return;
-        this.deps.log(messages.alreadyBlocked(probe.source));
+        this.deps.log(messages.alreadyBlocked(probe.source, probe.mode !== 'tcp' && probe.mode !== 'udp'));
         this.emit(probe, 'already-blocked');
         return;
       case 'counted':
@@ -430,10 +430,15 @@ function sensorsDiffer(a: DaemonSettings, b: DaemonSettings): boolean {
   return key(a) !== key(b);
 }
 
+/**
+ * The host's name as gethostbyaddr gives it (getnameinfo through NSS: /etc/hosts, then DNS),
+ * fully qualified, as 1.2 logged it; not the first PTR alias that dns.reverse would pick.
+ */
 async function defaultResolveName(address: string): Promise<string | null> {
   const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 2000).unref());
-  const names = await Promise.race([reverse(address), timeout]);
-  const name = names?.[0];
+  const found = await Promise.race([lookupService(address, 0).then((r) => r.hostname, () => null), timeout]);
+  // getnameinfo answers with the address itself when no name is known.
+  const name = found === null || found === address ? undefined : found;
   // A reverse name is attacker-controlled text: keep it to hostname characters.
   return name !== undefined && /^[A-Za-z0-9.-]{1,253}$/.test(name) ? name : null;
 }

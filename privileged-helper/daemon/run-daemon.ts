@@ -214,7 +214,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     store,
     reload: reloadOnce,
     shutdown: async () => {
-      log(messages.shuttingDown());
+      for (const line of messages.shuttingDown()) log(line);
       clearInterval(pruneTimer);
       await fleetAndMetrics.stop();
       await daemon.stop();

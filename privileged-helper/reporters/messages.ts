@@ -9,7 +9,8 @@ export const PRODUCT_VERSION = '1.2';
 export const messages = {
   starting: () => `adminalert: PortSentry ${PRODUCT_VERSION} is starting.`,
   active: () => 'adminalert: PortSentry is now active and listening.',
-  shuttingDown: () => 'adminalert: PortSentry is shutting down',
+  /** 1.2 writes both lines when it stops. */
+  shuttingDown: () => ['securityalert: PortSentry is shutting down', 'adminalert: PortSentry is shutting down'] as const,
   listenTcp: (port: number) => `adminalert: Going into listen mode on TCP port: ${port}`,
   listenUdp: (port: number) => `adminalert: Going into listen mode on UDP port: ${port}`,
   stealthListen: (protocol: 'tcp' | 'udp', port: number) =>
@@ -39,7 +40,9 @@ export const messages = {
   },
   ipOptions: (resolved: string, source: string, port: number) =>
     `attackalert: Packet from host: ${resolved}/${source} to TCP port: ${port} has IP options set (detection avoidance technique).`,
-  alreadyBlocked: (source: string) => `attackalert: Host: ${source} is already blocked. Ignoring`,
+  /** 1.2's wording differs by mode: the stealth and advanced modes name the host twice, without the dot. */
+  alreadyBlocked: (source: string, stealth = false) =>
+    stealth ? `attackalert: Host: ${source}/${source} is already blocked Ignoring` : `attackalert: Host: ${source} is already blocked. Ignoring`,
   ignored: (source: string, why: string) => `attackalert: Host: ${source} is ${why}. Ignoring`,
   blockedViaRoute: (source: string, command: string) =>
     `attackalert: Host ${source} has been blocked via dropped route using command: "${command}"`,
@@ -70,7 +73,8 @@ export function stealthDescription(flags: number): string {
   const psh = flags & 0x08 ? 1 : 0;
   const ack = flags & 0x10 ? 1 : 0;
   const urg = flags & 0x20 ? 1 : 0;
-  if (!syn && !fin && !ack && !psh && !rst && !urg) return 'TCP NULL scan';
+  // The leading space is 1.2's own (" TCP NULL scan"), so its line reads "attackalert:  TCP NULL scan".
+  if (!syn && !fin && !ack && !psh && !rst && !urg) return ' TCP NULL scan';
   if (fin && urg && psh) return 'TCP XMAS scan';
   if (fin && !syn && !ack && !psh && !rst && !urg) return 'TCP FIN scan';
   if (syn && !fin && !ack && !psh && !rst && !urg) return 'TCP SYN/Normal scan';

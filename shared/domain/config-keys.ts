@@ -234,7 +234,8 @@ export const CONFIG_KEYS = {
 
   IGNORE_FILE: key({ field: 'ignoreFile', parse: absolutePath, defaultText: '/etc/portsentry-desktop/portsentry.ignore', access: 'root', names: 'a file', group: 'ignore', widget: 'text', label: 'Ignore list file', hint: 'Absolute path of the file listing hosts never to block.' }),
 
-  HISTORY_FILE: key({ field: 'historyFile', parse: absolutePath, defaultText: `${DEFAULT_STATE_DIRECTORY}/portsentry.history`, access: 'root', names: 'a file', group: 'files', widget: 'text', label: 'History file', hint: 'Absolute path; one line per attack, as classic PortSentry wrote.' }),
+  // Where fail2ban's stock portsentry jail reads it (logpath = /var/lib/portsentry/portsentry.history).
+  HISTORY_FILE: key({ field: 'historyFile', parse: absolutePath, defaultText: '/var/lib/portsentry/portsentry.history', access: 'root', names: 'a file', group: 'files', widget: 'text', label: 'History file', hint: 'Absolute path; one line per attack, as classic PortSentry wrote.' }),
   BLOCKED_FILE: key({ field: 'blockedFile', parse: absolutePath, defaultText: `${DEFAULT_STATE_DIRECTORY}/portsentry.blocked`, access: 'root', names: 'a file', group: 'files', widget: 'text', label: 'Blocked hosts file', hint: 'Absolute path; the mode is appended (.tcp, .udp...).' }),
   SYSLOG_SOCKET: key({ field: 'syslogSocket', parse: absolutePath, defaultText: '/dev/log', access: 'root', names: 'a socket', group: 'files', widget: 'text', label: 'Syslog socket', hint: 'Where log lines go.' }),
   RPC_SOCKET: key({ field: 'rpcSocket', parse: socketPath, defaultText: DEFAULT_RPC_SOCKET, access: 'root', names: 'a socket', group: 'files', widget: 'text', label: 'Control socket', hint: 'This app talks to the helper here (members of the control group). Empty turns it off.' }),

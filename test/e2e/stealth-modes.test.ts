@@ -20,7 +20,7 @@ const SCANS = ['-sS', '-sF', '-sN', '-sX', '-sU', '-sT'] as const;
 const EXPECTED_LINE: Record<(typeof SCANS)[number], RegExp> = {
   '-sS': /TCP SYN\/Normal scan from host/,
   '-sF': /TCP FIN scan from host/,
-  '-sN': /TCP NULL scan from host/,
+  '-sN': /attackalert: {2}TCP NULL scan from host/,
   '-sX': /TCP XMAS scan from host/,
   '-sU': /UDP scan from host/,
   '-sT': /TCP SYN\/Normal scan from host/, // stealth modes see the SYN of a connect scan

@@ -28,12 +28,14 @@ describe('classic log lines', () => {
   it('stealth lines use the original packet descriptions', () => {
     assert.equal(messages.attack({ ...base, kind: 'syn', tcpFlags: 0x02 }, 'h'), 'attackalert: TCP SYN/Normal scan from host: h/198.18.0.3 to TCP port: 1524');
     assert.equal(stealthDescription(0x01), 'TCP FIN scan');
-    assert.equal(stealthDescription(0x00), 'TCP NULL scan');
+    assert.equal(stealthDescription(0x00), ' TCP NULL scan', "1.2's own leading space");
     assert.equal(stealthDescription(0x29), 'TCP XMAS scan');
     assert.equal(stealthDescription(0x03), 'Unknown Type: TCP Packet Flags: SYN: 1 FIN: 1 ACK: 0 PSH: 0 URG: 0 RST: 0');
   });
   it('response lines', () => {
     assert.equal(messages.alreadyBlocked('198.18.0.3'), 'attackalert: Host: 198.18.0.3 is already blocked. Ignoring');
+    assert.equal(messages.alreadyBlocked('198.18.0.3', true), 'attackalert: Host: 198.18.0.3/198.18.0.3 is already blocked Ignoring', 'the stealth modes, as 1.2');
+    assert.deepEqual(messages.shuttingDown(), ['securityalert: PortSentry is shutting down', 'adminalert: PortSentry is shutting down']);
     assert.equal(messages.blockedViaWrappers('198.18.0.3', 'ALL: 198.18.0.3'), 'attackalert: Host 198.18.0.3 has been blocked via wrappers with string: "ALL: 198.18.0.3"');
     assert.equal(messages.externalCommand('198.18.0.3', '/bin/x 198.18.0.3'), 'attackalert: External command run for host: 198.18.0.3 using command: "/bin/x 198.18.0.3"');
     assert.equal(messages.responseIgnored('TCP'), 'attackalert: Ignoring TCP response per configuration file setting.');
