@@ -4,6 +4,7 @@
 
 import { BlockList } from 'node:net';
 import { parseAddress } from '../core/address.js';
+import { sourceProblem } from '../core/source-address.js';
 import { ConfigError, printable } from './conf-file.js';
 
 export interface IgnoreEntry {
@@ -42,7 +43,7 @@ export function parseIgnoreEntry(text: string): Omit<IgnoreEntry, 'line'> | stri
   return { address: parsed.address, family: parsed.family, prefix: Number(prefixText) };
 }
 
-export type IgnoreReason = 'own-address' | 'gateway' | 'dns-resolver' | 'ignore-list';
+export type IgnoreReason = 'own-address' | 'gateway' | 'dns-resolver' | 'ignore-list' | 'not-unicast';
 
 /** Addresses that are protected by what they are, not by the ignore file. */
 export interface HostAddresses {
@@ -73,6 +74,8 @@ export class IgnorePolicy {
     const reason = this.protectedBy.get(address);
     if (reason !== undefined) return reason;
     if (family === 4 && address.startsWith('127.')) return 'own-address';
+    // Loopback, multicast, link-local, v4-mapped...: no remote scanner has such an address.
+    if (sourceProblem(address) !== null) return 'not-unicast';
     return this.list.check(address, family === 4 ? 'ipv4' : 'ipv6') ? 'ignore-list' : null;
   }
 }
@@ -88,5 +91,7 @@ export function describeIgnoreReason(reason: IgnoreReason): string {
       return "one of this host's DNS resolvers";
     case 'ignore-list':
       return 'in the ignore list';
+    case 'not-unicast':
+      return 'not an address a remote host can have (loopback, multicast, link-local, IPv4-mapped or reserved)';
   }
 }

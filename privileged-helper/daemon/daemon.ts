@@ -52,6 +52,8 @@ export class Daemon {
   private paused = false;
   private readonly lastQuietLog = new Map<string, number>();
   private host: HostAddresses = { own: [] };
+  /** This host's own addresses: only packets to one of them are probes. */
+  private ownAddresses = new Set<string>();
   private hostKey = '';
   private timers: NodeJS.Timeout[] = [];
   /** The trap plan last installed, as JSON, so unchanged plans cost nothing. */
@@ -69,6 +71,7 @@ export class Daemon {
       log: deps.log,
       onProbe: (probe, reply) => this.handleProbe(probe, reply),
       mayWarn: (key) => this.shouldLogQuietly(key, deps.clock()),
+      isOwnAddress: (address) => this.ownAddresses.has(address),
     });
   }
 
@@ -123,8 +126,8 @@ export class Daemon {
     this.engine.recordBlock(address, until);
   }
 
-  stats(): ReturnType<DetectionEngine['stats']> {
-    return this.engine.stats();
+  stats(): ReturnType<DetectionEngine['stats']> & { badSources: number } {
+    return { ...this.engine.stats(), badSources: this.sensors.badSourceCount };
   }
 
   /** The whole path of one probe. Public so other sensors (packet capture) feed the same path. */
@@ -287,6 +290,7 @@ export class Daemon {
     if (key === this.hostKey) return;
     this.host = host;
     this.hostKey = key;
+    this.ownAddresses = new Set(host.own);
     this.engine.reconfigure(engineOptions(this.config), this.policy());
     await this.updateTrap();
   }

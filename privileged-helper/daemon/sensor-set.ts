@@ -12,6 +12,7 @@ import { HalfOpenTracker } from '../capture/half-open-tracker.js';
 import { ProcListeningPorts } from '../capture/listening-ports.js';
 import type { PortSentryConfig } from '../config/config.js';
 import { messages } from '../reporters/messages.js';
+import { describeSourceProblem, type SourceProblem } from '../core/source-address.js';
 import { openCaptureSensor } from '../sensors/capture-sensor.js';
 import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from '../sensors/tripwires.js';
 
@@ -21,6 +22,8 @@ export interface SensorSetDeps {
   readonly onProbe: (probe: Probe, reply?: (banner: string) => void) => void;
   /** Says whether a repeated warning may be logged again now (the daemon's rate limit). */
   readonly mayWarn: (key: string) => boolean;
+  /** Whether an address is one of this host's own (only packets to those are probes). */
+  readonly isOwnAddress: (address: string) => boolean;
 }
 
 /** How long a SYN to a -tcp tripwire waits for its handshake before it counts as half-open. */
@@ -32,6 +35,11 @@ export class SensorSet {
   /** Tripwire ports that were busy when bound, for retryUnbound. */
   private unbound: Array<{ mode: Mode; port: number; family: AddressFamily }> = [];
   private readonly halfOpen: HalfOpenTracker;
+  /** Cumulative over every capture this set has run (each capture counts from zero). */
+  private captureBadSources = 0;
+  private captureBadBase = 0;
+  private tripwireBadSources = 0;
+  private badSourcesLogged = 0;
 
   constructor(private readonly deps: SensorSetDeps) {
     this.halfOpen = new HalfOpenTracker(
@@ -108,6 +116,10 @@ export class SensorSet {
         this.deps.onProbe(hit.probe, hit.reply);
       },
       onUnknownPeer: (port: number) => this.onUnknownPeer(port, mode),
+      onBadSource: (address: string, problem: SourceProblem) => {
+        this.tripwireBadSources += 1;
+        this.onBadSource(address, problem);
+      },
     };
     const sensor = protocolOfMode(mode) === 'tcp' ? await openTcpTripwires(options, mode) : await openUdpTripwires(options, mode);
     this.sensors.push(sensor);
@@ -132,6 +144,11 @@ export class SensorSet {
         // -tcp alone it waits to see whether the handshake completes (a "Connect").
         onProbe: (probe) =>
           probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe) : this.deps.onProbe(probe),
+        isOwnAddress: this.deps.isOwnAddress,
+        onBadSources: (stats) => {
+          this.captureBadSources = this.captureBadBase + stats.badSource;
+          this.onBadSource(stats.lastBadSource ?? '?', (stats.lastProblem ?? 'reserved') as SourceProblem);
+        },
         onFailure: (why) => {
           this.capturing = false;
           this.deps.log(messages.error(`${why}; stealth detection has stopped (${modes.map((m) => `-${m}`).join(' ')})`));
@@ -141,6 +158,8 @@ export class SensorSet {
       this.sensors.push({
         close: async () => {
           this.capturing = false;
+          this.captureBadBase += sensor.stats().badSource;
+          this.captureBadSources = this.captureBadBase;
           await sensor.close();
         },
       });
@@ -151,6 +170,25 @@ export class SensorSet {
       this.deps.log(messages.error(`packet capture is unavailable: ${why}; ${lost}`));
       return 0;
     }
+  }
+
+  /**
+   * Packets from sources no remote host can have never become probes; they are counted and
+   * summarised in the log at most once a minute (a flood of them is one line, not thousands).
+   */
+  private onBadSource(address: string, problem: SourceProblem): void {
+    if (!this.deps.mayWarn('bad-source')) return;
+    const total = this.badSourceCount;
+    const dropped = total - this.badSourcesLogged;
+    this.badSourcesLogged = total;
+    this.deps.log(
+      messages.warning(`dropped ${dropped} packet(s) from impossible source addresses (${total} since start; latest ${address}, ${describeSourceProblem(problem)}); such sources are never blocked`),
+    );
+  }
+
+  /** Packets dropped for an impossible source since start (capture and tripwires). */
+  get badSourceCount(): number {
+    return this.captureBadSources + this.tripwireBadSources;
   }
 
   /** A connection reset before we could read its peer: capture's record of the SYN names it. */

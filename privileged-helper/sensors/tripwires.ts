@@ -5,6 +5,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { parseAddress } from '../core/address.js';
+import { sourceProblem, type SourceProblem } from '../core/source-address.js';
 import type { AddressFamily, Clock, Mode, Probe } from '../core/types.js';
 
 export interface TripwireHit {
@@ -34,6 +35,23 @@ export interface TripwireOptions {
   readonly families?: readonly AddressFamily[];
   /** A TCP connection whose peer had already reset it, so its address cannot be read. */
   readonly onUnknownPeer?: (port: number) => void;
+  /** A packet from an address no remote host can have (e.g. ::ffff:a.b.c.d): never a probe. */
+  readonly onBadSource?: (address: string, problem: SourceProblem) => void;
+}
+
+/**
+ * The probe's source, or null (reported) when the kernel's text names an impossible one.
+ * Checked on the kernel's own text: parseAddress maps ::ffff:a.b.c.d to a.b.c.d.
+ */
+function vetSource(raw: string | undefined, options: TripwireOptions): ReturnType<typeof parseAddress> {
+  if (raw === undefined) return null;
+  const problem = sourceProblem(raw);
+  // Loopback is this host itself: the ignore policy reports it as such.
+  if (problem !== null && problem !== 'loopback') {
+    options.onBadSource?.(raw, problem);
+    return null;
+  }
+  return parseAddress(raw);
 }
 
 export async function openTcpTripwires(options: TripwireOptions, mode: Mode = 'tcp'): Promise<TripwireSet> {
@@ -65,7 +83,7 @@ export async function openUdpTripwires(options: TripwireOptions, mode: Mode = 'u
     for (const port of options.ports) {
       const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 });
       socket.on('message', (_data, remote) => {
-        const parsed = parseAddress(remote.address);
+        const parsed = vetSource(remote.address, options);
         if (parsed === null) return;
         const probe: Probe = { source: parsed.address, family: parsed.family, port, protocol: 'udp', kind: 'udp', mode, at: options.clock() };
         options.onHit({ probe, reply: (banner) => socket.send(banner, remote.port, remote.address, () => undefined) });
@@ -85,7 +103,14 @@ export async function openUdpTripwires(options: TripwireOptions, mode: Mode = 'u
 
 function onTcpConnection(socket: Socket, port: number, mode: Mode, options: TripwireOptions): void {
   socket.on('error', () => undefined);
-  const parsed = socket.remoteAddress === undefined ? null : parseAddress(socket.remoteAddress);
+  const raw = socket.remoteAddress;
+  const problem = raw === undefined ? null : sourceProblem(raw);
+  if (raw !== undefined && problem !== null && problem !== 'loopback') {
+    options.onBadSource?.(raw, problem);
+    socket.destroy();
+    return;
+  }
+  const parsed = raw === undefined ? null : parseAddress(raw);
   if (parsed === null) {
     // nmap -sT resets right after the handshake; by the time we accept, getpeername fails.
     options.onUnknownPeer?.(port);
