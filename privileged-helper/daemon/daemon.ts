@@ -10,6 +10,7 @@ import { describeIgnoreReason, IgnorePolicy, type HostAddresses, type IgnoreEntr
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
+import { cleanText } from '../reporters/clean-text.js';
 import { planCapture } from '../capture/capture-plan.js';
 import { planTrap, type TrapPlan } from '../responders/kernel-trap.js';
 import type { BlockChangeEvent, DetectionEvent, HelperEvent } from './detection-event.js';
@@ -359,14 +360,15 @@ export class Daemon {
       kind: probe.kind,
       mode: probe.mode,
       action,
-      ...(reason === undefined ? {} : { reason }),
-      ...(resolvedName === undefined ? {} : { resolvedName }),
+      ...(reason === undefined ? {} : { reason: cleanText(reason) }),
+      // A reverse name is attacker-controlled: only hostname characters reach the store.
+      ...(resolvedName === undefined || !/^[A-Za-z0-9.-]{1,253}$/.test(resolvedName) ? {} : { resolvedName }),
     };
     for (const listener of this.listeners) listener(event);
   }
 
   private emitBlock(change: BlockChangeEvent['change'], address: string, reason: string, until: number | null): void {
-    const event: BlockChangeEvent = { type: 'block', change, at: this.deps.clock(), address, reason, until };
+    const event: BlockChangeEvent = { type: 'block', change, at: this.deps.clock(), address, reason: cleanText(reason), until };
     for (const listener of this.listeners) listener(event);
   }
 }
