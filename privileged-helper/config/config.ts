@@ -49,6 +49,8 @@ export interface PortSentryConfig {
   readonly eventRetentionDays: number;
   /** Stealth/advanced modes block the first probe inside the kernel (see responders/kernel-trap.ts). */
   readonly kernelTrap: boolean;
+  /** New blocks a minute from one IPv4 /24 or IPv6 /64 (0: no limit); see engine/engine.ts. */
+  readonly blockRatePerPrefix: number;
   /** Line of each key that was set in the file, for mode-dependent errors later. */
   readonly lines: Readonly<Record<string, number>>;
 }
@@ -91,6 +93,7 @@ const SPECS: Readonly<Record<string, KeySpec>> = {
   STORE_FILE: { field: 'storeFile', parse: optionalPath },
   EVENT_RETENTION_DAYS: { field: 'eventRetentionDays', parse: (v, k) => integer(v, k, 1, 36500) },
   KERNEL_TRAP: { field: 'kernelTrap', parse: flag },
+  BLOCK_RATE_PER_PREFIX: { field: 'blockRatePerPrefix', parse: (v, k) => integer(v, k, 0, 1_000_000) },
 };
 
 export const KNOWN_KEYS: readonly string[] = Object.keys(SPECS);
@@ -149,6 +152,7 @@ const DEFAULTS = {
   storeFile: '/var/lib/portsentry-desktop/events.db',
   eventRetentionDays: 90,
   kernelTrap: true,
+  blockRatePerPrefix: 64,
 } as const satisfies Omit<PortSentryConfig, 'file' | 'lines' | 'blockBackend'>;
 
 /** Parses and validates a whole config file's text. Throws ConfigError. */

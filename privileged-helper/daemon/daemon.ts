@@ -154,6 +154,13 @@ export class Daemon {
       case 'counted':
         this.emit(probe, 'counted', `${verdict.hits} of ${verdict.needed} touches`);
         return;
+      case 'rate-limited': {
+        const why = `more than ${verdict.limit} new blocks a minute from ${verdict.prefix} (BLOCK_RATE_PER_PREFIX)`;
+        // Once when the limit is hit, not once per refused source: the flood is one line.
+        if (verdict.firstHit) this.deps.log(messages.warning(`not blocking ${probe.source} and others: ${why}`));
+        if (this.shouldLogQuietly(`rate-limited ${probe.source}`, probe.at)) this.emit(probe, 'rate-limited', why);
+        return;
+      }
       case 'triggered':
         if (this.config.portBanner !== null) reply?.(this.config.portBanner);
         if (this.paused) {
@@ -382,7 +389,12 @@ function withoutCaptured(plan: TrapPlan): TrapPlan | null {
 }
 
 function engineOptions(config: PortSentryConfig): EngineOptions {
-  return { scanTrigger: config.scanTrigger, windowMs: config.scanTriggerWindowSeconds * 1000, maxSources: config.stateMaxSources };
+  return {
+    scanTrigger: config.scanTrigger,
+    windowMs: config.scanTriggerWindowSeconds * 1000,
+    maxSources: config.stateMaxSources,
+    blockRatePerPrefix: config.blockRatePerPrefix,
+  };
 }
 
 function sensorsDiffer(a: DaemonSettings, b: DaemonSettings): boolean {

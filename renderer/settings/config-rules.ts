@@ -96,6 +96,7 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   field('SCAN_TRIGGER', 'detection', 'text', 'Touches before acting', 'Act at the Nth touch from one host; 0 and 1 both mean the first (0-1000).', '0', (k) => integer(k, 0, 1000)),
   field('SCAN_TRIGGER_WINDOW', 'detection', 'text', 'Counting window (seconds)', 'Touches are counted over this many seconds (1-2592000).', '3600', (k) => integer(k, 1, 30 * 86400)),
   field('STATE_MAX_SOURCES', 'detection', 'text', 'Hosts remembered at most', 'Bound on hosts the counter tracks; the least recently seen are forgotten (16-50000000).', '65536', (k) => integer(k, 16, 50_000_000)),
+  field('BLOCK_RATE_PER_PREFIX', 'detection', 'text', 'New blocks a minute per network', 'At most this many new blocks a minute from one IPv4 /24 or IPv6 /64, so one network cannot fill the block list; 0 for no limit (0-1000000).', '64', (k) => integer(k, 0, 1_000_000)),
   field('IPV6', 'detection', 'flag', 'Watch IPv6 too', 'Tripwires and detection on IPv6 as well as IPv4.', '1', flag),
   field('KERNEL_TRAP', 'detection', 'flag', 'Block the first probe in the kernel', 'Stealth and advanced modes: the scanner is blocked by nftables on its first probe, before any reply reveals a port.', '1', flag),
   field('RESOLVE_HOST', 'detection', 'flag', 'Look up scanner names', 'Show the reverse DNS name of each scanner (slower).', '0', flag),
