@@ -9,6 +9,7 @@ import { parseAddress } from '../core/address.js';
 import type { WatchRule } from '../capture/capture-detector.js';
 import { planCapture } from '../capture/capture-plan.js';
 import { HalfOpenTracker } from '../capture/half-open-tracker.js';
+import { ProcAcceptQueues } from '../capture/accept-queue.js';
 import { ProcListeningPorts } from '../capture/listening-ports.js';
 import type { PortSentryConfig } from '../config/config.js';
 import { messages } from '../reporters/messages.js';
@@ -28,6 +29,12 @@ export interface SensorSetDeps {
 
 /** How long a SYN to a -tcp tripwire waits for its handshake before it counts as half-open. */
 const HALF_OPEN_GRACE_MS = 300;
+/**
+ * How long a connection reset before its peer could be read waits for capture to name it:
+ * tcpdump can lag far behind accept() on a loaded machine, and waiting costs only the delay
+ * of a warning (the connection is matched only to a SYN captured before it was accepted).
+ */
+const ORPHAN_GRACE_MS = 5_000;
 
 export class SensorSet {
   private sensors: Array<{ close(): Promise<void> }> = [];
@@ -42,6 +49,7 @@ export class SensorSet {
   private badSourcesLogged = 0;
 
   constructor(private readonly deps: SensorSetDeps) {
+    const acceptQueues = new ProcAcceptQueues();
     this.halfOpen = new HalfOpenTracker(
       HALF_OPEN_GRACE_MS,
       (probe) => deps.onProbe(probe),
@@ -50,6 +58,9 @@ export class SensorSet {
           deps.log(messages.warning(`a connection to TCP port ${port} was reset before its source could be read; packet capture (tcpdump) identifies such scanners`));
         }
       },
+      undefined,
+      // The kernel's accept queues decide "half-open", not which event ran first.
+      { acceptQueue: (port) => acceptQueues.queued(port), orphanGraceMs: ORPHAN_GRACE_MS, now: deps.clock },
     );
   }
 
@@ -142,8 +153,8 @@ export class SensorSet {
         clock: this.deps.clock,
         // With -stcp running too, a SYN is reported at once, as the stealth mode does; with
         // -tcp alone it waits to see whether the handshake completes (a "Connect").
-        onProbe: (probe) =>
-          probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe) : this.deps.onProbe(probe),
+        onProbe: (probe, wireAt) =>
+          probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe, wireAt) : this.deps.onProbe(probe),
         isOwnAddress: this.deps.isOwnAddress,
         onBadSources: (stats) => {
           this.captureBadSources = this.captureBadBase + stats.badSource;

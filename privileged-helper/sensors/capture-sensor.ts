@@ -14,7 +14,8 @@ export interface CaptureSensorOptions {
   readonly plan: CapturePlan;
   readonly ipv6: boolean;
   readonly clock: Clock;
-  readonly onProbe: (probe: Probe) => void;
+  /** `wireAt`: when the kernel captured the packet (its pcap timestamp, ms since the epoch). */
+  readonly onProbe: (probe: Probe, wireAt: number) => void;
   readonly onFailure: (message: string) => void;
   /** Whether an address is one of this host's own: only packets to those can be probes. */
   readonly isOwnAddress: (address: string) => boolean;
@@ -41,11 +42,11 @@ export async function openCaptureSensor(options: CaptureSensorOptions): Promise<
   const capture = await startCapture({
     filter,
     ...(options.tcpdumpPath !== undefined ? { tcpdumpPath: options.tcpdumpPath } : {}),
-    onPacket: (packet) => {
+    onPacket: (packet, wireAt) => {
       if (packet.family === 6 && !options.ipv6) return;
       const at = options.clock();
       const probe = detector.inspect(packet, at);
-      if (probe !== null) options.onProbe(probe);
+      if (probe !== null) options.onProbe(probe, wireAt);
       else if (options.onPacket !== undefined && detector.addressedToUs(packet)) options.onPacket(packet, at);
     },
     onFailure: options.onFailure,
