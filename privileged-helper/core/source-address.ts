@@ -49,6 +49,22 @@ export function sourceProblem(text: string): SourceProblem | null {
   return ipv6SourceProblem(ipv6Bytes(canonical));
 }
 
+/**
+ * The same ranges as networks, for the kernel trap's never-block sets (so the kernel does
+ * not add them either). Written out by hand: parseAddress would map ::ffff:0:0 to IPv4.
+ */
+export const IMPOSSIBLE_SOURCE_NETWORKS: ReadonlyArray<{ readonly address: string; readonly family: 4 | 6; readonly prefix: number }> = [
+  { address: '0.0.0.0', family: 4, prefix: 8 },
+  { address: '127.0.0.0', family: 4, prefix: 8 },
+  { address: '169.254.0.0', family: 4, prefix: 16 },
+  { address: '224.0.0.0', family: 4, prefix: 3 }, // multicast, reserved 240/4 and broadcast
+  { address: '::', family: 6, prefix: 96 }, // unspecified, loopback, IPv4-compatible
+  { address: '::ffff:0:0', family: 6, prefix: 96 }, // IPv4-mapped
+  { address: '::ffff:0:0:0', family: 6, prefix: 96 }, // SIIT IPv4-translated
+  { address: 'fe80::', family: 6, prefix: 10 },
+  { address: 'ff00::', family: 6, prefix: 8 },
+];
+
 /** Words for logs and events. */
 export function describeSourceProblem(problem: SourceProblem): string {
   switch (problem) {

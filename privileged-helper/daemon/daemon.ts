@@ -15,6 +15,7 @@ import { planCapture } from '../capture/capture-plan.js';
 import { planTrap, type TrapPlan } from '../responders/kernel-trap.js';
 import type { BlockChangeEvent, DetectionEvent, HelperEvent } from './detection-event.js';
 import { parseAddress } from '../core/address.js';
+import { IMPOSSIBLE_SOURCE_NETWORKS } from '../core/source-address.js';
 import { carryOut, type ResponseActions } from './responder.js';
 import { planBlocks, responsePlan } from './response-plan.js';
 import { SensorSet } from './sensor-set.js';
@@ -309,7 +310,10 @@ export class Daemon {
     if (install === undefined) return;
     const rules = planCapture(this.config, this.settings.modes)?.rules ?? [];
     const host = [...this.host.own, ...(this.host.gateways ?? []), ...(this.host.resolvers ?? [])];
-    const planned = planTrap(this.config, this.settings.modes, rules, { ignore: this.settings.ignore, host }, this.paused);
+    // Sources no remote host can have (v4-mapped, link-local, ...) are never-block networks
+    // for the kernel too: one forged IPv6 packet must not put ::ffff:a.b.c.d in blocked6.
+    const ignore = [...this.settings.ignore, ...IMPOSSIBLE_SOURCE_NETWORKS.map((network) => ({ ...network, line: 0 }))];
+    const planned = planTrap(this.config, this.settings.modes, rules, { ignore, host }, this.paused);
     // Stealth and advanced ports only while capture runs, so every probe the kernel stops is
     // also seen here; UDP tripwires are seen by their own sockets (the trap lets them through).
     const plan = planned === null || this.sensors.captureActive ? planned : withoutCaptured(planned);
