@@ -19,6 +19,7 @@ import { IMPOSSIBLE_SOURCE_NETWORKS } from '../core/source-address.js';
 import { carryOut, type ResponseActions } from './responder.js';
 import { planBlocks, responsePlan } from './response-plan.js';
 import { SensorSet } from './sensor-set.js';
+import type { EarlyTripwires } from '../sensors/early-tripwires.js';
 
 export interface DaemonDeps {
   readonly clock: Clock;
@@ -121,6 +122,11 @@ export class Daemon {
   /** Swaps the firewall/command/hosts.deny actions after a reload changed them. */
   setActions(actions: ResponseActions): void {
     this.deps.actions = actions;
+  }
+
+  /** Tripwires bound before the daemon existed (start-up); start() takes them over. */
+  adoptEarlyTripwires(early: EarlyTripwires): void {
+    this.sensors.adoptEarly(early);
   }
 
   /** Restores a block known from before (store, firewall listing) so it is not re-triggered. */

@@ -22,6 +22,7 @@ import { ControlSocket } from '../rpc/control-socket.js';
 import { controlHandlers } from '../rpc/control-service.js';
 import { lookupGroupId } from '../rpc/group-file.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
+import type { EarlyTripwires } from '../sensors/early-tripwires.js';
 
 /** This product's own version (the classic version it is compatible with is PRODUCT_VERSION). */
 const PRODUCT_VERSION_DESKTOP = `0.1.0 (PortSentry ${PRODUCT_VERSION} compatible)`;
@@ -44,7 +45,8 @@ export async function loadSettings(configPath: string | null, modes: readonly Mo
   return { config, ignore: ignore.entries, modes };
 }
 
-export async function runDaemon(configPath: string | null, modes: readonly Mode[]): Promise<RunningDaemon> {
+/** `early`: tripwires portsentryd bound before loading the rest (see sensors/early-tripwires.ts). */
+export async function runDaemon(configPath: string | null, modes: readonly Mode[], early?: EarlyTripwires): Promise<RunningDaemon> {
   const initialConfig = await loadConfig(configPath);
   const syslog = new SyslogReporter({ socketPath: initialConfig.syslogSocket });
   const log = (message: string) => syslog.log(message);
@@ -57,6 +59,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     settings = await loadSettings(configPath, modes, log);
     response = await createResponseActions(settings.config, log);
   } catch (error) {
+    await early?.close();
     await syslog.close();
     throw error;
   }
@@ -74,10 +77,12 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       if (firewall instanceof NftablesBackend) await firewall.setTrap(plan);
     },
   });
+  if (early !== undefined) daemon.adoptEarlyTripwires(early);
   let store: EventStore;
   try {
     store = new EventStore(settings.config.storeFile === '' ? ':memory:' : settings.config.storeFile);
   } catch (error) {
+    await early?.close();
     await response.stop();
     await syslog.close();
     throw new Error(`cannot open the event store ${settings.config.storeFile}: ${(error as Error).message}`);

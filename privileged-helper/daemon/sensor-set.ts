@@ -16,6 +16,7 @@ import { messages } from '../reporters/messages.js';
 import { describeSourceProblem, type SourceProblem } from '../core/source-address.js';
 import { openCaptureSensor } from '../sensors/capture-sensor.js';
 import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from '../sensors/tripwires.js';
+import { tripwireKey, type EarlyTripwires, type TripwireEvent } from '../sensors/early-tripwires.js';
 
 export interface SensorSetDeps {
   readonly clock: Clock;
@@ -64,6 +65,13 @@ export class SensorSet {
     );
   }
 
+  /** Tripwires bound at start-up before the rest of the helper; used by the first open(). */
+  private early: EarlyTripwires | null = null;
+
+  adoptEarly(early: EarlyTripwires): void {
+    this.early = early;
+  }
+
   /** True while packet capture runs. */
   get captureActive(): boolean {
     return this.capturing;
@@ -100,12 +108,13 @@ export class SensorSet {
   /** The classic -tcp/-udp modes: real sockets on every tripwire port. */
   private async openTripwires(config: PortSentryConfig, modes: readonly Mode[]): Promise<number> {
     let live = 0;
+    const early = this.takeEarly(config, modes);
     for (const mode of modes) {
       if (mode !== 'tcp' && mode !== 'udp') continue;
       const tcp = protocolOfMode(mode) === 'tcp';
       const ports = tcp ? config.tcpPorts : config.udpPorts;
       for (const port of ports) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
-      const sensor = await this.bindTripwires(mode, { ports, ipv6: config.ipv6 });
+      const sensor = early?.sets.find((entry) => entry.mode === mode)?.set ?? (await this.bindTripwires(mode, { ports, ipv6: config.ipv6 }));
       for (const failure of sensor.failed) {
         const why = `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`;
         this.deps.log(tcp ? messages.cannotBindTcp(failure.port, why) : messages.cannotBindUdp(failure.port, why));
@@ -118,14 +127,50 @@ export class SensorSet {
     return live;
   }
 
+  /**
+   * The early tripwires, if they were bound for exactly these ports and modes: their queued
+   * probes go down the usual path now, in order. Otherwise they are closed (null).
+   */
+  private takeEarly(config: PortSentryConfig, modes: readonly Mode[]): EarlyTripwires | null {
+    const early = this.early;
+    this.early = null;
+    if (early === null) return null;
+    if (early.key !== tripwireKey(config, modes)) {
+      void early.close();
+      return null;
+    }
+    this.sensors.push(early);
+    early.attach((event, replayed) => this.onTripwireEvent(event, replayed));
+    if (early.dropped > 0) this.deps.log(messages.warning(`${early.dropped} probes arrived while starting up and could not be queued`));
+    return early;
+  }
+
+  private onTripwireEvent(event: TripwireEvent, replayed: boolean): void {
+    switch (event.type) {
+      case 'hit':
+        this.onHit(event.hit);
+        if (replayed) event.hit.release();
+        return;
+      case 'unknown-peer':
+        this.onUnknownPeer(event.port, event.mode);
+        return;
+      case 'bad-source':
+        this.tripwireBadSources += 1;
+        this.onBadSource(event.address, event.problem);
+        return;
+    }
+  }
+
+  private onHit(hit: TripwireHit): void {
+    if (hit.probe.kind === 'connect') this.halfOpen.connected(hit.probe.source, hit.probe.port);
+    this.deps.onProbe(hit.probe, hit.reply);
+  }
+
   private async bindTripwires(mode: Mode, where: { ports: readonly number[]; ipv6: boolean; families?: readonly AddressFamily[] }): Promise<TripwireSet> {
     const options = {
       ...where,
       clock: this.deps.clock,
-      onHit: (hit: TripwireHit) => {
-        if (hit.probe.kind === 'connect') this.halfOpen.connected(hit.probe.source, hit.probe.port);
-        this.deps.onProbe(hit.probe, hit.reply);
-      },
+      onHit: (hit: TripwireHit) => this.onHit(hit),
       onUnknownPeer: (port: number) => this.onUnknownPeer(port, mode),
       onBadSource: (address: string, problem: SourceProblem) => {
         this.tripwireBadSources += 1;
