@@ -51,7 +51,9 @@ export function ourConfigText(dir: string): string {
     `NFT_TABLE="${OUR_TABLE}"`,
     `SYSLOG_SOCKET="${join(dir, 'no-syslog.sock')}"`,
     `RPC_SOCKET="${join(dir, 'helper.sock')}"`,
+    `RPC_ADMIN_SOCKET="${join(dir, 'admin', 'helper.sock')}"`,
     `STORE_FILE="${ourStoreFile(dir)}"`,
+    `OPERATOR_SETTINGS_FILE="${join(dir, 'operator-settings.conf')}"`,
     '',
   ].join('\n');
 }

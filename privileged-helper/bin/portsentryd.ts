@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 // portsentryd: the privileged helper as a command. Classic flags (-tcp -udp ...), a config
 // path, and maintenance actions; exit 2 on a usage or config error with one clear line.
+// Only what binding the tripwires needs is loaded before they are bound; the rest of the
+// helper (firewall, store, capture, control socket) is imported after (start-up speed).
 
 import { ConfigError } from '../config/conf-file.js';
 import { parseDaemonArgs, USAGE, UsageError } from '../daemon/cli-args.js';
-import { loadSettings, runDaemon } from '../daemon/run-daemon.js';
-import { removeFirewall } from '../daemon/response-actions.js';
+import { checkModes, loadConfig } from '../daemon/config-loader.js';
+import { bindTripwiresEarly } from '../sensors/early-tripwires.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
-import { forgetStoredBlocks } from '../store/event-store.js';
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -29,11 +30,15 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`portsentryd (PortSentry Desktop) compatible with PortSentry ${PRODUCT_VERSION}\n`);
       return 0;
     case 'check-config': {
+      const { loadSettings } = await import('../daemon/run-daemon.js');
       const settings = await loadSettings(args.configPath, args.modes, (m) => process.stderr.write(`${m}\n`));
       process.stdout.write(`${settings.config.file}: OK (${settings.ignore.length} ignore entries)\n`);
       return 0;
     }
     case 'remove-firewall': {
+      const { loadSettings } = await import('../daemon/run-daemon.js');
+      const { removeFirewall } = await import('../daemon/response-actions.js');
+      const { forgetStoredBlocks } = await import('../store/event-store.js');
       const settings = await loadSettings(args.configPath, args.modes, () => undefined);
       await removeFirewall(settings.config);
       // The store would otherwise re-apply every block at the next start.
@@ -57,7 +62,13 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGTERM', () => onStop());
   process.on('SIGINT', () => onStop());
   process.on('SIGHUP', () => onReload());
-  const running = await runDaemon(args.configPath, args.modes);
+  // The tripwires first (a config error still stops here, before anything is bound); what
+  // they catch while the rest starts is queued and handled once it is up.
+  const config = await loadConfig(args.configPath);
+  checkModes(config, args.modes);
+  const early = await bindTripwiresEarly(config, args.modes, Date.now);
+  const { runDaemon } = await import('../daemon/run-daemon.js');
+  const running = await runDaemon(args.configPath, args.modes, early);
   return new Promise<number>((resolve) => {
     let stopping = false;
     onStop = () => {

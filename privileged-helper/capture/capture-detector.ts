@@ -1,6 +1,8 @@
 // Turns decoded packets into probes for the stealth (-stcp/-sudp), advanced (-atcp/-audp)
-// and, where capture runs beside the tripwires, classic (-tcp) modes. Pure: the listening
-// set and the clock are injected.
+// and, where capture runs beside the tripwires, classic (-tcp) modes. Only packets addressed
+// to one of this host's own addresses count: on a router, a Docker or libvirt host, traffic
+// that only passes through is someone else's conversation (the kernel trap's `fib daddr type
+// local`, in user space). Pure: the listening set, own addresses and the clock are injected.
 
 import type { Mode, Probe, Protocol } from '../../shared/domain/types.js';
 import type { PortSelector } from './capture-filter.js';
@@ -67,14 +69,22 @@ export class CaptureDetector {
   constructor(
     private readonly rules: readonly WatchRule[],
     private readonly listening: ListeningPorts,
+    private readonly isOwnAddress: (address: string) => boolean,
   ) {}
+
+  /** True for an inbound packet to one of this host's own addresses. */
+  addressedToUs(packet: DecodedPacket): boolean {
+    return packet.direction !== 'out' && this.isOwnAddress(packet.destination);
+  }
 
   /** Returns the probe this packet is, or null when it is not a scan we watch for. */
   inspect(packet: DecodedPacket, at: number): Probe | null {
     if (packet.direction === 'out') {
-      this.conversations.note(packet, at);
+      // Forwarded packets leave too; only this host's own conversations are remembered.
+      if (this.isOwnAddress(packet.source)) this.conversations.note(packet, at);
       return null;
     }
+    if (!this.isOwnAddress(packet.destination)) return null;
     const kind = packet.protocol === 'tcp' ? classifyTcpFlags(packet.tcpFlags) : 'udp';
     if (kind === null) return null;
     const rule = this.rules.find((r) => this.applies(r, packet, at));

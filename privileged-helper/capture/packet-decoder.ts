@@ -1,9 +1,12 @@
 // Decodes one captured frame down to what detection needs: direction, addresses, ports,
 // TCP flags. Pure and defensive: a truncated or odd packet yields null, never a throw,
-// because every byte here comes from whoever is on the network.
+// because every byte here comes from whoever is on the network. A packet whose source can
+// never be a real remote host (IPv4-mapped, multicast, link-local, ...) is dropped here and
+// counted, before any address mapping could turn it into someone else.
 
 import { parseAddress } from '../../shared/domain/address.js';
 import type { AddressFamily, Protocol } from '../../shared/domain/types.js';
+import { ipv4SourceProblem, ipv6SourceProblem, type SourceProblem } from './source-address.js';
 
 export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
@@ -26,7 +29,16 @@ export interface DecodedPacket {
   readonly ipOptions: boolean;
 }
 
+/** Packets dropped for an impossible source; the caller reads and resets it as it likes. */
+export interface DecodeCounters {
+  badSource: number;
+  lastBadSource?: string;
+  lastProblem?: SourceProblem;
+}
+
 const ETHERTYPE_IPV4 = 0x0800;
+/** ARPHRD_LOOPBACK in the cooked headers: traffic of this host with itself, never a scan. */
+const ARPHRD_LOOPBACK = 772;
 const ETHERTYPE_IPV6 = 0x86dd;
 const ETHERTYPE_VLAN = 0x8100;
 const IPPROTO_TCP = 6;
@@ -42,14 +54,14 @@ function sllDirection(packetType: number): Direction {
   return 'unknown';
 }
 
-export function decodeFrame(linkType: number, frame: Buffer): DecodedPacket | null {
+export function decodeFrame(linkType: number, frame: Buffer, counters?: DecodeCounters): DecodedPacket | null {
   switch (linkType) {
     case LINKTYPE_LINUX_SLL2:
       if (frame.length < 20) return null;
-      return decodeNetwork(frame.readUInt16BE(0), frame.subarray(20), sllDirection(frame[10]!));
+      return decodeNetwork(frame.readUInt16BE(0), frame.subarray(20), sllDirection(frame[10]!), { loopback: frame.readUInt16BE(8) === ARPHRD_LOOPBACK, counters });
     case LINKTYPE_LINUX_SLL:
       if (frame.length < 16) return null;
-      return decodeNetwork(frame.readUInt16BE(14), frame.subarray(16), sllDirection(frame.readUInt16BE(0)));
+      return decodeNetwork(frame.readUInt16BE(14), frame.subarray(16), sllDirection(frame.readUInt16BE(0)), { loopback: frame.readUInt16BE(2) === ARPHRD_LOOPBACK, counters });
     case LINKTYPE_ETHERNET: {
       if (frame.length < 14) return null;
       let etherType = frame.readUInt16BE(12);
@@ -58,24 +70,46 @@ export function decodeFrame(linkType: number, frame: Buffer): DecodedPacket | nu
         etherType = frame.readUInt16BE(16);
         offset = 18;
       }
-      return decodeNetwork(etherType, frame.subarray(offset), 'unknown');
+      return decodeNetwork(etherType, frame.subarray(offset), 'unknown', { loopback: false, counters });
     }
     case LINKTYPE_RAW: {
       const version = frame.length > 0 ? frame[0]! >> 4 : 0;
-      return decodeNetwork(version === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4, frame, 'unknown');
+      return decodeNetwork(version === 6 ? ETHERTYPE_IPV6 : ETHERTYPE_IPV4, frame, 'unknown', { loopback: false, counters });
     }
     default:
       return null;
   }
 }
 
-function decodeNetwork(etherType: number, packet: Buffer, direction: Direction): DecodedPacket | null {
-  if (etherType === ETHERTYPE_IPV4) return decodeIpv4(packet, direction);
-  if (etherType === ETHERTYPE_IPV6) return decodeIpv6(packet, direction);
+interface Vetting {
+  /** The frame came in on a loopback interface: this host talking to itself. */
+  readonly loopback: boolean;
+  readonly counters: DecodeCounters | undefined;
+}
+
+/**
+ * True when an arriving packet's source is one no remote host can have: the packet is then
+ * dropped (and counted). Our own outgoing packets pass (they carry our address), and so does
+ * loopback-interface traffic, which is this host talking to itself.
+ */
+function rejectSource(problem: SourceProblem | null, rawSource: string, direction: Direction, vetting: Vetting): boolean {
+  if (problem === null || direction === 'out') return false;
+  if (vetting.loopback) return problem === 'loopback' || problem === 'unspecified';
+  if (vetting.counters !== undefined) {
+    vetting.counters.badSource += 1;
+    vetting.counters.lastBadSource = rawSource;
+    vetting.counters.lastProblem = problem;
+  }
+  return true;
+}
+
+function decodeNetwork(etherType: number, packet: Buffer, direction: Direction, vetting: Vetting): DecodedPacket | null {
+  if (etherType === ETHERTYPE_IPV4) return decodeIpv4(packet, direction, vetting);
+  if (etherType === ETHERTYPE_IPV6) return decodeIpv6(packet, direction, vetting);
   return null;
 }
 
-function decodeIpv4(packet: Buffer, direction: Direction): DecodedPacket | null {
+function decodeIpv4(packet: Buffer, direction: Direction, vetting: Vetting): DecodedPacket | null {
   if (packet.length < 20 || packet[0]! >> 4 !== 4) return null;
   const headerLength = (packet[0]! & 0x0f) * 4;
   if (headerLength < 20 || packet.length < headerLength) return null;
@@ -83,12 +117,16 @@ function decodeIpv4(packet: Buffer, direction: Direction): DecodedPacket | null 
   if ((packet.readUInt16BE(6) & 0x1fff) !== 0) return null;
   const source = `${packet[12]}.${packet[13]}.${packet[14]}.${packet[15]}`;
   const destination = `${packet[16]}.${packet[17]}.${packet[18]}.${packet[19]}`;
+  if (rejectSource(ipv4SourceProblem(packet[12]!, packet[13]!, packet[14]!, packet[15]!), source, direction, vetting)) return null;
   return decodeTransport(packet[9]!, packet.subarray(headerLength), { direction, family: 4, source, destination, ipOptions: headerLength > 20 });
 }
 
-function decodeIpv6(packet: Buffer, direction: Direction): DecodedPacket | null {
+function decodeIpv6(packet: Buffer, direction: Direction, vetting: Vetting): DecodedPacket | null {
   if (packet.length < 40 || packet[0]! >> 4 !== 6) return null;
-  const source = parseAddress(ipv6Text(packet.subarray(8, 24)));
+  const rawSource = ipv6Text(packet.subarray(8, 24));
+  // Judged on the raw bytes: parseAddress below would turn ::ffff:a.b.c.d into a.b.c.d.
+  if (rejectSource(ipv6SourceProblem(packet.subarray(8, 24)), rawSource, direction, vetting)) return null;
+  const source = parseAddress(rawSource);
   const destination = parseAddress(ipv6Text(packet.subarray(24, 40)));
   if (source === null || destination === null) return null;
   let next = packet[6]!;
@@ -107,7 +145,6 @@ function decodeIpv6(packet: Buffer, direction: Direction): DecodedPacket | null 
     } else break;
   }
   if (offset > packet.length) return null;
-  // An IPv4-mapped source parses as IPv4; keep the family the address really has.
   return decodeTransport(next, packet.subarray(offset), { direction, family: source.family, source: source.address, destination: destination.address, ipOptions: false });
 }
 

@@ -4,7 +4,7 @@
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { decodeFrame, type DecodedPacket } from './packet-decoder.js';
+import { decodeFrame, type DecodeCounters, type DecodedPacket } from './packet-decoder.js';
 import { PcapFormatError, PcapStreamParser } from './pcap-stream.js';
 
 export interface CaptureOptions {
@@ -20,6 +20,11 @@ export interface CaptureOptions {
 export interface CaptureStats {
   readonly frames: number;
   readonly undecoded: number;
+  /** Frames dropped for a source no remote host can have (IPv4-mapped, multicast, ...). */
+  readonly badSource: number;
+  /** The last such source, as it was on the wire, and what is wrong with it. */
+  readonly lastBadSource?: string;
+  readonly lastProblem?: string;
 }
 
 export interface CaptureHandle {
@@ -54,6 +59,7 @@ export function startCapture(options: CaptureOptions): Promise<CaptureHandle> {
     const parser = new PcapStreamParser();
     let frames = 0;
     let undecoded = 0;
+    const counters: DecodeCounters = { badSource: 0 };
     let started = false;
     let stopping = false;
     const stderrLines: string[] = [];
@@ -102,14 +108,15 @@ export function startCapture(options: CaptureOptions): Promise<CaptureHandle> {
       const linkType = parser.linkType ?? -1;
       for (const record of records) {
         frames += 1;
-        const packet = decodeFrame(linkType, record.data);
-        if (packet === null) undecoded += 1;
-        else options.onPacket(packet, record.at);
+        const dropped = counters.badSource;
+        const packet = decodeFrame(linkType, record.data, counters);
+        if (packet !== null) options.onPacket(packet, record.at);
+        else if (counters.badSource === dropped) undecoded += 1;
       }
     });
 
     const handle: CaptureHandle = {
-      stats: () => ({ frames, undecoded }),
+      stats: () => ({ frames, undecoded, ...counters }),
       stop: async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;
         stopping = true;

@@ -7,6 +7,7 @@ import { ConfigError } from './conf-file.js';
 import { parseIgnoreEntry } from '../../shared/domain/ignore-entry.js';
 
 export { parseIgnoreEntry };
+import { sourceProblem } from '../capture/source-address.js';
 
 export interface IgnoreEntry {
   readonly address: string;
@@ -30,7 +31,7 @@ export function parseIgnoreText(text: string, file: string): IgnoreEntry[] {
   return entries;
 }
 
-export type IgnoreReason = 'own-address' | 'gateway' | 'dns-resolver' | 'ignore-list';
+export type IgnoreReason = 'own-address' | 'gateway' | 'dns-resolver' | 'ignore-list' | 'not-unicast';
 
 /** Addresses that are protected by what they are, not by the ignore file. */
 export interface HostAddresses {
@@ -61,6 +62,8 @@ export class IgnorePolicy {
     const reason = this.protectedBy.get(address);
     if (reason !== undefined) return reason;
     if (family === 4 && address.startsWith('127.')) return 'own-address';
+    // Loopback, multicast, link-local, v4-mapped...: no remote scanner has such an address.
+    if (sourceProblem(address) !== null) return 'not-unicast';
     return this.list.check(address, family === 4 ? 'ipv4' : 'ipv6') ? 'ignore-list' : null;
   }
 }
@@ -76,5 +79,7 @@ export function describeIgnoreReason(reason: IgnoreReason): string {
       return "one of this host's DNS resolvers";
     case 'ignore-list':
       return 'in the ignore list';
+    case 'not-unicast':
+      return 'not an address a remote host can have (loopback, multicast, link-local, IPv4-mapped or reserved)';
   }
 }

@@ -10,13 +10,16 @@ import { describeIgnoreReason, IgnorePolicy, type HostAddresses, type IgnoreEntr
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
+import { cleanText } from '../reporters/clean-text.js';
 import { planCapture } from '../capture/capture-plan.js';
 import { planTrap, type TrapPlan } from '../responders/kernel-trap.js';
 import type { BlockChangeEvent, DetectionEvent, FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { parseAddress } from '../../shared/domain/address.js';
+import { IMPOSSIBLE_SOURCE_NETWORKS } from '../capture/source-address.js';
 import { carryOut, type ResponseActions } from './responder.js';
 import { planBlocks, responsePlan } from './response-plan.js';
 import { SensorSet } from './sensor-set.js';
+import type { EarlyTripwires } from '../sensors/early-tripwires.js';
 
 export interface DaemonDeps {
   readonly clock: Clock;
@@ -54,6 +57,8 @@ export class Daemon {
   private paused = false;
   private readonly lastQuietLog = new Map<string, number>();
   private host: HostAddresses = { own: [] };
+  /** This host's own addresses: only packets to one of them are probes. */
+  private ownAddresses = new Set<string>();
   private hostKey = '';
   private timers: NodeJS.Timeout[] = [];
   /** The trap plan last installed, as JSON, so unchanged plans cost nothing. */
@@ -71,6 +76,7 @@ export class Daemon {
       log: deps.log,
       onProbe: (probe, reply) => this.handleProbe(probe, reply),
       mayWarn: (key) => this.shouldLogQuietly(key, deps.clock()),
+      isOwnAddress: (address) => this.ownAddresses.has(address),
     });
   }
 
@@ -120,13 +126,18 @@ export class Daemon {
     this.deps.actions = actions;
   }
 
+  /** Tripwires bound before the daemon existed (start-up); start() takes them over. */
+  adoptEarlyTripwires(early: EarlyTripwires): void {
+    this.sensors.adoptEarly(early);
+  }
+
   /** Restores a block known from before (store, firewall listing) so it is not re-triggered. */
   restoreBlock(address: string, until: number | null): void {
     this.engine.recordBlock(address, until);
   }
 
-  stats(): ReturnType<DetectionEngine['stats']> {
-    return this.engine.stats();
+  stats(): ReturnType<DetectionEngine['stats']> & { badSources: number } {
+    return { ...this.engine.stats(), badSources: this.sensors.badSourceCount };
   }
 
   /** The whole path of one probe. Public so other sensors (packet capture) feed the same path. */
@@ -153,6 +164,13 @@ export class Daemon {
       case 'counted':
         this.emit(probe, 'counted', `${verdict.hits} of ${verdict.needed} touches`);
         return;
+      case 'rate-limited': {
+        const why = `more than ${verdict.limit} new blocks a minute from ${verdict.prefix} (BLOCK_RATE_PER_PREFIX)`;
+        // Once when the limit is hit, not once per refused source: the flood is one line.
+        if (verdict.firstHit) this.deps.log(messages.warning(`not blocking ${probe.source} and others: ${why}`));
+        if (this.shouldLogQuietly(`rate-limited ${probe.source}`, probe.at)) this.emit(probe, 'rate-limited', why);
+        return;
+      }
       case 'triggered':
         if (this.config.portBanner !== null) reply?.(this.config.portBanner);
         if (this.paused) {
@@ -323,6 +341,7 @@ export class Daemon {
     if (key === this.hostKey) return;
     this.host = host;
     this.hostKey = key;
+    this.ownAddresses = new Set(host.own);
     this.engine.reconfigure(engineOptions(this.config), this.policy());
     await this.updateTrap();
   }
@@ -333,7 +352,10 @@ export class Daemon {
     if (install === undefined) return;
     const rules = planCapture(this.config, this.settings.modes)?.rules ?? [];
     const host = [...this.host.own, ...(this.host.gateways ?? []), ...(this.host.resolvers ?? [])];
-    const planned = planTrap(this.config, this.settings.modes, rules, { ignore: this.settings.ignore, host }, this.paused);
+    // Sources no remote host can have (v4-mapped, link-local, ...) are never-block networks
+    // for the kernel too: one forged IPv6 packet must not put ::ffff:a.b.c.d in blocked6.
+    const ignore = [...this.settings.ignore, ...IMPOSSIBLE_SOURCE_NETWORKS.map((network) => ({ ...network, line: 0 }))];
+    const planned = planTrap(this.config, this.settings.modes, rules, { ignore, host }, this.paused);
     // Stealth and advanced ports only while capture runs, so every probe the kernel stops is
     // also seen here; UDP tripwires are seen by their own sockets (the trap lets them through).
     const plan = planned === null || this.sensors.captureActive ? planned : withoutCaptured(planned);
@@ -391,14 +413,15 @@ export class Daemon {
       kind: probe.kind,
       mode: probe.mode,
       action,
-      ...(reason === undefined ? {} : { reason }),
-      ...(resolvedName === undefined ? {} : { resolvedName }),
+      ...(reason === undefined ? {} : { reason: cleanText(reason) }),
+      // A reverse name is attacker-controlled: only hostname characters reach the store.
+      ...(resolvedName === undefined || !/^[A-Za-z0-9.-]{1,253}$/.test(resolvedName) ? {} : { resolvedName }),
     };
     for (const listener of this.listeners) listener(event);
   }
 
   private emitBlock(change: BlockChangeEvent['change'], address: string, reason: string, until: number | null, fleet?: FleetOrigin): void {
-    const event: BlockChangeEvent = { type: 'block', change, at: this.deps.clock(), address, reason, until, ...(fleet === undefined ? {} : { fleet }) };
+    const event: BlockChangeEvent = { type: 'block', change, at: this.deps.clock(), address, reason: cleanText(reason), until, ...(fleet === undefined ? {} : { fleet }) };
     for (const listener of this.listeners) listener(event);
   }
 }
@@ -412,7 +435,12 @@ function withoutCaptured(plan: TrapPlan): TrapPlan | null {
 }
 
 function engineOptions(config: PortSentryConfig): EngineOptions {
-  return { scanTrigger: config.scanTrigger, windowMs: config.scanTriggerWindowSeconds * 1000, maxSources: config.stateMaxSources };
+  return {
+    scanTrigger: config.scanTrigger,
+    windowMs: config.scanTriggerWindowSeconds * 1000,
+    maxSources: config.stateMaxSources,
+    blockRatePerPrefix: config.blockRatePerPrefix,
+  };
 }
 
 function sensorsDiffer(a: DaemonSettings, b: DaemonSettings): boolean {

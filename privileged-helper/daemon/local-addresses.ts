@@ -5,7 +5,7 @@
 import { networkInterfaces } from 'node:os';
 import type { HostAddresses } from '../config/ignore-list.js';
 import { parseAddress } from '../../shared/domain/address.js';
-import { readProtectedAddresses } from './protected-addresses.js';
+import { readProtectedAddresses, SYSTEM_PROTECTED_ADDRESS_FILES, type ProtectedAddressFiles } from './protected-addresses.js';
 
 export function localAddresses(): string[] {
   const found = new Set<string>();
@@ -19,7 +19,7 @@ export function localAddresses(): string[] {
 }
 
 /** Everything the never-block policy protects by nature: own addresses, gateways, resolvers. */
-export async function hostAddresses(): Promise<HostAddresses> {
-  const { gateways, resolvers } = await readProtectedAddresses();
+export async function hostAddresses(files: ProtectedAddressFiles = SYSTEM_PROTECTED_ADDRESS_FILES): Promise<HostAddresses> {
+  const { gateways, resolvers } = await readProtectedAddresses(files);
   return { own: localAddresses(), gateways, resolvers };
 }

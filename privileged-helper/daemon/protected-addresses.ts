@@ -1,7 +1,10 @@
 // Addresses the helper must never block, whatever arrives (spoofed scans, RPC calls): the
 // default gateways and the DNS resolvers, besides the host's own addresses. Blocking either
 // would cut the host off the network, which is exactly what a spoofing attacker would want.
-// Pure parsers of /proc/net/route, /proc/net/ipv6_route and resolv.conf, plus a thin reader.
+// Pure parsers of /proc/net/route, /proc/net/ipv6_route and resolv.conf, plus a thin reader
+// whose files are injectable. Behind systemd-resolved, /etc/resolv.conf names only the stub
+// (127.0.0.53); the real upstream servers are in /run/systemd/resolve/resolv.conf, read too.
+// The daemon re-reads all of them every few seconds, so a change of resolvers is followed.
 
 import { readFile } from 'node:fs/promises';
 import { parseAddress } from '../../shared/domain/address.js';
@@ -49,9 +52,27 @@ export interface ProtectedAddresses {
   readonly resolvers: readonly string[];
 }
 
+/** Where the gateways and resolvers are read from. */
+export interface ProtectedAddressFiles {
+  readonly ipv4Routes: string;
+  readonly ipv6Routes: string;
+  /** Every resolv.conf-format file whose nameservers are protected. */
+  readonly resolvConfs: readonly string[];
+}
+
+export const SYSTEM_PROTECTED_ADDRESS_FILES: ProtectedAddressFiles = {
+  ipv4Routes: '/proc/net/route',
+  ipv6Routes: '/proc/net/ipv6_route',
+  // The system's own list, and systemd-resolved's upstream list: with resolved in stub mode
+  // the first names only 127.0.0.53, and the servers that really answer are in the second.
+  // (Without resolved the second does not exist; with resolv.conf pointing at it, both agree.)
+  resolvConfs: ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf'],
+};
+
 /** Reads what it can; a missing file (another OS, a container) contributes nothing. */
-export async function readProtectedAddresses(): Promise<ProtectedAddresses> {
+export async function readProtectedAddresses(files: ProtectedAddressFiles = SYSTEM_PROTECTED_ADDRESS_FILES): Promise<ProtectedAddresses> {
   const read = (path: string) => readFile(path, 'utf8').catch(() => '');
-  const [v4, v6, resolv] = await Promise.all([read('/proc/net/route'), read('/proc/net/ipv6_route'), read('/etc/resolv.conf')]);
-  return { gateways: [...parseIpv4RouteGateways(v4), ...parseIpv6RouteGateways(v6)], resolvers: parseResolvConfNameservers(resolv) };
+  const [v4, v6, ...resolvs] = await Promise.all([read(files.ipv4Routes), read(files.ipv6Routes), ...files.resolvConfs.map(read)]);
+  const resolvers = new Set(resolvs.flatMap((text) => parseResolvConfNameservers(text)));
+  return { gateways: [...parseIpv4RouteGateways(v4), ...parseIpv6RouteGateways(v6)], resolvers: [...resolvers] };
 }

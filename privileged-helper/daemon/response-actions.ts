@@ -10,6 +10,7 @@ import { NftablesBackend } from '../responders/nftables-backend.js';
 import { PfBackend } from '../responders/pf-backend.js';
 import { WindowsFirewallBackend } from '../responders/windows-firewall-backend.js';
 import { messages } from '../reporters/messages.js';
+import { cleanText } from '../reporters/clean-text.js';
 import type { CommandOutcome, ResponseActions } from './responder.js';
 
 export interface ResponseActionsHandle {
@@ -36,7 +37,8 @@ export async function createResponseActions(config: PortSentryConfig, log: (m: s
     firewall,
     runCommand: async (argv): Promise<CommandOutcome> => {
       const result = await runCommand(argv);
-      return { ok: result.ok, detail: result.ok ? '' : describeCommandFailure(result) };
+      // The admin's program writes what it likes: bounded and cleaned here, where the text is made.
+      return { ok: result.ok, detail: result.ok ? '' : cleanText(describeCommandFailure(result), 300) };
     },
     addHostsDenyLine: async (line) => {
       await appendHostsDenyLine(config.hostsDenyFile, line);

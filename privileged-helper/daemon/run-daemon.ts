@@ -25,6 +25,7 @@ import { PRODUCT_VERSION } from '../reporters/messages.js';
 import { assertSafeFile, ensureOwnDirectory, truncateFile } from '../files/safe-paths.js';
 import { dirname } from 'node:path';
 import { FleetAndMetrics } from '../fleet/fleet-and-metrics.js';
+import type { EarlyTripwires } from '../sensors/early-tripwires.js';
 
 /** This product's own version (the classic version it is compatible with is PRODUCT_VERSION). */
 const PRODUCT_VERSION_DESKTOP = `0.1.0 (PortSentry ${PRODUCT_VERSION} compatible)`;
@@ -47,7 +48,8 @@ export async function loadSettings(configPath: string | null, modes: readonly Mo
   return { config, ignore: ignore.entries, modes };
 }
 
-export async function runDaemon(configPath: string | null, modes: readonly Mode[]): Promise<RunningDaemon> {
+/** `early`: tripwires portsentryd bound before loading the rest (see sensors/early-tripwires.ts). */
+export async function runDaemon(configPath: string | null, modes: readonly Mode[], early?: EarlyTripwires): Promise<RunningDaemon> {
   const initialConfig = await loadConfig(configPath);
   const syslog = new SyslogReporter({ socketPath: initialConfig.syslogSocket });
   const log = (message: string) => syslog.log(message);
@@ -59,6 +61,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     settings = await loadSettings(configPath, modes, log);
     response = await createResponseActions(settings.config, log);
   } catch (error) {
+    await early?.close();
     await syslog.close();
     throw error;
   }
@@ -79,11 +82,13 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     },
     observeProbe: (probe) => beyond?.observeProbe(probe),
   });
+  if (early !== undefined) daemon.adoptEarlyTripwires(early);
   let store: EventStore;
   try {
     if (settings.config.storeFile !== '') await prepareStoreFile(settings.config.storeFile);
     store = new EventStore(settings.config.storeFile === '' ? ':memory:' : settings.config.storeFile);
   } catch (error) {
+    await early?.close();
     await response.stop();
     await syslog.close();
     throw new Error(`cannot open the event store ${settings.config.storeFile}: ${(error as Error).message}`, { cause: error });

@@ -9,11 +9,14 @@ import { parseAddress } from '../../shared/domain/address.js';
 import type { WatchRule } from '../capture/capture-detector.js';
 import { planCapture } from '../capture/capture-plan.js';
 import { HalfOpenTracker } from '../capture/half-open-tracker.js';
+import { ProcAcceptQueues } from '../capture/accept-queue.js';
 import { ProcListeningPorts } from '../capture/listening-ports.js';
 import type { PortSentryConfig } from '../config/config.js';
 import { messages } from '../reporters/messages.js';
+import { describeSourceProblem, type SourceProblem } from '../capture/source-address.js';
 import { openCaptureSensor } from '../sensors/capture-sensor.js';
 import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from '../sensors/tripwires.js';
+import { tripwireKey, type EarlyTripwires, type TripwireEvent } from '../sensors/early-tripwires.js';
 
 export interface SensorSetDeps {
   readonly clock: Clock;
@@ -21,10 +24,18 @@ export interface SensorSetDeps {
   readonly onProbe: (probe: Probe, reply?: (banner: string) => void) => void;
   /** Says whether a repeated warning may be logged again now (the daemon's rate limit). */
   readonly mayWarn: (key: string) => boolean;
+  /** Whether an address is one of this host's own (only packets to those are probes). */
+  readonly isOwnAddress: (address: string) => boolean;
 }
 
 /** How long a SYN to a -tcp tripwire waits for its handshake before it counts as half-open. */
 const HALF_OPEN_GRACE_MS = 300;
+/**
+ * How long a connection reset before its peer could be read waits for capture to name it:
+ * tcpdump can lag far behind accept() on a loaded machine, and waiting costs only the delay
+ * of a warning (the connection is matched only to a SYN captured before it was accepted).
+ */
+const ORPHAN_GRACE_MS = 5_000;
 
 export class SensorSet {
   private sensors: Array<{ close(): Promise<void> }> = [];
@@ -32,8 +43,14 @@ export class SensorSet {
   /** Tripwire ports that were busy when bound, for retryUnbound. */
   private unbound: Array<{ mode: Mode; port: number; family: AddressFamily }> = [];
   private readonly halfOpen: HalfOpenTracker;
+  /** Cumulative over every capture this set has run (each capture counts from zero). */
+  private captureBadSources = 0;
+  private captureBadBase = 0;
+  private tripwireBadSources = 0;
+  private badSourcesLogged = 0;
 
   constructor(private readonly deps: SensorSetDeps) {
+    const acceptQueues = new ProcAcceptQueues();
     this.halfOpen = new HalfOpenTracker(
       HALF_OPEN_GRACE_MS,
       (probe) => deps.onProbe(probe),
@@ -42,11 +59,21 @@ export class SensorSet {
           deps.log(messages.warning(`a connection to TCP port ${port} was reset before its source could be read; packet capture (tcpdump) identifies such scanners`));
         }
       },
+      undefined,
+      // The kernel's accept queues decide "half-open", not which event ran first.
+      { acceptQueue: (port) => acceptQueues.queued(port), orphanGraceMs: ORPHAN_GRACE_MS, now: deps.clock },
     );
   }
 
   /** The running capture's counters (metrics); zero without capture. */
   captureStats: () => { frames: number; undecoded: number } = () => ({ frames: 0, undecoded: 0 });
+
+  /** Tripwires bound at start-up before the rest of the helper; used by the first open(). */
+  private early: EarlyTripwires | null = null;
+
+  adoptEarly(early: EarlyTripwires): void {
+    this.early = early;
+  }
 
   /** True while packet capture runs. */
   get captureActive(): boolean {
@@ -84,12 +111,13 @@ export class SensorSet {
   /** The classic -tcp/-udp modes: real sockets on every tripwire port. */
   private async openTripwires(config: PortSentryConfig, modes: readonly Mode[]): Promise<number> {
     let live = 0;
+    const early = this.takeEarly(config, modes);
     for (const mode of modes) {
       if (mode !== 'tcp' && mode !== 'udp') continue;
       const tcp = protocolOfMode(mode) === 'tcp';
       const ports = tcp ? config.tcpPorts : config.udpPorts;
       for (const port of ports) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
-      const sensor = await this.bindTripwires(mode, { ports, ipv6: config.ipv6 });
+      const sensor = early?.sets.find((entry) => entry.mode === mode)?.set ?? (await this.bindTripwires(mode, { ports, ipv6: config.ipv6 }));
       for (const failure of sensor.failed) {
         const why = `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`;
         this.deps.log(tcp ? messages.cannotBindTcp(failure.port, why) : messages.cannotBindUdp(failure.port, why));
@@ -102,15 +130,55 @@ export class SensorSet {
     return live;
   }
 
+  /**
+   * The early tripwires, if they were bound for exactly these ports and modes: their queued
+   * probes go down the usual path now, in order. Otherwise they are closed (null).
+   */
+  private takeEarly(config: PortSentryConfig, modes: readonly Mode[]): EarlyTripwires | null {
+    const early = this.early;
+    this.early = null;
+    if (early === null) return null;
+    if (early.key !== tripwireKey(config, modes)) {
+      void early.close();
+      return null;
+    }
+    this.sensors.push(early);
+    early.attach((event, replayed) => this.onTripwireEvent(event, replayed));
+    if (early.dropped > 0) this.deps.log(messages.warning(`${early.dropped} probes arrived while starting up and could not be queued`));
+    return early;
+  }
+
+  private onTripwireEvent(event: TripwireEvent, replayed: boolean): void {
+    switch (event.type) {
+      case 'hit':
+        this.onHit(event.hit);
+        if (replayed) event.hit.release();
+        return;
+      case 'unknown-peer':
+        this.onUnknownPeer(event.port, event.mode);
+        return;
+      case 'bad-source':
+        this.tripwireBadSources += 1;
+        this.onBadSource(event.address, event.problem);
+        return;
+    }
+  }
+
+  private onHit(hit: TripwireHit): void {
+    if (hit.probe.kind === 'connect') this.halfOpen.connected(hit.probe.source, hit.probe.port);
+    this.deps.onProbe(hit.probe, hit.reply);
+  }
+
   private async bindTripwires(mode: Mode, where: { ports: readonly number[]; ipv6: boolean; families?: readonly AddressFamily[] }): Promise<TripwireSet> {
     const options = {
       ...where,
       clock: this.deps.clock,
-      onHit: (hit: TripwireHit) => {
-        if (hit.probe.kind === 'connect') this.halfOpen.connected(hit.probe.source, hit.probe.port);
-        this.deps.onProbe(hit.probe, hit.reply);
-      },
+      onHit: (hit: TripwireHit) => this.onHit(hit),
       onUnknownPeer: (port: number) => this.onUnknownPeer(port, mode),
+      onBadSource: (address: string, problem: SourceProblem) => {
+        this.tripwireBadSources += 1;
+        this.onBadSource(address, problem);
+      },
     };
     const sensor = protocolOfMode(mode) === 'tcp' ? await openTcpTripwires(options, mode) : await openUdpTripwires(options, mode);
     this.sensors.push(sensor);
@@ -133,8 +201,13 @@ export class SensorSet {
         clock: this.deps.clock,
         // With -stcp running too, a SYN is reported at once, as the stealth mode does; with
         // -tcp alone it waits to see whether the handshake completes (a "Connect").
-        onProbe: (probe) =>
-          probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe) : this.deps.onProbe(probe),
+        onProbe: (probe, wireAt) =>
+          probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe, wireAt) : this.deps.onProbe(probe),
+        isOwnAddress: this.deps.isOwnAddress,
+        onBadSources: (stats) => {
+          this.captureBadSources = this.captureBadBase + stats.badSource;
+          this.onBadSource(stats.lastBadSource ?? '?', (stats.lastProblem ?? 'reserved') as SourceProblem);
+        },
         onFailure: (why) => {
           this.capturing = false;
           this.deps.log(messages.error(`${why}; stealth detection has stopped (${modes.map((m) => `-${m}`).join(' ')})`));
@@ -145,6 +218,8 @@ export class SensorSet {
       this.sensors.push({
         close: async () => {
           this.capturing = false;
+          this.captureBadBase += sensor.stats().badSource;
+          this.captureBadSources = this.captureBadBase;
           await sensor.close();
         },
       });
@@ -155,6 +230,25 @@ export class SensorSet {
       this.deps.log(messages.error(`packet capture is unavailable: ${why}; ${lost}`));
       return 0;
     }
+  }
+
+  /**
+   * Packets from sources no remote host can have never become probes; they are counted and
+   * summarised in the log at most once a minute (a flood of them is one line, not thousands).
+   */
+  private onBadSource(address: string, problem: SourceProblem): void {
+    if (!this.deps.mayWarn('bad-source')) return;
+    const total = this.badSourceCount;
+    const dropped = total - this.badSourcesLogged;
+    this.badSourcesLogged = total;
+    this.deps.log(
+      messages.warning(`dropped ${dropped} packet(s) from impossible source addresses (${total} since start; latest ${address}, ${describeSourceProblem(problem)}); such sources are never blocked`),
+    );
+  }
+
+  /** Packets dropped for an impossible source since start (capture and tripwires). */
+  get badSourceCount(): number {
+    return this.captureBadSources + this.tripwireBadSources;
   }
 
   /** A connection reset before we could read its peer: capture's record of the SYN names it. */

@@ -3,7 +3,9 @@
 // in, and memory is bounded (per-source hit counters are evicted least-recently-seen first).
 //
 // SCAN_TRIGGER keeps the original's meaning: the source is acted on at its Nth touch within
-// the window (0 and 1 both mean "at the first touch").
+// the window (0 and 1 both mean "at the first touch"). New blocks from one IPv4 /24 or IPv6
+// /64 are rate-limited (BLOCK_RATE_PER_PREFIX a minute): an attacker who can spoof or own a
+// whole prefix cannot fill the block sets from it.
 
 import type { AddressFamily, Probe } from '../../shared/domain/types.js';
 import type { IgnoreReason } from '../config/ignore-list.js';
@@ -12,6 +14,8 @@ export interface EngineOptions {
   readonly scanTrigger: number;
   readonly windowMs: number;
   readonly maxSources: number;
+  /** New blocks a minute from one IPv4 /24 or IPv6 /64; 0 = no limit. */
+  readonly blockRatePerPrefix?: number;
 }
 
 export interface NeverBlockPolicy {
@@ -22,7 +26,21 @@ export type Verdict =
   | { readonly kind: 'ignored'; readonly reason: IgnoreReason }
   | { readonly kind: 'already-blocked' }
   | { readonly kind: 'counted'; readonly hits: number; readonly needed: number }
-  | { readonly kind: 'triggered'; readonly hits: number };
+  | { readonly kind: 'triggered'; readonly hits: number }
+  /**
+   * Would trigger, but its prefix used up its new blocks for now. `firstHit` is true once
+   * per episode (the first refusal after the prefix last had room), for a single log line.
+   */
+  | { readonly kind: 'rate-limited'; readonly prefix: string; readonly limit: number; readonly firstHit: boolean };
+
+/** One prefix's allowance of new blocks: a token bucket refilled at `limit` a minute. */
+interface PrefixBucket {
+  tokens: number;
+  last: number;
+  limited: boolean;
+}
+
+const MINUTE_MS = 60_000;
 
 interface SourceState {
   hits: number;
@@ -40,7 +58,9 @@ const FOREVER = 0;
 export class DetectionEngine {
   private readonly sources = new Map<string, SourceState>();
   private readonly blocks = new Map<string, number>();
+  private readonly prefixes = new Map<string, PrefixBucket>();
   private evictions = 0;
+  private rateLimited = 0;
 
   constructor(
     private options: EngineOptions,
@@ -62,6 +82,9 @@ export class DetectionEngine {
     const hits = this.countHit(probe.source, probe.at);
     const needed = Math.max(1, this.options.scanTrigger);
     if (hits < needed) return { kind: 'counted', hits, needed };
+    // The counter is kept: once the prefix has room again, the next touch triggers.
+    const limited = this.takePrefixAllowance(probe.source, probe.family, probe.at);
+    if (limited !== null) return limited;
 
     // Mark at once, before any firewall call returns, so the rest of a fast scan is deduped.
     this.sources.delete(probe.source);
@@ -110,8 +133,35 @@ export class DetectionEngine {
     return [...this.blocks.keys()];
   }
 
-  stats(): { trackedSources: number; blocked: number; evictions: number } {
-    return { trackedSources: this.sources.size, blocked: this.blocks.size, evictions: this.evictions };
+  stats(): { trackedSources: number; blocked: number; evictions: number; rateLimited: number } {
+    return { trackedSources: this.sources.size, blocked: this.blocks.size, evictions: this.evictions, rateLimited: this.rateLimited };
+  }
+
+  /** Null when the source's prefix may have one more block now (and takes it); else the refusal. */
+  private takePrefixAllowance(address: string, family: AddressFamily, now: number): Verdict | null {
+    const limit = this.options.blockRatePerPrefix ?? 0;
+    if (limit <= 0) return null;
+    const prefix = prefixOf(address, family);
+    let bucket = this.prefixes.get(prefix);
+    if (bucket === undefined) bucket = { tokens: limit, last: now, limited: false };
+    else this.prefixes.delete(prefix); // re-inserted below: least recently used first, for eviction
+    bucket.tokens = Math.min(limit, bucket.tokens + (Math.max(0, now - bucket.last) * limit) / MINUTE_MS);
+    bucket.last = now;
+    this.prefixes.set(prefix, bucket);
+    while (this.prefixes.size > this.options.maxSources) {
+      const oldest = this.prefixes.keys().next();
+      if (oldest.done === true) break;
+      this.prefixes.delete(oldest.value);
+    }
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      bucket.limited = false;
+      return null;
+    }
+    const firstHit = !bucket.limited;
+    bucket.limited = true;
+    this.rateLimited += 1;
+    return { kind: 'rate-limited', prefix, limit, firstHit };
   }
 
   private countHit(address: string, now: number): number {
@@ -136,4 +186,16 @@ export class DetectionEngine {
       this.evictions += 1;
     }
   }
+}
+
+/** The IPv4 /24 or IPv6 /64 an address is in, as text (`198.18.0.0/24`, `fd00:5e:0:1::/64`). */
+export function prefixOf(address: string, family: AddressFamily): string {
+  if (family === 4) return `${address.slice(0, address.lastIndexOf('.'))}.0/24`;
+  const [head = '', tail] = address.split('::');
+  const front = head === '' ? [] : head.split(':');
+  const back = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? front : [...front, ...new Array<string>(8 - front.length - back.length).fill('0'), ...back];
+  const top = groups.slice(0, 4).map((group) => Number.parseInt(group, 16).toString(16));
+  while (top.length > 0 && top[top.length - 1] === '0') top.pop();
+  return `${top.join(':')}::/64`;
 }

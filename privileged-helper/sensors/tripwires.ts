@@ -6,12 +6,18 @@ import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
 import { parseAddress } from '../../shared/domain/address.js';
 import type { AddressFamily, Clock, Mode, Probe } from '../../shared/domain/types.js';
+import { sourceProblem, type SourceProblem } from '../capture/source-address.js';
 
 export interface TripwireHit {
   readonly probe: Probe;
   /** Sends PORT_BANNER back the way the original did (TCP: before closing; UDP: one datagram). */
   readonly reply: (banner: string) => void;
+  /** Hangs up a TCP connection that got no reply; for a hit whose onHit returned 'held'. */
+  readonly release: () => void;
 }
+
+/** How long a held connection (a probe queued during start-up) may stay open at most. */
+const HELD_CONNECTION_MS = 30_000;
 
 export interface BindFailure {
   readonly port: number;
@@ -29,29 +35,50 @@ export interface TripwireOptions {
   readonly ports: readonly number[];
   readonly ipv6: boolean;
   readonly clock: Clock;
-  readonly onHit: (hit: TripwireHit) => void;
+  /** Returns 'held' to keep a TCP connection open until hit.release() (start-up queueing). */
+  readonly onHit: (hit: TripwireHit) => void | 'held';
   /** Bind only these families (a retry of one failed port); default: IPv4, and IPv6 when `ipv6`. */
   readonly families?: readonly AddressFamily[];
   /** A TCP connection whose peer had already reset it, so its address cannot be read. */
   readonly onUnknownPeer?: (port: number) => void;
+  /** A packet from an address no remote host can have (e.g. ::ffff:a.b.c.d): never a probe. */
+  readonly onBadSource?: (address: string, problem: SourceProblem) => void;
+}
+
+/**
+ * The probe's source, or null (reported) when the kernel's text names an impossible one.
+ * Checked on the kernel's own text: parseAddress maps ::ffff:a.b.c.d to a.b.c.d.
+ */
+function vetSource(raw: string | undefined, options: TripwireOptions): ReturnType<typeof parseAddress> {
+  if (raw === undefined) return null;
+  const problem = sourceProblem(raw);
+  // Loopback is this host itself: the ignore policy reports it as such.
+  if (problem !== null && problem !== 'loopback') {
+    options.onBadSource?.(raw, problem);
+    return null;
+  }
+  return parseAddress(raw);
 }
 
 export async function openTcpTripwires(options: TripwireOptions, mode: Mode = 'tcp'): Promise<TripwireSet> {
   const servers: Server[] = [];
   const bound: Array<{ port: number; family: AddressFamily }> = [];
   const failed: BindFailure[] = [];
-  for (const family of options.families ?? families(options.ipv6)) {
-    for (const port of options.ports) {
+  // All ports at once: binding is what start-up waits for, and each listen() is independent.
+  const attempts = (options.families ?? families(options.ipv6)).flatMap((family) =>
+    options.ports.map(async (port) => {
       // pauseOnConnect: we never read from a scanner, we only note who it is and hang up.
       const server = createServer({ pauseOnConnect: true }, (socket) => onTcpConnection(socket, port, mode, options));
       server.on('error', () => undefined);
-      const error = await listenTcp(server, port, family);
-      if (error === null) {
-        servers.push(server);
-        bound.push({ port, family });
-      } else {
-        failed.push({ port, family, reason: error });
-      }
+      return { server, port, family, error: await listenTcp(server, port, family) };
+    }),
+  );
+  for (const { server, port, family, error } of await Promise.all(attempts)) {
+    if (error === null) {
+      servers.push(server);
+      bound.push({ port, family });
+    } else {
+      failed.push({ port, family, reason: error });
     }
   }
   return { bound, failed, close: () => closeAll(servers.map((s) => () => new Promise<void>((r) => s.close(() => r())))) };
@@ -61,23 +88,25 @@ export async function openUdpTripwires(options: TripwireOptions, mode: Mode = 'u
   const sockets: UdpSocket[] = [];
   const bound: Array<{ port: number; family: AddressFamily }> = [];
   const failed: BindFailure[] = [];
-  for (const family of options.families ?? families(options.ipv6)) {
-    for (const port of options.ports) {
+  const attempts = (options.families ?? families(options.ipv6)).flatMap((family) =>
+    options.ports.map(async (port) => {
       const socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', ipv6Only: family === 6 });
       socket.on('message', (_data, remote) => {
-        const parsed = parseAddress(remote.address);
+        const parsed = vetSource(remote.address, options);
         if (parsed === null) return;
         const probe: Probe = { source: parsed.address, family: parsed.family, port, protocol: 'udp', kind: 'udp', mode, at: options.clock() };
-        options.onHit({ probe, reply: (banner) => socket.send(banner, remote.port, remote.address, () => undefined) });
+        options.onHit({ probe, reply: (banner) => socket.send(banner, remote.port, remote.address, () => undefined), release: () => undefined });
       });
-      const error = await bindUdp(socket, port, family);
-      if (error === null) {
-        sockets.push(socket);
-        bound.push({ port, family });
-      } else {
-        failed.push({ port, family, reason: error });
-        socket.close();
-      }
+      return { socket, port, family, error: await bindUdp(socket, port, family) };
+    }),
+  );
+  for (const { socket, port, family, error } of await Promise.all(attempts)) {
+    if (error === null) {
+      sockets.push(socket);
+      bound.push({ port, family });
+    } else {
+      failed.push({ port, family, reason: error });
+      socket.close();
     }
   }
   return { bound, failed, close: () => closeAll(sockets.map((s) => () => new Promise<void>((r) => s.close(() => r())))) };
@@ -85,7 +114,14 @@ export async function openUdpTripwires(options: TripwireOptions, mode: Mode = 'u
 
 function onTcpConnection(socket: Socket, port: number, mode: Mode, options: TripwireOptions): void {
   socket.on('error', () => undefined);
-  const parsed = socket.remoteAddress === undefined ? null : parseAddress(socket.remoteAddress);
+  const raw = socket.remoteAddress;
+  const problem = raw === undefined ? null : sourceProblem(raw);
+  if (raw !== undefined && problem !== null && problem !== 'loopback') {
+    options.onBadSource?.(raw, problem);
+    socket.destroy();
+    return;
+  }
+  const parsed = raw === undefined ? null : parseAddress(raw);
   if (parsed === null) {
     // nmap -sT resets right after the handshake; by the time we accept, getpeername fails.
     options.onUnknownPeer?.(port);
@@ -94,15 +130,19 @@ function onTcpConnection(socket: Socket, port: number, mode: Mode, options: Trip
   }
   const probe: Probe = { source: parsed.address, family: parsed.family, port, protocol: 'tcp', kind: 'connect', mode, at: options.clock() };
   let replied = false;
-  options.onHit({
+  const held = options.onHit({
     probe,
     reply: (banner) => {
       replied = true;
       socket.end(banner);
       setTimeout(() => socket.destroy(), 1000).unref();
     },
+    release: () => {
+      if (!replied) socket.destroy();
+    },
   });
-  if (!replied) socket.destroy();
+  if (held === 'held') setTimeout(() => socket.destroy(), HELD_CONNECTION_MS).unref();
+  else if (!replied) socket.destroy();
 }
 
 function families(ipv6: boolean): AddressFamily[] {

@@ -8,6 +8,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { BlockChangeEvent, DetectionEvent, FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
+import { cleanText } from '../reporters/clean-text.js';
+import { storedEventSchema } from '../../shared/protocol/schemas.js';
 
 export type StoredEvent = (DetectionEvent | BlockChangeEvent) & { readonly id: number };
 
@@ -60,6 +62,7 @@ export class EventStore {
   private readonly insertEvent: StatementSync;
   private readonly upsertBlock: StatementSync;
   private readonly deleteBlock: StatementSync;
+  private unreadable = 0;
 
   /** Opens (creating if needed) the store; ":memory:" for none on disk. */
   constructor(readonly file: string) {
@@ -133,8 +136,20 @@ export class EventStore {
     add('id < ?', query.before);
     const sql = `SELECT id, body FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...args, query.limit + 1) as Array<{ id: number; body: string }>;
-    const page = rows.slice(0, query.limit).map((row) => ({ ...(JSON.parse(row.body) as HelperEvent), id: Number(row.id) }));
-    return { events: page, nextCursor: rows.length > query.limit ? (page[page.length - 1]?.id ?? null) : null };
+    const kept = rows.slice(0, query.limit);
+    const page: StoredEvent[] = [];
+    for (const row of kept) {
+      const event = readStoredEvent(Number(row.id), row.body);
+      if (event === null) this.unreadable += 1;
+      else page.push(event);
+    }
+    // The cursor is the last row read, kept or not, so a skipped row never ends the paging.
+    return { events: page, nextCursor: rows.length > query.limit ? (kept.length > 0 ? Number(kept[kept.length - 1]!.id) : null) : null };
+  }
+
+  /** Rows skipped on read because even cleaned they were not a valid event (a store from an older or damaged helper). */
+  get unreadableRows(): number {
+    return this.unreadable;
   }
 
   blocks(): StoredBlock[] {
@@ -149,7 +164,7 @@ export class EventStore {
       address: row.address,
       since: Number(row.since),
       until: row.until === null ? null : Number(row.until),
-      reason: row.reason,
+      reason: cleanText(String(row.reason)),
       ...(row.fleet === null ? {} : { fleet: JSON.parse(row.fleet) as FleetOrigin }),
     }));
   }
@@ -172,6 +187,26 @@ export class EventStore {
   close(): void {
     if (this.db.isOpen) this.db.close();
   }
+}
+
+/**
+ * One stored row as an event, whatever an older or damaged helper wrote: texts are cleaned
+ * and bounded the way they are when made; a row that still is not a valid event is null
+ * (skipped and counted), so one bad row never breaks a page.
+ */
+function readStoredEvent(id: number, body: string): StoredEvent | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch {
+    return null;
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
+  const fields: Record<string, unknown> = { ...(raw as Record<string, unknown>), id };
+  if (typeof fields.reason === 'string') fields.reason = cleanText(fields.reason);
+  if (typeof fields.resolvedName === 'string' && !/^[A-Za-z0-9.-]{1,253}$/.test(fields.resolvedName)) delete fields.resolvedName;
+  const parsed = storedEventSchema.safeParse(fields);
+  return parsed.success ? (parsed.data as StoredEvent) : null;
 }
 
 /** Records the end of every stored block (e.g. after --remove-firewall); returns how many. */

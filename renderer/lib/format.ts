@@ -31,6 +31,7 @@ export const ACTION_LABELS: Readonly<Record<ScanEvent['action'], string>> = {
   counted: 'Counted (below trigger)',
   'alert-only': 'Reported only',
   'block-failed': 'Block failed',
+  'rate-limited': 'Not blocked (too many from its network)',
 };
 
 export const KIND_LABELS: Readonly<Record<ScanEvent['kind'], string>> = {

@@ -3,7 +3,7 @@
 
 import type { AddressFamily, Mode, Protocol, ScanKind } from './types.js';
 
-export type DetectionAction = 'blocked' | 'already-blocked' | 'ignored' | 'counted' | 'alert-only' | 'block-failed';
+export type DetectionAction = 'blocked' | 'already-blocked' | 'ignored' | 'counted' | 'alert-only' | 'block-failed' | 'rate-limited';
 
 export interface DetectionEvent {
   readonly type: 'scan';

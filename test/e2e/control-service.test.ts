@@ -51,7 +51,7 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
 
   const start = async (modes: string[] = ['-tcp', '-stcp']) => {
     daemon = startDaemon(lab, lab.hosts.target, ['-c', conf, ...modes]);
-    await daemon.waitFor('Control socket listening on');
+    await daemon.waitFor('Control socket listening on', 60_000);
   };
   const ctl = (args: string[], user?: string) => {
     const argv = [process.execPath, CTL, '--socket', socketPath, ...args];

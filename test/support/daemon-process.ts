@@ -36,8 +36,8 @@ export class DaemonProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** Resolves with the first line (already seen or future) matching; rejects after timeoutMs. */
-  waitFor(pattern: RegExp | string, timeoutMs = 15_000): Promise<string> {
+  /** Resolves with the first line (already seen or future) matching; rejects after timeoutMs (a safety net, generous for a loaded machine: nothing is judged by how long it took). */
+  waitFor(pattern: RegExp | string, timeoutMs = 60_000): Promise<string> {
     const test = (line: string) => (typeof pattern === 'string' ? line.includes(pattern) : pattern.test(line));
     const seen = this.lines.find(test);
     if (seen !== undefined) return Promise.resolve(seen);

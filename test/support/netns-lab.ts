@@ -106,7 +106,8 @@ export async function createLab<const Name extends string>(hostNames: readonly N
   return lab;
 }
 
-async function execIn(netns: string, argv: readonly string[], options: { timeoutMs?: number; allowFailure?: boolean }): Promise<ExecResult> {
+/** Runs argv inside a namespace; resolves with its output, rejects on non-zero exit unless allowFailure. */
+export async function execIn(netns: string, argv: readonly string[], options: { timeoutMs?: number; allowFailure?: boolean }): Promise<ExecResult> {
   try {
     const { stdout, stderr } = await run('ip', ['netns', 'exec', netns, ...argv], { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 });
     return { stdout: String(stdout), stderr: String(stderr), code: 0 };

@@ -35,10 +35,12 @@ class Listening implements ListeningPorts {
 function detector(modes: readonly Mode[], listening: ListeningPorts = new Listening(), config = CONFIG): CaptureDetector {
   const plan = planCapture(config, modes);
   assert.ok(plan !== null, `a plan for ${modes.join(',')}`);
-  return new CaptureDetector(plan.rules, listening);
+  return new CaptureDetector(plan.rules, listening, (address) => OWN.has(address));
 }
 
 const US = '198.18.0.10';
+/** This host's own addresses, as the daemon reads them from the interfaces. */
+const OWN = new Set([US, 'fd00:5e::a']);
 const SCANNER = '198.18.0.20';
 const PEER = '198.19.0.5';
 const OTHER = '198.19.0.6';
@@ -233,5 +235,30 @@ describe('CaptureDetector: kinds and packet details', () => {
   it('at is the clock value given, not the packet time', () => {
     const d = detector(['stcp']);
     assert.equal(d.inspect(tcpIn(79), 42)?.at, 42);
+  });
+});
+
+describe('CaptureDetector: only packets to this host count (routers, Docker, libvirt)', () => {
+  const CLIENT = '198.18.1.2';
+  const SERVER = '198.18.2.2';
+  for (const modes of [['tcp'], ['stcp', 'sudp'], ['atcp', 'audp']] as const) {
+    it(`${modes.join(' ')}: a packet only passing through (to another host) is never a probe`, () => {
+      const d = detector(modes);
+      assert.equal(d.inspect(tcpIn(79, 0x02, { source: CLIENT, destination: SERVER }), AT), null);
+      assert.equal(d.inspect(tcpIn(31337, 0x01, { source: CLIENT, destination: SERVER }), AT), null);
+      assert.equal(d.inspect(udpIn(7, { source: CLIENT, destination: SERVER }), AT), null);
+      assert.equal(d.inspect(tcpIn(79, 0x02, { family: 6, source: 'fd00:1::2', destination: 'fd00:2::2' }), AT), null);
+      assert.equal(d.addressedToUs(tcpIn(79, 0x10, { source: CLIENT, destination: SERVER })), false);
+      // The same packet to one of our own addresses is a probe.
+      assert.ok(d.inspect(tcpIn(79, 0x02, { source: CLIENT }), AT) !== null);
+      assert.equal(d.addressedToUs(tcpIn(79, 0x10, { source: CLIENT })), true);
+    });
+  }
+
+  it('a forwarded outgoing SYN is not remembered as one of our conversations', () => {
+    const d = detector(['atcp']);
+    // The router forwards the client's SYN to the server; later the server "answers" us.
+    assert.equal(d.inspect({ ...out('tcp', 40000, SERVER, 80), source: CLIENT }, AT), null);
+    assert.equal(d.inspect(tcpIn(1024, 0x02, { source: SERVER, sourcePort: 80 }), AT + 1)?.mode, 'atcp', 'not taken for a reply to our own conversation');
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { HalfOpenTracker, type Timers } from '../../../privileged-helper/capture/half-open-tracker.js';
+import { HalfOpenTracker, type HandshakeFacts, type Timers } from '../../../privileged-helper/capture/half-open-tracker.js';
+import { parseAcceptQueues } from '../../../privileged-helper/capture/accept-queue.js';
 import type { Probe } from '../../../shared/domain/types.js';
 
 /** Timers on a clock the test moves by hand. */
@@ -226,5 +227,86 @@ describe('HalfOpenTracker', () => {
     assert.equal(reported.length, 0);
     await new Promise((resolve) => setTimeout(resolve, 60));
     assert.deepEqual(reported.map((p) => p.source), [A]);
+  });
+});
+
+describe('HalfOpenTracker: the verdict rests on kernel facts, not on event order', () => {
+  function withFacts(queue: Map<number, number>, orphanGraceMs = 5000) {
+    const timers = new ManualTimers();
+    const reported: Probe[] = [];
+    const unattributed: number[] = [];
+    const facts: HandshakeFacts = { acceptQueue: (port) => queue.get(port) ?? 0, orphanGraceMs, now: () => timers.now };
+    const tracker = new HalfOpenTracker(GRACE, (probe) => reported.push(probe), (port) => unattributed.push(port), timers, facts);
+    return { tracker, timers, reported, unattributed };
+  }
+
+  it('grace over while a completed connection waits unaccepted on the port: no verdict until accept() has run', () => {
+    const queue = new Map([[79, 1]]);
+    const { tracker, timers, reported } = withFacts(queue);
+    tracker.synSeen(syn(A, 79));
+    // The event loop was starved: the grace is long over and accept() has not run yet.
+    timers.advance(GRACE * 3);
+    assert.equal(reported.length, 0, 'not called half-open while its handshake waits in the accept queue');
+    // accept() runs: the connection's peer is known, it claims the SYN.
+    queue.set(79, 0);
+    tracker.connected(A, 79);
+    timers.advance(GRACE * 10);
+    assert.equal(reported.length, 0);
+  });
+
+  it('...and an accept whose peer already reset (nmap -sT) claims it as a connect', () => {
+    const queue = new Map([[79, 1]]);
+    const { tracker, timers, reported } = withFacts(queue);
+    tracker.synSeen(syn(A, 79));
+    timers.advance(GRACE * 2);
+    queue.set(79, 0);
+    assert.equal(tracker.claimUnknownPeer(79), A);
+    timers.advance(GRACE * 10);
+    assert.equal(reported.length, 0);
+  });
+
+  it('an empty accept queue when the grace ends: the handshake never completed, half-open', () => {
+    const { tracker, timers, reported } = withFacts(new Map([[80, 5]]));
+    tracker.synSeen(syn(A, 79));
+    timers.advance(GRACE);
+    assert.deepEqual(reported.map((p) => p.kind), ['syn']);
+  });
+
+  it('a queue that never drains holds the verdict for a bounded time only', () => {
+    const { tracker, timers, reported } = withFacts(new Map([[79, 3]]));
+    tracker.synSeen(syn(A, 79));
+    timers.advance(GRACE + 100 * 20 - 1);
+    assert.equal(reported.length, 0);
+    timers.advance(1);
+    assert.deepEqual(reported.map((p) => p.kind), ['syn']);
+  });
+
+  it('capture far behind accept(): a reset connection waits the orphan grace for its SYN, and only a SYN captured before the accept matches', () => {
+    const { tracker, timers, reported, unattributed } = withFacts(new Map());
+    timers.advance(10_000);
+    assert.equal(tracker.claimUnknownPeer(79), null); // accepted at t = 10 000
+    timers.advance(2 * GRACE);
+    // The SYN of a different, later connection (captured after the accept) is not its SYN.
+    tracker.synSeen(syn(B, 79), 10_000 + 2 * GRACE);
+    // tcpdump delivers the orphan's own SYN, captured before the accept, a second late.
+    timers.advance(1000);
+    tracker.synSeen(syn(A, 79), 9_999);
+    assert.deepEqual(reported.map((p) => `${p.source} ${p.kind}`), [`${B} syn`, `${A} connect`]);
+    timers.advance(10_000);
+    assert.equal(unattributed.length, 0);
+  });
+
+  it('parseAcceptQueues reads the accept backlog of LISTEN sockets (rx_queue), IPv4 and IPv6 summed', () => {
+    const tcp = [
+      '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+      '   0: 00000000:004F 00000000:0000 0A 00000000:00000002 00:00000000 00000000     0        0 1001 1 0000000000000000 100 0 0 10 0',
+      '   1: 0A12C60A:004F 0B12C60A:9C40 01 00000000:00000000 00:00000000 00000000     0        0 1002 1 0000000000000000 20 4 30 10 -1',
+      '   2: 00000000:7A69 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1003 1 0000000000000000 100 0 0 10 0',
+    ].join('\n');
+    const tcp6 = '   0: 00000000000000000000000000000000:004F 00000000000000000000000000000000:0000 0A 00000000:00000001 00:00000000 00000000     0        0 1004 1\n';
+    const queues = parseAcceptQueues(tcp6, parseAcceptQueues(tcp));
+    assert.equal(queues.get(79), 3);
+    assert.equal(queues.get(31337), 0);
+    assert.equal(queues.get(40000), undefined, 'an established connection is not a listener');
   });
 });

@@ -6,6 +6,7 @@ import {
   LINKTYPE_LINUX_SLL,
   LINKTYPE_LINUX_SLL2,
   LINKTYPE_RAW,
+  type DecodeCounters,
   type DecodedPacket,
 } from '../../../privileged-helper/capture/packet-decoder.js';
 
@@ -273,8 +274,8 @@ describe('decodeFrame IPv4', () => {
   });
 
   it('addresses and ports at the edges of their ranges', () => {
-    const frame = ipv4('0.0.0.0', '255.255.255.255', PROTO_UDP, udp(0, 65535));
-    assert.deepEqual(decodeFrame(LINKTYPE_RAW, frame), expected({ direction: 'unknown', source: '0.0.0.0', destination: '255.255.255.255', protocol: 'udp', sourcePort: 0, destinationPort: 65535, tcpFlags: 0 }));
+    const frame = ipv4('1.0.0.0', '255.255.255.255', PROTO_UDP, udp(0, 65535));
+    assert.deepEqual(decodeFrame(LINKTYPE_RAW, frame), expected({ direction: 'unknown', source: '1.0.0.0', destination: '255.255.255.255', protocol: 'udp', sourcePort: 0, destinationPort: 65535, tcpFlags: 0 }));
     assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_TCP, tcp(65535, 1, 0xff)))?.tcpFlags, 0xff);
   });
 });
@@ -322,13 +323,13 @@ describe('decodeFrame IPv6', () => {
     }
   });
 
-  it('an IPv4-mapped IPv6 source is reported as the IPv4 address it carries, family 4', () => {
-    const frame = sll2(ETH_IPV6, 0, ipv6('::ffff:c612:7', US6, PROTO_TCP, tcp(40001, 31337, 0x02)));
-    const packet = decodeFrame(LINKTYPE_LINUX_SLL2, frame);
-    assert.equal(packet?.source, '198.18.0.7');
-    assert.equal(packet?.family, 4);
-    assert.equal(packet?.destination, US6);
-    assert.equal(packet?.destinationPort, 31337);
+  it('an IPv4-mapped IPv6 source is dropped and counted, never turned into the IPv4 host it names', () => {
+    const counters: DecodeCounters = { badSource: 0 };
+    const frame = sll2(ETH_IPV6, 0, ipv6('::ffff:c612:4d', US6, PROTO_TCP, tcp(40001, 31337, 0x02)));
+    assert.equal(decodeFrame(LINKTYPE_LINUX_SLL2, frame, counters), null);
+    assert.equal(counters.badSource, 1);
+    assert.equal(counters.lastBadSource, '0:0:0:0:0:ffff:c612:4d');
+    assert.equal(counters.lastProblem, 'ipv4-mapped');
   });
 
   it('a transport that is neither TCP nor UDP (ICMPv6, no next header) is null', () => {
@@ -341,6 +342,64 @@ describe('decodeFrame IPv6', () => {
     for (let i = 0; i < 20; i += 1) headers.push(extensionHeader(60, 0));
     headers.push(tcp(1, 2, 2));
     assert.equal(decodeFrame(LINKTYPE_RAW, ipv6(SCANNER6, US6, 60, Buffer.concat(headers))), null);
+  });
+});
+
+describe('decodeFrame: sources no remote host can have', () => {
+  const v6Cases: Array<[string, string]> = [
+    ['::ffff:c612:4d', 'ipv4-mapped'],
+    ['::ffff:0:c612:4d', 'ipv4-compatible'],
+    ['::c612:4d', 'ipv4-compatible'],
+    ['::', 'unspecified'],
+    ['::1', 'loopback'],
+    ['ff02::1', 'multicast'],
+    ['fe80::1', 'link-local'],
+    ['febf::1', 'link-local'],
+  ];
+  for (const [source, problem] of v6Cases) {
+    it(`IPv6 ${source}: dropped, counted as ${problem}`, () => {
+      const counters: DecodeCounters = { badSource: 0 };
+      assert.equal(decodeFrame(LINKTYPE_LINUX_SLL2, sll2(ETH_IPV6, 0, ipv6(source, US6, PROTO_UDP, udp(1, 2))), counters), null);
+      assert.deepEqual([counters.badSource, counters.lastProblem], [1, problem]);
+    });
+  }
+  const v4Cases: Array<[string, string]> = [
+    ['0.0.0.0', 'unspecified'],
+    ['0.1.2.3', 'reserved'],
+    ['127.0.0.1', 'loopback'],
+    ['169.254.1.1', 'link-local'],
+    ['224.0.0.1', 'multicast'],
+    ['239.255.255.255', 'multicast'],
+    ['240.0.0.1', 'reserved'],
+    ['255.255.255.255', 'reserved'],
+  ];
+  for (const [source, problem] of v4Cases) {
+    it(`IPv4 ${source}: dropped, counted as ${problem}`, () => {
+      const counters: DecodeCounters = { badSource: 0 };
+      assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(source, US, PROTO_TCP, tcp(1, 2, 2)), counters), null);
+      assert.deepEqual([counters.badSource, counters.lastProblem], [1, problem]);
+    });
+  }
+
+  it('ordinary sources next to those ranges decode (fe00::, fec0::, 223.x, 169.253.x, 1.0.0.0, ::2:0:0:1)', () => {
+    const counters: DecodeCounters = { badSource: 0 };
+    for (const source of ['fe00::1', 'fec0::1', 'fd00:5e::b', '2001:db8::1', '0:0:0:1::1']) {
+      assert.equal(decodeFrame(LINKTYPE_RAW, ipv6(source, US6, PROTO_TCP, tcp(1, 2, 2)), counters)?.family, 6, source);
+    }
+    for (const source of ['223.255.255.255', '169.253.0.1', '1.0.0.0', '126.255.255.255', '198.18.0.77']) {
+      assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(source, US, PROTO_TCP, tcp(1, 2, 2)), counters)?.source, source);
+    }
+    assert.equal(counters.badSource, 0);
+  });
+
+  it('our own outgoing packets are never judged by their source; loopback-interface traffic is not counted', () => {
+    const counters: DecodeCounters = { badSource: 0 };
+    const outgoing = sll2(ETH_IPV6, 4, ipv6('fe80::a', 'fe80::b', PROTO_TCP, tcp(1, 2, 2)));
+    assert.equal(decodeFrame(LINKTYPE_LINUX_SLL2, outgoing, counters)?.direction, 'out');
+    const onLoopback = sll2(ETH_IPV4, 0, ipv4('127.0.0.1', '127.0.0.1', PROTO_TCP, tcp(1, 2, 2)));
+    onLoopback.writeUInt16BE(772, 8); // ARPHRD_LOOPBACK
+    assert.equal(decodeFrame(LINKTYPE_LINUX_SLL2, onLoopback, counters), null);
+    assert.equal(counters.badSource, 0);
   });
 });
 

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IgnorePolicy } from '../../../privileged-helper/config/ignore-list.js';
-import { parseIpv4RouteGateways, parseIpv6RouteGateways, parseResolvConfNameservers } from '../../../privileged-helper/daemon/protected-addresses.js';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  parseIpv4RouteGateways,
+  parseIpv6RouteGateways,
+  parseResolvConfNameservers,
+  readProtectedAddresses,
+  SYSTEM_PROTECTED_ADDRESS_FILES,
+} from '../../../privileged-helper/daemon/protected-addresses.js';
+import { hostAddresses } from '../../../privileged-helper/daemon/local-addresses.js';
 
 const ROUTE = `Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
 eth0\t00000000\t010012C6\t0003\t0\t0\t0\t00000000\t0\t0\t0
@@ -29,5 +39,42 @@ describe('protected addresses', () => {
     assert.equal(policy.reasonToIgnore('198.18.0.53', 4), 'dns-resolver');
     assert.equal(policy.reasonToIgnore('198.18.0.10', 4), 'own-address');
     assert.equal(policy.reasonToIgnore('198.18.0.11', 4), null);
+  });
+});
+
+describe('resolvers behind systemd-resolved, re-read when the files change', () => {
+  it('reads the upstream list of systemd-resolved besides /etc/resolv.conf', () => {
+    assert.deepEqual(SYSTEM_PROTECTED_ADDRESS_FILES.resolvConfs, ['/etc/resolv.conf', '/run/systemd/resolve/resolv.conf']);
+  });
+
+  it('stub mode: the stub and the upstream servers are both protected; a change of upstream is seen on the next read', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'resolvers-'));
+    try {
+      const files = {
+        ipv4Routes: join(dir, 'route'),
+        ipv6Routes: join(dir, 'ipv6_route'),
+        resolvConfs: [join(dir, 'stub-resolv.conf'), join(dir, 'upstream-resolv.conf')],
+      };
+      await writeFile(files.ipv4Routes, ROUTE);
+      await writeFile(files.resolvConfs[0]!, '# This is /run/systemd/resolve/stub-resolv.conf managed by man:systemd-resolved(8).\nnameserver 127.0.0.53\noptions edns0 trust-ad\nsearch .\n');
+      await writeFile(files.resolvConfs[1]!, '# This is /run/systemd/resolve/resolv.conf managed by man:systemd-resolved(8).\nnameserver 198.18.0.53\nnameserver fd00:5e::53\n');
+      const first = await readProtectedAddresses(files);
+      assert.deepEqual(first.resolvers, ['127.0.0.53', '198.18.0.53', 'fd00:5e::53']);
+      assert.deepEqual(first.gateways, ['198.18.0.1']);
+
+      // DHCP hands out a new server: resolved rewrites its file.
+      await writeFile(files.resolvConfs[1]!, 'nameserver 198.18.0.54\n');
+      const second = await hostAddresses(files);
+      assert.deepEqual([...(second.resolvers ?? [])], ['127.0.0.53', '198.18.0.54']);
+      const policy = new IgnorePolicy([], second);
+      assert.equal(policy.reasonToIgnore('198.18.0.54', 4), 'dns-resolver');
+      assert.equal(policy.reasonToIgnore('198.18.0.53', 4), null, 'the old server is no longer protected');
+
+      // Without resolved (no upstream file) only the system list counts, and nothing fails.
+      await rm(files.resolvConfs[1]!);
+      assert.deepEqual((await readProtectedAddresses(files)).resolvers, ['127.0.0.53']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

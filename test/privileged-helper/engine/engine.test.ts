@@ -146,3 +146,58 @@ describe('bounded memory', () => {
     assert.equal(e.stats().trackedSources, 20);
   });
 });
+
+describe('BLOCK_RATE_PER_PREFIX: new blocks from one /24 or /64 are rate-limited', () => {
+  const MINUTE = 60_000;
+  const limited = (limit: number) => new DetectionEngine({ scanTrigger: 0, windowMs: HOUR, maxSources: 1000, blockRatePerPrefix: limit }, noIgnores);
+
+  it('prefixOf names the IPv4 /24 and the IPv6 /64', async () => {
+    const { prefixOf } = await import('../../../privileged-helper/engine/engine.js');
+    assert.equal(prefixOf('198.18.0.77', 4), '198.18.0.0/24');
+    assert.equal(prefixOf('fd00:5e::b', 6), 'fd00:5e::/64');
+    assert.equal(prefixOf('fd00:5e:0:1:2:3:4:5', 6), 'fd00:5e:0:1::/64');
+    assert.equal(prefixOf('::ff:1', 6), '::/64');
+  });
+
+  it('the limit a minute is granted, the next source of that /24 is refused, with one first hit per episode', () => {
+    const e = limited(3);
+    for (let i = 1; i <= 3; i += 1) assert.equal(e.assess(probe(`198.18.7.${i}`, 0)).kind, 'triggered');
+    assert.deepEqual(e.assess(probe('198.18.7.4', 1)), { kind: 'rate-limited', prefix: '198.18.7.0/24', limit: 3, firstHit: true });
+    assert.deepEqual(e.assess(probe('198.18.7.5', 2)), { kind: 'rate-limited', prefix: '198.18.7.0/24', limit: 3, firstHit: false });
+    // Another /24 is not affected.
+    assert.equal(e.assess(probe('198.18.8.1', 3)).kind, 'triggered');
+    assert.equal(e.stats().rateLimited, 2);
+  });
+
+  it('the allowance refills with time (injected clock): a refused source is blocked on its next touch once there is room', () => {
+    const e = limited(6);
+    for (let i = 1; i <= 6; i += 1) assert.equal(e.assess(probe(`198.18.7.${i}`, 0)).kind, 'triggered');
+    assert.equal(e.assess(probe('198.18.7.50', 0)).kind, 'rate-limited');
+    // 10 s later one more block (6 a minute) is allowed: the refused source's next touch triggers.
+    assert.equal(e.assess(probe('198.18.7.50', 9_999)).kind, 'rate-limited');
+    assert.equal(e.assess(probe('198.18.7.50', 10_000)).kind, 'triggered');
+    assert.equal(e.assess(probe('198.18.7.51', 10_001)).kind, 'rate-limited');
+    // After a quiet minute the whole allowance is back, and a new episode logs again.
+    for (let i = 60; i < 66; i += 1) assert.equal(e.assess(probe(`198.18.7.${i}`, 10_000 + MINUTE)).kind, 'triggered');
+    const refusal = e.assess(probe('198.18.7.70', 10_000 + MINUTE));
+    assert.ok(refusal.kind === 'rate-limited' && refusal.firstHit);
+  });
+
+  it('IPv6 sources are grouped per /64; other /64s are separate', () => {
+    const e = limited(2);
+    assert.equal(e.assess(probe('fd00:5e:0:1::1', 0)).kind, 'triggered');
+    assert.equal(e.assess(probe('fd00:5e:0:1:ffff::2', 0)).kind, 'triggered');
+    assert.equal(e.assess(probe('fd00:5e:0:1::3', 0)).kind, 'rate-limited');
+    assert.equal(e.assess(probe('fd00:5e:0:2::3', 0)).kind, 'triggered');
+  });
+
+  it('0 is no limit; SCAN_TRIGGER counting still comes first', () => {
+    const e = limited(0);
+    for (let i = 1; i <= 200; i += 1) assert.equal(e.assess(probe(`198.18.7.${i}`, 0)).kind, 'triggered');
+    const counting = new DetectionEngine({ scanTrigger: 2, windowMs: HOUR, maxSources: 1000, blockRatePerPrefix: 1 }, noIgnores);
+    assert.equal(counting.assess(probe('198.18.7.1', 0)).kind, 'counted');
+    assert.equal(counting.assess(probe('198.18.7.1', 1)).kind, 'triggered');
+    assert.equal(counting.assess(probe('198.18.7.2', 2)).kind, 'counted');
+    assert.equal(counting.assess(probe('198.18.7.2', 3)).kind, 'rate-limited');
+  });
+});

@@ -105,3 +105,52 @@ describe('EventStore (SQLite on disk)', () => {
     store.close();
   });
 });
+
+describe('EventStore: a bad stored row never breaks a page', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'store-bad-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a long multi-line reason (as an older helper stored it) is cleaned on read; an unreadable row is skipped and counted', async () => {
+    const { DatabaseSync } = await import('node:sqlite');
+    const { eventsListResultSchema, MAX_HELPER_TEXT } = await import('../../../shared/protocol/schemas.js');
+    const file = join(dir, 'events.db');
+    const store = new EventStore(file);
+    store.record(scan(1, '198.18.0.21', 1));
+    // Rows written behind the store's back, as a previous version (or a damaged file) left them.
+    const db = new DatabaseSync(file);
+    const insert = db.prepare('INSERT INTO events (at, type, host, port, protocol, kind, action, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const chatty = `KILL_RUN_CMD failed:\n${'x'.repeat(5000)}\r\n\u001b[31mred\u001b[0m\nlast line`;
+    insert.run(2, 'scan', '198.18.0.22', 2, 'tcp', 'syn', 'block-failed', JSON.stringify(scan(2, '198.18.0.22', 2, { action: 'block-failed', reason: chatty })));
+    insert.run(3, 'scan', '198.18.0.23', 3, 'tcp', 'syn', 'blocked', '{not json');
+    insert.run(4, 'scan', '198.18.0.24', 4, 'tcp', 'syn', 'blocked', JSON.stringify({ type: 'scan', at: 4, source: 'not an address' }));
+    db.close();
+    store.record(scan(5, '198.18.0.25', 5));
+
+    const page = store.events({ limit: 100 });
+    assert.deepEqual(page.events.map((e) => e.at), [5, 2, 1]);
+    const cleaned = page.events.find((e) => e.at === 2);
+    assert.ok(cleaned?.type === 'scan' && cleaned.reason !== undefined);
+    assert.ok(cleaned.reason.length <= MAX_HELPER_TEXT);
+    assert.doesNotMatch(cleaned.reason, /[\u0000-\u001f]/);
+    assert.match(cleaned.reason, /^KILL_RUN_CMD failed: x+/);
+    assert.equal(store.unreadableRows, 2);
+    // What the control socket sends: the page passes the protocol's own result schema.
+    assert.equal(eventsListResultSchema.safeParse(page).success, true);
+
+    // Paging over the bad rows: the cursor moves past them instead of stopping.
+    const first = store.events({ limit: 2 });
+    assert.deepEqual(first.events.map((e) => e.at), [5]);
+    assert.notEqual(first.nextCursor, null);
+    const second = store.events({ limit: 2, before: first.nextCursor! });
+    assert.deepEqual(second.events.map((e) => e.at), [2]);
+    const third = store.events({ limit: 2, before: second.nextCursor! });
+    assert.deepEqual(third.events.map((e) => e.at), [1]);
+    assert.equal(third.nextCursor, null);
+    store.close();
+  });
+});
