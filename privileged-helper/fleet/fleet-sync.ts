@@ -302,6 +302,7 @@ function safeName(text: string): string {
   return clean === '' ? 'unknown' : clean;
 }
 
+/** An error as one printable line (it reaches logs and the status RPC). */
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 300) : 'unknown error';
+  return error instanceof Error ? error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 300) : 'unknown error';
 }
