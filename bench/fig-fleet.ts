@@ -34,7 +34,7 @@ export interface FleetFigure {
 
 export const FLEET_PLANS = {
   full: { repetitions: 20, scrapes: 200, heldSizes: [0, 10_000, 50_000] },
-  quick: { repetitions: 3, scrapes: 20, heldSizes: [0, 1000] },
+  quick: { repetitions: 2, scrapes: 10, heldSizes: [0, 200] },
 } as const;
 
 const TABLE = 'psbenchfleet';

@@ -75,6 +75,7 @@ describe('portsentry-desktop-server .deb', { timeout: 1_800_000 }, () => {
       `${PREFIX}/dist/privileged-helper/config/default-config.js`,
       `${PREFIX}/dist/shared/protocol/schemas.js`,
       `${PREFIX}/node_modules/zod/package.json`,
+      `${PREFIX}/node_modules/prom-client/package.json`,
       '/usr/sbin/portsentryd',
       '/etc/portsentry-desktop/portsentry.conf',
       '/etc/portsentry-desktop/portsentry.ignore',
@@ -84,7 +85,8 @@ describe('portsentry-desktop-server .deb', { timeout: 1_800_000 }, () => {
       assert.ok(paths.includes(expected), `${expected} is missing from the package`);
     }
     const modules = new Set(paths.filter((p) => p.startsWith(`${PREFIX}/node_modules/`)).map((p) => p.split('/')[5]).filter(Boolean));
-    assert.deepEqual([...modules], ['zod'], 'only the runtime packages the helper imports');
+    // zod; prom-client (the metrics endpoint) with its own dependencies.
+    assert.deepEqual([...modules].sort(), ['@opentelemetry', 'bintrees', 'prom-client', 'tdigest', 'zod'], 'only the runtime packages the helper imports');
     assert.deepEqual(paths.filter((p) => /electron/i.test(p)), [], 'nothing of Electron');
     const ours = paths.filter((p) => p.startsWith(`${PREFIX}/dist/`));
     assert.deepEqual(ours.filter((p) => /\/test\/|\.map$|\.ts$/.test(p)), [], 'no tests, maps or sources of ours');
