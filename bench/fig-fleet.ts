@@ -33,8 +33,8 @@ export interface FleetFigure {
 }
 
 export const FLEET_PLANS = {
-  full: { repetitions: 20, scrapes: 200, heldSizes: [0, 10_000, 100_000] },
-  quick: { repetitions: 3, scrapes: 20, heldSizes: [0, 1000] },
+  full: { repetitions: 20, scrapes: 200, heldSizes: [0, 10_000, 50_000] },
+  quick: { repetitions: 2, scrapes: 10, heldSizes: [0, 200] },
 } as const;
 
 const TABLE = 'psbenchfleet';
@@ -112,16 +112,19 @@ export async function fleetFigure(quick: boolean): Promise<FleetFigure> {
   }
 }
 
-/** Blocks addresses from..to-1 of 198.19.0.0/16 by hand, over several connections (each is rate-limited). */
+/** Blocks the from..to-1th addresses after 198.18.1.0 (test range, never on the wire) by hand, over several connections (each is rate-limited). */
 async function blockMany(socketPath: string, from: number, to: number): Promise<void> {
   if (to <= from) return;
+  if (to > 130_816) throw new Error('the test range holds 130,816 addresses after 198.18.1.0');
   const connections = 16;
   await Promise.all(
     Array.from({ length: connections }, async (_, c) => {
       const client = await HelperClient.connect(socketPath);
       try {
         for (let i = from + c; i < to; i += connections) {
-          const address = `198.19.${(i >> 8) & 255}.${i & 255}`;
+          // 198.18.1.0 onwards: clear of the lab hosts' 198.18.0.0/24, inside 198.18.0.0/15 up to 130,816 addresses.
+          const n = 0x0100 + i;
+          const address = `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
           for (;;) {
             try {
               await client.call('block', { address, reason: 'bench' });
@@ -164,8 +167,9 @@ export function renderFleet(figure: FleetFigure | undefined): string[] {
   ];
 }
 
-// Standalone: node dist/bench/fig-fleet.js [--quick]
+// Standalone: node dist/bench/fig-fleet.js [--quick]. SIGINT/SIGTERM still clean the lab up.
 if (process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   fleetFigure(process.argv.includes('--quick')).then(
     (figure) => {
       process.stdout.write(`${JSON.stringify(figure, null, 2)}\n${renderFleet(figure).join('\n')}\n`);

@@ -14,7 +14,8 @@ import { RecentPorts, retryDelayMs, ShareQueue } from './share-queue.js';
 export const PULL_INTERVAL_MS = 1000;
 /** Machine lookups (one GET /v1/alerts each) per pull; beyond, the decision's origin names it. */
 const MAX_LOOKUPS_PER_PULL = 20;
-const MAX_TRACKED_FLEET_BLOCKS = 1_000_000;
+/** Fleet blocks whose withdrawal we follow; beyond, a ban still lapses by its own timeout. */
+const MAX_TRACKED_FLEET_BLOCKS = 200_000;
 const QUIET_REFUSAL_MS = 3_600_000;
 const MAX_QUIET_REFUSALS = 4096;
 
@@ -74,8 +75,8 @@ export class FleetSync {
   private readonly client: LapiClient;
   private readonly queue = new ShareQueue();
   private readonly recentPorts = new RecentPorts();
-  /** Fleet blocks held here: address -> the decision ids behind it. */
-  private readonly applied = new Map<string, Set<number>>();
+  /** Fleet blocks held here: address -> the decision ids behind it (usually one: arrays are lighter than sets). */
+  private readonly applied = new Map<string, number[]>();
   private readonly quietRefusals = new Map<string, number>();
   private pushTimer: NodeJS.Timeout | null = null;
   private pullTimer: NodeJS.Timeout | null = null;
@@ -128,13 +129,13 @@ export class FleetSync {
   /** Hands over the queue and fleet blocks to the FleetSync that replaces this one (reload). */
   handOver(next: FleetSync): void {
     for (const block of this.queue.peek(Number.MAX_SAFE_INTEGER)) next.queue.add(block);
-    for (const [address, ids] of this.applied) next.applied.set(address, new Set(ids));
+    for (const [address, ids] of this.applied) next.applied.set(address, [...ids]);
     next.kick();
   }
 
   /** Fleet blocks found in the store at start: their decisions' deletion will still lift them. */
   adopt(addresses: readonly string[]): void {
-    for (const address of addresses) if (!this.applied.has(address)) this.applied.set(address, new Set());
+    for (const address of addresses) if (!this.applied.has(address)) this.applied.set(address, []);
   }
 
   /** Every event of the daemon: scans feed the alert (ports), our blocks are queued for the LAPI. */
@@ -252,7 +253,7 @@ export class FleetSync {
     }
     const known = this.applied.get(target.address);
     if (known !== undefined) {
-      known.add(decision.id);
+      if (!known.includes(decision.id) && known.length < 64) known.push(decision.id);
       return false;
     }
     let machine: string | null = null;
@@ -262,7 +263,7 @@ export class FleetSync {
     const origin: FleetOrigin = { machine: safeName(machine ?? `origin:${decision.origin}`), scenario: safeName(decision.scenario) };
     const outcome = await this.deps.applyBlock(target.address, target.seconds, origin);
     if (outcome.ok) {
-      if (this.applied.size < MAX_TRACKED_FLEET_BLOCKS) this.applied.set(target.address, new Set([decision.id]));
+      if (this.applied.size < MAX_TRACKED_FLEET_BLOCKS) this.applied.set(target.address, [decision.id]);
     } else if (outcome.code !== 'already-blocked') {
       this.refuse(outcome.code, `fleet: ban of ${target.address} from ${origin.machine} not applied: ${outcome.message}`, `${outcome.code} ${target.address}`);
     }
@@ -274,8 +275,9 @@ export class FleetSync {
     if (address === null) return;
     const ids = this.applied.get(address);
     if (ids === undefined) return;
-    ids.delete(decision.id);
-    if (ids.size > 0) return;
+    const rest = ids.filter((id) => id !== decision.id);
+    this.applied.set(address, rest);
+    if (rest.length > 0) return;
     this.applied.delete(address);
     await this.deps.liftBlock(address, 'the fleet withdrew its ban');
   }
@@ -302,6 +304,7 @@ function safeName(text: string): string {
   return clean === '' ? 'unknown' : clean;
 }
 
+/** An error as one printable line (it reaches logs and the status RPC). */
 function describe(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 300) : 'unknown error';
+  return error instanceof Error ? error.message.replace(/[^\x20-\x7e]/g, '?').slice(0, 300) : 'unknown error';
 }

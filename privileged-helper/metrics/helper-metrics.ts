@@ -40,7 +40,6 @@ export class HelperMetrics {
     // Gauges share one snapshot per scrape: the first collect() takes it, the others reuse it.
     let current: MetricsSnapshot | null = null;
     const read = (): MetricsSnapshot => (current ??= snapshot());
-    this.registry.setDefaultLabels({});
     const gauge = (name: string, help: string, labelNames: string[], set: (g: Gauge<string>, s: MetricsSnapshot) => void) =>
       new Gauge({
         name,

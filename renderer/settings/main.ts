@@ -8,6 +8,7 @@ import { byId, h, showFieldError } from '../lib/dom.js';
 import { applyTheme } from '../lib/theme.js';
 import { CONFIG_FIELDS, changedValues, checkAll, effectiveValues, readOnlyReason, type ConfigField } from './config-rules.js';
 import { IgnoreEditor } from './ignore-editor.js';
+import { describeFleet } from './fleet-state.js';
 import { checkPreferences, changedPreferences, type PreferenceErrors } from './preferences.js';
 
 const BLOCK_LEVELS: readonly [string, string][] = [
@@ -117,8 +118,25 @@ class SettingsWindow {
       this.loaded = true;
       this.validate();
       this.showState({ kind: 'connected', paused: false });
+      void this.showFleet();
     } catch (error) {
       this.showState({ kind: 'unreachable', reason: 'disconnected', message: describeError(error, "read the helper's settings") });
+    }
+  }
+
+  /** A line under the sharing switch: in a fleet or not, and how the exchange goes. */
+  private async showFleet(): Promise<void> {
+    const row = document.querySelector('.field-row[data-key="FLEET_SHARING"]');
+    if (row === null) return;
+    let line = row.querySelector<HTMLElement>('#fleet-state');
+    if (line === null) {
+      line = h('p', { id: 'fleet-state', class: 'hint', role: 'status' });
+      row.append(line);
+    }
+    try {
+      line.textContent = describeFleet(await this.api.status());
+    } catch {
+      line.textContent = '';
     }
   }
 

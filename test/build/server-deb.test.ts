@@ -75,6 +75,7 @@ describe('portsentry-desktop-server .deb', { timeout: 1_800_000 }, () => {
       `${PREFIX}/dist/privileged-helper/config/default-config.js`,
       `${PREFIX}/dist/shared/protocol/schemas.js`,
       `${PREFIX}/node_modules/zod/package.json`,
+      `${PREFIX}/node_modules/prom-client/package.json`,
       '/usr/sbin/portsentryd',
       '/etc/portsentry-desktop/portsentry.conf',
       '/etc/portsentry-desktop/portsentry.ignore',

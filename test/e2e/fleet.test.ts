@@ -199,6 +199,24 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     assert.ok(!/password|bouncer-key/i.test(page.stdout), 'no secret in the metrics');
   });
 
+  it('lets the operator switch sharing off and on through config.set, and refuses the redacted placeholder as a secret', async () => {
+    const client = await HelperClient.connect(socket('a'));
+    try {
+      await client.call('config.set', { changes: { FLEET_SHARING: '0' } });
+      const off = (await status('a')).fleet;
+      assert.equal(off?.sharing, false);
+      assert.equal(off?.pushing, false);
+      assert.equal(off?.pulling, false);
+      await client.call('config.set', { changes: { FLEET_SHARING: '1' } });
+      await waitUntil('A is back in the fleet', async () => (await status('a')).fleet?.connected === true);
+      await assert.rejects(client.call('config.set', { changes: { FLEET_MACHINE_PASSWORD: '(secret, set)' } }), /secret|printable/);
+      assert.equal((await client.call('config.get', {})).values['FLEET_MACHINE_PASSWORD'], '(secret, set)');
+    } finally {
+      client.close();
+    }
+    await a.waitFor('fleet: CrowdSec LAPI', 1000);
+  });
+
   it('never shows the fleet secrets in config.get or the log', async () => {
     const client = await HelperClient.connect(socket('a'));
     try {
