@@ -12,7 +12,7 @@ import type { Clock } from '../core/types.js';
 import type { BlockResult, Daemon } from '../daemon/daemon.js';
 import type { EventStore } from '../store/event-store.js';
 import { ErrorCode, ProtocolError, type MethodHandlers } from '../../shared/protocol/json-rpc.js';
-import { PROTOCOL_VERSION } from '../../shared/protocol/schemas.js';
+import { MAX_STATS_PORTS, MAX_STATS_TOP, PROTOCOL_VERSION } from '../../shared/protocol/schemas.js';
 import type { ConnectionContext } from './control-socket.js';
 
 export interface ControlServiceDeps {
@@ -50,6 +50,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       eventsStored: store.countEvents(),
       captureActive: daemon.captureActive,
       backend: config().blockBackend,
+      pausedUntil: daemon.pausedUntil,
     }),
     version: () => ({ version: deps.version, protocolVersion: PROTOCOL_VERSION }),
     'events.list': (params) => store.events(params),
@@ -113,14 +114,17 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         }
         return { changed };
       }),
-    pause: async () => {
-      await daemon.setPaused(true);
-      return { paused: true };
+    pause: async (params) => {
+      const until = params.durationSeconds === undefined ? null : deps.clock() + params.durationSeconds * 1000;
+      await daemon.setPaused(true, until);
+      return { paused: true, pausedUntil: daemon.pausedUntil };
     },
     resume: async () => {
       await daemon.setPaused(false);
-      return { paused: false };
+      return { paused: false, pausedUntil: null };
     },
+    stats: (params) =>
+      store.stats({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock()),
   };
 }
 

@@ -20,6 +20,7 @@ export const methods = {
   'config.set': { params: s.configSetParamsSchema, result: s.configSetResultSchema },
   pause: { params: s.pauseParamsSchema, result: s.pausedStateResultSchema },
   resume: { params: s.resumeParamsSchema, result: s.pausedStateResultSchema },
+  stats: { params: s.statsParamsSchema, result: s.statsResultSchema },
 } as const;
 
 /** Notifications the helper sends (server -> client); clients send none. */
