@@ -253,6 +253,10 @@ export class Daemon {
     const firewall = this.deps.actions.firewall;
     if (firewall === null) return { ok: false, code: 'no-firewall', message: 'no firewall backend is configured (BLOCK_BACKEND="none")' };
     try {
+      // Blocking again with a new time (the dashboard's Extend) must reach the kernel too: an
+      // element already in a set keeps its old timeout, so it is replaced (lifted and re-added
+      // back to back on the backend's one queue).
+      if (this.engine.isBlocked(parsed.address, this.deps.clock())) await firewall.unblock(parsed.address);
       await firewall.block(parsed.address, timeoutSeconds !== null && timeoutSeconds > 0 ? { timeoutSeconds } : {});
     } catch (error) {
       return { ok: false, code: 'firewall-failed', message: (error as Error).message };
