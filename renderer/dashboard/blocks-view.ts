@@ -150,7 +150,7 @@ export class BlocksView {
       h('td', {}, block.until === null ? 'Until unblocked' : h('time', { datetime: new Date(block.until).toISOString(), title: formatTime(block.until) }, formatRemaining(block.until, now))),
       // One line, cut with an ellipsis; the full text on hover (title) and when the row has focus (CSS).
       h('td', { class: 'reason' }, h('span', { class: 'truncate', title: block.reason }, block.reason)),
-      h('td', { class: 'row-actions' }, unblock, extend),
+      h('td', { class: 'row-actions' }, h('span', { class: 'row-actions-group' }, unblock, extend)),
     );
   }
 

@@ -53,6 +53,7 @@ class Dashboard {
     this.scanner = new ScannerView(api, actions, () => this.events.since());
     this.setup = new SetupView(api);
     this.blocks.onChange(() => {
+      void this.loadStatus(); // the header counts blocked hosts
       this.events.refreshBlockButtons();
       this.scanner.relabel();
     });
