@@ -9,6 +9,7 @@ import type { GuiPreferences } from '../../shared/desktop-api.js';
 import { DEFAULT_SOCKET_PATH } from '../../shared/rpc/helper-client.js';
 import { routeRequest, toApiError } from '../api-router.js';
 import { raiseNotification, type NotificationOutcome } from '../desktop-notifier.js';
+import { handleNotificationOutcome } from '../notification-actions.js';
 import { HelperSupervisor } from '../helper-supervisor.js';
 import { consentFromDialog, consentText, planHelperInstall, runPrivileged } from '../install-helper.js';
 import { PUSH_CHANNELS, REQUEST_CHANNELS } from '../ipc-channels.js';
@@ -184,16 +185,8 @@ function showNotification(request: NotificationRequest): void {
   void raiseNotification(request).then((outcome) => onNotificationOutcome(request, outcome));
 }
 
-async function onNotificationOutcome(request: NotificationRequest, outcome: NotificationOutcome): Promise<void> {
-  try {
-    if (outcome.kind === 'clicked') openWindow('dashboard', request.openEventId ?? undefined);
-    else if (outcome.kind === 'action' && request.source !== null) {
-      if (outcome.action === 'block') await supervisor.call('block', { address: request.source, reason: 'blocked from a notification' });
-      else await supervisor.call('ignore.add', { entry: request.source, comment: 'ignored from a notification' });
-    } else if (outcome.kind === 'failed') log(`notification failed: ${outcome.message}`);
-  } catch (error) {
-    log(`notification action failed: ${toApiError(error).message}`);
-  }
+function onNotificationOutcome(request: NotificationRequest, outcome: NotificationOutcome): Promise<void> {
+  return handleNotificationOutcome(request, outcome, { helper: supervisor, openDashboard: (id) => openWindow('dashboard', id), log });
 }
 
 function openWindow(page: Page, focusEventId?: number): void {
