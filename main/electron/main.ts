@@ -135,7 +135,7 @@ async function runTrayAction(action: TrayAction): Promise<void> {
         await supervisor.call('unblock', { address: action.address, reason: 'unblocked from the tray' });
         break;
       case 'pause':
-        await supervisor.call('pause', {});
+        await supervisor.call('pause', action.durationSeconds === undefined ? {} : { durationSeconds: action.durationSeconds });
         break;
       case 'resume':
         await supervisor.call('resume', {});
