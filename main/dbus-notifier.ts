@@ -167,6 +167,16 @@ export class DbusNotifier {
     }
   }
 
+  /** Whether a bus name has an owner now (e.g. the tray host's StatusNotifierWatcher). */
+  nameHasOwner(name: string): Promise<boolean> {
+    return new Promise((resolve, reject) =>
+      this.bus.invoke(
+        { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'NameHasOwner', signature: 's', body: [name] },
+        (error, has) => (error ? reject(new Error(describeDbusError(error))) : resolve(Boolean(has))),
+      ),
+    );
+  }
+
   /** True once the bus connection is gone; the caller then falls back or reconnects. */
   get isClosed(): boolean {
     return this.closed;

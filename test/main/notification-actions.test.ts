@@ -16,6 +16,7 @@ import { DbusNotifier, notifyArgs, outcomeOfAction, parseBusAddress } from '../.
 import { raiseNotification, type NotificationOutcome } from '../../main/desktop-notifier.js';
 import { handleNotificationOutcome } from '../../main/notification-actions.js';
 import { NotificationPolicy, type NotificationPreferences, type NotificationRequest } from '../../main/notification-policy.js';
+import { trayAvailable } from '../../main/startup.js';
 import { HelperClient } from '../../shared/rpc/helper-client.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
@@ -99,6 +100,9 @@ describe('a real scan raises one notification whose Block button blocks the scan
 
   it('one notification for a whole nmap scan, with Block / Ignore / Open; Block in dunst blocks in nftables; a forged answer does nothing', async () => {
     const { target, scanner } = lab.hosts;
+    // The same bus tells the app whether a tray host runs (none here: the dashboard would open by itself).
+    assert.equal(await trayAvailable('linux', (name) => notifier.nameHasOwner(name)), false);
+    assert.equal(await notifier.nameHasOwner('org.freedesktop.Notifications'), true);
     const policy = new NotificationPolicy({ windowMs: 2000, localMinutes: () => 12 * 60 });
     const raised: NotificationRequest[] = [];
     const answered: Array<Promise<void>> = [];
