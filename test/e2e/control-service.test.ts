@@ -305,6 +305,11 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
       assert.equal((await client.call('status', {})).paused, false);
       const untilResumed = await client.call('pause', {});
       assert.deepEqual(untilResumed, { paused: true, pausedUntil: null });
+      // The command line takes the same duration, and refuses nonsense as a usage error.
+      const ctlPause = await ctl(['pause', '--for', '600']);
+      assert.equal(ctlPause.code, 0, ctlPause.stderr);
+      assert.match(ctlPause.stdout, /^protection paused until \d{4}-\d\d-\d\dT/);
+      assert.equal((await ctl(['pause', '--for', 'soon'])).code, 2);
       const before = Date.now();
       // Long enough that the scan below surely falls inside it on a loaded machine.
       const paused = await client.call('pause', { durationSeconds: 8 });
