@@ -245,7 +245,7 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       assert.equal(note.source, scanner.v4);
       assert.equal(note.blocked, true);
       assert.match(note.title, new RegExp(`Blocked a port scan from ${scanner.v4.replace(/\./g, '\\.')}`));
-      assert.match(note.body, new RegExp(`^${scans.length} probes? on \\d+ ports? \\(syn\\)`));
+      assert.match(note.body, new RegExp(`^${scans.length} probes? on \\d+ ports? \\(SYN scan\\)`));
       assert.deepEqual(note.actions, ['ignore']);
       const trigger = scans.find((e) => e.type === 'scan' && e.action === 'blocked');
       assert.equal(note.openEventId, trigger?.id, 'a click opens the event that triggered the block');
