@@ -10,7 +10,7 @@ import { addIgnoreLine, listIgnoreLines, removeIgnoreLine } from '../config/igno
 import { parseIgnoreText } from '../config/ignore-list.js';
 import type { Clock } from '../core/types.js';
 import type { BlockResult, Daemon } from '../daemon/daemon.js';
-import type { EventStore } from '../store/event-store.js';
+import { StatsBusyError, type EventStore } from '../store/event-store.js';
 import { ErrorCode, ProtocolError, type MethodHandlers } from '../../shared/protocol/json-rpc.js';
 import { MAX_STATS_PORTS, MAX_STATS_TOP, PROTOCOL_VERSION } from '../../shared/protocol/schemas.js';
 import type { ConnectionContext } from './control-socket.js';
@@ -123,8 +123,14 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       await daemon.setPaused(false);
       return { paused: false, pausedUntil: null };
     },
-    stats: (params) =>
-      store.stats({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock()),
+    stats: async (params) => {
+      try {
+        return await store.statsInBackground({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock());
+      } catch (error) {
+        if (error instanceof StatsBusyError) throw new ProtocolError(ErrorCode.RATE_LIMITED, error.message);
+        throw error;
+      }
+    },
   };
 }
 

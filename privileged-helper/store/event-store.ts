@@ -7,8 +7,13 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { ScanKind } from '../core/types.js';
-import type { BlockChangeEvent, DetectionAction, DetectionEvent, HelperEvent } from '../daemon/detection-event.js';
+import type { BlockChangeEvent, DetectionEvent, HelperEvent } from '../daemon/detection-event.js';
+import { computeStats, StatsBusyError, StatsWorker, type EventStats, type StatsQuery } from './event-stats.js';
+
+export { bucketWidth, StatsBusyError, type EventStats, type StatsQuery } from './event-stats.js';
+
+/** Statistics requests allowed to wait behind the one being computed. */
+const MAX_STATS_QUEUE = 4;
 
 export type StoredEvent = (DetectionEvent | BlockChangeEvent) & { readonly id: number };
 
@@ -23,44 +28,6 @@ export interface EventQuery {
   readonly limit: number;
   /** Only events with an id below this (paging from newest to oldest). */
   readonly before?: number;
-}
-
-/** What `stats` aggregates over: scan events in [since, until], optionally one source. */
-export interface StatsQuery {
-  readonly since?: number;
-  readonly until?: number;
-  readonly host?: string;
-  /** How many time steps the timeline has (bounded by the protocol). */
-  readonly buckets: number;
-  /** The top-N lists' length and the most distinct ports listed. */
-  readonly top: number;
-  readonly maxPorts: number;
-}
-
-export interface EventStats {
-  readonly since: number;
-  readonly until: number;
-  readonly total: number;
-  readonly sources: number;
-  readonly firstSeen: number | null;
-  readonly lastSeen: number | null;
-  readonly bucketMs: number;
-  readonly timeline: Array<{ start: number; count: number }>;
-  readonly topSources: Array<{ address: string; count: number }>;
-  readonly topPorts: Array<{ port: number; protocol: 'tcp' | 'udp'; count: number }>;
-  readonly kinds: Array<{ kind: ScanKind; count: number }>;
-  readonly actions: Array<{ action: DetectionAction; count: number }>;
-  readonly ports: Array<{ port: number; protocol: 'tcp' | 'udp'; count: number }>;
-  readonly distinctPorts: number;
-}
-
-/**
- * The width of one timeline step: the range split into `buckets` whole steps, rounded up to
- * a whole second so labels stay readable; never below one second.
- */
-export function bucketWidth(since: number, until: number, buckets: number): number {
-  const span = Math.max(1, until - since + 1);
-  return Math.max(1000, Math.ceil(span / buckets / 1000) * 1000);
 }
 
 export interface StoredBlock {
@@ -97,6 +64,9 @@ export class EventStore {
   private readonly insertEvent: StatementSync;
   private readonly upsertBlock: StatementSync;
   private readonly deleteBlock: StatementSync;
+  private statsWorker: StatsWorker | null = null;
+  private statsChain: Promise<void> = Promise.resolve();
+  private statsQueued = 0;
 
   /** Opens (creating if needed) the store; ":memory:" for none on disk. */
   constructor(readonly file: string) {
@@ -173,63 +143,31 @@ export class EventStore {
 
   /**
    * Figures over every scan event in a range, aggregated by SQLite (so they describe the
-   * whole store, not a page of it). Each list is bounded, whatever the store holds.
+   * whole store, not a page of it), computed here on the calling thread. The RPC uses
+   * statsInBackground instead: on a million events this takes seconds.
    */
   stats(query: StatsQuery, now: number): EventStats {
-    const where = ["type = 'scan'"];
-    const args: Array<string | number> = [];
-    if (query.host !== undefined) {
-      where.push('host = ?');
-      args.push(query.host);
-    }
-    const scope = where.join(' AND ');
-    // Left open, the range starts at the oldest scan (of this host) and ends now.
-    const oldest = this.db.prepare(`SELECT min(at) AS at FROM events WHERE ${scope}`).get(...args) as { at: number | null };
-    const until = query.until ?? Math.max(now, query.since ?? 0);
-    const since = Math.min(query.since ?? (oldest.at === null ? until : Number(oldest.at)), until);
-    const ranged = `${scope} AND at >= ? AND at <= ?`;
-    const rangedArgs = [...args, since, until];
-    const totals = this.db.prepare(`SELECT count(*) AS n, count(DISTINCT host) AS sources, min(at) AS first, max(at) AS last FROM events WHERE ${ranged}`).get(...rangedArgs) as {
-      n: number;
-      sources: number;
-      first: number | null;
-      last: number | null;
-    };
-    const bucketMs = bucketWidth(since, until, query.buckets);
-    const steps = Math.min(query.buckets, Math.floor((until - since) / bucketMs) + 1);
-    const timeline = Array.from({ length: steps }, (_, i) => ({ start: since + i * bucketMs, count: 0 }));
-    // node:sqlite binds JS numbers as REAL; the casts keep the step an integer division.
-    const perStep = this.db.prepare(`SELECT (at - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS step, count(*) AS n FROM events WHERE ${ranged} GROUP BY step`).all(since, bucketMs, ...rangedArgs) as Array<{ step: number; n: number }>;
-    for (const row of perStep) {
-      const slot = timeline[Math.min(steps - 1, Number(row.step))];
-      if (slot !== undefined) slot.count += Number(row.n);
-    }
-    const counted = <T>(sql: string, extra: Array<string | number>, map: (row: Record<string, unknown>) => T): T[] =>
-      (this.db.prepare(sql).all(...rangedArgs, ...extra) as Array<Record<string, unknown>>).map(map);
-    const portRow = (row: Record<string, unknown>) => ({ port: Number(row.port), protocol: row.protocol as 'tcp' | 'udp', count: Number(row.n) });
-    const distinct = this.db.prepare(`SELECT count(*) AS n FROM (SELECT DISTINCT port, protocol FROM events WHERE ${ranged})`).get(...rangedArgs) as { n: number };
-    return {
-      since,
-      until,
-      total: Number(totals.n),
-      sources: Number(totals.sources),
-      firstSeen: totals.first === null ? null : Number(totals.first),
-      lastSeen: totals.last === null ? null : Number(totals.last),
-      bucketMs,
-      timeline,
-      topSources: counted(`SELECT host, count(*) AS n FROM events WHERE ${ranged} GROUP BY host ORDER BY n DESC, host LIMIT ?`, [query.top], (row) => ({
-        address: String(row.host),
-        count: Number(row.n),
-      })),
-      topPorts: counted(`SELECT port, protocol, count(*) AS n FROM events WHERE ${ranged} GROUP BY port, protocol ORDER BY n DESC, port LIMIT ?`, [query.top], portRow),
-      kinds: counted(`SELECT kind, count(*) AS n FROM events WHERE ${ranged} GROUP BY kind ORDER BY n DESC, kind`, [], (row) => ({ kind: row.kind as ScanKind, count: Number(row.n) })),
-      actions: counted(`SELECT action, count(*) AS n FROM events WHERE ${ranged} GROUP BY action ORDER BY n DESC, action`, [], (row) => ({
-        action: row.action as DetectionAction,
-        count: Number(row.n),
-      })),
-      ports: counted(`SELECT port, protocol, count(*) AS n FROM events WHERE ${ranged} GROUP BY port, protocol ORDER BY port, protocol LIMIT ?`, [query.maxPorts], portRow),
-      distinctPorts: Number(distinct.n),
-    };
+    return computeStats(this.db, query, now);
+  }
+
+  /**
+   * The same figures computed on a worker thread with its own read-only connection (WAL lets
+   * it read while the daemon writes), so detection never waits for a chart. One computation
+   * at a time; more than MAX_STATS_QUEUE waiting are refused. An in-memory store has no file
+   * to share and is computed in place (it is small: tests, or STORE_FILE="").
+   */
+  statsInBackground(query: StatsQuery, now: number): Promise<EventStats> {
+    if (this.file === ':memory:') return Promise.resolve(this.stats(query, now));
+    if (this.statsQueued >= MAX_STATS_QUEUE) return Promise.reject(new StatsBusyError());
+    this.statsQueued += 1;
+    const job = this.statsChain.then(() => (this.statsWorker ??= new StatsWorker(this.file)).run(query, now));
+    this.statsChain = job.then(
+      () => undefined,
+      () => undefined,
+    );
+    return job.finally(() => {
+      this.statsQueued -= 1;
+    });
   }
 
   blocks(): StoredBlock[] {
@@ -252,6 +190,8 @@ export class EventStore {
   }
 
   close(): void {
+    this.statsWorker?.terminate();
+    this.statsWorker = null;
     if (this.db.isOpen) this.db.close();
   }
 }

@@ -30,8 +30,11 @@ export class EventsView {
   private filter: EventFilter = {};
   private search = '';
   private nextCursor: number | null = null;
-  /** Only events newer than this many ms (the time-range picker); null = everything stored. */
-  private rangeMs: number | null = null;
+  /**
+   * Only events newer than this many ms (the time-range picker); null = everything stored.
+   * A day by default: the statistics over a big store's whole history take a while.
+   */
+  private rangeMs: number | null = 86_400_000;
   private loadGeneration = 0;
   private readonly rangeListeners = new Set<(since: number | undefined) => void>();
   private announceTimer: number | null = null;

@@ -49,7 +49,7 @@ class Dashboard {
       openScanner: (address) => void this.scanner.open(address),
     };
     this.events = new EventsView(api, actions);
-    this.stats = new StatsView(api);
+    this.stats = new StatsView(api, () => this.events.since());
     this.scanner = new ScannerView(api, actions, () => this.events.since());
     this.setup = new SetupView(api);
     this.blocks.onChange(() => {
@@ -57,7 +57,7 @@ class Dashboard {
       this.events.refreshBlockButtons();
       this.scanner.relabel();
     });
-    this.events.onRangeChange((since) => this.stats.setRange(since));
+    this.events.onRangeChange(() => void this.stats.reload());
     // Subscribe before loading, so nothing that happens during the load is missed.
     api.onEvent((event) => {
       this.events.add(event);

@@ -15,18 +15,16 @@ const BUCKETS = 48;
 const REFRESH_MS = 3000;
 
 export class StatsView {
-  private since: number | undefined;
   private timer: number | null = null;
   private generation = 0;
   /** The latest figures (tests and the header read them). */
   latest: StatsResult | null = null;
 
-  constructor(private readonly api: PortSentryApi) {}
-
-  setRange(since: number | undefined): void {
-    this.since = since;
-    void this.reload();
-  }
+  /** `since` is asked at every reload: "the last 24 hours" slides with the clock. */
+  constructor(
+    private readonly api: PortSentryApi,
+    private readonly since: () => number | undefined,
+  ) {}
 
   /** Called for each new event; coalesced. */
   scheduleReload(): void {
@@ -39,18 +37,19 @@ export class StatsView {
 
   async reload(): Promise<void> {
     const generation = ++this.generation;
+    const since = this.since();
     try {
-      const stats = await this.api.stats({ ...(this.since === undefined ? {} : { since: this.since }), buckets: BUCKETS });
+      const stats = await this.api.stats({ ...(since === undefined ? {} : { since }), buckets: BUCKETS });
       if (generation !== this.generation) return;
       this.latest = stats;
-      this.render(stats);
+      this.render(stats, since);
     } catch (error) {
       if (generation === this.generation) byId('charts-basis').textContent = describeError(error, 'compute the statistics');
     }
   }
 
-  private render(stats: StatsResult): void {
-    const range = this.since === undefined ? 'everything stored' : `since ${formatTime(stats.since)}`;
+  private render(stats: StatsResult, since: number | undefined): void {
+    const range = since === undefined ? 'everything stored' : `since ${formatTime(stats.since)}`;
     byId('charts-basis').textContent = `All ${stats.total} scans in the helper's store, ${range} (not just the list's page).`;
     const totals = byId('charts-totals');
     const kinds = stats.kinds.map((k) => `${KIND_LABELS[k.kind]} ${k.count}`).join(', ') || 'none';

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EventStore, forgetStoredBlocks } from '../../../privileged-helper/store/event-store.js';
+import { EventStore, StatsBusyError, forgetStoredBlocks } from '../../../privileged-helper/store/event-store.js';
 import { reconcileBlocks } from '../../../privileged-helper/daemon/reconcile-blocks.js';
 import type { BlockBackend } from '../../../privileged-helper/responders/block-backend.js';
 import type { DetectionEvent } from '../../../privileged-helper/daemon/detection-event.js';
@@ -151,6 +151,38 @@ describe('EventStore (SQLite on disk)', () => {
     assert.deepEqual([empty.total, empty.firstSeen, empty.timeline.length, empty.ports], [0, null, 1, []]);
     // Hostile host text never reaches SQL as SQL: it is a bound parameter.
     assert.equal(store.stats({ host: "' OR 1=1 --", buckets: 1, top: 10, maxPorts: 10 }, base).total, 0);
+    store.close();
+  });
+  it('stats for the RPC run on a worker thread: the same figures, the daemon thread stays free, a queue bound', async () => {
+    const file = join(dir, 'stats.db');
+    const store = new EventStore(file);
+    const base = 1_700_000_000_000;
+    const batch: DetectionEvent[] = [];
+    for (let i = 0; i < 20_000; i++) batch.push(scan(base + i * 10, `198.18.${(i >> 8) & 255}.${i & 255}`, 1 + (i % 3000)));
+    store.recordBatch(batch);
+    const query = { buckets: 48, top: 10, maxPorts: 2048 };
+    const inPlace = store.stats(query, base + 300_000);
+    // While the worker computes, this thread keeps turning: detection would not wait.
+    let turns = 0;
+    let done = false;
+    const spin = () => {
+      if (done) return;
+      turns += 1;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    const background = await store.statsInBackground(query, base + 300_000);
+    done = true;
+    assert.deepEqual(background, inPlace);
+    assert.ok(turns > 1, `the event loop turned ${turns} times during the computation`);
+    // More than a few waiting requests are refused, not piled up.
+    const many = await Promise.allSettled(Array.from({ length: 10 }, () => store.statsInBackground(query, base + 300_000)));
+    const refused = many.filter((r) => r.status === 'rejected');
+    assert.ok(refused.length >= 5 && refused.every((r) => (r as PromiseRejectedResult).reason instanceof StatsBusyError), `${refused.length} refused`);
+    assert.ok(many.some((r) => r.status === 'fulfilled'));
+    // Writes go on while the worker reads (WAL), and the next answer sees them.
+    store.record(scan(base + 299_000, '198.18.200.1', 4000));
+    assert.equal((await store.statsInBackground(query, base + 300_000)).total, 20_001);
     store.close();
   });
 });
