@@ -3,7 +3,7 @@
 // flattens errors thrown from ipcMain.handle into an opaque "Error invoking remote method"
 // string; preload unwraps the envelope and rejects with the ApiError itself.
 
-import { APP_UNAVAILABLE, type ApiError, type GuiPreferences } from '../shared/desktop-api.js';
+import { APP_UNAVAILABLE, type ApiError, type GuiPreferences, type HelperFix, type HelperFixResult, type HelperSetup } from '../shared/desktop-api.js';
 import { ErrorCode } from '../shared/protocol/json-rpc.js';
 import type { MethodName, ParamsOf, ResultOf } from '../shared/protocol/methods.js';
 import { HelperError, HelperUnavailableError } from '../shared/rpc/helper-client.js';
@@ -15,6 +15,12 @@ export type Envelope = { readonly ok: true; readonly value: unknown } | { readon
 export interface RouterTargets {
   readonly helper: { call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> };
   readonly preferences: { get(): GuiPreferences; set(changes: PreferenceChanges): GuiPreferences };
+  /** Desktop services main answers itself (clipboard, helper set-up); see main/electron/main.ts. */
+  readonly desktop?: {
+    copyAddress(address: string): void;
+    helperSetup(): Promise<HelperSetup>;
+    fixHelper(action: HelperFix): Promise<HelperFixResult>;
+  };
 }
 
 export async function routeRequest(request: ValidRequest, targets: RouterTargets): Promise<Envelope> {
@@ -27,6 +33,15 @@ export async function routeRequest(request: ValidRequest, targets: RouterTargets
         return { ok: true, value: targets.preferences.get() };
       case 'preferences.set':
         return { ok: true, value: targets.preferences.set(request.changes) };
+      case 'copy-address':
+        targets.desktop?.copyAddress(request.address);
+        return { ok: true, value: undefined };
+      case 'helper.setup':
+        if (targets.desktop === undefined) throw new Error('helper set-up is not available here');
+        return { ok: true, value: await targets.desktop.helperSetup() };
+      case 'helper.fix':
+        if (targets.desktop === undefined) throw new Error('helper set-up is not available here');
+        return { ok: true, value: await targets.desktop.fixHelper(request.action) };
     }
   } catch (error) {
     return { ok: false, error: toApiError(error) };

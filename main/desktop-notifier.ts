@@ -1,6 +1,8 @@
-// Raises the notifications the policy asks for, through node-notifier (notify-send on Linux,
-// Notification Center on macOS, toasts on Windows). Plain Node: the tests run it for real
-// against a notification daemon.
+// Raises the notifications the policy asks for: on Linux through the freedesktop service over
+// D-Bus (dbus-notifier.ts: buttons, clicks, replacement in place), falling back to
+// node-notifier's notify-send when there is no session bus; on macOS and Windows through
+// node-notifier (Notification Center, toasts). Plain Node: the tests run it for real against
+// a notification daemon.
 //
 // Two things node-notifier does that shape this module:
 // - On Linux it runs notify-send through a shell (child_process.exec) with its own quoting,
@@ -11,6 +13,9 @@
 //   the earlier notification instead of stacking a new one.
 
 import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DbusNotifier } from './dbus-notifier.js';
 import type { NotificationAction, NotificationRequest } from './notification-policy.js';
 
 export const APP_NAME = 'PortSentry';
@@ -86,11 +91,54 @@ export interface RaiseOptions {
   readonly notifier?: NodeNotifier;
   readonly platform?: NodeJS.Platform;
   readonly icon?: string;
+  /** The D-Bus notifier to use on Linux; default: the shared session-bus one, null: node-notifier only. */
+  readonly dbus?: (() => Promise<DbusNotifier | null>) | null;
+}
+
+let shared: Promise<DbusNotifier | null> | null = null;
+/** One session-bus connection for the app, made on first use and again after it is lost. */
+export function sharedDbusNotifier(): Promise<DbusNotifier | null> {
+  if (shared !== null) {
+    const current = shared;
+    return current.then((notifier) => {
+      if (notifier !== null && !notifier.isClosed) return notifier;
+      if (shared === current) shared = null;
+      return sharedDbusNotifier();
+    });
+  }
+  shared = DbusNotifier.connect().catch(() => null);
+  return shared;
+}
+
+/**
+ * The app's icon for notifications: the packaged copy in the resources, else the one in the
+ * source tree (development runs). Undefined when neither is there.
+ */
+export function defaultIconPath(resourcesPath: string | undefined = (process as { resourcesPath?: string }).resourcesPath): string | undefined {
+  const candidates = [
+    ...(resourcesPath === undefined ? [] : [`${resourcesPath}/icons/portsentry.png`]),
+    fileURLToPath(new URL('../../build/icons/128x128.png', import.meta.url)),
+  ];
+  return candidates.find((path) => existsSync(path));
 }
 
 /** Raises one notification. Never rejects: a missing notification daemon is not the app's crash. */
-export function raiseNotification(request: NotificationRequest, options: RaiseOptions = {}): Promise<NotificationOutcome> {
+export async function raiseNotification(request: NotificationRequest, options: RaiseOptions = {}): Promise<NotificationOutcome> {
   const platform = options.platform ?? process.platform;
+  if (platform === 'linux' && options.notifier === undefined && options.dbus !== null) {
+    const dbus = await (options.dbus ?? sharedDbusNotifier)().catch(() => null);
+    if (dbus !== null) {
+      try {
+        return await dbus.notify(request, options.icon ?? defaultIconPath() ?? '');
+      } catch {
+        /* the service went away mid-call: notify-send below still may work */
+      }
+    }
+  }
+  return raiseWithNodeNotifier(request, platform, options);
+}
+
+function raiseWithNodeNotifier(request: NotificationRequest, platform: NodeJS.Platform, options: RaiseOptions): Promise<NotificationOutcome> {
   return new Promise((resolve) => {
     try {
       (options.notifier ?? defaultNotifier()).notify(notifierOptions(request, platform, options.icon), (error, response, metadata) => {

@@ -126,7 +126,7 @@ export class HelperSupervisor {
     }
     const result = await connection.call(method, params);
     if ((method === 'pause' || method === 'resume') && this.connection === connection) {
-      this.setState({ kind: 'connected', paused: (result as ResultOf<'pause'>).paused });
+      this.setState({ kind: 'connected', paused: (result as ResultOf<'pause'>).paused, pausedUntil: (result as ResultOf<'pause'>).pausedUntil ?? null });
     }
     return result;
   }
@@ -137,7 +137,7 @@ export class HelperSupervisor {
     if (connection === null) return;
     try {
       const status = await connection.call('status', {});
-      if (this.connection === connection) this.setState({ kind: 'connected', paused: status.paused });
+      if (this.connection === connection) this.setState({ kind: 'connected', paused: status.paused, pausedUntil: status.pausedUntil ?? null });
     } catch (error) {
       this.log(`status refresh failed: ${describe(error)}`);
     }
@@ -165,7 +165,7 @@ export class HelperSupervisor {
       }
       this.connection = live;
       this.attempt = 0;
-      this.setState({ kind: 'connected', paused: status.paused });
+      this.setState({ kind: 'connected', paused: status.paused, pausedUntil: status.pausedUntil ?? null });
     } catch (error) {
       const failed = connection;
       if (failed !== null) safely(() => failed.close(), this.log);
@@ -216,7 +216,7 @@ function unreachableState(error: unknown): HelperState {
 
 function sameState(a: HelperState, b: HelperState): boolean {
   if (a.kind !== b.kind) return false;
-  if (a.kind === 'connected' && b.kind === 'connected') return a.paused === b.paused;
+  if (a.kind === 'connected' && b.kind === 'connected') return a.paused === b.paused && (a.pausedUntil ?? null) === (b.pausedUntil ?? null);
   if (a.kind === 'unreachable' && b.kind === 'unreachable') return a.reason === b.reason && a.message === b.message;
   return true;
 }

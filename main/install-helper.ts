@@ -11,6 +11,7 @@ import { isAbsolute } from 'node:path';
 export const SERVICE_NAME = 'portsentryd';
 export const SYSTEMCTL = '/usr/bin/systemctl';
 export const SH = '/bin/sh';
+export const USERMOD = '/usr/sbin/usermod';
 /** Where a packaged install puts the unit; the first that exists counts. */
 export const UNIT_PATHS = [`/etc/systemd/system/${SERVICE_NAME}.service`, `/lib/systemd/system/${SERVICE_NAME}.service`, `/usr/lib/systemd/system/${SERVICE_NAME}.service`];
 
@@ -23,7 +24,9 @@ export const ROOT_EXPLANATION = [
 
 export type InstallPlan =
   | { readonly kind: 'start' }
-  | { readonly kind: 'install'; readonly installer: string }
+  /** `user` is added to the helper's group by the installer (the desktop user, never root's choice of someone else). */
+  | { readonly kind: 'install'; readonly installer: string; readonly user?: string }
+  | { readonly kind: 'join-group'; readonly group: string; readonly user: string }
   | { readonly kind: 'unavailable'; readonly message: string };
 
 export interface DetectOptions {
@@ -45,6 +48,13 @@ export async function planHelperInstall(options: DetectOptions = {}): Promise<In
 
 /** What the consent dialog says for a plan. */
 export function consentText(plan: Exclude<InstallPlan, { kind: 'unavailable' }>): { readonly message: string; readonly detail: string; readonly buttons: readonly [string, string] } {
+  if (plan.kind === 'join-group') {
+    return {
+      message: `PortSentry needs administrator rights to add ${plan.user} to the "${plan.group}" group.`,
+      detail: `Members of "${plan.group}" may talk to the PortSentry helper (see scans, block and unblock, change settings). After this you log out and back in once. ${ROOT_EXPLANATION}`,
+      buttons: ['Cancel', 'Add me to the group'],
+    };
+  }
   const action = plan.kind === 'start' ? 'start the PortSentry helper service' : 'install and start the PortSentry helper service';
   return {
     message: `PortSentry needs administrator rights to ${action}.`,
@@ -72,7 +82,11 @@ export function privilegedArgv(plan: Consent['plan']): readonly string[] {
       return [SYSTEMCTL, 'start', SERVICE_NAME];
     case 'install':
       if (!safeInstallerPath(plan.installer)) throw new Error('refusing an installer path outside the expected character set');
-      return [SH, plan.installer];
+      if (plan.user !== undefined && !/^[a-z_][a-z0-9_-]{0,31}$/.test(plan.user)) throw new Error('refusing a user name outside the portable character set');
+      return plan.user === undefined ? [SH, plan.installer] : [SH, plan.installer, '--user', plan.user];
+    case 'join-group':
+      if (![plan.group, plan.user].every((name) => /^[a-z_][a-z0-9_-]{0,31}$/.test(name))) throw new Error('refusing a user or group name outside the portable character set');
+      return [USERMOD, '-a', '-G', plan.group, plan.user];
   }
 }
 

@@ -19,12 +19,16 @@ export const HELPER_CHANNELS = {
   'portsentry:config.set': 'config.set',
   'portsentry:pause': 'pause',
   'portsentry:resume': 'resume',
+  'portsentry:stats': 'stats',
 } as const satisfies Record<string, MethodName>;
 
 /** Renderer -> main requests the main process answers itself. */
 export const LOCAL_CHANNELS = {
   getPreferences: 'portsentry:preferences.get',
   setPreferences: 'portsentry:preferences.set',
+  copyAddress: 'portsentry:clipboard.copy-address',
+  helperSetup: 'portsentry:helper.setup',
+  fixHelper: 'portsentry:helper.fix',
 } as const;
 
 /** Main -> renderer pushes. */

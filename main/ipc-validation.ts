@@ -9,11 +9,19 @@ import { ErrorCode } from '../shared/protocol/json-rpc.js';
 import { methods, type MethodName, type ParsedParamsOf } from '../shared/protocol/methods.js';
 import { HELPER_CHANNELS, LOCAL_CHANNELS, type HelperChannel } from './ipc-channels.js';
 import { preferenceChangesSchema, type PreferenceChanges } from './preferences-schema.js';
+import type { HelperFix } from '../shared/desktop-api.js';
+import { ignoreEntrySchema } from '../shared/protocol/schemas.js';
+
+/** The fixes a page may ask for; which one applies is decided again in main. */
+const HELPER_FIXES: readonly HelperFix[] = ['install', 'start', 'join-group', 'log-out', 'retry'];
 
 export type ValidRequest =
   | { readonly kind: 'helper'; readonly method: MethodName; readonly params: ParsedParamsOf<MethodName> }
   | { readonly kind: 'preferences.get' }
-  | { readonly kind: 'preferences.set'; readonly changes: PreferenceChanges };
+  | { readonly kind: 'preferences.set'; readonly changes: PreferenceChanges }
+  | { readonly kind: 'copy-address'; readonly address: string }
+  | { readonly kind: 'helper.setup' }
+  | { readonly kind: 'helper.fix'; readonly action: HelperFix };
 
 export type ValidationResult = { readonly ok: true; readonly request: ValidRequest } | { readonly ok: false; readonly error: ApiError };
 
@@ -40,6 +48,20 @@ export function validateIpcRequest(channel: unknown, args: readonly unknown[]): 
     const parsed = preferenceChangesSchema.safeParse(arg);
     if (!parsed.success) return fail(ErrorCode.INVALID_PARAMS, `invalid preferences: ${summarize(parsed.error)}`);
     return { ok: true, request: { kind: 'preferences.set', changes: parsed.data } };
+  }
+  if (channel === LOCAL_CHANNELS.copyAddress) {
+    // Only an address or address/prefix reaches the clipboard: a page cannot plant a command there.
+    const parsed = ignoreEntrySchema.safeParse(arg);
+    if (!parsed.success) return fail(ErrorCode.INVALID_PARAMS, `invalid address: ${summarize(parsed.error)}`);
+    return { ok: true, request: { kind: 'copy-address', address: parsed.data } };
+  }
+  if (channel === LOCAL_CHANNELS.helperSetup) {
+    if (arg !== undefined) return fail(ErrorCode.INVALID_PARAMS, 'helper.setup takes no argument');
+    return { ok: true, request: { kind: 'helper.setup' } };
+  }
+  if (channel === LOCAL_CHANNELS.fixHelper) {
+    if (typeof arg !== 'string' || !HELPER_FIXES.includes(arg as HelperFix)) return fail(ErrorCode.INVALID_PARAMS, `fix must be one of ${HELPER_FIXES.join(', ')}`);
+    return { ok: true, request: { kind: 'helper.fix', action: arg as HelperFix } };
   }
   return fail(ErrorCode.METHOD_NOT_FOUND, 'unknown channel');
 }

@@ -3,7 +3,8 @@
 // says "198.18.0.11 scanned 1000 ports and was blocked", not a thousand. So events are
 // grouped per source into bursts: a burst is shown once its coalescing window has passed
 // (with everything seen so far), then refreshed in place at most every `updateMs` while the
-// scan goes on. A flood of spoofed sources is folded into one aggregate notification.
+// scan goes on. A flood (more sources waiting to be shown than the per-minute allowance) is
+// folded into one summary notification from its first show, not a few singles and then one.
 // No I/O: time comes in with every call, and the output is a list of requests for the glue.
 
 import type { GuiPreferences } from '../shared/desktop-api.js';
@@ -67,6 +68,8 @@ interface Aggregate {
   readonly blocked: Set<string>;
   notifiedAt: number | null;
   dirty: boolean;
+  /** When its earliest burst started: it is first shown once that burst's window has passed. */
+  readonly startedAt: number;
 }
 
 const MINUTE = 60_000;
@@ -100,7 +103,10 @@ export class NotificationPolicy {
       // Keeps the offered actions right (no "Block" for a source that is blocked) without
       // raising anything: a block change is the user's own doing or part of a scan already shown.
       const burst = this.openBySource.get(event.address);
-      if (burst !== undefined) burst.blocked = event.change === 'added';
+      if (burst !== undefined) {
+        burst.blocked = event.change === 'added';
+        this.noteFoldedBlock(burst);
+      }
     } else if (event.action !== 'ignored') {
       let burst = this.openBySource.get(event.source);
       if (burst === undefined || now - burst.lastEventAt > this.windowMs) {
@@ -117,6 +123,7 @@ export class NotificationPolicy {
       }
       if (event.action === 'block-failed') burst.blockFailed = true;
       burst.dirty = true;
+      this.noteFoldedBlock(burst);
     }
     return this.tick(now, preferences);
   }
@@ -127,15 +134,21 @@ export class NotificationPolicy {
     const quiet = inQuietHours(this.localMinutes(now), preferences.quietStart, preferences.quietEnd);
     while (this.recentShows.length > 0 && now - this.recentShows[0]! >= MINUTE) this.recentShows.shift();
 
+    const isEligible = (burst: Burst) => !quiet && preferences.notifications !== 'off' && (preferences.notifications === 'all' || burst.blocked);
+    // Every source still waiting for its first notification counts, ready or not: forty
+    // sources of one flood are one summary, not the first few on their own and then one.
+    let waiting = 0;
+    for (const burst of this.bursts.values()) if (burst.notifiedAt === null && isEligible(burst)) waiting += 1;
+    const flood = this.aggregate !== null || this.recentShows.length + waiting > this.maxNewPerMinute;
+
     for (const burst of this.bursts.values()) {
-      const eligible = !quiet && preferences.notifications !== 'off' && (preferences.notifications === 'all' || burst.blocked);
+      const eligible = isEligible(burst);
       if (burst.notifiedAt === null) {
-        if (eligible && now - burst.startedAt >= this.windowMs) {
-          if (this.recentShows.length >= this.maxNewPerMinute) this.fold(burst, now);
-          else {
-            this.recentShows.push(now);
-            out.push(this.show(burst, now, false));
-          }
+        // In a flood every waiting source joins the summary at once, ready or not.
+        if (eligible && flood) this.fold(burst, now);
+        else if (eligible && now - burst.startedAt >= this.windowMs) {
+          this.recentShows.push(now);
+          out.push(this.show(burst, now, false));
         }
       } else if (!burst.folded && burst.dirty && eligible && now - burst.notifiedAt >= this.updateMs) {
         out.push(this.show(burst, now, true));
@@ -148,7 +161,8 @@ export class NotificationPolicy {
     const aggregate = this.aggregate;
     if (aggregate !== null) {
       const eligible = !quiet && preferences.notifications !== 'off';
-      if (aggregate.dirty && eligible && (aggregate.notifiedAt === null || now - aggregate.notifiedAt >= this.updateMs)) {
+      const due = aggregate.notifiedAt === null ? now - aggregate.startedAt >= this.windowMs : now - aggregate.notifiedAt >= this.updateMs;
+      if (aggregate.dirty && eligible && due) {
         out.push(this.showAggregate(aggregate, now));
       }
       // Once it has been quiet for a while, the next flood starts a fresh aggregate.
@@ -190,10 +204,21 @@ export class NotificationPolicy {
     burst.folded = true;
     burst.notifiedAt = now;
     this.serial += 1;
-    this.aggregate ??= { key: `many:${this.serial}`, sources: new Set(), blocked: new Set(), notifiedAt: null, dirty: false };
+    this.aggregate ??= { key: `many:${this.serial}`, sources: new Set(), blocked: new Set(), notifiedAt: null, dirty: false, startedAt: burst.startedAt };
     this.aggregate.sources.add(burst.source);
     if (burst.blocked) this.aggregate.blocked.add(burst.source);
     this.aggregate.dirty = true;
+  }
+
+  /** A folded source blocked (or unblocked) after it joined the summary: the count follows. */
+  private noteFoldedBlock(burst: Burst): void {
+    const aggregate = this.aggregate;
+    if (!burst.folded || aggregate === null || !aggregate.sources.has(burst.source)) return;
+    const had = aggregate.blocked.has(burst.source);
+    if (burst.blocked === had) return;
+    if (burst.blocked) aggregate.blocked.add(burst.source);
+    else aggregate.blocked.delete(burst.source);
+    aggregate.dirty = true;
   }
 
   private show(burst: Burst, now: number, update: boolean): NotificationRequest {
@@ -202,7 +227,7 @@ export class NotificationPolicy {
     const who = burst.resolvedName === undefined ? burst.source : `${burst.source} (${burst.resolvedName})`;
     const title = burst.blocked ? `Blocked a port scan from ${who}` : `Port scan from ${who}${burst.blockFailed ? ': block failed' : ''}`;
     const seconds = Math.max(1, Math.round((burst.lastEventAt - burst.startedAt) / 1000));
-    const kinds = [...burst.kinds].sort().join(', ');
+    const kinds = [...burst.kinds].sort().map((kind) => KIND_WORDS[kind]).join(', ');
     const body = `${plural(burst.probes, 'probe')} on ${plural(burst.ports.size, 'port')} (${kinds}) within ${seconds} s${update ? ', still going' : ''}`;
     return {
       key: burst.key,
@@ -223,7 +248,7 @@ export class NotificationPolicy {
     return {
       key: aggregate.key,
       update,
-      title: `Port scans from ${plural(aggregate.sources.size, 'more source')}`,
+      title: `Port scans from ${plural(aggregate.sources.size, 'source')}`,
       body: `${aggregate.blocked.size} of them blocked. Open the dashboard for the list.`,
       source: null,
       blocked: aggregate.blocked.size > 0,
@@ -232,6 +257,17 @@ export class NotificationPolicy {
     };
   }
 }
+
+/** What a scan kind is called in a notification ("SYN scan", not "(syn)"). */
+export const KIND_WORDS: Readonly<Record<ScanKind, string>> = {
+  connect: 'connect scan',
+  udp: 'UDP probe',
+  syn: 'SYN scan',
+  fin: 'FIN scan',
+  null: 'NULL scan',
+  xmas: 'XMAS scan',
+  'odd-flags': 'odd-flag scan',
+};
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -11,7 +11,8 @@ export type TrayIcon = 'armed' | 'alert' | 'paused' | 'unreachable';
 export type TrayAction =
   | { readonly id: 'block'; readonly address: string }
   | { readonly id: 'unblock'; readonly address: string }
-  | { readonly id: 'pause' }
+  /** Without a duration: until resumed. */
+  | { readonly id: 'pause'; readonly durationSeconds?: number }
   | { readonly id: 'resume' }
   | { readonly id: 'install-helper' }
   | { readonly id: 'open-dashboard' }
@@ -48,6 +49,18 @@ export interface TrayInput {
 }
 
 export const DEFAULT_ALERT_SECONDS = 60;
+/** The pause lengths the menu offers (the helper resumes by itself at the end). */
+export const PAUSE_CHOICES: ReadonlyArray<{ readonly label: string; readonly seconds?: number }> = [
+  { label: 'Pause for 15 minutes', seconds: 900 },
+  { label: 'Pause for 1 hour', seconds: 3600 },
+  { label: 'Pause until resumed' },
+];
+
+/** "in 14 min", "in 1 h 5 min": how long until a timed pause ends. */
+export function remainingText(untilMs: number, now: number): string {
+  const minutes = Math.max(1, Math.ceil((untilMs - now) / 60_000));
+  return minutes < 60 ? `in ${minutes} min` : `in ${Math.floor(minutes / 60)} h${minutes % 60 === 0 ? '' : ` ${minutes % 60} min`}`;
+}
 const SEPARATOR: TrayMenuItem = { type: 'separator' };
 
 export function trayModel(input: TrayInput): TrayModel {
@@ -59,7 +72,7 @@ export function trayModel(input: TrayInput): TrayModel {
 
   const icon: TrayIcon = !connected ? 'unreachable' : helper.paused ? 'paused' : recentlyScanned ? 'alert' : 'armed';
 
-  const menu: TrayMenuItem[] = [info(statusLine(helper))];
+  const menu: TrayMenuItem[] = [info(statusLine(helper, now))];
   if (helper.kind === 'unreachable' && helper.reason === 'not-running') {
     menu.push({ type: 'item', label: 'Install or start the helper…', enabled: true, action: { id: 'install-helper' } });
   }
@@ -72,7 +85,11 @@ export function trayModel(input: TrayInput): TrayModel {
   }
   menu.push(SEPARATOR);
   if (connected && helper.paused) menu.push({ type: 'item', label: 'Resume protection', enabled: true, action: { id: 'resume' } });
-  else menu.push({ type: 'item', label: 'Pause protection', enabled: connected, action: { id: 'pause' } });
+  else {
+    for (const choice of PAUSE_CHOICES) {
+      menu.push({ type: 'item', label: choice.label, enabled: connected, action: choice.seconds === undefined ? { id: 'pause' } : { id: 'pause', durationSeconds: choice.seconds } });
+    }
+  }
   menu.push(
     { type: 'item', label: 'Open dashboard', enabled: true, action: { id: 'open-dashboard' } },
     { type: 'item', label: 'Settings…', enabled: true, action: { id: 'open-settings' } },
@@ -94,12 +111,13 @@ function info(label: string): TrayMenuItem {
   return { type: 'item', label, enabled: false };
 }
 
-function statusLine(helper: HelperState): string {
+function statusLine(helper: HelperState, now: number): string {
   switch (helper.kind) {
     case 'connecting':
       return 'Connecting to the helper…';
     case 'connected':
-      return helper.paused ? 'Protection paused' : 'Protection active';
+      if (!helper.paused) return 'Protection active';
+      return helper.pausedUntil === undefined || helper.pausedUntil === null ? 'Protection paused' : `Protection paused, resumes ${remainingText(helper.pausedUntil, now)}`;
     case 'unreachable':
       return `Helper unreachable: ${unreachableSummary(helper.reason)}`;
   }
@@ -136,7 +154,8 @@ function tooltip(helper: HelperState, latest: RecentScanner | undefined, recentl
     case 'unreachable':
       return `PortSentry: helper ${unreachableSummary(helper.reason)}`;
     case 'connected': {
-      const head = `PortSentry: protection ${helper.paused ? 'paused' : 'active'}`;
+      const until = helper.paused && helper.pausedUntil !== undefined && helper.pausedUntil !== null ? `, resumes ${remainingText(helper.pausedUntil, now)}` : '';
+      const head = `PortSentry: protection ${helper.paused ? 'paused' : 'active'}${until}`;
       if (latest === undefined) return head;
       const what = latest.blocked ? 'blocked' : 'not blocked';
       return `${head}\n${recentlyScanned ? 'Scanned just now' : 'Last scan'} by ${latest.source} (${what}), ${relativeTime(latest.lastSeen, now)}`;

@@ -5,7 +5,8 @@
 #   tests:   nmap and hping3 (real attackers), socat, iptables+ipset (the peer's way of
 #            blocking, for the benchmark), portsentry (Debian's PortSentry 1.2, the peer),
 #            chromium (renderer tests), xvfb + dbus-x11 + dunst + libnotify-bin (real
-#            desktop notifications), sqlite3 (inspecting the store), debootstrap +
+#            desktop notifications; dbus-bin's dbus-send forges a notification answer,
+#            x11-utils' xdpyinfo waits for Xvfb), sqlite3 (inspecting the store), debootstrap +
 #            systemd (installing the server .deb into a clean root; systemd-analyze verify)
 #   fleet:   crowdsec (its Local API and cscli, for the fleet tests) and prometheus (scrapes our
 #            metrics endpoint in the tests); the tests run their own instances, never these services
@@ -17,7 +18,7 @@ fi
 packages=(
   nftables iproute2 procps util-linux bsdutils tcpdump
   nmap hping3 socat iptables ipset net-tools portsentry
-  chromium xvfb xauth dbus-x11 dunst libnotify-bin sqlite3
+  chromium xvfb xauth dbus-x11 dbus-bin x11-utils dunst libnotify-bin sqlite3
   debootstrap systemd python3
   crowdsec prometheus
 )

@@ -9,7 +9,7 @@ import type { StoredEvent } from './protocol/schemas.js';
 /** What the app knows about its helper right now. */
 export type HelperState =
   | { readonly kind: 'connecting' }
-  | { readonly kind: 'connected'; readonly paused: boolean }
+  | { readonly kind: 'connected'; readonly paused: boolean; /** When a timed pause ends by itself. */ readonly pausedUntil?: number | null }
   | { readonly kind: 'unreachable'; readonly reason: 'not-running' | 'permission-denied' | 'disconnected' | 'timeout' | 'protocol'; readonly message: string };
 
 /** GUI-only preferences (electron-store); the detection config is the helper's. */
@@ -22,6 +22,21 @@ export interface GuiPreferences {
   readonly startAtLogin: boolean;
 }
 
+/**
+ * The helper as the first-run view sees it: what is wrong, in words, and the one action
+ * that fixes it (main/helper-setup.ts decides; main carries the action out after consent).
+ */
+export type HelperSetupState = 'connecting' | 'running' | 'not-installed' | 'not-running' | 'permission-denied' | 'needs-relogin' | 'unreachable';
+export type HelperFix = 'install' | 'start' | 'join-group' | 'log-out' | 'retry';
+export interface HelperSetup {
+  readonly state: HelperSetupState;
+  readonly title: string;
+  readonly detail: string;
+  /** The one thing to do; null when nothing needs doing (running) or nothing can be done here. */
+  readonly action: { readonly id: HelperFix; readonly label: string; readonly elevated: boolean } | null;
+}
+export type HelperFixResult = { readonly done: true; readonly message: string } | { readonly done: false; readonly message: string };
+
 export interface PortSentryApi {
   status(): Promise<ResultOf<'status'>>;
   listEvents(params: ParamsOf<'events.list'>): Promise<ResultOf<'events.list'>>;
@@ -33,7 +48,14 @@ export interface PortSentryApi {
   removeIgnored(params: ParamsOf<'ignore.remove'>): Promise<ResultOf<'ignore.remove'>>;
   getConfig(): Promise<ResultOf<'config.get'>>;
   setConfig(params: ParamsOf<'config.set'>): Promise<ResultOf<'config.set'>>;
-  pause(): Promise<ResultOf<'pause'>>;
+  pause(params?: ParamsOf<'pause'>): Promise<ResultOf<'pause'>>;
+  stats(params: ParamsOf<'stats'>): Promise<ResultOf<'stats'>>;
+  /** Copies one address (or address/prefix) to the clipboard; main validates it. */
+  copyAddress(address: string): Promise<void>;
+  /** What is wrong with the helper, if anything, and the action that fixes it. */
+  helperSetup(): Promise<HelperSetup>;
+  /** Runs a fix; anything needing root asks the user first (consent dialog, then the system's password prompt). */
+  fixHelper(action: HelperFix): Promise<HelperFixResult>;
   resume(): Promise<ResultOf<'resume'>>;
   getPreferences(): Promise<GuiPreferences>;
   setPreferences(changes: Partial<GuiPreferences>): Promise<GuiPreferences>;

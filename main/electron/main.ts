@@ -2,13 +2,20 @@
 // main/ (supervisor, tray model, notification policy, preferences, IPC validation, install).
 // Every decision lives in those modules and is tested there; this file only wires them.
 
-import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, session, Tray, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, session, Tray, type MenuItemConstructorOptions } from 'electron';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GuiPreferences } from '../../shared/desktop-api.js';
 import { DEFAULT_SOCKET_PATH } from '../../shared/rpc/helper-client.js';
 import { routeRequest, toApiError } from '../api-router.js';
-import { raiseNotification, type NotificationOutcome } from '../desktop-notifier.js';
+import { raiseNotification, sharedDbusNotifier, type NotificationOutcome } from '../desktop-notifier.js';
+import { fixHelper } from '../helper-fixer.js';
+import { diagnoseHelper, gatherSetupFacts } from '../helper-setup.js';
+import { shouldOpenDashboardAtStart, trayAvailable } from '../startup.js';
+import { handleNotificationOutcome } from '../notification-actions.js';
 import { HelperSupervisor } from '../helper-supervisor.js';
 import { consentFromDialog, consentText, planHelperInstall, runPrivileged } from '../install-helper.js';
 import { PUSH_CHANNELS, REQUEST_CHANNELS } from '../ipc-channels.js';
@@ -88,6 +95,33 @@ async function start(): Promise<void> {
   });
   supervisor.start();
   updateTray();
+  await openDashboardIfNeeded();
+}
+
+/** First launch, or no tray to click (stock GNOME): the dashboard with its first-run view opens by itself. */
+async function openDashboardIfNeeded(): Promise<void> {
+  const marker = join(app.getPath('userData'), 'first-run-done');
+  const firstRun = !existsSync(marker);
+  const tray = await trayAvailable(process.platform, async (name) => (await sharedDbusNotifier())?.nameHasOwner(name) ?? false);
+  if (shouldOpenDashboardAtStart({ firstRun, trayAvailable: tray })) openWindow('dashboard');
+  if (firstRun) await writeFile(marker, `${new Date().toISOString()}\n`).catch((error: unknown) => log(`cannot write ${marker}: ${String(error)}`));
+}
+
+/** Main's own answers to the renderer: the clipboard and the first-run view. */
+const desktopServices = {
+  copyAddress: (address: string) => clipboard.writeText(address),
+  helperSetup: async () => diagnoseHelper(await gatherSetupFacts(supervisor.state, installerPath())),
+  fixHelper: (action: Parameters<typeof fixHelper>[0]) =>
+    fixHelper(action, {
+      facts: () => gatherSetupFacts(supervisor.state, installerPath()),
+      ask: async (text) => (await dialog.showMessageBox({ type: 'warning', message: text.message, detail: text.detail, buttons: [...text.buttons], defaultId: 0, cancelId: 0, noLink: true })).response,
+      run: (argv) => new Promise<void>((resolve, reject) => execFile(argv[0]!, argv.slice(1), (error) => (error ? reject(error) : resolve()))),
+      retry: () => supervisor.retryNow(),
+    }),
+};
+
+function installerPath(): string | undefined {
+  return typeof process.resourcesPath === 'string' ? join(process.resourcesPath, 'install-helper.sh') : undefined;
 }
 
 function registerIpc(): void {
@@ -98,7 +132,7 @@ function registerIpc(): void {
       }
       const validated = validateIpcRequest(channel, args);
       if (!validated.ok) return { ok: false, error: validated.error };
-      const envelope = await routeRequest(validated.request, { helper: supervisor, preferences });
+      const envelope = await routeRequest(validated.request, { helper: supervisor, preferences, desktop: desktopServices });
       if (validated.request.kind === 'preferences.set' && envelope.ok) await applyLoginItem((envelope.value as GuiPreferences).startAtLogin);
       return envelope;
     });
@@ -134,7 +168,7 @@ async function runTrayAction(action: TrayAction): Promise<void> {
         await supervisor.call('unblock', { address: action.address, reason: 'unblocked from the tray' });
         break;
       case 'pause':
-        await supervisor.call('pause', {});
+        await supervisor.call('pause', action.durationSeconds === undefined ? {} : { durationSeconds: action.durationSeconds });
         break;
       case 'resume':
         await supervisor.call('resume', {});
@@ -168,7 +202,7 @@ async function applyLoginItem(enabled: boolean): Promise<void> {
 }
 
 async function installHelper(): Promise<void> {
-  const plan = await planHelperInstall({ installer: join(process.resourcesPath, 'install-helper.sh') });
+  const plan = await planHelperInstall({ installer: installerPath() ?? '' });
   if (plan.kind === 'unavailable') {
     await dialog.showMessageBox({ type: 'info', message: 'The PortSentry helper is not installed.', detail: plan.message });
     return;
@@ -184,16 +218,8 @@ function showNotification(request: NotificationRequest): void {
   void raiseNotification(request).then((outcome) => onNotificationOutcome(request, outcome));
 }
 
-async function onNotificationOutcome(request: NotificationRequest, outcome: NotificationOutcome): Promise<void> {
-  try {
-    if (outcome.kind === 'clicked') openWindow('dashboard', request.openEventId ?? undefined);
-    else if (outcome.kind === 'action' && request.source !== null) {
-      if (outcome.action === 'block') await supervisor.call('block', { address: request.source, reason: 'blocked from a notification' });
-      else await supervisor.call('ignore.add', { entry: request.source, comment: 'ignored from a notification' });
-    } else if (outcome.kind === 'failed') log(`notification failed: ${outcome.message}`);
-  } catch (error) {
-    log(`notification action failed: ${toApiError(error).message}`);
-  }
+function onNotificationOutcome(request: NotificationRequest, outcome: NotificationOutcome): Promise<void> {
+  return handleNotificationOutcome(request, outcome, { helper: supervisor, openDashboard: (id) => openWindow('dashboard', id), log });
 }
 
 function openWindow(page: Page, focusEventId?: number): void {

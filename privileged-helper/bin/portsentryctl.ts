@@ -19,7 +19,7 @@ commands:
   unblock ADDRESS [--reason TEXT]
   ignore list | ignore add ENTRY [--comment TEXT] | ignore remove ENTRY
   config get [KEY] | config set KEY=VALUE...
-  pause | resume`;
+  pause [--for SECONDS] | resume       --for: the helper resumes by itself after that long`;
 
 const EXIT_OK = 0;
 const EXIT_REFUSED = 1;
@@ -46,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
         timeout: { type: 'string' },
         reason: { type: 'string' },
         comment: { type: 'string' },
+        for: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -131,8 +132,10 @@ async function run(client: HelperClient, words: string[], values: Values): Promi
       return config(client, rest, out);
     case 'pause':
     case 'resume': {
-      const result = await client.call(command, {});
-      out(result, () => (result.paused ? 'protection paused: scans are reported but not blocked' : 'protection resumed'));
+      const durationSeconds = command === 'pause' && values['for'] !== undefined ? integer(values['for'], '--for') : undefined;
+      const result = command === 'pause' ? await client.call('pause', durationSeconds === undefined ? {} : { durationSeconds }) : await client.call('resume', {});
+      const until = result.pausedUntil === undefined || result.pausedUntil === null ? '' : ` until ${iso(result.pausedUntil)}`;
+      out(result, () => (result.paused ? `protection paused${until}: scans are reported but not blocked` : 'protection resumed'));
       return EXIT_OK;
     }
     default:

@@ -55,6 +55,8 @@ export class Daemon {
   private readonly sensors: SensorSet;
   private readonly listeners = new Set<(event: HelperEvent) => void>();
   private paused = false;
+  /** When a timed pause ends by itself (checked with the expiry tick); null = until resumed. */
+  private pauseEndsAt: number | null = null;
   private readonly lastQuietLog = new Map<string, number>();
   private host: HostAddresses = { own: [] };
   /** This host's own addresses: only packets to one of them are probes. */
@@ -240,11 +242,25 @@ export class Daemon {
     return this.paused;
   }
 
-  /** Pause protection: scans are still reported, nothing new is blocked. */
-  async setPaused(paused: boolean): Promise<void> {
+  get pausedUntil(): number | null {
+    return this.paused ? this.pauseEndsAt : null;
+  }
+
+  /**
+   * Pause protection: scans are still reported, nothing new is blocked. With `until` the
+   * pause ends by itself at that time (the once-a-second expiry tick resumes it).
+   */
+  async setPaused(paused: boolean, until: number | null = null): Promise<void> {
+    const endsAt = paused ? until : null;
+    if (this.paused && paused && this.pauseEndsAt !== endsAt) {
+      this.pauseEndsAt = endsAt;
+      this.deps.log(messages.warning(endsAt === null ? 'protection paused until resumed' : `protection paused until ${new Date(endsAt).toISOString()}`));
+    }
     if (this.paused === paused) return;
     this.paused = paused;
-    this.deps.log(messages.warning(paused ? 'protection paused: scans are reported but not blocked' : 'protection resumed'));
+    this.pauseEndsAt = endsAt;
+    const howLong = endsAt === null ? '' : ` until ${new Date(endsAt).toISOString()}`;
+    this.deps.log(messages.warning(paused ? `protection paused${howLong}: scans are reported but not blocked` : 'protection resumed'));
     // Paused means nothing is blocked: the kernel trap goes too, and comes back on resume.
     await this.updateTrap();
   }
@@ -263,6 +279,10 @@ export class Daemon {
     const firewall = this.deps.actions.firewall;
     if (firewall === null) return { ok: false, code: 'no-firewall', message: 'no firewall backend is configured (BLOCK_BACKEND="none")' };
     try {
+      // Blocking again with a new time (the dashboard's Extend) must reach the kernel too: an
+      // element already in a set keeps its old timeout, so it is replaced (lifted and re-added
+      // back to back on the backend's one queue).
+      if (this.engine.isBlocked(parsed.address, this.deps.clock())) await firewall.unblock(parsed.address);
       await firewall.block(parsed.address, timeoutSeconds !== null && timeoutSeconds > 0 ? { timeoutSeconds } : {});
     } catch (error) {
       return { ok: false, code: 'firewall-failed', message: (error as Error).message };
@@ -377,6 +397,7 @@ export class Daemon {
   }
 
   private async liftExpiredBlocks(): Promise<void> {
+    if (this.paused && this.pauseEndsAt !== null && this.deps.clock() >= this.pauseEndsAt) await this.setPaused(false);
     for (const address of this.engine.takeExpiredBlocks(this.deps.clock())) {
       try {
         // The kernel already dropped the element (nft timeout); this keeps other backends in step.

@@ -14,9 +14,9 @@ import { addIgnoreLine, listIgnoreLines, removeIgnoreLine } from '../config/igno
 import { parseIgnoreText } from '../config/ignore-list.js';
 import type { Clock } from '../../shared/domain/types.js';
 import type { BlockResult, Daemon } from '../daemon/daemon.js';
-import type { EventStore } from '../store/event-store.js';
+import { StatsBusyError, type EventStore } from '../store/event-store.js';
 import { ErrorCode, ProtocolError, type MethodHandlers } from '../../shared/protocol/json-rpc.js';
-import { PROTOCOL_VERSION, type StatusResult } from '../../shared/protocol/schemas.js';
+import { MAX_STATS_PORTS, MAX_STATS_TOP, PROTOCOL_VERSION, type StatusResult } from '../../shared/protocol/schemas.js';
 import { redactConfigText, redactValues, writesRedactedSecret } from '../fleet/secrets.js';
 import type { ConnectionContext } from './control-socket.js';
 
@@ -59,6 +59,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       backend: config().blockBackend,
       role: context.role,
       ...deps.extraStatus?.(),
+      pausedUntil: daemon.pausedUntil,
     }),
     version: () => ({ version: deps.version, protocolVersion: PROTOCOL_VERSION }),
     'events.list': (params) => store.events(params),
@@ -164,13 +165,22 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         }
         return { changed };
       }),
-    pause: async () => {
-      await daemon.setPaused(true);
-      return { paused: true };
+    pause: async (params) => {
+      const until = params.durationSeconds === undefined ? null : deps.clock() + params.durationSeconds * 1000;
+      await daemon.setPaused(true, until);
+      return { paused: true, pausedUntil: daemon.pausedUntil };
     },
     resume: async () => {
       await daemon.setPaused(false);
-      return { paused: false };
+      return { paused: false, pausedUntil: null };
+    },
+    stats: async (params) => {
+      try {
+        return await store.statsInBackground({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock());
+      } catch (error) {
+        if (error instanceof StatsBusyError) throw new ProtocolError(ErrorCode.RATE_LIMITED, error.message);
+        throw error;
+      }
     },
   };
 }

@@ -10,6 +10,12 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { BlockChangeEvent, DetectionEvent, FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { cleanText } from '../reporters/clean-text.js';
 import { storedEventSchema } from '../../shared/protocol/schemas.js';
+import { computeStats, StatsBusyError, StatsWorker, type EventStats, type StatsQuery } from './event-stats.js';
+
+export { bucketWidth, StatsBusyError, type EventStats, type StatsQuery } from './event-stats.js';
+
+/** Statistics requests allowed to wait behind the one being computed. */
+const MAX_STATS_QUEUE = 4;
 
 export type StoredEvent = (DetectionEvent | BlockChangeEvent) & { readonly id: number };
 
@@ -63,6 +69,9 @@ export class EventStore {
   private readonly upsertBlock: StatementSync;
   private readonly deleteBlock: StatementSync;
   private unreadable = 0;
+  private statsWorker: StatsWorker | null = null;
+  private statsChain: Promise<void> = Promise.resolve();
+  private statsQueued = 0;
 
   /** Opens (creating if needed) the store; ":memory:" for none on disk. */
   constructor(readonly file: string) {
@@ -152,6 +161,35 @@ export class EventStore {
     return this.unreadable;
   }
 
+  /**
+   * Figures over every scan event in a range, aggregated by SQLite (so they describe the
+   * whole store, not a page of it), computed here on the calling thread. The RPC uses
+   * statsInBackground instead: on a million events this takes seconds.
+   */
+  stats(query: StatsQuery, now: number): EventStats {
+    return computeStats(this.db, query, now);
+  }
+
+  /**
+   * The same figures computed on a worker thread with its own read-only connection (WAL lets
+   * it read while the daemon writes), so detection never waits for a chart. One computation
+   * at a time; more than MAX_STATS_QUEUE waiting are refused. An in-memory store has no file
+   * to share and is computed in place (it is small: tests, or STORE_FILE="").
+   */
+  statsInBackground(query: StatsQuery, now: number): Promise<EventStats> {
+    if (this.file === ':memory:') return Promise.resolve(this.stats(query, now));
+    if (this.statsQueued >= MAX_STATS_QUEUE) return Promise.reject(new StatsBusyError());
+    this.statsQueued += 1;
+    const job = this.statsChain.then(() => (this.statsWorker ??= new StatsWorker(this.file)).run(query, now));
+    this.statsChain = job.then(
+      () => undefined,
+      () => undefined,
+    );
+    return job.finally(() => {
+      this.statsQueued -= 1;
+    });
+  }
+
   blocks(): StoredBlock[] {
     const rows = this.db.prepare('SELECT address, since, until, reason, fleet FROM blocks ORDER BY since').all() as Array<{
       address: string;
@@ -185,6 +223,8 @@ export class EventStore {
   }
 
   close(): void {
+    this.statsWorker?.terminate();
+    this.statsWorker = null;
     if (this.db.isOpen) this.db.close();
   }
 }

@@ -1,14 +1,16 @@
-// Blocked hosts (with expiry and a one-click Unblock) and the form to block an address by
-// hand. Input is checked here first, with the helper's rules, so a typo never reaches it;
-// whatever the helper still refuses is shown in words.
+// Blocked hosts: search, select several and unblock or extend them at once, one-click Unblock
+// on every row (the table is one tab stop, arrow keys inside), and the form to block an
+// address or a range by hand. Input is checked here first with the helper's rules; whatever
+// the helper still refuses is shown in words.
 
 import type { PortSentryApi } from '../../shared/desktop-api.js';
 import type { BlockEntry } from '../../shared/protocol/schemas.js';
-import { parseAddress } from '../../shared/domain/address.js';
 import { describeError } from '../lib/api.js';
 import { byId, h, showFieldError } from '../lib/dom.js';
 import { formatRemaining, formatTime } from '../lib/format.js';
+import { GridNavigation } from '../lib/grid-nav.js';
 import { MAX_BLOCK_TIMEOUT_SECONDS, checkUserText } from '../lib/text-rules.js';
+import { extendedTimeout, filterBlocks, parseBlockTarget } from './block-model.js';
 
 export interface BlockRequest {
   readonly address: string;
@@ -19,25 +21,28 @@ export interface BlockRequest {
 /** Checks the form's fields; returns the request or the message for each bad field. */
 export function readBlockForm(address: string, reason: string, duration: string): { request?: BlockRequest; errors: { address?: string; reason?: string; duration?: string } } {
   const errors: { address?: string; reason?: string; duration?: string } = {};
-  const parsed = parseAddress(address.trim());
-  if (address.trim() === '') errors.address = 'Enter the address to block.';
-  else if (parsed === null) errors.address = `"${address.trim().slice(0, 60)}" is not an IPv4 or IPv6 address. Enter one address, e.g. 198.51.100.7 or 2001:db8::7 (no names, ranges or extra text).`;
+  const target = parseBlockTarget(address);
+  if ('error' in target) errors.address = target.error;
   const reasonError = checkUserText(reason.trim());
   if (reasonError !== null) errors.reason = `The reason ${reasonError}.`;
   const seconds = duration === '' ? 0 : Number(duration);
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_BLOCK_TIMEOUT_SECONDS) errors.duration = 'Choose how long the block lasts.';
-  if (parsed === null || Object.keys(errors).length > 0) return { errors };
+  if ('error' in target || Object.keys(errors).length > 0) return { errors };
   return {
-    request: { address: parsed.address, ...(reason.trim() === '' ? {} : { reason: reason.trim() }), ...(seconds === 0 ? {} : { timeoutSeconds: seconds }) },
+    request: { address: target.target, ...(reason.trim() === '' ? {} : { reason: reason.trim() }), ...(seconds === 0 ? {} : { timeoutSeconds: seconds }) },
     errors,
   };
 }
 
 export class BlocksView {
   private blocks: BlockEntry[] = [];
+  private readonly selected = new Set<string>();
+  private search = '';
   private readonly body = byId<HTMLTableSectionElement>('blocks-body');
   private readonly status = byId('blocks-status');
+  private readonly grid = new GridNavigation(this.body);
   private refreshTimer: number | null = null;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly api: PortSentryApi) {
     byId<HTMLFormElement>('block-form').addEventListener('submit', (event) => {
@@ -45,14 +50,41 @@ export class BlocksView {
       void this.blockByHand();
     });
     byId('block-address').addEventListener('input', () => showFieldError(byId('block-address'), byId('block-address-error'), null));
+    byId<HTMLInputElement>('blocks-search').addEventListener('input', (event) => {
+      this.search = (event.target as HTMLInputElement).value;
+      this.render();
+    });
+    byId('blocks-select-all').addEventListener('click', () => {
+      const shown = filterBlocks(this.blocks, this.search);
+      const all = shown.every((b) => this.selected.has(b.address));
+      for (const block of shown) {
+        if (all) this.selected.delete(block.address);
+        else this.selected.add(block.address);
+      }
+      this.render();
+    });
+    byId('blocks-unblock-selected').addEventListener('click', () => void this.unblockMany([...this.selected]));
+    byId('blocks-extend-selected').addEventListener('click', () => void this.extendMany([...this.selected]));
     // Expiry texts ("in 4 min") age; redraw them twice a minute.
     window.setInterval(() => this.render(), 30_000);
+  }
+
+  /** The addresses blocked now (the events list offers Unblock for these). */
+  isBlocked(address: string): boolean {
+    return this.blocks.some((b) => b.address === address);
+  }
+
+  /** Called after every reload (the events list relabels its Block/Unblock buttons). */
+  onChange(listener: () => void): void {
+    this.listeners.add(listener);
   }
 
   async reload(): Promise<void> {
     try {
       this.blocks = (await this.api.listBlocks()).blocks;
+      for (const address of [...this.selected]) if (!this.isBlocked(address)) this.selected.delete(address);
       this.render();
+      for (const listener of this.listeners) listener();
     } catch (error) {
       this.status.textContent = describeError(error, 'load the blocked hosts');
     }
@@ -67,40 +99,120 @@ export class BlocksView {
     }, 250);
   }
 
-  private render(): void {
-    const now = Date.now();
-    const sorted = [...this.blocks].sort((a, b) => b.since - a.since);
-    this.body.replaceChildren(
-      ...sorted.map((block) => {
-        const button = h('button', { type: 'button', class: 'unblock', 'data-address': block.address, 'aria-label': `Unblock ${block.address}` }, 'Unblock');
-        button.addEventListener('click', () => void this.unblock(block.address, button));
-        return h(
-          'tr',
-          { 'data-address': block.address },
-          h('td', { class: 'mono' }, block.address),
-          h('td', {}, h('time', { datetime: new Date(block.since).toISOString() }, formatTime(block.since))),
-          h('td', {}, block.until === null ? 'Until unblocked' : h('time', { datetime: new Date(block.until).toISOString(), title: formatTime(block.until) }, formatRemaining(block.until, now))),
-          h('td', {}, block.reason),
-          h('td', {}, button),
-        );
-      }),
-    );
-    byId('blocks-empty').hidden = sorted.length !== 0;
-    byId('blocks-count').textContent = sorted.length === 1 ? '1 host blocked' : `${sorted.length} hosts blocked`;
+  /** Blocks (or unblocks) one address from elsewhere in the window (event rows, scanner view). */
+  async toggle(address: string, reasonWhere: string): Promise<string> {
+    try {
+      if (this.isBlocked(address)) {
+        const result = await this.api.unblock({ address, reason: `unblocked from ${reasonWhere}` });
+        await this.reload();
+        return result.removed ? `${address} is unblocked.` : `${address} was not blocked any more.`;
+      }
+      const result = await this.api.block({ address, reason: `blocked from ${reasonWhere}` });
+      await this.reload();
+      return `${result.address} is blocked${result.until === null ? ' until you unblock it' : ` until ${formatTime(result.until)}`}.`;
+    } catch (error) {
+      return describeError(error, `${this.isBlocked(address) ? 'unblock' : 'block'} ${address}`);
+    }
   }
 
-  private async unblock(address: string, button: HTMLButtonElement): Promise<void> {
-    button.disabled = true;
-    this.status.textContent = `Unblocking ${address}…`;
-    try {
-      const result = await this.api.unblock({ address });
-      this.status.textContent = result.removed ? `${address} is unblocked.` : `${address} was not blocked any more.`;
-      await this.reload();
-      byId('block-address').focus(); // the row and its button are gone; keep focus somewhere useful
-    } catch (error) {
-      button.disabled = false;
-      this.status.textContent = describeError(error, `unblock ${address}`);
+  private render(): void {
+    const now = Date.now();
+    const focusedIndex = this.focusedRowIndex();
+    const shown = filterBlocks(this.blocks, this.search).sort((a, b) => b.since - a.since);
+    this.body.replaceChildren(...shown.map((block) => this.row(block, now)));
+    this.grid.refresh();
+    if (focusedIndex !== null) this.refocus(focusedIndex);
+    byId('blocks-empty').hidden = shown.length !== 0;
+    byId('blocks-empty').textContent = this.blocks.length === 0 ? 'No host is blocked.' : 'No blocked host matches the search.';
+    const total = this.blocks.length === 1 ? '1 host blocked' : `${this.blocks.length} hosts blocked`;
+    const filtered = shown.length === this.blocks.length ? '' : `, ${shown.length} shown`;
+    const picked = this.selected.size === 0 ? '' : `, ${this.selected.size} selected`;
+    byId('blocks-count').textContent = `${total}${filtered}${picked}`;
+    byId<HTMLButtonElement>('blocks-unblock-selected').disabled = this.selected.size === 0;
+    byId<HTMLButtonElement>('blocks-extend-selected').disabled = ![...this.selected].some((a) => this.blocks.find((b) => b.address === a)?.until !== null);
+    byId('blocks-unblock-selected').textContent = this.selected.size > 1 ? `Unblock ${this.selected.size} selected` : 'Unblock selected';
+  }
+
+  private row(block: BlockEntry, now: number): HTMLTableRowElement {
+    const checkbox = h('input', { type: 'checkbox', class: 'select', 'aria-label': `Select ${block.address}`, checked: this.selected.has(block.address) });
+    checkbox.addEventListener('change', () => {
+      if (checkbox.checked) this.selected.add(block.address);
+      else this.selected.delete(block.address);
+      this.render();
+    });
+    const unblock = h('button', { type: 'button', class: 'unblock', 'data-address': block.address, 'aria-label': `Unblock ${block.address}` }, 'Unblock');
+    unblock.addEventListener('click', () => void this.unblockMany([block.address]));
+    const extend = h('button', { type: 'button', class: 'extend', 'aria-label': `Extend the block of ${block.address}`, disabled: block.until === null, title: block.until === null ? 'Blocked until unblocked: nothing to extend' : '' }, 'Extend');
+    extend.addEventListener('click', () => void this.extendMany([block.address]));
+    return h(
+      'tr',
+      { 'data-address': block.address, class: this.selected.has(block.address) ? 'selected' : '' },
+      h('td', { class: 'select-cell' }, checkbox),
+      h('td', { class: 'mono' }, block.address),
+      h('td', {}, h('time', { datetime: new Date(block.since).toISOString() }, formatTime(block.since))),
+      h('td', {}, block.until === null ? 'Until unblocked' : h('time', { datetime: new Date(block.until).toISOString(), title: formatTime(block.until) }, formatRemaining(block.until, now))),
+      // One line, cut with an ellipsis; the full text on hover (title) and when the row has focus (CSS).
+      h('td', { class: 'reason' }, h('span', { class: 'truncate', title: block.reason }, block.reason)),
+      h('td', { class: 'row-actions' }, h('span', { class: 'row-actions-group' }, unblock, extend)),
+    );
+  }
+
+  private focusedRowIndex(): number | null {
+    const active = document.activeElement;
+    if (!(active instanceof HTMLElement) || !this.body.contains(active)) return null;
+    const row = active.closest('tr');
+    return row === null ? null : [...this.body.rows].indexOf(row as HTMLTableRowElement);
+  }
+
+  /** After rows changed under the keyboard user: focus the same place, or the nearest row. */
+  private refocus(index: number): void {
+    const rows = [...this.body.rows];
+    const row = rows[Math.min(index, rows.length - 1)];
+    const target = row?.querySelector<HTMLElement>('button.unblock') ?? byId('blocks-heading');
+    if (row !== undefined) this.grid.setStop(target);
+    target.focus();
+  }
+
+  private async unblockMany(addresses: string[]): Promise<void> {
+    if (addresses.length === 0) return;
+    this.status.textContent = addresses.length === 1 ? `Unblocking ${addresses[0]}…` : `Unblocking ${addresses.length} hosts…`;
+    const failures: string[] = [];
+    let done = 0;
+    for (const address of addresses) {
+      try {
+        await this.api.unblock({ address, reason: 'unblocked from the dashboard' });
+        this.selected.delete(address);
+        done += 1;
+      } catch (error) {
+        failures.push(describeError(error, `unblock ${address}`));
+      }
     }
+    await this.reload();
+    const what = addresses.length === 1 && done === 1 ? `${addresses[0]} is unblocked.` : `${done} of ${addresses.length} hosts unblocked.`;
+    this.status.textContent = failures.length === 0 ? what : `${what} ${failures.slice(0, 3).join(' ')}`;
+  }
+
+  private async extendMany(addresses: string[]): Promise<void> {
+    const by = Number(byId<HTMLSelectElement>('blocks-extend-by').value);
+    const now = Date.now();
+    const failures: string[] = [];
+    let done = 0;
+    let last: { address: string; until: number | null } | null = null;
+    for (const address of addresses) {
+      const block = this.blocks.find((b) => b.address === address);
+      const seconds = block === undefined ? null : extendedTimeout(block, by, now);
+      if (block === undefined || seconds === null) continue;
+      try {
+        const result = await this.api.block({ address, timeoutSeconds: seconds, reason: block.reason.slice(0, 200) });
+        last = { address: result.address, until: result.until };
+        done += 1;
+      } catch (error) {
+        failures.push(describeError(error, `extend the block of ${address}`));
+      }
+    }
+    await this.reload();
+    const what = done === 1 && last !== null ? `${last.address} stays blocked until ${last.until === null ? 'unblocked' : formatTime(last.until)}.` : `${done} blocks extended.`;
+    this.status.textContent = failures.length === 0 ? what : `${what} ${failures.slice(0, 3).join(' ')}`;
   }
 
   private async blockByHand(): Promise<void> {

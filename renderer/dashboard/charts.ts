@@ -1,9 +1,18 @@
 // Three small charts drawn as SVG with DOM calls: no chart library to ship, colours from
-// the theme's CSS variables, and a text summary (aria-label) for screen readers.
+// the theme's CSS variables, and a text summary (aria-label) for screen readers. The data
+// comes from the helper's `stats` (whole store, chosen range), not from the list's page.
 
 import { svg } from '../lib/dom.js';
 import { formatTime } from '../lib/format.js';
 import type { Count, TimeBucket } from './event-model.js';
+
+/** Minutes, hours or days, whichever reads best for a step. */
+function stepText(ms: number): string {
+  if (ms < 60_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 3_600_000) return `${Math.round(ms / 60_000)} min`;
+  if (ms < 86_400_000) return `${Math.round(ms / 3_600_000)} h`;
+  return `${Math.round(ms / 86_400_000)} days`;
+}
 
 const WIDTH = 320;
 const BAR_HEIGHT = 18;
@@ -30,7 +39,7 @@ export function renderTopChart(container: Element, title: string, counts: readon
 }
 
 /** Vertical bars, one per time bucket, oldest on the left. */
-export function renderTimeChart(container: Element, buckets: readonly TimeBucket[], bucketMs: number): void {
+export function renderTimeChart(container: Element, buckets: readonly TimeBucket[], bucketMs: number, endMs?: number): void {
   const height = 120;
   const plot = height - 20;
   const max = Math.max(1, ...buckets.map((b) => b.count));
@@ -41,7 +50,7 @@ export function renderTimeChart(container: Element, buckets: readonly TimeBucket
   const summary =
     first === undefined || last === undefined
       ? 'Scans over time: none'
-      : `Scans over time: ${total} from ${formatTime(first.start)} to ${formatTime(last.start + bucketMs)}, busiest step ${max}, steps of ${Math.round(bucketMs / 60_000)} minutes`;
+      : `Scans over time: ${total} from ${formatTime(first.start)} to ${formatTime(last.start + bucketMs)}, busiest step ${max}, steps of ${stepText(bucketMs)}`;
   const chart = svg('svg', { viewBox: `0 0 ${WIDTH} ${height}`, role: 'img', 'aria-label': summary, class: 'chart' });
   chart.append(svg('line', { x1: 0, y1: plot, x2: WIDTH, y2: plot, class: 'chart-axis' }));
   buckets.forEach((b, i) => {
@@ -54,7 +63,7 @@ export function renderTimeChart(container: Element, buckets: readonly TimeBucket
   if (first !== undefined && last !== undefined) {
     chart.append(
       svg('text', { x: 0, y: height - 4, class: 'chart-label' }, formatTime(first.start).slice(5, 16)),
-      svg('text', { x: WIDTH, y: height - 4, class: 'chart-label', 'text-anchor': 'end' }, 'now'),
+      svg('text', { x: WIDTH, y: height - 4, class: 'chart-label', 'text-anchor': 'end' }, endMs === undefined || Math.abs(Date.now() - endMs) < 60_000 ? 'now' : formatTime(endMs).slice(5, 16)),
       svg('text', { x: 0, y: 10, class: 'chart-value' }, `max ${max}`),
     );
   }

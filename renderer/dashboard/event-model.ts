@@ -1,5 +1,5 @@
 // The dashboard's data logic, free of DOM: which events a filter keeps, what the helper is
-// asked for, what export writes, and what the charts count.
+// asked for, what export writes, and the shapes the charts draw (the helper's stats fill them).
 
 import type { ParamsOf } from '../../shared/protocol/methods.js';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
@@ -119,38 +119,7 @@ export interface Count {
   readonly count: number;
 }
 
-/** The n most frequent values of a key, ties broken by label so the chart is stable. */
-export function topCounts(events: readonly ScanEvent[], key: (event: ScanEvent) => string, n: number): Count[] {
-  const counts = new Map<string, number>();
-  for (const event of events) counts.set(key(event), (counts.get(key(event)) ?? 0) + 1);
-  return [...counts]
-    .map(([label, count]) => ({ label, count }))
-    .sort((a, b) => b.count - a.count || a.label.localeCompare(b.label))
-    .slice(0, n);
-}
-
 export interface TimeBucket {
   readonly start: number;
   readonly count: number;
-}
-
-const BUCKET_SIZES_MS = [60_000, 5 * 60_000, 15 * 60_000, 3_600_000, 6 * 3_600_000, 86_400_000, 7 * 86_400_000];
-
-/**
- * Scans per time bucket over a window that ends now and reaches back to the oldest event:
- * always maxBuckets steps of a round size (1 min, 5 min, ... 1 week), so a single burst is
- * a thin bar in its minute, not one block filling the chart.
- */
-export function scansOverTime(events: readonly ScanEvent[], nowMs: number, maxBuckets = 30): { size: number; buckets: TimeBucket[] } {
-  const oldest = events.reduce((min, e) => Math.min(min, e.at), nowMs);
-  const span = Math.max(nowMs - oldest, 1);
-  const size = BUCKET_SIZES_MS.find((s) => span / s < maxBuckets) ?? Math.ceil(span / (maxBuckets - 1));
-  const first = (Math.floor(nowMs / size) - (maxBuckets - 1)) * size;
-  const buckets = Array.from({ length: maxBuckets }, (_, i) => ({ start: first + i * size, count: 0 }));
-  for (const event of events) {
-    const index = Math.floor((event.at - first) / size);
-    const bucket = buckets[index];
-    if (bucket !== undefined) buckets[index] = { start: bucket.start, count: bucket.count + 1 };
-  }
-  return { size, buckets };
 }

@@ -1,24 +1,24 @@
-// The live scan list: what was loaded plus what arrives, filtered by the helper query and a
-// local search, drawn as a table whose rows share one tab stop (arrow keys move between them).
+// The live scan list: what was loaded plus what arrives, filtered by the helper query (time
+// range included) and a local search, drawn as a table that is one tab stop (arrow keys move
+// between rows and along a row's actions: block or unblock, ignore, copy the address, and the
+// host opens the per-scanner view).
 
 import type { PortSentryApi } from '../../shared/desktop-api.js';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
 import { describeError } from '../lib/api.js';
 import { byId, h, showFieldError } from '../lib/dom.js';
 import { ACTION_LABELS, KIND_LABELS, formatTime } from '../lib/format.js';
-import { renderTimeChart, renderTopChart } from './charts.js';
-import {
-  listParams,
-  matchesFilter,
-  matchesSearch,
-  parseFilter,
-  scansOverTime,
-  toCsv,
-  toJson,
-  topCounts,
-  type EventFilter,
-  type ScanEvent,
-} from './event-model.js';
+import { GridNavigation } from '../lib/grid-nav.js';
+import { listParams, matchesFilter, matchesSearch, parseFilter, toCsv, toJson, type EventFilter, type ScanEvent } from './event-model.js';
+
+/** What a row's buttons do; the dashboard wires them to the blocked-hosts panel and the helper. */
+export interface RowActions {
+  isBlocked(address: string): boolean;
+  toggleBlock(address: string): Promise<void>;
+  ignore(address: string): Promise<void>;
+  copy(address: string): Promise<void>;
+  openScanner(address: string): void;
+}
 
 const PAGE = 200;
 /** Events kept in memory; older ones drop off the bottom (they stay in the helper's store). */
@@ -30,14 +30,23 @@ export class EventsView {
   private filter: EventFilter = {};
   private search = '';
   private nextCursor: number | null = null;
+  /**
+   * Only events newer than this many ms (the time-range picker); null = everything stored.
+   * A day by default: the statistics over a big store's whole history take a while.
+   */
+  private rangeMs: number | null = 86_400_000;
   private loadGeneration = 0;
-  private chartTimer: number | null = null;
+  private readonly rangeListeners = new Set<(since: number | undefined) => void>();
   private announceTimer: number | null = null;
   private pendingAnnouncements: ScanEvent[] = [];
   private readonly body = byId<HTMLTableSectionElement>('events-body');
   private readonly status = byId('events-status');
+  private readonly grid = new GridNavigation(this.body);
 
-  constructor(private readonly api: PortSentryApi) {
+  constructor(
+    private readonly api: PortSentryApi,
+    private readonly actions: RowActions,
+  ) {
     const form = byId<HTMLFormElement>('filters');
     let debounce: number | undefined;
     form.addEventListener('input', (event) => {
@@ -62,11 +71,26 @@ export class EventsView {
     byId('load-older').addEventListener('click', () => void this.loadOlder());
     byId('export-csv').addEventListener('click', () => download('portsentry-events.csv', 'text/csv', toCsv(this.visible())));
     byId('export-json').addEventListener('click', () => download('portsentry-events.json', 'application/json', toJson(this.visible())));
-    this.body.addEventListener('keydown', (event) => this.onRowKey(event));
-    this.body.addEventListener('focusin', (event) => {
-      const row = (event.target as HTMLElement).closest('tr');
-      if (row !== null) this.makeTabStop(row);
-    });
+  }
+
+  /** The start of the chosen range, for the helper's since (undefined = everything stored). */
+  since(now = Date.now()): number | undefined {
+    return this.rangeMs === null ? undefined : Math.max(0, now - this.rangeMs);
+  }
+
+  /** Told when the time range changes (the statistics follow it). */
+  onRangeChange(listener: (since: number | undefined) => void): void {
+    this.rangeListeners.add(listener);
+  }
+
+  /** Block state changed: relabel the Block/Unblock buttons without redrawing the list. */
+  refreshBlockButtons(): void {
+    for (const button of this.body.querySelectorAll<HTMLButtonElement>('button[data-act="toggle"]')) {
+      const address = button.dataset['address'] ?? '';
+      const blocked = this.actions.isBlocked(address);
+      button.textContent = blocked ? 'Unblock' : 'Block';
+      button.setAttribute('aria-label', `${blocked ? 'Unblock' : 'Block'} ${address}`);
+    }
   }
 
   /** (Re)loads the newest page for the current filter. */
@@ -74,7 +98,8 @@ export class EventsView {
     const generation = ++this.loadGeneration;
     this.status.textContent = 'Loading events…';
     try {
-      const page = await this.api.listEvents(listParams(this.filter, PAGE));
+      const since = this.since();
+      const page = await this.api.listEvents({ ...listParams(this.filter, PAGE), ...(since === undefined ? {} : { since }) });
       if (generation !== this.loadGeneration) return; // a newer filter won
       const live = this.events.filter((e) => !page.events.some((p) => p.id === e.id) && e.id > (page.events[0]?.id ?? 0));
       this.events = [...live, ...scanEvents(page.events)].sort((a, b) => b.id - a.id);
@@ -95,13 +120,14 @@ export class EventsView {
     this.events.unshift(event);
     if (this.events.length > MAX_EVENTS) for (const dropped of this.events.splice(MAX_EVENTS)) this.ids.delete(dropped.id);
     if (matchesSearch(event, this.search)) {
-      const hadTabStop = this.body.querySelector('tr[tabindex="0"]') !== null;
-      this.body.prepend(this.row(event, !hadTabStop));
+      const hadTabStop = this.body.querySelector('[tabindex="0"]') !== null;
+      const row = this.row(event);
+      this.body.prepend(row);
+      if (!hadTabStop) this.grid.setStop(row);
       while (this.body.rows.length > MAX_EVENTS) this.body.lastElementChild?.remove();
       this.updateCount();
       this.announce(event);
     }
-    this.scheduleCharts();
   }
 
   /** Shows one event (a notification was clicked): clears what hides it, then focuses its row. */
@@ -133,7 +159,7 @@ export class EventsView {
     }
     for (const other of this.body.querySelectorAll('tr.focused-event')) other.classList.remove('focused-event');
     row.classList.add('focused-event');
-    this.makeTabStop(row);
+    this.grid.setStop(row);
     row.scrollIntoView({ block: 'center' });
     row.focus();
   }
@@ -142,11 +168,16 @@ export class EventsView {
     const form = byId<HTMLFormElement>('filters');
     const value = (name: string) => (form.elements.namedItem(name) as HTMLInputElement | HTMLSelectElement).value;
     this.search = value('search');
+    const range = value('range');
+    const rangeMs = range === '' ? null : Number(range);
+    const rangeChanged = rangeMs !== this.rangeMs;
+    this.rangeMs = rangeMs !== null && Number.isFinite(rangeMs) && rangeMs > 0 ? rangeMs : null;
+    if (rangeChanged) for (const listener of this.rangeListeners) listener(this.since());
     const { filter, errors } = parseFilter({ host: value('host'), port: value('port'), kind: value('kind'), protocol: value('protocol'), action: value('action') });
     showFieldError(byId('filter-host'), byId('filter-host-error'), errors.host ?? null);
     showFieldError(byId('filter-port'), byId('filter-port-error'), errors.port ?? null);
     if (errors.host !== undefined || errors.port !== undefined) return;
-    if (JSON.stringify(filter) === JSON.stringify(this.filter)) {
+    if (!rangeChanged && JSON.stringify(filter) === JSON.stringify(this.filter)) {
       this.render();
       return;
     }
@@ -159,7 +190,8 @@ export class EventsView {
   private async loadOlder(): Promise<void> {
     if (this.nextCursor === null) return;
     try {
-      const page = await this.api.listEvents(listParams(this.filter, PAGE, this.nextCursor));
+      const since = this.since();
+      const page = await this.api.listEvents({ ...listParams(this.filter, PAGE, this.nextCursor), ...(since === undefined ? {} : { since }) });
       for (const event of scanEvents(page.events)) {
         if (this.ids.has(event.id)) continue;
         this.ids.add(event.id);
@@ -178,10 +210,10 @@ export class EventsView {
 
   private render(): void {
     const visible = this.visible();
-    this.body.replaceChildren(...visible.map((event, i) => this.row(event, i === 0)));
+    this.body.replaceChildren(...visible.map((event) => this.row(event)));
+    this.grid.refresh();
     byId<HTMLButtonElement>('load-older').hidden = this.nextCursor === null;
     this.updateCount();
-    this.renderCharts();
   }
 
   private updateCount(): void {
@@ -190,35 +222,38 @@ export class EventsView {
     byId('events-empty').hidden = shown !== 0;
   }
 
-  private row(event: ScanEvent, tabStop: boolean): HTMLTableRowElement {
+  private row(event: ScanEvent): HTMLTableRowElement {
+    const address = event.source;
+    const button = (act: string, label: string, aria: string, run: () => void) => {
+      const element = h('button', { type: 'button', class: `row-action act-${act}`, 'data-act': act, 'data-address': address, 'aria-label': aria, tabindex: -1 }, label);
+      element.addEventListener('click', run);
+      return element;
+    };
+    const blocked = this.actions.isBlocked(address);
+    const host = h('button', { type: 'button', class: 'host-link mono', 'data-act': 'scanner', tabindex: -1, 'aria-label': `${address}: open the scanner view` }, address);
+    host.addEventListener('click', () => this.actions.openScanner(address));
     return h(
       'tr',
-      { 'data-id': event.id, tabindex: tabStop ? 0 : -1, class: `action-${event.action}` },
+      { 'data-id': event.id, tabindex: -1, class: `action-${event.action}` },
       h('td', {}, h('time', { datetime: new Date(event.at).toISOString() }, formatTime(event.at))),
-      h('td', { class: 'mono' }, event.source),
+      h('td', {}, host),
       h('td', {}, event.resolvedName ?? ''),
       h('td', { class: 'num' }, String(event.port)),
       h('td', {}, event.protocol.toUpperCase()),
       h('td', {}, KIND_LABELS[event.kind]),
       h('td', {}, h('span', { class: 'badge', title: event.reason ?? '' }, ACTION_LABELS[event.action])),
+      h(
+        'td',
+        { class: 'row-actions' },
+        h(
+          'span',
+          { class: 'row-actions-group' },
+          button('toggle', blocked ? 'Unblock' : 'Block', `${blocked ? 'Unblock' : 'Block'} ${address}`, () => void this.actions.toggleBlock(address)),
+        button('ignore', 'Ignore', `Ignore ${address} from now on`, () => void this.actions.ignore(address)),
+          button('copy', 'Copy', `Copy ${address}`, () => void this.actions.copy(address)),
+        ),
+      ),
     );
-  }
-
-  private makeTabStop(row: HTMLTableRowElement): void {
-    for (const other of this.body.querySelectorAll('tr[tabindex="0"]')) if (other !== row) other.setAttribute('tabindex', '-1');
-    row.setAttribute('tabindex', '0');
-  }
-
-  private onRowKey(event: KeyboardEvent): void {
-    const row = (event.target as HTMLElement).closest('tr');
-    if (row === null) return;
-    const rows = [...this.body.rows];
-    const index = rows.indexOf(row);
-    const target = { ArrowDown: rows[index + 1], ArrowUp: rows[index - 1], Home: rows[0], End: rows[rows.length - 1], PageDown: rows[Math.min(rows.length - 1, index + 10)], PageUp: rows[Math.max(0, index - 10)] }[event.key];
-    if (target === undefined) return;
-    event.preventDefault();
-    this.makeTabStop(target);
-    target.focus();
   }
 
   private announce(event: ScanEvent): void {
@@ -234,23 +269,6 @@ export class EventsView {
       const what = `${latest.source} on ${latest.protocol.toUpperCase()} port ${latest.port}, ${ACTION_LABELS[latest.action].toLowerCase()}`;
       byId('live-announcer').textContent = batch.length === 1 ? `New scan from ${what}.` : `${batch.length} new scans; latest from ${what}.`;
     }, 1000);
-  }
-
-  private scheduleCharts(): void {
-    if (this.chartTimer !== null) return;
-    this.chartTimer = window.setTimeout(() => {
-      this.chartTimer = null;
-      this.renderCharts();
-    }, 1000);
-  }
-
-  private renderCharts(): void {
-    const visible = this.visible();
-    const { size, buckets } = scansOverTime(visible, Date.now());
-    renderTimeChart(byId('chart-time'), buckets, size);
-    renderTopChart(byId('chart-hosts'), 'Top scanners', topCounts(visible, (e) => e.source, 6));
-    renderTopChart(byId('chart-ports'), 'Top ports', topCounts(visible, (e) => `${e.port}/${e.protocol}`, 6));
-    byId('charts-basis').textContent = `From the ${visible.length} scans in the list below.`;
   }
 }
 

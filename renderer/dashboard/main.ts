@@ -1,24 +1,67 @@
-// The dashboard window: wires the helper state, the live event list, the blocked hosts and
-// the charts to window.portsentry. Entry point of dashboard.html.
+// The dashboard window: wires the helper state (header with status details, pause with a
+// duration, the first-run view), the blocked hosts, the live event list with its row actions,
+// the per-scanner view and the helper's statistics to window.portsentry. Entry point of
+// dashboard.html.
 
 import type { HelperState, PortSentryApi } from '../../shared/desktop-api.js';
+import type { StatusResult } from '../../shared/protocol/schemas.js';
 import { describeError, getApi } from '../lib/api.js';
 import { byId } from '../lib/dom.js';
+import { formatTime } from '../lib/format.js';
 import { applyTheme } from '../lib/theme.js';
 import { BlocksView } from './blocks-view.js';
-import { EventsView } from './events-view.js';
+import { EventsView, type RowActions } from './events-view.js';
+import { ScannerView } from './scanner-view.js';
+import { SetupView } from './setup-view.js';
+import { StatsView } from './stats-view.js';
+import { statusDetails } from './status-text.js';
 
 class Dashboard {
   private readonly events: EventsView;
   private readonly blocks: BlocksView;
+  private readonly stats: StatsView;
+  private readonly scanner: ScannerView;
+  private readonly setup: SetupView;
   private state: HelperState = { kind: 'connecting' };
+  private status: StatusResult | null = null;
 
   constructor(private readonly api: PortSentryApi) {
-    this.events = new EventsView(api);
     this.blocks = new BlocksView(api);
+    const actions: RowActions = {
+      isBlocked: (address) => this.blocks.isBlocked(address),
+      toggleBlock: async (address) => this.say(await this.blocks.toggle(address, 'the dashboard')),
+      ignore: async (address) => {
+        try {
+          const result = await api.addIgnored({ entry: address, comment: 'ignored from the dashboard' });
+          this.say(result.added ? `${address} is on the ignore list: it is never blocked from now on.` : `${address} was already on the ignore list.`);
+        } catch (error) {
+          this.say(describeError(error, `ignore ${address}`));
+        }
+      },
+      copy: async (address) => {
+        try {
+          await api.copyAddress(address);
+          this.say(`${address} copied.`);
+        } catch (error) {
+          this.say(describeError(error, `copy ${address}`));
+        }
+      },
+      openScanner: (address) => void this.scanner.open(address),
+    };
+    this.events = new EventsView(api, actions);
+    this.stats = new StatsView(api, () => this.events.since());
+    this.scanner = new ScannerView(api, actions, () => this.events.since());
+    this.setup = new SetupView(api);
+    this.blocks.onChange(() => {
+      void this.loadStatus(); // the header counts blocked hosts
+      this.events.refreshBlockButtons();
+      this.scanner.relabel();
+    });
+    this.events.onRangeChange(() => void this.stats.reload());
     // Subscribe before loading, so nothing that happens during the load is missed.
     api.onEvent((event) => {
       this.events.add(event);
+      this.stats.scheduleReload();
       if (event.type === 'block' || (event.type === 'scan' && event.action === 'blocked')) this.blocks.scheduleReload();
     });
     api.onHelperState((state) => this.setState(state));
@@ -26,12 +69,18 @@ class Dashboard {
     byId('pause-toggle').addEventListener('click', () => void this.togglePause());
     // The theme may have been changed in the settings window meanwhile.
     window.addEventListener('focus', () => void this.loadTheme());
+    // Uptime and a timed pause's end age on their own.
+    window.setInterval(() => void this.loadStatus(), 15_000);
   }
 
   async start(): Promise<void> {
     this.renderState();
     await this.loadTheme();
     await this.loadAll();
+  }
+
+  private say(text: string): void {
+    byId('events-status').textContent = text;
   }
 
   private async loadTheme(): Promise<void> {
@@ -42,30 +91,45 @@ class Dashboard {
     }
   }
 
+  private async loadStatus(): Promise<void> {
+    if (this.state.kind !== 'connected') return;
+    try {
+      this.status = await this.api.status();
+      this.renderState();
+    } catch {
+      /* the helper state push says what is wrong */
+    }
+  }
+
   private async loadAll(): Promise<void> {
     try {
       const status = await this.api.status();
-      if (this.state.kind !== 'connected' || this.state.paused !== status.paused) this.state = { kind: 'connected', paused: status.paused };
+      this.status = status;
+      this.state = { kind: 'connected', paused: status.paused, pausedUntil: status.pausedUntil ?? null };
     } catch (error) {
       if (this.state.kind !== 'unreachable') this.state = { kind: 'unreachable', reason: 'disconnected', message: describeError(error, 'reach the helper') };
     }
     this.renderState();
-    await Promise.all([this.events.reload(), this.blocks.reload()]);
+    await Promise.all([this.events.reload(), this.blocks.reload(), this.stats.reload(), this.setup.refresh()]);
   }
 
   private setState(state: HelperState): void {
-    const wasUnreachable = this.state.kind === 'unreachable';
+    const wasUnreachable = this.state.kind !== 'connected';
     this.state = state;
     this.renderState();
+    void this.setup.refresh();
     // Back after an outage: events may have been missed, reload everything.
     if (state.kind === 'connected' && wasUnreachable) void this.loadAll();
+    else if (state.kind === 'connected') void this.loadStatus();
   }
 
   private renderState(): void {
     const banner = byId('helper-banner');
     const text = byId('helper-banner-text');
     const toggle = byId<HTMLButtonElement>('pause-toggle');
+    const duration = byId<HTMLSelectElement>('pause-duration');
     banner.className = `banner banner-${this.state.kind}`;
+    byId('helper-details').textContent = this.state.kind === 'connected' && this.status !== null ? statusDetails(this.status, Date.now()) : '';
     switch (this.state.kind) {
       case 'connecting':
         text.textContent = 'Connecting to the PortSentry helper…';
@@ -73,23 +137,33 @@ class Dashboard {
       case 'unreachable':
         text.textContent = `The PortSentry helper is unreachable (${REASONS[this.state.reason]}): ${this.state.message}`;
         break;
-      case 'connected':
-        text.textContent = this.state.paused ? 'Detection is paused: scans are not being answered.' : 'Protected: the helper is watching.';
+      case 'connected': {
+        const until = this.state.pausedUntil ?? null;
+        text.textContent = this.state.paused
+          ? `Detection is paused${until === null ? ' until you resume it' : ` until ${formatTime(until).slice(11, 16)}`}: scans are reported, not blocked.`
+          : 'Protected: the helper is watching.';
         if (this.state.paused) banner.classList.add('banner-paused');
         break;
+      }
     }
+    const paused = this.state.kind === 'connected' && this.state.paused;
     toggle.disabled = this.state.kind !== 'connected';
-    toggle.textContent = this.state.kind === 'connected' && this.state.paused ? 'Resume detection' : 'Pause detection';
+    duration.disabled = this.state.kind !== 'connected';
+    duration.hidden = paused;
+    toggle.textContent = paused ? 'Resume' : 'Pause';
   }
 
   private async togglePause(): Promise<void> {
     if (this.state.kind !== 'connected') return;
+    const resume = this.state.paused;
     try {
-      const result = this.state.paused ? await this.api.resume() : await this.api.pause();
-      this.state = { kind: 'connected', paused: result.paused };
+      const seconds = byId<HTMLSelectElement>('pause-duration').value;
+      const result = resume ? await this.api.resume() : await this.api.pause(seconds === '' ? {} : { durationSeconds: Number(seconds) });
+      this.state = { kind: 'connected', paused: result.paused, pausedUntil: result.pausedUntil ?? null };
       this.renderState();
+      void this.loadStatus();
     } catch (error) {
-      byId('helper-banner-text').textContent = describeError(error, this.state.paused ? 'resume detection' : 'pause detection');
+      byId('helper-banner-text').textContent = describeError(error, resume ? 'resume detection' : 'pause detection');
     }
   }
 }

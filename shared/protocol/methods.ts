@@ -23,6 +23,7 @@ export const methods = {
   'config.set': { params: s.configSetParamsSchema, result: s.configSetResultSchema, access: 'operator' },
   pause: { params: s.pauseParamsSchema, result: s.pausedStateResultSchema, access: 'operator' },
   resume: { params: s.resumeParamsSchema, result: s.pausedStateResultSchema, access: 'operator' },
+  stats: { params: s.statsParamsSchema, result: s.statsResultSchema, access: 'operator' },
 } as const;
 
 /** Notifications the helper sends (server -> client); clients send none. */

@@ -197,6 +197,8 @@ export const statusResultSchema = z.strictObject({
     .optional(),
   /** Where Prometheus scrapes, when the endpoint is on. */
   metrics: z.strictObject({ address: z.string().max(64), port: portSchema }).optional(),
+  /** When a timed pause ends by itself; null or absent = not paused, or paused until resumed. */
+  pausedUntil: epochMsSchema.nullable().optional(),
 });
 
 /** Bumped when a change to this protocol would break an older client. */
@@ -315,10 +317,59 @@ export const configSetResultSchema = z.strictObject({
   changed: z.array(configKeySchema),
 });
 
-export const pauseParamsSchema = noParamsSchema;
+/** The longest timed pause: one week. A longer one is "until resumed" (no duration). */
+export const MAX_PAUSE_SECONDS = 604_800;
+export const pauseParamsSchema = z.strictObject({
+  /** Resume by itself after this many seconds; left out = paused until resumed. */
+  durationSeconds: z.int().min(1).max(MAX_PAUSE_SECONDS).optional(),
+});
 export const resumeParamsSchema = noParamsSchema;
 /** Result of both pause and resume: the state afterwards. */
-export const pausedStateResultSchema = z.strictObject({ paused: z.boolean() });
+export const pausedStateResultSchema = z.strictObject({
+  paused: z.boolean(),
+  /** When a timed pause ends; null = not paused or paused until resumed. */
+  pausedUntil: epochMsSchema.nullable().optional(),
+});
+
+/** Bounds of the stats answer: whatever the store holds, the result stays small. */
+export const MAX_STATS_BUCKETS = 240;
+export const DEFAULT_STATS_BUCKETS = 60;
+export const MAX_STATS_TOP = 10;
+export const MAX_STATS_PORTS = 2048;
+export const statsParamsSchema = z
+  .strictObject({
+    since: epochMsSchema.optional(),
+    until: epochMsSchema.optional(),
+    /** Only this scanner (the per-scanner view). */
+    host: addressSchema.optional(),
+    buckets: z.int().min(1).max(MAX_STATS_BUCKETS).default(DEFAULT_STATS_BUCKETS),
+  })
+  .refine((p) => p.since === undefined || p.until === undefined || p.since <= p.until, {
+    message: 'since must not be after until',
+    path: ['since'],
+  });
+const countSchema = z.int().min(0);
+const portCountSchema = z.strictObject({ port: portSchema, protocol: protocolSchema, count: countSchema });
+export const statsResultSchema = z.strictObject({
+  /** The range the figures cover (since: the oldest scan in the store when none was asked for). */
+  since: epochMsSchema,
+  until: epochMsSchema,
+  /** Scan events in the range, and distinct sources among them. */
+  total: countSchema,
+  sources: countSchema,
+  firstSeen: epochMsSchema.nullable(),
+  lastSeen: epochMsSchema.nullable(),
+  /** Scans per step of bucketMs from since; every step is listed, empty ones with 0. */
+  bucketMs: z.int().min(1),
+  timeline: z.array(z.strictObject({ start: epochMsSchema, count: countSchema })).max(MAX_STATS_BUCKETS),
+  topSources: z.array(z.strictObject({ address: addressSchema, count: countSchema })).max(MAX_STATS_TOP),
+  topPorts: z.array(portCountSchema).max(MAX_STATS_TOP),
+  kinds: z.array(z.strictObject({ kind: scanKindSchema, count: countSchema })).max(scanKindSchema.options.length),
+  actions: z.array(z.strictObject({ action: detectionActionSchema, count: countSchema })).max(detectionActionSchema.options.length),
+  /** Distinct ports touched, lowest first, at most MAX_STATS_PORTS of them; distinctPorts counts all. */
+  ports: z.array(portCountSchema).max(MAX_STATS_PORTS),
+  distinctPorts: countSchema,
+});
 
 // ---------------------------------------------------------------------------------------
 // Inferred types
@@ -351,6 +402,8 @@ export type ConfigGetResult = z.infer<typeof configGetResultSchema>;
 export type ConfigSetParams = z.infer<typeof configSetParamsSchema>;
 export type ConfigSetResult = z.infer<typeof configSetResultSchema>;
 export type PausedStateResult = z.infer<typeof pausedStateResultSchema>;
+export type StatsQuery = z.output<typeof statsParamsSchema>;
+export type StatsResult = z.infer<typeof statsResultSchema>;
 
 // ---------------------------------------------------------------------------------------
 // Compile-time checks: the schemas must describe exactly the daemon's own types. If the

@@ -295,6 +295,43 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     assert.deepEqual(notBack, [], 'every stored block is back in the firewall');
   });
 
+  it('a timed pause ends by itself: a scan during it is reported, not blocked; after it, blocked again', async () => {
+    const { target, scanner } = lab.hosts;
+    const client = await HelperClient.connect(socketPath);
+    try {
+      // Hostile or silly durations are refused and change nothing.
+      for (const durationSeconds of [0, -1, 1.5, 604_801, 1e12]) {
+        await assert.rejects(client.call('pause', { durationSeconds } as never), (e: unknown) => e instanceof HelperError || e instanceof Error);
+      }
+      assert.equal((await client.call('status', {})).paused, false);
+      const untilResumed = await client.call('pause', {});
+      assert.deepEqual(untilResumed, { paused: true, pausedUntil: null });
+      // The command line takes the same duration, and refuses nonsense as a usage error.
+      const ctlPause = await ctl(['pause', '--for', '600']);
+      assert.equal(ctlPause.code, 0, ctlPause.stderr);
+      assert.match(ctlPause.stdout, /^protection paused until \d{4}-\d\d-\d\dT/);
+      assert.equal((await ctl(['pause', '--for', 'soon'])).code, 2);
+      const before = Date.now();
+      // Long enough that the scan below surely falls inside it on a loaded machine.
+      const paused = await client.call('pause', { durationSeconds: 8 });
+      assert.equal(paused.paused, true);
+      assert.ok(paused.pausedUntil !== null && paused.pausedUntil !== undefined && paused.pausedUntil >= before + 8000 - 1000, String(paused.pausedUntil));
+      assert.equal((await client.call('status', {})).pausedUntil, paused.pausedUntil);
+      await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '11', target.v4]);
+      await until('the paused scan is stored as reported only', async () => (await client.call('events.list', { host: scanner.v4, limit: 5 })).events.some((e) => e.type === 'scan' && e.action === 'alert-only'));
+      assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), true, 'not blocked while paused');
+      await until('the pause ended by itself', async () => !(await client.call('status', {})).paused, 20_000);
+      assert.equal((await client.call('status', {})).pausedUntil, null);
+      await daemon.waitFor('protection resumed');
+      await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '15', target.v4]);
+      await until('blocked again', async () => (await nftSet(lab, target)).includes(scanner.v4));
+      assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), false);
+      await client.call('unblock', { address: scanner.v4 });
+    } finally {
+      client.close();
+    }
+  });
+
   it('lifts an expired block and records when and why', async () => {
     const { target, scanner } = lab.hosts;
     const client = await HelperClient.connect(socketPath);

@@ -96,7 +96,8 @@ describe('a real desktop notification (Xvfb + D-Bus + dunst)', { timeout: 30_000
   });
 
   it('raises the notification through node-notifier and dunst shows the summary and body; a refresh replaces it', async () => {
-    const outcome = await raiseNotification(REQUEST);
+    // node-notifier's path (the fallback without a session bus); the D-Bus path is in notification-actions.test.ts.
+    const outcome = await raiseNotification(REQUEST, { dbus: null });
     assert.deepEqual(outcome, { kind: 'shown' });
     const displayed = await waitFor('dunst to show it', async () => {
       const count = (await run('dunstctl', ['count', 'displayed'], { env })).stdout.trim();
@@ -104,12 +105,12 @@ describe('a real desktop notification (Xvfb + D-Bus + dunst)', { timeout: 30_000
     });
     assert.equal(displayed, '1');
     // A refresh of the same burst: same key, so dunst replaces instead of stacking.
-    await raiseNotification({ ...REQUEST, update: true, body: '1200 probes on 1000 ports (syn) within 40 s, still going' });
+    await raiseNotification({ ...REQUEST, update: true, body: '1200 probes on 1000 ports (syn) within 40 s, still going' }, { dbus: null });
     await new Promise((r) => setTimeout(r, 200));
     assert.equal((await run('dunstctl', ['count', 'displayed'], { env })).stdout.trim(), '1', 'still one notification on screen');
     // Hostile text (a resolved name cannot carry this, but belt and braces) reaches dunst flattened, not executed.
     const marker = join(dir, 'pwned');
-    await raiseNotification({ ...REQUEST, key: 'scan:x:2', title: `Port scan from $(touch ${marker}) \`touch ${marker}\``, body: '"; touch x; "' });
+    await raiseNotification({ ...REQUEST, key: 'scan:x:2', title: `Port scan from $(touch ${marker}) \`touch ${marker}\``, body: '"; touch x; "' }, { dbus: null });
     await run('dunstctl', ['close-all'], { env });
     const history = await waitFor('the history', async () => {
       const parsed = JSON.parse((await run('dunstctl', ['history'], { env })).stdout) as { data: DunstEntry[][] };

@@ -174,11 +174,11 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
     supervisor.start();
     try {
       await until('connected', () => supervisor.state.kind === 'connected');
-      assert.deepEqual(states[0], { kind: 'connected', paused: false });
+      assert.deepEqual(states[0], { kind: 'connected', paused: false, pausedUntil: null });
 
       // Pause through the supervisor: the state follows the answer at once.
       await supervisor.call('pause', {});
-      assert.deepEqual(supervisor.state, { kind: 'connected', paused: true });
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: true, pausedUntil: null });
 
       daemon.child.kill('SIGKILL');
       await daemon.exited;
@@ -188,7 +188,7 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       await start();
       await until('reconnected', () => supervisor.state.kind === 'connected', 15_000);
       // A fresh helper starts unpaused: the status re-read after reconnecting says so.
-      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false });
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null });
       // The loss is "disconnected", the retries that find no socket "not-running".
       assert.deepEqual(
         states.map((s) => (s.kind === 'unreachable' ? `unreachable:${s.reason}` : s.kind)),
@@ -199,13 +199,13 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       // Paused behind the app's back (portsentryctl does this): refreshStatus picks it up.
       const other = await HelperClient.connect(socketPath);
       await other.call('pause', {});
-      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false });
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null });
       await supervisor.refreshStatus();
-      assert.deepEqual(supervisor.state, { kind: 'connected', paused: true });
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: true, pausedUntil: null });
       await other.call('resume', {});
       other.close();
       await supervisor.refreshStatus();
-      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false });
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null });
 
       // A second supervisor stopped while its connect is in flight never reports anything.
       const quitter = new HelperSupervisor({ socketPath });
@@ -245,7 +245,7 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       assert.equal(note.source, scanner.v4);
       assert.equal(note.blocked, true);
       assert.match(note.title, new RegExp(`Blocked a port scan from ${scanner.v4.replace(/\./g, '\\.')}`));
-      assert.match(note.body, new RegExp(`^${scans.length} probes? on \\d+ ports? \\(syn\\)`));
+      assert.match(note.body, new RegExp(`^${scans.length} probes? on \\d+ ports? \\(SYN scan\\)`));
       assert.deepEqual(note.actions, ['ignore']);
       const trigger = scans.find((e) => e.type === 'scan' && e.action === 'blocked');
       assert.equal(note.openEventId, trigger?.id, 'a click opens the event that triggered the block');

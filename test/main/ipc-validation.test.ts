@@ -77,6 +77,15 @@ describe('ipc validation', () => {
       rejects('portsentry:preferences.set', [change]);
     }
     rejects('portsentry:status', 'not an array' as unknown as unknown[]);
+    // The clipboard takes an address or a range, nothing a shell or a paste could run.
+    for (const text of ['$(reboot)', 'rm -rf ~', '198.18.0.1\n', '198.18.0.1 && x', 'x'.repeat(5000), '', 7]) rejects('portsentry:clipboard.copy-address', [text]);
+    assert.deepEqual(validateIpcRequest('portsentry:clipboard.copy-address', ['FD00::7']), { ok: true, request: { kind: 'copy-address', address: 'fd00::7' } });
+    // The fixes are a closed list: a page cannot name a program to run as root.
+    for (const fix of ['/bin/sh', 'install; reboot', 'INSTALL', '', null, ['start'], { id: 'start' }]) rejects('portsentry:helper.fix', [fix]);
+    rejects('portsentry:helper.setup', ['x']);
+    assert.equal(validateIpcRequest('portsentry:helper.fix', ['join-group']).ok, true);
+    rejects('portsentry:pause', [{ durationSeconds: -1 }]);
+    rejects('portsentry:stats', [{ buckets: 100_000 }]);
   });
 
   it('trusts only our own renderer pages', () => {
@@ -189,11 +198,15 @@ describe('the compiled preload', () => {
     await api.resume();
     await api.getPreferences();
     await api.setPreferences({ theme: 'light' });
+    await api.stats({ since: 0, host: '198.18.0.11' });
+    await api.copyAddress('198.18.0.0/24');
+    await api.helperSetup();
+    await api.fixHelper('start');
     await assert.rejects(api.pause(), (e: unknown) => JSON.stringify(e) === JSON.stringify({ code: APP_UNAVAILABLE, message: 'no helper' }));
     assert.equal(new Set(invoked.map(([c]) => c)).size, REQUEST_CHANNELS.length, 'every request channel is reachable');
     for (const [channel, args] of invoked) assert.equal(validateIpcRequest(channel, args).ok, true, `${channel} ${JSON.stringify(args)}`);
     assert.equal(await api.status(), 'portsentry:status' as never, 'the envelope is unwrapped');
-    assert.deepEqual(Object.keys(HELPER_CHANNELS).length, 12);
+    assert.deepEqual(Object.keys(HELPER_CHANNELS).length, 13);
   });
 
   it('push subscriptions hand over the payload only, and unsubscribe', async () => {

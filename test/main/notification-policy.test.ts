@@ -68,7 +68,7 @@ describe('notification policy', () => {
     const note = out[0]!;
     assert.equal(note.update, false);
     assert.equal(note.title, 'Blocked a port scan from 198.18.0.11 (scanner.example)');
-    assert.equal(note.body, '1000 probes on 1000 ports (syn) within 3 s');
+    assert.equal(note.body, '1000 probes on 1000 ports (SYN scan) within 3 s');
     assert.deepEqual(note.actions, ['ignore'], 'no Block for a source already blocked');
     assert.equal(note.source, '198.18.0.11');
     assert.equal(note.blocked, true);
@@ -88,10 +88,10 @@ describe('notification policy', () => {
     assert.deepEqual(
       out.map((n) => [n.update, (n.key === out[0]!.key), n.body]),
       [
-        [false, true, '6 probes on 6 ports (syn) within 10 s'],
-        [true, true, '21 probes on 21 ports (syn) within 40 s, still going'],
-        [true, true, '36 probes on 36 ports (syn) within 70 s, still going'],
-        [true, true, '38 probes on 38 ports (syn) within 74 s, still going'],
+        [false, true, '6 probes on 6 ports (SYN scan) within 10 s'],
+        [true, true, '21 probes on 21 ports (SYN scan) within 40 s, still going'],
+        [true, true, '36 probes on 36 ports (SYN scan) within 70 s, still going'],
+        [true, true, '38 probes on 38 ports (SYN scan) within 74 s, still going'],
       ],
     );
     assert.equal(out[0]!.title, 'Port scan from 198.18.0.12');
@@ -122,7 +122,7 @@ describe('notification policy', () => {
     const out = policy.onEvent(scan('198.18.0.15', 3, 'blocked'), T0 + 12_000, BLOCKS_ONLY);
     assert.equal(out.length, 1);
     assert.equal(out[0]!.blocked, true);
-    assert.equal(out[0]!.body, '3 probes on 3 ports (syn) within 12 s');
+    assert.equal(out[0]!.body, '3 probes on 3 ports (SYN scan) within 12 s');
 
     const neverBlocked = new NotificationPolicy({ localMinutes: noon });
     neverBlocked.onEvent(scan('198.18.0.16', 1, 'alert-only'), T0, BLOCKS_ONLY);
@@ -171,20 +171,19 @@ describe('notification policy', () => {
     policy.onEvent(scan('fd00:5e::c', 1, 'block-failed', { family: 6, kind: 'xmas' }), T0 + 500, ALL);
     const [note] = tickThrough(policy, T0, 10, ALL);
     assert.equal(note?.title, 'Port scan from fd00:5e::c: block failed');
-    assert.equal(note?.body, '2 probes on 1 port (fin, xmas) within 1 s');
+    assert.equal(note?.body, '2 probes on 1 port (FIN scan, XMAS scan) within 1 s');
     assert.deepEqual(note?.actions, ['block', 'ignore']);
   });
 
-  it('folds a flood of sources into one aggregate notification, refreshed at most every 30 s', () => {
+  it('folds a flood of sources into one summary notification from the start, refreshed at most every 30 s', () => {
     const policy = new NotificationPolicy({ localMinutes: noon, maxNewPerMinute: 3 });
     for (let i = 0; i < 50; i++) policy.onEvent(scan(`198.19.0.${i}`, 1, i % 2 === 0 ? 'blocked' : 'counted'), T0 + i * 10, ALL);
     const out = tickThrough(policy, T0, 11, ALL);
-    assert.equal(out.length, 4, '3 on their own, then one aggregate');
-    assert.deepEqual(out.slice(0, 3).map((n) => n.source), ['198.19.0.0', '198.19.0.1', '198.19.0.2']);
-    const aggregate = out[3]!;
+    assert.equal(out.length, 1, 'one summary, no singles before it');
+    const aggregate = out[0]!;
     assert.deepEqual(
       { title: aggregate.title, body: aggregate.body, source: aggregate.source, actions: aggregate.actions, openEventId: aggregate.openEventId, update: aggregate.update, blocked: aggregate.blocked },
-      { title: 'Port scans from 47 more sources', body: '23 of them blocked. Open the dashboard for the list.', source: null, actions: [], openEventId: null, update: false, blocked: true },
+      { title: 'Port scans from 50 sources', body: '25 of them blocked. Open the dashboard for the list.', source: null, actions: [], openEventId: null, update: false, blocked: true },
     );
     // More flood within 30 s: folded, then one refresh of the same aggregate.
     for (let i = 50; i < 60; i++) policy.onEvent(scan(`198.19.0.${i}`, 1), T0 + 11_000, ALL);
@@ -192,27 +191,32 @@ describe('notification policy', () => {
     assert.equal(more.length, 1);
     assert.equal(more[0]!.key, aggregate.key);
     assert.equal(more[0]!.update, true);
-    assert.equal(more[0]!.title, 'Port scans from 57 more sources');
+    assert.equal(more[0]!.title, 'Port scans from 60 sources');
     assert.equal(more[0]!.blocked, true);
     // A minute of calm later, the next flood starts a fresh aggregate.
     tickThrough(policy, T0 + 52_000, 70, ALL);
     for (let i = 0; i < 5; i++) policy.onEvent(scan(`198.19.1.${i}`, 1), T0 + 200_000, ALL);
     const next = tickThrough(policy, T0 + 200_000, 11, ALL);
-    assert.equal(next.length, 4);
-    assert.notEqual(next[3]!.key, aggregate.key);
-    assert.equal(next[3]!.title, 'Port scans from 2 more sources');
-    assert.equal(next[3]!.blocked, false);
+    assert.equal(next.length, 1);
+    assert.notEqual(next[0]!.key, aggregate.key);
+    assert.equal(next[0]!.title, 'Port scans from 5 sources');
+    assert.equal(next[0]!.blocked, false);
+    // Within the allowance, each source still has its own notification.
+    tickThrough(policy, T0 + 211_000, 130, ALL);
+    for (let i = 0; i < 3; i++) policy.onEvent(scan(`198.19.2.${i}`, 1), T0 + 400_000, ALL);
+    const few = tickThrough(policy, T0 + 400_000, 11, ALL);
+    assert.deepEqual(few.map((n) => n.source), ['198.19.2.0', '198.19.2.1', '198.19.2.2']);
   });
 
   it('with a limit of 0 everything is aggregated, and turning notifications off stops its refreshes', () => {
     const policy = new NotificationPolicy({ localMinutes: noon, maxNewPerMinute: 0 });
     policy.onEvent(scan('198.19.2.1', 1), T0, ALL);
     const first = policy.tick(T0 + 10_000, ALL);
-    assert.deepEqual(first.map((n) => n.title), ['Port scans from 1 more source']);
+    assert.deepEqual(first.map((n) => n.title), ['Port scans from 1 source']);
     policy.onEvent(scan('198.19.2.2', 1), T0 + 10_000, ALL);
     assert.deepEqual(policy.tick(T0 + 20_000, ALL), [], 'folded, but the aggregate was refreshed less than 30 s ago');
     assert.deepEqual(tickThrough(policy, T0 + 21_000, 60, OFF), []);
     const back = tickThrough(policy, T0 + 82_000, 1, ALL);
-    assert.deepEqual(back.map((n) => [n.title, n.update]), [['Port scans from 2 more sources', true]], 'the count caught up when allowed again');
+    assert.deepEqual(back.map((n) => [n.title, n.update]), [['Port scans from 2 sources', true]], 'the count caught up when allowed again');
   });
 });

@@ -70,14 +70,18 @@ describe('tray model', () => {
       '---',
       'No scans seen yet',
       '---',
-      'Pause protection',
+      'Pause for 15 minutes',
+      'Pause for 1 hour',
+      'Pause until resumed',
       'Open dashboard',
       'Settings…',
       'Start at login',
       '---',
       'Quit PortSentry',
     ]);
-    assert.deepEqual(item(model.menu, 'Pause protection'), { type: 'item', label: 'Pause protection', enabled: true, action: { id: 'pause' } });
+    assert.deepEqual(item(model.menu, 'Pause until resumed'), { type: 'item', label: 'Pause until resumed', enabled: true, action: { id: 'pause' } });
+    assert.deepEqual(item(model.menu, 'Pause for 15 minutes').action, { id: 'pause', durationSeconds: 900 });
+    assert.deepEqual(item(model.menu, 'Pause for 1 hour').action, { id: 'pause', durationSeconds: 3600 });
     assert.deepEqual(item(model.menu, 'Start at login'), { type: 'item', label: 'Start at login', enabled: true, checked: false, action: { id: 'set-start-at-login', enabled: true } });
     assert.deepEqual(item(model.menu, 'Quit PortSentry').action, { id: 'quit' });
     assert.deepEqual(item(model.menu, 'Open dashboard').action, { id: 'open-dashboard' });
@@ -119,8 +123,13 @@ describe('tray model', () => {
     assert.equal(model.icon, 'paused', 'paused wins over a fresh scan');
     assert.equal(model.menu[0]!.type === 'item' && model.menu[0]!.label, 'Protection paused');
     assert.deepEqual(item(model.menu, 'Resume protection').action, { id: 'resume' });
-    assert.ok(!labels(model.menu).includes('Pause protection'));
+    assert.ok(!labels(model.menu).some((label) => label.startsWith('Pause')));
     assert.match(model.tooltip, /^PortSentry: protection paused\n/);
+    const timed = trayModel({ helper: { kind: 'connected', paused: true, pausedUntil: NOW + 14 * 60_000 + 5_000 }, scanners: [], preferences: prefs, now: NOW });
+    assert.equal(timed.menu[0]!.type === 'item' && timed.menu[0]!.label, 'Protection paused, resumes in 15 min');
+    assert.equal(timed.tooltip, 'PortSentry: protection paused, resumes in 15 min');
+    const hour = trayModel({ helper: { kind: 'connected', paused: true, pausedUntil: NOW + 65 * 60_000 }, scanners: [], preferences: prefs, now: NOW });
+    assert.equal(hour.menu[0]!.type === 'item' && hour.menu[0]!.label, 'Protection paused, resumes in 1 h 5 min');
   });
 
   it('unreachable and connecting: grey icon, helper actions disabled, install offered only when not running', () => {
@@ -137,7 +146,7 @@ describe('tray model', () => {
       assert.equal(model.icon, 'unreachable');
       assert.equal(model.tooltip, `PortSentry: helper ${text}`, 'no scan line while the helper is away');
       assert.equal(item(model.menu, `Helper unreachable: ${text}`).enabled, false);
-      assert.equal(item(model.menu, 'Pause protection').enabled, false);
+      for (const label of ['Pause for 15 minutes', 'Pause for 1 hour', 'Pause until resumed']) assert.equal(item(model.menu, label).enabled, false);
       assert.equal(item(model.menu, /^Block 198/).enabled, false);
       assert.equal(item(model.menu, 'Open dashboard').enabled, true);
       assert.equal(labels(model.menu).includes('Install or start the helper…'), reason === 'not-running');
@@ -162,5 +171,20 @@ describe('tray model', () => {
     assert.equal(armed[3], 0, 'transparent corner');
     const colours = new Set((['armed', 'alert', 'paused', 'unreachable'] as const).map((i) => iconBitmap(i, 8).subarray(16 * 4 + 16, 16 * 4 + 20).toString('hex')));
     assert.equal(colours.size, 4);
+    // Shape as well as colour: the alpha masks alone (what a monochrome tray shows) differ.
+    const masks = (['armed', 'alert', 'paused', 'unreachable'] as const).map((icon) => {
+      const bitmap = iconBitmap(icon, 16);
+      return Array.from({ length: 256 }, (_, i): number => (bitmap[i * 4 + 3]! >= 128 ? 1 : 0));
+    });
+    for (let a = 0; a < masks.length; a++) {
+      for (let b = a + 1; b < masks.length; b++) {
+        const differing = masks[a]!.reduce((n, bit, i) => n + (bit === masks[b]![i] ? 0 : 1), 0);
+        assert.ok(differing >= 20, `icons ${a} and ${b} differ in ${differing} of 256 pixels only`);
+      }
+    }
+    const at = (icon: 'paused' | 'unreachable' | 'alert', x: number, y: number) => iconBitmap(icon, 16)[(y * 16 + x) * 4 + 3]!;
+    assert.ok(at('paused', 8, 8) < 64, 'a gap between the pause bars');
+    assert.ok(at('unreachable', 11, 5) < 64, 'the ring is hollow off the stroke');
+    assert.ok(at('alert', 1, 2) < 64, 'the triangle leaves the top corners empty');
   });
 });

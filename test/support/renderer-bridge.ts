@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { APP_UNAVAILABLE, type GuiPreferences, type HelperState, type PortSentryApi } from '../../shared/desktop-api.js';
+import { APP_UNAVAILABLE, type GuiPreferences, type HelperFix, type HelperFixResult, type HelperSetup, type HelperState, type PortSentryApi } from '../../shared/desktop-api.js';
 import type { MethodName } from '../../shared/protocol/methods.js';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
 import { HelperClient, HelperError, HelperUnavailableError } from '../../shared/rpc/helper-client.js';
@@ -36,8 +36,12 @@ const HELPER_METHODS: Readonly<Record<RequestName, MethodName | null>> = {
   setConfig: 'config.set',
   pause: 'pause',
   resume: 'resume',
+  stats: 'stats',
   getPreferences: null,
   setPreferences: null,
+  copyAddress: null,
+  helperSetup: null,
+  fixHelper: null,
 };
 
 export interface BridgeCall {
@@ -53,6 +57,10 @@ export interface RendererBridge {
   readonly preferences: GuiPreferences;
   /** Gives a page its window.portsentry; call before page.goto. */
   install(page: Page): Promise<void>;
+  /** Addresses the page copied (main's clipboard in the app). */
+  readonly copied: string[];
+  /** Fixes the page asked for, in order. */
+  readonly fixes: HelperFix[];
   /** What main does when a notification is clicked. */
   focusEvent(id: number): void;
   close(): Promise<void>;
@@ -69,7 +77,19 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 const CSP = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 
-export async function startRendererBridge(options: { socketPath: string; root?: string; preferences?: GuiPreferences }): Promise<RendererBridge> {
+export interface BridgeOptions {
+  readonly socketPath: string;
+  readonly root?: string;
+  readonly preferences?: GuiPreferences;
+  /** The first-run view's facts (main/helper-setup.ts in the app); default: from the connection state. */
+  readonly setup?: (state: HelperState) => HelperSetup | Promise<HelperSetup>;
+  /** What a fix does here (main runs it after consent in the app); default: nothing, reported as done. */
+  readonly fix?: (action: HelperFix) => Promise<HelperFixResult>;
+}
+
+export async function startRendererBridge(options: BridgeOptions): Promise<RendererBridge> {
+  const copied: string[] = [];
+  const fixes: HelperFix[] = [];
   const root = options.root ?? RENDERER_ROOT;
   const calls: BridgeCall[] = [];
   let preferences: GuiPreferences = { ...(options.preferences ?? DEFAULT_PREFERENCES) };
@@ -100,7 +120,7 @@ export async function startRendererBridge(options: { socketPath: string; root?: 
         await fresh.subscribe((event: StoredEvent) => broadcast('event', event));
         const status = await fresh.call('status', {});
         client = fresh;
-        setState({ kind: 'connected', paused: status.paused });
+        setState({ kind: 'connected', paused: status.paused, pausedUntil: status.pausedUntil ?? null });
         return fresh;
       } catch (error) {
         const reason = error instanceof HelperUnavailableError ? error.reason : 'protocol';
@@ -115,6 +135,20 @@ export async function startRendererBridge(options: { socketPath: string; root?: 
 
   const answer = async (method: RequestName, args: readonly unknown[]): Promise<unknown> => {
     if (method === 'getPreferences') return preferences;
+    if (method === 'copyAddress') {
+      copied.push(String(args[0]));
+      return undefined;
+    }
+    if (method === 'helperSetup') return (options.setup ?? defaultSetup)(state);
+    if (method === 'fixHelper') {
+      fixes.push(args[0] as HelperFix);
+      const result = await (options.fix ?? (async () => ({ done: true as const, message: 'done' })))(args[0] as HelperFix);
+      // Like main: after a fix, try the helper again at once.
+      client?.close();
+      client = null;
+      await helper().catch(() => undefined);
+      return result;
+    }
     if (method === 'setPreferences') {
       preferences = { ...preferences, ...(args[0] as Partial<GuiPreferences>) };
       return preferences;
@@ -123,7 +157,7 @@ export async function startRendererBridge(options: { socketPath: string; root?: 
     if (helperMethod === null) throw new Error(`unhandled ${method}`);
     const connection = await helper();
     const result = await connection.call(helperMethod, (args[0] ?? {}) as never);
-    if (method === 'pause' || method === 'resume') setState({ kind: 'connected', paused: (result as { paused: boolean }).paused });
+    if (method === 'pause' || method === 'resume') setState({ kind: 'connected', paused: (result as { paused: boolean }).paused, pausedUntil: (result as { pausedUntil?: number | null }).pausedUntil ?? null });
     return result;
   };
 
@@ -189,6 +223,8 @@ export async function startRendererBridge(options: { socketPath: string; root?: 
   return {
     url,
     calls,
+    copied,
+    fixes,
     get preferences() {
       return preferences;
     },
@@ -203,6 +239,13 @@ export async function startRendererBridge(options: { socketPath: string; root?: 
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** The bridge's stand-in for main/helper-setup.ts when a test gives none: from the connection state only. */
+export function defaultSetup(state: HelperState): HelperSetup {
+  if (state.kind === 'connected') return { state: 'running', title: 'PortSentry is protecting this computer', detail: '', action: null };
+  if (state.kind === 'connecting') return { state: 'connecting', title: 'Connecting to the helper', detail: '', action: null };
+  return { state: 'unreachable', title: 'The helper is not reachable', detail: state.message, action: { id: 'retry', label: 'Try again', elevated: false } };
 }
 
 function sendJson(response: ServerResponse, value: unknown): void {
@@ -258,7 +301,11 @@ function installPortSentryShim(): void {
     removeIgnored: (params) => call('removeIgnored', params),
     getConfig: () => call('getConfig'),
     setConfig: (params) => call('setConfig', params),
-    pause: () => call('pause'),
+    pause: (params) => (params === undefined ? call('pause') : call('pause', params)),
+    stats: (params) => call('stats', params),
+    copyAddress: (address) => call('copyAddress', address),
+    helperSetup: () => call('helperSetup'),
+    fixHelper: (action) => call('fixHelper', action),
     resume: () => call('resume'),
     getPreferences: () => call('getPreferences'),
     setPreferences: (changes) => call('setPreferences', changes),

@@ -34,6 +34,7 @@ function handlers(overrides: Partial<MethodHandlers<ConnectionContext>> = {}): M
     'config.set': never,
     pause: () => ({ paused: true }),
     resume: () => ({ paused: false }),
+    stats: never,
     ...overrides,
   };
 }

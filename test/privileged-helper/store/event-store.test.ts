@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EventStore, forgetStoredBlocks } from '../../../privileged-helper/store/event-store.js';
+import { EventStore, StatsBusyError, forgetStoredBlocks } from '../../../privileged-helper/store/event-store.js';
 import { reconcileBlocks } from '../../../privileged-helper/daemon/reconcile-blocks.js';
 import type { BlockBackend } from '../../../privileged-helper/responders/block-backend.js';
 import type { DetectionEvent } from '../../../shared/domain/detection-event.js';
@@ -102,6 +102,87 @@ describe('EventStore (SQLite on disk)', () => {
     assert.ok(store.events({ limit: 10, host: '198.18.0.3' }).events.some((e) => e.type === 'block' && e.change === 'removed' && /expired/.test(e.reason)));
     const again = await reconcileBlocks({ store, firewall, clock: () => now, log: () => undefined, restore: () => undefined });
     assert.deepEqual(again, { reapplied: 3, expired: 0, adopted: 0, failed: 0 }, 'idempotent');
+    store.close();
+  });
+  it('stats aggregate the whole store over a range, not a page of it, and stay bounded', () => {
+    const store = new EventStore(':memory:');
+    // 3,000 probes from 30 sources over an hour, plus one block event and a host's own scan.
+    const base = 1_700_000_000_000;
+    const batch: DetectionEvent[] = [];
+    for (let i = 0; i < 3000; i++) batch.push(scan(base + i * 1200, `198.18.1.${i % 30}`, 1 + (i % 2500), { kind: i % 3 === 0 ? 'fin' : 'syn', action: i % 30 === i ? 'blocked' : 'already-blocked' }));
+    store.recordBatch(batch);
+    store.record({ type: 'block', change: 'added', at: base, address: '198.18.1.0', reason: 'syn', until: null });
+    const all = store.stats({ buckets: 60, top: 10, maxPorts: 2048 }, base + 3_600_000);
+    assert.equal(all.total, 3000, 'block events are not scans');
+    assert.equal(all.sources, 30);
+    assert.equal(all.since, base, 'an open range starts at the oldest scan');
+    assert.equal(all.until, base + 3_600_000);
+    assert.equal(all.timeline.reduce((n, b) => n + b.count, 0), 3000, 'every scan falls in one step');
+    assert.ok(all.timeline.length <= 60 && all.timeline.length >= 59, String(all.timeline.length));
+    assert.equal(all.timeline[0]!.start, base);
+    assert.deepEqual(all.topSources.length, 10);
+    assert.equal(all.topSources[0]!.count, 100);
+    assert.equal(all.distinctPorts, 2500);
+    assert.equal(all.ports.length, 2048, 'the port list is bounded');
+    assert.deepEqual(all.ports.slice(0, 2).map((p) => p.port), [1, 2]);
+    assert.deepEqual(all.kinds, [
+      { kind: 'syn', count: 2000 },
+      { kind: 'fin', count: 1000 },
+    ]);
+    assert.deepEqual(all.actions, [
+      { action: 'already-blocked', count: 2970 },
+      { action: 'blocked', count: 30 },
+    ]);
+    // Paging the list changes nothing: the figures come from the store.
+    store.events({ limit: 100 });
+    assert.deepEqual(store.stats({ buckets: 60, top: 10, maxPorts: 2048 }, base + 3_600_000), all);
+
+    const one = store.stats({ host: '198.18.1.7', since: base, until: base + 600_000, buckets: 10, top: 10, maxPorts: 2048 }, base + 3_600_000);
+    // Source 7 probes at i = 7, 37, 67, ...: i * 1200 <= 600,000 -> i <= 500: 17 probes.
+    assert.equal(one.total, 17);
+    assert.equal(one.sources, 1);
+    assert.equal(one.firstSeen, base + 7 * 1200);
+    assert.equal(one.lastSeen, base + 487 * 1200);
+    assert.deepEqual(one.ports.map((p) => p.port), [8, 38, 68, 98, 128, 158, 188, 218, 248, 278, 308, 338, 368, 398, 428, 458, 488]);
+    assert.equal(one.timeline.length, 10);
+    assert.equal(one.bucketMs, 61_000, '600,001 ms in 10 steps, rounded up to whole seconds');
+
+    const empty = store.stats({ host: '198.18.9.9', buckets: 60, top: 10, maxPorts: 2048 }, base);
+    assert.deepEqual([empty.total, empty.firstSeen, empty.timeline.length, empty.ports], [0, null, 1, []]);
+    // Hostile host text never reaches SQL as SQL: it is a bound parameter.
+    assert.equal(store.stats({ host: "' OR 1=1 --", buckets: 1, top: 10, maxPorts: 10 }, base).total, 0);
+    store.close();
+  });
+  it('stats for the RPC run on a worker thread: the same figures, the daemon thread stays free, a queue bound', async () => {
+    const file = join(dir, 'stats.db');
+    const store = new EventStore(file);
+    const base = 1_700_000_000_000;
+    const batch: DetectionEvent[] = [];
+    for (let i = 0; i < 20_000; i++) batch.push(scan(base + i * 10, `198.18.${(i >> 8) & 255}.${i & 255}`, 1 + (i % 3000)));
+    store.recordBatch(batch);
+    const query = { buckets: 48, top: 10, maxPorts: 2048 };
+    const inPlace = store.stats(query, base + 300_000);
+    // While the worker computes, this thread keeps turning: detection would not wait.
+    let turns = 0;
+    let done = false;
+    const spin = () => {
+      if (done) return;
+      turns += 1;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    const background = await store.statsInBackground(query, base + 300_000);
+    done = true;
+    assert.deepEqual(background, inPlace);
+    assert.ok(turns > 1, `the event loop turned ${turns} times during the computation`);
+    // More than a few waiting requests are refused, not piled up.
+    const many = await Promise.allSettled(Array.from({ length: 10 }, () => store.statsInBackground(query, base + 300_000)));
+    const refused = many.filter((r) => r.status === 'rejected');
+    assert.ok(refused.length >= 5 && refused.every((r) => (r as PromiseRejectedResult).reason instanceof StatsBusyError), `${refused.length} refused`);
+    assert.ok(many.some((r) => r.status === 'fulfilled'));
+    // Writes go on while the worker reads (WAL), and the next answer sees them.
+    store.record(scan(base + 299_000, '198.18.200.1', 4000));
+    assert.equal((await store.statsInBackground(query, base + 300_000)).total, 20_001);
     store.close();
   });
 });

@@ -311,7 +311,7 @@ function handlers(overrides: Partial<MethodHandlers>): MethodHandlers {
     throw new Error('not used in this test');
   };
   const all = Object.fromEntries(
-    ['status', 'version', 'events.list', 'events.subscribe', 'blocks.list', 'block', 'unblock', 'ignore.list', 'ignore.add', 'ignore.remove', 'config.get', 'config.set', 'pause', 'resume'].map((m) => [m, unused]),
+    ['status', 'version', 'events.list', 'events.subscribe', 'blocks.list', 'block', 'unblock', 'ignore.list', 'ignore.add', 'ignore.remove', 'config.get', 'config.set', 'pause', 'resume', 'stats'].map((m) => [m, unused]),
   );
   return { ...all, ...overrides } as MethodHandlers;
 }

@@ -98,8 +98,27 @@ const GOOD: { [M in MethodName]: { params: unknown[]; result: unknown } } = {
     params: [{ changes: { SCAN_TRIGGER: '2' } }, { changes: { IPV6: '0', KILL_ROUTE: '/sbin/route add -host $TARGET$ reject', PORT_BANNER: '' } }],
     result: { changed: ['SCAN_TRIGGER'] },
   },
-  pause: { params: [{}], result: { paused: true } },
+  pause: { params: [{}, { durationSeconds: 900 }], result: { paused: true, pausedUntil: 1_700_000_900_000 } },
   resume: { params: [{}], result: { paused: false } },
+  stats: {
+    params: [{}, { since: 0, until: 1000, buckets: 240 }, { host: '198.18.0.7' }],
+    result: {
+      since: 0,
+      until: 60_000,
+      total: 3,
+      sources: 1,
+      firstSeen: 10,
+      lastSeen: 50_000,
+      bucketMs: 1000,
+      timeline: [{ start: 0, count: 3 }],
+      topSources: [{ address: '198.18.0.7', count: 3 }],
+      topPorts: [{ port: 79, protocol: 'tcp', count: 3 }],
+      kinds: [{ kind: 'syn', count: 3 }],
+      actions: [{ action: 'blocked', count: 1 }],
+      ports: [{ port: 79, protocol: 'tcp', count: 3 }],
+      distinctPorts: 1,
+    },
+  },
 };
 
 /** Params every method must refuse. */
@@ -176,8 +195,17 @@ const BAD: { [M in MethodName]: unknown[] } = {
     { changes: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`KEY_${String.fromCharCode(65 + (i % 26))}${i}`, '1'])) },
     { changes: [] },
   ],
-  pause: [],
-  resume: [],
+  pause: [{ durationSeconds: 0 }, { durationSeconds: 604_801 }, { durationSeconds: 1.5 }, { durationSeconds: '900' }, { until: 5 }],
+  resume: [{ durationSeconds: 900 }],
+  stats: [
+    { since: 2000, until: 1000 },
+    { buckets: 0 },
+    { buckets: 241 },
+    { host: '198.18.0.0/24' },
+    { host: '$(reboot)' },
+    { since: -1 },
+    { limit: 10 },
+  ],
 };
 
 test('the method table lists exactly the methods of the protocol', () => {

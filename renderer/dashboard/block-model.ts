@@ -1,0 +1,108 @@
+// The blocked-hosts panel's logic, free of DOM: what the block form sends (one address or a
+// range), which blocks a search keeps, how long an extended block lasts, and the ports a
+// scanner touched written as ranges.
+
+import type { BlockEntry } from '../../shared/protocol/schemas.js';
+import { parseIgnoreEntry } from '../../shared/domain/ignore-entry.js';
+import { MAX_BLOCK_TIMEOUT_SECONDS } from '../lib/text-rules.js';
+
+/** Ranges wider than this would block a large part of the internet: refused in the page. */
+export const MIN_PREFIX = { 4: 8, 6: 32 } as const;
+
+/**
+ * The block target typed by the user: one address, or address/prefix. Canonical as the
+ * helper writes it (a /32 or /128 is the bare address). The host part of a range must be
+ * zero, so what is blocked is exactly what is shown.
+ */
+export function parseBlockTarget(text: string): { target: string; range: boolean } | { error: string } {
+  const trimmed = text.trim();
+  if (trimmed === '') return { error: 'Enter the address or range to block.' };
+  const parsed = parseIgnoreEntry(trimmed);
+  if (typeof parsed === 'string') {
+    return { error: `${parsed.slice(0, 120)}. Enter one address, e.g. 198.51.100.7 or 2001:db8::7, or a range such as 198.51.100.0/24 (no names).` };
+  }
+  const max = parsed.family === 4 ? 32 : 128;
+  if (parsed.prefix === max) return { target: parsed.address, range: false };
+  if (parsed.prefix < MIN_PREFIX[parsed.family]) {
+    return { error: `/${parsed.prefix} is too wide to block from here (at most /${MIN_PREFIX[parsed.family]} for IPv${parsed.family}).` };
+  }
+  const network = networkAddress(parsed.address, parsed.family, parsed.prefix);
+  if (network !== parsed.address) return { error: `${parsed.address}/${parsed.prefix} has host bits set; did you mean ${network}/${parsed.prefix}?` };
+  return { target: `${parsed.address}/${parsed.prefix}`, range: true };
+}
+
+/** The first address of a range, in the canonical text form parseAddress gives. */
+export function networkAddress(address: string, family: 4 | 6, prefix: number): string {
+  if (family === 4) {
+    const value = address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+    const size = 2 ** (32 - prefix);
+    const network = value - (value % size);
+    return [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256).join('.');
+  }
+  const words = expandIpv6(address);
+  let bits = prefix;
+  const masked = words.map((word) => {
+    const keep = Math.max(0, Math.min(16, bits));
+    bits -= 16;
+    return keep === 0 ? 0 : word & (0xffff << (16 - keep)) & 0xffff;
+  });
+  return compressIpv6(masked);
+}
+
+function expandIpv6(address: string): number[] {
+  const [head = '', tail] = address.split('::');
+  const part = (text: string) => (text === '' ? [] : text.split(':').map((w) => parseInt(w, 16)));
+  const left = part(head);
+  const right = tail === undefined ? [] : part(tail);
+  return [...left, ...Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+/** RFC 5952: longest run of two or more zero words becomes "::". */
+function compressIpv6(words: number[]): string {
+  let best = { at: -1, length: 0 };
+  for (let i = 0; i < 8; ) {
+    if (words[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && words[j] === 0) j++;
+    if (j - i > best.length && j - i >= 2) best = { at: i, length: j - i };
+    i = j;
+  }
+  const hex = words.map((w) => w.toString(16));
+  if (best.at < 0) return hex.join(':');
+  return `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.length).join(':')}`;
+}
+
+/** Blocks whose address or reason contains every word of the search (case-insensitive). */
+export function filterBlocks(blocks: readonly BlockEntry[], search: string): BlockEntry[] {
+  const words = search.toLowerCase().split(/\s+/).filter((w) => w !== '');
+  return blocks.filter((block) => {
+    const text = `${block.address} ${block.reason}`.toLowerCase();
+    return words.every((w) => text.includes(w));
+  });
+}
+
+/**
+ * Seconds to ask for when a block is extended by `bySeconds`: from its current end (or now,
+ * if that has passed). Null for a block that lasts until unblocked (nothing to extend).
+ */
+export function extendedTimeout(block: BlockEntry, bySeconds: number, now: number): number | null {
+  if (block.until === null) return null;
+  const from = Math.max(block.until, now);
+  return Math.min(MAX_BLOCK_TIMEOUT_SECONDS, Math.ceil((from - now) / 1000) + bySeconds);
+}
+
+/** "1-3, 79, 111" for a sorted or unsorted list of ports. */
+export function portRanges(ports: readonly number[]): string {
+  const sorted = [...new Set(ports)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+}

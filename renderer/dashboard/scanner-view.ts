@@ -1,0 +1,72 @@
+// The per-scanner view: everything the helper's store knows about one source over the chosen
+// range (first and last seen, probes, scan kinds, every port it touched), from the `stats`
+// method filtered to that host, in a modal dialog with the same actions as an event row.
+
+import type { PortSentryApi } from '../../shared/desktop-api.js';
+import { describeError } from '../lib/api.js';
+import { byId } from '../lib/dom.js';
+import { KIND_LABELS, formatTime } from '../lib/format.js';
+import { portRanges } from './block-model.js';
+import type { RowActions } from './events-view.js';
+
+export class ScannerView {
+  private readonly dialog = byId<HTMLDialogElement>('scanner-view');
+  private address: string | null = null;
+  private opener: HTMLElement | null = null;
+
+  constructor(
+    private readonly api: PortSentryApi,
+    private readonly actions: Omit<RowActions, 'openScanner'>,
+    private readonly since: () => number | undefined,
+  ) {
+    byId('scanner-close').addEventListener('click', () => this.dialog.close());
+    this.dialog.addEventListener('close', () => this.opener?.focus());
+    byId('scanner-toggle-block').addEventListener('click', () => void this.run(async (address) => this.actions.toggleBlock(address)));
+    byId('scanner-ignore').addEventListener('click', () => void this.run(async (address) => this.actions.ignore(address)));
+    byId('scanner-copy').addEventListener('click', () => void this.run(async (address) => this.actions.copy(address)));
+  }
+
+  async open(address: string): Promise<void> {
+    this.address = address;
+    this.opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    byId('scanner-heading').textContent = `Scanner ${address}`;
+    byId('scanner-status').textContent = 'Loading…';
+    for (const id of ['scanner-first', 'scanner-last', 'scanner-total', 'scanner-kinds', 'scanner-port-count', 'scanner-ports']) byId(id).textContent = '';
+    this.relabel();
+    if (!this.dialog.open) this.dialog.showModal();
+    const since = this.since();
+    byId('scanner-range').textContent = since === undefined ? 'Everything stored' : `Since ${formatTime(since)}`;
+    try {
+      const stats = await this.api.stats({ host: address, buckets: 1, ...(since === undefined ? {} : { since }) });
+      if (this.address !== address) return;
+      byId('scanner-first').textContent = stats.firstSeen === null ? 'not in this range' : formatTime(stats.firstSeen);
+      byId('scanner-last').textContent = stats.lastSeen === null ? 'not in this range' : formatTime(stats.lastSeen);
+      byId('scanner-total').textContent = String(stats.total);
+      byId('scanner-kinds').textContent = stats.kinds.map((k) => `${KIND_LABELS[k.kind]} (${k.count})`).join(', ') || 'none';
+      const protocols = ['tcp', 'udp'] as const;
+      const lines = protocols
+        .map((protocol) => ({ protocol, ports: stats.ports.filter((p) => p.protocol === protocol).map((p) => p.port) }))
+        .filter((line) => line.ports.length > 0)
+        .map((line) => `${line.protocol.toUpperCase()}: ${portRanges(line.ports)}`);
+      byId('scanner-port-count').textContent =
+        stats.distinctPorts > stats.ports.length ? `${stats.distinctPorts} ports; the lowest ${stats.ports.length} are listed` : `${stats.distinctPorts} ${stats.distinctPorts === 1 ? 'port' : 'ports'}`;
+      byId('scanner-ports').textContent = lines.join('\n');
+      byId('scanner-status').textContent = '';
+    } catch (error) {
+      byId('scanner-status').textContent = describeError(error, `load what ${address} did`);
+    }
+  }
+
+  /** Block state changed somewhere: keep the dialog's button right. */
+  relabel(): void {
+    if (this.address === null) return;
+    const blocked = this.actions.isBlocked(this.address);
+    byId('scanner-toggle-block').textContent = blocked ? 'Unblock this host' : 'Block this host';
+  }
+
+  private async run(action: (address: string) => Promise<void>): Promise<void> {
+    if (this.address === null) return;
+    await action(this.address);
+    this.relabel();
+  }
+}

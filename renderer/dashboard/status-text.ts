@@ -1,0 +1,31 @@
+// The header's status details in words: which modes run, whether packet capture is on, how
+// long the helper has been up, and how many hosts it holds blocked. Pure, for the tests.
+
+import type { StatusResult } from '../../shared/protocol/schemas.js';
+
+export const MODE_LABELS: Readonly<Record<StatusResult['modes'][number], string>> = {
+  tcp: 'TCP',
+  udp: 'UDP',
+  stcp: 'stealth TCP',
+  sudp: 'stealth UDP',
+  atcp: 'advanced TCP',
+  audp: 'advanced UDP',
+};
+
+/** "45 s", "12 min", "3 h 4 min", "2 days 5 h". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s} s`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return `${minutes} min`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} h ${minutes % 60} min`;
+  return `${Math.floor(hours / 24)} days ${hours % 24} h`;
+}
+
+export function statusDetails(status: StatusResult, _now: number): string {
+  const modes = status.modes.length === 0 ? 'no modes' : status.modes.map((m) => MODE_LABELS[m]).join(', ');
+  const capture = status.modes.some((m) => m !== 'udp') ? (status.captureActive ? 'capture running' : 'capture not running') : 'no capture needed';
+  const blocked = status.blockedCount === 1 ? '1 host blocked' : `${status.blockedCount} hosts blocked`;
+  return `Modes: ${modes} · ${capture} · up ${formatDuration(status.uptimeSeconds)} · ${blocked} · firewall: ${status.backend}`;
+}

@@ -1,0 +1,162 @@
+// The helper installer the desktop app runs (build/install-helper.sh), in a clean Debian 12
+// root (test/build/debian-rootfs.ts): from a tarball in a user's home (the helper is copied,
+// root-owned, so the user cannot rewrite what root runs), from a package's tree under /opt
+// (linked, as the .deb's after-install does), run twice (nothing lost, the config kept), with
+// bad arguments refused; and the installed helper starts and blocks a real scan from another
+// namespace. The app's own plan for it (main/helper-setup.ts) is checked against the same
+// script: the argv it would hand to sudo-prompt runs it.
+
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFile, cp, lstat, mkdir, readFile, readlink, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { privilegedArgv } from '../../main/install-helper.js';
+import { fixPlan, type SetupFacts } from '../../main/helper-setup.js';
+import { DaemonProcess } from '../support/daemon-process.js';
+import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
+import { copyOfCachedRootfs, ensureCachedRootfs, type Rootfs } from './debian-rootfs.js';
+
+const run = promisify(execFile);
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const TARGET = '/usr/lib/portsentry-desktop';
+const SERVICE_PORT = 8080;
+
+/** What electron-builder puts in resources/ (build/electron-builder.yml extraResources), built from this tree. */
+async function writeAppResources(resources: string): Promise<void> {
+  const helper = join(resources, 'helper');
+  await mkdir(helper, { recursive: true });
+  const onlyJs = (source: string) => !/\.(map|d\.ts)$/.test(source);
+  await cp(join(REPO, 'dist/privileged-helper'), join(helper, 'dist/privileged-helper'), { recursive: true, filter: onlyJs });
+  await cp(join(REPO, 'dist/shared'), join(helper, 'dist/shared'), { recursive: true, filter: onlyJs });
+  await cp(join(REPO, 'node_modules/zod'), join(helper, 'node_modules/zod'), { recursive: true });
+  await copyFile(join(REPO, 'build/helper-package.json'), join(helper, 'package.json'));
+  await cp(join(REPO, 'build/systemd'), join(helper, 'systemd'), { recursive: true });
+  await mkdir(join(helper, 'node/bin'), { recursive: true });
+  await copyFile(await realNode(), join(helper, 'node/bin/node'));
+  await run('chmod', ['0755', join(helper, 'node/bin/node')]);
+  await copyFile(join(REPO, 'build/install-helper.sh'), join(resources, 'install-helper.sh'));
+}
+
+async function realNode(): Promise<string> {
+  return String((await run('readlink', ['-f', join(REPO, 'node_modules/node/bin/node')])).stdout).trim();
+}
+
+describe('the helper installer the app runs, in a clean Debian root', { timeout: 1_800_000 }, () => {
+  let rootfs: Rootfs;
+  let lab: Lab<'server' | 'scanner'> | undefined;
+  let daemon: DaemonProcess | undefined;
+  let service: ReturnType<Lab['spawn']> | undefined;
+  const HOME_APP = '/home/alice/PortSentry-linux-x64/resources';
+  const OPT_APP = '/opt/PortSentry Desktop/resources';
+
+  before(async () => {
+    await ensureCachedRootfs((line) => console.error(`# ${line}`));
+    rootfs = await copyOfCachedRootfs();
+    await rootfs.chroot(['useradd', '--create-home', 'alice']);
+    await writeAppResources(join(rootfs.dir, HOME_APP));
+    // A tarball unpacked by alice: everything hers.
+    await rootfs.chroot(['chown', '-R', 'alice:alice', '/home/alice/PortSentry-linux-x64']);
+  });
+
+  after(async () => {
+    service?.kill();
+    if (daemon !== undefined) {
+      daemon.child.kill('SIGTERM');
+      await daemon.exited;
+    }
+    await lab?.destroy();
+    await rootfs?.destroy();
+  });
+
+  it('refuses to run without root, with unknown arguments or a bad user name, changing nothing', async () => {
+    const script = `${HOME_APP}/install-helper.sh`;
+    const attempts: Array<[string[], RegExp]> = [
+      [['--user', 'alice;reboot'], /not a user name/],
+      [['--user', '$(id)'], /not a user name/],
+      [['--user', 'nobody-here'], /no such user/],
+      [['--user'], /--user needs a name/],
+      [['--prefix', '/tmp'], /unknown argument/],
+    ];
+    for (const [args, message] of attempts) {
+      await assert.rejects(rootfs.chroot(['sh', script, ...args]), (error: { stderr?: string }) => message.test(String(error.stderr)), args.join(' '));
+    }
+    await assert.rejects(rootfs.chroot(['su', 'alice', '-s', '/bin/sh', '-c', `sh ${script}`]), (error: { stderr?: string }) => /must run as root/.test(String(error.stderr)));
+    await assert.rejects(lstat(join(rootfs.dir, TARGET)), 'nothing was installed');
+  });
+
+  it('tarball in a home directory: copies the helper root-owned, sets up config, group, state and unit', async () => {
+    // The exact argv the app hands to sudo-prompt for "Install the helper".
+    const facts: SetupFacts = {
+      helper: { kind: 'unreachable', reason: 'not-running', message: 'no socket' },
+      installed: false,
+      installer: `${HOME_APP}/install-helper.sh`,
+      user: 'alice',
+      group: null,
+      processGroups: [],
+      sessionId: null,
+    };
+    const plan = fixPlan('install', facts);
+    assert.equal(plan.kind, 'elevated');
+    const argv = privilegedArgv((plan as Extract<typeof plan, { kind: 'elevated' }>).plan);
+    assert.deepEqual(argv, ['/bin/sh', `${HOME_APP}/install-helper.sh`, '--user', 'alice']);
+    const { stdout } = await rootfs.chroot([...argv]);
+    assert.match(stdout, /copied the helper to \/usr\/lib\/portsentry-desktop \(root-owned\)/);
+    assert.match(stdout, /no systemd running here/);
+
+    const target = await lstat(join(rootfs.dir, TARGET));
+    assert.equal(target.isDirectory(), true, 'a real directory, not a link into alice\'s home');
+    const writable = String((await rootfs.chroot(['find', TARGET, '(', '!', '-user', 'root', '-o', '-perm', '/022', ')', '-print'])).stdout).trim();
+    assert.equal(writable, '', 'nothing in the installed helper is alice\'s or writable by others');
+    // Alice changing her copy afterwards changes nothing root runs.
+    await writeFile(join(rootfs.dir, HOME_APP, 'helper/dist/privileged-helper/bin/portsentryd.js'), 'process.exit(99)\n');
+    await rootfs.chroot([`${TARGET}/node/bin/node`, `${TARGET}/dist/privileged-helper/bin/portsentryd.js`, '--check-config', '-c', '/etc/portsentry-desktop/portsentry.conf']);
+
+    assert.match(await readFile(join(rootfs.dir, 'etc/portsentry-desktop/portsentry.conf'), 'utf8'), /^TCP_PORTS=/m);
+    assert.match(String((await rootfs.chroot(['getent', 'group', 'portsentry'])).stdout), /^portsentry:x:\d+:alice$/m);
+    const state = await stat(join(rootfs.dir, 'var/lib/portsentry-desktop'));
+    assert.equal(state.mode & 0o777, 0o750);
+    const unit = await readFile(join(rootfs.dir, 'etc/systemd/system/portsentryd.service'), 'utf8');
+    assert.match(unit, /^ExecStart=\/usr\/lib\/portsentry-desktop\/node\/bin\/node .*portsentryd\.js -c \/etc\/portsentry-desktop\/portsentry\.conf/m);
+  });
+
+  it('run again: the admin\'s config is kept and the copy refreshed', async () => {
+    const conf = join(rootfs.dir, 'etc/portsentry-desktop/portsentry.conf');
+    await writeFile(conf, `${await readFile(conf, 'utf8')}\n# edited by the admin\n`);
+    await writeAppResources(join(rootfs.dir, HOME_APP)); // a newer app version, same place
+    await rootfs.chroot(['sh', `${HOME_APP}/install-helper.sh`, '--user', 'alice']);
+    assert.match(await readFile(conf, 'utf8'), /# edited by the admin/);
+    assert.equal(String((await rootfs.chroot(['getent', 'group', 'portsentry'])).stdout).trim().split(':')[3], 'alice', 'alice once, not twice');
+  });
+
+  it('package tree under /opt (root-owned): links to it, as the .deb does', async () => {
+    await rootfs.chroot(['rm', '-rf', TARGET]);
+    await writeAppResources(join(rootfs.dir, OPT_APP));
+    const { stdout } = await rootfs.chroot(['sh', `${OPT_APP}/install-helper.sh`]);
+    assert.match(stdout, /portsentry-desktop -> \/opt\/PortSentry Desktop\/resources\/helper/);
+    assert.equal(await readlink(join(rootfs.dir, TARGET)), `${OPT_APP}/helper`);
+    // The same tree made writable by a user is copied instead: root never runs what others can change.
+    await rootfs.chroot(['chmod', 'o+w', `${OPT_APP}/helper/dist`]);
+    const again = await rootfs.chroot(['sh', `${OPT_APP}/install-helper.sh`]);
+    assert.match(again.stdout, /copied the helper/);
+    assert.equal((await lstat(join(rootfs.dir, TARGET))).isSymbolicLink(), false);
+  });
+
+  it('the installed helper starts as the unit runs it and blackholes a real scan', async () => {
+    lab = await createLab(['server', 'scanner']);
+    const { server, scanner } = lab.hosts;
+    const unit = await readFile(join(rootfs.dir, 'etc/systemd/system/portsentryd.service'), 'utf8');
+    const execStart = /^ExecStart=(.+)$/m.exec(unit)![1]!.split(' ');
+    const child = lab.spawn(server, ['chroot', rootfs.dir, ...execStart], { stdio: ['ignore', 'pipe', 'pipe'] });
+    daemon = new DaemonProcess(child);
+    await daemon.waitFor(/active and listening|Control socket listening/, 30_000);
+    service = lab.spawn(server, ['socat', `TCP4-LISTEN:${SERVICE_PORT},fork,reuseaddr`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
+    assert.equal(await tcpReachable(lab, scanner, server.v4, SERVICE_PORT), true);
+    await lab.exec(scanner, ['nmap', '-sT', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79,111', server.v4]);
+    await daemon.waitFor(/has been blocked/, 15_000);
+    assert.equal(await tcpReachable(lab, scanner, server.v4, SERVICE_PORT), false, 'the scanner is blackholed');
+    await lab.exec(server, ['nft', 'delete', 'table', 'inet', 'portsentry'], { allowFailure: true });
+  });
+});

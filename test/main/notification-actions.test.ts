@@ -1,0 +1,212 @@
+// Answering a notification, for real: Xvfb, a private D-Bus session bus and dunst; a real
+// helper in a lab namespace (report-only, so the scan is not blocked by itself); a real nmap
+// scan. The app's own path (HelperClient events -> NotificationPolicy -> the D-Bus notifier
+// -> handleNotificationOutcome) must raise exactly one notification with Block / Ignore /
+// Open, and choosing Block in dunst's menu (dunstctl context) must block the scanner in
+// nftables. A forged ActionInvoked from another bus client must do nothing.
+
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { after, before, describe, it } from 'node:test';
+import { DbusNotifier, notifyArgs, outcomeOfAction, parseBusAddress } from '../../main/dbus-notifier.js';
+import { raiseNotification, type NotificationOutcome } from '../../main/desktop-notifier.js';
+import { handleNotificationOutcome } from '../../main/notification-actions.js';
+import { NotificationPolicy, type NotificationPreferences, type NotificationRequest } from '../../main/notification-policy.js';
+import { trayAvailable } from '../../main/startup.js';
+import { HelperClient } from '../../shared/rpc/helper-client.js';
+import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
+import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
+
+const run = promisify(execFile);
+const TABLE = `psna${process.pid}`.slice(0, 30);
+const PREFS: NotificationPreferences = { notifications: 'all', quietStart: '00:00', quietEnd: '00:00' };
+const SERVICE_PORT = 8080;
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('a real scan raises one notification whose Block button blocks the scanner (Xvfb + D-Bus + dunst)', { timeout: 120_000 }, () => {
+  const display = `:${600 + (process.pid % 300)}`;
+  let dir: string;
+  let xvfb: ChildProcess;
+  let dbus: ChildProcess;
+  let dunst: ChildProcess;
+  let lab: Lab<'target' | 'scanner'>;
+  let daemon: DaemonProcess;
+  let service: ReturnType<Lab['spawn']>;
+  let helper: HelperClient;
+  let notifier: DbusNotifier;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ps-notify-act-'));
+    xvfb = spawn('Xvfb', [display, '-nolisten', 'tcp', '-screen', '0', '800x600x24'], { stdio: 'ignore' });
+    dbus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1', `--address=unix:path=${join(dir, 'bus')}`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const address = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      dbus.stdout!.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+        if (text.includes('\n')) resolve(text.trim());
+      });
+      dbus.once('exit', () => reject(new Error('dbus-daemon exited')));
+    });
+    env.DISPLAY = display;
+    env.DBUS_SESSION_BUS_ADDRESS = address;
+    await waitFor('Xvfb', async () => ((await run('xdpyinfo', ['-display', display]).then(() => true, () => false)) ? true : undefined));
+    // dunst's context menu is a dmenu-style program: ours records the menu and picks Block.
+    const picker = join(dir, 'pick-block');
+    await writeFile(picker, `#!/bin/sh\ntee ${join(dir, 'menu')} | grep -m1 -i 'block'\n`, { mode: 0o755 });
+    await writeFile(join(dir, 'dunstrc'), `[global]\n    dmenu = ${picker}\n`);
+    dunst = spawn('dunst', ['-config', join(dir, 'dunstrc')], { env, stdio: 'ignore' });
+    await waitFor('dunst on the bus', async () => ((await run('dunstctl', ['is-paused'], { env })).stdout.trim() === 'false' ? true : undefined));
+
+    lab = await createLab(['target', 'scanner']);
+    await writeFile(join(dir, 'ignore'), '# notification test\n');
+    // Report only: the scan is seen and stored, and nothing blocks the scanner but the user's answer.
+    await writeFile(join(dir, 'portsentry.conf'), helperConfigText(dir, { NFT_TABLE: TABLE, TCP_PORTS: '1,11,15,79,111', BLOCK_TCP: '0' }, '# notification actions test'));
+    service = startTcpService(lab, lab.hosts.target, SERVICE_PORT);
+    daemon = startDaemon(lab, lab.hosts.target, ['-c', join(dir, 'portsentry.conf'), '-stcp']);
+    await daemon.waitFor('Control socket listening on');
+    helper = await HelperClient.connect(join(dir, 'run', 'helper.sock'));
+    notifier = await DbusNotifier.connect(address);
+  });
+
+  after(async () => {
+    notifier?.close();
+    helper?.close();
+    service?.kill();
+    await daemon?.stop();
+    await lab?.exec(lab.hosts.target, ['nft', 'delete', 'table', 'inet', TABLE], { allowFailure: true });
+    await lab?.destroy();
+    const exited = (child: ChildProcess | undefined) => (child === undefined || child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r)));
+    for (const child of [dunst, dbus, xvfb]) {
+      child?.kill();
+      await exited(child);
+    }
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('one notification for a whole nmap scan, with Block / Ignore / Open; Block in dunst blocks in nftables; a forged answer does nothing', async () => {
+    const { target, scanner } = lab.hosts;
+    // The same bus tells the app whether a tray host runs (none here: the dashboard would open by itself).
+    assert.equal(await trayAvailable('linux', (name) => notifier.nameHasOwner(name)), false);
+    assert.equal(await notifier.nameHasOwner('org.freedesktop.Notifications'), true);
+    const policy = new NotificationPolicy({ windowMs: 2000, localMinutes: () => 12 * 60 });
+    const raised: NotificationRequest[] = [];
+    const answered: Array<Promise<void>> = [];
+    const outcomes: NotificationOutcome[] = [];
+    const show = (request: NotificationRequest) => {
+      raised.push(request);
+      answered.push(
+        raiseNotification(request, { dbus: async () => notifier }).then(async (outcome) => {
+          outcomes.push(outcome);
+          await handleNotificationOutcome(request, outcome, { helper, openDashboard: () => undefined, log: (m) => assert.fail(m) });
+        }),
+      );
+    };
+    await helper.subscribe((event) => policy.onEvent(event, Date.now(), PREFS).forEach(show));
+    const ticker = setInterval(() => policy.tick(Date.now(), PREFS).forEach(show), 200);
+    try {
+      await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79,111', target.v4]);
+      await waitFor('the notification on screen', async () => ((await run('dunstctl', ['count', 'displayed'], { env })).stdout.trim() === '1' ? true : undefined));
+      // The scan's burst is over (nothing pending) and still only one notification was raised.
+      await waitFor('the burst to finish', async () => (policy.pendingBursts === 0 ? true : undefined));
+      assert.equal(raised.length, 1, JSON.stringify(raised));
+      assert.equal((await run('dunstctl', ['count', 'displayed'], { env })).stdout.trim(), '1');
+      const [request] = raised;
+      assert.equal(request!.title, `Port scan from ${scanner.v4}`);
+      assert.match(request!.body, /^\d+ probes? on \d+ ports? \(SYN scan\) within \d+ s$/);
+      assert.deepEqual(request!.actions, ['block', 'ignore']);
+      assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), true, 'report only: not blocked yet');
+
+      // Another client on the bus forges "Block" for every plausible id: ignored.
+      for (let id = 1; id <= 5; id++) {
+        await run('dbus-send', ['--session', '--type=signal', '/org/freedesktop/Notifications', 'org.freedesktop.Notifications.ActionInvoked', `uint32:${id}`, 'string:block'], { env });
+      }
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(outcomes, [], 'a forged signal is not an answer');
+      assert.doesNotMatch(await blockedSetsText(lab, target, TABLE), new RegExp(scanner.v4.replace(/\./g, '\\.')));
+
+      // The user opens dunst's menu and picks Block.
+      await run('dunstctl', ['context'], { env });
+      await waitFor('the answer', async () => (outcomes.length === 1 ? true : undefined));
+      assert.deepEqual(outcomes, [{ kind: 'action', action: 'block' }]);
+      await Promise.all(answered);
+      const menu = await readFile(join(dir, 'menu'), 'utf8');
+      for (const label of ['Block', 'Ignore', 'Open']) assert.match(menu, new RegExp(label), `the menu offers ${label}: ${menu}`);
+      await waitFor('the block in nftables', async () => (new RegExp(scanner.v4.replace(/\./g, '\\.')).test(await blockedSetsText(lab, target, TABLE)) ? true : undefined));
+      assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), false, 'the scanner is really blocked');
+      const blocks = (await helper.call('blocks.list', {})).blocks;
+      assert.equal(blocks.find((b) => b.address === scanner.v4)?.reason, 'blocked from a notification');
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+});
+
+describe('the D-Bus notification call', () => {
+  const request: NotificationRequest = {
+    key: 'scan:198.18.0.11:1',
+    update: false,
+    title: 'Port scan from 198.18.0.11 <b>x</b>',
+    body: '5 probes on 5 ports (SYN scan) within 1 s',
+    source: '198.18.0.11',
+    blocked: false,
+    actions: ['block', 'ignore'],
+    openEventId: 3,
+  };
+
+  it('offers the actions the request allows plus Open, with an icon, urgency and category; no markup gets through', () => {
+    const args = notifyArgs(request, 7, '/opt/icon.png');
+    assert.deepEqual(args.actions, ['default', 'Open', 'block', 'Block', 'ignore', 'Ignore', 'open', 'Open']);
+    assert.equal(args.replacesId, 7);
+    assert.equal(args.icon, '/opt/icon.png');
+    assert.equal(args.summary, 'Port scan from 198.18.0.11 b x /b', 'no markup reaches the daemon');
+    assert.deepEqual(Object.fromEntries(args.hints), {
+      category: ['s', 'network.security'],
+      urgency: ['y', 2],
+      'desktop-entry': ['s', 'portsentry-desktop'],
+      'x-dunst-stack-tag': ['s', 'scan:198.18.0.11:1'],
+      'image-path': ['s', '/opt/icon.png'],
+    });
+    assert.deepEqual(notifyArgs({ ...request, blocked: true, actions: ['ignore'] }, 0).actions, ['default', 'Open', 'ignore', 'Ignore', 'open', 'Open']);
+    assert.deepEqual(notifyArgs({ ...request, source: null, actions: [] }, 0).actions, ['default', 'Open', 'open', 'Open'], 'the summary of a flood can only be opened');
+  });
+
+  it('maps answers and parses bus addresses', () => {
+    assert.deepEqual(outcomeOfAction('block'), { kind: 'action', action: 'block' });
+    assert.deepEqual(outcomeOfAction('ignore'), { kind: 'action', action: 'ignore' });
+    assert.deepEqual(outcomeOfAction('default'), { kind: 'clicked' });
+    assert.deepEqual(outcomeOfAction('open'), { kind: 'clicked' });
+    assert.deepEqual(outcomeOfAction('anything else'), { kind: 'clicked' });
+    assert.deepEqual(parseBusAddress('unix:path=/run/user/1000/bus'), { path: '/run/user/1000/bus' });
+    assert.deepEqual(parseBusAddress('unix:abstract=/tmp/dbus-AbC,guid=123'), { abstract: '/tmp/dbus-AbC' });
+    assert.deepEqual(parseBusAddress('tcp:host=x,port=1;unix:path=/tmp/a%20b'), { path: '/tmp/a b' });
+    assert.equal(parseBusAddress('unix:path=relative'), null);
+    assert.equal(parseBusAddress('tcp:host=localhost,port=1'), null);
+    assert.equal(parseBusAddress(undefined), null);
+    assert.equal(parseBusAddress('garbage'), null);
+  });
+
+  it('an answer to a notification of a flood names no source: Block does nothing, Open opens', async () => {
+    const calls: string[] = [];
+    const deps = { helper: { call: async (method: string) => void calls.push(method) } as never, openDashboard: (id: number | undefined) => void calls.push(`open ${id}`), log: (m: string) => void calls.push(`log ${m}`) };
+    await handleNotificationOutcome({ ...request, source: null, openEventId: null }, { kind: 'action', action: 'block' }, deps);
+    await handleNotificationOutcome({ ...request, source: null, openEventId: null }, { kind: 'clicked' }, deps);
+    await handleNotificationOutcome(request, { kind: 'action', action: 'ignore' }, deps);
+    await handleNotificationOutcome(request, { kind: 'failed', message: 'no daemon' }, deps);
+    assert.deepEqual(calls, ['open undefined', 'ignore.add', 'log notification failed: no daemon']);
+  });
+});
