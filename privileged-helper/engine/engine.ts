@@ -97,9 +97,19 @@ export class DetectionEngine {
     this.blocks.set(address, until ?? FOREVER);
   }
 
-  /** The response failed: forget the pending block so the next probe can try again. */
+  /**
+   * The response failed, or was not made (paused): forget the pending block so the next probe
+   * can try again, and give its prefix back the allowance it took: only blocks really made
+   * count against BLOCK_RATE_PER_PREFIX, so a paused helper watching one scanner's 300 probes
+   * does not use up its /24's allowance.
+   */
   abandonBlock(address: string): void {
-    if (this.blocks.get(address) === PENDING) this.blocks.delete(address);
+    if (this.blocks.get(address) !== PENDING) return;
+    this.blocks.delete(address);
+    const limit = this.options.blockRatePerPrefix ?? 0;
+    if (limit <= 0) return;
+    const bucket = this.prefixes.get(prefixOf(address, address.includes(':') ? 6 : 4));
+    if (bucket !== undefined) bucket.tokens = Math.min(limit, bucket.tokens + 1);
   }
 
   /** A block added by hand (or restored from the store at start). */

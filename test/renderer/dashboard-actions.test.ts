@@ -137,7 +137,10 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
     // up once a minute), so the whole scan reaches the store and the view.
     await helper.call('pause', {});
     await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', SCANNED, target.v4], { timeoutMs: 120_000 });
-    await until('the helper stored the whole scan', async () => (await helper.call('stats', { host: scanner.v4 })).distinctPorts === 300, 30_000);
+    let seen = 0;
+    await until(`the helper stored the whole scan (${seen} ports so far)`, async () => (seen = (await helper.call('stats', { host: scanner.v4 })).distinctPorts) === 300, 30_000).catch((error: Error) => {
+      throw new Error(`${error.message}; ${seen} ports stored; helper log:\n${daemon.lines.slice(-30).join('\n')}`);
+    });
     await helper.call('resume', {});
     await page.locator(`#events-body button.host-link:text-is("${scanner.v4}")`).first().click();
     const dialog = page.locator('#scanner-view');

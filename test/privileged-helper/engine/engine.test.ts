@@ -183,6 +183,17 @@ describe('BLOCK_RATE_PER_PREFIX: new blocks from one /24 or /64 are rate-limited
     assert.ok(refusal.kind === 'rate-limited' && refusal.firstHit);
   });
 
+  it('a block not made (paused, or the firewall failed) gives its allowance back: one scanner probing 300 ports while paused never hits the limit', () => {
+    const e = limited(3);
+    for (let port = 1; port <= 300; port += 1) {
+      assert.equal(e.assess(probe('198.18.7.9', port, port)).kind, 'triggered', `probe ${port}`);
+      e.abandonBlock('198.18.7.9');
+    }
+    assert.equal(e.stats().rateLimited, 0);
+    for (let i = 1; i <= 3; i += 1) assert.equal(e.assess(probe(`198.18.7.${20 + i}`, 400)).kind, 'triggered');
+    assert.equal(e.assess(probe('198.18.7.30', 400)).kind, 'rate-limited', 'blocks really made still count');
+  });
+
   it('IPv6 sources are grouped per /64; other /64s are separate', () => {
     const e = limited(2);
     assert.equal(e.assess(probe('fd00:5e:0:1::1', 0)).kind, 'triggered');
