@@ -6,6 +6,7 @@
 import { isAbsolute } from 'node:path';
 import { parseCommandTemplate, templateUses, type CommandTemplate } from '../responders/command-template.js';
 import { ConfigError, parseConfText, printable, type ConfEntry } from './conf-file.js';
+import { defaultSocketPath } from '../../shared/socket-paths.js';
 
 export type BlockLevel = 0 | 1 | 2;
 export type BlockBackendName = 'nftables' | 'pf' | 'windows-firewall' | 'command' | 'none';
@@ -113,7 +114,7 @@ export function formatConfigValues(config: PortSentryConfig): Record<string, str
 }
 
 /** The control channel: a unix socket, or on Windows a named pipe. */
-export const DEFAULT_RPC_SOCKET = process.platform === 'win32' ? '\\\\.\\pipe\\portsentry-desktop-helper' : '/run/portsentry-desktop/helper.sock';
+export const DEFAULT_RPC_SOCKET = defaultSocketPath(process.platform);
 
 /** Values for keys a file leaves out. Paths follow our package's layout. */
 const DEFAULTS = {

@@ -5,9 +5,10 @@
 import { createConnection, type Socket } from 'node:net';
 import { FrameDecoder, encodeFrame, parseResponse, request, type JsonRpcErrorObject } from '../protocol/json-rpc.js';
 import type { MethodName, NotificationParamsOf, ParamsOf, ResultOf } from '../protocol/methods.js';
+import { defaultSocketPath } from '../socket-paths.js';
 
 /** The helper's control channel: a unix socket, or on Windows a named pipe. */
-export const DEFAULT_SOCKET_PATH = process.platform === 'win32' ? '\\\\.\\pipe\\portsentry-desktop-helper' : '/run/portsentry-desktop/helper.sock';
+export const DEFAULT_SOCKET_PATH = defaultSocketPath(process.platform);
 
 /** The helper answered with a JSON-RPC error. */
 export class HelperError extends Error {
