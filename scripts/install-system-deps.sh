@@ -6,7 +6,10 @@
 #            blocking, for the benchmark), portsentry (Debian's PortSentry 1.2, the peer),
 #            chromium (renderer tests), xvfb + dbus-x11 + dunst + libnotify-bin (real
 #            desktop notifications), sqlite3 (inspecting the store), debootstrap +
-#            systemd (installing the server .deb into a clean root; systemd-analyze verify)
+#            systemd (installing the server .deb into a clean root; systemd-analyze verify),
+#            systemd-container (systemd-nspawn: booting that root with its own systemd),
+#            mono-mcs + mono-runtime + libmono-system-serviceprocess4.0-cil +
+#            libmono-system-core4.0-cil (compiling the Windows service host's C#)
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-system-deps: run me as root" >&2
@@ -17,6 +20,7 @@ packages=(
   nmap hping3 socat iptables ipset net-tools portsentry
   chromium xvfb xauth dbus-x11 dunst libnotify-bin sqlite3
   debootstrap systemd python3
+  systemd-container mono-mcs mono-runtime libmono-system-serviceprocess4.0-cil libmono-system-core4.0-cil
 )
 missing=()
 for p in "${packages[@]}"; do

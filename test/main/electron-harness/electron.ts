@@ -427,6 +427,9 @@ class HarnessApp extends EventEmitter implements AppSurface {
 
   constructor() {
     super();
+    // Electron's message loop keeps the process alive until quit or exit, with or without
+    // windows, timers or sockets; this timer plays that part.
+    setInterval(() => undefined, 1 << 30);
     // Electron emits 'ready' once Chromium is initialised, after the main script ran.
     setImmediate(() => {
       this.ready = true;
