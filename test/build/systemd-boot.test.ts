@@ -4,6 +4,8 @@
 // (capability bounding set, read-only /usr), nft and tcpdump work inside it (a half-open
 // nmap -sS, which only packet capture sees, blocks the scanner in nftables), and
 // `systemctl stop` leaves the blocks but no kernel trap armed: a new sender is not blocked.
+// Then the desktop package's hooks (electron-builder's own after-install/after-remove with
+// ours appended) run in the same booted system against a desktop-like /opt tree.
 // Needs root, systemd-nspawn (systemd-container), nmap, socat; builds the .deb (~minutes)
 // and, once, a bootable tree under /var/cache/portsentry-test-root.
 
@@ -136,5 +138,53 @@ describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeo
     await new Promise((r) => setTimeout(r, 1000));
     assert.ok(!(await blocked4()).includes(late.v4), 'a datagram to a tripwire after the stop blocks nobody');
     assert.equal(await tcpReachable(lab, late, server.v4, SERVICE_PORT), true);
+  });
+  it('the desktop package\'s composed hooks (electron-builder\'s own, then ours) wire the service up and down', async () => {
+    const c = container!;
+    const root = tree!.dir;
+    // Room for the desktop package: the server package goes (purge: config and state too).
+    await c.exec(['dpkg', '--purge', 'portsentry-desktop-server'], { env: { DEBIAN_FRONTEND: 'noninteractive' } });
+    await rm(join(root, 'etc/systemd/system/portsentryd.service.d'), { recursive: true, force: true });
+    await c.exec(['systemctl', 'daemon-reload']);
+    // What the desktop .deb puts under /opt (electron-builder cannot build it here: no Electron
+    // binary): the helper as resources/helper, the app executable and chrome-sandbox.
+    const app = join(root, 'opt', 'PortSentry Desktop');
+    const unpacked = join(out, 'server-tree');
+    await run('dpkg-deb', ['-x', deb, unpacked]);
+    await mkdir(join(app, 'resources'), { recursive: true });
+    await run('cp', ['-a', join(unpacked, 'usr/lib/portsentry-desktop'), join(app, 'resources/helper')]);
+    await run('cp', ['-a', join(REPO, 'build/systemd'), join(app, 'resources/helper/systemd')]);
+    await writeFile(join(app, 'portsentry-desktop'), '#!/bin/sh\necho portsentry-desktop\n', { mode: 0o755 });
+    await writeFile(join(app, 'chrome-sandbox'), '', { mode: 0o700 });
+    await writeFile(join(app, 'resources/apparmor-profile'), '# profile\n');
+    // The hooks as electron-builder writes them: composed, then its macros filled in
+    // (app-builder-lib FpmTarget writeConfigFile; bash-single-quote-escaped values).
+    const { composeHook } = (await import(join(REPO, 'scripts/compose-linux-hooks.mjs'))) as { composeHook(name: string): string };
+    const macros: Record<string, string> = { executable: 'portsentry-desktop', sanitizedProductName: 'PortSentry Desktop', productFilename: 'PortSentry Desktop' };
+    for (const name of ['after-install', 'after-remove']) {
+      const text = composeHook(name).replace(/\$\{([a-zA-Z]+)\}/g, (_m, key: string) => {
+        if (!(key in macros)) throw new Error(`electron-builder would refuse macro ${key}`);
+        return macros[key]!;
+      });
+      await writeFile(join(root, 'root', `${name}.sh`), text, { mode: 0o755 });
+    }
+
+    await c.exec(['bash', '/root/after-install.sh'], { timeoutMs: 180_000 });
+    // electron-builder's part ran: the /usr/bin link (through update-alternatives) and chrome-sandbox's mode.
+    assert.equal((await c.exec(['readlink', '-f', '/usr/bin/portsentry-desktop'])).stdout.trim(), '/opt/PortSentry Desktop/portsentry-desktop');
+    const sandboxMode = (await c.exec(['stat', '-c', '%a', '/opt/PortSentry Desktop/chrome-sandbox'])).stdout.trim();
+    assert.ok(['4755', '755'].includes(sandboxMode), `chrome-sandbox mode ${sandboxMode}`);
+    // Ours ran: helper link, config generated, group, unit enabled and started by the real systemd.
+    assert.equal((await c.exec(['readlink', '/usr/lib/portsentry-desktop'])).stdout.trim(), '/opt/PortSentry Desktop/resources/helper');
+    assert.match((await c.exec(['cat', '/etc/portsentry-desktop/portsentry.conf'])).stdout, /^TCP_PORTS=/m);
+    assert.match((await c.exec(['getent', 'group', 'portsentry'])).stdout, /^portsentry:/);
+    assert.equal((await c.exec(['systemctl', 'is-enabled', 'portsentryd'])).stdout.trim(), 'enabled');
+    await until('the desktop package\'s unit is active', async () => (await c.exec(['systemctl', 'is-active', 'portsentryd'], { allowFailure: true })).stdout.trim() === 'active' && ((await journal()).match(/Control socket listening on/g) ?? []).length >= 3);
+
+    await c.exec(['bash', '/root/after-remove.sh'], { timeoutMs: 180_000 });
+    assert.equal((await c.exec(['test', '-e', '/usr/bin/portsentry-desktop'], { allowFailure: true })).code, 1, 'the /usr/bin link is gone');
+    assert.equal((await c.exec(['test', '-e', '/usr/lib/portsentry-desktop'], { allowFailure: true })).code, 1, 'the helper link is gone');
+    assert.notEqual((await c.exec(['systemctl', 'is-active', 'portsentryd'], { allowFailure: true })).stdout.trim(), 'active');
+    assert.equal((await c.exec(['test', '-e', '/etc/systemd/system/portsentryd.service'], { allowFailure: true })).code, 1, 'the unit is gone');
   });
 });
