@@ -84,7 +84,8 @@ describe('the Electron glue under the harness, against a real helper', { timeout
     assert.equal(state.singleInstanceLock, true);
     assert.deepEqual([...state.ipcChannels].sort(), [...REQUEST_CHANNELS].sort(), 'one handler per request channel, no more');
     assert.equal(state.appUserModelId, null, 'no AppUserModelID off Windows');
-    assert.deepEqual(labels(menuOf(state)), ['Protection active', '', 'No scans seen yet', '', 'Pause protection', 'Open dashboard', 'Settings…', 'Start at login', '', 'Quit PortSentry']);
+    // The items this test drives (the menu's wording and order are main/tray-model.ts's business).
+    for (const item of ['Pause protection', 'Open dashboard', 'Settings…', 'Start at login', 'Quit PortSentry']) assert.ok(labels(menuOf(state)).includes(item), item);
     // The icon: PNGs at 1x and 2x (16 and 32 px), not a template image on Linux.
     assert.deepEqual(state.tray?.image, {
       template: false,
@@ -113,19 +114,19 @@ describe('the Electron glue under the harness, against a real helper', { timeout
     assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), true);
     await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79', target.v4]);
     const who = escape(scanner.v4);
-    let state = await app.waitFor('the tray lists the scanner as blocked', (s) => labels(menuOf(s)).some((l) => new RegExp(`^Unblock ${who} · blocked`).test(l)));
+    let state = await app.waitFor('the tray lists the scanner as blocked', (s) => labels(menuOf(s)).some((l) => new RegExp(`^Unblock ${who}\\b`).test(l)));
     assert.match(state.tray!.tooltip, new RegExp(`by ${who} \\(blocked\\)`));
     assert.ok((await nft()).includes(scanner.v4), 'the helper blocked it');
 
-    await app.send({ cmd: 'click-menu', label: `^Unblock ${who} ` });
+    await app.send({ cmd: 'click-menu', label: `^Unblock ${who}\\b` });
     await until('the tray\'s Unblock lifted the block', async () => !(await nft()).includes(scanner.v4));
     assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), true, 'the scanner reaches the service again');
-    state = await app.waitFor('the item turned into Block', (s) => labels(menuOf(s)).some((l) => new RegExp(`^Block ${who} · `).test(l)));
+    state = await app.waitFor('the item turned into Block', (s) => labels(menuOf(s)).some((l) => new RegExp(`^Block ${who}\\b`).test(l)));
 
-    await app.send({ cmd: 'click-menu', label: `^Block ${who} ` });
+    await app.send({ cmd: 'click-menu', label: `^Block ${who}\\b` });
     await until('the tray\'s Block blocked it again', async () => (await nft()).includes(scanner.v4));
     assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), false);
-    await app.waitFor('the item is Unblock again', (s) => labels(menuOf(s)).some((l) => new RegExp(`^Unblock ${who} · blocked`).test(l)));
+    await app.waitFor('the item is Unblock again', (s) => labels(menuOf(s)).some((l) => new RegExp(`^Unblock ${who}\\b`).test(l)));
   });
 
   it('Pause and Resume in the tray pause the helper', async () => {
