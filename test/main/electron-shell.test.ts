@@ -249,6 +249,27 @@ describe('the Electron glue when start-up fails', { timeout: 120_000 }, () => {
   });
 });
 
+describe('the Electron glue without a helper', { timeout: 120_000 }, () => {
+  it('offers to install or start the helper; its item answers with a dialog (here: no unit, no bundled installer)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'portsentry-shell-nohelper-'));
+    // Button 0 is Cancel in the consent dialog: nothing may run.
+    const app = launchApp({ userData: join(dir, 'ud'), socketPath: join(dir, 'nobody-listens.sock'), dialogResponse: 0 });
+    try {
+      const state = await app.waitFor('the tray says the helper is not running', (s) => labels(menuOf(s)).some((l) => /^Install or start the helper/.test(l)));
+      assert.match(state.tray!.tooltip, /not running/);
+      assert.equal(menuOf(state)?.find((i) => i.label === 'Pause protection')?.enabled, false, 'nothing to pause');
+      await app.send({ cmd: 'click-menu', label: '^Install or start the helper' });
+      const after = await app.waitFor('a dialog explains', (s) => s.dialogs.length > 0);
+      // Either "not installed" (no unit, no bundled installer: this machine) or the consent text.
+      assert.match(after.dialogs[0]!.message, /helper is not installed|needs administrator rights/);
+      assert.equal(after.dialogs.filter((d) => d.kind === 'error').length, 0);
+    } finally {
+      await app.kill();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the glue\'s macOS and Windows branches (process.platform set, under the harness)', { timeout: 120_000 }, () => {
   it('macOS: template icons, a left click opens the dashboard, the menu comes on a right click', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'portsentry-shell-mac-'));
