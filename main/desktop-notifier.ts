@@ -16,6 +16,7 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DbusNotifier } from './dbus-notifier.js';
+import { APP_USER_MODEL_ID } from './app-identity.js';
 import type { NotificationAction, NotificationRequest } from './notification-policy.js';
 
 export const APP_NAME = 'PortSentry';
@@ -59,6 +60,8 @@ export function notifierOptions(request: NotificationRequest, platform: NodeJS.P
     options.wait = true;
     options.timeout = 30;
     options.id = plainText(request.key, 64);
+    // SnoreToast attributes the toast to this AppUserModelID (set by main, and on the shortcut).
+    if (platform === 'win32') options.appID = APP_USER_MODEL_ID;
   } else {
     options['app-name'] = APP_NAME;
     options.urgency = request.blocked ? 'normal' : 'critical';

@@ -136,16 +136,13 @@ export async function runPrivileged(consent: Consent | null, sudoExec?: SudoExec
 }
 
 /**
- * sudo-prompt 9.2.1 (its latest release) calls util.isObject and util.isFunction, which
- * Node 23 removed; Electron 41 ships Node 24, where every exec() would throw "isObject is
- * not a function". Those two are put back, with Node's old definitions, only if missing.
+ * @vscode/sudo-prompt: the maintained fork of sudo-prompt with the same exec() API. The
+ * original 9.2.1 (its last release) calls util.isObject/util.isFunction, which Node 23
+ * removed, so under Electron 41's Node 24 every exec() would throw unless util were patched
+ * by hand; the fork defines its own.
  */
 function loadSudoPrompt(): { exec: SudoExec } {
-  const require = createRequire(import.meta.url);
-  const util = require('node:util') as Record<string, unknown>;
-  util.isObject ??= (value: unknown) => value !== null && typeof value === 'object';
-  util.isFunction ??= (value: unknown) => typeof value === 'function';
-  return require('sudo-prompt') as { exec: SudoExec };
+  return createRequire(import.meta.url)('@vscode/sudo-prompt') as { exec: SudoExec };
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -3,6 +3,7 @@
 // anything not exactly one of the fixed channels with arguments that pass the shared zod
 // schemas is answered with an error object and goes no further.
 
+import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import type { ApiError } from '../shared/desktop-api.js';
 import { ErrorCode } from '../shared/protocol/json-rpc.js';
@@ -69,8 +70,11 @@ export function validateIpcRequest(channel: unknown, args: readonly unknown[]): 
 /**
  * Only our own pages may talk to main: file:// URLs inside the renderer directory. Anything
  * else (a navigation that slipped through, an iframe, devtools-injected pages) is refused.
+ * The directory is a filesystem path (C:\\...\\renderer\\ on Windows); it is turned into
+ * a file URL's path the way the platform's own would be, so the two sides compare as the
+ * same kind of thing (Windows drive letters and names compare case-insensitively).
  */
-export function isTrustedSender(url: string, rendererDir: string): boolean {
+export function isTrustedSender(url: string, rendererDir: string, platform: NodeJS.Platform = process.platform): boolean {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -78,12 +82,20 @@ export function isTrustedSender(url: string, rendererDir: string): boolean {
     return false;
   }
   if (parsed.protocol !== 'file:' || parsed.host !== '') return false;
-  const root = rendererDir.endsWith('/') ? rendererDir : `${rendererDir}/`;
+  const windows = platform === 'win32';
   let path: string;
+  let root: string;
   try {
     path = decodeURIComponent(parsed.pathname);
+    root = decodeURIComponent(pathToFileURL(rendererDir, { windows }).pathname);
   } catch {
     return false; // malformed percent-encoding
+  }
+  if (!root.endsWith('/')) root = `${root}/`;
+  if (windows) {
+    // A backslash is a separator there; Chromium already normalises it, we do too.
+    path = path.replace(/\\/g, '/').toLowerCase();
+    root = root.toLowerCase();
   }
   return path.startsWith(root) && !path.slice(root.length).split('/').includes('..') && path.endsWith('.html');
 }

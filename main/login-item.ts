@@ -38,3 +38,15 @@ export async function setLinuxAutostart(enabled: boolean, argv: readonly string[
   }
   return file;
 }
+
+/**
+ * The command a login should run. From an AppImage, process.execPath is inside the
+ * /tmp/.mount_* directory the AppImage runtime mounts only while it runs; the runtime puts
+ * the AppImage file's own path in $APPIMAGE, which is what must be started at login. An
+ * APPIMAGE that is not an absolute path is ignored (it did not come from the runtime).
+ */
+export function autostartCommand(execPath: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): string[] {
+  const appImage = env.APPIMAGE;
+  const program = appImage !== undefined && appImage.startsWith('/') && !/[\n\r\0]/.test(appImage) ? appImage : execPath;
+  return [program, ...args];
+}

@@ -10,6 +10,9 @@
 #            systemd (installing the server .deb into a clean root; systemd-analyze verify)
 #   fleet:   crowdsec (its Local API and cscli, for the fleet tests) and prometheus (scrapes our
 #            metrics endpoint in the tests); the tests run their own instances, never these services
+#   packaging: systemd-container (systemd-nspawn: booting a Debian root with its own systemd),
+#            mono-mcs + mono-runtime + libmono-system-serviceprocess4.0-cil +
+#            libmono-system-core4.0-cil (compiling the Windows service host's C#)
 set -euo pipefail
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-system-deps: run me as root" >&2
@@ -21,6 +24,7 @@ packages=(
   chromium xvfb xauth dbus-x11 dbus-bin x11-utils dunst libnotify-bin sqlite3
   debootstrap systemd python3
   crowdsec prometheus
+  systemd-container mono-mcs mono-runtime libmono-system-serviceprocess4.0-cil libmono-system-core4.0-cil
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -4,7 +4,8 @@
 # helper under /usr/lib/portsentry-desktop; the desktop package keeps it in the app's
 # resources, so a symlink points there (unless the server package already provides it).
 set -e
-HELPER="/opt/PortSentry Desktop/resources/helper"
+# electron-builder fills in the macro (the product's install directory under /opt).
+HELPER='/opt/${sanitizedProductName}/resources/helper'
 if [ ! -e /usr/lib/portsentry-desktop ]; then
   ln -s "$HELPER" /usr/lib/portsentry-desktop
 fi

@@ -9,8 +9,9 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GuiPreferences } from '../../shared/desktop-api.js';
-import { DEFAULT_SOCKET_PATH } from '../../shared/rpc/helper-client.js';
+import { defaultSocketPath } from '../../shared/socket-paths.js';
 import { routeRequest, toApiError } from '../api-router.js';
+import { APP_USER_MODEL_ID } from '../app-identity.js';
 import { raiseNotification, sharedDbusNotifier, type NotificationOutcome } from '../desktop-notifier.js';
 import { fixHelper } from '../helper-fixer.js';
 import { diagnoseHelper, gatherSetupFacts } from '../helper-setup.js';
@@ -20,12 +21,13 @@ import { HelperSupervisor } from '../helper-supervisor.js';
 import { consentFromDialog, consentText, planHelperInstall, runPrivileged } from '../install-helper.js';
 import { PUSH_CHANNELS, REQUEST_CHANNELS } from '../ipc-channels.js';
 import { isTrustedSender, validateIpcRequest } from '../ipc-validation.js';
-import { setLinuxAutostart } from '../login-item.js';
+import { autostartCommand, setLinuxAutostart } from '../login-item.js';
 import { NotificationPolicy, type NotificationRequest } from '../notification-policy.js';
 import { openPreferences, type PreferencesStore } from '../preferences.js';
 import { recordScannerEvent, type RecentScanner } from '../recent-scanners.js';
-import { iconBitmap } from '../tray-icons.js';
-import { trayModel, type TrayAction, type TrayMenuItem } from '../tray-model.js';
+import { TrayDiff } from '../tray-diff.js';
+import { trayIconSet } from '../tray-icon-set.js';
+import { trayModel, type TrayAction, type TrayIcon, type TrayMenuItem } from '../tray-model.js';
 import { hardenContents, hardenSession, secureWebPreferences } from './security.js';
 
 type Page = 'dashboard' | 'settings';
@@ -33,8 +35,9 @@ type Page = 'dashboard' | 'settings';
 /** dist/main/electron/main.js -> dist/renderer/ and dist/main/electron/preload.cjs */
 const RENDERER_DIR = fileURLToPath(new URL('../../renderer/', import.meta.url));
 const PRELOAD = fileURLToPath(new URL('./preload.cjs', import.meta.url));
-const SOCKET_PATH = process.env.PORTSENTRY_SOCKET ?? DEFAULT_SOCKET_PATH;
-const ICON_SIZE = 16;
+const SOCKET_PATH = process.env.PORTSENTRY_SOCKET ?? defaultSocketPath(process.platform);
+/** macOS: a left click is ours (open the dashboard); the menu comes on a right click. */
+const MENU_ON_RIGHT_CLICK = process.platform === 'darwin';
 
 const log = (message: string) => console.error(`portsentry-desktop: ${message}`);
 
@@ -42,20 +45,33 @@ if (!app.requestSingleInstanceLock()) {
   // Another instance owns the tray; it was told (second-instance) to show its dashboard.
   app.quit();
 } else {
+  // Windows attributes notifications to this id; it must be set before the first one.
+  if (process.platform === 'win32') app.setAppUserModelId(APP_USER_MODEL_ID);
   app.on('second-instance', () => openWindow('dashboard'));
   app.on('web-contents-created', (_event, contents) => hardenContents(contents));
   // A tray app keeps running with no window open.
   app.on('window-all-closed', () => undefined);
-  app.whenReady().then(start, (error: unknown) => {
-    log(`failed to start: ${String(error)}`);
+  // A failure anywhere in start-up (whenReady or start itself) must not leave a process with
+  // no tray and no window holding the single-instance lock: say why, then exit.
+  app.whenReady().then(start).catch(failedToStart);
+}
+
+function failedToStart(error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  log(`failed to start: ${message}`);
+  try {
+    dialog.showErrorBox('PortSentry could not start', message);
+  } finally {
     app.exit(1);
-  });
+  }
 }
 
 const windows = new Map<Page, BrowserWindow>();
 let preferences: PreferencesStore;
 let supervisor: HelperSupervisor;
 let tray: Tray | null = null;
+let trayMenu: Menu | null = null;
+const trayDiff = new TrayDiff();
 let scanners: RecentScanner[] = [];
 const policy = new NotificationPolicy();
 const timers: NodeJS.Timeout[] = [];
@@ -67,7 +83,11 @@ async function start(): Promise<void> {
   registerIpc();
 
   tray = new Tray(trayImage('unreachable'));
+  // Linux shows the context menu on any click and emits no 'click'; Windows shows it on a
+  // right click; on macOS a context menu would take the left click too, so it is popped up
+  // by hand on a right click instead of being set.
   tray.on('click', () => openWindow('dashboard'));
+  if (MENU_ON_RIGHT_CLICK) tray.on('right-click', () => trayMenu !== null && tray?.popUpContextMenu(trayMenu));
   supervisor.onState((state) => {
     broadcast(PUSH_CHANNELS.helperState, state);
     updateTray();
@@ -142,9 +162,14 @@ function registerIpc(): void {
 function updateTray(): void {
   if (tray === null) return;
   const model = trayModel({ helper: supervisor.state, scanners, preferences: preferences.get(), now: Date.now() });
-  tray.setImage(trayImage(model.icon));
-  tray.setToolTip(model.tooltip);
-  tray.setContextMenu(Menu.buildFromTemplate(model.menu.map(toMenuItem)));
+  // Only what changed: rebuilding a menu closes it if it is open (Linux), and a flood calls this per event.
+  const update = trayDiff.next(model);
+  if (update.icon !== undefined) tray.setImage(trayImage(update.icon));
+  if (update.tooltip !== undefined) tray.setToolTip(update.tooltip);
+  if (update.menu !== undefined) {
+    trayMenu = Menu.buildFromTemplate(update.menu.map(toMenuItem));
+    if (!MENU_ON_RIGHT_CLICK) tray.setContextMenu(trayMenu);
+  }
 }
 
 function toMenuItem(item: TrayMenuItem): MenuItemConstructorOptions {
@@ -197,7 +222,8 @@ async function runTrayAction(action: TrayAction): Promise<void> {
 }
 
 async function applyLoginItem(enabled: boolean): Promise<void> {
-  if (process.platform === 'linux') await setLinuxAutostart(enabled, [process.execPath, ...process.argv.slice(1)]);
+  // From an AppImage, execPath is a temporary mount; autostartCommand uses $APPIMAGE then.
+  if (process.platform === 'linux') await setLinuxAutostart(enabled, autostartCommand(process.execPath, process.argv.slice(1)));
   else app.setLoginItemSettings({ openAtLogin: enabled });
 }
 
@@ -252,6 +278,13 @@ function broadcast(channel: string, payload: unknown): void {
   for (const window of windows.values()) if (!window.isDestroyed()) window.webContents.send(channel, payload);
 }
 
-function trayImage(icon: Parameters<typeof iconBitmap>[0]): Electron.NativeImage {
-  return nativeImage.createFromBitmap(iconBitmap(icon, ICON_SIZE), { width: ICON_SIZE, height: ICON_SIZE });
+/** 1x and 2x PNGs (straight alpha); template images on macOS (main/tray-icon-set.ts). */
+function trayImage(icon: TrayIcon): Electron.NativeImage {
+  const set = trayIconSet(icon, process.platform);
+  const image = nativeImage.createEmpty();
+  for (const rep of set.representations) {
+    image.addRepresentation({ scaleFactor: rep.scaleFactor, width: rep.width, height: rep.height, dataURL: `data:image/png;base64,${rep.png.toString('base64')}` });
+  }
+  if (set.template) image.setTemplateImage(true);
+  return image;
 }

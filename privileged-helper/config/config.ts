@@ -17,9 +17,12 @@ import {
   type ConfigValues,
 } from '../../shared/domain/config-keys.js';
 import { ConfigError, parseConfText, type ConfEntry } from './conf-file.js';
+import { defaultAdminSocketPath, defaultSocketPath } from '../../shared/socket-paths.js';
 
 export type { BlockBackendName, BlockLevel } from '../../shared/domain/config-keys.js';
-export { DEFAULT_RPC_SOCKET, DEFAULT_RPC_ADMIN_SOCKET } from '../../shared/domain/config-keys.js';
+/** The control channels on this OS (the key table's defaults are Linux's). */
+export const DEFAULT_RPC_SOCKET = defaultSocketPath(process.platform);
+export const DEFAULT_RPC_ADMIN_SOCKET = defaultAdminSocketPath(process.platform);
 
 export type PortSentryConfig = ConfigValues & {
   /** Where the config came from (a path, or "<embedded defaults>"), for messages. */
@@ -85,6 +88,8 @@ export function buildConfig(layers: readonly ConfigLayer[]): PortSentryConfig {
     values[CONFIG_KEYS[name].field] = parseKeyValue(name, CONFIG_KEYS[name].defaultText, { trustedFile: true });
     sources[name] = 'default';
   }
+  values['rpcSocket'] = DEFAULT_RPC_SOCKET;
+  values['rpcAdminSocket'] = DEFAULT_RPC_ADMIN_SOCKET;
   let explicitBackend: BlockBackendName | undefined;
   let backendLayer: ConfigLayer | undefined;
   for (const layer of layers) {

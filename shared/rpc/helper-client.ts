@@ -5,12 +5,12 @@
 import { createConnection, type Socket } from 'node:net';
 import { FrameDecoder, encodeFrame, parseResponse, request, type JsonRpcErrorObject } from '../protocol/json-rpc.js';
 import type { MethodName, NotificationParamsOf, ParamsOf, ResultOf } from '../protocol/methods.js';
-import { DEFAULT_RPC_ADMIN_SOCKET, DEFAULT_RPC_SOCKET } from '../domain/config-keys.js';
+import { defaultAdminSocketPath, defaultSocketPath } from '../socket-paths.js';
 
-/** The helper's control channel: a unix socket, or on Windows a named pipe. */
-export const DEFAULT_SOCKET_PATH = process.platform === 'win32' ? '\\\\.\\pipe\\portsentry-desktop-helper' : DEFAULT_RPC_SOCKET;
+/** The helper's operator channel: a unix socket, or on Windows a named pipe. */
+export const DEFAULT_SOCKET_PATH = defaultSocketPath(process.platform);
 /** Root's own channel (see privileged-helper/rpc/control-socket.ts). */
-export const DEFAULT_ADMIN_SOCKET_PATH = process.platform === 'win32' ? '\\\\.\\pipe\\portsentry-desktop-admin' : DEFAULT_RPC_ADMIN_SOCKET;
+export const DEFAULT_ADMIN_SOCKET_PATH = defaultAdminSocketPath(process.platform);
 
 /** The helper answered with a JSON-RPC error. */
 export class HelperError extends Error {

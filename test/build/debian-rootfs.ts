@@ -128,3 +128,51 @@ export async function copyOfCachedRootfs(): Promise<Rootfs> {
     },
   };
 }
+
+/** The minbase tree plus systemd as its init, for booting with systemd-nspawn --boot. */
+const BOOTABLE_TREE = join(ROOTFS_CACHE, 'bookworm-systemd');
+const BOOTABLE_RECIPE = `${RECIPE} + systemd systemd-sysv dbus, v1`;
+
+export function cachedBootableRootfsReady(): boolean {
+  try {
+    return readFileSync(join(BOOTABLE_TREE, READY_MARKER), 'utf8').trim() === BOOTABLE_RECIPE;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds (once) a copy of the minbase tree with systemd installed by its own apt, and
+ * without the policy-rc.d that forbids starting services: in a booted container, packages
+ * must start their services exactly as on a real machine.
+ */
+export async function ensureCachedBootableRootfs(log: (line: string) => void): Promise<void> {
+  if (cachedBootableRootfsReady()) return;
+  await ensureCachedRootfs(log);
+  const partial = `${BOOTABLE_TREE}.partial`;
+  await run('umount', ['-l', join(partial, 'proc')]).catch(() => undefined);
+  await rm(partial, { recursive: true, force: true });
+  log(`adding systemd to a copy of the cached tree in ${partial} (once)`);
+  await run('cp', ['-a', '--reflink=auto', CACHED_TREE, partial], { timeout: 300_000 });
+  const env = { DEBIAN_FRONTEND: 'noninteractive', PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' };
+  await run('mount', ['-t', 'proc', 'proc', join(partial, 'proc')]);
+  try {
+    await run('chroot', [partial, 'apt-get', 'update', '-qq'], { env, timeout: 300_000 });
+    await run('chroot', [partial, 'apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'systemd', 'systemd-sysv', 'dbus'], { env, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+    await run('chroot', [partial, 'apt-get', 'clean'], { env });
+  } finally {
+    await run('umount', ['-l', join(partial, 'proc')]).catch(() => undefined);
+  }
+  await rm(join(partial, 'usr/sbin/policy-rc.d'), { force: true });
+  await writeFile(join(partial, READY_MARKER), `${BOOTABLE_RECIPE}\n`);
+  await rm(BOOTABLE_TREE, { recursive: true, force: true });
+  await rename(partial, BOOTABLE_TREE);
+}
+
+/** A throwaway copy of the bootable tree (nothing mounted: systemd-nspawn mounts what it needs). */
+export async function copyOfBootableRootfs(): Promise<{ readonly dir: string; destroy(): Promise<void> }> {
+  const parent = await mkdtemp(join(tmpdir(), 'portsentry-boot-'));
+  const dir = join(parent, 'root');
+  await run('cp', ['-a', '--reflink=auto', BOOTABLE_TREE, dir], { timeout: 300_000 });
+  return { dir, destroy: () => rm(parent, { recursive: true, force: true }) };
+}

@@ -50,13 +50,54 @@ describe('build/electron-builder.yml', () => {
     assert.deepEqual((config.linux as Json).target, ['deb', 'rpm', 'AppImage']);
     assert.deepEqual((config.win as Json).target, ['nsis']);
     assert.deepEqual((config.mac as Json).target, ['dmg', 'pkg']);
-    assert.deepEqual(((config.deb as Json).depends as string[]).slice(0, 2), ['nftables', 'tcpdump']);
   });
 
-  it('every file it refers to exists, and scripts are executable', () => {
+  it('extends electron-builder\'s default package dependencies instead of replacing them', () => {
+    const config = loadConfig();
+    // The defaults electron-builder uses when `depends` is not set (its FpmTarget; `this` unused).
+    const { default: FpmTarget } = require('app-builder-lib/out/targets/FpmTarget.js') as { default: { prototype: { getDefaultDepends(target: string): string[] } } };
+    for (const [target, ours] of [['deb', ['nftables', 'tcpdump', 'libnotify-bin']], ['rpm', ['nftables', 'tcpdump', 'libnotify']]] as const) {
+      const depends = (config[target] as Json).depends as string[];
+      const defaults = FpmTarget.prototype.getDefaultDepends.call(null, target);
+      assert.ok(defaults.length >= 8, `electron-builder still has ${target} defaults`);
+      for (const name of [...defaults, ...ours]) assert.ok(depends.includes(name), `${target} depends lacks ${name}`);
+      assert.equal((config[target] as Json).recommends, undefined, `${target}: the default recommends (libappindicator) stay`);
+    }
+  });
+
+  it('keeps electron-builder\'s own after-install/after-remove and appends ours', async () => {
+    const config = loadConfig();
+    const { composeAll, defaultTemplate } = (await import(join(REPO, 'scripts/compose-linux-hooks.mjs'))) as { composeAll(): string[]; defaultTemplate(name: string): string };
+    composeAll();
+    for (const [name, file] of [['after-install', (config.deb as Json).afterInstall], ['after-remove', (config.deb as Json).afterRemove]] as const) {
+      assert.equal((config.rpm as Json)[name === 'after-install' ? 'afterInstall' : 'afterRemove'], file, 'rpm uses the same hook');
+      const text = readFileSync(join(REPO, String(file)), 'utf8');
+      const builtIn = defaultTemplate(name).trimEnd();
+      assert.ok(text.startsWith(builtIn), `${name}: electron-builder's own script comes first, unchanged`);
+      const ours = readFileSync(join(REPO, `build/linux/${name}.sh`), 'utf8').replace(/^#!.*\n/, '').trimEnd();
+      assert.ok(text.includes(ours), `${name}: ours follows`);
+    }
+    const install = readFileSync(join(REPO, String((config.deb as Json).afterInstall)), 'utf8');
+    for (const duty of [/update-alternatives --install '\/usr\/bin\/\$\{executable\}'/, /chmod 4755 '\/opt\/\$\{sanitizedProductName\}\/chrome-sandbox'/, /apparmor_parser --replace/, /systemctl enable --now portsentryd\.service/]) {
+      assert.match(install, duty);
+    }
+  });
+
+  it('unpacks node-notifier\'s notifier executables from the asar, and Windows toasts carry the app id', async () => {
+    const config = loadConfig();
+    assert.ok((config.asarUnpack as string[]).includes('node_modules/node-notifier/vendor/**'));
+    for (const vendor of ['snoreToast/snoretoast-x64.exe', 'mac.noindex/terminal-notifier.app/Contents/MacOS/terminal-notifier']) {
+      assert.ok(existsSync(join(REPO, 'node_modules/node-notifier/vendor', vendor)), `${vendor} is where the pattern unpacks it`);
+    }
+    const { APP_USER_MODEL_ID } = await import('../../main/app-identity.js');
+    assert.equal(APP_USER_MODEL_ID, config.appId, 'the AppUserModelID is the one NSIS puts on the shortcut (appId)');
+  });
+
+  it('every file it refers to exists, and scripts are executable', async () => {
     const config = loadConfig();
     const deb = config.deb as Json;
     const rpm = config.rpm as Json;
+    await import(join(REPO, 'scripts/compose-linux-hooks.mjs')).then((m: { composeAll(): string[] }) => m.composeAll());
     const referenced = [
       deb.afterInstall, deb.afterRemove, rpm.afterInstall, rpm.afterRemove,
       (config.nsis as Json).include, (config.win as Json).icon, (config.mac as Json).icon,

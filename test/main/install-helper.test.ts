@@ -88,9 +88,10 @@ describe('installing the helper', () => {
 
   // As root, pkexec would run the command without asking: only where there is none.
   const hasPrompt = ['/usr/bin/pkexec', '/usr/bin/kdesudo'].some((p) => existsSync(p));
-  it('loads the real sudo-prompt (working under Node 24) and reports its failure as a result', { skip: hasPrompt && 'pkexec present: would really run as root' }, async () => {
+  it('loads the real @vscode/sudo-prompt (Node 24, no util patch) and reports its failure as a result', { skip: hasPrompt && 'pkexec present: would really run as root' }, async () => {
     const result = await runPrivileged({ plan: { kind: 'start' }, agreed: true });
-    // sudo-prompt got past its argument checks (the Node 24 shim) to looking for a prompt.
+    // sudo-prompt got past its argument checks to looking for a prompt: no util.isObject needed.
+    assert.equal((await import('node:util') as unknown as Record<string, unknown>).isObject, undefined, 'nothing patched util');
     assert.deepEqual(result, { ok: false, reason: 'failed', message: 'Unable to find pkexec or kdesudo.' });
   });
 });

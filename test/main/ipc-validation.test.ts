@@ -110,6 +110,35 @@ describe('ipc validation', () => {
   });
 });
 
+describe('trusted senders on Windows', () => {
+  // What Electron gives on Windows: fileURLToPath(new URL('../../renderer/', import.meta.url))
+  // is a backslash path, while the sender frame's URL is file:///C:/... (Chromium upper-cases
+  // the drive letter and turns backslashes into slashes).
+  const dir = 'C:\\Program Files\\PortSentry Desktop\\resources\\app.asar\\dist\\renderer\\';
+  const page = 'file:///C:/Program%20Files/PortSentry%20Desktop/resources/app.asar/dist/renderer/';
+
+  it('trusts the app\'s own pages', () => {
+    assert.equal(isTrustedSender(`${page}dashboard.html`, dir, 'win32'), true);
+    assert.equal(isTrustedSender(`${page}settings.html#event=4`, dir, 'win32'), true);
+    assert.equal(isTrustedSender(`${page.replace('C:', 'c:')}dashboard.html`, dir, 'win32'), true, 'drive letters compare case-insensitively');
+    assert.equal(isTrustedSender(`${page}dashboard.html`, dir.slice(0, -1), 'win32'), true, 'with or without the trailing separator');
+  });
+
+  it('refuses everything else, including the Windows-only ways out', () => {
+    for (const url of [
+      'file:///C:/Program%20Files/PortSentry%20Desktop/resources/app.asar/dist/renderer-evil/dashboard.html',
+      `${page}..%5C..%5C..%5Cevil.html`,
+      `${page}%2e%2e/x.html`,
+      'file:///D:/Program%20Files/PortSentry%20Desktop/resources/app.asar/dist/renderer/dashboard.html',
+      'file://attacker/share/dist/renderer/dashboard.html',
+      `${page}data.json`,
+      'https://evil.example/dashboard.html',
+    ]) {
+      assert.equal(isTrustedSender(url, dir, 'win32'), false, url);
+    }
+  });
+});
+
 describe('routing validated requests', () => {
   it('answers with envelopes, never rejections, and maps errors to { code, message }', async () => {
     const calls: unknown[] = [];
