@@ -9,6 +9,12 @@ export interface CaptureWatch {
   readonly udp: PortSelector | null;
   /** Also capture outgoing TCP SYNs and UDP datagrams (conversation memory). */
   readonly outbound: boolean;
+  /**
+   * The classic -tcp tripwires: also their peers' ACKs (without SYN or RST), the fact that a
+   * handshake completed, which tells a connect from a half-open SYN scan (few packets: these
+   * ports have no service but ours).
+   */
+  readonly tcpHandshake?: PortSelector | null;
 }
 
 function ports(selector: PortSelector): string {
@@ -25,12 +31,17 @@ const TCP_NO_ACK_V4 = '(ip and tcp[13] & 0x14 == 0)';
 const TCP_NO_ACK_V6 = '(ip6 and ip6[6] == 6 and ip6[53] & 0x14 == 0)';
 // Hop-by-hop followed by ICMPv6 is multicast listener chatter (MLD), never a scan: kept out.
 const IPV6_EXTENSION_HEADERS = '(ip6 and ((ip6[6] == 0 and ip6[40] != 58) or ip6[6] == 43 or ip6[6] == 44 or ip6[6] == 60))';
+const TCP_HANDSHAKE_ACK_V4 = '(ip and tcp[13] & 0x16 == 0x10)';
+const TCP_HANDSHAKE_ACK_V6 = '(ip6 and ip6[6] == 6 and ip6[53] & 0x16 == 0x10)';
 const TCP_SYN_ONLY_V4 = '(ip and tcp[13] & 0x12 == 0x02)';
 const TCP_SYN_ONLY_V6 = '(ip6 and ip6[6] == 6 and ip6[53] & 0x12 == 0x02)';
 
 export function buildCaptureFilter(watch: CaptureWatch): string {
   const inbound: string[] = [];
   if (watch.tcp !== null) inbound.push(`(tcp ${ports(watch.tcp)} and (${TCP_NO_ACK_V4} or ${TCP_NO_ACK_V6}))`);
+  if (watch.tcpHandshake !== undefined && watch.tcpHandshake !== null) {
+    inbound.push(`(tcp ${ports(watch.tcpHandshake)} and (${TCP_HANDSHAKE_ACK_V4} or ${TCP_HANDSHAKE_ACK_V6}))`);
+  }
   if (watch.udp !== null) inbound.push(`(udp ${ports(watch.udp)})`);
   if (inbound.length === 0) throw new Error('nothing to watch');
   inbound.push(IPV6_EXTENSION_HEADERS);

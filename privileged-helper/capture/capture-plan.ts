@@ -30,9 +30,16 @@ export function planCapture(config: PortSentryConfig, modes: readonly Mode[]): C
   const usable = rules.filter((rule) => rule.ports.kind === 'below' || rule.ports.ports.length > 0);
   if (usable.length === 0) return null;
   const advanced = usable.some((rule) => rule.mode.startsWith('a'));
+  // -tcp tells connects from half-open SYNs by the handshake's ACK (half-open-tracker.ts).
+  const classicTcp = usable.find((rule) => rule.mode === 'tcp');
   return {
     rules: usable,
-    watch: { tcp: selectorFor(usable, 'tcp'), udp: selectorFor(usable, 'udp'), outbound: advanced },
+    watch: {
+      tcp: selectorFor(usable, 'tcp'),
+      udp: selectorFor(usable, 'udp'),
+      outbound: advanced,
+      ...(classicTcp === undefined ? {} : { tcpHandshake: classicTcp.ports }),
+    },
     requiredBy: usable.map((rule) => rule.mode).filter((mode) => mode !== 'tcp'),
   };
 }

@@ -46,7 +46,7 @@ export interface HandshakeFacts {
 
 export class HalfOpenTracker {
   /** Pending SYNs by "source|port", oldest first. */
-  private readonly pending = new Map<string, { probe: Probe; timer: unknown }>();
+  private readonly pending = new Map<string, Pending>();
 
   /** Connections already reported whose SYN has not been captured yet ("source|port" -> timer). */
   private readonly connectedEarly = new Map<string, unknown>();
@@ -96,7 +96,16 @@ export class HalfOpenTracker {
       this.pending.delete(oldestKey);
       this.report(oldest.probe);
     }
-    this.pending.set(key, { probe, timer: this.timers.set(() => this.graceEnded(key, probe, 0), this.graceMs) });
+    this.pending.set(key, { probe, timer: this.timers.set(() => this.graceEnded(key, probe, 0), this.graceMs), completed: false });
+  }
+
+  /**
+   * Capture saw the peer's ACK that completes the handshake of a pending SYN (same source
+   * and port): whatever order accept() and the timers run in, that touch is a connect.
+   */
+  ackSeen(source: string, port: number): void {
+    const entry = this.pending.get(`${source}|${port}`);
+    if (entry !== undefined) entry.completed = true;
   }
 
   /**
@@ -111,7 +120,8 @@ export class HalfOpenTracker {
       return;
     }
     this.pending.delete(key);
-    this.report(probe);
+    // A completed handshake whose accept() went to an unknown peer elsewhere is still a connect.
+    this.report(entry.completed ? { ...probe, kind: 'connect' } : probe);
   }
 
   /** A connection from a known source completed: its SYN was not half-open. */
@@ -133,8 +143,15 @@ export class HalfOpenTracker {
    * source, or null when its SYN has not been seen yet (it is then reported when it is).
    */
   claimUnknownPeer(port: number): string | null {
-    let newest: [string, { probe: Probe; timer: unknown }] | null = null;
-    for (const entry of this.pending) if (entry[1].probe.port === port) newest = entry;
+    let newest: [string, Pending] | null = null;
+    // The newest SYN on the port whose handshake capture saw complete, else the newest at all.
+    let newestCompleted: [string, Pending] | null = null;
+    for (const entry of this.pending) {
+      if (entry[1].probe.port !== port) continue;
+      newest = entry;
+      if (entry[1].completed) newestCompleted = entry;
+    }
+    if (newestCompleted !== null) newest = newestCompleted;
     if (newest === null) {
       const waiting = this.orphans.get(port) ?? [];
       if (waiting.length >= MAX_ORPHANS_PER_PORT) return null;
@@ -168,6 +185,13 @@ export class HalfOpenTracker {
   private now(): number {
     return this.facts.now?.() ?? Date.now();
   }
+}
+
+interface Pending {
+  readonly probe: Probe;
+  timer: unknown;
+  /** Capture saw the ACK completing its handshake. */
+  completed: boolean;
 }
 
 interface Orphan {

@@ -204,6 +204,10 @@ export class SensorSet {
         onProbe: (probe, wireAt) =>
           probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe, wireAt) : this.deps.onProbe(probe),
         isOwnAddress: this.deps.isOwnAddress,
+        // A -tcp tripwire peer's ACK: its handshake completed (a connect, not a SYN scan).
+        onPacket: (packet) => {
+          if (packet.protocol === 'tcp' && (packet.tcpFlags & 0x16) === 0x10) this.halfOpen.ackSeen(packet.source, packet.destinationPort);
+        },
         onBadSources: (stats) => {
           this.captureBadSources = this.captureBadBase + stats.badSource;
           this.onBadSource(stats.lastBadSource ?? '?', (stats.lastProblem ?? 'reserved') as SourceProblem);

@@ -21,7 +21,8 @@ describe('planCapture', () => {
     const plan = planCapture(SMALL, ['tcp']);
     assert.deepEqual(plan, {
       rules: [{ mode: 'tcp', protocol: 'tcp', ports: { kind: 'list', ports: [79, 1, 31337] }, exclude: new Set(), skipListening: false }],
-      watch: { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: false },
+      // The handshake's ACKs on the -tcp tripwires tell a connect from a half-open SYN.
+      watch: { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: false, tcpHandshake: { kind: 'list', ports: [79, 1, 31337] } },
       requiredBy: [],
     });
   });
@@ -58,7 +59,7 @@ describe('planCapture', () => {
     assert.deepEqual(plan.rules.map((rule) => rule.mode), ['tcp', 'stcp', 'sudp', 'atcp', 'audp']);
     assert.deepEqual(plan.requiredBy, ['stcp', 'sudp', 'atcp', 'audp']);
     // TCP_PORTS goes up to 54320 and UDP_PORTS up to 54321, above the 1024 ranges.
-    assert.deepEqual(plan.watch, { tcp: { kind: 'below', limit: 54320 }, udp: { kind: 'below', limit: 54321 }, outbound: true });
+    assert.deepEqual(plan.watch, { tcp: { kind: 'below', limit: 54320 }, udp: { kind: 'below', limit: 54321 }, outbound: true, tcpHandshake: { kind: 'list', ports: [...EMBEDDED.tcpPorts] } });
     assert.deepEqual(plan.rules[3]?.exclude, new Set([113, 139]));
     assert.deepEqual(plan.rules[4]?.exclude, new Set([520, 138, 137, 67]));
     assert.deepEqual(plan.rules[0]?.ports, { kind: 'list', ports: [...EMBEDDED.tcpPorts] });
@@ -71,7 +72,7 @@ describe('planCapture', () => {
 
   it('-tcp with -stcp: one sorted list without duplicates', () => {
     const plan = planCapture(SMALL, ['stcp', 'tcp']);
-    assert.deepEqual(plan?.watch, { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: false });
+    assert.deepEqual(plan?.watch, { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: false, tcpHandshake: { kind: 'list', ports: [79, 1, 31337] } });
     assert.deepEqual(plan?.rules.map((rule) => [rule.mode, rule.skipListening]), [['tcp', false], ['stcp', true]]);
     assert.deepEqual(plan?.requiredBy, ['stcp']);
   });

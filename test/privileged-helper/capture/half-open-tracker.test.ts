@@ -296,6 +296,26 @@ describe('HalfOpenTracker: the verdict rests on kernel facts, not on event order
     assert.equal(unattributed.length, 0);
   });
 
+  it('capture saw the handshake complete: an unknown-peer accept claims that SYN, not a newer spoofed one', () => {
+    const { tracker, timers, reported } = withFacts(new Map());
+    tracker.synSeen(syn(A, 79));
+    tracker.ackSeen(A, 79);
+    // A flood of spoofed SYNs on the same port, newer than A's.
+    tracker.synSeen(syn(B, 79));
+    assert.equal(tracker.claimUnknownPeer(79), A);
+    timers.advance(GRACE);
+    assert.deepEqual(reported.map((p) => `${p.source} ${p.kind}`), [`${B} syn`]);
+  });
+
+  it('a completed handshake whose accept went elsewhere is reported as a connect when its grace ends', () => {
+    const { tracker, timers, reported } = withFacts(new Map());
+    tracker.synSeen(syn(A, 79));
+    tracker.ackSeen(A, 79);
+    tracker.ackSeen(B, 79); // an ACK with no pending SYN changes nothing
+    timers.advance(GRACE);
+    assert.deepEqual(reported.map((p) => `${p.source} ${p.kind}`), [`${A} connect`]);
+  });
+
   it('parseAcceptQueues reads the accept backlog of LISTEN sockets (rx_queue), IPv4 and IPv6 summed', () => {
     const tcp = [
       '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
