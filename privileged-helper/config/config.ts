@@ -49,6 +49,10 @@ export interface PortSentryConfig {
   readonly eventRetentionDays: number;
   /** Stealth/advanced modes block the first probe inside the kernel (see responders/kernel-trap.ts). */
   readonly kernelTrap: boolean;
+  /** Elements each nftables blocked set holds at most; when full, the soonest to expire, then the oldest, are evicted. */
+  readonly blockSetSize: number;
+  /** An IPv6 scanner is blocked by its network of this many bits (128: the host alone). */
+  readonly blockPrefix6: number;
   /** Line of each key that was set in the file, for mode-dependent errors later. */
   readonly lines: Readonly<Record<string, number>>;
 }
@@ -91,6 +95,8 @@ const SPECS: Readonly<Record<string, KeySpec>> = {
   STORE_FILE: { field: 'storeFile', parse: optionalPath },
   EVENT_RETENTION_DAYS: { field: 'eventRetentionDays', parse: (v, k) => integer(v, k, 1, 36500) },
   KERNEL_TRAP: { field: 'kernelTrap', parse: flag },
+  BLOCK_SET_SIZE: { field: 'blockSetSize', parse: (v, k) => integer(v, k, 1024, 16_000_000) },
+  BLOCK_PREFIX6: { field: 'blockPrefix6', parse: (v, k) => integer(v, k, 16, 128) },
 };
 
 export const KNOWN_KEYS: readonly string[] = Object.keys(SPECS);
@@ -149,6 +155,8 @@ const DEFAULTS = {
   storeFile: '/var/lib/portsentry-desktop/events.db',
   eventRetentionDays: 90,
   kernelTrap: true,
+  blockSetSize: 1_000_000,
+  blockPrefix6: 64,
 } as const satisfies Omit<PortSentryConfig, 'file' | 'lines' | 'blockBackend'>;
 
 /** Parses and validates a whole config file's text. Throws ConfigError. */

@@ -105,6 +105,8 @@ export const CONFIG_FIELDS: readonly ConfigField[] = [
   field('BLOCK_BACKEND', 'responses', 'backend', 'How to block', 'Our nftables table (Linux), a pf table (macOS), Windows Firewall rules, the KILL_ROUTE command, or no route-level block.', 'nftables', backendName),
   field('NFT_TABLE', 'responses', 'text', 'nftables table name', 'The table inet <name> that holds the blocked sets.', 'portsentry', nftIdentifier),
   field('BLOCK_TIMEOUT', 'responses', 'text', 'Block lasts (seconds)', '0 blocks until you unblock by hand (0-315360000).', '0', (k) => integer(k, 0, 10 * 365 * 86400)),
+  field('BLOCK_SET_SIZE', 'responses', 'text', 'Blocks held at most (per family)', 'Size of each nftables blocked set; when full, the blocks that expire soonest, then the oldest, make room (1024-16000000).', '1000000', (k) => integer(k, 1024, 16_000_000)),
+  field('BLOCK_PREFIX6', 'responses', 'text', 'IPv6 block covers (prefix bits)', 'An IPv6 scanner is blocked with its whole network of this many bits, so rotating addresses do not help it; 128 blocks the one address (16-128).', '64', (k) => integer(k, 16, 128)),
   field('KILL_ROUTE', 'responses', 'text', 'Block command', 'Runs without a shell; must contain $TARGET$. Empty for none.', '', (k) => command(k, true)),
   field('KILL_HOSTS_DENY', 'responses', 'text', 'hosts.deny line', 'Added to hosts.deny for each scanner; must contain $TARGET$. Empty for none.', '', hostsDenyLine),
   field('HOSTS_DENY_FILE', 'responses', 'text', 'hosts.deny file', 'Absolute path of the TCP wrappers file.', '/etc/hosts.deny', absolutePath),
