@@ -222,7 +222,8 @@ export class NftablesBackend implements BlockBackend {
     const target = parseBlockTarget(address);
     if (typeof target === 'string') return `${this.name} (${target})`;
     const { set, element } = this.placement(target);
-    return `${this.name} add element inet ${this.table} ${set} { ${element} }`;
+    const covers = element === target.text ? '' : ` (${target.text})`;
+    return `${this.name} add element inet ${this.table} ${set} { ${element} }${covers}`;
   }
 
   block(address: string, options: BlockOptions = {}): Promise<void> {
