@@ -52,6 +52,9 @@ export function ourConfigText(dir: string): string {
     `SYSLOG_SOCKET="${join(dir, 'no-syslog.sock')}"`,
     `RPC_SOCKET="${join(dir, 'helper.sock')}"`,
     `STORE_FILE="${ourStoreFile(dir)}"`,
+    // Host blocks for IPv6 too, so "is this source blocked" reads the same for both
+    // detectors; the /64 aggregation is tested end to end (test/e2e/blocking-under-attack).
+    'BLOCK_PREFIX6="128"',
     '',
   ].join('\n');
 }

@@ -13,6 +13,7 @@ import { BenchLab } from './bench-lab.js';
 import { writeBenchConfigs } from './configs.js';
 import { blockCost } from './fig-block-cost.js';
 import { capturePath } from './fig-capture.js';
+import { capacity, floodAbsorbed } from './fig-hostile.js';
 import { leak } from './fig-leak.js';
 import { memory } from './fig-memory.js';
 import { scale } from './fig-scale.js';
@@ -33,6 +34,8 @@ export interface BenchPlan {
   readonly memory: { engineSources: number; idleSeconds: number };
   readonly startupRepetitions: number;
   readonly capture: { rates: readonly number[]; seconds: number };
+  readonly flood: { sources: number; rate: number };
+  readonly capacity: { setSize: number };
 }
 
 export const FULL_PLAN: BenchPlan = {
@@ -44,6 +47,8 @@ export const FULL_PLAN: BenchPlan = {
   memory: { engineSources: 1_000_000, idleSeconds: 10 },
   startupRepetitions: 5,
   capture: { rates: [10_000, 50_000, 100_000], seconds: 1 },
+  flood: { sources: 100_000, rate: 10_000 },
+  capacity: { setSize: 1_000_000 },
 };
 
 export const QUICK_PLAN: BenchPlan = {
@@ -55,6 +60,8 @@ export const QUICK_PLAN: BenchPlan = {
   memory: { engineSources: 100_000, idleSeconds: 2 },
   startupRepetitions: 1,
   capture: { rates: [5000], seconds: 0.5 },
+  flood: { sources: 2000, rate: 2000 },
+  capacity: { setSize: 20_000 },
 };
 
 function parseArgs(argv: readonly string[]): { quick: boolean; out: string } {
@@ -103,6 +110,8 @@ async function main(): Promise<void> {
         memory: await step('memory', { engine: [], idle: [] }, () => memory(bench, configs, plan.memory)),
         startup: await step('startup', [], () => startup(bench, configs, plan.startupRepetitions)),
         capturePath: await step('capturePath', [], () => capturePath(bench, plan.capture)),
+        flood: await step('flood', null, () => floodAbsorbed(bench, configs, plan.flood)),
+        capacity: await step('capacity', null, () => capacity(bench, plan.capacity)),
       };
       results = { machine: await machineInfo(), quick, repetitions: plan.repetitions, durationSeconds: Math.round((performance.now() - started) / 1000), figures, errors };
     } finally {

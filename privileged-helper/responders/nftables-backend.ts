@@ -101,7 +101,8 @@ export class NftablesBackend implements BlockBackend {
   private inFlightError: string | null = null;
   private evictionListener: ((targets: readonly string[], why: string) => void) | null = null;
   private saidFull = new Set<SetName>();
-  private evicting = false;
+  /** Adds to a full set, waiting while room is made (other sets' changes go on meanwhile). */
+  private readonly parked = new Map<SetName, PendingChange[]>();
 
   constructor(options: NftablesOptions) {
     if (!TABLE_NAME_PATTERN.test(options.table)) {
@@ -287,7 +288,7 @@ export class NftablesBackend implements BlockBackend {
 
   /** Sends the next batch when nothing is in flight. */
   private pump(): void {
-    if (this.inFlight !== null || this.evicting || this.queue.length === 0) return;
+    if (this.inFlight !== null || this.queue.length === 0) return;
     let child: ChildProcessWithoutNullStreams;
     try {
       child = this.interactiveChild();
@@ -358,12 +359,12 @@ export class NftablesBackend implements BlockBackend {
     if (error === null) {
       this.applied(changes);
     } else if (first.verb === 'add' && SET_FULL.test(error)) {
-      this.evicting = true;
-      void this.makeRoom(first.set, changes).finally(() => {
-        this.evicting = false;
-        this.pump();
-      });
-      return;
+      const waiting = this.parked.get(first.set);
+      if (waiting !== undefined) waiting.push(...changes);
+      else {
+        this.parked.set(first.set, [...changes]);
+        void this.makeRoom(first.set).finally(() => this.pump());
+      }
     } else if (PER_ELEMENT.test(error)) {
       // An element already covered (an interval set refuses an overlap) or already gone: fine
       // for that element. In a batch we cannot tell which one it was, so the batch is split
@@ -402,18 +403,25 @@ export class NftablesBackend implements BlockBackend {
    * The set is full. Evict a slice of it (soonest to expire, then oldest) and send the adds
    * again, so the newest scanner is blocked. Said once per set in the log.
    */
-  private async makeRoom(set: SetName, adds: PendingChange[]): Promise<void> {
-    const count = Math.max(adds.length, Math.ceil(this.setSize * EVICT_SHARE));
+  private async makeRoom(set: SetName): Promise<void> {
+    const waiting = () => this.parked.get(set) ?? [];
+    const count = Math.max(waiting().length, Math.ceil(this.setSize * EVICT_SHARE));
     const now = this.clock();
-    let victims = this.indexes.get(set)!.victims(count, now).filter((key) => !adds.some((add) => add.key === key));
-    if (victims.length < adds.length) {
+    const fresh = (keys: string[]) => {
+      const adding = new Set(waiting().map((add) => add.key));
+      return keys.filter((key) => !adding.has(key));
+    };
+    let victims = fresh(this.indexes.get(set)!.victims(count, now));
+    if (victims.length < waiting().length) {
       // The set holds what this process never saw (the trap under a flood, another tool):
       // read it from the kernel once, and keep that as the index.
       const index = new BlockIndex(this.setSize);
       for (const element of await this.readSet(set, this.prefix6).catch(() => [])) index.note(element.key, element.expiresAt, now);
       this.indexes.set(set, index);
-      victims = index.victims(count, now).filter((key) => !adds.some((add) => add.key === key));
+      victims = fresh(index.victims(count, now));
     }
+    const adds = waiting();
+    this.parked.delete(set);
     if (!this.saidFull.has(set)) {
       this.saidFull.add(set);
       this.log(`WARNING: the nftables set ${set} is full (BLOCK_SET_SIZE ${this.setSize}); evicting ${victims.length} blocks, those that expire soonest first, then the oldest, so new scanners are still blocked (said once; later evictions are reported as block removals)`);
