@@ -161,3 +161,18 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   }
   return out.join('\n');
 }
+
+/**
+ * The README with its benchmark section (between `<!-- bench:start -->` and
+ * `<!-- bench:end -->`) replaced by the report, title line dropped. Unchanged if the markers
+ * are missing. Pure.
+ */
+export function spliceReadme(readme: string, report: string): string {
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) return readme;
+  const body = report.replace(/^# [^\n]*\n+/, '').trimEnd();
+  return `${readme.slice(0, from + start.length)}\n${body}\n${readme.slice(to)}`;
+}

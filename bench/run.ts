@@ -4,7 +4,7 @@
 // --quick runs a tiny version of every figure (well under 2 minutes); the full run takes
 // several minutes on 2 cores.
 
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ import { scanTypes, SCAN_TYPES } from './fig-scan-types.js';
 import { startup } from './fig-startup.js';
 import { triggerToBlackhole } from './fig-trigger.js';
 import { machineInfo } from './machine.js';
-import { renderReport } from './report.js';
+import { renderReport, spliceReadme } from './report.js';
 import type { BenchResults } from './results.js';
 import { analyseTargets } from './targets.js';
 
@@ -123,7 +123,14 @@ async function main(): Promise<void> {
   }
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(join(out, 'results.md'), renderReport(results, analyseTargets(results)));
+  const report = renderReport(results, analyseTargets(results));
+  await writeFile(join(out, 'results.md'), report);
+  if (!quick) {
+    // The README quotes the latest full run as written, between its bench markers.
+    const readmePath = join(out, '..', 'README.md');
+    const readme = await readFile(readmePath, 'utf8').catch(() => null);
+    if (readme !== null) await writeFile(readmePath, spliceReadme(readme, report));
+  }
   process.stderr.write(`bench: wrote ${join(out, 'results.json')} and results.md in ${results.durationSeconds} s${Object.keys(errors).length > 0 ? ` (${Object.keys(errors).length} figure(s) failed)` : ''}\n`);
   // Exit explicitly: a helper left behind by a failed figure must not keep the run alive.
   process.exit(Object.keys(errors).length > 0 ? 1 : 0);

@@ -55,6 +55,7 @@ export const DEFAULT_PREFIX6 = 64;
 const MAX_BATCH = 2048;
 /** When a set is full, this share of it is evicted at once, so evictions stay rare. */
 const EVICT_SHARE = 0.01;
+const READ_SET_TIMEOUT_MS = 15 * 60_000;
 const SENTINEL = 'describe ip length';
 const SENTINEL_ANSWER = 'payload expression';
 
@@ -416,7 +417,11 @@ export class NftablesBackend implements BlockBackend {
       // The set holds what this process never saw (the trap under a flood, another tool):
       // read it from the kernel once, and keep that as the index.
       const index = new BlockIndex(this.setSize);
-      for (const element of await this.readSet(set, this.prefix6).catch(() => [])) index.note(element.key, element.expiresAt, now);
+      const elements = await this.readSet(set, this.prefix6).catch((error: Error) => {
+        this.log(`ERROR: could not read the nftables set ${set} to choose blocks to evict: ${error.message}`);
+        return [];
+      });
+      for (const element of elements) index.note(element.key, element.expiresAt, now);
       this.indexes.set(set, index);
       victims = fresh(index.victims(count, now));
     }
@@ -475,7 +480,9 @@ export class NftablesBackend implements BlockBackend {
       const elements: Array<{ key: string; expiresAt: number | null }> = [];
       let inElements = false;
       let stderr = '';
-      const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(this.commandTimeoutMs, 120_000));
+      // A million elements take nft minutes to print on a loaded machine (measured: 2m40s at
+      // load 10 on 2 cores), so this read is done only when there is no other way.
+      const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(this.commandTimeoutMs, READ_SET_TIMEOUT_MS));
       createInterface({ input: child.stdout }).on('line', (line) => {
         if (!inElements) {
           const at = line.indexOf('elements = {');
