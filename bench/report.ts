@@ -135,7 +135,7 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
 
   out.push('## 9. Capacity: a blocked set at BLOCK_SET_SIZE');
   out.push('');
-  out.push('One of our sets (blocked6_hosts; every set has the same size and kind) loaded with `nft -f` to the size, then one more block at a time through the daemon\'s NftablesBackend. When full, the backend evicts 1 % of the set (soonest to expire, then oldest) and adds the newcomer; the first such block also reads the set from the kernel, because those elements were loaded behind its back. Kernel memory: growth of Slab + VmallocUsed in /proc/meminfo (machine-wide).');
+  out.push('One of our sets (blocked6_hosts; every set has the same size and kind) loaded with `nft -f` to the size, then one more block at a time through the daemon\'s NftablesBackend. When full, the backend evicts 1 % of the set (soonest to expire, then oldest) and adds the newcomer; the first such block also reads the whole set from the kernel (the elements were loaded behind its back, and the policy is over the whole set), which takes long at a million; later ones use what it read. Kernel memory: growth of Slab + VmallocUsed in /proc/meminfo (machine-wide).');
   out.push('');
   const cap = figures.capacity;
   out.push(

@@ -412,10 +412,13 @@ export class NftablesBackend implements BlockBackend {
       const adding = new Set(waiting().map((add) => add.key));
       return keys.filter((key) => !adding.has(key));
     };
-    let victims = fresh(this.indexes.get(set)!.victims(count, now));
-    if (victims.length < waiting().length) {
-      // The set holds what this process never saw (the trap under a flood, another tool):
-      // read it from the kernel once, and keep that as the index.
+    const known = this.indexes.get(set)!;
+    known.prune(now);
+    let victims = fresh(known.victims(count, now));
+    if (known.size < this.setSize * (1 - EVICT_SHARE)) {
+      // The kernel says full but this process knows of much less: the set holds what it
+      // never saw (the trap under a flood, another tool). The policy is over the whole set,
+      // so read it from the kernel once, and keep that as the index.
       const index = new BlockIndex(this.setSize);
       const elements = await this.readSet(set, this.prefix6).catch((error: Error) => {
         this.log(`ERROR: could not read the nftables set ${set} to choose blocks to evict: ${error.message}`);
