@@ -54,6 +54,9 @@ export function ourConfigText(dir: string): string {
     `RPC_ADMIN_SOCKET="${join(dir, 'admin', 'helper.sock')}"`,
     `STORE_FILE="${ourStoreFile(dir)}"`,
     `OPERATOR_SETTINGS_FILE="${join(dir, 'operator-settings.conf')}"`,
+    // Host blocks for IPv6 too, so "is this source blocked" reads the same for both
+    // detectors; the /64 aggregation is tested end to end (test/e2e/blocking-under-attack).
+    'BLOCK_PREFIX6="128"',
     '',
   ].join('\n');
 }

@@ -122,6 +122,32 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   out.push('');
   out.push(...renderFleet(figures.fleet));
 
+  out.push('## 8. Flood absorbed (spoofed sources, -atcp)');
+  out.push('');
+  out.push('One spoofed SYN per source (198.18.64.0/18 upward) to watched port 555, paced by the raw sender. Absorbed/s = sources the daemon reported blocked / (its last "has been blocked" line - first packet); catch-up = last packet sent to the daemon\'s last log line (log quiet for 2 s after); peak RSS = VmHWM of the daemon; then a fresh scanner\'s trigger to blackhole, as in figure 1.');
+  out.push('');
+  const fl = figures.flood;
+  out.push(
+    table(
+      ['sources', 'offered /s', 'send s', 'reported blocked', 'absorbed /s', 'catch-up s', 'peak RSS MB', 'failed blocks', 'scanner after: blackhole ms'],
+      fl === null || fl === undefined ? [] : [[String(fl.sources), String(fl.offeredPerSecond), fmt(fl.sendSeconds, 3), String(fl.reportedBlocked), String(fl.absorbedPerSecond), fmt(fl.catchUpSeconds, 3), fmt(fl.peakRssMb, 1), String(fl.failedBlocks), fl.scannerAfterMs === null ? 'never blocked' : fmt(fl.scannerAfterMs, 3)]],
+    ),
+  );
+  out.push('');
+
+  out.push('## 9. Capacity: a blocked set at BLOCK_SET_SIZE');
+  out.push('');
+  out.push('One of our sets (blocked6_hosts; every set has the same size and kind) loaded with `nft -f` to the size, then one more block at a time through the daemon\'s NftablesBackend. When full, the backend evicts 1 % of the set (soonest to expire, then oldest) and adds the newcomer; the first such block also reads the whole set from the kernel (the elements were loaded behind its back, and the policy is over the whole set), which takes long at a million; later ones use what it read. Kernel memory: growth of Slab + VmallocUsed in /proc/meminfo (machine-wide).');
+  out.push('');
+  const cap = figures.capacity;
+  out.push(
+    table(
+      ['set size', 'blocks held', 'bulk load s', 'kernel MB', 'add one (nearly full) ms', 'add when full: first ms', 'add when full: next ms', 'evicted'],
+      cap === null || cap === undefined ? [] : [[String(cap.setSize), String(cap.held), fmt(cap.bulkLoadSeconds, 1), fmt(cap.kernelMb, 1), cap.addOneMs.map((v) => fmt(v)).join(', '), fmt(cap.addWhenFullFirstMs, 0), cap.addWhenFullNextMs.map((v) => fmt(v)).join(', '), String(cap.evicted)]],
+    ),
+  );
+  out.push('');
+
   if (analysis.length > 0) {
     out.push('## Targets');
     out.push('');
@@ -136,4 +162,19 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
     out.push('');
   }
   return out.join('\n');
+}
+
+/**
+ * The README with its benchmark section (between `<!-- bench:start -->` and
+ * `<!-- bench:end -->`) replaced by the report, title line dropped. Unchanged if the markers
+ * are missing. Pure.
+ */
+export function spliceReadme(readme: string, report: string): string {
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const from = readme.indexOf(start);
+  const to = readme.indexOf(end);
+  if (from < 0 || to < from) return readme;
+  const body = report.replace(/^# [^\n]*\n+/, '').trimEnd();
+  return `${readme.slice(0, from + start.length)}\n${body}\n${readme.slice(to)}`;
 }

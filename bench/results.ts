@@ -3,6 +3,7 @@
 import type { MachineInfo } from './machine.js';
 import type { BlockCostRow } from './fig-block-cost.js';
 import type { CaptureRow } from './fig-capture.js';
+import type { CapacityRow, FloodRow } from './fig-hostile.js';
 import type { LeakRow } from './fig-leak.js';
 import type { MemoryFigure } from './fig-memory.js';
 import type { ScaleRow } from './fig-scale.js';
@@ -27,9 +28,12 @@ export interface BenchResults {
     readonly capturePath: CaptureRow[];
     /** Fleet propagation and scrape cost (bench/fig-fleet.ts); absent in older results. */
     readonly fleet?: FleetFigure;
+    /** Absent in results written before these figures existed. */
+    readonly flood?: FloodRow | null;
+    readonly capacity?: CapacityRow | null;
   };
   /** Figures that could not be measured, with the reason (the rest still ran). */
   readonly errors: Record<string, string>;
 }
 
-export const FIGURE_NAMES = ['triggerToBlackhole', 'scanTypes', 'leak', 'scale', 'blockCost', 'memory', 'startup', 'capturePath'] as const;
+export const FIGURE_NAMES = ['triggerToBlackhole', 'scanTypes', 'leak', 'scale', 'blockCost', 'memory', 'startup', 'capturePath', 'flood', 'capacity'] as const;

@@ -4,7 +4,7 @@
 // --quick runs a tiny version of every figure (well under 2 minutes); the full run takes
 // several minutes on 2 cores.
 
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { writeBenchConfigs } from './configs.js';
 import { blockCost } from './fig-block-cost.js';
 import { capturePath } from './fig-capture.js';
 import { fleetFigure } from './fig-fleet.js';
+import { capacity, floodAbsorbed } from './fig-hostile.js';
 import { leak } from './fig-leak.js';
 import { memory } from './fig-memory.js';
 import { scale } from './fig-scale.js';
@@ -21,7 +22,7 @@ import { scanTypes, SCAN_TYPES } from './fig-scan-types.js';
 import { startup } from './fig-startup.js';
 import { triggerToBlackhole } from './fig-trigger.js';
 import { machineInfo } from './machine.js';
-import { renderReport } from './report.js';
+import { renderReport, spliceReadme } from './report.js';
 import type { BenchResults } from './results.js';
 import { analyseTargets } from './targets.js';
 
@@ -34,6 +35,8 @@ export interface BenchPlan {
   readonly memory: { engineSources: number; idleSeconds: number };
   readonly startupRepetitions: number;
   readonly capture: { rates: readonly number[]; seconds: number };
+  readonly flood: { sources: number; rate: number };
+  readonly capacity: { setSize: number };
 }
 
 export const FULL_PLAN: BenchPlan = {
@@ -45,6 +48,8 @@ export const FULL_PLAN: BenchPlan = {
   memory: { engineSources: 1_000_000, idleSeconds: 10 },
   startupRepetitions: 5,
   capture: { rates: [10_000, 50_000, 100_000], seconds: 1 },
+  flood: { sources: 100_000, rate: 10_000 },
+  capacity: { setSize: 1_000_000 },
 };
 
 export const QUICK_PLAN: BenchPlan = {
@@ -56,6 +61,8 @@ export const QUICK_PLAN: BenchPlan = {
   memory: { engineSources: 100_000, idleSeconds: 2 },
   startupRepetitions: 1,
   capture: { rates: [5000], seconds: 0.5 },
+  flood: { sources: 2000, rate: 2000 },
+  capacity: { setSize: 20_000 },
 };
 
 function parseArgs(argv: readonly string[]): { quick: boolean; out: string } {
@@ -105,6 +112,8 @@ async function main(): Promise<void> {
         startup: await step('startup', [], () => startup(bench, configs, plan.startupRepetitions)),
         capturePath: await step('capturePath', [], () => capturePath(bench, plan.capture)),
         ...(await step<{ fleet?: Awaited<ReturnType<typeof fleetFigure>> }>('fleet', {}, async () => ({ fleet: await fleetFigure(quick) }))),
+        flood: await step('flood', null, () => floodAbsorbed(bench, configs, plan.flood)),
+        capacity: await step('capacity', null, () => capacity(bench, plan.capacity)),
       };
       results = { machine: await machineInfo(), quick, repetitions: plan.repetitions, durationSeconds: Math.round((performance.now() - started) / 1000), figures, errors };
     } finally {
@@ -116,7 +125,14 @@ async function main(): Promise<void> {
   }
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  await writeFile(join(out, 'results.md'), renderReport(results, analyseTargets(results)));
+  const report = renderReport(results, analyseTargets(results));
+  await writeFile(join(out, 'results.md'), report);
+  if (!quick) {
+    // The README quotes the latest full run as written, between its bench markers.
+    const readmePath = join(out, '..', 'README.md');
+    const readme = await readFile(readmePath, 'utf8').catch(() => null);
+    if (readme !== null) await writeFile(readmePath, spliceReadme(readme, report));
+  }
   process.stderr.write(`bench: wrote ${join(out, 'results.json')} and results.md in ${results.durationSeconds} s${Object.keys(errors).length > 0 ? ` (${Object.keys(errors).length} figure(s) failed)` : ''}\n`);
   // Exit explicitly: a helper left behind by a failed figure must not keep the run alive.
   process.exit(Object.keys(errors).length > 0 ? 1 : 0);

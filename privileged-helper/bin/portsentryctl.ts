@@ -15,8 +15,8 @@ commands:
   events [--follow] [--limit N] [--host ADDR] [--port N] [--kind KIND]
                                        recent events, newest last; --follow keeps printing new ones
   blocks                               blocked addresses
-  block ADDRESS [--timeout SECONDS] [--reason TEXT]
-  unblock ADDRESS [--reason TEXT]
+  block ADDRESS|PREFIX [--timeout SECONDS] [--reason TEXT]
+  unblock ADDRESS|PREFIX [--reason TEXT]
   ignore list | ignore add ENTRY [--comment TEXT] | ignore remove ENTRY
   config get [KEY] | config set KEY=VALUE...
   pause [--for SECONDS] | resume       --for: the helper resumes by itself after that long`;

@@ -16,6 +16,7 @@ import { planTrap, type TrapPlan } from '../responders/kernel-trap.js';
 import type { BlockChangeEvent, DetectionEvent, FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { parseAddress } from '../../shared/domain/address.js';
 import { IMPOSSIBLE_SOURCE_NETWORKS } from '../capture/source-address.js';
+import { aggregateTarget, hostTarget, parseBlockTarget, protectedOverlap, type BlockTarget, type ProtectedNetwork } from '../../shared/domain/block-target.js';
 import { carryOut, type ResponseActions } from './responder.js';
 import { planBlocks, responsePlan } from './response-plan.js';
 import { SensorSet } from './sensor-set.js';
@@ -67,6 +68,8 @@ export class Daemon {
   private trapKey = 'null';
   /** Sources whose response (firewall, commands) is under way. */
   private readonly responding = new Set<string>();
+  /** Networks no block may touch (ignore list, own addresses, gateways, resolvers); null = rebuild. */
+  private protectedCache: ProtectedNetwork[] | null = null;
   constructor(
     settings: DaemonSettings,
     private readonly deps: DaemonDeps,
@@ -80,6 +83,7 @@ export class Daemon {
       mayWarn: (key) => this.shouldLogQuietly(key, deps.clock()),
       isOwnAddress: (address) => this.ownAddresses.has(address),
     });
+    this.listenForEvictions();
   }
 
   get config(): PortSentryConfig {
@@ -98,7 +102,8 @@ export class Daemon {
     await this.updateTrap();
     this.timers.push(setInterval(() => void this.refreshHostAddresses(), LOCAL_ADDRESS_REFRESH_MS));
     this.timers.push(setInterval(() => void this.liftExpiredBlocks(), EXPIRY_CHECK_MS));
-    this.timers.push(setInterval(() => void this.sensors.retryUnbound(), UNBOUND_RETRY_MS));
+    // A tripwire bound late becomes part of the kernel trap too.
+    this.timers.push(setInterval(() => void this.sensors.retryUnbound().then(() => this.updateTrap()), UNBOUND_RETRY_MS));
     for (const timer of this.timers) timer.unref();
     this.deps.log(messages.active());
     return live;
@@ -115,6 +120,7 @@ export class Daemon {
   async reconfigure(next: DaemonSettings): Promise<void> {
     const previous = this.settings;
     this.settings = next;
+    this.protectedCache = null;
     this.engine.reconfigure(engineOptions(next.config), this.policy());
     if (sensorsDiffer(previous, next)) {
       await this.sensors.close();
@@ -126,6 +132,7 @@ export class Daemon {
   /** Swaps the firewall/command/hosts.deny actions after a reload changed them. */
   setActions(actions: ResponseActions): void {
     this.deps.actions = actions;
+    this.listenForEvictions();
   }
 
   /** Tripwires bound before the daemon existed (start-up); start() takes them over. */
@@ -145,7 +152,11 @@ export class Daemon {
   /** The whole path of one probe. Public so other sensors (packet capture) feed the same path. */
   handleProbe(probe: Probe, reply?: (banner: string) => void): void {
     this.deps.observeProbe?.(probe);
-    const verdict = this.engine.assess(probe);
+    // What a block of this source covers: the address, or (IPv6) its BLOCK_PREFIX6 network,
+    // which is then what the engine counts and dedupes: rotating through a /64 gains nothing.
+    const scope = this.scopeOf(probe.source, probe.family as AddressFamily);
+    const key = scope.text;
+    const verdict = this.engine.assess(key === probe.source ? probe : { ...probe, source: key });
     switch (verdict.kind) {
       case 'ignored': {
         const why = describeIgnoreReason(verdict.reason);
@@ -158,7 +169,7 @@ export class Daemon {
       }
       case 'already-blocked':
         // A block still being applied is not news: the event that triggered it follows.
-        if (this.responding.has(probe.source)) return;
+        if (this.responding.has(key)) return;
         if (!this.shouldLogQuietly(`blocked ${probe.source}`, probe.at)) return;
         this.deps.log(messages.alreadyBlocked(probe.source, probe.mode !== 'tcp' && probe.mode !== 'udp'));
         this.emit(probe, 'already-blocked');
@@ -177,25 +188,25 @@ export class Daemon {
         if (this.config.portBanner !== null) reply?.(this.config.portBanner);
         if (this.paused) {
           // Paused: report, but block nothing, and let the source trigger again on resume.
-          this.engine.abandonBlock(probe.source);
+          this.engine.abandonBlock(key);
           if (this.shouldLogQuietly(`paused ${probe.source}`, probe.at)) this.deps.log(messages.attack(probe, probe.source));
           this.emit(probe, 'alert-only', 'protection is paused');
           return;
         }
-        this.responding.add(probe.source);
-        void this.respond(probe).finally(() => this.responding.delete(probe.source));
+        this.responding.add(key);
+        void this.respond(probe, scope).finally(() => this.responding.delete(key));
         return;
     }
   }
 
-  private async respond(probe: Probe): Promise<void> {
+  private async respond(probe: Probe, scope: BlockTarget): Promise<void> {
     const config = this.config;
     const plan = responsePlan(config, probe.protocol);
     // The attack line comes first, as in the original; with RESOLVE_HOST it waits for the
     // name, but the block never waits for DNS.
     if (!config.resolveHost) this.deps.log(messages.attack(probe, probe.source));
     const resolving = config.resolveHost ? this.resolve(probe.source) : Promise.resolve(probe.source);
-    const [outcome, resolved] = await Promise.all([carryOut(plan, probe, config, this.deps.actions), resolving]);
+    const [outcome, resolved] = await Promise.all([carryOut(plan, probe, config, this.deps.actions, scope.text), resolving]);
 
     if (config.resolveHost) this.deps.log(messages.attack(probe, resolved));
     if (probe.ipOptions === true) this.deps.log(messages.ipOptions(resolved, probe.source, probe.port));
@@ -205,12 +216,12 @@ export class Daemon {
     const resolvedName = resolved === probe.source ? undefined : resolved;
     if (!outcome.ok && !outcome.firewalled) {
       // Nothing held: let the next probe from this source try again.
-      this.engine.abandonBlock(probe.source);
+      this.engine.abandonBlock(scope.text);
       this.emit(probe, 'block-failed', outcome.lines.join('; '), resolvedName);
       return;
     }
     const until = planBlocks(plan) && config.blockTimeoutSeconds > 0 ? probe.at + config.blockTimeoutSeconds * 1000 : null;
-    this.engine.confirmBlock(probe.source, until);
+    this.engine.confirmBlock(scope.text, until);
     // Like the original, the history records every handled scanner, even with BLOCK_* = 0.
     await this.deps.history.record(
       { at: probe.at, resolved, source: probe.source, port: probe.port, protocol: probe.protocol === 'tcp' ? 'TCP' : 'UDP' },
@@ -220,7 +231,8 @@ export class Daemon {
     this.emit(probe, outcome.ok ? action : 'block-failed', outcome.ok ? undefined : outcome.lines.join('; '), resolvedName);
     if (outcome.firewalled) {
       const what = probe.kind === 'connect' || probe.kind === 'udp' ? 'touch' : `${probe.kind} probe`;
-      this.emitBlock('added', probe.source, `${what} of ${probe.protocol.toUpperCase()} port ${probe.port}`, until);
+      const seen = scope.text === probe.source ? '' : ` by ${probe.source}`;
+      this.emitBlock('added', scope.text, `${what} of ${probe.protocol.toUpperCase()} port ${probe.port}${seen}`, until);
     }
   }
 
@@ -272,42 +284,50 @@ export class Daemon {
   async blockByHand(text: string, requestedSeconds: number | null, reason: string): Promise<BlockResult> {
     // No (or zero) timeout asked for: the configured BLOCK_TIMEOUT applies, as for scanners.
     const timeoutSeconds = requestedSeconds !== null && requestedSeconds > 0 ? requestedSeconds : this.config.blockTimeoutSeconds;
-    const parsed = parseAddress(text);
-    if (parsed === null) return { ok: false, code: 'invalid-address', message: 'not an IPv4 or IPv6 address' };
-    const refusal = this.policy().reasonToIgnore(parsed.address, parsed.family);
-    if (refusal !== null) return { ok: false, code: 'protected-address', message: `${parsed.address} is ${describeIgnoreReason(refusal)} and is never blocked` };
+    const target = parseBlockTarget(text);
+    if (typeof target === 'string') return { ok: false, code: 'invalid-address', message: target };
+    const single = target.text === target.network;
+    const refusal = single ? this.policy().reasonToIgnore(target.network, target.family) : null;
+    if (refusal !== null) return { ok: false, code: 'protected-address', message: `${target.text} is ${describeIgnoreReason(refusal)} and is never blocked` };
+    const inside = single ? null : protectedOverlap(target, this.protectedNetworks());
+    if (inside !== null) return { ok: false, code: 'protected-address', message: `${target.text} contains ${inside.address}${inside.prefix === (inside.family === 4 ? 32 : 128) ? '' : `/${inside.prefix}`}, ${inside.why}, which is never blocked` };
     const firewall = this.deps.actions.firewall;
     if (firewall === null) return { ok: false, code: 'no-firewall', message: 'no firewall backend is configured (BLOCK_BACKEND="none")' };
+    if (!single && firewall.prefixes !== true) return { ok: false, code: 'invalid-address', message: `the ${firewall.name} backend blocks single addresses, not prefixes such as ${target.text}` };
     try {
       // Blocking again with a new time (the dashboard's Extend) must reach the kernel too: an
       // element already in a set keeps its old timeout, so it is replaced (lifted and re-added
       // back to back on the backend's one queue).
-      if (this.engine.isBlocked(parsed.address, this.deps.clock())) await firewall.unblock(parsed.address);
-      await firewall.block(parsed.address, timeoutSeconds !== null && timeoutSeconds > 0 ? { timeoutSeconds } : {});
+      if (this.engine.isBlocked(target.text, this.deps.clock())) await firewall.unblock(target.text);
+      await firewall.block(target.text, timeoutSeconds !== null && timeoutSeconds > 0 ? { timeoutSeconds } : {});
     } catch (error) {
       return { ok: false, code: 'firewall-failed', message: (error as Error).message };
     }
     const until = timeoutSeconds !== null && timeoutSeconds > 0 ? this.deps.clock() + timeoutSeconds * 1000 : null;
-    this.engine.recordBlock(parsed.address, until);
-    this.deps.log(messages.blockedViaRoute(parsed.address, `${firewall.name} (${reason})`));
-    this.emitBlock('added', parsed.address, reason, until);
-    return { ok: true, address: parsed.address, until };
+    this.engine.recordBlock(target.text, until);
+    this.deps.log(messages.blockedViaRoute(target.text, `${firewall.name} (${reason})`));
+    this.emitBlock('added', target.text, reason, until);
+    return { ok: true, address: target.text, until };
   }
 
   /** Lifts a block (RPC, tray menu). Unblocking an address that is not blocked is not an error. */
   async unblock(text: string, reason: string): Promise<BlockResult> {
-    const parsed = parseAddress(text);
-    if (parsed === null) return { ok: false, code: 'invalid-address', message: 'not an IPv4 or IPv6 address' };
+    const parsed = parseBlockTarget(text);
+    if (typeof parsed === 'string') return { ok: false, code: 'invalid-address', message: parsed };
+    // An address whose block is its IPv6 network: unblocking the address lifts that block.
+    const scope = this.scopeOf(parsed.network, parsed.family);
+    const now = this.deps.clock();
+    const target = parsed.text === parsed.network && !this.engine.isBlocked(parsed.text, now) && this.engine.isBlocked(scope.text, now) ? scope.text : parsed.text;
     const firewall = this.deps.actions.firewall;
     try {
-      await firewall?.unblock(parsed.address);
+      await firewall?.unblock(target);
     } catch (error) {
       return { ok: false, code: 'firewall-failed', message: (error as Error).message };
     }
-    const had = this.engine.forgetBlock(parsed.address);
-    this.deps.log(messages.unblocked(parsed.address, reason));
-    if (had) this.emitBlock('removed', parsed.address, reason, null);
-    return { ok: true, address: parsed.address, until: null, removed: had };
+    const had = this.engine.forgetBlock(target);
+    this.deps.log(messages.unblocked(target, reason));
+    if (had) this.emitBlock('removed', target, reason, null);
+    return { ok: true, address: target, until: null, removed: had };
   }
 
   /**
@@ -355,6 +375,42 @@ export class Daemon {
     return new IgnorePolicy(this.settings.ignore, this.host);
   }
 
+  /** The block for a source: its BLOCK_PREFIX6 network unless that holds a protected address. */
+  private scopeOf(address: string, family: AddressFamily): BlockTarget {
+    if (family === 4 || this.deps.actions.firewall?.prefixes !== true || this.config.blockPrefix6 >= 128) return hostTarget(address, family);
+    const wide = aggregateTarget(address, family, this.config.blockPrefix6);
+    return protectedOverlap(wide, this.protectedNetworks()) === null ? wide : hostTarget(address, family);
+  }
+
+  private protectedNetworks(): ProtectedNetwork[] {
+    if (this.protectedCache !== null) return this.protectedCache;
+    const list: ProtectedNetwork[] = [];
+    for (const entry of this.settings.ignore) list.push({ address: entry.address, family: entry.family, prefix: entry.prefix, why: describeIgnoreReason('ignore-list') });
+    const add = (addresses: Iterable<string>, why: string) => {
+      for (const text of addresses) {
+        const parsed = parseAddress(text);
+        if (parsed !== null) list.push({ address: parsed.address, family: parsed.family, prefix: parsed.family === 4 ? 32 : 128, why });
+      }
+    };
+    add(['::1', '::'], describeIgnoreReason('own-address'));
+    list.push({ address: '127.0.0.0', family: 4, prefix: 8, why: describeIgnoreReason('own-address') });
+    add(['0.0.0.0'], describeIgnoreReason('own-address'));
+    add(this.host.own, describeIgnoreReason('own-address'));
+    add(this.host.gateways ?? [], describeIgnoreReason('gateway'));
+    add(this.host.resolvers ?? [], describeIgnoreReason('dns-resolver'));
+    this.protectedCache = list;
+    return list;
+  }
+
+  /** A full block set evicted some blocks: the engine and the record forget them. */
+  private listenForEvictions(): void {
+    this.deps.actions.firewall?.setEvictionListener?.((targets, why) => {
+      for (const target of targets) {
+        if (this.engine.forgetBlock(target)) this.emitBlock('removed', target, why, null);
+      }
+    });
+  }
+
   private async refreshHostAddresses(): Promise<void> {
     const host = await this.deps.hostAddresses();
     const key = JSON.stringify([[...host.own], [...(host.gateways ?? [])], [...(host.resolvers ?? [])]]);
@@ -362,6 +418,7 @@ export class Daemon {
     this.host = host;
     this.hostKey = key;
     this.ownAddresses = new Set(host.own);
+    this.protectedCache = null;
     this.engine.reconfigure(engineOptions(this.config), this.policy());
     await this.updateTrap();
   }
@@ -375,7 +432,7 @@ export class Daemon {
     // Sources no remote host can have (v4-mapped, link-local, ...) are never-block networks
     // for the kernel too: one forged IPv6 packet must not put ::ffff:a.b.c.d in blocked6.
     const ignore = [...this.settings.ignore, ...IMPOSSIBLE_SOURCE_NETWORKS.map((network) => ({ ...network, line: 0 }))];
-    const planned = planTrap(this.config, this.settings.modes, rules, { ignore, host }, this.paused);
+    const planned = planTrap(this.config, this.settings.modes, rules, { ignore, host }, this.paused, this.sensors.boundTripwires());
     // Stealth and advanced ports only while capture runs, so every probe the kernel stops is
     // also seen here; UDP tripwires are seen by their own sockets (the trap lets them through).
     const plan = planned === null || this.sensors.captureActive ? planned : withoutCaptured(planned);

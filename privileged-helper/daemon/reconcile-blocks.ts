@@ -32,6 +32,9 @@ export async function reconcileBlocks(deps: ReconcileDeps): Promise<ReconcileSum
   let failed = 0;
   const inFirewall = new Set(firewall === null ? [] : await firewall.list().catch(() => []));
   const known = new Set<string>();
+  // Re-applied all at once: the backend batches them into a few transactions (a block per
+  // command would take minutes at a million).
+  const reapplying: Array<Promise<void>> = [];
   for (const block of store.blocks()) {
     known.add(block.address);
     if (block.until !== null && block.until <= now) {
@@ -41,19 +44,25 @@ export async function reconcileBlocks(deps: ReconcileDeps): Promise<ReconcileSum
       expired += 1;
       continue;
     }
-    if (firewall !== null) {
-      const left = block.until === null ? 0 : Math.max(1, Math.ceil((block.until - now) / 1000));
-      try {
-        await firewall.block(block.address, left > 0 ? { timeoutSeconds: left } : {});
-        reapplied += 1;
-      } catch (error) {
-        failed += 1;
-        log(messages.couldNotBlock(block.address, `re-applying a stored block: ${(error as Error).message}`));
-        continue;
-      }
+    if (firewall === null) {
+      deps.restore(block.address, block.until);
+      continue;
     }
-    deps.restore(block.address, block.until);
+    const left = block.until === null ? 0 : Math.max(1, Math.ceil((block.until - now) / 1000));
+    reapplying.push(
+      firewall.block(block.address, left > 0 ? { timeoutSeconds: left } : {}).then(
+        () => {
+          reapplied += 1;
+          deps.restore(block.address, block.until);
+        },
+        (error: unknown) => {
+          failed += 1;
+          log(messages.couldNotBlock(block.address, `re-applying a stored block: ${(error as Error).message}`));
+        },
+      ),
+    );
   }
+  await Promise.all(reapplying);
   for (const address of inFirewall) {
     if (known.has(address)) continue;
     store.record({ type: 'block', change: 'added', at: now, address, reason: 'found in the firewall at start', until: null });

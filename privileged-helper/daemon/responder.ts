@@ -36,13 +36,15 @@ export async function carryOut(
   probe: Probe,
   config: PortSentryConfig,
   actions: ResponseActions,
+  /** What the firewall blocks: the source, or the prefix it belongs to (IPv6 aggregation). */
+  firewallTarget: string = probe.source,
 ): Promise<ResponseOutcome> {
   const vars: CommandVariables = { target: probe.source, port: probe.port, mode: probe.mode satisfies Mode };
   const lines: string[] = [];
   let ok = true;
   let firewalled = false;
   for (const stage of plan) {
-    const results = await Promise.all(stage.map((step) => runStep(step, vars, probe, config, actions)));
+    const results = await Promise.all(stage.map((step) => runStep(step, vars, probe, config, actions, firewallTarget)));
     for (const result of results) {
       lines.push(result.line);
       ok &&= result.ok;
@@ -64,14 +66,15 @@ async function runStep(
   probe: Probe,
   config: PortSentryConfig,
   actions: ResponseActions,
+  firewallTarget: string,
 ): Promise<StepResult> {
   try {
     switch (step) {
       case 'firewall': {
         if (actions.firewall === null) throw new Error('no firewall backend is available');
         const timeout = config.blockTimeoutSeconds > 0 ? { timeoutSeconds: config.blockTimeoutSeconds } : {};
-        await actions.firewall.block(probe.source, { ...timeout, port: vars.port, mode: vars.mode });
-        return { ok: true, firewalled: true, line: messages.blockedViaRoute(probe.source, describeFirewall(config, actions.firewall, vars)) };
+        await actions.firewall.block(firewallTarget, { ...timeout, port: vars.port, mode: vars.mode });
+        return { ok: true, firewalled: true, line: messages.blockedViaRoute(probe.source, describeFirewall(config, actions.firewall, { ...vars, target: firewallTarget })) };
       }
       case 'hosts-deny': {
         const template = config.killHostsDeny as string;
@@ -97,6 +100,8 @@ async function runStep(
 /** The "command" the original would have shown: the KILL_ROUTE line, or our nft element. */
 function describeFirewall(config: PortSentryConfig, backend: BlockBackend, vars: CommandVariables): string {
   if (config.blockBackend === 'command' && config.killRoute !== null) return renderCommand(config.killRoute, vars).join(' ');
+  const described = (backend as { describe?: (target: string) => string }).describe?.(vars.target);
+  if (described !== undefined) return described;
   const set = vars.target.includes(':') ? 'blocked6' : 'blocked4';
   return `${backend.name} add element inet ${config.nftTable} ${set} { ${vars.target} }`;
 }

@@ -21,7 +21,7 @@ export interface ResponseActionsHandle {
 }
 
 export async function createResponseActions(config: PortSentryConfig, log: (m: string) => void): Promise<ResponseActionsHandle> {
-  const firewall = createBackend(config);
+  const firewall = createBackend(config, log);
   const blocking = config.blockTcp === 1 || config.blockUdp === 1;
   if (firewall !== null) {
     try {
@@ -53,17 +53,23 @@ export async function createResponseActions(config: PortSentryConfig, log: (m: s
 
 /** True when two configs need the same backend, so a reload can keep the running one. */
 export function sameResponseSetup(a: PortSentryConfig, b: PortSentryConfig): boolean {
-  return a.blockBackend === b.blockBackend && a.nftTable === b.nftTable && a.killRoute?.raw === b.killRoute?.raw;
+  return (
+    a.blockBackend === b.blockBackend &&
+    a.nftTable === b.nftTable &&
+    a.killRoute?.raw === b.killRoute?.raw &&
+    a.blockSetSize === b.blockSetSize &&
+    a.blockPrefix6 === b.blockPrefix6
+  );
 }
 
 export async function removeFirewall(config: PortSentryConfig): Promise<void> {
   await (createBackend(config) ?? new NftablesBackend({ table: config.nftTable })).remove();
 }
 
-function createBackend(config: PortSentryConfig): BlockBackend | null {
+function createBackend(config: PortSentryConfig, log?: (m: string) => void): BlockBackend | null {
   switch (config.blockBackend) {
     case 'nftables':
-      return new NftablesBackend({ table: config.nftTable });
+      return new NftablesBackend({ table: config.nftTable, setSize: config.blockSetSize, prefix6: config.blockPrefix6, ...(log === undefined ? {} : { log }) });
     case 'pf':
       return new PfBackend();
     case 'windows-firewall':

@@ -42,6 +42,9 @@ export class SensorSet {
   private capturing = false;
   /** Tripwire ports that were busy when bound, for retryUnbound. */
   private unbound: Array<{ mode: Mode; port: number; family: AddressFamily }> = [];
+  /** Tripwire ports held, per protocol: "port/family" for each socket that is bound. */
+  private readonly held = { tcp: new Set<string>(), udp: new Set<string>() };
+  private families: readonly AddressFamily[] = [4];
   private readonly halfOpen: HalfOpenTracker;
   /** Cumulative over every capture this set has run (each capture counts from zero). */
   private captureBadSources = 0;
@@ -82,6 +85,7 @@ export class SensorSet {
 
   /** Opens every sensor the modes ask for; resolves with how many are live. Throws if none. */
   async open(config: PortSentryConfig, modes: readonly Mode[]): Promise<number> {
+    this.families = config.ipv6 ? [4, 6] : [4];
     const live = (await this.openTripwires(config, modes)) + (await this.openCapture(config, modes));
     if (live === 0) throw new Error('no tripwire port could be bound and no packet capture could start');
     return live;
@@ -92,6 +96,17 @@ export class SensorSet {
     await Promise.all(this.sensors.map((sensor) => sensor.close()));
     this.sensors = [];
     this.unbound = [];
+    this.held.tcp.clear();
+    this.held.udp.clear();
+  }
+
+  /** The classic tripwire ports whose sockets we hold in every family (for the kernel trap). */
+  boundTripwires(): { tcp: number[]; udp: number[] } {
+    const ports = (held: Set<string>) => {
+      const all = new Set([...held].map((entry) => Number(entry.split('/')[0])));
+      return [...all].filter((port) => this.families.every((family) => held.has(`${port}/${family}`))).sort((a, b) => a - b);
+    };
+    return { tcp: ports(this.held.tcp), udp: ports(this.held.udp) };
   }
 
   /** Retries tripwire ports that were busy; each one that binds now is logged as live. */
@@ -182,6 +197,7 @@ export class SensorSet {
     };
     const sensor = protocolOfMode(mode) === 'tcp' ? await openTcpTripwires(options, mode) : await openUdpTripwires(options, mode);
     this.sensors.push(sensor);
+    for (const { port, family } of sensor.bound) this.held[protocolOfMode(mode)].add(`${port}/${family}`);
     return sensor;
   }
 

@@ -13,9 +13,14 @@ export interface BlockOptions {
 export interface BlockBackend {
   /** Short name for logs and status, e.g. "nftables". */
   readonly name: string;
+  /** Whether block/unblock take a CIDR prefix ("198.18.0.0/24", "fd00:5e::/64") as well as an address (absent: addresses only). */
+  readonly prefixes?: boolean;
   /** Creates what the backend owns (table, sets, rules). Idempotent. */
   start(): Promise<void>;
-  /** Blocks a validated canonical address. Idempotent: blocking twice is not an error. */
+  /**
+   * Blocks a validated canonical address, or a prefix where `prefixes` is true. Idempotent:
+   * blocking twice (or what a wider block already covers) is not an error.
+   */
   block(address: string, options?: BlockOptions): Promise<void>;
   /** Lifts a block. Idempotent: unblocking an address that is not blocked is not an error. */
   unblock(address: string): Promise<void>;
@@ -25,6 +30,11 @@ export interface BlockBackend {
   stop(): Promise<void>;
   /** Removes everything the backend created (its table and nothing else). */
   remove(): Promise<void>;
+  /**
+   * Backends with a bounded capacity evict old blocks to make room for new scanners; the
+   * listener hears which ones went, so the daemon's record stays true.
+   */
+  setEvictionListener?(listener: (targets: readonly string[], why: string) => void): void;
 }
 
 /** A failure a person can act on: what failed, for whom, and why. */

@@ -55,6 +55,7 @@ export function describeCommandFailure(result: Pick<CommandResult, 'exitCode' | 
  */
 export class CommandBackend implements BlockBackend {
   readonly name = 'KILL_ROUTE';
+  readonly prefixes = false;
   private readonly blocked = new Set<string>();
 
   constructor(private readonly template: CommandTemplate) {}

@@ -11,11 +11,25 @@
 // ignore list, the host's own addresses, gateways and resolvers are mirrored into sets;
 // "nothing listens on it" is asked of the kernel itself (`socket` lookup), so a service that
 // just started is never mistaken for a tripwire. Pure: builds the nft script.
+//
+// The classic -tcp tripwires are trapped too, but only once the handshake has completed: the
+// client's ACK that establishes a connection to one of our bound tripwire ports adds its
+// sender to the blocked set and is let through, so the connection completes, the tripwire
+// accepts it, writes PORT_BANNER and logs "Connect from host" as the original does, while the
+// scanner is already blackholed (a few microseconds after its handshake, not a few
+// milliseconds later when user space gets round to it).
+//
+// Each block is two rules: one adds the source to the set, the next (same match) gives the
+// verdict. A set add can fail (set full); on its own rule that failure only skips the add,
+// never the drop, so a full set cannot let the probe through. IPv6 sources go in as their
+// BLOCK_PREFIX6 network, except in a network that also holds a never-block address
+// (trap_shared6), where only the one host is blocked (blocked6_hosts).
 
 import type { WatchRule } from '../capture/capture-detector.js';
 import type { IgnoreEntry } from '../config/ignore-list.js';
 import type { PortSentryConfig } from '../config/config.js';
 import type { Mode } from '../../shared/domain/types.js';
+import { maskAddress, prefixMask } from '../../shared/domain/block-target.js';
 
 export interface TrapPlan {
   readonly tcpPorts: readonly PortRange[];
@@ -26,10 +40,22 @@ export interface TrapPlan {
    * the original does) after its sender went into the blocked set.
    */
   readonly udpTripwires: readonly PortRange[];
+  /** The classic -tcp tripwire ports we hold: blocked once the handshake is complete. */
+  readonly tcpTripwires: readonly PortRange[];
   /** Never-block networks, "addr" or "addr/prefix". */
   readonly ignore4: readonly string[];
   readonly ignore6: readonly string[];
   readonly timeoutSeconds: number;
+  /** IPv6 blocks cover this prefix (BLOCK_PREFIX6). */
+  readonly prefix6: number;
+  /** BLOCK_PREFIX6 networks that hold a never-block address: there only the host is blocked. */
+  readonly shared6: readonly string[];
+}
+
+/** The tripwire ports the sensors actually hold (a port a service owns is not ours to trap). */
+export interface BoundTripwires {
+  readonly tcp: readonly number[];
+  readonly udp: readonly number[];
 }
 
 export type PortRange = readonly [number, number];
@@ -41,22 +67,33 @@ export function planTrap(
   rules: readonly WatchRule[],
   neverBlock: { readonly ignore: readonly IgnoreEntry[]; readonly host: readonly string[] },
   paused: boolean,
+  bound?: BoundTripwires,
 ): TrapPlan | null {
   if (paused || !config.kernelTrap || config.blockBackend !== 'nftables' || config.scanTrigger > 1) return null;
   const trapped = rules.filter((rule) => rule.mode !== 'tcp' && modes.includes(rule.mode));
   const tcp = config.blockTcp === 1 ? portRanges(trapped.filter((r) => r.protocol === 'tcp')) : [];
   const udp = config.blockUdp === 1 ? portRanges(trapped.filter((r) => r.protocol === 'udp')) : [];
   // Not the -tcp tripwires: blocking at the SYN would stop the handshake the original completes.
-  const udpTripwires =
-    config.blockUdp === 1 && modes.includes('udp')
-      ? portRanges([{ mode: 'udp', protocol: 'udp', ports: { kind: 'list', ports: config.udpPorts }, exclude: new Set(), skipListening: false }])
-      : [];
-  if (tcp.length === 0 && udp.length === 0 && udpTripwires.length === 0) return null;
+  const tripwires = (mode: 'tcp' | 'udp', ports: readonly number[]) =>
+    portRanges([{ mode, protocol: mode, ports: { kind: 'list', ports }, exclude: new Set(), skipListening: false }]);
+  const udpTripwires = config.blockUdp === 1 && modes.includes('udp') ? tripwires('udp', bound?.udp ?? config.udpPorts) : [];
+  // Only ports our own sockets hold: a handshake with a real service is never a scan.
+  const tcpTripwires = config.blockTcp === 1 && modes.includes('tcp') && bound !== undefined ? tripwires('tcp', bound.tcp) : [];
+  if (tcp.length === 0 && udp.length === 0 && udpTripwires.length === 0 && tcpTripwires.length === 0) return null;
   const ignore4 = ['127.0.0.0/8'];
   const ignore6 = ['::1'];
-  for (const entry of neverBlock.ignore) (entry.family === 4 ? ignore4 : ignore6).push(`${entry.address}/${entry.prefix}`);
-  for (const address of neverBlock.host) (address.includes(':') ? ignore6 : ignore4).push(address);
-  return { tcpPorts: tcp, udpPorts: udp, udpTripwires, ignore4, ignore6, timeoutSeconds: config.blockTimeoutSeconds };
+  const prefix6 = config.blockPrefix6;
+  const shared6 = new Set<string>();
+  for (const entry of neverBlock.ignore) {
+    (entry.family === 4 ? ignore4 : ignore6).push(`${entry.address}/${entry.prefix}`);
+    if (entry.family === 6 && entry.prefix > prefix6) shared6.add(`${maskAddress(entry.address, 6, prefix6)}/${prefix6}`);
+  }
+  for (const address of neverBlock.host) {
+    (address.includes(':') ? ignore6 : ignore4).push(address);
+    if (address.includes(':') && prefix6 < 128) shared6.add(`${maskAddress(address, 6, prefix6)}/${prefix6}`);
+  }
+  if (prefix6 < 128) shared6.add(`${maskAddress('::1', 6, prefix6)}/${prefix6}`);
+  return { tcpPorts: tcp, udpPorts: udp, udpTripwires, tcpTripwires, ignore4, ignore6, timeoutSeconds: config.blockTimeoutSeconds, prefix6, shared6: [...shared6].sort() };
 }
 
 /** The ports the rules watch, as sorted, merged ranges. */
@@ -87,6 +124,8 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     '  set trap_tcp { type inet_service; flags interval; }',
     '  set trap_udp { type inet_service; flags interval; }',
     '  set trap_udp_tripwires { type inet_service; flags interval; }',
+    '  set trap_tcp_tripwires { type inet_service; flags interval; }',
+    '  set trap_shared6 { type ipv6_addr; flags interval; auto-merge; }',
     // Hosts this host opened a conversation with in the last five minutes (filled by trap_out).
     '  set trap_peers4 { type ipv4_addr; flags dynamic, timeout; timeout 5m; }',
     '  set trap_peers6 { type ipv6_addr; flags dynamic, timeout; timeout 5m; }',
@@ -101,49 +140,53 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     `flush set ${t} trap_tcp`,
     `flush set ${t} trap_udp`,
     `flush set ${t} trap_udp_tripwires`,
+    `flush set ${t} trap_tcp_tripwires`,
+    `flush set ${t} trap_shared6`,
   ];
   if (plan === null) return `${lines.join('\n')}\n`;
   const elements = (set: string, items: readonly string[]) => (items.length > 0 ? [`add element ${t} ${set} { ${items.join(', ')} }`] : []);
   const range = ([from, to]: PortRange) => (from === to ? String(from) : `${from}-${to}`);
   const timeout = plan.timeoutSeconds > 0 ? ` timeout ${plan.timeoutSeconds}s` : '';
+  const mask = plan.prefix6 < 128 ? ` & ${prefixMask(6, plan.prefix6)}` : '';
+  // The add and the verdict are separate rules: a failed add (full set) must not skip the verdict.
+  const block = (match: string, verdict: 'drop' | 'accept', comment: string) => [
+    `add rule ${t} trap ${match} add @blocked4 { ip saddr${timeout} }`,
+    ...(plan.prefix6 < 128
+      ? [
+          `add rule ${t} trap ${match} ip6 saddr @trap_shared6 add @blocked6_hosts { ip6 saddr${timeout} }`,
+          `add rule ${t} trap ${match} ip6 saddr != @trap_shared6 add @blocked6 { ip6 saddr${mask}${timeout} }`,
+        ]
+      : [`add rule ${t} trap ${match} add @blocked6 { ip6 saddr${timeout} }`]),
+    `add rule ${t} trap ${match} counter ${verdict} comment "${comment}"`,
+  ];
   lines.push(
     ...elements('trap_ignore4', plan.ignore4),
     ...elements('trap_ignore6', plan.ignore6),
     ...elements('trap_tcp', plan.tcpPorts.map(range)),
     ...elements('trap_udp', plan.udpPorts.map(range)),
     ...elements('trap_udp_tripwires', plan.udpTripwires.map(range)),
+    ...elements('trap_tcp_tripwires', plan.tcpTripwires.map(range)),
+    ...elements('trap_shared6', plan.shared6),
     `add rule ${t} trap_out ct state new update @trap_peers4 { ip daddr }`,
     `add rule ${t} trap_out ct state new update @trap_peers6 { ip6 daddr }`,
     `add rule ${t} trap fib daddr type != local return`,
+    `add rule ${t} trap ip saddr @trap_ignore4 return`,
+    `add rule ${t} trap ip6 saddr @trap_ignore6 return`,
+    // Classic -tcp: the ACK that completes a handshake with our tripwire socket (the peer
+    // opened it: original direction). It goes through, so the connection completes.
+    ...(plan.tcpTripwires.length > 0 ? block('tcp dport @trap_tcp_tripwires ct direction original ct state established', 'accept', 'portsentry tripwire') : []),
     // Part of a conversation this host is in (replies to its own queries included): not a probe.
     `add rule ${t} trap ct state established,related return`,
     // A data channel a peer opens back to us (active FTP) lands on a client port: allowed, as
     // in user space (capture/capture-detector.ts ConversationMemory).
     `add rule ${t} trap th dport >= 1024 ip saddr @trap_peers4 return`,
     `add rule ${t} trap th dport >= 1024 ip6 saddr @trap_peers6 return`,
-    `add rule ${t} trap ip saddr @trap_ignore4 return`,
-    `add rule ${t} trap ip6 saddr @trap_ignore6 return`,
-    ...(plan.udpTripwires.length > 0
-      ? [
-          `add rule ${t} trap udp dport @trap_udp_tripwires add @blocked4 { ip saddr${timeout} } counter accept comment "portsentry tripwire"`,
-          `add rule ${t} trap udp dport @trap_udp_tripwires add @blocked6 { ip6 saddr${timeout} } counter accept comment "portsentry tripwire"`,
-        ]
-      : []),
+    ...(plan.udpTripwires.length > 0 ? block('udp dport @trap_udp_tripwires', 'accept', 'portsentry tripwire') : []),
     // A socket owns the port (a listening service, or a reply to our own connection): not a probe.
     `add rule ${t} trap socket transparent 0 return`,
     `add rule ${t} trap socket transparent 1 return`,
   );
-  if (plan.tcpPorts.length > 0) {
-    lines.push(
-      `add rule ${t} trap tcp flags & (ack|rst) == 0 tcp dport @trap_tcp add @blocked4 { ip saddr${timeout} } counter drop comment "portsentry trap"`,
-      `add rule ${t} trap tcp flags & (ack|rst) == 0 tcp dport @trap_tcp add @blocked6 { ip6 saddr${timeout} } counter drop comment "portsentry trap"`,
-    );
-  }
-  if (plan.udpPorts.length > 0) {
-    lines.push(
-      `add rule ${t} trap udp dport @trap_udp add @blocked4 { ip saddr${timeout} } counter drop comment "portsentry trap"`,
-      `add rule ${t} trap udp dport @trap_udp add @blocked6 { ip6 saddr${timeout} } counter drop comment "portsentry trap"`,
-    );
-  }
+  if (plan.tcpPorts.length > 0) lines.push(...block('tcp flags & (ack|rst) == 0 tcp dport @trap_tcp', 'drop', 'portsentry trap'));
+  if (plan.udpPorts.length > 0) lines.push(...block('udp dport @trap_udp', 'drop', 'portsentry trap'));
   return `${lines.join('\n')}\n`;
 }

@@ -1,26 +1,37 @@
 // The built-in firewall backend: one nftables table of our own (inet family, so IPv4 and
-// IPv6 share it), a set per family with kernel-side timeouts, and one drop rule per set in
-// a prerouting chain at raw priority (before conntrack, so even established flows from a
+// IPv6 share it), hash sets with kernel-side timeouts, and one drop rule per set in a
+// prerouting chain at raw priority (before conntrack, so even established flows from a
 // scanner stop). Adding a block adds a set element: O(1) in the kernel and flat in cost
 // however many hosts are blocked, unlike one iptables rule per host.
 //
+// The sets: blocked4 (IPv4 hosts), blocked6 (IPv6 networks of BLOCK_PREFIX6 bits, default
+// /64: the drop rule masks the source, so one element covers a whole prefix an attacker
+// rotates through), blocked6_hosts (single IPv6 hosts, where the prefix also holds an address
+// that must never be blocked), blocked4_nets/blocked6_nets (prefixes of any other length,
+// blocked by hand). Prefix-keyed hash sets rather than one `flags interval` set because only
+// hash sets can be added to from the packet path (the kernel trap), and a hash lookup stays
+// O(1) at a million elements. Every set is sized explicitly (BLOCK_SET_SIZE, default
+// 1,000,000; nft's implicit 65,535 let a spoofed flood fill it). When one is full, the blocks
+// that lapse soonest, then the oldest, are evicted so the newest scanner is still blocked.
+//
 // Speed: one long-lived `nft -i` child takes commands on stdin, so a block costs a netlink
-// transaction (~1 ms), not a process spawn. Exactly one command is in flight. nft prints
+// transaction (~0.5 ms), not a process spawn. Exactly one command is in flight. nft prints
 // nothing when a change works, so each command is followed by a sentinel,
 // `describe ip length`, which nft answers from its own tables without asking the kernel:
 // its line on stdout ends the command, and an "Error: ..." line on stderr before it says
 // the command failed. (`nft -e` would print an acknowledgement, but echo mode makes nft
 // fetch every set element on each command: 430 ms per block with 100,000 blocked hosts,
-// measured.) We use `create element`, which fails with "File exists" when present, so a
-// batch that partly exists is noticed and retried element by element. Blocks that queue up
-// while one is in flight go out together as one element list: a burst of 5,000 sources
-// costs a handful of transactions.
+// measured.) Blocks go in with `add element`, for which an element already present (the
+// kernel trap put it there first) is success, per element, inside a batch too. Blocks that
+// queue up while one is in flight go out together as one element list: a burst of 5,000
+// sources costs a handful of transactions.
 
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { parseAddress } from '../../shared/domain/address.js';
-import type { AddressFamily } from '../../shared/domain/types.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
+import { BlockIndex } from './block-capacity.js';
+import { NFT_TABLE_NAME } from '../../shared/domain/config-keys.js';
+import { parseBlockTarget, prefixMask, maskAddress, type BlockTarget } from '../../shared/domain/block-target.js';
 import { trapScript, type TrapPlan } from './kernel-trap.js';
 
 export interface NftablesOptions {
@@ -30,20 +41,43 @@ export interface NftablesOptions {
   readonly nftCommand?: readonly [string, ...string[]];
   /** A command that neither succeeds nor fails within this time kills the child. */
   readonly commandTimeoutMs?: number;
+  /** Elements each set holds at most (BLOCK_SET_SIZE). */
+  readonly setSize?: number;
+  /** IPv6 blocks in blocked6 cover this many leading bits (BLOCK_PREFIX6). */
+  readonly prefix6?: number;
+  /** Warnings for the admin: the sets filling up, evictions. */
+  readonly log?: (message: string) => void;
+  readonly clock?: () => number;
 }
 
-export const TABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+export const TABLE_NAME_PATTERN = NFT_TABLE_NAME;
+export const DEFAULT_SET_SIZE = 1_000_000;
+export const DEFAULT_PREFIX6 = 64;
 const MAX_BATCH = 2048;
+/** When a set is full, this share of it is evicted at once, so evictions stay rare. */
+const EVICT_SHARE = 0.01;
+const READ_SET_TIMEOUT_MS = 15 * 60_000;
 const SENTINEL = 'describe ip length';
 const SENTINEL_ANSWER = 'payload expression';
 
+export type SetName = 'blocked4' | 'blocked6' | 'blocked6_hosts' | 'blocked4_nets' | 'blocked6_nets';
+export const SET_NAMES: readonly SetName[] = ['blocked4', 'blocked6', 'blocked6_hosts', 'blocked4_nets', 'blocked6_nets'];
+/** Element counts that mean "the set is full" (ENFILE) or "already there / not there". */
+const SET_FULL = /Too many open files|ENFILE|No space left/;
+const PER_ELEMENT = /File exists|No such file or directory|does not exist|overlaps/;
+
 interface PendingChange {
-  readonly verb: 'create' | 'delete' | 'sentinel';
-  readonly family: AddressFamily;
+  readonly verb: 'add' | 'delete' | 'sentinel';
+  readonly set: SetName;
+  /** The element as nft takes it, without its timeout. */
   readonly element: string;
+  /** The block's canonical text (what list() returns and the daemon knows). */
+  readonly key: string;
   readonly timeoutSeconds: number;
   readonly resolve: () => void;
   readonly reject: (error: Error) => void;
+  /** Internal changes (evictions) are not told to the eviction listener twice. */
+  readonly evicting?: boolean;
 }
 
 interface InFlight {
@@ -53,16 +87,24 @@ interface InFlight {
 
 export class NftablesBackend implements BlockBackend {
   readonly name = 'nftables';
+  readonly prefixes = true;
   private readonly table: string;
   private readonly nft: readonly [string, ...string[]];
   private readonly commandTimeoutMs: number;
+  readonly setSize: number;
+  readonly prefix6: number;
+  private readonly log: (message: string) => void;
+  private readonly clock: () => number;
+  private readonly indexes = new Map<SetName, BlockIndex>();
   private child: ChildProcessWithoutNullStreams | null = null;
   private queue: PendingChange[] = [];
   private inFlight: InFlight | null = null;
-  /** How many changes at the head of the queue must go out one per command (after a batch failed). */
-  private sendAlone = 0;
   /** The error nft reported for the command in flight, if any, until its sentinel arrives. */
   private inFlightError: string | null = null;
+  private evictionListener: ((targets: readonly string[], why: string) => void) | null = null;
+  private saidFull = new Set<SetName>();
+  /** Adds to a full set, waiting while room is made (other sets' changes go on meanwhile). */
+  private readonly parked = new Map<SetName, PendingChange[]>();
 
   constructor(options: NftablesOptions) {
     if (!TABLE_NAME_PATTERN.test(options.table)) {
@@ -71,37 +113,97 @@ export class NftablesBackend implements BlockBackend {
     this.table = options.table;
     this.nft = options.nftCommand ?? ['nft'];
     this.commandTimeoutMs = options.commandTimeoutMs ?? 5_000;
+    this.setSize = options.setSize ?? DEFAULT_SET_SIZE;
+    this.prefix6 = options.prefix6 ?? DEFAULT_PREFIX6;
+    if (!Number.isInteger(this.setSize) || this.setSize < 1) throw new BlockError('backend-unavailable', `set size must be a positive whole number, not ${String(this.setSize)}`);
+    if (!Number.isInteger(this.prefix6) || this.prefix6 < 1 || this.prefix6 > 128) throw new BlockError('backend-unavailable', `IPv6 block prefix must be 1-128, not ${String(this.prefix6)}`);
+    this.log = options.log ?? (() => undefined);
+    this.clock = options.clock ?? Date.now;
+    for (const set of SET_NAMES) this.indexes.set(set, new BlockIndex(this.setSize));
+  }
+
+  setEvictionListener(listener: (targets: readonly string[], why: string) => void): void {
+    this.evictionListener = listener;
   }
 
   /** The ruleset text `start` applies; exposed so tests and docs show exactly what we install. */
   rulesetText(): string {
     const t = `inet ${this.table}`;
-    // Declaring the table and sets is idempotent and keeps their elements; the chain is
-    // flushed and its two rules added again in the same transaction so a restart never
-    // duplicates them and never opens a window without them.
+    const size = `size ${this.setSize};`;
+    const mask = this.prefix6 === 128 ? '' : ` & ${prefixMask(6, this.prefix6)}`;
+    // Declaring the table and sets is idempotent, keeps their elements and updates their
+    // size; the chain is flushed and its rules added again in the same transaction so a
+    // restart never duplicates them and never opens a window without them. blocked6's
+    // comment records its prefix, so a changed BLOCK_PREFIX6 is noticed at start.
     return [
       `table ${t} {`,
-      '  set blocked4 { type ipv4_addr; flags timeout; }',
-      '  set blocked6 { type ipv6_addr; flags timeout; }',
+      `  set blocked4 { type ipv4_addr; flags timeout; ${size} }`,
+      `  set blocked6 { type ipv6_addr; flags timeout; ${size} comment "${blocked6Comment(this.prefix6)}"; }`,
+      `  set blocked6_hosts { type ipv6_addr; flags timeout; ${size} }`,
+      `  set blocked4_nets { type ipv4_addr; flags interval, timeout; ${size} }`,
+      `  set blocked6_nets { type ipv6_addr; flags interval, timeout; ${size} }`,
       '  chain prerouting { type filter hook prerouting priority raw; policy accept; }',
       '}',
       `flush chain ${t} prerouting`,
       `add rule ${t} prerouting ip saddr @blocked4 counter drop comment "portsentry blackhole"`,
-      `add rule ${t} prerouting ip6 saddr @blocked6 counter drop comment "portsentry blackhole"`,
+      `add rule ${t} prerouting ip6 saddr${mask} @blocked6 counter drop comment "portsentry blackhole"`,
+      `add rule ${t} prerouting ip6 saddr @blocked6_hosts counter drop comment "portsentry blackhole"`,
+      `add rule ${t} prerouting ip saddr @blocked4_nets counter drop comment "portsentry blackhole"`,
+      `add rule ${t} prerouting ip6 saddr @blocked6_nets counter drop comment "portsentry blackhole"`,
       '',
     ].join('\n');
   }
 
   async start(): Promise<void> {
+    await this.migrateBlocked6();
     await this.runOnce(['-f', '-'], this.rulesetText());
     // Start the persistent nft now, so the first block does not pay for spawning it.
     await this.ready();
   }
 
+  /**
+   * blocked6 holds networks of one prefix length. If the table was made with another one
+   * (or by a version that kept single hosts there), its elements move to where they keep
+   * their meaning: hosts to blocked6_hosts, networks to blocked6_nets, and the set is made anew.
+   */
+  private async migrateBlocked6(): Promise<void> {
+    const described = await this.runOnce(['-t', '-j', 'list', 'set', 'inet', this.table, 'blocked6']).catch(() => null);
+    if (described === null) return; // no table yet
+    const previous = previousPrefix6(described);
+    if (previous === this.prefix6) return;
+    const elements = await this.readSet('blocked6', previous ?? 128);
+    const t = `inet ${this.table}`;
+    const lines = [
+      `table ${t} {`,
+      '  set blocked6_hosts { type ipv6_addr; flags timeout; }',
+      '  set blocked6_nets { type ipv6_addr; flags interval, timeout; }',
+      '  chain prerouting { type filter hook prerouting priority raw; policy accept; }',
+      '  chain trap { type filter hook prerouting priority mangle; policy accept; }',
+      '}',
+      // Nothing may refer to the set while it is replaced; start() and the trap put the rules back.
+      `flush chain ${t} prerouting`,
+      `flush chain ${t} trap`,
+      `delete set ${t} blocked6`,
+    ];
+    const now = this.clock();
+    for (let i = 0; i < elements.length; i += MAX_BATCH) {
+      const hosts: string[] = [];
+      const nets: string[] = [];
+      for (const item of elements.slice(i, i + MAX_BATCH)) {
+        const timeout = item.expiresAt === null ? '' : ` timeout ${Math.max(1, Math.ceil((item.expiresAt - now) / 1000))}s`;
+        (item.key.includes('/') ? nets : hosts).push(`${item.key}${timeout}`);
+      }
+      if (hosts.length > 0) lines.push(`add element ${t} blocked6_hosts { ${hosts.join(', ')} }`);
+      if (nets.length > 0) lines.push(`add element ${t} blocked6_nets { ${nets.join(', ')} }`);
+    }
+    await this.runOnce(['-f', '-'], `${lines.join('\n')}\n`);
+    this.log(`WARNING: blocked6 held /${previous ?? 128} blocks and BLOCK_PREFIX6 is now ${this.prefix6}: ${elements.length} blocks moved to blocked6_hosts/blocked6_nets, unchanged in scope`);
+  }
+
   /** Resolves once the persistent nft answers (its first sentinel). */
   private ready(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ verb: 'sentinel', family: 4, element: '', timeoutSeconds: 0, resolve, reject });
+      this.queue.push({ verb: 'sentinel', set: 'blocked4', element: '', key: '', timeoutSeconds: 0, resolve, reject });
       this.pump();
     });
   }
@@ -111,25 +213,48 @@ export class NftablesBackend implements BlockBackend {
     await this.runOnce(['-f', '-'], trapScript(this.table, plan));
   }
 
+  /** Where a block goes and what nft is told: exposed for log lines and tests. */
+  placement(target: BlockTarget): { set: SetName; element: string } {
+    if (target.family === 4) return target.prefix === 32 ? { set: 'blocked4', element: target.network } : { set: 'blocked4_nets', element: target.text };
+    if (target.prefix === this.prefix6) return { set: 'blocked6', element: target.network };
+    return target.prefix === 128 ? { set: 'blocked6_hosts', element: target.network } : { set: 'blocked6_nets', element: target.text };
+  }
+
+  /** The element command the original would have shown for this block. */
+  describe(address: string): string {
+    const target = parseBlockTarget(address);
+    if (typeof target === 'string') return `${this.name} (${target})`;
+    const { set, element } = this.placement(target);
+    const covers = element === target.text ? '' : ` (${target.text})`;
+    return `${this.name} add element inet ${this.table} ${set} { ${element} }${covers}`;
+  }
+
   block(address: string, options: BlockOptions = {}): Promise<void> {
     const timeout = options.timeoutSeconds ?? 0;
     if (!Number.isInteger(timeout) || timeout < 0) {
       return Promise.reject(new BlockError('invalid-address', `block timeout must be a whole number of seconds, not ${String(timeout)}`));
     }
-    return this.enqueue('create', address, timeout);
+    return this.enqueue('add', address, timeout);
   }
 
   unblock(address: string): Promise<void> {
     return this.enqueue('delete', address, 0);
   }
 
+  /** Every block in our sets, as canonical addresses and prefixes; also re-reads the capacity index. */
   async list(): Promise<string[]> {
-    const addresses: string[] = [];
-    for (const set of ['blocked4', 'blocked6']) {
-      const text = await this.runOnce(['-j', 'list', 'set', 'inet', this.table, set]);
-      addresses.push(...parseSetElements(text));
+    const out: string[] = [];
+    for (const set of SET_NAMES) {
+      const elements = await this.readSet(set, this.prefix6).catch(() => []);
+      const index = new BlockIndex(this.setSize);
+      const now = this.clock();
+      for (const element of elements) {
+        out.push(element.key);
+        index.note(element.key, element.expiresAt, now);
+      }
+      this.indexes.set(set, index);
     }
-    return addresses;
+    return out;
   }
 
   async stop(): Promise<void> {
@@ -152,12 +277,13 @@ export class NftablesBackend implements BlockBackend {
     }
   }
 
-  private enqueue(verb: 'create' | 'delete', address: string, timeoutSeconds: number): Promise<void> {
-    // nft resolves host names itself: only a validated literal address may reach it.
-    const parsed = parseAddress(address);
-    if (parsed === null) return Promise.reject(new BlockError('invalid-address', `refusing to pass "${address}" to nft: not an IP address`));
+  private enqueue(verb: 'add' | 'delete', address: string, timeoutSeconds: number, evicting = false): Promise<void> {
+    // nft resolves host names itself: only a validated literal address or prefix may reach it.
+    const target = parseBlockTarget(address);
+    if (typeof target === 'string') return Promise.reject(new BlockError('invalid-address', `refusing to pass "${String(address).slice(0, 64)}" to nft: ${target}`));
+    const { set, element } = this.placement(target);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ verb, family: parsed.family, element: parsed.address, timeoutSeconds, resolve, reject });
+      this.queue.push({ verb, set, element, key: keyOf(target, set, this.prefix6), timeoutSeconds, resolve, reject, evicting });
       this.pump();
     });
   }
@@ -174,30 +300,26 @@ export class NftablesBackend implements BlockBackend {
     }
     const batch = this.takeBatch();
     const first = batch[0]!;
-    const set = first.family === 4 ? 'blocked4' : 'blocked6';
+    const timer = setTimeout(() => this.onCommandTimeout(), this.commandTimeoutMs);
+    this.inFlight = { changes: batch, timer };
     if (first.verb === 'sentinel') {
-      this.inFlight = { changes: batch, timer: setTimeout(() => this.onCommandTimeout(), this.commandTimeoutMs) };
       child.stdin.write(`${SENTINEL}\n`);
       return;
     }
     const elements = batch.map((c) => (c.timeoutSeconds > 0 ? `${c.element} timeout ${c.timeoutSeconds}s` : c.element)).join(', ');
-    const timer = setTimeout(() => this.onCommandTimeout(), this.commandTimeoutMs);
-    this.inFlight = { changes: batch, timer };
-    child.stdin.write(`${first.verb} element inet ${this.table} ${set} { ${elements} }\n${SENTINEL}\n`);
+    child.stdin.write(`${first.verb} element inet ${this.table} ${first.set} { ${elements} }\n${SENTINEL}\n`);
   }
 
   /** Takes the head of the queue and every following change that can share its command. */
   private takeBatch(): PendingChange[] {
     const first = this.queue[0]!;
-    if (this.sendAlone > 0) {
-      this.sendAlone = Math.max(0, this.sendAlone - 1);
-      return this.queue.splice(0, 1);
-    }
+    if (first.verb === 'sentinel') return this.queue.splice(0, 1);
+    const limit = Math.min(MAX_BATCH, this.batchLimits.shift() ?? MAX_BATCH);
     const seen = new Set([first.element]);
     let end = 1;
-    while (end < this.queue.length && end < MAX_BATCH) {
+    while (end < this.queue.length && end < limit) {
       const next = this.queue[end]!;
-      if (next.verb !== first.verb || next.family !== first.family || next.timeoutSeconds !== first.timeoutSeconds) break;
+      if (next.verb !== first.verb || next.set !== first.set) break;
       // The same element twice in one command is an error for nft: it waits for the next.
       if (seen.has(next.element)) break;
       seen.add(next.element);
@@ -235,21 +357,95 @@ export class NftablesBackend implements BlockBackend {
     this.inFlight = null;
     this.inFlightError = null;
     const { changes } = inFlight;
+    const first = changes[0]!;
     if (error === null) {
-      for (const change of changes) change.resolve();
-    } else if (/File exists/.test(error) || /No such file or directory/.test(error)) {
-      // Already blocked / not blocked: fine for one element. In a batch we cannot tell which
-      // element it was, so each is retried alone (rare: the engine dedupes blocks).
-      if (changes.length === 1) changes[0]!.resolve();
+      this.applied(changes);
+    } else if (first.verb === 'add' && SET_FULL.test(error)) {
+      const waiting = this.parked.get(first.set);
+      if (waiting !== undefined) waiting.push(...changes);
       else {
+        this.parked.set(first.set, [...changes]);
+        void this.makeRoom(first.set).finally(() => this.pump());
+      }
+    } else if (PER_ELEMENT.test(error)) {
+      // An element already covered (an interval set refuses an overlap) or already gone: fine
+      // for that element. In a batch we cannot tell which one it was, so the batch is split
+      // in two and each half sent again: a few commands, never one per element.
+      if (changes.length === 1) this.applied(changes);
+      else {
+        const half = Math.ceil(changes.length / 2);
         this.queue.unshift(...changes);
-        this.sendAlone += changes.length;
+        this.batchLimits.unshift(half, changes.length - half);
       }
     } else {
       const failure = new BlockError('command-failed', `nft refused the change: ${error}`);
       for (const change of changes) change.reject(failure);
     }
     this.pump();
+  }
+
+  /** Sizes of the next batches after a split (so the halves are not merged again). */
+  private readonly batchLimits: number[] = [];
+
+  private applied(changes: readonly PendingChange[]): void {
+    const now = this.clock();
+    for (const change of changes) {
+      const index = this.indexes.get(change.set)!;
+      if (change.verb === 'add') {
+        const news = index.note(change.key, change.timeoutSeconds > 0 ? now + change.timeoutSeconds * 1000 : null, now);
+        if (news !== null) {
+          this.log(`WARNING: the nftables set ${change.set} holds ${news.size} of ${news.capacity} blocks (BLOCK_SET_SIZE); when it is full, the blocks that expire soonest, then the oldest, make room for new scanners`);
+        }
+      } else if (change.verb === 'delete') index.forget(change.key);
+      change.resolve();
+    }
+  }
+
+  /**
+   * The set is full. Evict a slice of it (soonest to expire, then oldest) and send the adds
+   * again, so the newest scanner is blocked. Said once per set in the log.
+   */
+  private async makeRoom(set: SetName): Promise<void> {
+    const waiting = () => this.parked.get(set) ?? [];
+    const count = Math.max(waiting().length, Math.ceil(this.setSize * EVICT_SHARE));
+    const now = this.clock();
+    const fresh = (keys: string[]) => {
+      const adding = new Set(waiting().map((add) => add.key));
+      return keys.filter((key) => !adding.has(key));
+    };
+    const known = this.indexes.get(set)!;
+    known.prune(now);
+    let victims = fresh(known.victims(count, now));
+    if (known.size < this.setSize * (1 - EVICT_SHARE)) {
+      // The kernel says full but this process knows of much less: the set holds what it
+      // never saw (the trap under a flood, another tool). The policy is over the whole set,
+      // so read it from the kernel once, and keep that as the index.
+      const index = new BlockIndex(this.setSize);
+      const elements = await this.readSet(set, this.prefix6).catch((error: Error) => {
+        this.log(`ERROR: could not read the nftables set ${set} to choose blocks to evict: ${error.message}`);
+        return [];
+      });
+      for (const element of elements) index.note(element.key, element.expiresAt, now);
+      this.indexes.set(set, index);
+      victims = fresh(index.victims(count, now));
+    }
+    const adds = waiting();
+    this.parked.delete(set);
+    if (!this.saidFull.has(set)) {
+      this.saidFull.add(set);
+      this.log(`WARNING: the nftables set ${set} is full (BLOCK_SET_SIZE ${this.setSize}); evicting ${victims.length} blocks, those that expire soonest first, then the oldest, so new scanners are still blocked (said once; later evictions are reported as block removals)`);
+    }
+    if (victims.length === 0) {
+      for (const add of adds) add.reject(new BlockError('command-failed', `nft set ${set} is full and nothing could be evicted`));
+      return;
+    }
+    const deletes: PendingChange[] = victims.map((key) => {
+      const target = parseBlockTarget(key) as BlockTarget;
+      return { verb: 'delete', set, element: this.placement(target).element, key, timeoutSeconds: 0, resolve: () => undefined, reject: () => undefined, evicting: true };
+    });
+    // Deletes first, then the adds that did not fit; everything else waits behind them.
+    this.queue.unshift(...deletes, ...adds);
+    this.evictionListener?.(victims, `evicted: the block set ${set} was full`);
   }
 
   private onCommandTimeout(): void {
@@ -276,14 +472,45 @@ export class NftablesBackend implements BlockBackend {
   private failAll(error: Error): void {
     const queued = this.queue;
     this.queue = [];
-    this.sendAlone = 0;
     for (const change of queued) change.reject(error);
+  }
+
+  /** Reads one set's elements from the kernel, streamed line by line (a million fit). */
+  private readSet(set: SetName, prefix6: number): Promise<Array<{ key: string; expiresAt: number | null }>> {
+    const [program, ...prefix] = this.nft;
+    const now = this.clock();
+    return new Promise((resolve, reject) => {
+      const child = spawn(program, [...prefix, 'list', 'set', 'inet', this.table, set], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const elements: Array<{ key: string; expiresAt: number | null }> = [];
+      let inElements = false;
+      let stderr = '';
+      // A million elements take nft minutes to print on a loaded machine (measured: 2m40s at
+      // load 10 on 2 cores), so this read is done only when there is no other way.
+      const timer = setTimeout(() => child.kill('SIGKILL'), Math.max(this.commandTimeoutMs, READ_SET_TIMEOUT_MS));
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        if (!inElements) {
+          const at = line.indexOf('elements = {');
+          if (at < 0) return;
+          inElements = true;
+          line = line.slice(at + 'elements = {'.length);
+        }
+        for (const element of parseElementLine(line, set, prefix6, now)) elements.push(element);
+        if (line.includes('}')) inElements = false;
+      });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk.slice(0, 2000)));
+      child.on('error', (error) => reject(new BlockError('backend-unavailable', `cannot run nft: ${error.message}`)));
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve(elements);
+        else reject(new BlockError('backend-unavailable', `nft list set ${set}: ${stderr.split('\n').find((l) => l.startsWith('Error:')) ?? `exit status ${String(code)}`}`));
+      });
+    });
   }
 
   private runOnce(args: readonly string[], input?: string): Promise<string> {
     const [program, ...prefix] = this.nft;
     return new Promise((resolve, reject) => {
-      const child = execFile(program, [...prefix, ...args], { timeout: this.commandTimeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const child = execFile(program, [...prefix, ...args], { timeout: Math.max(this.commandTimeoutMs, 60_000), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
         if (error === null) resolve(String(stdout));
         else {
           const detail = String(stderr).split('\n').find((l) => l.startsWith('Error:')) ?? (String(stderr).trim() || error.message);
@@ -295,25 +522,51 @@ export class NftablesBackend implements BlockBackend {
   }
 }
 
-/** Reads the addresses out of `nft -j list set` output; anything unexpected is skipped. */
-export function parseSetElements(jsonText: string): string[] {
-  let document: unknown;
-  try {
-    document = JSON.parse(jsonText);
-  } catch {
-    return [];
+function blocked6Comment(prefix6: number): string {
+  return `portsentry blocks per /${prefix6}`;
+}
+
+/** The prefix blocked6 was made with, from `nft -t -j list set`; null when it has none (hosts). */
+export function previousPrefix6(jsonText: string): number | null {
+  const match = /portsentry blocks per \/(\d{1,3})/.exec(jsonText);
+  return match === null ? null : Number(match[1]);
+}
+
+/** The canonical text of a block held in `set` (blocked6 holds bare network addresses). */
+function keyOf(target: BlockTarget, set: SetName, prefix6: number): string {
+  return set === 'blocked6' && prefix6 < 128 ? `${target.network}/${prefix6}` : target.text;
+}
+
+/**
+ * The elements on one line of `nft list set` text: "a.b.c.d timeout 1h expires 59m58s120ms,"
+ * or "fd00::/32", possibly several per line. Anything that does not parse is skipped.
+ */
+export function parseElementLine(line: string, set: SetName, prefix6: number, now: number): Array<{ key: string; expiresAt: number | null }> {
+  const out: Array<{ key: string; expiresAt: number | null }> = [];
+  for (const raw of line.split(',')) {
+    const words = raw.replace('}', '').trim().split(/\s+/);
+    const text = words[0];
+    if (text === undefined || text === '') continue;
+    const target = parseBlockTarget(set === 'blocked6' && prefix6 < 128 && !text.includes('/') ? `${maskAddress6(text, prefix6)}/${prefix6}` : text);
+    if (typeof target === 'string') continue;
+    const expires = words.indexOf('expires');
+    const expiresAt = expires >= 0 && words[expires + 1] !== undefined ? now + parseNftDuration(words[expires + 1]!) : null;
+    out.push({ key: target.text, expiresAt });
   }
-  const items = (document as { nftables?: unknown }).nftables;
-  if (!Array.isArray(items)) return [];
-  const addresses: string[] = [];
-  for (const item of items) {
-    const elements = (item as { set?: { elem?: unknown } }).set?.elem;
-    if (!Array.isArray(elements)) continue;
-    for (const element of elements) {
-      const value = typeof element === 'string' ? element : (element as { elem?: { val?: unknown } }).elem?.val;
-      const parsed = typeof value === 'string' ? parseAddress(value) : null;
-      if (parsed !== null) addresses.push(parsed.address);
-    }
+  return out;
+}
+
+function maskAddress6(text: string, prefix6: number): string {
+  const target = parseBlockTarget(text);
+  return typeof target === 'string' || target.family !== 6 ? text : maskAddress(target.network, 6, prefix6);
+}
+
+/** "1d2h3m4s5ms" -> milliseconds. */
+export function parseNftDuration(text: string): number {
+  let ms = 0;
+  for (const [, value, unit] of text.matchAll(/(\d+)(ms|d|h|m|s)/g)) {
+    const n = Number(value);
+    ms += unit === 'd' ? n * 86_400_000 : unit === 'h' ? n * 3_600_000 : unit === 'm' ? n * 60_000 : unit === 's' ? n * 1000 : n;
   }
-  return addresses;
+  return ms;
 }

@@ -11,7 +11,7 @@
 // block with a timeout outlives a helper restart (the next run lists and keeps it).
 
 import { spawn } from 'node:child_process';
-import { parseAddress } from '../../shared/domain/address.js';
+import { parseBlockTarget } from '../../shared/domain/block-target.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
 import { ExpiryTimers } from './expiry-timers.js';
 
@@ -41,6 +41,7 @@ const COMMAND_TIMEOUT_MS = 30_000;
 
 export class PfBackend implements BlockBackend {
   readonly name = 'pf';
+  readonly prefixes = true;
   readonly anchor: string;
   readonly table: string;
   private readonly run: ToolRunner;
@@ -121,18 +122,18 @@ export class PfBackend implements BlockBackend {
 export function parsePfTableShow(stdout: string): string[] {
   const addresses: string[] = [];
   for (const raw of stdout.split('\n')) {
-    // A host entry may be shown with its full prefix; a wider network is not one of ours.
-    const entry = raw.trim().replace(/\/(32|128)$/, '');
-    const parsed = parseAddress(entry);
-    if (parsed !== null && !addresses.includes(parsed.address)) addresses.push(parsed.address);
+    // A host entry may be shown with its full prefix; a network is a prefix block.
+    const parsed = parseBlockTarget(raw.trim().replace(/\/(32|128)$/, ''));
+    if (typeof parsed !== 'string' && !addresses.includes(parsed.text)) addresses.push(parsed.text);
   }
   return addresses;
 }
 
+/** An address or CIDR prefix (both tools take either), canonical. */
 function validated(address: string, verb: string): string {
-  const parsed = parseAddress(address);
-  if (parsed === null) throw new BlockError('invalid-address', `refusing to ${verb} "${String(address).slice(0, 60)}" with pfctl: not an IP address`);
-  return parsed.address;
+  const parsed = parseBlockTarget(address);
+  if (typeof parsed === 'string') throw new BlockError('invalid-address', `refusing to ${verb} "${String(address).slice(0, 60)}" with pfctl: ${parsed}`);
+  return parsed.text;
 }
 
 function failure(what: string, result: ToolResult): BlockError {

@@ -7,7 +7,7 @@
 // rule exists. Deleting an absent rule fails with "No rules match", which unblock() treats
 // as done. Windows Firewall has no per-rule expiry, so BLOCK_TIMEOUT is a timer here.
 
-import { parseAddress } from '../../shared/domain/address.js';
+import { parseBlockTarget } from '../../shared/domain/block-target.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
 import { ExpiryTimers } from './expiry-timers.js';
 import { runTool, type ToolResult, type ToolRunner } from './pf-backend.js';
@@ -23,6 +23,7 @@ const NO_MATCH = /No rules match/i;
 
 export class WindowsFirewallBackend implements BlockBackend {
   readonly name = 'windows-firewall';
+  readonly prefixes = true;
   private readonly run: ToolRunner;
   private readonly netsh: string;
   private readonly expiries = new ExpiryTimers();
@@ -96,17 +97,18 @@ export function parseNetshRules(stdout: string): string[] {
   const addresses: string[] = [];
   for (const line of stdout.split(/\r?\n/)) {
     const match = /^[^:]{1,60}:\s+PortSentry block (\S+)\s*$/.exec(line);
-    const parsed = match?.[1] === undefined ? null : parseAddress(match[1]);
+    const parsed = match?.[1] === undefined ? null : parseBlockTarget(match[1]);
     // Only a canonical name is one we wrote (unblock deletes by that exact name).
-    if (parsed !== null && parsed.address === match?.[1] && !addresses.includes(parsed.address)) addresses.push(parsed.address);
+    if (parsed !== null && typeof parsed !== 'string' && parsed.text === match?.[1] && !addresses.includes(parsed.text)) addresses.push(parsed.text);
   }
   return addresses;
 }
 
+/** An address or CIDR prefix (both tools take either), canonical. */
 function validated(address: string, verb: string): string {
-  const parsed = parseAddress(address);
-  if (parsed === null) throw new BlockError('invalid-address', `refusing to ${verb} "${String(address).slice(0, 60)}" with netsh: not an IP address`);
-  return parsed.address;
+  const parsed = parseBlockTarget(address);
+  if (typeof parsed === 'string') throw new BlockError('invalid-address', `refusing to ${verb} "${String(address).slice(0, 60)}" with netsh: ${parsed}`);
+  return parsed.text;
 }
 
 function failure(what: string, result: ToolResult): BlockError {

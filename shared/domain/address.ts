@@ -64,7 +64,7 @@ function ipv6Words(text: string): number[] | null {
 }
 
 /** libuv's inet_ntop6 (what node's SocketAddress prints), so both sides agree on every address. */
-function formatIpv6(words: readonly number[]): string {
+export function formatIpv6(words: readonly number[]): string {
   let best = { base: -1, len: 0 };
   let current = { base: -1, len: 0 };
   for (let i = 0; i < 8; i++) {

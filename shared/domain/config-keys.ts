@@ -31,7 +31,8 @@ export type RootReason =
   | 'a server this host connects to'
   | 'a secret'
   | 'what this host tells the fleet'
-  | 'a network endpoint';
+  | 'a network endpoint'
+  | 'the reach of a block';
 
 export type FieldGroup = 'ports' | 'detection' | 'responses' | 'ignore' | 'files';
 export type FieldWidget = 'text' | 'flag' | 'block-level' | 'backend';
@@ -155,8 +156,11 @@ function backendName(value: string, name: string): BlockBackendName {
   throw new ConfigValueError(`${name} must be "nftables", "pf" (macOS), "windows-firewall", "command" (run KILL_ROUTE) or "none", not "${printable(value)}"`);
 }
 
+/** An nftables table name we create: what NFT_TABLE accepts, and what the backend checks again. */
+export const NFT_TABLE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+
 function nftIdentifier(value: string, name: string): string {
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,31}$/.test(value)) throw new ConfigValueError(`${name} must be a letter followed by up to 31 letters, digits or underscores`);
+  if (!NFT_TABLE_NAME.test(value)) throw new ConfigValueError(`${name} must be a letter followed by up to 31 letters, digits or underscores`);
   return value;
 }
 
@@ -222,6 +226,10 @@ export const CONFIG_KEYS = {
   // As in the original, a config that does not ask for blocking only reports.
   BLOCK_TCP: key({ field: 'blockTcp', parse: blockLevel, defaultText: '0', access: 'operator', group: 'responses', widget: 'block-level', label: 'Answer to TCP scans', hint: 'Report only, block the scanner, or only run the extra command.' }),
   BLOCK_UDP: key({ field: 'blockUdp', parse: blockLevel, defaultText: '0', access: 'operator', group: 'responses', widget: 'block-level', label: 'Answer to UDP scans', hint: 'Report only, block the scanner, or only run the extra command.' }),
+  // Resource bound and reach of a block: an operator could otherwise make a flood evict real
+  // blocks (a tiny set) or make one IPv6 scanner blackhole a whole provider (a short prefix).
+  BLOCK_SET_SIZE: key({ field: 'blockSetSize', parse: integer(1024, 16_000_000), defaultText: '1000000', access: 'root', names: 'a resource bound', group: 'responses', widget: 'text', label: 'Blocked addresses per family at most', hint: 'Size of each nftables blocked set; when full, the soonest to expire, then the oldest, are evicted (1024-16000000).' }),
+  BLOCK_PREFIX6: key({ field: 'blockPrefix6', parse: integer(16, 128), defaultText: '64', access: 'root', names: 'the reach of a block', group: 'responses', widget: 'text', label: 'IPv6 block width (prefix bits)', hint: 'An IPv6 scanner is blocked by its network of this many bits; 128 blocks the host alone (16-128).' }),
   BLOCK_TIMEOUT: key({ field: 'blockTimeoutSeconds', parse: integer(0, 10 * 365 * 86400), defaultText: '0', access: 'operator', group: 'responses', widget: 'text', label: 'Block lasts (seconds)', hint: '0 blocks until you unblock by hand (0-315360000).' }),
   PORT_BANNER: key({ field: 'portBanner', parse: banner, defaultText: '', access: 'operator', group: 'responses', widget: 'text', label: 'Banner sent to scanners', hint: 'Text written to a connecting scanner. Empty for none.' }),
   // The default depends on KILL_ROUTE (see resolveBlockBackend); nftables is what an empty config gets.

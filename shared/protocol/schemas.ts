@@ -9,6 +9,7 @@ import { parseAddress } from '../domain/address.js';
 import type { AddressFamily, Mode, Protocol, ScanKind } from '../domain/types.js';
 import { parseIgnoreEntry } from '../domain/ignore-entry.js';
 import type { BlockBackendName } from '../domain/config-keys.js';
+import { parseBlockTarget } from '../domain/block-target.js';
 import type {
   BlockChangeEvent,
   DetectionAction,
@@ -66,6 +67,23 @@ export const addressSchema = z
       return z.NEVER;
     }
     return parsed.address;
+  });
+
+/**
+ * What a block covers: an IPv4 or IPv6 address, or a CIDR prefix ("198.18.0.0/24",
+ * "fd00:5e::/64"), in canonical form (the bare address for a single host). Host bits set
+ * under the prefix are refused, not cleared.
+ */
+export const addressOrPrefixSchema = z
+  .string()
+  .max(64)
+  .transform((text, ctx) => {
+    const parsed = parseBlockTarget(text);
+    if (typeof parsed === 'string') {
+      ctx.addIssue({ code: 'custom', message: parsed, input: text });
+      return z.NEVER;
+    }
+    return parsed.text;
   });
 
 /**
@@ -140,7 +158,7 @@ export const blockChangeEventSchema = z.strictObject({
   type: z.literal('block'),
   change: z.enum(['added', 'removed']),
   at: epochMsSchema,
-  address: addressSchema,
+  address: addressOrPrefixSchema,
   reason: textSchema(MAX_HELPER_TEXT),
   until: epochMsSchema.nullable(),
   fleet: fleetOriginSchema.optional(),
@@ -236,7 +254,7 @@ export const eventsSubscribeParamsSchema = noParamsSchema;
 export const eventsSubscribeResultSchema = z.strictObject({ subscribed: z.literal(true) });
 
 export const blockEntrySchema = z.strictObject({
-  address: addressSchema,
+  address: addressOrPrefixSchema,
   since: epochMsSchema,
   /** When the block lapses; null = until unblocked. */
   until: epochMsSchema.nullable(),
@@ -248,22 +266,22 @@ export const blocksListParamsSchema = noParamsSchema;
 export const blocksListResultSchema = z.strictObject({ blocks: z.array(blockEntrySchema) });
 
 export const blockParamsSchema = z.strictObject({
-  address: addressSchema,
+  address: addressOrPrefixSchema,
   reason: textSchema(MAX_USER_TEXT).optional(),
   /** 0 or left out = the configured BLOCK_TIMEOUT; see the daemon. */
   timeoutSeconds: z.int().min(0).max(MAX_BLOCK_TIMEOUT_SECONDS).optional(),
 });
 export const blockResultSchema = z.strictObject({
-  address: addressSchema,
+  address: addressOrPrefixSchema,
   until: epochMsSchema.nullable(),
 });
 
 export const unblockParamsSchema = z.strictObject({
-  address: addressSchema,
+  address: addressOrPrefixSchema,
   reason: textSchema(MAX_USER_TEXT).optional(),
 });
 export const unblockResultSchema = z.strictObject({
-  address: addressSchema,
+  address: addressOrPrefixSchema,
   /** False when the address was not blocked. */
   removed: z.boolean(),
 });

@@ -31,7 +31,8 @@ async function writeAppResources(resources: string): Promise<void> {
   const onlyJs = (source: string) => !/\.(map|d\.ts)$/.test(source);
   await cp(join(REPO, 'dist/privileged-helper'), join(helper, 'dist/privileged-helper'), { recursive: true, filter: onlyJs });
   await cp(join(REPO, 'dist/shared'), join(helper, 'dist/shared'), { recursive: true, filter: onlyJs });
-  await cp(join(REPO, 'node_modules/zod'), join(helper, 'node_modules/zod'), { recursive: true });
+  // The helper's runtime packages, as build/electron-builder.yml lists them.
+  for (const pkg of ['zod', 'prom-client', '@opentelemetry/api', 'tdigest', 'bintrees']) await cp(join(REPO, 'node_modules', pkg), join(helper, 'node_modules', pkg), { recursive: true });
   await copyFile(join(REPO, 'build/helper-package.json'), join(helper, 'package.json'));
   await cp(join(REPO, 'build/systemd'), join(helper, 'systemd'), { recursive: true });
   await mkdir(join(helper, 'node/bin'), { recursive: true });

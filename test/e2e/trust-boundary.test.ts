@@ -130,6 +130,9 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       FLEET_DECISION_DURATION: '60',
       METRICS_ADDRESS: '0.0.0.0',
       METRICS_PORT: '80',
+      // How much the firewall holds and how wide one block reaches.
+      BLOCK_SET_SIZE: '1024',
+      BLOCK_PREFIX6: '16',
     };
     const rootKeys = CONFIG_KEY_NAMES.filter((key) => CONFIG_KEYS[key].access === 'root');
     assert.deepEqual(Object.keys(tricks).sort(), [...rootKeys].sort(), 'every root-only key is tried');

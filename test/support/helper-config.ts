@@ -27,8 +27,10 @@ export function startTcpService(lab: Lab, host: LabHost, port: number): ReturnTy
   return lab.spawn(host, ['socat', `TCP6-LISTEN:${port},fork,reuseaddr,ipv6only=0`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
 }
 
-/** The text of the helper's two blocked sets (not the whole table: the trap's sets hold other addresses). */
+/** The text of the helper's blocked sets (not the whole table: the trap's sets hold other addresses). */
 export async function blockedSetsText(lab: Lab, host: LabHost, table: string): Promise<string> {
   const list = async (set: string) => (await lab.exec(host, ['nft', 'list', 'set', 'inet', table, set], { allowFailure: true })).stdout;
-  return `${await list('blocked4')}\n${await list('blocked6')}`;
+  // blocked6 holds /64 networks; a scanner in a /64 shared with this host is in blocked6_hosts.
+  const sets = ['blocked4', 'blocked6', 'blocked6_hosts', 'blocked4_nets', 'blocked6_nets'];
+  return (await Promise.all(sets.map(list))).join('\n');
 }

@@ -9,12 +9,12 @@ import { planTrap, portRanges, trapScript } from '../../../privileged-helper/res
 
 const run = promisify(execFile);
 
-function plan(text: string, modes: Mode[], paused = false) {
+function plan(text: string, modes: Mode[], paused = false, bound?: { tcp: number[]; udp: number[] }) {
   const defaults = ['TCP_PORTS="1,11,15,16,17,31337"', 'UDP_PORTS="7,9"', 'BLOCK_TCP="1"', 'BLOCK_UDP="1"'];
   const keys = new Set(text.split('\n').map((line) => line.split('=')[0]));
   const config = parseConfig([...defaults.filter((line) => !keys.has(line.split('=')[0])), text].join('\n'), 't.conf');
   const rules = planCapture(config, modes)?.rules ?? [];
-  return planTrap(config, modes, rules, { ignore: [{ address: '198.18.7.0', family: 4, prefix: 24, line: 1 }], host: ['198.18.0.10', 'fd00:5e::a'] }, paused);
+  return planTrap(config, modes, rules, { ignore: [{ address: '198.18.7.0', family: 4, prefix: 24, line: 1 }], host: ['198.18.0.10', 'fd00:5e::a'] }, paused, bound);
 }
 
 describe('kernel trap plan', () => {
@@ -24,6 +24,9 @@ describe('kernel trap plan', () => {
     assert.deepEqual(p?.udpPorts, [[7, 7], [9, 9]]);
     assert.deepEqual(p?.ignore4, ['127.0.0.0/8', '198.18.7.0/24', '198.18.0.10']);
     assert.deepEqual(p?.ignore6, ['::1', 'fd00:5e::a']);
+    // The host's own /64 is shared with it: there a scanner is blocked alone, not its /64.
+    assert.deepEqual(p?.shared6, ['::/64', 'fd00:5e::/64']);
+    assert.equal(p?.prefix6, 64);
     const advanced = plan('ADVANCED_PORTS_TCP="1024"\nADVANCED_EXCLUDE_TCP="113,139"', ['atcp']);
     assert.deepEqual(advanced?.tcpPorts, [[1, 112], [114, 138], [140, 1024]]);
     assert.deepEqual(advanced?.udpPorts, []);
@@ -42,6 +45,12 @@ describe('kernel trap plan', () => {
     assert.equal(plan('BLOCK_TCP="2"\nKILL_RUN_CMD="/bin/true"', ['stcp']), null, 'BLOCK_TCP=2 only runs the command');
   });
 
+  it('traps the classic -tcp tripwires our sockets hold, after the handshake, and only those', () => {
+    assert.deepEqual(plan('', ['tcp'], false, { tcp: [1, 31337], udp: [] })?.tcpTripwires, [[1, 1], [31337, 31337]]);
+    assert.equal(plan('BLOCK_TCP="0"', ['tcp'], false, { tcp: [1, 31337], udp: [] }), null);
+    assert.deepEqual(plan('', ['udp'], false, { tcp: [], udp: [9] })?.udpTripwires, [[9, 9]], 'a UDP port a service holds is not trapped');
+  });
+
   it('merges ports into ranges and drops excluded ones', () => {
     const rule = (ports: number[], exclude: number[] = []) => ({ mode: 'stcp' as const, protocol: 'tcp' as const, ports: { kind: 'list' as const, ports }, exclude: new Set(exclude), skipListening: true });
     assert.deepEqual(portRanges([rule([5, 3, 4, 9, 10, 1])]), [[1, 1], [3, 5], [9, 10]]);
@@ -58,23 +67,31 @@ describe('kernel trap plan', () => {
           const child = execFile('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], (error, _o, stderr) => (error ? reject(new Error(String(stderr))) : resolve()));
           child.stdin?.end(script);
         });
-      await nft('table inet t {\n set blocked4 { type ipv4_addr; flags timeout; }\n set blocked6 { type ipv6_addr; flags timeout; }\n}\n');
+      await nft('table inet t {\n set blocked4 { type ipv4_addr; flags timeout; }\n set blocked6 { type ipv6_addr; flags timeout; }\n set blocked6_hosts { type ipv6_addr; flags timeout; }\n}\n');
       const armed = plan('BLOCK_TIMEOUT="600"', ['stcp', 'sudp']);
       assert.ok(armed !== null);
       await nft(trapScript('t', armed));
       const listing = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
-      assert.match(listing, /tcp dport @trap_tcp add @blocked4 \{ ip saddr timeout 10m \} counter packets 0 bytes 0 drop/);
+      // The add and the drop are separate rules: a failed add (full set) cannot skip the drop.
+      assert.match(listing, /tcp dport @trap_tcp add @blocked4 \{ ip saddr timeout 10m \}\n/);
+      assert.match(listing, /ip6 saddr != @trap_shared6 add @blocked6 \{ ip6 saddr & ffff:ffff:ffff:ffff:: timeout 10m \}\n/);
+      assert.match(listing, /tcp dport @trap_tcp counter packets 0 bytes 0 drop comment/);
       assert.match(listing, /socket transparent 0 return/);
       assert.match(listing, /ct state established,related return/);
       await nft(trapScript('t', armed)); // re-applying replaces, never duplicates
       const again = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
-      assert.equal(again.match(/drop comment/g)?.length, 4);
+      assert.equal(again.match(/drop comment/g)?.length, 2);
       const withTripwires = plan('', ['stcp', 'udp']);
       await nft(trapScript('t', withTripwires));
       const tripwires = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
       // The tripwire rule comes before the socket lookup (our own socket owns the port) and lets the datagram through.
       assert.ok(tripwires.indexOf('@trap_udp_tripwires add @blocked4') < tripwires.indexOf('socket transparent 0'));
-      assert.match(tripwires, /udp dport @trap_udp_tripwires add @blocked6 \{ ip6 saddr \} counter packets 0 bytes 0 accept/);
+      assert.match(tripwires, /udp dport @trap_udp_tripwires counter packets 0 bytes 0 accept/);
+      await nft(trapScript('t', plan('', ['tcp'], false, { tcp: [31337], udp: [] })));
+      const classic = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
+      // Before "established: not a probe", and it lets the handshake's ACK through.
+      assert.ok(classic.indexOf('@trap_tcp_tripwires ct direction original ct state established add @blocked4') < classic.indexOf('ct state established,related return'));
+      assert.match(classic, /tcp dport @trap_tcp_tripwires ct direction original ct state established counter packets 0 bytes 0 accept/);
       await nft(trapScript('t', null));
       const disarmed = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
       assert.doesNotMatch(disarmed, /drop/);

@@ -67,7 +67,7 @@ describe('PfBackend', () => {
   it('refuses anything but an IP address before running a command', async () => {
     const { calls, run } = recorder();
     const backend = new PfBackend({ run });
-    for (const bad of ['example.com', '198.18.0.1/24', '198.18.0.1; pfctl -d', '-F', 'fe80::1%en0', '', ' 198.18.0.1']) {
+    for (const bad of ['example.com', '198.18.0.1/24', '198.18.0.0/33', '198.18.0.1; pfctl -d', '-F', 'fe80::1%en0', '', ' 198.18.0.1']) {
       await assert.rejects(backend.block(bad), (e: unknown) => e instanceof BlockError && e.code === 'invalid-address', bad);
       await assert.rejects(backend.unblock(bad), BlockError);
     }
@@ -80,11 +80,11 @@ describe('PfBackend', () => {
     assert.equal(new PfBackend({ anchor: 'com.apple/portsentry' }).anchor, 'com.apple/portsentry');
   });
 
-  it('lists by parsing -T show and ignores pfctl notes and networks', async () => {
+  it('lists by parsing -T show, networks as prefixes, and ignores pfctl notes', async () => {
     const { calls, run } = recorder(() => ({ stdout: SHOW_STDOUT }));
     assert.deepEqual(await new PfBackend({ run }).list(), ['192.0.2.7', '198.18.0.12', '2001:db8::5', 'fd00:5e::c']);
     assert.deepEqual(calls[0]?.argv, ['/sbin/pfctl', '-a', 'portsentry', '-t', 'portsentry_blocked', '-T', 'show']);
-    assert.deepEqual(parsePfTableShow('   10.0.0.0/8\n   192.0.2.1/32\nALTQ related functions disabled\n'), ['192.0.2.1']);
+    assert.deepEqual(parsePfTableShow('   10.0.0.0/8\n   192.0.2.1/32\n   10.0.0.1/8\nALTQ related functions disabled\n'), ['10.0.0.0/8', '192.0.2.1']);
   });
 
   it('remove flushes the anchor and kills the table, and nothing else', async () => {

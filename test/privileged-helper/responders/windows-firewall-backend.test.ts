@@ -131,7 +131,7 @@ describe('WindowsFirewallBackend', () => {
   it('refuses anything but an IP address before running netsh', async () => {
     const { calls, run } = recorder();
     const backend = new WindowsFirewallBackend({ run });
-    for (const bad of ['all', 'any', '198.18.0.0/24', 'localsubnet', '198.18.0.1 dir=out', '198.18.0.1,10.0.0.1', 'fe80::1%12', '']) {
+    for (const bad of ['all', 'any', '198.18.0.7/24', '198.18.0.0/33', 'localsubnet', '198.18.0.1 dir=out', '198.18.0.1,10.0.0.1', 'fe80::1%12', '']) {
       await assert.rejects(backend.block(bad), (e: unknown) => e instanceof BlockError && e.code === 'invalid-address', bad);
       await assert.rejects(backend.unblock(bad), BlockError);
     }

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { methods, METHOD_NAMES, isMethodName, type MethodName } from '../../../shared/protocol/methods.js';
-import { helperEventSchema, storedEventSchema, addressSchema, ignoreEntrySchema } from '../../../shared/protocol/schemas.js';
+import { helperEventSchema, storedEventSchema, addressSchema, addressOrPrefixSchema, ignoreEntrySchema } from '../../../shared/protocol/schemas.js';
 import type { HelperEvent } from '../../../shared/domain/detection-event.js';
 
 const HOSTILE_ADDRESSES = [
@@ -28,6 +28,17 @@ const HOSTILE_ADDRESSES = [
   '0x7f.0.0.1',
   '2130706433',
 ];
+/** block/unblock take a prefix too: anything else hostile, and prefixes that are not networks. */
+const HOSTILE_PREFIXES = [
+  ...HOSTILE_ADDRESSES.filter((a) => !['198.18.0.0/15', 'fd00::/8'].includes(a)),
+  '198.18.0.7/24',
+  '198.18.0.0/33',
+  'fd00::/129',
+  '::ffff:198.18.0.0/120',
+  '198.18.0.0/24/1',
+  '198.18.0.0/',
+];
+
 
 const scanEvent: HelperEvent = {
   type: 'scan',
@@ -159,9 +170,9 @@ const BAD: { [M in MethodName]: unknown[] } = {
     { address: '198.18.0.7', timeoutSeconds: 1.5 },
     { address: '198.18.0.7', timeoutSeconds: '60' },
     { address: '198.18.0.7', until: 5 },
-    ...HOSTILE_ADDRESSES.map((address) => ({ address })),
+    ...HOSTILE_PREFIXES.map((address) => ({ address })),
   ],
-  unblock: [{}, { address: '198.18.0.7', reason: 7 }, { address: '198.18.0.7', timeoutSeconds: 5 }, ...HOSTILE_ADDRESSES.map((address) => ({ address }))],
+  unblock: [{}, { address: '198.18.0.7', reason: 7 }, { address: '198.18.0.7', timeoutSeconds: 5 }, ...HOSTILE_PREFIXES.map((address) => ({ address }))],
   'ignore.list': [],
   'ignore.add': [
     {},
@@ -239,6 +250,13 @@ for (const method of METHOD_NAMES) {
     assert.equal(methods[method].result.safeParse(result).success, false);
   });
 }
+
+test('block and unblock take a CIDR prefix, in canonical form', () => {
+  assert.equal(addressOrPrefixSchema.parse('198.18.0.0/24'), '198.18.0.0/24');
+  assert.equal(addressOrPrefixSchema.parse('FD00:5E:0::/64'), 'fd00:5e::/64');
+  assert.equal(addressOrPrefixSchema.parse('198.18.0.7/32'), '198.18.0.7');
+  assert.equal(methods.block.params.safeParse({ address: '198.19.0.0/16' }).success, true);
+});
 
 test('addresses come out in canonical form', () => {
   assert.equal(addressSchema.parse('::FFFF:198.18.0.7'), '198.18.0.7');

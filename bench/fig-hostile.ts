@@ -1,0 +1,134 @@
+// Figures 8 and 9: blocking under a hostile network. (8) A spoofed flood of 100,000 distinct
+// sources at 10,000/s against -atcp: how fast the daemon absorbs it, how long after the last
+// packet it has caught up, its peak RSS, and whether a real scanner right after the flood is
+// still blackholed. (9) Capacity: a blocked set loaded to BLOCK_SET_SIZE (1,000,000), the
+// kernel memory it takes, the cost of one more block through the daemon's backend, and the
+// cost of a block when the set is full (evicting the soonest to expire, then the oldest).
+
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { NftablesBackend } from '../privileged-helper/responders/nftables-backend.js';
+import type { BenchLab } from './bench-lab.js';
+import { ADVANCED_TRIGGER_PORT, type BenchConfigPaths } from './configs.js';
+import { startDetector } from './detectors.js';
+import { sleep, runArgv } from './processes.js';
+import { flood, rawTrigger } from './raw-packets.js';
+import { triggerRequest } from './fig-trigger.js';
+import { round } from './stats.js';
+
+/** 100,000 sources from here upward stay inside 198.18.0.0/15 and clear of the lab's hosts. */
+export const FLOOD_RANGE = '198.18.64.0/18';
+
+export interface FloodRow {
+  readonly sources: number;
+  readonly offeredPerSecond: number;
+  readonly sendSeconds: number;
+  /** Sources the daemon reported blocked (its "has been blocked" lines). */
+  readonly reportedBlocked: number;
+  /** Sources handled per second: reported blocked / (last such line - first packet). */
+  readonly absorbedPerSecond: number;
+  /** Last packet sent to the daemon's last log line about the flood. */
+  readonly catchUpSeconds: number;
+  readonly peakRssMb: number | null;
+  readonly failedBlocks: number;
+  /** A fresh scanner right after the flood: trigger to blackhole (null: never blocked). */
+  readonly scannerAfterMs: number | null;
+}
+
+export async function floodAbsorbed(bench: BenchLab, configs: BenchConfigPaths, plan: { sources: number; rate: number }): Promise<FloodRow> {
+  const running = await startDetector(bench, configs, 'ours', ['atcp']);
+  try {
+    const ours = running.ours!;
+    await sleep(300);
+    const sent = await flood(bench, { target: bench.target.v4, port: ADVANCED_TRIGGER_PORT, rate: plan.rate, sourceRange: FLOOD_RANGE, count: plan.sources });
+    // Caught up when the log has been quiet for 2 s (the figure is the last line's arrival).
+    let seen = ours.log.lines.length;
+    for (;;) {
+      await sleep(2000);
+      if (ours.log.lines.length === seen) break;
+      seen = ours.log.lines.length;
+    }
+    const lines = ours.log.lines;
+    const lastAt = performance.timeOrigin + lines[lines.length - 1]!.at;
+    const blockedLines = lines.filter((l) => l.text.includes('has been blocked'));
+    const lastBlockAt = blockedLines.length > 0 ? performance.timeOrigin + blockedLines[blockedLines.length - 1]!.at : lastAt;
+    const status = await readFile(`/proc/${ours.pid}/status`, 'utf8').catch(() => '');
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
+    const [scanner] = await bench.freshSources(1);
+    const after = await rawTrigger(bench, triggerRequest('atcp', scanner!.v4, bench.target.v4));
+    return {
+      sources: plan.sources,
+      offeredPerSecond: plan.rate,
+      sendSeconds: round((sent.endedAt - sent.startedAt) / 1000, 3),
+      reportedBlocked: blockedLines.length,
+      absorbedPerSecond: round(blockedLines.length / Math.max(0.001, (lastBlockAt - sent.startedAt) / 1000), 0),
+      catchUpSeconds: round(Math.max(0, lastAt - sent.endedAt) / 1000, 3),
+      peakRssMb: hwm === undefined ? null : round(Number(hwm) / 1024, 1),
+      failedBlocks: lines.filter((l) => /Could not block/.test(l.text)).length,
+      scannerAfterMs: after.blackholeMs === null ? null : round(after.blackholeMs, 3),
+    };
+  } finally {
+    await running.stop();
+  }
+}
+
+export interface CapacityRow {
+  readonly setSize: number;
+  readonly held: number;
+  readonly bulkLoadSeconds: number;
+  /** Kernel memory for the elements: Slab + VmallocUsed growth (machine-wide, so approximate). */
+  readonly kernelMb: number;
+  /** One more block through the daemon's backend with the set nearly full. */
+  readonly addOneMs: number[];
+  /** A block when the set is full: the first one reads the set from the kernel to choose what to evict. */
+  readonly addWhenFullFirstMs: number;
+  readonly addWhenFullNextMs: number[];
+  readonly evicted: number;
+}
+
+const CAPACITY_TABLE = 'psbench_cap';
+
+async function kernelKb(): Promise<number> {
+  const text = await readFile('/proc/meminfo', 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0);
+  return kb('Slab') + kb('VmallocUsed');
+}
+
+/** The i-th test address for the capacity set: fd00:ff::/32 hosts, never on the wire. */
+function capacityAddress(i: number): string {
+  return `fd00:ff:${(i >>> 16).toString(16)}::${(i & 0xffff).toString(16)}`;
+}
+
+export async function capacity(bench: BenchLab, plan: { setSize: number }): Promise<CapacityRow> {
+  const ns = bench.target.netns;
+  const nft = ['ip', 'netns', 'exec', ns, 'nft'] as const;
+  let evicted = 0;
+  const backend = new NftablesBackend({ table: CAPACITY_TABLE, nftCommand: nft, setSize: plan.setSize });
+  backend.setEvictionListener((targets) => (evicted += targets.length));
+  await backend.start();
+  try {
+    const preload = plan.setSize - 5;
+    const before = await kernelKb();
+    const started = performance.now();
+    for (let from = 0; from < preload; from += 50_000) {
+      const elements: string[] = [];
+      for (let i = from; i < Math.min(preload, from + 50_000); i++) elements.push(capacityAddress(i));
+      await runArgv([...nft, '-f', '-'], { input: `add element inet ${CAPACITY_TABLE} blocked6_hosts { ${elements.join(', ')} }\n`, timeoutMs: 600_000 });
+    }
+    const bulkLoadSeconds = round((performance.now() - started) / 1000, 3);
+    const kernelMb = round(((await kernelKb()) - before) / 1024, 1);
+    const time = async (i: number) => {
+      const t = performance.now();
+      await backend.block(capacityAddress(i));
+      return round(performance.now() - t, 3);
+    };
+    const addOneMs: number[] = [];
+    for (let i = 0; i < 5; i++) addOneMs.push(await time(preload + i));
+    const addWhenFullFirstMs = await time(plan.setSize + 1);
+    const addWhenFullNextMs: number[] = [];
+    for (let i = 0; i < 5; i++) addWhenFullNextMs.push(await time(plan.setSize + 2 + i));
+    return { setSize: plan.setSize, held: plan.setSize, bulkLoadSeconds, kernelMb, addOneMs, addWhenFullFirstMs, addWhenFullNextMs, evicted };
+  } finally {
+    await backend.remove();
+  }
+}
