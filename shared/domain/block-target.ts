@@ -5,6 +5,7 @@
 // target with it, before anything reaches the helper.
 
 import { formatIpv6, parseAddress } from './address.js';
+import { printable } from './text.js';
 import type { AddressFamily } from './types.js';
 
 export interface BlockTarget {
@@ -34,12 +35,12 @@ export function parseBlockTarget(text: string): BlockTarget | string {
   const [addressText, prefixText, extra] = text.split('/');
   if (extra !== undefined || addressText === undefined) return 'not an IPv4 or IPv6 address or prefix';
   const parsed = parseAddress(addressText);
-  if (parsed === null) return `"${addressText.slice(0, 45)}" is not an IPv4 or IPv6 address`;
+  if (parsed === null) return `"${printable(addressText, 45)}" is not an IPv4 or IPv6 address`;
   // ::ffff:a.b.c.d/n would be an IPv4 network written as IPv6: refused, write the IPv4 form.
   if (prefixText !== undefined && parsed.family === 4 && addressText.includes(':')) return 'an IPv4-mapped IPv6 prefix is not accepted; write the IPv4 network';
   const max = parsed.family === 4 ? 32 : 128;
   if (prefixText === undefined) return hostTarget(parsed.address, parsed.family);
-  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) return `"/${prefixText.slice(0, 8)}" is not a prefix length for IPv${parsed.family} (0-${max})`;
+  if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > max) return `"/${printable(prefixText, 8)}" is not a prefix length for IPv${parsed.family} (0-${max})`;
   const prefix = Number(prefixText);
   const network = maskAddress(parsed.address, parsed.family, prefix);
   if (network !== parsed.address) return `${parsed.address}/${prefix} has host bits set; the network is ${network}/${prefix}`;

@@ -52,7 +52,7 @@ describe('ipc validation', () => {
   });
 
   it('refuses hostile and malformed arguments', () => {
-    const hostile = ['$(reboot)', '`id`', '198.18.0.1; halt', '198.18.0.1\n198.18.0.2', '::1%eth0', 'example.com', '999.1.1.1', '198.18.0.0/16', 'x'.repeat(100_000), '\u0000'];
+    const hostile = ['$(reboot)', '`id`', '198.18.0.1; halt', '198.18.0.1\n198.18.0.2', '::1%eth0', 'example.com', '999.1.1.1', '198.18.0.5/16', '198.18.0.0/33', '::ffff:198.18.0.0/112', 'x'.repeat(100_000), '\u0000'];
     for (const address of hostile) {
       rejects('portsentry:block', [{ address }]);
       rejects('portsentry:unblock', [{ address }]);

@@ -180,12 +180,12 @@ test('parseRequest: -32601 for unknown methods, including prototype names', () =
 test('parseRequest: -32602 names the offending field', () => {
   const call = (method: string, params: unknown) => errorOf(parseRequest(JSON.stringify({ jsonrpc: '2.0', id: 'p', method, params })));
   const cases: Array<[string, unknown, RegExp]> = [
-    ['block', { address: 'example.com' }, /^invalid params for block: address: not an IPv4 or IPv6 address$/],
-    ['block', { address: '1.2.3.4; rm -rf /' }, /address: not an IPv4 or IPv6 address/],
+    ['block', { address: 'example.com' }, /^invalid params for block: address: "example.com" is not an IPv4 or IPv6 address$/],
+    ['block', { address: '1.2.3.4; rm -rf /' }, /address: "1\.2\.3\.4; rm -rf " is not an IPv4 or IPv6 address/],
     ['block', { address: '$(reboot)' }, /address: /],
     ['block', { address: '::1%eth0' }, /address: /],
     ['block', { address: '999.1.1.1' }, /address: /],
-    ['block', { address: '198.18.0.0/15' }, /address: /],
+    ['block', { address: '198.18.0.1/15' }, /address: 198\.18\.0\.1\/15 has host bits set; the network is 198\.18\.0\.0\/15/],
     ['block', { address: '198.18.0.7', timeoutSeconds: -5 }, /timeoutSeconds: /],
     ['block', { address: '198.18.0.7', force: true }, /force/],
     ['block', [], /params of block must be an object/],
