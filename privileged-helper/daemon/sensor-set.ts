@@ -158,6 +158,9 @@ export class SensorSet {
       return null;
     }
     this.sensors.push(early);
+    // Ports the early sockets hold count as bound tripwires too (the kernel trap's -tcp rule
+    // and its never-trap list are built from them).
+    for (const { mode, set } of early.sets) for (const { port, family } of set.bound) this.held[protocolOfMode(mode)].add(`${port}/${family}`);
     early.attach((event, replayed) => this.onTripwireEvent(event, replayed));
     if (early.dropped > 0) this.deps.log(messages.warning(`${early.dropped} probes arrived while starting up and could not be queued`));
     return early;

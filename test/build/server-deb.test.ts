@@ -22,7 +22,7 @@ const PREFIX = '/usr/lib/portsentry-desktop';
 const UNIT = '/lib/systemd/system/portsentryd.service';
 const SERVICE_PORT = 8080;
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function waitUntil(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out waiting for the service to listen');

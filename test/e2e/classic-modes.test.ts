@@ -24,7 +24,7 @@ async function blockedSet(lab: Lab<never> | Lab<string>, target: LabHost): Promi
   return blockedSetsText(lab, target, TABLE);
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);

@@ -28,7 +28,7 @@ function jsonLines(text: string): unknown[] {
   return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);

@@ -26,7 +26,7 @@ import { createLab, type Lab } from '../support/netns-lab.js';
 
 const TABLE = `pssup${process.pid % 100000}`;
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);

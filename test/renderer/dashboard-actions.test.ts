@@ -45,7 +45,7 @@ declare const document: {
 declare const window: { readonly scrollY: number; readonly innerHeight: number; readonly innerWidth: number };
 declare function getComputedStyle(element: PageElement): { readonly whiteSpace: string };
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
@@ -320,7 +320,9 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
     await page.fill('#block-address', '198.18.0.12/30');
     await page.fill('#block-reason', 'range block from the dashboard');
     await page.click('#block-submit');
-    await until('the helper answered', async () => /is blocked|could not|refused|not valid/i.test(await page.locator('#blocks-status').innerText()));
+    await until('the helper answered', async () => /is blocked|could not|refused|not valid|never blocked/i.test(await page.locator('#blocks-status').innerText())).catch(async (error: Error) => {
+      throw new Error(`${error.message}; the status says: ${await page.locator('#blocks-status').innerText()}`);
+    });
     assert.match(await page.locator('#blocks-status').innerText(), /198\.18\.0\.12\/30 is blocked/);
     await blockRow('198.18.0.12/30').waitFor({ timeout: 10_000 });
     assert.equal(await tcpReachable(lab, inrange, target.v4, SERVICE_PORT), false, 'a host inside the range is blocked');

@@ -46,7 +46,7 @@ declare const document: {
 };
 declare function getComputedStyle(element: PageElement): { readonly color: string; readonly backgroundColor: string; readonly outlineStyle: string };
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
