@@ -233,6 +233,8 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
     assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-act') ?? null), 'toggle');
     assert.equal(await page.evaluate(() => document.querySelectorAll('#events-body [tabindex="0"]').length), 1, 'one tab stop in the scan list');
     assert.ok(scanner.v4);
+    // Put the ignore list back: an ignored host makes every range around it unblockable (the range test below).
+    await helper.call('ignore.remove', { entry: neighbour.v4 });
   });
 
   it('blocked hosts: search, one tab stop, reasons on one line (full text on hover and focus), multi-select unblock, extend', async () => {
