@@ -70,8 +70,10 @@ export function checkModes(config: PortSentryConfig, modes: readonly Mode[]): vo
 
 async function readBoundedText(path: string, what: string): Promise<string> {
   try {
-    await assertSafeFile(path, what);
+    // A missing file (or directory) is "no such file" first: callers treat an absent ignore
+    // list as empty; only a file that is there is judged for who could have written it.
     const info = await stat(path);
+    await assertSafeFile(path, what);
     if (!info.isFile()) throw new ConfigError(path, null, 'is not a regular file');
     if (info.size > MAX_FILE_BYTES) throw new ConfigError(path, null, `is larger than ${MAX_FILE_BYTES} bytes`);
     const bytes = await readFile(path);
