@@ -43,6 +43,22 @@ process.on('exit', () => {
   }
 });
 
+/**
+ * Kills whatever still runs in a namespace, then deletes it. A process left inside (a helper
+ * killed with -9 leaves its tcpdump) would outlive it: with no traffic left, nothing ends it.
+ */
+export async function deleteNamespace(ns: string): Promise<void> {
+  const pids = await run('ip', ['netns', 'pids', ns]).then((r) => String(r.stdout).split(/\s+/).filter((p) => /^\d+$/.test(p)), () => []);
+  for (const pid of pids) {
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  await run('ip', ['netns', 'delete', ns]).catch(() => undefined);
+}
+
 async function ip(...args: string[]): Promise<void> {
   await run('ip', args);
 }
@@ -60,17 +76,7 @@ export async function createLab<const Name extends string>(hostNames: readonly N
     spawn: (host, argv, options = {}) => spawn('ip', ['netns', 'exec', host.netns, ...argv], options),
     destroy: async () => {
       for (const ns of created.reverse()) {
-        // Whatever still runs in the namespace (a helper killed with -9 leaves its tcpdump)
-        // would outlive it: with no traffic left to write, nothing would ever end it.
-        const pids = await run('ip', ['netns', 'pids', ns]).then((r) => String(r.stdout).split(/\s+/).filter((p) => /^\d+$/.test(p)), () => []);
-        for (const pid of pids) {
-          try {
-            process.kill(Number(pid), 'SIGKILL');
-          } catch {
-            /* already gone */
-          }
-        }
-        await run('ip', ['netns', 'delete', ns]).catch(() => undefined);
+        await deleteNamespace(ns);
         liveNamespaces.delete(ns);
       }
       created.length = 0;

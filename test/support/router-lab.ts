@@ -5,7 +5,7 @@
 
 import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { promisify } from 'node:util';
-import { execIn, type Lab, type LabHost } from './netns-lab.js';
+import { deleteNamespace, execIn, type Lab, type LabHost } from './netns-lab.js';
 
 const run = promisify(execFile);
 const live = new Set<string>();
@@ -34,15 +34,7 @@ export async function createRouterLab(): Promise<RouterLab> {
   const ip = (...args: string[]) => run('ip', args);
   const destroy = async () => {
     for (const ns of created.reverse()) {
-      const pids = await run('ip', ['netns', 'pids', ns]).then((r) => String(r.stdout).split(/\s+/).filter((p) => /^\d+$/.test(p)), () => []);
-      for (const pid of pids) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-      await run('ip', ['netns', 'delete', ns]).catch(() => undefined);
+      await deleteNamespace(ns);
       live.delete(ns);
     }
     created.length = 0;
