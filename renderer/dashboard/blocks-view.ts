@@ -40,7 +40,7 @@ export class BlocksView {
   private search = '';
   private readonly body = byId<HTMLTableSectionElement>('blocks-body');
   private readonly status = byId('blocks-status');
-  private readonly grid = new GridNavigation(this.body);
+  private readonly grid = new GridNavigation(this.body, 'data-address', () => byId('blocks-heading'));
   private refreshTimer: number | null = null;
   private readonly listeners = new Set<() => void>();
 
@@ -81,9 +81,12 @@ export class BlocksView {
 
   async reload(): Promise<void> {
     try {
-      this.blocks = (await this.api.listBlocks()).blocks;
+      const blocks = (await this.api.listBlocks()).blocks;
+      // A scan's burst of block events often leaves the list as it was: no redraw then.
+      const changed = JSON.stringify(blocks) !== JSON.stringify(this.blocks);
+      this.blocks = blocks;
       for (const address of [...this.selected]) if (!this.isBlocked(address)) this.selected.delete(address);
-      this.render();
+      if (changed) this.render();
       for (const listener of this.listeners) listener();
     } catch (error) {
       this.status.textContent = describeError(error, 'load the blocked hosts');
@@ -117,11 +120,8 @@ export class BlocksView {
 
   private render(): void {
     const now = Date.now();
-    const focusedIndex = this.focusedRowIndex();
     const shown = filterBlocks(this.blocks, this.search).sort((a, b) => b.since - a.since);
-    this.body.replaceChildren(...shown.map((block) => this.row(block, now)));
-    this.grid.refresh();
-    if (focusedIndex !== null) this.refocus(focusedIndex);
+    this.grid.replaceRows(shown.map((block) => this.row(block, now)));
     byId('blocks-empty').hidden = shown.length !== 0;
     byId('blocks-empty').textContent = this.blocks.length === 0 ? 'No host is blocked.' : 'No blocked host matches the search.';
     const total = this.blocks.length === 1 ? '1 host blocked' : `${this.blocks.length} hosts blocked`;
@@ -155,22 +155,6 @@ export class BlocksView {
       h('td', { class: 'reason' }, h('span', { class: 'truncate', title: block.reason }, block.reason)),
       h('td', { class: 'row-actions' }, h('span', { class: 'row-actions-group' }, unblock, extend)),
     );
-  }
-
-  private focusedRowIndex(): number | null {
-    const active = document.activeElement;
-    if (!(active instanceof HTMLElement) || !this.body.contains(active)) return null;
-    const row = active.closest('tr');
-    return row === null ? null : [...this.body.rows].indexOf(row as HTMLTableRowElement);
-  }
-
-  /** After rows changed under the keyboard user: focus the same place, or the nearest row. */
-  private refocus(index: number): void {
-    const rows = [...this.body.rows];
-    const row = rows[Math.min(index, rows.length - 1)];
-    const target = row?.querySelector<HTMLElement>('button.unblock') ?? byId('blocks-heading');
-    if (row !== undefined) this.grid.setStop(target);
-    target.focus();
   }
 
   private async unblockMany(addresses: string[]): Promise<void> {

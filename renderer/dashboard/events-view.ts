@@ -41,7 +41,7 @@ export class EventsView {
   private pendingAnnouncements: ScanEvent[] = [];
   private readonly body = byId<HTMLTableSectionElement>('events-body');
   private readonly status = byId('events-status');
-  private readonly grid = new GridNavigation(this.body);
+  private readonly grid = new GridNavigation(this.body, 'data-id', () => byId('events-heading'));
 
   constructor(
     private readonly api: PortSentryApi,
@@ -210,8 +210,7 @@ export class EventsView {
 
   private render(): void {
     const visible = this.visible();
-    this.body.replaceChildren(...visible.map((event) => this.row(event)));
-    this.grid.refresh();
+    this.grid.replaceRows(visible.map((event) => this.row(event)));
     byId<HTMLButtonElement>('load-older').hidden = this.nextCursor === null;
     this.updateCount();
   }
