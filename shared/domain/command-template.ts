@@ -17,7 +17,7 @@ export interface CommandTemplate {
 }
 
 export interface CommandVariables {
-  /** A validated canonical address (see core/address.ts). */
+  /** A validated canonical address (see address.ts). */
   readonly target: string;
   readonly port: number;
   readonly mode: string;

@@ -1,19 +1,13 @@
 // What the daemon reports to subscribers (store, IPC clients, tests): each probe it acted
 // on, and each change to the set of blocked addresses.
 
-import type { AddressFamily, Mode, Protocol, ScanKind } from './types.js';
+import type { Probe } from './types.js';
 
 export type DetectionAction = 'blocked' | 'already-blocked' | 'ignored' | 'counted' | 'alert-only' | 'block-failed' | 'rate-limited';
 
-export interface DetectionEvent {
+/** A probe the daemon acted on: what the probe was, and what was done about it. */
+export interface DetectionEvent extends Pick<Probe, 'at' | 'source' | 'family' | 'port' | 'protocol' | 'kind' | 'mode'> {
   readonly type: 'scan';
-  readonly at: number;
-  readonly source: string;
-  readonly family: AddressFamily;
-  readonly port: number;
-  readonly protocol: Protocol;
-  readonly kind: ScanKind;
-  readonly mode: Mode;
   readonly action: DetectionAction;
   /** Why, in a few words: the ignore reason, the failure, "2 of 3 touches". */
   readonly reason?: string;

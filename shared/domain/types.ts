@@ -22,7 +22,7 @@ export type AddressFamily = 4 | 6;
 
 /** One packet or connection that touched something we watch. */
 export interface Probe {
-  /** Canonical textual address of the sender (see core/address.ts). */
+  /** Canonical textual address of the sender (see address.ts). */
   readonly source: string;
   readonly family: AddressFamily;
   /** Destination port on this host. */

@@ -6,6 +6,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { untilValue } from '../support/wait.js';
 
 const run = promisify(execFile);
 
@@ -18,16 +19,6 @@ export interface BootedContainer {
   exec(argv: readonly string[], options?: { allowFailure?: boolean; env?: Record<string, string>; timeoutMs?: number }): Promise<{ stdout: string; stderr: string; code: number }>;
   /** Halts the container (SIGTERM to nspawn = orderly shutdown), then kills it if it hangs. */
   stop(): Promise<void>;
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number, output: () => string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}; container output:\n${output().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 function childrenOf(pid: number): number[] {
@@ -65,6 +56,7 @@ export async function bootContainer(dir: string, options: { name: string; netnsP
     text += `\n[systemd-nspawn exited: ${code ?? signal}]\n`;
   });
   const output = () => text;
+  const containerOutput = () => `container output:\n${text.slice(-4000)}`;
   const nspawnPid = child.pid ?? 0;
 
   const findLeader = (): number | undefined => {
@@ -78,7 +70,7 @@ export async function bootContainer(dir: string, options: { name: string; netnsP
     }
     return undefined;
   };
-  const leader = await until('the container runs systemd', findLeader, timeoutMs, output);
+  const leader = await untilValue('the container runs systemd', findLeader, timeoutMs, containerOutput);
 
   const exec: BootedContainer['exec'] = async (command, execOptions = {}) => {
     const env = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8', ...(execOptions.env ?? {}) };
@@ -98,14 +90,14 @@ export async function bootContainer(dir: string, options: { name: string; netnsP
   };
 
   // "running", or "degraded" when some unit irrelevant here (a getty on the pipe console) failed.
-  await until(
+  await untilValue(
     'the container\'s systemd finished booting',
     async () => {
       const state = (await exec(['systemctl', 'is-system-running'], { allowFailure: true })).stdout.trim();
       return state === 'running' || state === 'degraded' ? state : undefined;
     },
     timeoutMs,
-    output,
+    containerOutput,
   );
 
   return {

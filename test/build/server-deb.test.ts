@@ -15,20 +15,13 @@ import { EMBEDDED_CONFIG_TEXT } from '../../privileged-helper/config/default-con
 import { DaemonProcess } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
 import { cachedRootfsReady, copyOfCachedRootfs, ensureCachedRootfs, ROOTFS_CACHE, type Rootfs } from './debian-rootfs.js';
+import { until } from '../support/wait.js';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const PREFIX = '/usr/lib/portsentry-desktop';
 const UNIT = '/lib/systemd/system/portsentryd.service';
 const SERVICE_PORT = 8080;
-
-async function waitUntil(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for the service to listen');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function version(): Promise<string> {
   return (JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
@@ -184,7 +177,7 @@ describe('portsentry-desktop-server .deb', { timeout: 1_800_000 }, () => {
       await daemon.waitFor('PortSentry is now active and listening', 30_000);
       // A real service on a port that is not a tripwire, to see who can still reach the host.
       service = lab.spawn(server, ['socat', `TCP4-LISTEN:${SERVICE_PORT},fork,reuseaddr`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
-      await waitUntil(() => tcpReachable(lab, scanner, server.v4, SERVICE_PORT));
+      await until('the service listens', () => tcpReachable(lab, scanner, server.v4, SERVICE_PORT));
       // A single connect to tripwire 1 is a scan under the defaults (SCAN_TRIGGER="0").
       await lab.exec(scanner, ['socat', '-u', 'OPEN:/dev/null', `TCP4:${server.v4}:1,connect-timeout=2`], { allowFailure: true });
       const alert = await daemon.waitFor(new RegExp(`attackalert: .*${scanner.v4.replaceAll('.', '\\.')}.* TCP port: 1\\b`), 15_000);

@@ -21,6 +21,7 @@ import { startTcpService } from '../support/helper-config.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
 import { copyOfBootableRootfs, ensureCachedBootableRootfs } from './debian-rootfs.js';
 import { bootContainer, type BootedContainer } from './nspawn-container.js';
+import { until } from '../support/wait.js';
 
 const run = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -31,14 +32,6 @@ const UDP_TRIPWIRE = 31337;
 const UNIT_CAPABILITIES: Readonly<Record<string, number>> = {
   CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_FOWNER: 3, CAP_SETGID: 6, CAP_SETUID: 7, CAP_NET_BIND_SERVICE: 10, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13,
 };
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeout: 1_800_000 }, () => {
   let out: string;

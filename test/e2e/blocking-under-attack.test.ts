@@ -14,20 +14,13 @@ import { after, before, describe, it } from 'node:test';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab, type LabHost } from '../support/netns-lab.js';
 import { helperConfigText, startTcpService } from '../support/helper-config.js';
+import { until } from '../support/wait.js';
 
 const CTL = fileURLToPath(new URL('../../privileged-helper/bin/portsentryctl.js', import.meta.url));
 const SPOOF = fileURLToPath(new URL('../../../test/support/spoof-syn.py', import.meta.url));
 const SPOOF6 = fileURLToPath(new URL('../../../test/support/spoof-syn6-rotate.py', import.meta.url));
 const SERVICE_PORT = 8080;
 const TRAP_PORT = 555;
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('blocking under a hostile network', { timeout: 3_000_000 }, () => {
   let lab: Lab<'target' | 'scanner' | 'flooder' | 'client' | 'inRange'>;
@@ -40,7 +33,7 @@ describe('blocking under a hostile network', { timeout: 3_000_000 }, () => {
     ({ target, scanner, flooder, client, inRange } = lab.hosts);
     dir = await mkdtemp(join(tmpdir(), 'portsentry-hostile-'));
     service = startTcpService(lab, target, SERVICE_PORT);
-    await waitUntil('the service listens', () => tcpReachable(lab, client, target.v4, SERVICE_PORT));
+    await until('the service listens', () => tcpReachable(lab, client, target.v4, SERVICE_PORT));
   });
 
   after(async () => {
@@ -103,7 +96,7 @@ describe('blocking under a hostile network', { timeout: 3_000_000 }, () => {
       const pid = await daemonPid(daemon);
       await lab.exec(flooder, ['python3', SPOOF, target.v4, String(TRAP_PORT), '100000', '198.18.64.1', '10000'], { timeoutMs: 300_000 });
       // Caught up: the daemon has handled the flood (its log goes quiet) within a generous bound.
-      await waitUntil('the daemon stops logging the flood', async () => {
+      await until('the daemon stops logging the flood', async () => {
         const before = daemon.lines.length;
         await new Promise((r) => setTimeout(r, 3000));
         return daemon.lines.length === before;
@@ -130,7 +123,7 @@ describe('blocking under a hostile network', { timeout: 3_000_000 }, () => {
         await new Promise((r) => setTimeout(r, 300));
       }
       await daemon.waitFor('fd00:77:0:1::/64', 60_000);
-      await waitUntil('the history records the address seen', async () => (await readFile(join(sub, 'history'), 'utf8').catch(() => '')).includes(sources[0]!), 30_000);
+      await until('the history records the address seen', async () => (await readFile(join(sub, 'history'), 'utf8').catch(() => '')).includes(sources[0]!), 30_000);
       const set = await setText(table, 'blocked6');
       assert.match(set, /elements = \{ fd00:77:0:1:: \}/, `one prefix element:\n${set}`);
       assert.doesNotMatch(await setText(table, 'blocked6_hosts'), /fd00:77/);
@@ -139,7 +132,7 @@ describe('blocking under a hostile network', { timeout: 3_000_000 }, () => {
       assert.deepEqual(listed.filter((a) => a.startsWith('fd00:77')), ['fd00:77:0:1::/64']);
       // The lab's own /64 holds this host's address: a scanner there is blocked alone.
       await lab.exec(scanner, ['python3', SPOOF6, target.v6, String(TRAP_PORT), scanner.v6]);
-      await waitUntil('the same-/64 scanner is blocked as one host', async () => (await setText(table, 'blocked6_hosts')).includes(scanner.v6), 30_000);
+      await until('the same-/64 scanner is blocked as one host', async () => (await setText(table, 'blocked6_hosts')).includes(scanner.v6), 30_000);
       assert.equal(await tcpReachable(lab, client, target.v6, SERVICE_PORT), true, 'its neighbours in the /64 still get through');
     });
   });

@@ -13,6 +13,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab, type LabHost } from '../support/netns-lab.js';
 import { SyslogSink } from '../support/syslog-sink.js';
 import { blockedSetsText } from '../support/helper-config.js';
+import { until } from '../support/wait.js';
 
 const TABLE = 'pse2e';
 const SERVICE_PORT = 8080;
@@ -22,14 +23,6 @@ const BANNER = '** UNAUTHORIZED ACCESS PROHIBITED **';
 
 async function blockedSet(lab: Lab<never> | Lab<string>, target: LabHost): Promise<string> {
   return blockedSetsText(lab, target, TABLE);
-}
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('portsentryd -tcp -udp in a namespaced network, attacked by nmap', { timeout: 240_000 }, () => {
@@ -78,7 +71,7 @@ describe('portsentryd -tcp -udp in a namespaced network, attacked by nmap', { ti
     service = lab.spawn(target, ['socat', `TCP6-LISTEN:${SERVICE_PORT},fork,reuseaddr,ipv6only=0`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
     daemon = startDaemon(lab, target, ['-c', join(dir, 'portsentry.conf'), '-tcp', '-udp']);
     await daemon.waitFor('PortSentry is now active and listening');
-    await waitUntil('the service listens', () => tcpReachable(lab, client, target.v4, SERVICE_PORT));
+    await until('the service listens', () => tcpReachable(lab, client, target.v4, SERVICE_PORT));
   });
 
   after(async () => {
@@ -101,7 +94,7 @@ describe('portsentryd -tcp -udp in a namespaced network, attacked by nmap', { ti
 
   it('blackholes an IPv4 nmap -sT scanner: its traffic is dropped, others still get through', async () => {
     await lab.exec(tcpScanner, ['nmap', '-sT', '-Pn', '-n', '--max-retries', '0', '-p', TCP_TRIPWIRES, target.v4]);
-    await waitUntil('the TCP scanner is in the set', async () => (await blockedSet(lab, target)).includes(tcpScanner.v4));
+    await until('the TCP scanner is in the set', async () => (await blockedSet(lab, target)).includes(tcpScanner.v4));
     assert.equal(await tcpReachable(lab, tcpScanner, target.v4, SERVICE_PORT), false, 'scanner can no longer reach the service');
     const ping = await lab.exec(tcpScanner, ['ping', '-c', '1', '-W', '1', target.v4], { allowFailure: true });
     assert.notEqual(ping.code, 0, 'even ICMP from the scanner is dropped');
@@ -113,7 +106,7 @@ describe('portsentryd -tcp -udp in a namespaced network, attacked by nmap', { ti
   it('blackholes an IPv6 nmap -sT scanner', async () => {
     assert.equal(await tcpReachable(lab, tcpScanner, target.v6, SERVICE_PORT), true, 'the IPv6 address is a separate host until it scans');
     await lab.exec(tcpScanner, ['nmap', '-6', '-sT', '-Pn', '-n', '--max-retries', '0', '-p', TCP_TRIPWIRES, target.v6]);
-    await waitUntil('the IPv6 scanner is in the set', async () => (await blockedSet(lab, target)).includes(tcpScanner.v6));
+    await until('the IPv6 scanner is in the set', async () => (await blockedSet(lab, target)).includes(tcpScanner.v6));
     assert.equal(await tcpReachable(lab, tcpScanner, target.v6, SERVICE_PORT), false);
     assert.equal(await tcpReachable(lab, client, target.v6, SERVICE_PORT), true);
     await sink.waitFor(new RegExp(`attackalert: Connect from host: ${tcpScanner.v6}/${tcpScanner.v6} to TCP port`));
@@ -123,7 +116,7 @@ describe('portsentryd -tcp -udp in a namespaced network, attacked by nmap', { ti
     for (const [address, family] of [[target.v4, '-4'], [target.v6, '-6']] as const) {
       const scanner = family === '-4' ? udpScanner.v4 : udpScanner.v6;
       await lab.exec(udpScanner, ['nmap', family, '-sU', '-Pn', '-n', '--max-retries', '0', '-p', UDP_TRIPWIRES, address]);
-      await waitUntil(`the UDP scanner ${scanner} is in the set`, async () => (await blockedSet(lab, target)).includes(scanner));
+      await until(`the UDP scanner ${scanner} is in the set`, async () => (await blockedSet(lab, target)).includes(scanner));
       assert.equal(await tcpReachable(lab, udpScanner, address, SERVICE_PORT), false, `${scanner} is dropped`);
       await sink.waitFor(new RegExp(`attackalert: Connect from host: ${scanner}/${scanner} to UDP port: \\d+`));
     }
@@ -133,7 +126,7 @@ describe('portsentryd -tcp -udp in a namespaced network, attacked by nmap', { ti
   it('answers a plain connect with the banner, then blocks the prober', async () => {
     const answer = await lab.exec(prober, ['socat', '-u', `TCP4:${target.v4}:143,connect-timeout=2`, 'STDOUT'], { allowFailure: true, timeoutMs: 10_000 });
     assert.match(answer.stdout, /UNAUTHORIZED ACCESS PROHIBITED/);
-    await waitUntil('the prober is in the set', async () => (await blockedSet(lab, target)).includes(prober.v4));
+    await until('the prober is in the set', async () => (await blockedSet(lab, target)).includes(prober.v4));
     assert.equal(await tcpReachable(lab, prober, target.v4, SERVICE_PORT), false);
   });
 

@@ -18,6 +18,7 @@ import type { StoredEvent } from '../../shared/protocol/schemas.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab, type LabHost } from '../support/netns-lab.js';
 import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
+import { until } from '../support/wait.js';
 
 const run = promisify(execFile);
 const CTL = fileURLToPath(new URL('../../privileged-helper/bin/portsentryctl.js', import.meta.url));
@@ -31,14 +32,6 @@ const OUTSIDER = `pso${suffix}`;
 
 async function nftSet(lab: Lab, host: LabHost): Promise<string> {
   return blockedSetsText(lab, host, TABLE);
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('the helper as a service: control socket, store, expiry', { timeout: 300_000 }, () => {

@@ -17,19 +17,12 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { blockedSetsText, helperConfigText } from '../support/helper-config.js';
 import { createLab, type Lab, type LabHost } from '../support/netns-lab.js';
 import { PrometheusServer } from '../support/prometheus-server.js';
+import { until } from '../support/wait.js';
 
 const TABLE = 'psfleet';
 const TCP_TRIPWIRES = '1,11,15,79,111,119,143,540,635,1080,1524,2000,5742,6667,12345,31337';
 const METRICS_PORT = 9469;
 const SCENARIO = 'portsentry/port-scan';
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 function inSet(text: string, address: string): boolean {
   return new RegExp(`(^|[\\s{,])${address.replace(/[.]/g, '\\.')}([\\s},]|$)`, 'm').test(text);
@@ -94,7 +87,7 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     b = startDaemon(lab, hostB, ['-stcp', '-c', confB]);
     await a.waitFor('Control socket listening', 30_000);
     await b.waitFor('Control socket listening', 30_000);
-    await waitUntil('both helpers reached the LAPI', async () => (await status('a')).fleet?.connected === true && (await status('b')).fleet?.connected === true);
+    await until('both helpers reached the LAPI', async () => (await status('a')).fleet?.connected === true && (await status('b')).fleet?.connected === true);
   });
 
   after(async () => {
@@ -109,9 +102,9 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
   it('blocks on B a scanner caught by A, without B being touched', async (t) => {
     const started = Date.now();
     await nmap(scanner, hostA);
-    await waitUntil('A blocks the scanner', async () => inSet(await setOf(hostA), scanner.v4));
+    await until('A blocks the scanner', async () => inSet(await setOf(hostA), scanner.v4));
     const blockedOnA = Date.now();
-    await waitUntil('B blocks the scanner', async () => inSet(await setOf(hostB), scanner.v4));
+    await until('B blocks the scanner', async () => inSet(await setOf(hostB), scanner.v4));
     t.diagnostic(`A blocked ${blockedOnA - started} ms after the scan began, B ${Date.now() - blockedOnA} ms later (figures: npm run bench)`);
     assert.ok(!b.lines.some((line) => line.includes(`/${scanner.v4} to`)), 'B saw no probe from the scanner');
   });
@@ -145,19 +138,19 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     const refusedBefore = (await status('b')).fleet?.refused ?? 0;
     await lapi.cscli(['decisions', 'add', '--ip', hostB.v4, '--reason', 'aimed at B itself', '--duration', '1h']);
     await lapi.cscli(['decisions', 'add', '--ip', friendOfB.v4, '--reason', 'aimed at a host B ignores', '--duration', '1h']);
-    await waitUntil('B refused both bans', async () => ((await status('b')).fleet?.refused ?? 0) >= refusedBefore + 2);
+    await until('B refused both bans', async () => ((await status('b')).fleet?.refused ?? 0) >= refusedBefore + 2);
     const set = await setOf(hostB);
     assert.ok(!inSet(set, hostB.v4), 'B did not block itself');
     assert.ok(!inSet(set, friendOfB.v4), 'B did not block the host on its ignore list');
     assert.ok(b.lines.some((line) => line.includes(`ban of ${hostB.v4}`) && /own address|this host/.test(line)), 'B said why');
     // A ignores B's address: the same ban is refused there too.
-    await waitUntil('A refused the ban of B', async () => ((await status('a')).fleet?.refused ?? 0) >= 1);
+    await until('A refused the ban of B', async () => ((await status('a')).fleet?.refused ?? 0) >= 1);
     assert.ok(!inSet(await setOf(hostA), hostB.v4));
   });
 
   it('lifts the ban on B when the decision is deleted, and A keeps its own block', async () => {
     await lapi.cscli(['decisions', 'delete', '--ip', scanner.v4]);
-    await waitUntil('B lifts the ban', async () => !inSet(await setOf(hostB), scanner.v4));
+    await until('B lifts the ban', async () => !inSet(await setOf(hostB), scanner.v4));
     assert.ok(inSet(await setOf(hostA), scanner.v4), 'A still blocks what it caught itself');
     await b.waitFor(`Host ${scanner.v4} has been unblocked (the fleet withdrew its ban)`, 10_000);
   });
@@ -165,14 +158,14 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
   it('keeps detecting and blocking with the LAPI down, and sends the alert once it is back', async () => {
     await lapi.stop();
     await nmap(lateScanner, hostA);
-    await waitUntil('A blocks the late scanner without the LAPI', async () => inSet(await setOf(hostA), lateScanner.v4));
-    await waitUntil('A has the alert queued', async () => {
+    await until('A blocks the late scanner without the LAPI', async () => inSet(await setOf(hostA), lateScanner.v4));
+    await until('A has the alert queued', async () => {
       const fleet = (await status('a')).fleet;
       return fleet?.connected === false && fleet.queued >= 1;
     });
     await lapi.start();
-    await waitUntil('the alert reached the LAPI', async () => (await lapi.decisions()).some((d) => d.value === lateScanner.v4 && d.scenario === SCENARIO), 150_000);
-    await waitUntil('B blocks the late scanner', async () => inSet(await setOf(hostB), lateScanner.v4), 60_000);
+    await until('the alert reached the LAPI', async () => (await lapi.decisions()).some((d) => d.value === lateScanner.v4 && d.scenario === SCENARIO), 150_000);
+    await until('B blocks the late scanner', async () => inSet(await setOf(hostB), lateScanner.v4), 60_000);
     assert.equal((await status('a')).fleet?.queued, 0);
   });
 
@@ -180,7 +173,7 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     prometheus = await PrometheusServer.start(lab, lab.hosts.lapi, join(dir, 'prometheus'), [`${hostA.v4}:${METRICS_PORT}`]);
     // The test caused two blocks on A by detection: the scanner and the late scanner.
     let last: number[] = [];
-    await waitUntil(
+    await until(
       'Prometheus has scraped the two blocks',
       async () => {
         last = await prometheus!.query(`portsentry_blocks_added_total{origin="detection"}`);
@@ -208,7 +201,7 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
       assert.equal(off?.pushing, false);
       assert.equal(off?.pulling, false);
       await client.call('config.set', { changes: { FLEET_SHARING: '1' } });
-      await waitUntil('A is back in the fleet', async () => (await status('a')).fleet?.connected === true);
+      await until('A is back in the fleet', async () => (await status('a')).fleet?.connected === true);
       await assert.rejects(client.call('config.set', { changes: { FLEET_MACHINE_PASSWORD: '(secret, set)' } }), /secret|printable/);
       assert.equal((await client.call('config.get', {})).values['FLEET_MACHINE_PASSWORD'], '(secret, set)');
     } finally {

@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
 import { createLab, tcpReachable, type Lab, type LabHost } from '../support/netns-lab.js';
+import { until } from '../support/wait.js';
 
 const run = promisify(execFile);
 const SPOOF_SYN = fileURLToPath(new URL('../../../test/support/spoof-syn.py', import.meta.url));
@@ -28,14 +29,6 @@ function jsonLines(text: string): unknown[] {
   return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
 }
 
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('hostile sources', { timeout: 300_000 }, () => {
   let lab: Lab<'target' | 'attacker' | 'victim'>;
   let target: LabHost, attacker: LabHost, victim: LabHost;
@@ -48,7 +41,7 @@ describe('hostile sources', { timeout: 300_000 }, () => {
     dir = await mkdtemp(join(tmpdir(), 'portsentry-hostile-'));
     await writeFile(join(dir, 'ignore'), '');
     service = startTcpService(lab, target, SERVICE_PORT);
-    await waitUntil('the service listens', () => tcpReachable(lab, victim, target.v4, SERVICE_PORT));
+    await until('the service listens', () => tcpReachable(lab, victim, target.v4, SERVICE_PORT));
     // Spoofed scanners in 198.18.5.0/24 and 198.18.6.0/24 are routed back through the attacker.
     await lab.exec(target, ['ip', 'route', 'add', '198.18.4.0/22', 'via', attacker.v4]);
   });
@@ -85,7 +78,7 @@ describe('hostile sources', { timeout: 300_000 }, () => {
       assert.ok(!daemon.lines.some((l) => l.includes(`from host: ${victim.v4}`)), 'no alert names the IPv4 host');
       // A real scan from the attacker is still caught: the sensors are alive.
       await lab.exec(attacker, ['nmap', '-6', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', TCP_TRIPWIRES, target.v6]);
-      await waitUntil('the real scanner is blocked', async () => (await blockedSetsText(lab, target, table)).includes(attacker.v6));
+      await until('the real scanner is blocked', async () => (await blockedSetsText(lab, target, table)).includes(attacker.v6));
     });
   });
 
@@ -108,7 +101,7 @@ describe('hostile sources', { timeout: 300_000 }, () => {
       await lab.exec(attacker, ['python3', SPOOF_SYN, target.v4, '143', '60', '198.18.5.1', '2000']);
       await daemon.waitFor(/WARNING: not blocking 198\.18\.5\.\d+ and others: more than 5 new blocks a minute from 198\.18\.5\.0\/24/, 15_000);
       await lab.exec(attacker, ['python3', SPOOF_SYN, target.v4, '143', '1', '198.18.6.1']);
-      await waitUntil('the scanner of the other /24 is blocked', async () => (await blockedSetsText(lab, target, table)).includes('198.18.6.1'));
+      await until('the scanner of the other /24 is blocked', async () => (await blockedSetsText(lab, target, table)).includes('198.18.6.1'));
       const sets = await blockedSetsText(lab, target, table);
       const fromPrefix = sets.match(/198\.18\.5\.\d+/g) ?? [];
       // 5 at once, plus what the minute's refill allowed while the 60 arrived (well under 1 s).
@@ -144,7 +137,7 @@ describe('hostile sources', { timeout: 300_000 }, () => {
       await lab.exec(victim, ['socat', '-u', 'OPEN:/dev/null', `TCP4:${target.v4}:143,connect-timeout=2`], { allowFailure: true });
       await daemon.waitFor('There was an error trying to run command', 15_000);
       let events: Array<{ action: string; reason?: string; source: string }> = [];
-      await waitUntil('the failure is stored', async () => {
+      await until('the failure is stored', async () => {
         const result = await run(process.execPath, [CTL, '--socket', join(dir, 'chatty.sock'), '--json', 'events', '--limit', '50']).catch((error: { stderr?: string }) => {
           throw new Error(`events.list failed: ${error.stderr ?? String(error)}`);
         });
@@ -157,7 +150,7 @@ describe('hostile sources', { timeout: 300_000 }, () => {
       assert.doesNotMatch(failed.reason, /[\u0000-\u001f\u007f]/);
       assert.match(failed.reason, /There was an error trying to run command/);
       // And the host was still blocked: the firewall step succeeded.
-      await waitUntil('the prober is blocked', async () => (await blockedSetsText(lab, target, table)).includes(victim.v4));
+      await until('the prober is blocked', async () => (await blockedSetsText(lab, target, table)).includes(victim.v4));
     });
   });
 });

@@ -5,7 +5,7 @@
 // response mapping of the platforms that support actions.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { interpretResponse, notifierOptions, plainText, raiseNotification, supportsActions, type NodeNotifier } from '../../main/desktop-notifier.js';
 import type { NotificationRequest } from '../../main/notification-policy.js';
+import { startDesktopSession, type DesktopSession } from '../support/desktop-session.js';
+import { until, untilValue } from '../support/wait.js';
 
 const run = promisify(execFile);
 
@@ -35,49 +37,18 @@ interface DunstEntry {
   urgency?: { data: string };
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('a real desktop notification (Xvfb + D-Bus + dunst)', { timeout: 30_000 }, () => {
-  const display = `:${90 + (process.pid % 500)}`;
   let dir: string;
-  let xvfb: ChildProcess;
-  let dunst: ChildProcess;
-  let dbus: ChildProcess;
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  let desktop: DesktopSession;
   let savedEnv: { DISPLAY?: string; DBUS_SESSION_BUS_ADDRESS?: string };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ps-notify-'));
-    xvfb = spawn('Xvfb', [display, '-nolisten', 'tcp', '-screen', '0', '640x480x24'], { stdio: 'ignore' });
-    // Not --fork: a child of this process is reaped here, not left a zombie of init.
-    dbus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1', `--address=unix:path=${join(dir, 'bus')}`], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const address = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      dbus.stdout!.on('data', (chunk: Buffer) => {
-        text += chunk.toString('utf8');
-        if (text.includes('\n')) resolve(text.trim());
-      });
-      dbus.once('exit', () => reject(new Error('dbus-daemon exited')));
-    });
-    env.DISPLAY = display;
-    env.DBUS_SESSION_BUS_ADDRESS = address;
-    await waitFor('Xvfb', async () => ((await run('xdpyinfo', ['-display', display]).then(() => true, () => false)) ? true : undefined)).catch(async () => {
-      await new Promise((r) => setTimeout(r, 500)); // no xdpyinfo: give Xvfb a moment
-    });
-    dunst = spawn('dunst', ['-config', '/dev/null'], { env, stdio: 'ignore' });
-    await waitFor('dunst on the bus', async () => ((await run('dunstctl', ['is-paused'], { env })).stdout.trim() === 'false' ? true : undefined));
+    desktop = await startDesktopSession(dir);
     // node-notifier runs notify-send with this process's environment.
     savedEnv = { DISPLAY: process.env.DISPLAY, DBUS_SESSION_BUS_ADDRESS: process.env.DBUS_SESSION_BUS_ADDRESS };
-    process.env.DISPLAY = env.DISPLAY;
-    process.env.DBUS_SESSION_BUS_ADDRESS = env.DBUS_SESSION_BUS_ADDRESS;
+    process.env.DISPLAY = desktop.env.DISPLAY;
+    process.env.DBUS_SESSION_BUS_ADDRESS = desktop.env.DBUS_SESSION_BUS_ADDRESS;
   });
 
   after(async () => {
@@ -85,13 +56,7 @@ describe('a real desktop notification (Xvfb + D-Bus + dunst)', { timeout: 30_000
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
-    const exited = (child: ChildProcess | undefined) => (child === undefined || child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r)));
-    dunst?.kill();
-    await exited(dunst);
-    dbus?.kill();
-    await exited(dbus);
-    xvfb?.kill();
-    await exited(xvfb);
+    await desktop?.stop();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
@@ -99,21 +64,17 @@ describe('a real desktop notification (Xvfb + D-Bus + dunst)', { timeout: 30_000
     // node-notifier's path (the fallback without a session bus); the D-Bus path is in notification-actions.test.ts.
     const outcome = await raiseNotification(REQUEST, { dbus: null });
     assert.deepEqual(outcome, { kind: 'shown' });
-    const displayed = await waitFor('dunst to show it', async () => {
-      const count = (await run('dunstctl', ['count', 'displayed'], { env })).stdout.trim();
-      return count === '1' ? count : undefined;
-    });
-    assert.equal(displayed, '1');
+    await until('dunst shows it', async () => (await desktop.dunstctl(['count', 'displayed'])) === '1');
     // A refresh of the same burst: same key, so dunst replaces instead of stacking.
     await raiseNotification({ ...REQUEST, update: true, body: '1200 probes on 1000 ports (syn) within 40 s, still going' }, { dbus: null });
     await new Promise((r) => setTimeout(r, 200));
-    assert.equal((await run('dunstctl', ['count', 'displayed'], { env })).stdout.trim(), '1', 'still one notification on screen');
+    assert.equal(await desktop.dunstctl(['count', 'displayed']), '1', 'still one notification on screen');
     // Hostile text (a resolved name cannot carry this, but belt and braces) reaches dunst flattened, not executed.
     const marker = join(dir, 'pwned');
     await raiseNotification({ ...REQUEST, key: 'scan:x:2', title: `Port scan from $(touch ${marker}) \`touch ${marker}\``, body: '"; touch x; "' }, { dbus: null });
-    await run('dunstctl', ['close-all'], { env });
-    const history = await waitFor('the history', async () => {
-      const parsed = JSON.parse((await run('dunstctl', ['history'], { env })).stdout) as { data: DunstEntry[][] };
+    await desktop.dunstctl(['close-all']);
+    const history = await untilValue('the history has both', async () => {
+      const parsed = JSON.parse(await desktop.dunstctl(['history'])) as { data: DunstEntry[][] };
       const entries = parsed.data[0] ?? [];
       return entries.length >= 2 ? entries : undefined;
     });

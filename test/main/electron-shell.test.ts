@@ -24,6 +24,7 @@ import { blockedSetsText, helperConfigText, startTcpService } from '../support/h
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
 import type { HarnessState, RecordedMenuItem } from './electron-harness/electron.js';
 import { launchApp, type AppProcess } from './electron-harness/launch.js';
+import { until } from '../support/wait.js';
 
 const run = promisify(execFile);
 const TABLE = `psshell${process.pid}`.slice(0, 30);
@@ -33,14 +34,6 @@ const APPIMAGE = '/opt/Applications/PortSentry Desktop-0.1.0.AppImage';
 const labels = (menu: readonly RecordedMenuItem[] | null | undefined) => (menu ?? []).map((item) => item.label);
 const menuOf = (state: HarnessState) => state.tray?.contextMenu ?? null;
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('the Electron glue under the harness, against a real helper', { timeout: 240_000 }, () => {
   let lab: Lab<'target' | 'scanner'>;

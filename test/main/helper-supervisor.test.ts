@@ -23,16 +23,9 @@ import { NotificationPolicy, type NotificationRequest } from '../../main/notific
 import { PREFERENCE_DEFAULTS } from '../../main/preferences-schema.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, type Lab } from '../support/netns-lab.js';
+import { until } from '../support/wait.js';
 
 const TABLE = `pssup${process.pid % 100000}`;
-
-async function until(what: string, check: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Timers the test fires by hand, recording every delay the supervisor asked for. */
 function manualTimers(randomValue = 0.5) {

@@ -6,7 +6,7 @@
 // nftables. A forged ActionInvoked from another bus client must do nothing.
 
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,57 +20,31 @@ import { trayAvailable } from '../../main/startup.js';
 import { HelperClient } from '../../shared/rpc/helper-client.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
+import { startDesktopSession, type DesktopSession } from '../support/desktop-session.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
+import { until } from '../support/wait.js';
 
 const run = promisify(execFile);
 const TABLE = `psna${process.pid}`.slice(0, 30);
 const PREFS: NotificationPreferences = { notifications: 'all', quietStart: '00:00', quietEnd: '00:00' };
 const SERVICE_PORT = 8080;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('a real scan raises one notification whose Block button blocks the scanner (Xvfb + D-Bus + dunst)', { timeout: 120_000 }, () => {
-  const display = `:${600 + (process.pid % 300)}`;
   let dir: string;
-  let xvfb: ChildProcess;
-  let dbus: ChildProcess;
-  let dunst: ChildProcess;
+  let desktop: DesktopSession;
   let lab: Lab<'target' | 'scanner'>;
   let daemon: DaemonProcess;
   let service: ReturnType<Lab['spawn']>;
   let helper: HelperClient;
   let notifier: DbusNotifier;
-  const env: NodeJS.ProcessEnv = { ...process.env };
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ps-notify-act-'));
-    xvfb = spawn('Xvfb', [display, '-nolisten', 'tcp', '-screen', '0', '800x600x24'], { stdio: 'ignore' });
-    dbus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1', `--address=unix:path=${join(dir, 'bus')}`], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const address = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      dbus.stdout!.on('data', (chunk: Buffer) => {
-        text += chunk.toString('utf8');
-        if (text.includes('\n')) resolve(text.trim());
-      });
-      dbus.once('exit', () => reject(new Error('dbus-daemon exited')));
-    });
-    env.DISPLAY = display;
-    env.DBUS_SESSION_BUS_ADDRESS = address;
-    await waitFor('Xvfb', async () => ((await run('xdpyinfo', ['-display', display]).then(() => true, () => false)) ? true : undefined));
     // dunst's context menu is a dmenu-style program: ours records the menu and picks Block.
     const picker = join(dir, 'pick-block');
     await writeFile(picker, `#!/bin/sh\ntee ${join(dir, 'menu')} | grep -m1 -i 'block'\n`, { mode: 0o755 });
     await writeFile(join(dir, 'dunstrc'), `[global]\n    dmenu = ${picker}\n`);
-    dunst = spawn('dunst', ['-config', join(dir, 'dunstrc')], { env, stdio: 'ignore' });
-    await waitFor('dunst on the bus', async () => ((await run('dunstctl', ['is-paused'], { env })).stdout.trim() === 'false' ? true : undefined));
+    desktop = await startDesktopSession(dir, join(dir, 'dunstrc'));
 
     lab = await createLab(['target', 'scanner']);
     await writeFile(join(dir, 'ignore'), '# notification test\n');
@@ -80,7 +54,7 @@ describe('a real scan raises one notification whose Block button blocks the scan
     daemon = startDaemon(lab, lab.hosts.target, ['-c', join(dir, 'portsentry.conf'), '-stcp']);
     await daemon.waitFor('Control socket listening on');
     helper = await HelperClient.connect(join(dir, 'run', 'helper.sock'));
-    notifier = await DbusNotifier.connect(address);
+    notifier = await DbusNotifier.connect(desktop.busAddress);
   });
 
   after(async () => {
@@ -90,11 +64,7 @@ describe('a real scan raises one notification whose Block button blocks the scan
     await daemon?.stop();
     await lab?.exec(lab.hosts.target, ['nft', 'delete', 'table', 'inet', TABLE], { allowFailure: true });
     await lab?.destroy();
-    const exited = (child: ChildProcess | undefined) => (child === undefined || child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', r)));
-    for (const child of [dunst, dbus, xvfb]) {
-      child?.kill();
-      await exited(child);
-    }
+    await desktop?.stop();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
@@ -120,11 +90,11 @@ describe('a real scan raises one notification whose Block button blocks the scan
     const ticker = setInterval(() => policy.tick(Date.now(), PREFS).forEach(show), 200);
     try {
       await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79,111', target.v4]);
-      await waitFor('the notification on screen', async () => ((await run('dunstctl', ['count', 'displayed'], { env })).stdout.trim() === '1' ? true : undefined));
+      await until('the notification on screen', async () => await desktop.dunstctl(['count', 'displayed']) === '1');
       // The scan's burst is over (nothing pending) and still only one notification was raised.
-      await waitFor('the burst to finish', async () => (policy.pendingBursts === 0 ? true : undefined));
+      await until('the burst to finish', async () => policy.pendingBursts === 0);
       assert.equal(raised.length, 1, JSON.stringify(raised));
-      assert.equal((await run('dunstctl', ['count', 'displayed'], { env })).stdout.trim(), '1');
+      assert.equal(await desktop.dunstctl(['count', 'displayed']), '1');
       const [request] = raised;
       assert.equal(request!.title, `Port scan from ${scanner.v4}`);
       assert.match(request!.body, /^\d+ probes? on \d+ ports? \(SYN scan\) within \d+ s$/);
@@ -133,20 +103,20 @@ describe('a real scan raises one notification whose Block button blocks the scan
 
       // Another client on the bus forges "Block" for every plausible id: ignored.
       for (let id = 1; id <= 5; id++) {
-        await run('dbus-send', ['--session', '--type=signal', '/org/freedesktop/Notifications', 'org.freedesktop.Notifications.ActionInvoked', `uint32:${id}`, 'string:block'], { env });
+        await run('dbus-send', ['--session', '--type=signal', '/org/freedesktop/Notifications', 'org.freedesktop.Notifications.ActionInvoked', `uint32:${id}`, 'string:block'], { env: desktop.env });
       }
       await new Promise((r) => setTimeout(r, 1000));
       assert.deepEqual(outcomes, [], 'a forged signal is not an answer');
       assert.doesNotMatch(await blockedSetsText(lab, target, TABLE), new RegExp(scanner.v4.replace(/\./g, '\\.')));
 
       // The user opens dunst's menu and picks Block.
-      await run('dunstctl', ['context'], { env });
-      await waitFor('the answer', async () => (outcomes.length === 1 ? true : undefined));
+      await desktop.dunstctl(['context']);
+      await until('the answer', async () => outcomes.length === 1);
       assert.deepEqual(outcomes, [{ kind: 'action', action: 'block' }]);
       await Promise.all(answered);
       const menu = await readFile(join(dir, 'menu'), 'utf8');
       for (const label of ['Block', 'Ignore', 'Open']) assert.match(menu, new RegExp(label), `the menu offers ${label}: ${menu}`);
-      await waitFor('the block in nftables', async () => (new RegExp(scanner.v4.replace(/\./g, '\\.')).test(await blockedSetsText(lab, target, TABLE)) ? true : undefined));
+      await until('the block in nftables', async () => new RegExp(scanner.v4.replace(/\./g, '\\.')).test(await blockedSetsText(lab, target, TABLE)));
       assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), false, 'the scanner is really blocked');
       const blocks = (await helper.call('blocks.list', {})).blocks;
       assert.equal(blocks.find((b) => b.address === scanner.v4)?.reason, 'blocked from a notification');

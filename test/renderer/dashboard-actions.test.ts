@@ -21,6 +21,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
 import { RENDERER_ROOT, defaultSetup, startRendererBridge, type RendererBridge } from '../support/renderer-bridge.js';
+import { until } from '../support/wait.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 const TABLE = `psda${process.pid}`.slice(0, 30);
@@ -44,14 +45,6 @@ declare const document: {
 };
 declare const window: { readonly scrollY: number; readonly innerHeight: number; readonly innerWidth: number };
 declare function getComputedStyle(element: PageElement): { readonly whiteSpace: string };
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('acting on what the dashboard shows, against a real helper', { timeout: 240_000 }, () => {
   let lab: Lab<'target' | 'scanner' | 'neighbour' | 'inrange'>;

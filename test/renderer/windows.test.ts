@@ -19,6 +19,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
 import { RENDERER_ROOT, startRendererBridge, type RendererBridge } from '../support/renderer-bridge.js';
+import { until } from '../support/wait.js';
 
 const run = promisify(execFile);
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
@@ -45,14 +46,6 @@ declare const document: {
   readonly body: PageElement;
 };
 declare function getComputedStyle(element: PageElement): { readonly color: string; readonly backgroundColor: string; readonly outlineStyle: string };
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** WCAG contrast ratio of two computed CSS colours ("rgb(r, g, b)"). */
 function contrast(a: string, b: string): number {

@@ -11,16 +11,9 @@ import struct
 import sys
 import time
 
+from inet_checksum import checksum  # beside this script
+
 LAB = ipaddress.ip_network("198.18.0.0/15")
-
-
-def checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
 
 
 def syn(source: ipaddress.IPv4Address, target: ipaddress.IPv4Address, port: int, sport: int) -> bytes:

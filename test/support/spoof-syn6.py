@@ -10,17 +10,10 @@ import socket
 import struct
 import sys
 
+from inet_checksum import checksum  # beside this script
+
 TARGETS = ipaddress.ip_network("fd00::/8")
 SOURCES = [ipaddress.ip_network("fd00::/8"), ipaddress.ip_network("::ffff:198.18.0.0/111")]
-
-
-def checksum(data: bytes) -> int:
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
 
 
 def packet(source: ipaddress.IPv6Address, target: ipaddress.IPv6Address, port: int, proto: str, sport: int) -> bytes:
