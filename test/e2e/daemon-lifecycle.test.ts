@@ -1,4 +1,5 @@
-// portsentryd's life as an admin sees it: Debian's own portsentry.conf runs unchanged, bad
+// portsentryd's life as an admin sees it: Debian's own portsentry.conf (from its package, at
+// the path it ships at, with /var/lib and /run the daemon's own) runs unchanged, bad
 // configs are refused with file and line before anything happens, SIGHUP applies a good
 // config and keeps the old one on a bad one, SCAN_TRIGGER counts touches.
 
@@ -9,11 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { DAEMON_SCRIPT, startDaemon } from '../support/daemon-process.js';
+import { HelperClient } from '../../shared/rpc/helper-client.js';
+import { DAEMON_SCRIPT, startDaemon, withPrivateMounts } from '../support/daemon-process.js';
+import { unpackDebianPortsentry } from '../support/debian-portsentry.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
 import { helperConfigText } from '../support/helper-config.js';
+import { until } from '../support/wait.js';
 
 const run = promisify(execFile);
+/** Where Debian's package puts its config; the test mounts the package's own copy there, for the daemon alone. */
 const DEBIAN_CONF = '/etc/portsentry/portsentry.conf';
 
 async function daemonExit(args: string[]): Promise<{ code: number; stderr: string; stdout: string }> {
@@ -43,9 +48,13 @@ describe('portsentryd lifecycle', { timeout: 180_000 }, () => {
   });
 
   it("runs Debian's own portsentry.conf unchanged and reports a connect scan", async () => {
-    const check = await daemonExit(['--check-config', '-c', DEBIAN_CONF]);
+    const debian = await unpackDebianPortsentry(dir);
+    // The package's /etc/portsentry at its own path, and empty /var/lib and /run: the daemon
+    // writes its history, store and sockets where the config and defaults say, none of them the machine's.
+    const mounts = ['--bind', debian.etcDir, '/etc/portsentry', '--tmpfs', '/var/lib', '--tmpfs', '/run'];
+    const check = await lab.exec(lab.hosts.target, withPrivateMounts(mounts, [process.execPath, DAEMON_SCRIPT, '--check-config', '-c', DEBIAN_CONF]), { allowFailure: true });
     assert.equal(check.code, 0, check.stderr);
-    const daemon = startDaemon(lab, lab.hosts.target, ['-c', DEBIAN_CONF, '-tcp', '-udp']);
+    const daemon = startDaemon(lab, lab.hosts.target, ['-c', DEBIAN_CONF, '-tcp', '-udp'], { privateMounts: mounts });
     try {
       await daemon.waitFor('PortSentry is now active and listening');
       await daemon.waitFor('Going into listen mode on TCP port: 31337');
@@ -63,7 +72,7 @@ describe('portsentryd lifecycle', { timeout: 180_000 }, () => {
     await writeFile(conf, base([]));
     const { target, scanner } = lab.hosts;
     const squatter = lab.spawn(target, ['socat', 'TCP4-LISTEN:79,reuseaddr', 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
-    await new Promise((r) => setTimeout(r, 300));
+    await until('the squatter holds port 79', async () => (await lab.exec(target, ['ss', '-Hltn', 'sport = :79'])).stdout.trim() !== '');
     const daemon = startDaemon(lab, target, ['-c', conf, '-tcp']);
     try {
       await daemon.waitFor('PortSentry is now active and listening');
@@ -71,11 +80,7 @@ describe('portsentryd lifecycle', { timeout: 180_000 }, () => {
       const announced = () => daemon.lines.filter((l) => /Going into listen mode on TCP port: 79$/.test(l)).length;
       const rebound = announced(); // the start-up announcement
       squatter.kill();
-      const deadline = Date.now() + 12_000;
-      while (announced() === rebound) {
-        if (Date.now() > deadline) throw new Error(`port 79 was never taken back:\n${daemon.lines.join('\n')}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await until('port 79 is taken back', () => announced() > rebound, 60_000, () => daemon.lines.join('\n'));
       await tcpReachable(lab, scanner, target.v4, 79);
       await daemon.waitFor(`attackalert: Connect from host: ${scanner.v4}/${scanner.v4} to TCP port: 79`);
     } finally {
@@ -122,8 +127,10 @@ describe('portsentryd lifecycle', { timeout: 180_000 }, () => {
     await writeFile(conf, base(['SCAN_TRIGGER="0"']));
     const { target, scanner, second } = lab.hosts;
     const daemon = startDaemon(lab, target, ['-c', conf, '-tcp']);
+    let helper: HelperClient | undefined;
     try {
-      await daemon.waitFor('PortSentry is now active and listening');
+      await daemon.waitFor('Control socket listening on');
+      helper = await HelperClient.connect(join(dir, 'run', 'helper.sock'));
       // A bad edit: the daemon says why and keeps going with the old settings.
       await writeFile(conf, `${base(['SCAN_TRIGGER="0"'])}BLOCK_TCP="maybe"\n`);
       daemon.child.kill('SIGHUP');
@@ -133,15 +140,16 @@ describe('portsentryd lifecycle', { timeout: 180_000 }, () => {
       daemon.child.kill('SIGHUP');
       await daemon.waitFor(`Configuration reloaded from ${conf}`);
       await tcpReachable(lab, scanner, target.v4, 11);
-      await new Promise((r) => setTimeout(r, 500));
+      const counted = async () => (await helper!.call('events.list', { host: scanner.v4, limit: 10 })).events.some((e) => e.type === 'scan' && e.port === 11 && e.action === 'counted');
+      await until('the first touch is counted', counted);
       assert.equal(await tcpReachable(lab, scanner, target.v4, 143), true, 'one touch is not enough');
-      await new Promise((r) => setTimeout(r, 500));
-      const set = (await lab.exec(target, ['nft', 'list', 'set', 'inet', 'pslife', 'blocked4'])).stdout;
-      assert.ok(set.includes(scanner.v4), 'the second touch blocks');
-      assert.ok(!set.includes(second.v4));
+      const set = async () => (await lab.exec(target, ['nft', 'list', 'set', 'inet', 'pslife', 'blocked4'])).stdout;
+      await until('the second touch blocks', async () => (await set()).includes(scanner.v4));
+      assert.ok(!(await set()).includes(second.v4));
       assert.equal(await tcpReachable(lab, second, target.v4, 143), true);
       assert.match(await readFile(join(dir, 'history'), 'utf8'), new RegExp(`Host: ${scanner.v4}/${scanner.v4} Port: 143 TCP Blocked`));
     } finally {
+      helper?.close();
       assert.equal((await daemon.stop()).code, 0);
       await lab.exec(target, [process.execPath, DAEMON_SCRIPT, '-c', conf, '--remove-firewall']);
     }

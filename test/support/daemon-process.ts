@@ -63,7 +63,20 @@ export class DaemonProcess {
   }
 }
 
-export function startDaemon(lab: Lab, host: LabHost, args: readonly string[]): DaemonProcess {
-  const child = lab.spawn(host, [process.execPath, ...DAEMON_NODE_FLAGS, DAEMON_SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+const PRIVATE_MOUNTS = fileURLToPath(new URL('./private-mounts.js', import.meta.url));
+
+/** The argv that runs `command` with directories replaced for it alone (see private-mounts.ts); as is without mounts. */
+export function withPrivateMounts(mounts: readonly string[] | undefined, command: readonly string[]): string[] {
+  return mounts === undefined ? [...command] : [process.execPath, PRIVATE_MOUNTS, ...mounts, '--', ...command];
+}
+
+export interface DaemonOptions {
+  /** private-mounts.ts options (--bind SOURCE TARGET, --tmpfs TARGET): the daemon's own view of those paths. */
+  readonly privateMounts?: readonly string[];
+}
+
+export function startDaemon(lab: Lab, host: LabHost, args: readonly string[], options: DaemonOptions = {}): DaemonProcess {
+  const argv = withPrivateMounts(options.privateMounts, [process.execPath, ...DAEMON_NODE_FLAGS, DAEMON_SCRIPT, ...args]);
+  const child = lab.spawn(host, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new DaemonProcess(child);
 }
