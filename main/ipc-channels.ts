@@ -1,6 +1,6 @@
-// The fixed set of IPC channels between the renderer (through preload.ts) and main. Requests
+// The fixed set of IPC channels between the renderer (through main/electron/preload.cts) and main. Requests
 // go renderer -> main with ipcRenderer.invoke; pushes go main -> renderer with webContents.send.
-// preload.ts cannot import this file (a sandboxed preload loads no local modules), so it
+// preload.cts cannot import this file (a sandboxed preload loads no local modules), so it
 // repeats the names; test/main/ipc-validation.test.ts checks the two lists are identical.
 
 import type { MethodName } from '../shared/protocol/methods.js';

@@ -1,4 +1,4 @@
-// The one API the renderer sees (window.portsentry), exposed by main/electron/preload.ts
+// The one API the renderer sees (window.portsentry), exposed by main/electron/preload.cts
 // through contextBridge. Every call is forwarded by the main process to the helper after
 // validation; the renderer has no Node and no other way out. Tests bind the same interface
 // to a real helper over a local bridge, so the renderer runs unchanged in plain Chromium.
