@@ -1,48 +1,34 @@
-// Carries out a validated renderer request: helper methods go to the supervisor, preference
-// calls to the store. The answer is always an envelope, never a rejection, because Electron
-// flattens errors thrown from ipcMain.handle into an opaque "Error invoking remote method"
-// string; preload unwraps the envelope and rejects with the ApiError itself.
+// Carries out a validated renderer request: a helper method of the IPC table goes to the
+// supervisor, anything else to main's own handler for it. The answer is always an envelope,
+// never a rejection, because Electron flattens errors thrown from ipcMain.handle into an
+// opaque "Error invoking remote method" string; preload unwraps the envelope and rejects
+// with the ApiError itself.
 
-import { APP_UNAVAILABLE, type ApiError, type GuiPreferences, type HelperFix, type HelperFixResult, type HelperSetup } from '../shared/desktop-api.js';
+import { APP_UNAVAILABLE, type ApiError } from '../shared/desktop-api.js';
+import { ipcSchema, type InvokeEntry, type LocalMethod, type ParsedParamsOf, type ResultOf } from '../shared/ipc-schema.js';
 import { ErrorCode } from '../shared/protocol/json-rpc.js';
-import type { MethodName, ParamsOf, ResultOf } from '../shared/protocol/methods.js';
+import type { MethodName, ParamsOf as HelperParamsOf, ResultOf as HelperResultOf } from '../shared/protocol/methods.js';
 import { HelperError, HelperUnavailableError } from '../shared/rpc/helper-client.js';
 import type { ValidRequest } from './ipc-validation.js';
-import type { PreferenceChanges } from './preferences-schema.js';
 
 export type Envelope = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: ApiError };
 
+/** Main's own answer to each request the table does not forward to the helper: one per entry, or it does not compile. */
+export type LocalHandlers = { readonly [K in LocalMethod]: (params: ParsedParamsOf<K>) => ResultOf<K> | Promise<ResultOf<K>> };
+
 export interface RouterTargets {
-  readonly helper: { call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> };
-  readonly preferences: { get(): GuiPreferences; set(changes: PreferenceChanges): GuiPreferences };
-  /** Desktop services main answers itself (clipboard, helper set-up); see main/electron/main.ts. */
-  readonly desktop?: {
-    copyAddress(address: string): void;
-    helperSetup(): Promise<HelperSetup>;
-    fixHelper(action: HelperFix): Promise<HelperFixResult>;
-  };
+  readonly helper: { call<M extends MethodName>(method: M, params: HelperParamsOf<M>): Promise<HelperResultOf<M>> };
+  readonly local: LocalHandlers;
 }
 
 export async function routeRequest(request: ValidRequest, targets: RouterTargets): Promise<Envelope> {
   try {
-    switch (request.kind) {
-      case 'helper':
-        // Params were parsed by the shared schema; the output form is valid input too.
-        return { ok: true, value: await targets.helper.call(request.method, request.params as ParamsOf<MethodName>) };
-      case 'preferences.get':
-        return { ok: true, value: targets.preferences.get() };
-      case 'preferences.set':
-        return { ok: true, value: targets.preferences.set(request.changes) };
-      case 'copy-address':
-        targets.desktop?.copyAddress(request.address);
-        return { ok: true, value: undefined };
-      case 'helper.setup':
-        if (targets.desktop === undefined) throw new Error('helper set-up is not available here');
-        return { ok: true, value: await targets.desktop.helperSetup() };
-      case 'helper.fix':
-        if (targets.desktop === undefined) throw new Error('helper set-up is not available here');
-        return { ok: true, value: await targets.desktop.fixHelper(request.action) };
-    }
+    const entry: InvokeEntry = ipcSchema[request.method];
+    // Params were parsed by the shared schema; the output form is valid input too.
+    if (entry.helper !== null) return { ok: true, value: await targets.helper.call(entry.helper, request.params as never) };
+    const handler = Object.hasOwn(targets.local, request.method) ? (targets.local as unknown as Record<string, (params: unknown) => unknown>)[request.method] : undefined;
+    if (typeof handler !== 'function') throw new Error(`${request.method} is not available here`);
+    return { ok: true, value: await handler(request.params) };
   } catch (error) {
     return { ok: false, error: toApiError(error) };
   }

@@ -1,70 +1,31 @@
 // Every message a renderer sends is checked here before the main process acts on it. A
 // renderer is treated as hostile (it shows data from the network: addresses, names), so
-// anything not exactly one of the fixed channels with arguments that pass the shared zod
-// schemas is answered with an error object and goes no further.
+// anything not exactly one of the channels of shared/ipc-schema.ts with an argument that
+// passes that entry's zod schema is answered with an error object and goes no further.
 
 import { pathToFileURL } from 'node:url';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ApiError } from '../shared/desktop-api.js';
+import { INVOKE_CHANNELS, parseParams, type InvokeMethod, type ParsedParamsOf } from '../shared/ipc-schema.js';
 import { ErrorCode } from '../shared/protocol/json-rpc.js';
-import { methods, type MethodName, type ParsedParamsOf } from '../shared/protocol/methods.js';
-import { HELPER_CHANNELS, LOCAL_CHANNELS, type HelperChannel } from './ipc-channels.js';
-import { preferenceChangesSchema, type PreferenceChanges } from './preferences-schema.js';
-import type { HelperFix } from '../shared/desktop-api.js';
-import { ignoreEntrySchema } from '../shared/protocol/schemas.js';
 
-/** The fixes a page may ask for; which one applies is decided again in main. */
-const HELPER_FIXES: readonly HelperFix[] = ['install', 'start', 'join-group', 'log-out', 'retry'];
-
-export type ValidRequest =
-  | { readonly kind: 'helper'; readonly method: MethodName; readonly params: ParsedParamsOf<MethodName> }
-  | { readonly kind: 'preferences.get' }
-  | { readonly kind: 'preferences.set'; readonly changes: PreferenceChanges }
-  | { readonly kind: 'copy-address'; readonly address: string }
-  | { readonly kind: 'helper.setup' }
-  | { readonly kind: 'helper.fix'; readonly action: HelperFix };
+/** A request that passed: which method of the IPC table, with its argument as the schema parsed it. */
+export type ValidRequest = { [K in InvokeMethod]: { readonly method: K; readonly params: ParsedParamsOf<K> } }[InvokeMethod];
 
 export type ValidationResult = { readonly ok: true; readonly request: ValidRequest } | { readonly ok: false; readonly error: ApiError };
 
 /** At most one argument crosses the bridge; preload never sends more. */
 const MAX_ARGS = 1;
 
+/** Checks one request against shared/ipc-schema.ts: a channel of the table, its one argument valid. */
 export function validateIpcRequest(channel: unknown, args: readonly unknown[]): ValidationResult {
-  if (typeof channel !== 'string') return fail(ErrorCode.METHOD_NOT_FOUND, 'unknown channel');
+  // A Map, not an object: "constructor" or "__proto__" are never mistaken for channels.
+  const method = typeof channel === 'string' ? INVOKE_CHANNELS.get(channel) : undefined;
+  if (method === undefined) return fail(ErrorCode.METHOD_NOT_FOUND, 'unknown channel');
   if (!Array.isArray(args) || args.length > MAX_ARGS) return fail(ErrorCode.INVALID_PARAMS, `expected at most ${MAX_ARGS} argument`);
-  const arg = args[0];
-
-  if (Object.hasOwn(HELPER_CHANNELS, channel)) {
-    const method = HELPER_CHANNELS[channel as HelperChannel];
-    // Methods without params take nothing or {}; the schema says which.
-    const parsed = (methods[method].params as z.ZodType).safeParse(arg === undefined ? {} : arg);
-    if (!parsed.success) return fail(ErrorCode.INVALID_PARAMS, `invalid params for ${method}: ${summarize(parsed.error)}`);
-    return { ok: true, request: { kind: 'helper', method, params: parsed.data as ParsedParamsOf<MethodName> } };
-  }
-  if (channel === LOCAL_CHANNELS.getPreferences) {
-    if (arg !== undefined) return fail(ErrorCode.INVALID_PARAMS, 'preferences.get takes no argument');
-    return { ok: true, request: { kind: 'preferences.get' } };
-  }
-  if (channel === LOCAL_CHANNELS.setPreferences) {
-    const parsed = preferenceChangesSchema.safeParse(arg);
-    if (!parsed.success) return fail(ErrorCode.INVALID_PARAMS, `invalid preferences: ${summarize(parsed.error)}`);
-    return { ok: true, request: { kind: 'preferences.set', changes: parsed.data } };
-  }
-  if (channel === LOCAL_CHANNELS.copyAddress) {
-    // Only an address or address/prefix reaches the clipboard: a page cannot plant a command there.
-    const parsed = ignoreEntrySchema.safeParse(arg);
-    if (!parsed.success) return fail(ErrorCode.INVALID_PARAMS, `invalid address: ${summarize(parsed.error)}`);
-    return { ok: true, request: { kind: 'copy-address', address: parsed.data } };
-  }
-  if (channel === LOCAL_CHANNELS.helperSetup) {
-    if (arg !== undefined) return fail(ErrorCode.INVALID_PARAMS, 'helper.setup takes no argument');
-    return { ok: true, request: { kind: 'helper.setup' } };
-  }
-  if (channel === LOCAL_CHANNELS.fixHelper) {
-    if (typeof arg !== 'string' || !HELPER_FIXES.includes(arg as HelperFix)) return fail(ErrorCode.INVALID_PARAMS, `fix must be one of ${HELPER_FIXES.join(', ')}`);
-    return { ok: true, request: { kind: 'helper.fix', action: arg as HelperFix } };
-  }
-  return fail(ErrorCode.METHOD_NOT_FOUND, 'unknown channel');
+  const parsed = parseParams(method, args[0]);
+  if (!parsed.success) return fail(ErrorCode.INVALID_PARAMS, `invalid argument for ${method}: ${summarize(parsed.error)}`);
+  return { ok: true, request: { method, params: parsed.data } as ValidRequest };
 }
 
 /**

@@ -4,7 +4,7 @@
 // downloaded), and outside Electron it needs an absolute `cwd` because there is no
 // app.getPath('userData') to default to. Tests pass a temp dir.
 
-import { rename } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type ElectronStore from 'electron-store';
 import type { GuiPreferences } from '../shared/desktop-api.js';
@@ -47,16 +47,37 @@ export async function openPreferences(options: OpenPreferencesOptions): Promise<
     store = make();
   } catch (error) {
     // Unparsable, or valid JSON that breaks the schema (hand-edited, or from a newer
-    // version): keep the file for the user to inspect, and start with the defaults rather
-    // than refusing to launch.
-    const reason = error instanceof Error ? error.message : String(error);
+    // version), or a file that is there but cannot be read: keep it for the user to inspect,
+    // and start with the defaults rather than refusing to launch. Anything else (a full disk,
+    // a directory that cannot be made) is not the file's fault: moving a good file aside
+    // would lose the user's preferences, and renaming a file that is not there would hide
+    // the real error behind ENOENT. Those are reported as they are.
     const file = join(options.cwd, `${options.name ?? 'preferences'}.json`);
+    if (!(await mayMoveAside(error, file))) throw error;
+    const reason = error instanceof Error ? error.message : String(error);
     const movedTo = `${file}.invalid-${Date.now()}`;
     await rename(file, movedTo);
     options.onReset?.(movedTo, reason);
     store = make();
   }
   return wrap(store);
+}
+
+/**
+ * Whether the store's failure to open is the file's fault, so the file may be moved aside:
+ * electron-store (conf) read it and found no JSON (SyntaxError) or JSON its schema refuses,
+ * or the file is there but cannot be read at all (EACCES, EISDIR). A missing file, or a
+ * readable one when the failure lies elsewhere, is never moved.
+ */
+export async function mayMoveAside(error: unknown, file: string): Promise<boolean> {
+  if (error instanceof SyntaxError || (error instanceof Error && error.message.startsWith('Config schema violation:'))) return true;
+  try {
+    await readFile(file);
+    return false;
+  } catch (readError) {
+    const code = (readError as NodeJS.ErrnoException).code;
+    return code !== 'ENOENT' && code !== 'ENOTDIR';
+  }
 }
 
 function wrap(store: Store): PreferencesStore {

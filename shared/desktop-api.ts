@@ -1,70 +1,26 @@
-// The one API the renderer sees (window.portsentry), exposed by main/electron/preload.ts
-// through contextBridge. Every call is forwarded by the main process to the helper after
-// validation; the renderer has no Node and no other way out. Tests bind the same interface
-// to a real helper over a local bridge, so the renderer runs unchanged in plain Chromium.
+// The one API the renderer sees (window.portsentry), exposed by main/electron/preload.cts
+// through contextBridge. Every call is validated by the main process and then forwarded to
+// the helper or answered by main; the renderer has no Node and no other way out. Tests bind
+// the same interface to a real helper over a local bridge, so the renderer runs unchanged in
+// plain Chromium. The API itself is declared in shared/ipc-schema.ts; this module names its
+// types for the renderer (type-only: the pages load nothing of zod) and holds the one
+// constant they need.
 
-import type { ParamsOf, ResultOf } from './protocol/methods.js';
-import type { StoredEvent } from './protocol/schemas.js';
+import type { z } from 'zod';
+import type { helperFixResultSchema, helperFixSchema, helperSetupSchema, helperSetupStateSchema, helperStateSchema, IpcSchema, RendererApi } from './ipc-schema.js';
+
+export type { GuiPreferences } from './gui-preferences.js';
+
+/** window.portsentry: derived from the IPC table, so the page's calls are typed as main checks them. */
+export type PortSentryApi = RendererApi<IpcSchema>;
 
 /** What the app knows about its helper right now. */
-export type HelperState =
-  | { readonly kind: 'connecting' }
-  | { readonly kind: 'connected'; readonly paused: boolean; /** When a timed pause ends by itself. */ readonly pausedUntil?: number | null }
-  | { readonly kind: 'unreachable'; readonly reason: 'not-running' | 'permission-denied' | 'disconnected' | 'timeout' | 'protocol'; readonly message: string };
-
-/** GUI-only preferences (electron-store); the detection config is the helper's. */
-export interface GuiPreferences {
-  readonly theme: 'system' | 'light' | 'dark';
-  readonly notifications: 'all' | 'blocks-only' | 'off';
-  /** Quiet hours, local time "HH:MM"; equal start and end = none. */
-  readonly quietStart: string;
-  readonly quietEnd: string;
-  readonly startAtLogin: boolean;
-}
-
-/**
- * The helper as the first-run view sees it: what is wrong, in words, and the one action
- * that fixes it (main/helper-setup.ts decides; main carries the action out after consent).
- */
-export type HelperSetupState = 'connecting' | 'running' | 'not-installed' | 'not-running' | 'permission-denied' | 'needs-relogin' | 'unreachable';
-export type HelperFix = 'install' | 'start' | 'join-group' | 'log-out' | 'retry';
-export interface HelperSetup {
-  readonly state: HelperSetupState;
-  readonly title: string;
-  readonly detail: string;
-  /** The one thing to do; null when nothing needs doing (running) or nothing can be done here. */
-  readonly action: { readonly id: HelperFix; readonly label: string; readonly elevated: boolean } | null;
-}
-export type HelperFixResult = { readonly done: true; readonly message: string } | { readonly done: false; readonly message: string };
-
-export interface PortSentryApi {
-  status(): Promise<ResultOf<'status'>>;
-  listEvents(params: ParamsOf<'events.list'>): Promise<ResultOf<'events.list'>>;
-  listBlocks(): Promise<ResultOf<'blocks.list'>>;
-  block(params: ParamsOf<'block'>): Promise<ResultOf<'block'>>;
-  unblock(params: ParamsOf<'unblock'>): Promise<ResultOf<'unblock'>>;
-  listIgnored(): Promise<ResultOf<'ignore.list'>>;
-  addIgnored(params: ParamsOf<'ignore.add'>): Promise<ResultOf<'ignore.add'>>;
-  removeIgnored(params: ParamsOf<'ignore.remove'>): Promise<ResultOf<'ignore.remove'>>;
-  getConfig(): Promise<ResultOf<'config.get'>>;
-  setConfig(params: ParamsOf<'config.set'>): Promise<ResultOf<'config.set'>>;
-  pause(params?: ParamsOf<'pause'>): Promise<ResultOf<'pause'>>;
-  stats(params: ParamsOf<'stats'>): Promise<ResultOf<'stats'>>;
-  /** Copies one address (or address/prefix) to the clipboard; main validates it. */
-  copyAddress(address: string): Promise<void>;
-  /** What is wrong with the helper, if anything, and the action that fixes it. */
-  helperSetup(): Promise<HelperSetup>;
-  /** Runs a fix; anything needing root asks the user first (consent dialog, then the system's password prompt). */
-  fixHelper(action: HelperFix): Promise<HelperFixResult>;
-  resume(): Promise<ResultOf<'resume'>>;
-  getPreferences(): Promise<GuiPreferences>;
-  setPreferences(changes: Partial<GuiPreferences>): Promise<GuiPreferences>;
-  /** New events and block changes as they happen; returns an unsubscribe function. */
-  onEvent(listener: (event: StoredEvent) => void): () => void;
-  onHelperState(listener: (state: HelperState) => void): () => void;
-  /** Main asks a window to show one event (a notification was clicked). */
-  onFocusEvent(listener: (eventId: number) => void): () => void;
-}
+export type HelperState = z.output<typeof helperStateSchema>;
+export type HelperSetupState = z.output<typeof helperSetupStateSchema>;
+export type HelperFix = z.output<typeof helperFixSchema>;
+/** What is wrong with the helper, in words, and the one action that fixes it. */
+export type HelperSetup = z.output<typeof helperSetupSchema>;
+export type HelperFixResult = z.output<typeof helperFixResultSchema>;
 
 /**
  * Errors cross the bridge as plain objects: { code, message } with the helper's JSON-RPC

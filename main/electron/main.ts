@@ -8,9 +8,10 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GuiPreferences } from '../../shared/desktop-api.js';
+import type { PreferenceChanges } from '../../shared/gui-preferences.js';
+import type { NotifyMethod, PayloadOf } from '../../shared/ipc-schema.js';
 import { defaultSocketPath } from '../../shared/socket-paths.js';
-import { routeRequest, toApiError } from '../api-router.js';
+import { toApiError, type LocalHandlers } from '../api-router.js';
 import { APP_USER_MODEL_ID } from '../app-identity.js';
 import { raiseNotification, sharedDbusNotifier, type NotificationOutcome } from '../desktop-notifier.js';
 import { fixHelper } from '../helper-fixer.js';
@@ -19,8 +20,8 @@ import { shouldOpenDashboardAtStart, trayAvailable } from '../startup.js';
 import { handleNotificationOutcome } from '../notification-actions.js';
 import { HelperSupervisor } from '../helper-supervisor.js';
 import { consentFromDialog, consentText, planHelperInstall, runPrivileged } from '../install-helper.js';
-import { PUSH_CHANNELS, REQUEST_CHANNELS } from '../ipc-channels.js';
-import { isTrustedSender, validateIpcRequest } from '../ipc-validation.js';
+import { pushMessage, registerIpcHandlers } from '../ipc-handlers.js';
+import { isTrustedSender } from '../ipc-validation.js';
 import { autostartCommand, setLinuxAutostart } from '../login-item.js';
 import { NotificationPolicy, type NotificationRequest } from '../notification-policy.js';
 import { openPreferences, type PreferencesStore } from '../preferences.js';
@@ -89,12 +90,12 @@ async function start(): Promise<void> {
   tray.on('click', () => openWindow('dashboard'));
   if (MENU_ON_RIGHT_CLICK) tray.on('right-click', () => trayMenu !== null && tray?.popUpContextMenu(trayMenu));
   supervisor.onState((state) => {
-    broadcast(PUSH_CHANNELS.helperState, state);
+    broadcast('onHelperState', state);
     updateTray();
   });
   supervisor.onEvent((event) => {
     scanners = recordScannerEvent(scanners, event);
-    broadcast(PUSH_CHANNELS.event, event);
+    broadcast('onEvent', event);
     for (const request of policy.onEvent(event, Date.now(), preferences.get())) showNotification(request);
     updateTray();
   });
@@ -127,11 +128,17 @@ async function openDashboardIfNeeded(): Promise<void> {
   if (firstRun) await writeFile(marker, `${new Date().toISOString()}\n`).catch((error: unknown) => log(`cannot write ${marker}: ${String(error)}`));
 }
 
-/** Main's own answers to the renderer: the clipboard and the first-run view. */
-const desktopServices = {
-  copyAddress: (address: string) => clipboard.writeText(address),
+/** Main's own answers to the renderer (the requests shared/ipc-schema.ts does not forward to the helper). */
+const localHandlers: LocalHandlers = {
+  getPreferences: () => preferences.get(),
+  setPreferences: async (changes: PreferenceChanges) => {
+    const next = preferences.set(changes);
+    await applyLoginItem(next.startAtLogin);
+    return next;
+  },
+  copyAddress: (address) => clipboard.writeText(address),
   helperSetup: async () => diagnoseHelper(await gatherSetupFacts(supervisor.state, installerPath())),
-  fixHelper: (action: Parameters<typeof fixHelper>[0]) =>
+  fixHelper: (action) =>
     fixHelper(action, {
       facts: () => gatherSetupFacts(supervisor.state, installerPath()),
       ask: async (text) => (await dialog.showMessageBox({ type: 'warning', message: text.message, detail: text.detail, buttons: [...text.buttons], defaultId: 0, cancelId: 0, noLink: true })).response,
@@ -145,18 +152,7 @@ function installerPath(): string | undefined {
 }
 
 function registerIpc(): void {
-  for (const channel of REQUEST_CHANNELS) {
-    ipcMain.handle(channel, async (event, ...args: unknown[]) => {
-      if (!isTrustedSender(event.senderFrame?.url ?? '', RENDERER_DIR)) {
-        return { ok: false, error: toApiError(new Error('request from an untrusted page refused')) };
-      }
-      const validated = validateIpcRequest(channel, args);
-      if (!validated.ok) return { ok: false, error: validated.error };
-      const envelope = await routeRequest(validated.request, { helper: supervisor, preferences, desktop: desktopServices });
-      if (validated.request.kind === 'preferences.set' && envelope.ok) await applyLoginItem((envelope.value as GuiPreferences).startAtLogin);
-      return envelope;
-    });
-  }
+  registerIpcHandlers(ipcMain, { isTrustedSender: (url) => isTrustedSender(url, RENDERER_DIR), helper: supervisor, local: localHandlers });
 }
 
 function updateTray(): void {
@@ -251,7 +247,7 @@ function onNotificationOutcome(request: NotificationRequest, outcome: Notificati
 function openWindow(page: Page, focusEventId?: number): void {
   const existing = windows.get(page);
   if (existing !== undefined && !existing.isDestroyed()) {
-    if (focusEventId !== undefined) existing.webContents.send(PUSH_CHANNELS.focusEvent, focusEventId);
+    if (focusEventId !== undefined) send(existing, 'onFocusEvent', focusEventId);
     existing.show();
     existing.focus();
     return;
@@ -268,14 +264,20 @@ function openWindow(page: Page, focusEventId?: number): void {
   window.on('closed', () => windows.delete(page));
   window.once('ready-to-show', () => window.show());
   window.webContents.once('did-finish-load', () => {
-    window.webContents.send(PUSH_CHANNELS.helperState, supervisor.state);
-    if (focusEventId !== undefined) window.webContents.send(PUSH_CHANNELS.focusEvent, focusEventId);
+    send(window, 'onHelperState', supervisor.state);
+    if (focusEventId !== undefined) send(window, 'onFocusEvent', focusEventId);
   });
   void window.loadFile(join(RENDERER_DIR, `${page}.html`));
 }
 
-function broadcast(channel: string, payload: unknown): void {
-  for (const window of windows.values()) if (!window.isDestroyed()) window.webContents.send(channel, payload);
+/** A push of the IPC table to one window, its payload typed by the table. */
+function send<K extends NotifyMethod>(window: BrowserWindow, method: K, payload: PayloadOf<K>): void {
+  const message = pushMessage(method, payload);
+  window.webContents.send(message.channel, message.payload);
+}
+
+function broadcast<K extends NotifyMethod>(method: K, payload: PayloadOf<K>): void {
+  for (const window of windows.values()) if (!window.isDestroyed()) send(window, method, payload);
 }
 
 /** 1x and 2x PNGs (straight alpha); template images on macOS (main/tray-icon-set.ts). */

@@ -1,4 +1,4 @@
-// The renderer's only way out: window.portsentry (main/electron/preload.ts in the app, a
+// The renderer's only way out: window.portsentry (main/electron/preload.cts in the app, a
 // fetch/EventSource shim in the tests). This file finds it and turns its errors into words.
 
 import { APP_UNAVAILABLE, type PortSentryApi } from '../../shared/desktop-api.js';

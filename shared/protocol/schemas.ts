@@ -1,6 +1,6 @@
 // Zod schemas for every message on the helper's IPC channel. The helper runs as root and
 // this channel is its attack surface, so every schema is closed (strict objects, no extra
-// keys), every string is bounded, and every address goes through core/address.ts so only
+// keys), every string is bounded, and every address goes through shared/domain/address.ts so only
 // its canonical form ever reaches the daemon. The event schemas mirror the daemon's own
 // plain TypeScript types; the checks at the bottom of this file break the build if the two drift.
 
@@ -131,7 +131,7 @@ export const callerRoleSchema = z.enum(['admin', 'operator']);
 export const noParamsSchema = z.strictObject({});
 
 // ---------------------------------------------------------------------------------------
-// Events (what the daemon emits; see privileged-helper/daemon/detection-event.ts)
+// Events (what the daemon emits; see shared/domain/detection-event.ts)
 
 export const detectionEventSchema = z.strictObject({
   type: z.literal('scan'),
@@ -390,37 +390,14 @@ export const statsResultSchema = z.strictObject({
 });
 
 // ---------------------------------------------------------------------------------------
-// Inferred types
+// Inferred types: only those a module imports by name. Any other method's params and result
+// types come from the method table (ParamsOf, ResultOf in methods.ts).
 
-export type DetectionEventMessage = z.infer<typeof detectionEventSchema>;
-export type BlockChangeEventMessage = z.infer<typeof blockChangeEventSchema>;
-export type HelperEventMessage = z.infer<typeof helperEventSchema>;
 export type StoredEvent = z.infer<typeof storedEventSchema>;
-export type EventNotificationParams = z.infer<typeof eventNotificationParamsSchema>;
 export type StatusResult = z.infer<typeof statusResultSchema>;
 export type CallerRole = z.infer<typeof callerRoleSchema>;
-export type VersionResult = z.infer<typeof versionResultSchema>;
-export type EventsListParams = z.input<typeof eventsListParamsSchema>;
-export type EventsListQuery = z.output<typeof eventsListParamsSchema>;
-export type EventsListResult = z.infer<typeof eventsListResultSchema>;
-export type EventsSubscribeResult = z.infer<typeof eventsSubscribeResultSchema>;
 export type BlockEntry = z.infer<typeof blockEntrySchema>;
-export type BlocksListResult = z.infer<typeof blocksListResultSchema>;
-export type BlockParams = z.infer<typeof blockParamsSchema>;
-export type BlockResult = z.infer<typeof blockResultSchema>;
-export type UnblockParams = z.infer<typeof unblockParamsSchema>;
-export type UnblockResult = z.infer<typeof unblockResultSchema>;
 export type IgnoreListEntry = z.infer<typeof ignoreListEntrySchema>;
-export type IgnoreListResult = z.infer<typeof ignoreListResultSchema>;
-export type IgnoreAddParams = z.infer<typeof ignoreAddParamsSchema>;
-export type IgnoreAddResult = z.infer<typeof ignoreAddResultSchema>;
-export type IgnoreRemoveParams = z.infer<typeof ignoreRemoveParamsSchema>;
-export type IgnoreRemoveResult = z.infer<typeof ignoreRemoveResultSchema>;
-export type ConfigGetResult = z.infer<typeof configGetResultSchema>;
-export type ConfigSetParams = z.infer<typeof configSetParamsSchema>;
-export type ConfigSetResult = z.infer<typeof configSetResultSchema>;
-export type PausedStateResult = z.infer<typeof pausedStateResultSchema>;
-export type StatsQuery = z.output<typeof statsParamsSchema>;
 export type StatsResult = z.infer<typeof statsResultSchema>;
 
 // ---------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { APP_USER_MODEL_ID } from '../../main/app-identity.js';
-import { REQUEST_CHANNELS } from '../../main/ipc-channels.js';
+import { INVOKE_CHANNELS } from '../../shared/ipc-schema.js';
 import { ErrorCode } from '../../shared/protocol/json-rpc.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
@@ -75,7 +75,7 @@ describe('the Electron glue under the harness, against a real helper', { timeout
   it('launches: holds the single-instance lock, registers every channel, and the tray shows the armed state', async () => {
     const state = await app.waitFor('the tray says protection is active', (s) => /protection active/.test(s.tray?.tooltip ?? ''));
     assert.equal(state.singleInstanceLock, true);
-    assert.deepEqual([...state.ipcChannels].sort(), [...REQUEST_CHANNELS].sort(), 'one handler per request channel, no more');
+    assert.deepEqual([...state.ipcChannels].sort(), [...INVOKE_CHANNELS.keys()].sort(), 'one handler per request channel of the IPC table, no more');
     assert.equal(state.appUserModelId, null, 'no AppUserModelID off Windows');
     // The items this test drives (the menu's wording and order are main/tray-model.ts's business).
     for (const item of ['Pause until resumed', 'Open dashboard', 'Settings…', 'Start at login', 'Quit PortSentry']) assert.ok(labels(menuOf(state)).includes(item), item);

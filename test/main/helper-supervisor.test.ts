@@ -22,6 +22,7 @@ import { validateIpcRequest } from '../../main/ipc-validation.js';
 import { NotificationPolicy, type NotificationRequest } from '../../main/notification-policy.js';
 import { PREFERENCE_DEFAULTS } from '../../main/preferences-schema.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import { defaultSetup } from '../support/renderer-bridge.js';
 import { createLab, type Lab } from '../support/netns-lab.js';
 import { until } from '../support/wait.js';
 
@@ -212,7 +213,8 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       // The renderer's path: a validated request routed through the supervisor.
       const validated = validateIpcRequest('portsentry:status', []);
       assert.ok(validated.ok);
-      const envelope = await routeRequest(validated.request, { helper: supervisor, preferences: { get: () => PREFERENCE_DEFAULTS, set: () => PREFERENCE_DEFAULTS } });
+      const local = { getPreferences: () => PREFERENCE_DEFAULTS, setPreferences: () => PREFERENCE_DEFAULTS, copyAddress: () => undefined, helperSetup: () => defaultSetup(supervisor.state), fixHelper: async () => ({ done: false, message: 'not here' }) };
+      const envelope = await routeRequest(validated.request, { helper: supervisor, local });
       assert.ok(envelope.ok && (envelope.value as { running: boolean }).running === true, JSON.stringify(envelope));
 
       // A real 1,000-port SYN scan from the second host; the re-subscribed stream carries it.

@@ -12,8 +12,9 @@ import { runInNewContext } from 'node:vm';
 import { APP_UNAVAILABLE, type PortSentryApi } from '../../shared/desktop-api.js';
 import { ErrorCode } from '../../shared/protocol/json-rpc.js';
 import { HelperError, HelperUnavailableError } from '../../shared/rpc/helper-client.js';
-import { routeRequest, toApiError } from '../../main/api-router.js';
-import { HELPER_CHANNELS, PUSH_CHANNELS, REQUEST_CHANNELS } from '../../main/ipc-channels.js';
+import { INVOKE_CHANNELS, ipcSchema, NOTIFY_CHANNELS } from '../../shared/ipc-schema.js';
+import { routeRequest, toApiError, type LocalHandlers } from '../../main/api-router.js';
+import { registerIpcHandlers, type InvokeEventLike } from '../../main/ipc-handlers.js';
 import { isTrustedSender, validateIpcRequest } from '../../main/ipc-validation.js';
 import { PREFERENCE_DEFAULTS } from '../../main/preferences-schema.js';
 import { CONTENT_SECURITY_POLICY, secureWebPreferences, withContentSecurityPolicy } from '../../main/security-policy.js';
@@ -32,15 +33,15 @@ function rejects(channel: unknown, args: unknown[], code: number = ErrorCode.INV
 describe('ipc validation', () => {
   it('accepts every channel with good arguments, canonicalising addresses', () => {
     const ok = validateIpcRequest('portsentry:block', [{ address: 'FD00:5E:0:0:0:0:0:C', reason: 'manual', timeoutSeconds: 60 }]);
-    assert.deepEqual(ok, { ok: true, request: { kind: 'helper', method: 'block', params: { address: 'fd00:5e::c', reason: 'manual', timeoutSeconds: 60 } } });
+    assert.deepEqual(ok, { ok: true, request: { method: 'block', params: { address: 'fd00:5e::c', reason: 'manual', timeoutSeconds: 60 } } });
     const list = validateIpcRequest('portsentry:events.list', [{ host: '198.18.0.11' }]);
-    assert.ok(list.ok && list.request.kind === 'helper' && (list.request.params as { limit: number }).limit === 100, 'defaults are filled in');
+    assert.ok(list.ok && list.request.method === 'listEvents' && list.request.params.limit === 100, 'defaults are filled in');
     for (const channel of ['portsentry:status', 'portsentry:blocks.list', 'portsentry:pause', 'portsentry:resume', 'portsentry:config.get', 'portsentry:ignore.list']) {
       assert.equal(validateIpcRequest(channel, []).ok, true, channel);
       assert.equal(validateIpcRequest(channel, [{}]).ok, true, channel);
     }
-    assert.deepEqual(validateIpcRequest('portsentry:preferences.get', []), { ok: true, request: { kind: 'preferences.get' } });
-    assert.deepEqual(validateIpcRequest('portsentry:preferences.set', [{ theme: 'dark' }]), { ok: true, request: { kind: 'preferences.set', changes: { theme: 'dark' } } });
+    assert.deepEqual(validateIpcRequest('portsentry:preferences.get', []), { ok: true, request: { method: 'getPreferences', params: undefined } });
+    assert.deepEqual(validateIpcRequest('portsentry:preferences.set', [{ theme: 'dark' }]), { ok: true, request: { method: 'setPreferences', params: { theme: 'dark' } } });
     assert.equal(validateIpcRequest('portsentry:ignore.add', [{ entry: '198.18.7.0/24', comment: 'lab' }]).ok, true);
     assert.equal(validateIpcRequest('portsentry:config.set', [{ changes: { SCAN_TRIGGER: '2' } }]).ok, true);
   });
@@ -79,7 +80,7 @@ describe('ipc validation', () => {
     rejects('portsentry:status', 'not an array' as unknown as unknown[]);
     // The clipboard takes an address or a range, nothing a shell or a paste could run.
     for (const text of ['$(reboot)', 'rm -rf ~', '198.18.0.1\n', '198.18.0.1 && x', 'x'.repeat(5000), '', 7]) rejects('portsentry:clipboard.copy-address', [text]);
-    assert.deepEqual(validateIpcRequest('portsentry:clipboard.copy-address', ['FD00::7']), { ok: true, request: { kind: 'copy-address', address: 'fd00::7' } });
+    assert.deepEqual(validateIpcRequest('portsentry:clipboard.copy-address', ['FD00::7']), { ok: true, request: { method: 'copyAddress', params: 'fd00::7' } });
     // The fixes are a closed list: a page cannot name a program to run as root.
     for (const fix of ['/bin/sh', 'install; reboot', 'INSTALL', '', null, ['start'], { id: 'start' }]) rejects('portsentry:helper.fix', [fix]);
     rejects('portsentry:helper.setup', ['x']);
@@ -139,6 +140,15 @@ describe('trusted senders on Windows', () => {
   });
 });
 
+/** Main's own answers, where a test does not care about them. */
+const unusedLocal: LocalHandlers = {
+  getPreferences: () => PREFERENCE_DEFAULTS,
+  setPreferences: () => PREFERENCE_DEFAULTS,
+  copyAddress: () => undefined,
+  helperSetup: () => ({ state: 'running', title: 'running', detail: '', action: null }),
+  fixHelper: async () => ({ done: true, message: 'done' }),
+};
+
 describe('routing validated requests', () => {
   it('answers with envelopes, never rejections, and maps errors to { code, message }', async () => {
     const calls: unknown[] = [];
@@ -152,9 +162,10 @@ describe('routing validated requests', () => {
           return { ok: method };
         },
       },
-      preferences: {
-        get: () => PREFERENCE_DEFAULTS,
-        set: () => {
+      local: {
+        ...unusedLocal,
+        getPreferences: () => PREFERENCE_DEFAULTS,
+        setPreferences: () => {
           throw new Error('disk full');
         },
       },
@@ -177,7 +188,7 @@ describe('routing validated requests', () => {
 
 describe('the compiled preload', () => {
   /** Runs preload.cjs the way Electron runs a sandboxed preload, with a recording ipcRenderer. */
-  async function loadPreload() {
+  async function loadPreload(answer?: (channel: string, args: unknown[]) => Promise<unknown>) {
     const source = await readFile(PRELOAD, 'utf8');
     assert.doesNotMatch(source, /^\s*(import|export)\s/m, 'no ESM syntax: a sandboxed preload is a classic function body');
     const invoked: [string, unknown[]][] = [];
@@ -188,6 +199,7 @@ describe('the compiled preload', () => {
       ipcRenderer: {
         invoke: async (channel: string, ...args: unknown[]) => {
           invoked.push([channel, args]);
+          if (answer !== undefined) return answer(channel, args);
           return channel === 'portsentry:pause' ? { ok: false, error: { code: APP_UNAVAILABLE, message: 'no helper' } } : { ok: true, value: channel };
         },
         on: (channel: string, fn: (...args: unknown[]) => void) => listeners.set(channel, (listeners.get(channel) ?? new Set()).add(fn)),
@@ -211,8 +223,8 @@ describe('the compiled preload', () => {
   it('uses exactly the channels main validates, and every call it makes passes validation', async () => {
     const { api, name, invoked, source } = await loadPreload();
     assert.equal(name, 'portsentry');
-    const used = new Set([...source.matchAll(/'(portsentry:[a-z.-]+)'/g)].map((m) => m[1]!));
-    assert.deepEqual([...used].sort(), [...REQUEST_CHANNELS, ...Object.values(PUSH_CHANNELS)].sort());
+    assert.deepEqual(Object.keys(api).sort(), Object.keys(ipcSchema).sort(), 'one function per entry of the IPC table');
+    assert.match(source, /const manifest = \/\* PORTSENTRY_IPC_MANIFEST \*\/ \{/, 'the build wrote the table\'s manifest into the preload');
 
     await api.status();
     await api.listEvents({ host: '198.18.0.11', limit: 10 });
@@ -232,10 +244,52 @@ describe('the compiled preload', () => {
     await api.helperSetup();
     await api.fixHelper('start');
     await assert.rejects(api.pause(), (e: unknown) => JSON.stringify(e) === JSON.stringify({ code: APP_UNAVAILABLE, message: 'no helper' }));
-    assert.equal(new Set(invoked.map(([c]) => c)).size, REQUEST_CHANNELS.length, 'every request channel is reachable');
+    assert.deepEqual([...new Set(invoked.map(([c]) => c))].sort(), [...INVOKE_CHANNELS.keys()].sort(), 'every request channel is reachable, and no other');
     for (const [channel, args] of invoked) assert.equal(validateIpcRequest(channel, args).ok, true, `${channel} ${JSON.stringify(args)}`);
     assert.equal(await api.status(), 'portsentry:status' as never, 'the envelope is unwrapped');
-    assert.deepEqual(Object.keys(HELPER_CHANNELS).length, 13);
+    assert.equal(Object.values(ipcSchema).filter((entry) => entry.kind === 'invoke' && entry.helper !== null).length, 13, 'thirteen helper methods reach the renderer');
+  });
+
+  it("a page's call with bad arguments is refused by main's registered handler, and nothing is done", async () => {
+    const PAGE = 'file:///opt/portsentry/dist/renderer/dashboard.html';
+    const handlers = new Map<string, (event: InvokeEventLike, ...args: unknown[]) => Promise<unknown>>();
+    const done: unknown[] = [];
+    const record = (name: string) => (params: unknown) => {
+      done.push([name, params]);
+      return undefined as never;
+    };
+    const registered = registerIpcHandlers(
+      { handle: (channel, listener) => void handlers.set(channel, listener) },
+      {
+        isTrustedSender: (url) => url === PAGE,
+        helper: { call: async (method, params) => record(method)(params) },
+        local: { getPreferences: record('getPreferences'), setPreferences: record('setPreferences'), copyAddress: record('copyAddress'), helperSetup: record('helperSetup'), fixHelper: record('fixHelper') },
+      },
+    );
+    assert.deepEqual([...registered].sort(), [...INVOKE_CHANNELS.keys()].sort(), 'one handler per request of the table');
+    let sender = PAGE;
+    // ipcRenderer.invoke reaches main's handler as in Electron (structured clone: JSON is the part our messages use).
+    const { api } = await loadPreload(async (channel, args) => handlers.get(channel)!({ senderFrame: { url: sender } }, ...(JSON.parse(JSON.stringify(args)) as unknown[])));
+    const refused = async (call: Promise<unknown>, what: string) =>
+      assert.rejects(call, (error: { code?: number; message?: string }) => error.code === ErrorCode.INVALID_PARAMS && typeof error.message === 'string', what);
+    await refused(api.block({ address: '198.18.0.1; halt' }), 'a shell string for an address');
+    await refused(api.block({ address: '198.18.0.1', extra: true } as never), 'an unknown field');
+    await refused(api.unblock({ address: 'x'.repeat(100_000) }), 'a huge string');
+    await refused(api.listEvents({ limit: 5000 }), 'out of range');
+    await refused((api.status as (params: unknown) => Promise<unknown>)({ unexpected: 1 }), 'params for a method that takes none');
+    await refused((api.getPreferences as (params: unknown) => Promise<unknown>)('x'), 'an argument for a request that takes none');
+    await refused(api.setPreferences({ theme: 'neon' } as never), 'a preference value not on the list');
+    await refused(api.copyAddress('$(reboot)'), 'a command for the clipboard');
+    await refused(api.fixHelper('/bin/sh' as never), 'a program instead of a fix');
+    assert.deepEqual(done, [], 'neither the helper nor main did anything');
+
+    await api.block({ address: 'FD00:0:0:0:0:0:0:1' });
+    await api.copyAddress('198.18.0.0/24');
+    assert.deepEqual(done, [['block', { address: 'fd00::1' }], ['copyAddress', '198.18.0.0/24']], 'good calls arrive parsed (canonical addresses)');
+
+    sender = 'https://evil.example/dashboard.html';
+    await assert.rejects(api.status(), (error: { message?: string }) => /untrusted page/.test(error.message ?? ''));
+    assert.equal(done.length, 2, 'an untrusted page gets nothing done');
   });
 
   it('push subscriptions hand over the payload only, and unsubscribe', async () => {
@@ -244,6 +298,7 @@ describe('the compiled preload', () => {
     const stop = api.onFocusEvent((id) => got.push(id));
     api.onHelperState((s) => got.push(s));
     api.onEvent((e) => got.push(e.id));
+    assert.deepEqual([...listeners.keys()].sort(), [...NOTIFY_CHANNELS.values()].sort(), 'each push of the table, on its channel');
     const fire = (channel: string, payload: unknown) => listeners.get(channel)?.forEach((fn) => fn({ sender: 'secret' }, payload));
     fire('portsentry:focus-event', 7);
     fire('portsentry:helper-state', { kind: 'connecting' });

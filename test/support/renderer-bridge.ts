@@ -1,10 +1,12 @@
 // Runs the renderer in plain Chromium against a REAL helper. A small HTTP server on
-// 127.0.0.1 serves dist/renderer and exposes each PortSentryApi method as POST /api/<name>,
-// forwarded through HelperClient to the helper's control socket; events, helper states and
-// focus requests flow to the page as server-sent events on GET /api/stream. install(page)
-// injects a window.portsentry built on fetch/EventSource, so the page code is exactly what
-// runs in Electron behind the preload. The GUI preferences (electron-store in the app) live
-// in memory here.
+// 127.0.0.1 serves dist/renderer and exposes each request of the IPC table
+// (shared/ipc-schema.ts) as POST /api/<name>, checked by main's own validation and routing
+// (main/ipc-handlers.ts) and forwarded through HelperClient to the helper's control socket;
+// the table's pushes (events, helper states, focus requests) flow to the page as server-sent
+// events on GET /api/stream, named by the table. install(page) injects a window.portsentry
+// built from the same table over fetch/EventSource, so the page code is exactly what runs in
+// Electron behind the preload. Main's own answers (GUI preferences, in memory here; the
+// clipboard; the first-run view) are the bridge's, one per entry of the table.
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { readFile } from 'node:fs/promises';
@@ -12,37 +14,18 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { APP_UNAVAILABLE, type GuiPreferences, type HelperFix, type HelperFixResult, type HelperSetup, type HelperState, type PortSentryApi } from '../../shared/desktop-api.js';
-import type { MethodName } from '../../shared/protocol/methods.js';
+import type { GuiPreferences, HelperFix, HelperFixResult, HelperSetup, HelperState, PortSentryApi } from '../../shared/desktop-api.js';
+import { ipcSchema, preloadManifest, type IpcEntry, type NotifyMethod, type PayloadOf, type PreloadManifest } from '../../shared/ipc-schema.js';
+import type { MethodName, ParamsOf, ResultOf } from '../../shared/protocol/methods.js';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
-import { HelperClient, HelperError, HelperUnavailableError } from '../../shared/rpc/helper-client.js';
+import { HelperClient, HelperUnavailableError } from '../../shared/rpc/helper-client.js';
+import type { LocalHandlers } from '../../main/api-router.js';
+import { handleIpcRequest } from '../../main/ipc-handlers.js';
 
 export const RENDERER_ROOT = fileURLToPath(new URL('../../renderer/', import.meta.url));
 
-/** The API's request methods: everything but the three listener registrations. */
-type RequestName = Exclude<keyof PortSentryApi, 'onEvent' | 'onHelperState' | 'onFocusEvent'>;
-
-/** Each request method's helper method (null: answered by the bridge itself). */
-const HELPER_METHODS: Readonly<Record<RequestName, MethodName | null>> = {
-  status: 'status',
-  listEvents: 'events.list',
-  listBlocks: 'blocks.list',
-  block: 'block',
-  unblock: 'unblock',
-  listIgnored: 'ignore.list',
-  addIgnored: 'ignore.add',
-  removeIgnored: 'ignore.remove',
-  getConfig: 'config.get',
-  setConfig: 'config.set',
-  pause: 'pause',
-  resume: 'resume',
-  stats: 'stats',
-  getPreferences: null,
-  setPreferences: null,
-  copyAddress: null,
-  helperSetup: null,
-  fixHelper: null,
-};
+/** The API's request methods: the table's invoke entries. */
+type RequestName = { [K in keyof PortSentryApi]: (typeof ipcSchema)[K] extends { kind: 'invoke' } ? K : never }[keyof PortSentryApi];
 
 export interface BridgeCall {
   readonly method: RequestName;
@@ -98,12 +81,12 @@ export async function startRendererBridge(options: BridgeOptions): Promise<Rende
   let connecting: Promise<HelperClient> | null = null;
   const streams = new Set<ServerResponse>();
 
-  const broadcast = (name: 'event' | 'state' | 'focus', data: unknown) => {
+  const broadcast = <K extends NotifyMethod>(name: K, data: PayloadOf<K>) => {
     for (const stream of streams) stream.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
   };
   const setState = (next: HelperState) => {
     state = next;
-    broadcast('state', next);
+    broadcast('onHelperState', next);
   };
 
   /** One connection, subscribed to events, re-made on the next request after it breaks. */
@@ -117,7 +100,7 @@ export async function startRendererBridge(options: BridgeOptions): Promise<Rende
           const reason = error instanceof HelperUnavailableError ? error.reason : 'disconnected';
           setState({ kind: 'unreachable', reason, message: error.message });
         });
-        await fresh.subscribe((event: StoredEvent) => broadcast('event', event));
+        await fresh.subscribe((event: StoredEvent) => broadcast('onEvent', event));
         const status = await fresh.call('status', {});
         client = fresh;
         setState({ kind: 'connected', paused: status.paused, pausedUntil: status.pausedUntil ?? null });
@@ -133,52 +116,54 @@ export async function startRendererBridge(options: BridgeOptions): Promise<Rende
     return connecting;
   };
 
-  const answer = async (method: RequestName, args: readonly unknown[]): Promise<unknown> => {
-    if (method === 'getPreferences') return preferences;
-    if (method === 'copyAddress') {
-      copied.push(String(args[0]));
-      return undefined;
-    }
-    if (method === 'helperSetup') return (options.setup ?? defaultSetup)(state);
-    if (method === 'fixHelper') {
-      fixes.push(args[0] as HelperFix);
-      const result = await (options.fix ?? (async () => ({ done: true as const, message: 'done' })))(args[0] as HelperFix);
+  /** The helper side of main's routing, as the supervisor does it: one connection, and the state follows pause/resume. */
+  const helperTarget = {
+    call: async <M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>> => {
+      const result = await (await helper()).call(method, params);
+      if (method === 'pause' || method === 'resume') {
+        const paused = result as ResultOf<'pause'>;
+        setState({ kind: 'connected', paused: paused.paused, pausedUntil: paused.pausedUntil ?? null });
+      }
+      return result;
+    },
+  };
+
+  /** What main answers itself in the app: one handler per such entry of the table, or this does not compile. */
+  const local: LocalHandlers = {
+    getPreferences: () => preferences,
+    setPreferences: (changes) => {
+      preferences = { ...preferences, ...changes };
+      return preferences;
+    },
+    copyAddress: (address) => {
+      copied.push(address);
+    },
+    helperSetup: () => (options.setup ?? defaultSetup)(state),
+    fixHelper: async (action) => {
+      fixes.push(action);
+      const result = await (options.fix ?? (async () => ({ done: true as const, message: 'done' })))(action);
       // Like main: after a fix, try the helper again at once.
       client?.close();
       client = null;
       await helper().catch(() => undefined);
       return result;
-    }
-    if (method === 'setPreferences') {
-      preferences = { ...preferences, ...(args[0] as Partial<GuiPreferences>) };
-      return preferences;
-    }
-    const helperMethod = HELPER_METHODS[method];
-    if (helperMethod === null) throw new Error(`unhandled ${method}`);
-    const connection = await helper();
-    const result = await connection.call(helperMethod, (args[0] ?? {}) as never);
-    if (method === 'pause' || method === 'resume') setState({ kind: 'connected', paused: (result as { paused: boolean }).paused, pausedUntil: (result as { pausedUntil?: number | null }).pausedUntil ?? null });
-    return result;
+    },
   };
 
   const serveApi = async (name: string, request: IncomingMessage, response: ServerResponse) => {
-    if (!Object.hasOwn(HELPER_METHODS, name) || request.method !== 'POST') {
+    const entry: IpcEntry | undefined = Object.hasOwn(ipcSchema, name) ? (ipcSchema as Readonly<Record<string, IpcEntry>>)[name] : undefined;
+    if (entry?.kind !== 'invoke' || request.method !== 'POST') {
       response.writeHead(404).end();
       return;
     }
-    const method = name as RequestName;
     let body = '';
     for await (const chunk of request) body += String(chunk);
     const args = body === '' ? [] : (JSON.parse(body) as unknown[]);
-    calls.push({ method, args });
-    try {
-      const result = await answer(method, args);
-      sendJson(response, { ok: true, result });
-    } catch (error) {
-      // Errors cross the bridge as the plain { code, message } objects of desktop-api.ts.
-      const code = error instanceof HelperError ? error.code : APP_UNAVAILABLE;
-      sendJson(response, { ok: false, error: { code, message: error instanceof Error ? error.message : String(error) } });
-    }
+    calls.push({ method: name as RequestName, args });
+    // Main's own check and routing: a page's bad argument is refused here as in the app.
+    const envelope = await handleIpcRequest(entry.channel, 'bridge', Array.isArray(args) ? args : [args], { isTrustedSender: () => true, helper: helperTarget, local });
+    // Errors cross the bridge as the plain { code, message } objects of desktop-api.ts.
+    sendJson(response, envelope.ok ? { ok: true, result: envelope.value } : { ok: false, error: envelope.error });
   };
 
   const serveFile = async (path: string, response: ServerResponse) => {
@@ -201,7 +186,7 @@ export async function startRendererBridge(options: BridgeOptions): Promise<Rende
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/api/stream') {
       response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-      response.write(`event: state\ndata: ${JSON.stringify(state)}\n\n`);
+      response.write(`event: onHelperState\ndata: ${JSON.stringify(state)}\n\n`);
       streams.add(response);
       request.on('close', () => streams.delete(response));
       // Connect now, so a page learns the helper's state without making a request first.
@@ -229,9 +214,9 @@ export async function startRendererBridge(options: BridgeOptions): Promise<Rende
       return preferences;
     },
     install: async (page) => {
-      await page.addInitScript(installPortSentryShim);
+      await page.addInitScript(installPortSentryShim, preloadManifest());
     },
-    focusEvent: (id) => broadcast('focus', id),
+    focusEvent: (id) => broadcast('onFocusEvent', id),
     close: async () => {
       client?.close();
       for (const stream of streams) stream.end();
@@ -255,9 +240,10 @@ function sendJson(response: ServerResponse, value: unknown): void {
 
 /**
  * Runs in the page before its own scripts (serialized by page.addInitScript, so it may use
- * nothing from this module at run time). Implements PortSentryApi over the bridge.
+ * nothing from this module at run time; the table's names and channels arrive as its
+ * argument, as they are written into the preload). Implements PortSentryApi over the bridge.
  */
-function installPortSentryShim(): void {
+function installPortSentryShim(manifest: PreloadManifest): void {
   interface MessageLike {
     readonly data: string;
   }
@@ -268,50 +254,34 @@ function installPortSentryShim(): void {
   }
   const page = globalThis as unknown as PageGlobals;
   if (page.location.protocol !== 'http:') return;
-  const listeners = { event: new Set<(value: never) => void>(), state: new Set<(value: never) => void>(), focus: new Set<(value: never) => void>() };
+  const listeners = new Map<string, Set<(value: unknown) => void>>(manifest.notify.map(([name]) => [name, new Set()]));
   let lastState: unknown = null;
   const source = new page.EventSource('/api/stream');
-  for (const name of ['event', 'state', 'focus'] as const) {
+  for (const [name] of manifest.notify) {
     source.addEventListener(name, (message) => {
-      const data = JSON.parse(message.data) as never;
-      if (name === 'state') lastState = data;
-      for (const listener of listeners[name]) listener(data);
+      const data = JSON.parse(message.data) as unknown;
+      if (name === 'onHelperState') lastState = data;
+      for (const listener of listeners.get(name) ?? []) listener(data);
     });
   }
-  const listen = (name: keyof typeof listeners, listener: (value: never) => void): (() => void) => {
-    listeners[name].add(listener);
-    // Like the preload: a new state listener hears the current state at once.
-    if (name === 'state' && lastState !== null) listener(lastState as never);
-    return () => void listeners[name].delete(listener);
+  const listen = (name: string, listener: unknown): (() => void) => {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    const call = (value: unknown) => void listener(value);
+    listeners.get(name)?.add(call);
+    // Like main on did-finish-load: a new state listener hears the current state at once.
+    if (name === 'onHelperState' && lastState !== null) call(lastState);
+    return () => void listeners.get(name)?.delete(call);
   };
-  const call = async (method: string, ...args: unknown[]): Promise<never> => {
-    const response = await fetch(`/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args) });
-    const body = (await response.json()) as { ok: boolean; result?: unknown; error?: unknown };
-    if (!body.ok) throw body.error;
-    return body.result as never;
+  const call = async (method: string, arg: unknown): Promise<unknown> => {
+    // As the preload: only the first argument crosses, none when it is left out.
+    const body = JSON.stringify(arg === undefined ? [] : [arg]);
+    const response = await fetch(`/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const answer = (await response.json()) as { ok: boolean; result?: unknown; error?: unknown };
+    if (!answer.ok) throw answer.error;
+    return answer.result;
   };
-  const api: PortSentryApi = {
-    status: () => call('status'),
-    listEvents: (params) => call('listEvents', params),
-    listBlocks: () => call('listBlocks'),
-    block: (params) => call('block', params),
-    unblock: (params) => call('unblock', params),
-    listIgnored: () => call('listIgnored'),
-    addIgnored: (params) => call('addIgnored', params),
-    removeIgnored: (params) => call('removeIgnored', params),
-    getConfig: () => call('getConfig'),
-    setConfig: (params) => call('setConfig', params),
-    pause: (params) => (params === undefined ? call('pause') : call('pause', params)),
-    stats: (params) => call('stats', params),
-    copyAddress: (address) => call('copyAddress', address),
-    helperSetup: () => call('helperSetup'),
-    fixHelper: (action) => call('fixHelper', action),
-    resume: () => call('resume'),
-    getPreferences: () => call('getPreferences'),
-    setPreferences: (changes) => call('setPreferences', changes),
-    onEvent: (listener) => listen('event', listener as (value: never) => void),
-    onHelperState: (listener) => listen('state', listener as (value: never) => void),
-    onFocusEvent: (listener) => listen('focus', listener as (value: never) => void),
-  };
-  Object.defineProperty(page, 'portsentry', { value: Object.freeze(api), enumerable: true });
+  const api: Record<string, unknown> = {};
+  for (const [name] of manifest.invoke) api[name] = (arg?: unknown) => call(name, arg);
+  for (const [name] of manifest.notify) api[name] = (listener: unknown) => listen(name, listener);
+  Object.defineProperty(page, 'portsentry', { value: Object.freeze(api as PortSentryApi), enumerable: true });
 }
