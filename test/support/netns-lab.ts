@@ -114,12 +114,15 @@ export async function createLab<const Name extends string>(hostNames: readonly N
 
 /** Runs argv inside a namespace; resolves with its output, rejects on non-zero exit unless allowFailure. */
 export async function execIn(netns: string, argv: readonly string[], options: { timeoutMs?: number; allowFailure?: boolean }): Promise<ExecResult> {
+  const timeoutMs = options.timeoutMs ?? 60_000;
   try {
-    const { stdout, stderr } = await run('ip', ['netns', 'exec', netns, ...argv], { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout, stderr } = await run('ip', ['netns', 'exec', netns, ...argv], { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
     return { stdout: String(stdout), stderr: String(stderr), code: 0 };
   } catch (error) {
-    const failure = error as { stdout?: string; stderr?: string; code?: number | string };
-    const result = { stdout: String(failure.stdout ?? ''), stderr: String(failure.stderr ?? ''), code: typeof failure.code === 'number' ? failure.code : -1 };
+    const failure = error as { stdout?: string; stderr?: string; code?: number | string; killed?: boolean };
+    // Killed at the bound: say so, or a timeout reads as a silent failure with code -1.
+    const stderr = `${String(failure.stderr ?? '')}${failure.killed === true ? `[still running after ${timeoutMs} ms: killed]` : ''}`;
+    const result = { stdout: String(failure.stdout ?? ''), stderr, code: typeof failure.code === 'number' ? failure.code : -1 };
     if (options.allowFailure === true) return result;
     throw new Error(`${argv.join(' ')} in ${netns} failed (${String(failure.code)}): ${result.stderr.trim().slice(0, 500)}`, { cause: error });
   }
