@@ -270,6 +270,8 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     await until('the settings are loaded', async () => (await settings.inputValue('#cfg-NFT_TABLE')) === TABLE);
     assert.equal(await settings.inputValue('#cfg-SCAN_TRIGGER'), '0', 'keys the file leaves out show their default');
     assert.match(await settings.locator('label[for="cfg-SCAN_TRIGGER"]').innerText(), /Touches before acting\s+SCAN_TRIGGER/);
+    // This helper runs with mode flags: the window says they win over the modes setting.
+    assert.match(await settings.locator('#cfg-MODES-hint').innerText(), /set in the command line \(-tcp -stcp\), which wins over “Detection modes” until the helper runs without mode flags/);
     const fileBefore = await readFile(conf, 'utf8');
 
     await settings.fill('#cfg-SCAN_TRIGGER', 'lots');
