@@ -52,7 +52,7 @@ export class SensorSet {
   private tripwireBadSources = 0;
   private badSourcesLogged = 0;
   /** The mode of each classic tripwire set held, and the ports each mode was opened for (replace()). */
-  private readonly modeOf = new Map<{ close(): Promise<void> }, Mode>();
+  private readonly modeOf = new Map<TripwireSet, Mode>();
   private readonly classicKeys = new Map<Mode, string>();
   /** Which capture is the current one: an old capture closing during replace() must not clear its flag. */
   private captureGeneration = 0;
@@ -110,17 +110,30 @@ export class SensorSet {
   /**
    * Moves to new modes or ports make-before-break: the new sensors open while the old still
    * run, then the old close. A classic tripwire mode whose ports did not change keeps its
-   * sockets (nothing closes, nothing is re-bound). A port both the old and the new tripwires
-   * bind is bound again as soon as the old socket has closed (the only gap: one close() and
-   * one bind(), no timer). Capture-based modes overlap for a moment (two captures; the
-   * engine's "already blocked" dedupes a probe both see). Resolves with how many are live.
+   * sockets (nothing closes, nothing is re-bound); one whose port list changed keeps the
+   * sockets of the ports it still watches, binds the added ports, then closes the removed
+   * ones. Only where the families change (IPV6 switched) is a port both old and new
+   * tripwires bind bound again as soon as the old socket has closed (one close() and one
+   * bind(), no timer). Capture-based modes overlap for a moment (two captures; the engine's
+   * "already blocked" dedupes a probe both see). Resolves with how many are live.
    */
   async replace(config: PortSentryConfig, modes: readonly Mode[]): Promise<number> {
-    const kept = new Set(modes.filter((mode) => (mode === 'tcp' || mode === 'udp') && this.classicKeys.get(mode) === classicKey(config, mode)));
-    const keep = (sensor: { close(): Promise<void> }) => kept.has(this.modeOf.get(sensor) as Mode);
+    const sameFamilies = this.families.length === (config.ipv6 ? 2 : 1);
+    const classicOf = (mode: Mode): mode is 'tcp' | 'udp' => mode === 'tcp' || mode === 'udp';
+    const kept = new Set(modes.filter((mode) => classicOf(mode) && this.classicKeys.get(mode) === classicKey(config, mode)));
+    // Same mode, same families, other ports: its sockets stay, the port list is adjusted.
+    const retuned = new Map<Mode, ReadonlySet<number>>();
+    for (const mode of modes) {
+      if (classicOf(mode) && !kept.has(mode) && sameFamilies && this.classicKeys.has(mode)) retuned.set(mode, new Set(mode === 'tcp' ? config.tcpPorts : config.udpPorts));
+    }
+    const keep = (sensor: { close(): Promise<void> }) => {
+      const mode = this.modeOf.get(sensor as TripwireSet);
+      return mode !== undefined && (kept.has(mode) || retuned.has(mode));
+    };
     const old = this.sensors.filter((sensor) => !keep(sensor));
     this.sensors = this.sensors.filter(keep);
-    this.unbound = this.unbound.filter((item) => kept.has(item.mode));
+    this.unbound = this.unbound.filter((item) => kept.has(item.mode) || retuned.get(item.mode)?.has(item.port) === true);
+    for (const mode of retuned.keys()) kept.add(mode);
     const handingOver = { tcp: new Set(this.held.tcp), udp: new Set(this.held.udp) };
     for (const protocol of ['tcp', 'udp'] as const) {
       if (![...kept].some((mode) => protocolOfMode(mode) === protocol)) this.held[protocol].clear();
@@ -130,10 +143,16 @@ export class SensorSet {
     this.families = config.ipv6 ? [4, 6] : [4];
     let live: number;
     try {
-      live = (await this.openTripwires(config, modes, kept, handingOver)) + (await this.openCapture(config, modes));
+      live = (await this.openTripwires(config, modes, kept, handingOver, retuned)) + (await this.openCapture(config, modes));
     } finally {
       await Promise.all(old.map((sensor) => sensor.close()));
-      for (const sensor of old) this.modeOf.delete(sensor);
+      for (const sensor of old) this.modeOf.delete(sensor as TripwireSet);
+    }
+    // The ports a retuned mode no longer watches: closed now that the added ones listen.
+    for (const [mode, ports] of retuned) {
+      this.classicKeys.set(mode, classicKey(config, mode as 'tcp' | 'udp'));
+      await Promise.all([...this.modeOf].filter(([, m]) => m === mode).map(([set]) => set.closeExcept(ports)));
+      for (const entry of [...this.held[protocolOfMode(mode)]]) if (!ports.has(Number(entry.split('/')[0]))) this.held[protocolOfMode(mode)].delete(entry);
     }
     // Ports the old sockets held until a moment ago.
     live += await this.retryUnbound(false);
@@ -177,17 +196,33 @@ export class SensorSet {
     modes: readonly Mode[],
     kept: ReadonlySet<Mode> = new Set(),
     handingOver: { readonly tcp: ReadonlySet<string>; readonly udp: ReadonlySet<string> } = { tcp: new Set(), udp: new Set() },
+    retuned: ReadonlyMap<Mode, ReadonlySet<number>> = new Map(),
   ): Promise<number> {
     let live = 0;
     const early = this.takeEarly(config, modes);
     for (const mode of modes) {
       if (mode !== 'tcp' && mode !== 'udp') continue;
+      const tcp = protocolOfMode(mode) === 'tcp';
+      if (retuned.has(mode)) {
+        // Only the ports added: the rest are held already (replace() closes the removed ones).
+        const held = new Set([...this.held[mode]].map((entry) => Number(entry.split('/')[0])));
+        const added = (tcp ? config.tcpPorts : config.udpPorts).filter((port) => !held.has(port));
+        live += this.held[mode].size;
+        if (added.length === 0) continue;
+        for (const port of added) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
+        const sensor = await this.bindTripwires(mode, { ports: added, ipv6: config.ipv6 });
+        for (const failure of sensor.failed) {
+          this.deps.log(tcp ? messages.cannotBindTcp(failure.port, `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`) : messages.cannotBindUdp(failure.port, `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`));
+          if (failure.reason === 'EADDRINUSE') this.unbound.push({ mode, port: failure.port, family: failure.family });
+        }
+        live += sensor.bound.length;
+        continue;
+      }
       if (kept.has(mode)) {
         live += this.held[mode].size;
         continue;
       }
       this.classicKeys.set(mode, classicKey(config, mode));
-      const tcp = protocolOfMode(mode) === 'tcp';
       const ports = tcp ? config.tcpPorts : config.udpPorts;
       for (const port of ports) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
       const sensor = early?.sets.find((entry) => entry.mode === mode)?.set ?? (await this.bindTripwires(mode, { ports, ipv6: config.ipv6 }));

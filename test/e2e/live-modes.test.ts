@@ -2,7 +2,8 @@
 // non-root member of the control group: the helper runs without mode flags (as the packaged
 // services do), a switch from "tcp udp" to "atcp udp" takes effect without a restart (a real
 // nmap SYN scan of a port only the advanced mode watches is caught and blocked), the UDP
-// tripwire sockets that did not change are kept (the very same sockets, no gap), a bad MODES is
+// tripwire sockets that did not change are kept (the very same sockets, no gap), so are those
+// of ports still watched when the port list changes, a bad MODES is
 // refused in words with nothing changed, and mode flags, when given, still win.
 
 import assert from 'node:assert/strict';
@@ -139,6 +140,20 @@ describe('detection modes from MODES, changed live through the operator socket',
     assert.equal(await readFile(operatorFile, 'utf8').catch(() => '<absent>'), fileBefore, 'the operator settings file is unchanged');
     assert.deepEqual((await status()).modes, ['tcp', 'udp']);
     assert.deepEqual(await socketInodes('udp', 7), udpBefore, 'the UDP tripwire sockets are the same');
+  });
+
+  it('a changed tripwire port list keeps the sockets of the ports still watched: added ports bound, removed ones closed', async () => {
+    const port11 = await socketInodes('tcp', 11);
+    assert.equal(port11.length, 2, 'TCP port 11 is a tripwire (IPv4 and IPv6)');
+    const added = await ctl(['config', 'set', 'TCP_PORTS=1,11,15,79,81']);
+    assert.equal(added.code, 0, added.stderr);
+    await until('port 81 is a tripwire', async () => (await socketInodes('tcp', 81)).length === 2);
+    assert.deepEqual(await socketInodes('tcp', 11), port11, 'the same sockets on port 11');
+    const removed = await ctl(['config', 'set', 'TCP_PORTS=1,11,15,81']);
+    assert.equal(removed.code, 0, removed.stderr);
+    await until('port 79 is closed', async () => (await socketInodes('tcp', 79)).length === 0);
+    assert.deepEqual(await socketInodes('tcp', 11), port11, 'still the same sockets on port 11');
+    assert.equal((await socketInodes('tcp', 81)).length, 2);
   });
 
   it('switching to "atcp udp" through the operator socket takes effect live: a SYN scan of a port only the advanced mode watches is caught and blocked', async () => {
