@@ -172,7 +172,7 @@ if (-not (Test-Path $Config)) {
   Set-Content -Path $Config -Value $text -Encoding ascii
 }
 
-$binaryPath = ('"{0}" "{1}" "{2}" "{3}" "{4}" "-c" "{5}" "-tcp" "-udp"' -f $HostExe, $PipeName, $GroupName, $Node, $Daemon, $Config)
+$binaryPath = ('"{0}" "{1}" "{2}" "{3}" "{4}" "-c" "{5}"' -f $HostExe, $PipeName, $GroupName, $Node, $Daemon, $Config)
 New-Service -Name $ServiceName -BinaryPathName $binaryPath -DisplayName 'PortSentry Desktop helper' `
   -Description 'Detects port scans on tripwire ports and blocks the scanner in Windows Firewall.' `
   -StartupType Automatic | Out-Null

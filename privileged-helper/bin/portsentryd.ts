@@ -5,7 +5,7 @@
 // helper (firewall, store, capture, control socket) is imported after (start-up speed).
 
 import { ConfigError } from '../config/conf-file.js';
-import { parseDaemonArgs, USAGE, UsageError } from '../daemon/cli-args.js';
+import { flagModes, parseDaemonArgs, USAGE, UsageError } from '../daemon/cli-args.js';
 import { checkModes, loadConfig } from '../daemon/config-loader.js';
 import { bindTripwiresEarly } from '../sensors/early-tripwires.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
@@ -31,7 +31,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case 'check-config': {
       const { loadSettings } = await import('../daemon/run-daemon.js');
-      const settings = await loadSettings(args.configPath, args.modes, (m) => process.stderr.write(`${m}\n`));
+      const settings = await loadSettings(args.configPath, flagModes(args), (m) => process.stderr.write(`${m}\n`));
       process.stdout.write(`${settings.config.file}: OK (${settings.ignore.length} ignore entries)\n`);
       return 0;
     }
@@ -39,7 +39,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const { loadSettings } = await import('../daemon/run-daemon.js');
       const { removeFirewall } = await import('../daemon/response-actions.js');
       const { forgetStoredBlocks } = await import('../store/event-store.js');
-      const settings = await loadSettings(args.configPath, args.modes, () => undefined);
+      const settings = await loadSettings(args.configPath, flagModes(args), () => undefined);
       await removeFirewall(settings.config);
       // The store would otherwise re-apply every block at the next start.
       const forgotten = forgetStoredBlocks(settings.config.storeFile, 'firewall removed by the admin (--remove-firewall)');
@@ -65,10 +65,12 @@ async function main(argv: readonly string[]): Promise<number> {
   // The tripwires first (a config error still stops here, before anything is bound); what
   // they catch while the rest starts is queued and handled once it is up.
   const config = await loadConfig(args.configPath);
-  checkModes(config, args.modes);
-  const early = await bindTripwiresEarly(config, args.modes, Date.now);
+  // Mode flags win; without them the config's MODES decides (and may change while running).
+  const modes = flagModes(args) ?? config.modes;
+  checkModes(config, modes);
+  const early = await bindTripwiresEarly(config, modes, Date.now);
   const { runDaemon } = await import('../daemon/run-daemon.js');
-  const running = await runDaemon(args.configPath, args.modes, early);
+  const running = await runDaemon(args.configPath, flagModes(args), early);
   return new Promise<number>((resolve) => {
     let stopping = false;
     onStop = () => {

@@ -1,19 +1,30 @@
 // Command-line arguments of portsentryd: the classic mode flags (several at once, which the
-// original could not do), a config path, and a few maintenance actions. Pure.
+// original could not do), a config path, and a few maintenance actions. Pure. Without mode
+// flags the config's MODES key decides (and can be changed while running); flags, when
+// given, win, as they did in PortSentry 1.2.
 
 import { ALL_MODES, type Mode } from '../../shared/domain/types.js';
 
 export interface DaemonArgs {
   readonly action: 'run' | 'check-config' | 'remove-firewall' | 'help' | 'version';
+  /** The modes the flags name; ['tcp', 'udp'] (MODES' default) when none was given. */
   readonly modes: readonly Mode[];
+  /** True when at least one mode flag was given: then the flags win over MODES. */
+  readonly modesFromFlags: boolean;
   readonly configPath: string | null;
+}
+
+/** The modes the flags fix, or null when MODES (the config) decides. */
+export function flagModes(args: Pick<DaemonArgs, 'modes' | 'modesFromFlags'>): readonly Mode[] | null {
+  return args.modesFromFlags ? args.modes : null;
 }
 
 export const USAGE = `usage: portsentryd [-tcp] [-udp] [-stcp] [-atcp] [-sudp] [-audp] [-c|--config FILE]
        portsentryd --check-config [-c FILE]      validate the config and ignore file, then exit
        portsentryd --remove-firewall [-c FILE]   delete the helper's nftables table, then exit
 Modes: -tcp/-udp bind the tripwire ports; -stcp/-sudp watch them without binding (packet capture);
--atcp/-audp watch every unused port below ADVANCED_PORTS_*. Without a mode, -tcp -udp.
+-atcp/-audp watch every unused port below ADVANCED_PORTS_*. Without a mode flag, the config's
+MODES key decides (default "tcp udp"); mode flags win over it.
 Without -c, the embedded defaults are used.`;
 
 export class UsageError extends Error {}
@@ -40,5 +51,5 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
     else if (arg === '-v' || arg === '--version') action = 'version';
     else throw new UsageError(`unknown argument "${arg.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}"`);
   }
-  return { action, modes: modes.length > 0 ? modes : ['tcp', 'udp'], configPath };
+  return { action, modes: modes.length > 0 ? modes : ['tcp', 'udp'], modesFromFlags: modes.length > 0, configPath };
 }

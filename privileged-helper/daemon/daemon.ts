@@ -41,6 +41,8 @@ export interface DaemonSettings {
   readonly config: PortSentryConfig;
   readonly ignore: readonly IgnoreEntry[];
   readonly modes: readonly Mode[];
+  /** Whether the modes came from the command line's flags (which win) or the config's MODES. */
+  readonly modesFrom?: 'command-line' | 'config';
 }
 
 /** How often repeated "ignored"/"already blocked" lines for one source may be logged. */
@@ -122,10 +124,9 @@ export class Daemon {
     this.settings = next;
     this.protectedCache = null;
     this.engine.reconfigure(engineOptions(next.config), this.policy());
-    if (sensorsDiffer(previous, next)) {
-      await this.sensors.close();
-      await this.sensors.open(next.config, next.modes);
-    }
+    // The new sensors are up before the old ones close (see SensorSet.replace): a change of
+    // modes or ports never leaves a moment in which no tripwire listens.
+    if (sensorsDiffer(previous, next)) await this.sensors.replace(next.config, next.modes);
     await this.updateTrap();
   }
 
@@ -248,6 +249,11 @@ export class Daemon {
 
   get modes(): readonly Mode[] {
     return this.settings.modes;
+  }
+
+  /** Where the running modes came from: mode flags (which win) or MODES. */
+  get modesFrom(): 'command-line' | 'config' {
+    return this.settings.modesFrom ?? 'command-line';
   }
 
   get isPaused(): boolean {

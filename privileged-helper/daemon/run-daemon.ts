@@ -39,17 +39,22 @@ export interface RunningDaemon {
   shutdown(): Promise<void>;
 }
 
-/** Loads everything a run needs; throws ConfigError with file:line on any problem. */
-export async function loadSettings(configPath: string | null, modes: readonly Mode[], warn: (m: string) => void): Promise<DaemonSettings> {
+/**
+ * Loads everything a run needs; throws ConfigError with file:line on any problem. `flagModes`:
+ * the command line's mode flags, which win; null lets the config's MODES decide (re-read at
+ * every reload, so a MODES change through config.set takes effect without a restart).
+ */
+export async function loadSettings(configPath: string | null, flagModes: readonly Mode[] | null, warn: (m: string) => void): Promise<DaemonSettings> {
   const config = await loadConfig(configPath);
+  const modes = flagModes ?? config.modes;
   checkModes(config, modes);
   const ignore = await loadIgnoreList(config.ignoreFile);
   if (ignore.missing) warn(messages.warning(`ignore file ${config.ignoreFile} does not exist; only this host's own addresses are ignored`));
-  return { config, ignore: ignore.entries, modes };
+  return { config, ignore: ignore.entries, modes, modesFrom: flagModes === null ? 'config' : 'command-line' };
 }
 
 /** `early`: tripwires portsentryd bound before loading the rest (see sensors/early-tripwires.ts). */
-export async function runDaemon(configPath: string | null, modes: readonly Mode[], early?: EarlyTripwires): Promise<RunningDaemon> {
+export async function runDaemon(configPath: string | null, modes: readonly Mode[] | null, early?: EarlyTripwires): Promise<RunningDaemon> {
   const initialConfig = await loadConfig(configPath);
   const syslog = new SyslogReporter({ socketPath: initialConfig.syslogSocket });
   const log = (message: string) => syslog.log(message);
@@ -68,7 +73,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   // The CrowdSec fleet and the Prometheus endpoint (issue 16); created once the store is open.
   let beyond: FleetAndMetrics | null = null;
   const history = historyFor(settings.config, log);
-  await history.resetBlockedFiles(modes);
+  await history.resetBlockedFiles(settings.modes);
   const daemon = new Daemon(settings, {
     clock: Date.now,
     log,

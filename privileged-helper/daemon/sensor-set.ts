@@ -51,6 +51,11 @@ export class SensorSet {
   private captureBadBase = 0;
   private tripwireBadSources = 0;
   private badSourcesLogged = 0;
+  /** The mode of each classic tripwire set held, and the ports each mode was opened for (replace()). */
+  private readonly modeOf = new Map<TripwireSet, Mode>();
+  private readonly classicKeys = new Map<Mode, string>();
+  /** Which capture is the current one: an old capture closing during replace() must not clear its flag. */
+  private captureGeneration = 0;
 
   constructor(private readonly deps: SensorSetDeps) {
     const acceptQueues = new ProcAcceptQueues();
@@ -98,6 +103,61 @@ export class SensorSet {
     this.unbound = [];
     this.held.tcp.clear();
     this.held.udp.clear();
+    this.modeOf.clear();
+    this.classicKeys.clear();
+  }
+
+  /**
+   * Moves to new modes or ports make-before-break: the new sensors open while the old still
+   * run, then the old close. A classic tripwire mode whose ports did not change keeps its
+   * sockets (nothing closes, nothing is re-bound); one whose port list changed keeps the
+   * sockets of the ports it still watches, binds the added ports, then closes the removed
+   * ones. Only where the families change (IPV6 switched) is a port both old and new
+   * tripwires bind bound again as soon as the old socket has closed (one close() and one
+   * bind(), no timer). Capture-based modes overlap for a moment (two captures; the engine's
+   * "already blocked" dedupes a probe both see). Resolves with how many are live.
+   */
+  async replace(config: PortSentryConfig, modes: readonly Mode[]): Promise<number> {
+    const sameFamilies = this.families.length === (config.ipv6 ? 2 : 1);
+    const classicOf = (mode: Mode): mode is 'tcp' | 'udp' => mode === 'tcp' || mode === 'udp';
+    const kept = new Set(modes.filter((mode) => classicOf(mode) && this.classicKeys.get(mode) === classicKey(config, mode)));
+    // Same mode, same families, other ports: its sockets stay, the port list is adjusted.
+    const retuned = new Map<Mode, ReadonlySet<number>>();
+    for (const mode of modes) {
+      if (classicOf(mode) && !kept.has(mode) && sameFamilies && this.classicKeys.has(mode)) retuned.set(mode, new Set(mode === 'tcp' ? config.tcpPorts : config.udpPorts));
+    }
+    const keep = (sensor: { close(): Promise<void> }) => {
+      const mode = this.modeOf.get(sensor as TripwireSet);
+      return mode !== undefined && (kept.has(mode) || retuned.has(mode));
+    };
+    const old = this.sensors.filter((sensor) => !keep(sensor));
+    this.sensors = this.sensors.filter(keep);
+    this.unbound = this.unbound.filter((item) => kept.has(item.mode) || retuned.get(item.mode)?.has(item.port) === true);
+    for (const mode of retuned.keys()) kept.add(mode);
+    const handingOver = { tcp: new Set(this.held.tcp), udp: new Set(this.held.udp) };
+    for (const protocol of ['tcp', 'udp'] as const) {
+      if (![...kept].some((mode) => protocolOfMode(mode) === protocol)) this.held[protocol].clear();
+      else handingOver[protocol].clear();
+    }
+    for (const mode of [...this.classicKeys.keys()]) if (!kept.has(mode)) this.classicKeys.delete(mode);
+    this.families = config.ipv6 ? [4, 6] : [4];
+    let live: number;
+    try {
+      live = (await this.openTripwires(config, modes, kept, handingOver, retuned)) + (await this.openCapture(config, modes));
+    } finally {
+      await Promise.all(old.map((sensor) => sensor.close()));
+      for (const sensor of old) this.modeOf.delete(sensor as TripwireSet);
+    }
+    // The ports a retuned mode no longer watches: closed now that the added ones listen.
+    for (const [mode, ports] of retuned) {
+      this.classicKeys.set(mode, classicKey(config, mode as 'tcp' | 'udp'));
+      await Promise.all([...this.modeOf].filter(([, m]) => m === mode).map(([set]) => set.closeExcept(ports)));
+      for (const entry of [...this.held[protocolOfMode(mode)]]) if (!ports.has(Number(entry.split('/')[0]))) this.held[protocolOfMode(mode)].delete(entry);
+    }
+    // Ports the old sockets held until a moment ago.
+    live += await this.retryUnbound(false);
+    if (live === 0) throw new Error('no tripwire port could be bound and no packet capture could start');
+    return live;
   }
 
   /** The classic tripwire ports whose sockets we hold in every family (for the kernel trap). */
@@ -109,31 +169,69 @@ export class SensorSet {
     return { tcp: ports(this.held.tcp), udp: ports(this.held.udp) };
   }
 
-  /** Retries tripwire ports that were busy; each one that binds now is logged as live. */
-  async retryUnbound(): Promise<void> {
-    if (this.unbound.length === 0) return;
+  /**
+   * Retries tripwire ports that were busy; each one that binds now is logged as live (unless
+   * `announce` is false: a port handed over by replace() was announced already). Resolves
+   * with how many bound.
+   */
+  async retryUnbound(announce = true): Promise<number> {
+    if (this.unbound.length === 0) return 0;
     const waiting = this.unbound;
     this.unbound = [];
+    let bound = 0;
     for (const item of waiting) {
       const sensor = await this.bindTripwires(item.mode, { ports: [item.port], ipv6: item.family === 6, families: [item.family] });
       if (sensor.bound.length > 0) {
+        bound += sensor.bound.length;
         const family = item.family === 6 ? ' (IPv6)' : '';
-        this.deps.log(protocolOfMode(item.mode) === 'tcp' ? `${messages.listenTcp(item.port)}${family}` : `${messages.listenUdp(item.port)}${family}`);
+        if (announce) this.deps.log(protocolOfMode(item.mode) === 'tcp' ? `${messages.listenTcp(item.port)}${family}` : `${messages.listenUdp(item.port)}${family}`);
       } else this.unbound.push(item);
     }
+    return bound;
   }
 
   /** The classic -tcp/-udp modes: real sockets on every tripwire port. */
-  private async openTripwires(config: PortSentryConfig, modes: readonly Mode[]): Promise<number> {
+  private async openTripwires(
+    config: PortSentryConfig,
+    modes: readonly Mode[],
+    kept: ReadonlySet<Mode> = new Set(),
+    handingOver: { readonly tcp: ReadonlySet<string>; readonly udp: ReadonlySet<string> } = { tcp: new Set(), udp: new Set() },
+    retuned: ReadonlyMap<Mode, ReadonlySet<number>> = new Map(),
+  ): Promise<number> {
     let live = 0;
     const early = this.takeEarly(config, modes);
     for (const mode of modes) {
       if (mode !== 'tcp' && mode !== 'udp') continue;
       const tcp = protocolOfMode(mode) === 'tcp';
+      if (retuned.has(mode)) {
+        // Only the ports added: the rest are held already (replace() closes the removed ones).
+        const held = new Set([...this.held[mode]].map((entry) => Number(entry.split('/')[0])));
+        const added = (tcp ? config.tcpPorts : config.udpPorts).filter((port) => !held.has(port));
+        live += this.held[mode].size;
+        if (added.length === 0) continue;
+        for (const port of added) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
+        const sensor = await this.bindTripwires(mode, { ports: added, ipv6: config.ipv6 });
+        for (const failure of sensor.failed) {
+          this.deps.log(tcp ? messages.cannotBindTcp(failure.port, `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`) : messages.cannotBindUdp(failure.port, `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`));
+          if (failure.reason === 'EADDRINUSE') this.unbound.push({ mode, port: failure.port, family: failure.family });
+        }
+        live += sensor.bound.length;
+        continue;
+      }
+      if (kept.has(mode)) {
+        live += this.held[mode].size;
+        continue;
+      }
+      this.classicKeys.set(mode, classicKey(config, mode));
       const ports = tcp ? config.tcpPorts : config.udpPorts;
       for (const port of ports) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
       const sensor = early?.sets.find((entry) => entry.mode === mode)?.set ?? (await this.bindTripwires(mode, { ports, ipv6: config.ipv6 }));
       for (const failure of sensor.failed) {
+        // Still held by the sockets replace() is about to close: bound again right after.
+        if (failure.reason === 'EADDRINUSE' && handingOver[mode].has(`${failure.port}/${failure.family}`)) {
+          this.unbound.push({ mode, port: failure.port, family: failure.family });
+          continue;
+        }
         const why = `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`;
         this.deps.log(tcp ? messages.cannotBindTcp(failure.port, why) : messages.cannotBindUdp(failure.port, why));
         // Busy now (a service, or a socket of ours still closing after a restart): try again later.
@@ -157,7 +255,12 @@ export class SensorSet {
       void early.close();
       return null;
     }
-    this.sensors.push(early);
+    // Each mode's set on its own, so replace() can keep one and close the other (the queue
+    // early.close() would also empty is empty once attached).
+    for (const { mode, set } of early.sets) {
+      this.sensors.push(set);
+      this.modeOf.set(set, mode);
+    }
     // Ports the early sockets hold count as bound tripwires too (the kernel trap's -tcp rule
     // and its never-trap list are built from them).
     for (const { mode, set } of early.sets) for (const { port, family } of set.bound) this.held[protocolOfMode(mode)].add(`${port}/${family}`);
@@ -200,6 +303,7 @@ export class SensorSet {
     };
     const sensor = protocolOfMode(mode) === 'tcp' ? await openTcpTripwires(options, mode) : await openUdpTripwires(options, mode);
     this.sensors.push(sensor);
+    this.modeOf.set(sensor, mode);
     for (const { port, family } of sensor.bound) this.held[protocolOfMode(mode)].add(`${port}/${family}`);
     return sensor;
   }
@@ -213,6 +317,7 @@ export class SensorSet {
     const plan = planCapture(config, modes);
     if (plan === null) return 0;
     for (const line of describeCaptureRules(plan.rules, new ProcListeningPorts())) this.deps.log(line);
+    const generation = ++this.captureGeneration;
     try {
       const sensor = await openCaptureSensor({
         plan,
@@ -232,7 +337,7 @@ export class SensorSet {
           this.onBadSource(stats.lastBadSource ?? '?', (stats.lastProblem ?? 'reserved') as SourceProblem);
         },
         onFailure: (why) => {
-          this.capturing = false;
+          if (generation === this.captureGeneration) this.capturing = false;
           this.deps.log(messages.error(`${why}; stealth detection has stopped (${modes.map((m) => `-${m}`).join(' ')})`));
         },
       });
@@ -240,7 +345,7 @@ export class SensorSet {
       this.captureStats = () => sensor.stats();
       this.sensors.push({
         close: async () => {
-          this.capturing = false;
+          if (generation === this.captureGeneration) this.capturing = false;
           this.captureBadBase += sensor.stats().badSource;
           this.captureBadSources = this.captureBadBase;
           await sensor.close();
@@ -282,6 +387,11 @@ export class SensorSet {
     if (parsed === null) return;
     this.deps.onProbe({ source: parsed.address, family: parsed.family, port, protocol: 'tcp', kind: 'connect', mode, at: this.deps.clock() });
   }
+}
+
+/** What a classic tripwire mode was opened for: replace() keeps its sockets while this is unchanged. */
+function classicKey(config: PortSentryConfig, mode: 'tcp' | 'udp'): string {
+  return JSON.stringify([mode === 'tcp' ? config.tcpPorts : config.udpPorts, config.ipv6]);
 }
 
 /** The original's start-up lines for the stealth and advanced modes. */

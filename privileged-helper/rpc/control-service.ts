@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError } from '../config/conf-file.js';
+import { checkModes } from '../daemon/config-loader.js';
 import { formatConfigValues, parseLayeredConfig, type PortSentryConfig } from '../config/config.js';
 import { applyConfigChanges, changedKeys, configValues } from '../config/config-edit.js';
 import { OPERATOR_FILE_HEADER } from '../config/operator-settings.js';
@@ -52,6 +53,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       running: true,
       paused: daemon.isPaused,
       modes: [...daemon.modes],
+      modesFrom: daemon.modesFrom,
       uptimeSeconds: Math.max(0, (deps.clock() - deps.startedAt) / 1000),
       blockedCount: daemon.blockedAddresses().length,
       eventsStored: store.countEvents(),
@@ -103,7 +105,10 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       const values = formatConfigValues(config());
       for (const [key, source] of Object.entries(config().sources)) if (source !== 'default' && written[key] !== undefined) values[key] = written[key];
       // Secrets (fleet credentials) are shown as set or not, never as they are.
-      return { text: redactConfigText(mainText), values: redactValues(values), sources: { ...config().sources }, mainFile: deps.configPath, operatorFile };
+      const sources = { ...config().sources };
+      // Mode flags on the command line win over MODES: say so where the value's origin is shown.
+      if (daemon.modesFrom === 'command-line') sources['MODES'] = `the command line (${daemon.modes.map((m) => `-${m}`).join(' ')}), which wins over MODES until the helper runs without mode flags`;
+      return { text: redactConfigText(mainText), values: redactValues(values), sources, mainFile: deps.configPath, operatorFile };
     },
     'config.set': (params, context) =>
       serialized(async () => {
@@ -151,6 +156,16 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
           throw error;
         }
         const after = layered(mainAfter, operatorAfter);
+        // The modes MODES names need their ports (-tcp needs TCP_PORTS...): refused here, with
+        // the reason, rather than applied and rolled back.
+        if (daemon.modesFrom === 'config') {
+          try {
+            checkModes(after, after.modes);
+          } catch (error) {
+            if (error instanceof ConfigError) throw new ProtocolError(ErrorCode.CONFIG_INVALID, error.detail);
+            throw error;
+          }
+        }
         const changed = changedKeys(formatConfigValues(before), formatConfigValues(after));
         if (changed.length === 0 && mainAfter === mainBefore && operatorAfter === operatorBefore) return { changed };
         const writes: { file: string; before: string; after: string; existed: boolean }[] = [];

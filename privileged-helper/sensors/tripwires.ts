@@ -29,6 +29,8 @@ export interface TripwireSet {
   readonly bound: ReadonlyArray<{ port: number; family: AddressFamily }>;
   readonly failed: readonly BindFailure[];
   close(): Promise<void>;
+  /** Closes the sockets of ports not in `keep` (a live change of the port list keeps the rest open). */
+  closeExcept(keep: ReadonlySet<number>): Promise<void>;
 }
 
 export interface TripwireOptions {
@@ -81,7 +83,8 @@ export async function openTcpTripwires(options: TripwireOptions, mode: Mode = 't
       failed.push({ port, family, reason: error });
     }
   }
-  return { bound, failed, close: () => closeAll(servers.map((s) => () => new Promise<void>((r) => s.close(() => r())))) };
+  const closeOne = (s: Server) => () => new Promise<void>((r) => s.close(() => r()));
+  return { bound, failed, close: () => closeAll(servers.map(closeOne)), closeExcept: (keep) => closeAll(dropExcept(servers, bound, keep).map(closeOne)) };
 }
 
 export async function openUdpTripwires(options: TripwireOptions, mode: Mode = 'udp'): Promise<TripwireSet> {
@@ -109,7 +112,19 @@ export async function openUdpTripwires(options: TripwireOptions, mode: Mode = 'u
       socket.close();
     }
   }
-  return { bound, failed, close: () => closeAll(sockets.map((s) => () => new Promise<void>((r) => s.close(() => r())))) };
+  const closeOne = (s: UdpSocket) => () => new Promise<void>((r) => s.close(() => r()));
+  return { bound, failed, close: () => closeAll(sockets.map(closeOne)), closeExcept: (keep) => closeAll(dropExcept(sockets, bound, keep).map(closeOne)) };
+}
+
+/** Removes (and returns) the sockets whose port is not in `keep`; `sockets` and `bound` are parallel. */
+function dropExcept<S>(sockets: S[], bound: Array<{ port: number; family: AddressFamily }>, keep: ReadonlySet<number>): S[] {
+  const dropped: S[] = [];
+  for (let i = bound.length - 1; i >= 0; i--) {
+    if (keep.has(bound[i]!.port)) continue;
+    dropped.push(...sockets.splice(i, 1));
+    bound.splice(i, 1);
+  }
+  return dropped;
 }
 
 function onTcpConnection(socket: Socket, port: number, mode: Mode, options: TripwireOptions): void {

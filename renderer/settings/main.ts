@@ -10,6 +10,9 @@ import { CONFIG_FIELDS, changedValues, checkAll, effectiveValues, readOnlyReason
 import { IgnoreEditor } from './ignore-editor.js';
 import { describeFleet } from './fleet-state.js';
 import { checkPreferences, changedPreferences, type PreferenceErrors } from './preferences.js';
+import { joinDuration, splitDuration, storedUnitOf, unitsFor } from './durations.js';
+import { inLabelWords, labelsOf } from './field-words.js';
+import { explainMode, joinModes, MODE_CHOICES, splitModes } from './modes-field.js';
 
 const BLOCK_LEVELS: readonly [string, string][] = [
   ['0', 'Report only'],
@@ -28,6 +31,12 @@ class SettingsWindow {
   private baseline: Record<string, string> = {};
   private baselinePrefs: GuiPreferences | null = null;
   private readonly inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
+  /** Duration fields: the unit beside each number. */
+  private readonly units = new Map<string, HTMLSelectElement>();
+  /** MODES: the UDP choice (the TCP choice is the field's input). */
+  private udpMode: HTMLSelectElement | null = null;
+  /** Errors found while reading the form (a duration that does not convert), by key. */
+  private readErrors = new Map<string, string>();
   private readonly ignore: IgnoreEditor;
   private loaded = false;
 
@@ -65,9 +74,37 @@ class SettingsWindow {
     const id = `cfg-${spec.key}`;
     const readOnly = spec.access !== 'operator';
     const described = readOnly ? `${id}-hint ${id}-rootonly` : `${id}-hint ${id}-error`;
-    const label = h('label', { for: id }, spec.label, ' ', h('code', { class: 'key' }, spec.key));
+    const label = h('label', { for: id, id: `${id}-label` }, spec.label, ' ', h('code', { class: 'key' }, spec.key));
     let input: HTMLInputElement | HTMLSelectElement;
+    let control: HTMLElement | null = null;
     switch (spec.widget) {
+      case 'modes': {
+        // One TCP and one UDP choice; MODES is the two joined ("atcp udp").
+        const choice = (protocol: 'tcp' | 'udp', selectId: string) =>
+          h('select', { id: selectId, 'data-key': spec.key, 'aria-describedby': `${id}-explain ${described}` }, ...MODE_CHOICES[protocol].map((c) => h('option', { value: c.value }, c.name)));
+        input = choice('tcp', id);
+        this.udpMode = choice('udp', `${id}-udp`);
+        control = h(
+          'div',
+          { class: 'mode-choices', role: 'group', 'aria-labelledby': `${id}-label` },
+          h('label', { for: id }, 'TCP'),
+          input,
+          h('label', { for: `${id}-udp` }, 'UDP'),
+          this.udpMode,
+          h('p', { id: `${id}-explain`, class: 'hint', 'aria-live': 'polite' }),
+        );
+        break;
+      }
+      case 'duration': {
+        // A number and a unit; the file keeps the key's own unit (seconds, or days).
+        const unit = storedUnitOf(spec.key) ?? 'seconds';
+        input = h('input', { id, type: 'text', inputmode: 'decimal', 'data-key': spec.key, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': described });
+        const units = h('select', { id: `${id}-unit`, 'aria-label': `${spec.label}: unit`, 'aria-describedby': described }, ...unitsFor(unit).map((u) => h('option', { value: u }, u)));
+        if (readOnly) units.disabled = true;
+        this.units.set(spec.key, units);
+        control = h('div', { class: 'duration' }, input, units);
+        break;
+      }
       case 'flag':
         input = h('input', { id, type: 'checkbox', 'data-key': spec.key, 'aria-describedby': described });
         break;
@@ -93,9 +130,9 @@ class SettingsWindow {
     const row = h(
       'div',
       { class: `${spec.widget === 'flag' ? 'field-row checkbox-row' : 'field-row'}${readOnly ? ' root-only' : ''}`, 'data-key': spec.key, 'data-access': spec.access },
-      ...(spec.widget === 'flag' ? [input, label] : [label, input]),
+      ...(spec.widget === 'flag' ? [input, label] : [label, control ?? input]),
       h('p', { id: `${id}-hint`, class: 'hint' }, spec.hint),
-      ...(readOnly ? [h('p', { id: `${id}-rootonly`, class: 'hint root-only-reason' }, readOnlyReason(spec.key, null))] : []),
+      ...(readOnly ? [h('p', { id: `${id}-rootonly`, class: 'hint root-only-reason' }, inLabelWords(readOnlyReason(spec.key, null)))] : []),
       h('p', { id: `${id}-error`, class: 'field-error', hidden: true }),
     );
     this.inputs.set(spec.key, input);
@@ -109,10 +146,10 @@ class SettingsWindow {
       const config = await this.api.getConfig();
       this.fill(effectiveValues(config.values));
       for (const spec of CONFIG_FIELDS) {
-        if (spec.access !== 'operator') byId(`cfg-${spec.key}-rootonly`).textContent = readOnlyReason(spec.key, config.mainFile);
+        if (spec.access !== 'operator') byId(`cfg-${spec.key}-rootonly`).textContent = inLabelWords(readOnlyReason(spec.key, config.mainFile));
         const source = config.sources[spec.key];
         const hint = byId(`cfg-${spec.key}-hint`);
-        hint.textContent = source === undefined || source === 'default' ? spec.hint : `${spec.hint} (set in ${source})`;
+        hint.textContent = source === undefined || source === 'default' ? spec.hint : inLabelWords(`${spec.hint} (set in ${source})`);
       }
       this.baseline = this.readValues();
       this.loaded = true;
@@ -154,7 +191,17 @@ class SettingsWindow {
   private fill(values: Readonly<Record<string, string>>): void {
     for (const [key, input] of this.inputs) {
       const value = values[key] ?? '';
-      if (input instanceof HTMLInputElement && input.type === 'checkbox') input.checked = value.trim() === '1';
+      const unit = this.units.get(key);
+      const stored = storedUnitOf(key as never);
+      if (key === 'MODES' && this.udpMode !== null) {
+        const modes = splitModes(value);
+        input.value = modes.tcp;
+        this.udpMode.value = modes.udp;
+      } else if (unit !== undefined && stored !== null) {
+        const split = splitDuration(value, stored) ?? { amount: value, unit: stored };
+        input.value = split.amount;
+        unit.value = split.unit;
+      } else if (input instanceof HTMLInputElement && input.type === 'checkbox') input.checked = value.trim() === '1';
       else if (input instanceof HTMLSelectElement) input.value = value.trim();
       else input.value = value;
     }
@@ -162,7 +209,17 @@ class SettingsWindow {
 
   private readValues(): Record<string, string> {
     const values: Record<string, string> = {};
-    for (const [key, input] of this.inputs) values[key] = input instanceof HTMLInputElement && input.type === 'checkbox' ? (input.checked ? '1' : '0') : input.value;
+    this.readErrors = new Map();
+    for (const [key, input] of this.inputs) {
+      const unit = this.units.get(key);
+      if (key === 'MODES' && this.udpMode !== null) values[key] = joinModes(input.value, this.udpMode.value);
+      else if (unit !== undefined) {
+        const joined = joinDuration(key as never, input.value, unit.value);
+        // Not convertible: the typed text stands for the value (so it shows as changed) and the error is kept.
+        values[key] = joined.ok ? joined.stored : `${input.value} ${unit.value}`;
+        if (!joined.ok) this.readErrors.set(key, joined.message);
+      } else values[key] = input instanceof HTMLInputElement && input.type === 'checkbox' ? (input.checked ? '1' : '0') : input.value;
+    }
     return values;
   }
 
@@ -188,8 +245,16 @@ class SettingsWindow {
   private validate(): number {
     const values = this.readValues();
     const errors = this.loaded ? checkAll(values) : new Map<string, string>();
+    if (this.loaded) for (const [key, message] of this.readErrors) if (FIELD_ACCESS.get(key) === 'operator') errors.set(key, message);
+    const explain = document.getElementById('cfg-MODES-explain');
+    if (explain !== null && this.udpMode !== null) {
+      const tcp = this.inputs.get('MODES')?.value ?? '';
+      explain.textContent = `TCP: ${explainMode('tcp', tcp)} UDP: ${explainMode('udp', this.udpMode.value)}`;
+    }
     for (const [key, input] of this.inputs) {
-      showFieldError(input, byId(`cfg-${key}-error`), errors.get(key) ?? null);
+      const error = errors.get(key);
+      // The window speaks in labels: the key table's and the helper's sentences name keys.
+      showFieldError(input, byId(`cfg-${key}-error`), error === undefined ? null : inLabelWords(error));
       input.closest('.field-row')?.classList.toggle('changed', this.loaded && values[key] !== this.baseline[key]);
     }
     const prefErrors: PreferenceErrors = checkPreferences(this.readPreferences());
@@ -232,7 +297,7 @@ class SettingsWindow {
           await this.api.setConfig({ changes });
         } catch (error) {
           // The helper writes all or nothing; the form keeps the edits so they can be fixed.
-          status.textContent = describeError(error, 'apply the settings');
+          status.textContent = inLabelWords(describeError(error, 'apply the settings'));
           return;
         }
       }
@@ -247,7 +312,7 @@ class SettingsWindow {
         }
       }
       await this.loadConfig();
-      const what = [...keys, ...Object.keys(prefChanges).map((k) => PREF_NAMES[k as keyof GuiPreferences])];
+      const what = [...labelsOf(keys), ...Object.keys(prefChanges).map((k) => PREF_NAMES[k as keyof GuiPreferences])];
       status.textContent = `Applied: ${what.join(', ')}.`;
     } finally {
       button.disabled = false;
@@ -271,6 +336,8 @@ class SettingsWindow {
       state.kind === 'connected' ? 'Connected to the helper.' : state.kind === 'connecting' ? 'Connecting to the PortSentry helper…' : `The PortSentry helper is unreachable: ${state.message}`;
   }
 }
+
+const FIELD_ACCESS: ReadonlyMap<string, string> = new Map(CONFIG_FIELDS.map((field) => [field.key, field.access]));
 
 const PREF_NAMES: Readonly<Record<keyof GuiPreferences, string>> = {
   theme: 'theme',

@@ -6,6 +6,7 @@
 import { parseCommandTemplate, templateUses, type CommandTemplate } from './command-template.js';
 import { parseAddress } from './address.js';
 import { printable } from './text.js';
+import { ALL_MODES, protocolOfMode, type Mode } from './types.js';
 
 export type BlockLevel = 0 | 1 | 2;
 export type BlockBackendName = 'nftables' | 'pf' | 'windows-firewall' | 'command' | 'none';
@@ -35,7 +36,9 @@ export type RootReason =
   | 'the reach of a block';
 
 export type FieldGroup = 'ports' | 'detection' | 'responses' | 'ignore' | 'files';
-export type FieldWidget = 'text' | 'flag' | 'block-level' | 'backend';
+export type FieldWidget = 'text' | 'flag' | 'block-level' | 'backend' | 'modes' | 'duration';
+/** The unit a duration key is stored in (the file keeps PortSentry 1.2's units). */
+export type DurationUnit = 'seconds' | 'days';
 
 /** A value that does not fit its key; the message is a whole sentence naming the key. */
 export class ConfigValueError extends Error {}
@@ -61,6 +64,8 @@ export interface KeyDefinition<Field extends string, Value> {
   readonly hint: string;
   /** Never shown as it is (config.get, the settings window): only whether it is set. */
   readonly secret?: true;
+  /** For durations (widget 'duration'): the unit the value is stored in. */
+  readonly unit?: DurationUnit;
 }
 
 function key<const Field extends string, Value>(definition: KeyDefinition<Field, Value>): KeyDefinition<Field, Value> {
@@ -83,13 +88,21 @@ export function portList(value: string, name: string): number[] {
 }
 
 function integer(min: number, max: number) {
-  return (value: string, name: string): number => {
+  const parse = (value: string, name: string): number => {
     const text = value.trim();
     if (!/^\d{1,12}$/.test(text)) throw new ConfigValueError(`${name} must be a whole number, not "${printable(value)}"`);
     const number = Number(text);
     if (number < min || number > max) throw new ConfigValueError(`${name} must be between ${min} and ${max}, not ${number}`);
     return number;
   };
+  // The bounds travel with the parser, so a form (durations in the settings window) can say
+  // them in its own units without a second copy of the numbers.
+  return Object.assign(parse, { range: [min, max] as const });
+}
+
+/** The [min, max] of a whole-number key, in its stored unit; null for other keys. */
+export function integerRange(name: ConfigKey): readonly [number, number] | null {
+  return (CONFIG_KEYS[name].parse as { range?: readonly [number, number] }).range ?? null;
 }
 
 function flag(value: string, name: string): boolean {
@@ -199,6 +212,27 @@ function banner(value: string): string | null {
   return value === '' ? null : value;
 }
 
+/**
+ * MODES: the detection modes to run when portsentryd is started without mode flags, e.g.
+ * "tcp udp" or "atcp,audp". Known modes only, at least one, and at most one TCP and one UDP
+ * mode: two TCP modes would watch (or bind) the same ports twice.
+ */
+export function modeList(value: string, name: string): Mode[] {
+  const words = value.trim() === '' ? [] : value.trim().split(/[\s,]+/);
+  if (words.length === 0) throw new ConfigValueError(`${name} must name at least one mode (tcp, udp, stcp, sudp, atcp, audp)`);
+  const modes: Mode[] = [];
+  for (const word of words) {
+    const mode = word.replace(/^-/, '') as Mode;
+    if (!ALL_MODES.includes(mode)) throw new ConfigValueError(`${name}: "${printable(word).slice(0, 20)}" is not a mode (tcp, udp, stcp, sudp, atcp, audp)`);
+    const same = modes.find((other) => protocolOfMode(other) === protocolOfMode(mode));
+    if (same !== undefined) {
+      throw new ConfigValueError(same === mode ? `${name} names ${mode} twice` : `${name} may hold one ${protocolOfMode(mode).toUpperCase()} mode, not both ${same} and ${mode}`);
+    }
+    modes.push(mode);
+  }
+  return modes;
+}
+
 // ---------------------------------------------------------------------------------------
 // The table
 
@@ -208,6 +242,8 @@ export const DEFAULT_RPC_SOCKET = '/run/portsentry-desktop/helper.sock';
 export const DEFAULT_RPC_ADMIN_SOCKET = '/run/portsentry-desktop/admin/helper.sock';
 
 export const CONFIG_KEYS = {
+  // What portsentryd runs when started without mode flags (the packaged services pass none).
+  MODES: key({ field: 'modes', parse: modeList, defaultText: 'tcp udp', access: 'operator', group: 'detection', widget: 'modes', label: 'Detection modes', hint: 'One TCP and one UDP mode: tripwire ports (tcp, udp), stealth watching of those ports (stcp, sudp), or every unused port (atcp, audp). Mode flags on the command line win over this.' }),
   TCP_PORTS: key({ field: 'tcpPorts', parse: portList, defaultText: '', access: 'operator', group: 'ports', widget: 'text', label: 'TCP tripwire ports', hint: 'Comma-separated; any connection to one of these counts as a scan.' }),
   UDP_PORTS: key({ field: 'udpPorts', parse: portList, defaultText: '', access: 'operator', group: 'ports', widget: 'text', label: 'UDP tripwire ports', hint: 'Comma-separated; any packet to one of these counts as a scan.' }),
   ADVANCED_PORTS_TCP: key({ field: 'advancedPortsTcp', parse: integer(1, 65535), defaultText: '1024', access: 'operator', group: 'ports', widget: 'text', label: 'Watch TCP ports below', hint: 'Advanced and stealth modes watch every TCP port under this number (1-65535).' }),
@@ -216,7 +252,7 @@ export const CONFIG_KEYS = {
   ADVANCED_EXCLUDE_UDP: key({ field: 'advancedExcludeUdp', parse: portList, defaultText: '', access: 'operator', group: 'ports', widget: 'text', label: 'UDP ports to leave alone', hint: 'Comma-separated; advanced mode never reacts to these (e.g. DHCP, NetBIOS).' }),
 
   SCAN_TRIGGER: key({ field: 'scanTrigger', parse: integer(0, 1000), defaultText: '0', access: 'operator', group: 'detection', widget: 'text', label: 'Touches before acting', hint: 'Act at the Nth touch from one host; 0 and 1 both mean the first (0-1000).' }),
-  SCAN_TRIGGER_WINDOW: key({ field: 'scanTriggerWindowSeconds', parse: integer(1, 30 * 86400), defaultText: '3600', access: 'operator', group: 'detection', widget: 'text', label: 'Counting window (seconds)', hint: 'Touches are counted over this many seconds (1-2592000).' }),
+  SCAN_TRIGGER_WINDOW: key({ field: 'scanTriggerWindowSeconds', parse: integer(1, 30 * 86400), defaultText: '3600', access: 'operator', group: 'detection', widget: 'duration', unit: 'seconds', label: 'Counting window', hint: 'Touches from one host are counted over this span (1 second to 30 days).' }),
   STATE_MAX_SOURCES: key({ field: 'stateMaxSources', parse: integer(16, 50_000_000), defaultText: '65536', access: 'root', names: 'a resource bound', group: 'detection', widget: 'text', label: 'Hosts remembered at most', hint: "Bound on hosts the counter tracks, and so on the helper's memory; the least recently seen are forgotten (16-50000000)." }),
   BLOCK_RATE_PER_PREFIX: key({ field: 'blockRatePerPrefix', parse: integer(0, 1_000_000), defaultText: '64', access: 'operator', group: 'detection', widget: 'text', label: 'New blocks a minute per network', hint: 'At most this many new blocks a minute from one IPv4 /24 or IPv6 /64, so a spoofed flood cannot fill the block sets (0: no limit).' }),
   IPV6: key({ field: 'ipv6', parse: flag, defaultText: '1', access: 'operator', group: 'detection', widget: 'flag', label: 'Watch IPv6 too', hint: 'Tripwires and detection on IPv6 as well as IPv4.' }),
@@ -230,7 +266,7 @@ export const CONFIG_KEYS = {
   // blocks (a tiny set) or make one IPv6 scanner blackhole a whole provider (a short prefix).
   BLOCK_SET_SIZE: key({ field: 'blockSetSize', parse: integer(1024, 16_000_000), defaultText: '1000000', access: 'root', names: 'a resource bound', group: 'responses', widget: 'text', label: 'Blocked addresses per family at most', hint: 'Size of each nftables blocked set; when full, the soonest to expire, then the oldest, are evicted (1024-16000000).' }),
   BLOCK_PREFIX6: key({ field: 'blockPrefix6', parse: integer(16, 128), defaultText: '64', access: 'root', names: 'the reach of a block', group: 'responses', widget: 'text', label: 'IPv6 block width (prefix bits)', hint: 'An IPv6 scanner is blocked by its network of this many bits; 128 blocks the host alone (16-128).' }),
-  BLOCK_TIMEOUT: key({ field: 'blockTimeoutSeconds', parse: integer(0, 10 * 365 * 86400), defaultText: '0', access: 'operator', group: 'responses', widget: 'text', label: 'Block lasts (seconds)', hint: '0 blocks until you unblock by hand (0-315360000).' }),
+  BLOCK_TIMEOUT: key({ field: 'blockTimeoutSeconds', parse: integer(0, 10 * 365 * 86400), defaultText: '0', access: 'operator', group: 'responses', widget: 'duration', unit: 'seconds', label: 'Block lasts', hint: '0 blocks until you unblock by hand; at most 3650 days.' }),
   PORT_BANNER: key({ field: 'portBanner', parse: banner, defaultText: '', access: 'operator', group: 'responses', widget: 'text', label: 'Banner sent to scanners', hint: 'Text written to a connecting scanner. Empty for none.' }),
   // The default depends on KILL_ROUTE (see resolveBlockBackend); nftables is what an empty config gets.
   BLOCK_BACKEND: key({ field: 'blockBackend', parse: backendName, defaultText: 'nftables', access: 'root', names: 'a firewall backend', group: 'responses', widget: 'backend', label: 'How to block', hint: 'Our nftables table (Linux), a pf table (macOS), Windows Firewall rules, the KILL_ROUTE command, or no route-level block.' }),
@@ -252,7 +288,7 @@ export const CONFIG_KEYS = {
   RPC_GROUP: key({ field: 'rpcGroup', parse: groupName, defaultText: 'portsentry', access: 'root', names: 'a group', group: 'files', widget: 'text', label: 'Control group', hint: 'Members of this group may use the control socket as operators.' }),
   STORE_FILE: key({ field: 'storeFile', parse: optionalPath, defaultText: `${DEFAULT_STATE_DIRECTORY}/events.db`, access: 'root', names: 'the event store', group: 'files', widget: 'text', label: 'Event database', hint: 'Absolute path of the events store. Empty keeps events in memory only.' }),
   OPERATOR_SETTINGS_FILE: key({ field: 'operatorSettingsFile', parse: optionalPath, defaultText: `${DEFAULT_STATE_DIRECTORY}/operator-settings.conf`, access: 'root', names: 'a file', group: 'files', widget: 'text', label: 'Operator settings file', hint: 'Detection settings changed from the app are kept here and read after the main config. Empty: only root can change settings.' }),
-  EVENT_RETENTION_DAYS: key({ field: 'eventRetentionDays', parse: integer(1, 36500), defaultText: '90', access: 'operator', group: 'files', widget: 'text', label: 'Keep events (days)', hint: 'Older events are deleted (1-36500).' }),
+  EVENT_RETENTION_DAYS: key({ field: 'eventRetentionDays', parse: integer(1, 36500), defaultText: '90', access: 'operator', group: 'files', widget: 'duration', unit: 'days', label: 'Keep events for', hint: 'Older events are deleted (1 to 36500 days).' }),
 
   // Fleet (CrowdSec) and metrics (Prometheus); see privileged-helper/fleet/. Sharing is the one
   // switch an operator may flip; where to connect, the credentials and what is sent are root's.
@@ -264,7 +300,7 @@ export const CONFIG_KEYS = {
   FLEET_SCENARIO: key({ field: 'fleetScenario', parse: token(/^[a-z0-9_-]{1,64}\/[a-z0-9_.-]{1,64}$/, 'author/name in lower case, e.g. portsentry/port-scan'), defaultText: 'portsentry/port-scan', access: 'root', names: 'what this host tells the fleet', group: 'responses', widget: 'text', label: 'Scenario name', hint: "How this host's bans are labelled in CrowdSec." }),
   // What CrowdSec's own agents write; `cscli decisions list` shows these without -a.
   FLEET_ORIGIN: key({ field: 'fleetOrigin', parse: token(/^[a-z0-9_-]{1,32}$/, 'lower case letters, digits, _ and - (at most 32)'), defaultText: 'crowdsec', access: 'root', names: 'what this host tells the fleet', group: 'responses', widget: 'text', label: 'Decision origin', hint: 'The origin field of the bans sent.' }),
-  FLEET_DECISION_DURATION: key({ field: 'fleetDecisionSeconds', parse: integer(60, 31_536_000), defaultText: '14400', access: 'root', names: 'what this host tells the fleet', group: 'responses', widget: 'text', label: 'Fleet ban lasts (seconds)', hint: 'Duration of the bans this host sends (60-31536000).' }),
+  FLEET_DECISION_DURATION: key({ field: 'fleetDecisionSeconds', parse: integer(60, 31_536_000), defaultText: '14400', access: 'root', names: 'what this host tells the fleet', group: 'responses', widget: 'duration', unit: 'seconds', label: 'Fleet ban lasts', hint: 'How long the bans this host sends last (1 minute to 365 days).' }),
   METRICS_ADDRESS: key({ field: 'metricsAddress', parse: listenAddress, defaultText: '', access: 'root', names: 'a network endpoint', group: 'files', widget: 'text', label: 'Prometheus address', hint: 'IP address the metrics endpoint listens on; empty turns it off.' }),
   METRICS_PORT: key({ field: 'metricsPort', parse: integer(1, 65535), defaultText: '9469', access: 'root', names: 'a network endpoint', group: 'files', widget: 'text', label: 'Prometheus port', hint: 'Port of the metrics endpoint (1-65535).' }),
 } as const;

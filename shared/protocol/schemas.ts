@@ -184,6 +184,8 @@ export const statusResultSchema = z.strictObject({
   running: z.boolean(),
   paused: z.boolean(),
   modes: z.array(modeSchema).max(6),
+  /** Where `modes` came from: portsentryd's mode flags (which win) or the MODES setting. */
+  modesFrom: z.enum(['command-line', 'config']).optional(),
   uptimeSeconds: z.number().min(0).max(MAX_EPOCH_MS / 1000),
   blockedCount: z.int().min(0),
   eventsStored: z.int().min(0),

@@ -263,13 +263,15 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     await until('the settings are loaded', async () => (await settings.inputValue('#cfg-NFT_TABLE')) === TABLE);
     assert.equal(await settings.inputValue('#cfg-SCAN_TRIGGER'), '0', 'keys the file leaves out show their default');
     assert.match(await settings.locator('label[for="cfg-SCAN_TRIGGER"]').innerText(), /Touches before acting\s+SCAN_TRIGGER/);
+    // This helper runs with mode flags: the window says they win over the modes setting.
+    assert.match(await settings.locator('#cfg-MODES-hint').innerText(), /set in the command line \(-tcp -stcp\), which wins over “Detection modes” until the helper runs without mode flags/);
     const fileBefore = await readFile(conf, 'utf8');
 
     await settings.fill('#cfg-SCAN_TRIGGER', 'lots');
-    assert.equal(await settings.locator('#cfg-SCAN_TRIGGER-error').innerText(), 'SCAN_TRIGGER must be a whole number, not "lots"');
+    assert.equal(await settings.locator('#cfg-SCAN_TRIGGER-error').innerText(), '“Touches before acting” must be a whole number, not "lots"');
     assert.equal(await settings.getAttribute('#cfg-SCAN_TRIGGER', 'aria-invalid'), 'true');
     await settings.fill('#cfg-TCP_PORTS', '1,99999');
-    assert.equal(await settings.locator('#cfg-TCP_PORTS-error').innerText(), 'TCP_PORTS: port 99999 is outside 1-65535');
+    assert.equal(await settings.locator('#cfg-TCP_PORTS-error').innerText(), '“TCP tripwire ports”: port 99999 is outside 1-65535');
     assert.equal(await settings.getAttribute('#apply', 'aria-disabled'), 'true');
     const callsBefore = bridge.calls.length;
     // aria-disabled, not disabled: Apply stays reachable and says why it refuses.
@@ -312,7 +314,8 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     for (const key of ['KILL_ROUTE', 'KILL_RUN_CMD', 'IGNORE_FILE', 'HISTORY_FILE', 'NFT_TABLE', 'RPC_SOCKET', 'RPC_GROUP', 'STORE_FILE']) {
       assert.equal(await settings.getAttribute(`#cfg-${key}`, 'readonly'), '', `${key} is read-only`);
       const reason = await settings.locator(`#cfg-${key}-rootonly`).innerText();
-      assert.match(reason, new RegExp(`^${key} names .*only root may change it: edit ${conf.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} as root`), key);
+      // In the label's words; the command root would type keeps the key.
+      assert.match(reason, new RegExp(`^“[^”]+” names .*only root may change it: edit ${conf.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} as root.*config set ${key}=`), key);
       assert.match((await settings.getAttribute(`#cfg-${key}`, 'aria-describedby')) ?? '', new RegExp(`cfg-${key}-rootonly`), 'the reason is read out with the field');
     }
     for (const key of ['BLOCK_BACKEND', 'KILL_RUN_CMD_FIRST']) assert.equal(await settings.isDisabled(`#cfg-${key}`), true, key);
@@ -341,7 +344,7 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     await settings.selectOption('#pref-theme', 'dark');
     const callsBefore = bridge.calls.length;
     await settings.click('#apply');
-    await until('applied', async () => /^Applied: SCAN_TRIGGER, theme\.$/.test(await settings.locator('#apply-status').innerText()));
+    await until('applied', async () => /^Applied: Touches before acting, theme\.$/.test(await settings.locator('#apply-status').innerText()));
     const sent = bridge.calls.slice(callsBefore).filter((c) => c.method === 'setConfig');
     assert.deepEqual(sent.map((c) => c.args), [[{ changes: { SCAN_TRIGGER: '2' } }]], 'only the changed key is sent');
     assert.match(await readFile(join(dir, 'operator-settings.conf'), 'utf8'), /^SCAN_TRIGGER="2"$/m, 'a tunable goes to the operator settings file');

@@ -1,18 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseDaemonArgs, UsageError } from '../../../privileged-helper/daemon/cli-args.js';
+import { flagModes, parseDaemonArgs, UsageError } from '../../../privileged-helper/daemon/cli-args.js';
 
 describe('portsentryd arguments', () => {
   it('takes the classic single mode flag', () => {
-    assert.deepEqual(parseDaemonArgs(['-tcp']), { action: 'run', modes: ['tcp'], configPath: null });
+    assert.deepEqual(parseDaemonArgs(['-tcp']), { action: 'run', modes: ['tcp'], modesFromFlags: true, configPath: null });
   });
   it('takes several modes at once, deduplicated, with a config path', () => {
-    assert.deepEqual(parseDaemonArgs(['-udp', '-c', '/etc/p.conf', '-tcp', '-udp']), { action: 'run', modes: ['udp', 'tcp'], configPath: '/etc/p.conf' });
+    assert.deepEqual(parseDaemonArgs(['-udp', '-c', '/etc/p.conf', '-tcp', '-udp']), { action: 'run', modes: ['udp', 'tcp'], modesFromFlags: true, configPath: '/etc/p.conf' });
     assert.equal(parseDaemonArgs(['--config=/x.conf']).configPath, '/x.conf');
     assert.equal(parseDaemonArgs(['--config', '/y.conf']).configPath, '/y.conf');
   });
-  it('defaults to -tcp -udp', () => {
+  it('without a mode flag, leaves the modes to MODES (whose default is -tcp -udp)', () => {
     assert.deepEqual(parseDaemonArgs([]).modes, ['tcp', 'udp']);
+    assert.equal(parseDaemonArgs(['-c', '/etc/p.conf']).modesFromFlags, false);
+    assert.equal(flagModes(parseDaemonArgs(['-c', '/etc/p.conf'])), null);
+    assert.deepEqual(flagModes(parseDaemonArgs(['-atcp', '-c', '/etc/p.conf'])), ['atcp']);
   });
   it('knows the stealth and advanced flags', () => {
     assert.deepEqual(parseDaemonArgs(['-stcp', '-sudp', '-atcp', '-audp']).modes, ['stcp', 'sudp', 'atcp', 'audp']);
