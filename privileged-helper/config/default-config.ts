@@ -23,4 +23,6 @@ NFT_TABLE="portsentry"
 BLOCK_TIMEOUT="0"
 IPV6="1"
 SCAN_TRIGGER="0"
+# Detection modes when portsentryd gets no -tcp/-udp/... flags (flags win): 1.2's classic pair.
+MODES="tcp udp"
 `;
