@@ -25,6 +25,11 @@ export function analyseTargets(results: BenchResults): string[] {
       lines.push(line);
     }
   }
+  const startOurs = figures.startup.find((r) => r.detector === 'ours')?.toAllBoundMs?.median ?? null;
+  const startPeer = figures.startup.find((r) => r.detector === 'peer')?.toAllBoundMs?.median ?? null;
+  if (startOurs !== null && startPeer !== null) {
+    lines.push(`- Start-up to every tripwire bound (same run): ours ${f(startOurs, 1)} ms, the peer ${f(startPeer, 1)} ms, ratio ${f(startOurs / startPeer)} (target <= 1): ${mark(startOurs <= startPeer)}.`);
+  }
   const leakRow = figures.leak.find((r) => r.detector === 'ours');
   const leak = leakRow?.learnedPorts?.median ?? null;
   const peerLeak = figures.leak.find((r) => r.detector === 'peer')?.learnedPorts?.median ?? null;
