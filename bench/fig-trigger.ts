@@ -40,6 +40,8 @@ export interface TriggerRow {
   readonly starts?: number;
   /** -tcp: the attacker's connect() (handshake), ms after the trigger left. */
   readonly handshakeMs?: Summary | null;
+  /** Repetitions whose very first probe went unanswered: the block was in before it left. */
+  readonly blockedBeforeFirstProbe?: number;
   readonly repetitions: number;
   readonly neverBlocked: number;
 }
@@ -93,6 +95,7 @@ async function measureMode(bench: BenchLab, configs: BenchConfigPaths, detector:
     firstAfterStart,
     starts,
     handshakeMs: summarize(handshakes),
+    blockedBeforeFirstProbe: blocked.filter((r) => r.answeredProbes === 0).length,
     repetitions,
     neverBlocked: results.length - blocked.length,
   };

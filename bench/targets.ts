@@ -19,6 +19,9 @@ export function analyseTargets(results: BenchResults): string[] {
       const ok = median !== null && median <= limit && first !== null && first <= limit;
       const peer = figures.triggerToBlackhole.find((r) => r.detector === 'peer' && r.mode === mode);
       let line = `- Trigger to blackhole, ours -${mode}: median ${f(median)} ms, first after start ${f(first)} ms (target <= ${limit} ms for both; the peer: ${f(peer?.blackholeMs?.median)} ms, first ${f(peer?.firstAfterStartMs)} ms): ${mark(ok)}.`;
+      if (!ok && row?.handshakeMs !== undefined && row.handshakeMs !== null) {
+        line += ` Of that, the attacker's own handshake (its connect() returning) took ${f(row.handshakeMs.median)} ms, and in ${row.blockedBeforeFirstProbe ?? 'n/a'} of ${row.repetitions} repetitions not one probe was answered: the block was in place before the first probe left.`;
+      }
       if (!ok && row !== undefined && row.respondMs !== null) {
         line += ` Measured parts: trigger to the daemon's attack line ${f(row.detectMs?.median)} ms, attack line to "has been blocked" ${f(row.respondMs?.median)} ms; the nftables transaction alone (the daemon's persistent nft, figure 5) ${f(nftDaemon)} ms.`;
       }
