@@ -5,6 +5,10 @@
 // the first nft transaction and a cold JIT). For ours, the daemon's log lines split the
 // time into detection (trigger to its attack line) and response (attack line to the
 // "has been blocked" line), stamped on arrival here and lined up by wall clock.
+// The detector is started several times: "first after start" is a median over those starts
+// (one sample says little on a shared machine), and the repetitions are spread over them.
+// For -tcp the handshake column is how long the attacker's connect() took: the first probe
+// leaves only after it, so it bounds what the blackhole figure can show from below.
 
 import type { BenchLab } from './bench-lab.js';
 import { SERVICE_PORT } from './bench-lab.js';
@@ -29,7 +33,15 @@ export interface TriggerRow {
   /** Ours: trigger to the attack log line, and attack line to the "blocked" line. */
   readonly detectMs: Summary | null;
   readonly respondMs: Summary | null;
+  /** Median over `starts` of the first trigger after each start. */
   readonly firstAfterStartMs: number | null;
+  /** The first trigger after each start (absent in results written before starts were repeated). */
+  readonly firstAfterStart?: Summary | null;
+  readonly starts?: number;
+  /** -tcp: the attacker's connect() (handshake), ms after the trigger left. */
+  readonly handshakeMs?: Summary | null;
+  /** Repetitions whose very first probe went unanswered: the block was in before it left. */
+  readonly blockedBeforeFirstProbe?: number;
   readonly repetitions: number;
   readonly neverBlocked: number;
 }
@@ -40,29 +52,37 @@ export function triggerRequest(mode: TriggerMode, source: string, target: string
   return { kind, source, target, port, servicePort: SERVICE_PORT, intervalUs: PROBE_INTERVAL_US, giveUpMs: 2000 };
 }
 
-async function measureMode(bench: BenchLab, configs: BenchConfigPaths, detector: Detector, mode: TriggerMode, repetitions: number): Promise<TriggerRow> {
-  const running = await startDetector(bench, configs, detector, [mode]);
+async function measureMode(bench: BenchLab, configs: BenchConfigPaths, detector: Detector, mode: TriggerMode, repetitions: number, starts: number): Promise<TriggerRow> {
   const results: RawTriggerResult[] = [];
+  const firsts: number[] = [];
+  const handshakes: number[] = [];
   const detect: number[] = [];
   const respond: number[] = [];
-  let firstAfterStartMs: number | null;
-  try {
-    await sleep(300); // let start-up work settle
-    const [warmUp, ...sources] = await bench.freshSources(repetitions + 1);
-    firstAfterStartMs = (await rawTrigger(bench, triggerRequest(mode, warmUp!.v4, bench.target.v4))).blackholeMs;
-    for (const source of sources) {
-      const result = await rawTrigger(bench, triggerRequest(mode, source.v4, bench.target.v4));
-      results.push(result);
-      const lines = running.ours?.log.lines.filter((l) => l.text.includes(`${source.v4}/`) || l.text.includes(`Host ${source.v4} `)) ?? [];
-      const attack = lines.find((l) => / from host: /.test(l.text));
-      const blocked = lines.find((l) => /has been blocked/.test(l.text));
-      if (attack !== undefined) detect.push(round(performance.timeOrigin + attack.at - result.triggerWallMs, 3));
-      if (attack !== undefined && blocked !== undefined) respond.push(round(blocked.at - attack.at, 3));
+  for (let start = 0; start < starts; start++) {
+    // The repetitions spread over the starts, the remainder on the first ones.
+    const count = Math.floor(repetitions / starts) + (start < repetitions % starts ? 1 : 0);
+    const running = await startDetector(bench, configs, detector, [mode]);
+    try {
+      await sleep(300); // let start-up work settle
+      const [warmUp, ...sources] = await bench.freshSources(count + 1);
+      const first = await rawTrigger(bench, triggerRequest(mode, warmUp!.v4, bench.target.v4));
+      if (first.blackholeMs !== null) firsts.push(round(first.blackholeMs, 3));
+      for (const source of sources) {
+        const result = await rawTrigger(bench, triggerRequest(mode, source.v4, bench.target.v4));
+        results.push(result);
+        if (result.connectedMs !== null && result.connectedMs !== undefined) handshakes.push(round(result.connectedMs, 3));
+        const lines = running.ours?.log.lines.filter((l) => l.text.includes(`${source.v4}/`) || l.text.includes(`Host ${source.v4} `)) ?? [];
+        const attack = lines.find((l) => / from host: /.test(l.text));
+        const blocked = lines.find((l) => /has been blocked/.test(l.text));
+        if (attack !== undefined) detect.push(round(performance.timeOrigin + attack.at - result.triggerWallMs, 3));
+        if (attack !== undefined && blocked !== undefined) respond.push(round(blocked.at - attack.at, 3));
+      }
+    } finally {
+      await running.stop();
     }
-  } finally {
-    await running.stop();
   }
   const blocked = results.filter((r) => r.blackholeMs !== null);
+  const firstAfterStart = summarize(firsts);
   return {
     detector,
     mode,
@@ -71,18 +91,22 @@ async function measureMode(bench: BenchLab, configs: BenchConfigPaths, detector:
     probeIntervalMs: summarize(results.map((r) => round(r.meanIntervalMs, 4))),
     detectMs: summarize(detect),
     respondMs: summarize(respond),
-    firstAfterStartMs: firstAfterStartMs === null ? null : round(firstAfterStartMs, 3),
+    firstAfterStartMs: firstAfterStart === null ? null : round(firstAfterStart.median, 3),
+    firstAfterStart,
+    starts,
+    handshakeMs: summarize(handshakes),
+    blockedBeforeFirstProbe: blocked.filter((r) => r.answeredProbes === 0).length,
     repetitions,
     neverBlocked: results.length - blocked.length,
   };
 }
 
-export async function triggerToBlackhole(bench: BenchLab, configs: BenchConfigPaths, repetitions: number): Promise<TriggerRow[]> {
+export async function triggerToBlackhole(bench: BenchLab, configs: BenchConfigPaths, repetitions: number, starts = 1, modes: readonly TriggerMode[] = TRIGGER_MODES): Promise<TriggerRow[]> {
   const rows: TriggerRow[] = [];
   // The peer first: its tripwires bind without SO_REUSEADDR, so TIME_WAIT sockets left on
   // port 31337 by our -tcp runs would keep it from binding.
   for (const detector of ['peer', 'ours'] as const) {
-    for (const mode of TRIGGER_MODES) rows.push(await measureMode(bench, configs, detector, mode, repetitions));
+    for (const mode of modes) rows.push(await measureMode(bench, configs, detector, mode, repetitions, Math.max(1, Math.min(starts, repetitions))));
   }
   return rows;
 }

@@ -55,6 +55,7 @@ def trigger(r):
     elif kind == 'tcp':
         c = socket.socket(socket.AF_INET, socket.SOCK_STREAM); c.bind((src, 0)); c.settimeout(2)
     interval = r['intervalUs'] * 1000
+    connected = None
     answered = {}
     sent = []
     t0_wall = time.time() * 1000
@@ -64,6 +65,7 @@ def trigger(r):
     elif kind == 'tcp':
         try: c.connect((dst, r['port']))
         except OSError: pass
+        connected = time.perf_counter_ns() - t0
     else:
         out.sendto(tcp_syn(src, dst, sport - 1, r['port'], 1), (dst, 0))
     give_up = t0 + r['giveUpMs'] * 1_000_000
@@ -101,6 +103,7 @@ def trigger(r):
         'answeredProbes': last_answered + 1,
         'probes': len(sent),
         'triggerWallMs': t0_wall,
+        'connectedMs': connected / 1e6 if connected is not None else None,
         'meanIntervalMs': (sent[-1] - sent[0]) / max(1, len(sent) - 1) / 1e6,
     }))
 
@@ -152,6 +155,8 @@ export interface RawTriggerResult {
   readonly answeredProbes: number;
   readonly probes: number;
   readonly meanIntervalMs: number;
+  /** -tcp: when connect() returned (handshake done), ms after the trigger left; else null. */
+  readonly connectedMs?: number | null;
   /** Epoch ms (sub-ms) when the trigger left: lines up the daemon's log with the probe. */
   readonly triggerWallMs: number;
 }

@@ -24,12 +24,24 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
 
   out.push('## 1. Trigger to blackhole');
   out.push('');
-  out.push('Method: a Python raw-socket program in the attacker\'s namespace sends the trigger from a fresh source address (TCP connect to tripwire 31337 for -tcp, a UDP datagram to 31337 for -udp, a bare SYN to 31337 for -stcp and to unused port 555 for -atcp), then sends raw SYNs to the target\'s open service (port 8080) every ~0.1 ms, each answered by the target\'s kernel with a SYN-ACK until the drop rule is in. All times come from one clock (`perf_counter_ns` in that process). The blackhole time is the send time of the first probe that is never answered after the last answered one; the true moment lies in the interval between the two probes, whose width is the resolution column. When even the first probe goes unanswered (the block was in place before it), the figure is an upper bound: the send time of the first probe. No user-space service on the target competes for the CPU. One warm-up trigger per start is excluded (shown separately: it pays for spawning the persistent nft and a cold JIT). For ours, "detect" is trigger to the daemon\'s attack log line and "respond" attack line to "has been blocked" line (arrival of the lines here, wall clock, ~0.1 ms; so they include the hop of the daemon\'s stderr to the benchmark). Where the kernel drops the sender by itself (our stealth/advanced modes block inside nftables on the first packet), these log lines come after the blackhole.');
+  out.push('Method: a Python raw-socket program in the attacker\'s namespace sends the trigger from a fresh source address (TCP connect to tripwire 31337 for -tcp, a UDP datagram to 31337 for -udp, a bare SYN to 31337 for -stcp and to unused port 555 for -atcp), then sends raw SYNs to the target\'s open service (port 8080) every ~0.1 ms, each answered by the target\'s kernel with a SYN-ACK until the drop rule is in. All times come from one clock (`perf_counter_ns` in that process). The blackhole time is the send time of the first probe that is never answered after the last answered one; the true moment lies in the interval between the two probes, whose width is the resolution column. When even the first probe goes unanswered (the block was in place before it), the figure is an upper bound: the send time of the first probe. No user-space service on the target competes for the CPU. Each detector is started several times per mode (the starts column), the repetitions spread over the starts; the first trigger after each start is left out of the blackhole column and shown on its own, as the median / p95 over the starts (it meets whatever is still cold after start-up). For -tcp, handshake is how long the attacker\'s connect() took: its first probe leaves only after that, so the -tcp blackhole figure cannot be lower than the handshake, wherever the block happens; "blocked before the first probe" counts the repetitions in which not one probe was answered (the figure is then the upper bound described above). For ours, "detect" is trigger to the daemon\'s attack log line and "respond" attack line to "has been blocked" line (arrival of the lines here, wall clock, ~0.1 ms; so they include the hop of the daemon\'s stderr to the benchmark). Where the kernel drops the sender by itself (our stealth/advanced modes block inside nftables on the first packet), these log lines come after the blackhole.');
   out.push('');
   out.push(
     table(
-      ['detector', 'mode', 'blackhole ms (median / p95)', 'resolution ms', 'detect ms', 'respond ms', 'first after start ms', 'never blocked'],
-      figures.triggerToBlackhole.map((r) => [r.detector, `-${r.mode}`, mp(r.blackholeMs), mp(r.resolutionMs, 3), mp(r.detectMs), mp(r.respondMs), fmt(r.firstAfterStartMs), `${r.neverBlocked} of ${r.repetitions}`]),
+      ['detector', 'mode', 'blackhole ms (median / p95)', 'resolution ms', 'detect ms', 'respond ms', 'handshake ms', 'blocked before the first probe', 'first after start ms', 'starts', 'never blocked'],
+      figures.triggerToBlackhole.map((r) => [
+        r.detector,
+        `-${r.mode}`,
+        mp(r.blackholeMs),
+        mp(r.resolutionMs, 3),
+        mp(r.detectMs),
+        mp(r.respondMs),
+        mp(r.handshakeMs),
+        r.blockedBeforeFirstProbe === undefined ? 'n/a' : `${r.blockedBeforeFirstProbe} of ${r.repetitions}`,
+        r.firstAfterStart === undefined ? fmt(r.firstAfterStartMs) : mp(r.firstAfterStart),
+        String(r.starts ?? 1),
+        `${r.neverBlocked} of ${r.repetitions}`,
+      ]),
     ),
   );
   out.push('');

@@ -1,8 +1,11 @@
 // `npm run bench`: portsentryd side by side with Debian's portsentry 1.2, in a throwaway
 // network-namespace lab. Writes bench/results.json and bench/results.md.
-//   node dist/bench/run.js [--quick] [--out DIR]
+//   node dist/bench/run.js [--quick] [--out DIR] [--only FIGURE,...] [--trigger-modes tcp,udp,stcp,atcp]
 // --quick runs a tiny version of every figure (well under 2 minutes); the full run takes
-// several minutes on 2 cores.
+// several minutes on 2 cores. --only runs the named figures (names as in results.json, e.g.
+// triggerToBlackhole,startup) and --trigger-modes limits figure 1 to some modes; such a partial
+// run writes results-partial.json and results-partial.md and leaves results.md and the README
+// alone (they quote a full run).
 
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,10 +23,10 @@ import { memory } from './fig-memory.js';
 import { scale } from './fig-scale.js';
 import { scanTypes, SCAN_TYPES } from './fig-scan-types.js';
 import { startup } from './fig-startup.js';
-import { triggerToBlackhole } from './fig-trigger.js';
+import { TRIGGER_MODES, triggerToBlackhole, type TriggerMode } from './fig-trigger.js';
 import { machineInfo } from './machine.js';
 import { renderReport, spliceReadme } from './report.js';
-import type { BenchResults } from './results.js';
+import { FIGURE_NAMES, type BenchResults } from './results.js';
 import { analyseTargets } from './targets.js';
 
 export interface BenchPlan {
@@ -34,6 +37,8 @@ export interface BenchPlan {
   readonly blockCost: { sizes: readonly number[]; adds: number; connects: number };
   readonly memory: { engineSources: number; idleSeconds: number };
   readonly startupRepetitions: number;
+  /** Figure 1: detector starts per mode; "first after start" is the median over them. */
+  readonly triggerStarts: number;
   readonly capture: { rates: readonly number[]; seconds: number };
   readonly flood: { sources: number; rate: number };
   readonly capacity: { setSize: number };
@@ -47,6 +52,7 @@ export const FULL_PLAN: BenchPlan = {
   blockCost: { sizes: [1000, 10_000, 100_000], adds: 20, connects: 300 },
   memory: { engineSources: 1_000_000, idleSeconds: 10 },
   startupRepetitions: 5,
+  triggerStarts: 5,
   capture: { rates: [10_000, 50_000, 100_000], seconds: 1 },
   flood: { sources: 100_000, rate: 10_000 },
   capacity: { setSize: 1_000_000 },
@@ -60,28 +66,50 @@ export const QUICK_PLAN: BenchPlan = {
   blockCost: { sizes: [1000], adds: 3, connects: 50 },
   memory: { engineSources: 100_000, idleSeconds: 2 },
   startupRepetitions: 1,
+  triggerStarts: 1,
   capture: { rates: [5000], seconds: 0.5 },
   flood: { sources: 2000, rate: 2000 },
   capacity: { setSize: 20_000 },
 };
 
-function parseArgs(argv: readonly string[]): { quick: boolean; out: string } {
+interface RunArgs {
+  readonly quick: boolean;
+  readonly out: string;
+  /** Figures to run; null: all. */
+  readonly only: ReadonlySet<string> | null;
+  readonly triggerModes: readonly TriggerMode[];
+}
+
+function parseArgs(argv: readonly string[]): RunArgs {
   let quick = false;
   let out = fileURLToPath(new URL('../../bench/', import.meta.url));
+  let only: Set<string> | null = null;
+  let triggerModes: TriggerMode[] = [...TRIGGER_MODES];
+  const usage = 'usage: run.js [--quick] [--out DIR] [--only FIGURE,...] [--trigger-modes MODE,...]';
+  const list = (value: string | undefined, allowed: readonly string[], what: string): string[] => {
+    const items = (value ?? '').split(',').filter((item) => item !== '');
+    const unknown = items.filter((item) => !allowed.includes(item));
+    if (items.length === 0 || unknown.length > 0) throw new Error(`${what}: expected some of ${allowed.join(',')}, got "${value ?? ''}"; ${usage}`);
+    return items;
+  };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--quick') quick = true;
     else if (argv[i] === '--out' && argv[i + 1] !== undefined) out = argv[++i]!;
-    else throw new Error(`unknown argument ${String(argv[i])}; usage: run.js [--quick] [--out DIR]`);
+    else if (argv[i] === '--only') only = new Set(list(argv[++i], [...FIGURE_NAMES, 'fleet'], '--only'));
+    else if (argv[i] === '--trigger-modes') triggerModes = list(argv[++i], TRIGGER_MODES, '--trigger-modes') as TriggerMode[];
+    else throw new Error(`unknown argument ${String(argv[i])}; ${usage}`);
   }
-  return { quick, out };
+  return { quick, out, only, triggerModes };
 }
 
 async function main(): Promise<void> {
-  const { quick, out } = parseArgs(process.argv.slice(2));
+  const { quick, out, only, triggerModes } = parseArgs(process.argv.slice(2));
+  const partial = only !== null || triggerModes.length < TRIGGER_MODES.length;
   const plan = quick ? QUICK_PLAN : FULL_PLAN;
   const started = performance.now();
   const errors: Record<string, string> = {};
   const step = async <T>(name: string, empty: T, action: () => Promise<T>): Promise<T> => {
+    if (only !== null && !only.has(name)) return empty;
     const began = performance.now();
     process.stderr.write(`bench: ${name}...\n`);
     try {
@@ -103,7 +131,7 @@ async function main(): Promise<void> {
     const stopService = await bench.startService();
     try {
       const figures = {
-        triggerToBlackhole: await step('triggerToBlackhole', [], () => triggerToBlackhole(bench, configs, plan.repetitions)),
+        triggerToBlackhole: await step('triggerToBlackhole', [], () => triggerToBlackhole(bench, configs, plan.repetitions, plan.triggerStarts, triggerModes)),
         scanTypes: await step('scanTypes', [], () => scanTypes(bench, configs, plan.scans)),
         leak: await step('leak', [], () => leak(bench, configs, plan.leakRepetitions)),
         scale: await step('scale', [], () => scale(bench, configs, plan.scale)),
@@ -124,16 +152,17 @@ async function main(): Promise<void> {
     await rm(dir, { recursive: true, force: true });
   }
   await mkdir(out, { recursive: true });
-  await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  const name = partial ? 'results-partial' : 'results';
+  await writeFile(join(out, `${name}.json`), `${JSON.stringify({ ...results, ...(partial ? { only: [...(only ?? FIGURE_NAMES)], triggerModes } : {}) }, null, 2)}\n`);
   const report = renderReport(results, analyseTargets(results));
-  await writeFile(join(out, 'results.md'), report);
-  if (!quick) {
+  await writeFile(join(out, `${name}.md`), report);
+  if (!quick && !partial) {
     // The README quotes the latest full run as written, between its bench markers.
     const readmePath = join(out, '..', 'README.md');
     const readme = await readFile(readmePath, 'utf8').catch(() => null);
     if (readme !== null) await writeFile(readmePath, spliceReadme(readme, report));
   }
-  process.stderr.write(`bench: wrote ${join(out, 'results.json')} and results.md in ${results.durationSeconds} s${Object.keys(errors).length > 0 ? ` (${Object.keys(errors).length} figure(s) failed)` : ''}\n`);
+  process.stderr.write(`bench: wrote ${join(out, `${name}.json`)} and ${name}.md in ${results.durationSeconds} s${Object.keys(errors).length > 0 ? ` (${Object.keys(errors).length} figure(s) failed)` : ''}\n`);
   // Exit explicitly: a helper left behind by a failed figure must not keep the run alive.
   process.exit(Object.keys(errors).length > 0 ? 1 : 0);
 }

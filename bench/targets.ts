@@ -19,11 +19,19 @@ export function analyseTargets(results: BenchResults): string[] {
       const ok = median !== null && median <= limit && first !== null && first <= limit;
       const peer = figures.triggerToBlackhole.find((r) => r.detector === 'peer' && r.mode === mode);
       let line = `- Trigger to blackhole, ours -${mode}: median ${f(median)} ms, first after start ${f(first)} ms (target <= ${limit} ms for both; the peer: ${f(peer?.blackholeMs?.median)} ms, first ${f(peer?.firstAfterStartMs)} ms): ${mark(ok)}.`;
+      if (!ok && row?.handshakeMs !== undefined && row.handshakeMs !== null) {
+        line += ` Of that, the attacker's own handshake (its connect() returning) took ${f(row.handshakeMs.median)} ms, and in ${row.blockedBeforeFirstProbe ?? 'n/a'} of ${row.repetitions} repetitions not one probe was answered: the block was in place before the first probe left.`;
+      }
       if (!ok && row !== undefined && row.respondMs !== null) {
         line += ` Measured parts: trigger to the daemon's attack line ${f(row.detectMs?.median)} ms, attack line to "has been blocked" ${f(row.respondMs?.median)} ms; the nftables transaction alone (the daemon's persistent nft, figure 5) ${f(nftDaemon)} ms.`;
       }
       lines.push(line);
     }
+  }
+  const startOurs = figures.startup.find((r) => r.detector === 'ours')?.toAllBoundMs?.median ?? null;
+  const startPeer = figures.startup.find((r) => r.detector === 'peer')?.toAllBoundMs?.median ?? null;
+  if (startOurs !== null && startPeer !== null) {
+    lines.push(`- Start-up to every tripwire bound (same run): ours ${f(startOurs, 1)} ms, the peer ${f(startPeer, 1)} ms, ratio ${f(startOurs / startPeer)} (target <= 1): ${mark(startOurs <= startPeer)}.`);
   }
   const leakRow = figures.leak.find((r) => r.detector === 'ours');
   const leak = leakRow?.learnedPorts?.median ?? null;

@@ -64,11 +64,13 @@ async function main(argv: readonly string[]): Promise<number> {
   process.on('SIGHUP', () => onReload());
   // The tripwires first (a config error still stops here, before anything is bound); what
   // they catch while the rest starts is queued and handled once it is up.
-  const config = await loadConfig(args.configPath);
-  // Mode flags win; without them the config's MODES decides (and may change while running).
-  const modes = flagModes(args) ?? config.modes;
-  checkModes(config, modes);
-  const early = await bindTripwiresEarly(config, modes, Date.now);
+  const early = await withCheapRegExps(async () => {
+    const config = await loadConfig(args.configPath);
+    // Mode flags win; without them the config's MODES decides (and may change while running).
+    const modes = flagModes(args) ?? config.modes;
+    checkModes(config, modes);
+    return bindTripwiresEarly(config, modes, Date.now);
+  });
   const { runDaemon } = await import('../daemon/run-daemon.js');
   const running = await runDaemon(args.configPath, flagModes(args), early);
   return new Promise<number>((resolve) => {
@@ -82,6 +84,28 @@ async function main(argv: readonly string[]): Promise<number> {
     if (stopRequested) onStop();
     else if (reloadRequested) onReload();
   });
+}
+
+/**
+ * Runs start-up up to the bound tripwires with V8's regular-expression optimizer off. Node
+ * checks every address it listens on against its IPv6 pattern (net.isIPv6, inside listen()),
+ * and compiling that one pattern optimized costs 10 to 50 ms on the way to the first bound
+ * port (measured on 2 loaded cores); unoptimized, about 1 ms, and it matches the same. The
+ * optimizer is back on afterwards, so the patterns the running daemon first uses later are
+ * compiled as usual; the few compiled before (the IPv6 pattern, the config parser's) stay
+ * unoptimized, which costs a microsecond a match at most. Node warns that flags changed after
+ * start may behave unpredictably; this one is only read when a pattern is compiled and both
+ * settings compile patterns that match the same strings, which the e2e suite exercises.
+ */
+async function withCheapRegExps<T>(work: () => Promise<T>): Promise<T> {
+  // getBuiltinModule: node:v8 without an ESM facade to build (start-up time).
+  const { setFlagsFromString } = process.getBuiltinModule('node:v8');
+  setFlagsFromString('--no-regexp-optimization');
+  try {
+    return await work();
+  } finally {
+    setFlagsFromString('--regexp-optimization');
+  }
 }
 
 main(process.argv.slice(2)).then(
