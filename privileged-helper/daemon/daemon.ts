@@ -305,7 +305,7 @@ export class Daemon {
     }
     const until = timeoutSeconds !== null && timeoutSeconds > 0 ? this.deps.clock() + timeoutSeconds * 1000 : null;
     this.engine.recordBlock(target.text, until);
-    this.deps.log(messages.blockedViaRoute(target.text, `${firewall.name} (${reason})`));
+    this.deps.log(messages.blockedViaRoute(target.text, firewall.describeBlock(target.text, timeoutSeconds !== null && timeoutSeconds > 0 ? { timeoutSeconds } : {}), reason));
     this.emitBlock('added', target.text, reason, until);
     return { ok: true, address: target.text, until };
   }
@@ -353,7 +353,7 @@ export class Daemon {
     const until = this.deps.clock() + seconds * 1000;
     this.engine.recordBlock(parsed.address, until);
     const reason = `from the fleet: ${origin.scenario} reported by ${origin.machine}`;
-    this.deps.log(messages.blockedViaRoute(parsed.address, `${firewall.name} (${reason})`));
+    this.deps.log(messages.blockedViaRoute(parsed.address, firewall.describeBlock(parsed.address, { timeoutSeconds: seconds }), reason));
     this.emitBlock('added', parsed.address, reason, until, origin);
     return { ok: true, address: parsed.address, until };
   }

@@ -26,10 +26,11 @@
 // queue up while one is in flight go out together as one element list: a burst of 5,000
 // sources costs a handful of transactions.
 
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
 import { BlockIndex } from './block-capacity.js';
+import { describeFailure, runProgram } from './command-runner.js';
 import { NFT_TABLE_NAME } from '../../shared/domain/config-keys.js';
 import { parseBlockTarget, prefixMask, maskAddress, type BlockTarget } from '../../shared/domain/block-target.js';
 import { trapScript, type TrapPlan } from './kernel-trap.js';
@@ -220,13 +221,17 @@ export class NftablesBackend implements BlockBackend {
     return target.prefix === 128 ? { set: 'blocked6_hosts', element: target.network } : { set: 'blocked6_nets', element: target.text };
   }
 
-  /** The element command the original would have shown for this block. */
-  describe(address: string): string {
+  /**
+   * The nft command that makes the same change as block(): the set and the element (with its
+   * timeout) our persistent nft adds. Runnable as it stands; an IPv6 address covered by its
+   * BLOCK_PREFIX6 network shows that network, which is what goes into the set.
+   */
+  describeBlock(address: string, options: BlockOptions = {}): string {
     const target = parseBlockTarget(address);
-    if (typeof target === 'string') return `${this.name} (${target})`;
+    if (typeof target === 'string') return `nft (not a block target: ${target})`;
     const { set, element } = this.placement(target);
-    const covers = element === target.text ? '' : ` (${target.text})`;
-    return `${this.name} add element inet ${this.table} ${set} { ${element} }${covers}`;
+    const timeout = options.timeoutSeconds !== undefined && options.timeoutSeconds > 0 ? ` timeout ${options.timeoutSeconds}s` : '';
+    return `nft add element inet ${this.table} ${set} { ${element}${timeout} }`;
   }
 
   block(address: string, options: BlockOptions = {}): Promise<void> {
@@ -507,18 +512,15 @@ export class NftablesBackend implements BlockBackend {
     });
   }
 
-  private runOnce(args: readonly string[], input?: string): Promise<string> {
-    const [program, ...prefix] = this.nft;
-    return new Promise((resolve, reject) => {
-      const child = execFile(program, [...prefix, ...args], { timeout: Math.max(this.commandTimeoutMs, 60_000), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error === null) resolve(String(stdout));
-        else {
-          const detail = String(stderr).split('\n').find((l) => l.startsWith('Error:')) ?? (String(stderr).trim() || error.message);
-          reject(new BlockError('backend-unavailable', `nft ${args.join(' ')}: ${detail}`));
-        }
-      });
-      if (input !== undefined) child.stdin?.end(input);
+  /** One nft run outside the persistent child: the ruleset, the trap, table removal. */
+  private async runOnce(args: readonly string[], input?: string): Promise<string> {
+    const result = await runProgram([...this.nft, ...args], {
+      ...(input === undefined ? {} : { stdin: input }),
+      timeoutMs: Math.max(this.commandTimeoutMs, 60_000),
+      maxOutputBytes: 64 * 1024 * 1024,
     });
+    if (result.code === 0 && result.signal === null) return result.stdout;
+    throw new BlockError('backend-unavailable', `nft ${args.join(' ')}: ${describeFailure(result)}`);
   }
 }
 

@@ -38,6 +38,40 @@ describe('NftablesBackend (real nft in a namespace)', { timeout: 60_000 }, () =>
     await backend.remove();
   });
 
+  it('describes each block as the nft command that makes the same element, which nft runs as written', async () => {
+    const backend = new NftablesBackend({ table: 'ps_desc', nftCommand: nftInNs });
+    await backend.start();
+    try {
+      const cases: Array<[string, number | undefined, string]> = [
+        ['198.18.5.9', 3600, 'nft add element inet ps_desc blocked4 { 198.18.5.9 timeout 3600s }'],
+        ['FD00:5E:1:2::/64', undefined, 'nft add element inet ps_desc blocked6 { fd00:5e:1:2:: }'],
+        ['FD00:5E:1:2::9', 30, 'nft add element inet ps_desc blocked6_hosts { fd00:5e:1:2::9 timeout 30s }'],
+        ['198.18.66.0/24', 60, 'nft add element inet ps_desc blocked4_nets { 198.18.66.0/24 timeout 60s }'],
+        ['fd00:99::/48', undefined, 'nft add element inet ps_desc blocked6_nets { fd00:99::/48 }'],
+      ];
+      for (const [target, timeoutSeconds, expected] of cases) {
+        const options = timeoutSeconds === undefined ? {} : { timeoutSeconds };
+        const described = backend.describeBlock(target, options);
+        assert.equal(described, expected);
+        assert.doesNotMatch(described, /^nftables /, 'a command that exists, not "nftables add element"');
+        // Truthful: the described command, run by nft itself, makes the element block() makes.
+        const [, ...words] = described.split(' ');
+        await nft(...words.join(' ').split(' '));
+        const set = described.split(' ')[5]!;
+        const byCommand = await nft('list', 'set', 'inet', 'ps_desc', set);
+        await nft('flush', 'set', 'inet', 'ps_desc', set);
+        await backend.block(target, options);
+        const byBackend = await nft('list', 'set', 'inet', 'ps_desc', set);
+        const element = (text: string) => /elements = \{ (\S+)/.exec(text)?.[1];
+        assert.ok(element(byCommand) !== undefined, `${described} made an element`);
+        assert.equal(element(byCommand), element(byBackend));
+        assert.equal(/timeout (\d+)s/.exec(byCommand)?.[1], /timeout (\d+)s/.exec(byBackend)?.[1]);
+      }
+    } finally {
+      await backend.remove();
+    }
+  });
+
   it('blocks and unblocks IPv4 and IPv6, and both are idempotent', async () => {
     const backend = new NftablesBackend({ table: 'ps_b', nftCommand: nftInNs });
     await backend.start();
