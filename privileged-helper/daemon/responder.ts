@@ -75,7 +75,9 @@ async function runStep(
         const timeout = config.blockTimeoutSeconds > 0 ? { timeoutSeconds: config.blockTimeoutSeconds } : {};
         const options = { ...timeout, port: vars.port, mode: vars.mode };
         await actions.firewall.block(firewallTarget, options);
-        return { ok: true, firewalled: true, line: messages.blockedViaRoute(probe.source, actions.firewall.describeBlock(firewallTarget, options)) };
+        // A block wider than the address seen (its IPv6 prefix) says what it covers, after the command.
+        const covers = firewallTarget === probe.source ? undefined : `covers ${firewallTarget}`;
+        return { ok: true, firewalled: true, line: messages.blockedViaRoute(probe.source, actions.firewall.describeBlock(firewallTarget, options), covers) };
       }
       case 'hosts-deny': {
         const template = config.killHostsDeny as string;
