@@ -12,7 +12,8 @@
 // hash sets can be added to from the packet path (the kernel trap), and a hash lookup stays
 // O(1) at a million elements. Every set is sized explicitly (BLOCK_SET_SIZE, default
 // 1,000,000; nft's implicit 65,535 let a spoofed flood fill it). When one is full, the blocks
-// that lapse soonest, then the oldest, are evicted so the newest scanner is still blocked.
+// that lapse soonest, then the oldest, are evicted so the newest scanner is still blocked,
+// chosen from what this process knows of the set, without reading it (see makeRoom).
 //
 // Speed: one long-lived `nft -i` child takes commands on stdin, so a block costs a netlink
 // transaction (~0.5 ms), not a process spawn. Exactly one command is in flight. nft prints
@@ -421,16 +422,26 @@ export class NftablesBackend implements BlockBackend {
     const known = this.indexes.get(set)!;
     known.prune(now);
     let victims = fresh(known.victims(count, now));
-    if (known.size < this.setSize * (1 - EVICT_SHARE)) {
-      // The kernel says full but this process knows of much less: the set holds what it
-      // never saw (the trap under a flood, another tool). The policy is over the whole set,
-      // so read it from the kernel once, and keep that as the index.
+    // Victims come from what this process knows, never from reading the set on this path:
+    // reading a million elements takes nft 50 s on a quiet machine and over two minutes on a
+    // loaded one (measured), while the newest scanner waits. What it knows is the whole set
+    // in practice: list() read it at start (the daemon's reconciliation), every block made
+    // since went through here, and every element the kernel trap adds is learned from the
+    // probe capture reports, which the daemon blocks again ("already there" is noted like
+    // any add). Elements it never heard of (capture lost them under a flood, another tool)
+    // are read in the background when the index falls short of the set, so later evictions
+    // follow the policy over the whole set; until then they come from the known blocks.
+    // Only when nothing known is left to evict is the set read here, as the last resort.
+    if (victims.length > 0 && known.size < this.setSize * (1 - EVICT_SHARE)) this.readInBackground(set);
+    if (victims.length === 0) {
       const index = new BlockIndex(this.setSize);
       const elements = await this.readSet(set, this.prefix6).catch((error: Error) => {
         this.log(`ERROR: could not read the nftables set ${set} to choose blocks to evict: ${error.message}`);
         return [];
       });
       for (const element of elements) index.note(element.key, element.expiresAt, now);
+      // Keep what was learned meanwhile (the read may take minutes).
+      for (const [key, expiresAt] of known.entries()) index.note(key, expiresAt, now);
       this.indexes.set(set, index);
       victims = fresh(index.victims(count, now));
     }
@@ -451,6 +462,27 @@ export class NftablesBackend implements BlockBackend {
     // Deletes first, then the adds that did not fit; everything else waits behind them.
     this.queue.unshift(...deletes, ...adds);
     this.evictionListener?.(victims, `evicted: the block set ${set} was full`);
+  }
+
+  /** Sets being read in the background to learn elements this process has not seen. */
+  private readonly reading = new Set<SetName>();
+
+  private readInBackground(set: SetName): void {
+    if (this.reading.has(set)) return;
+    this.reading.add(set);
+    const started = this.clock();
+    this.readSet(set, this.prefix6)
+      .then((elements) => {
+        const now = this.clock();
+        const index = new BlockIndex(this.setSize);
+        for (const element of elements) index.note(element.key, element.expiresAt, now);
+        // What was added while the read ran is newer than anything it returned.
+        for (const [key, until] of this.indexes.get(set)!.entries()) index.note(key, until, now);
+        this.indexes.set(set, index);
+        this.log(`WARNING: the nftables set ${set} held blocks this process had not seen (added by the kernel trap while capture lost their probes, or by another tool); read ${elements.length} from the kernel in the background in ${((now - started) / 1000).toFixed(1)} s, so evictions follow the policy over the whole set`);
+      })
+      .catch((error: Error) => this.log(`ERROR: could not read the nftables set ${set} in the background: ${error.message}`))
+      .finally(() => this.reading.delete(set));
   }
 
   private onCommandTimeout(): void {

@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NftablesBackend, parseElementLine, parseNftDuration } from '../../../privileged-helper/responders/nftables-backend.js';
 import { BlockError } from '../../../privileged-helper/responders/block-backend.js';
@@ -177,6 +180,42 @@ describe('NftablesBackend (real nft in a namespace)', { timeout: 60_000 }, () =>
     await backend.block('198.18.9.4');
     assert.equal(lines.filter((l) => /is full/.test(l)).length, 1, 'said once');
     await backend.remove();
+  });
+
+  it('makes room in a full set from what it knows; the set is read in the background, never while a block waits', async () => {
+    // Every nft the backend runs goes through this wrapper, which notes its arguments; a read of
+    // a set ("list set") is held until the test lets it go, as a million elements would hold it.
+    const dir = await mkdtemp(join(tmpdir(), 'psnft-calls-'));
+    const calls = join(dir, 'calls');
+    const release = join(dir, 'release');
+    const script = `echo "$*" >> ${calls}; case "$*" in "list set inet ps_l blocked4") while [ ! -e ${release} ]; do sleep 0.05; done;; esac; exec ip netns exec ${NS} nft "$@"`;
+    const lines: string[] = [];
+    const backend = new NftablesBackend({ table: 'ps_l', nftCommand: ['sh', '-c', script, 'nft'], setSize: 1024, log: (m) => lines.push(m) });
+    const evicted: string[] = [];
+    backend.setEvictionListener((targets) => evicted.push(...targets));
+    await backend.start();
+    try {
+      // Half the set is blocks the helper made or learned (the trap's, re-blocked after capture
+      // reported their probes), half arrived behind its back.
+      await Promise.all(Array.from({ length: 512 }, (_, i) => backend.block(`198.18.${20 + (i >> 8)}.${i & 255}`, { timeoutSeconds: 3600 + i })));
+      const behind = Array.from({ length: 512 }, (_, i) => `198.19.${i >> 8}.${i & 255} timeout 60s`);
+      await nft('add', 'element', 'inet', 'ps_l', 'blocked4', `{ ${behind.join(', ')} }`);
+      const blocked = backend.block('198.18.30.1').then(() => 'blocked' as const);
+      const held = new Promise<'held'>((resolve) => setTimeout(() => resolve('held'), 30_000).unref());
+      const first = await Promise.race([blocked, held]);
+      await writeFile(release, '');
+      assert.equal(first, 'blocked', 'the block waited for the full set to be read');
+      assert.ok((await nft('get', 'element', 'inet', 'ps_l', 'blocked4', '{ 198.18.30.1 }')).includes('198.18.30.1'), 'the newest scanner is blocked');
+      // Soonest to expire among the known blocks went first.
+      assert.deepEqual(evicted.slice(0, 3), ['198.18.20.0', '198.18.20.1', '198.18.20.2']);
+      // The background read teaches it the elements it had not seen.
+      const deadline = Date.now() + 60_000;
+      while (!lines.some((l) => /read \d+ from the kernel in the background/.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(lines.some((l) => /read \d+ from the kernel in the background/.test(l)), lines.join('\n'));
+    } finally {
+      await writeFile(release, '');
+      await backend.remove();
+    }
   });
 
   it('warns before a set is full', async () => {
