@@ -296,10 +296,10 @@ export class Daemon {
     if (!single && firewall.prefixes !== true) return { ok: false, code: 'invalid-address', message: `the ${firewall.name} backend blocks single addresses, not prefixes such as ${target.text}` };
     try {
       // Blocking again with a new time (the dashboard's Extend) must reach the kernel too: an
-      // element already in a set keeps its old timeout, so it is replaced (lifted and re-added
-      // back to back on the backend's one queue).
-      if (this.engine.isBlocked(target.text, this.deps.clock())) await firewall.unblock(target.text);
-      await firewall.block(target.text, timeoutSeconds !== null && timeoutSeconds > 0 ? { timeoutSeconds } : {});
+      // element already in a set keeps its old timeout, so the backend replaces it, without a
+      // moment in which the address is not blocked.
+      const replace = this.engine.isBlocked(target.text, this.deps.clock());
+      await firewall.block(target.text, { ...(timeoutSeconds !== null && timeoutSeconds > 0 ? { timeoutSeconds } : {}), ...(replace ? { replace } : {}) });
     } catch (error) {
       return { ok: false, code: 'firewall-failed', message: (error as Error).message };
     }

@@ -69,7 +69,8 @@ const SET_FULL = /Too many open files|ENFILE|No space left/;
 const PER_ELEMENT = /File exists|No such file or directory|does not exist|overlaps/;
 
 interface PendingChange {
-  readonly verb: 'add' | 'delete' | 'sentinel';
+  /** 'replace': add with a new timeout in place of the one the element has (see block()). */
+  readonly verb: 'add' | 'replace' | 'delete' | 'sentinel';
   readonly set: SetName;
   /** The element as nft takes it, without its timeout. */
   readonly element: string;
@@ -240,7 +241,13 @@ export class NftablesBackend implements BlockBackend {
     if (!Number.isInteger(timeout) || timeout < 0) {
       return Promise.reject(new BlockError('invalid-address', `block timeout must be a whole number of seconds, not ${String(timeout)}`));
     }
-    return this.enqueue('add', address, timeout);
+    // A new time (Extend) goes in as "add; delete; add with the timeout" on one line, which
+    // nft applies as one transaction: the element is never out of the set, not even between
+    // two commands (lifting it and adding it back as two commands left a gap a host could
+    // send through). The first add makes the delete safe when the element lapsed meanwhile.
+    // Older kernels keep an element's old timeout on a plain `add` (6.18 here updates it, and
+    // nft 1.0.6 has no element update), so the replacement relies on neither.
+    return this.enqueue(options.replace === true ? 'replace' : 'add', address, timeout);
   }
 
   unblock(address: string): Promise<void> {
@@ -283,7 +290,7 @@ export class NftablesBackend implements BlockBackend {
     }
   }
 
-  private enqueue(verb: 'add' | 'delete', address: string, timeoutSeconds: number, evicting = false): Promise<void> {
+  private enqueue(verb: 'add' | 'replace' | 'delete', address: string, timeoutSeconds: number, evicting = false): Promise<void> {
     // nft resolves host names itself: only a validated literal address or prefix may reach it.
     const target = parseBlockTarget(address);
     if (typeof target === 'string') return Promise.reject(new BlockError('invalid-address', `refusing to pass "${String(address).slice(0, 64)}" to nft: ${target}`));
@@ -313,7 +320,12 @@ export class NftablesBackend implements BlockBackend {
       return;
     }
     const elements = batch.map((c) => (c.timeoutSeconds > 0 ? `${c.element} timeout ${c.timeoutSeconds}s` : c.element)).join(', ');
-    child.stdin.write(`${first.verb} element inet ${this.table} ${first.set} { ${elements} }\n${SENTINEL}\n`);
+    const into = `element inet ${this.table} ${first.set}`;
+    const command =
+      first.verb === 'replace'
+        ? `add ${into} { ${batch.map((c) => c.element).join(', ')} }; delete ${into} { ${batch.map((c) => c.element).join(', ')} }; add ${into} { ${elements} }`
+        : `${first.verb} ${into} { ${elements} }`;
+    child.stdin.write(`${command}\n${SENTINEL}\n`);
   }
 
   /** Takes the head of the queue and every following change that can share its command. */
@@ -366,7 +378,7 @@ export class NftablesBackend implements BlockBackend {
     const first = changes[0]!;
     if (error === null) {
       this.applied(changes);
-    } else if (first.verb === 'add' && SET_FULL.test(error)) {
+    } else if (first.verb !== 'delete' && SET_FULL.test(error)) {
       const waiting = this.parked.get(first.set);
       if (waiting !== undefined) waiting.push(...changes);
       else {
@@ -377,7 +389,11 @@ export class NftablesBackend implements BlockBackend {
       // An element already covered (an interval set refuses an overlap) or already gone: fine
       // for that element. In a batch we cannot tell which one it was, so the batch is split
       // in two and each half sent again: a few commands, never one per element.
-      if (changes.length === 1) this.applied(changes);
+      if (changes.length === 1 && first.verb === 'replace') {
+        // Only a wider block covers it (an interval set refuses the overlap): a plain add,
+        // which counts that as done.
+        this.queue.unshift({ ...first, verb: 'add' });
+      } else if (changes.length === 1) this.applied(changes);
       else {
         const half = Math.ceil(changes.length / 2);
         this.queue.unshift(...changes);
@@ -397,7 +413,7 @@ export class NftablesBackend implements BlockBackend {
     const now = this.clock();
     for (const change of changes) {
       const index = this.indexes.get(change.set)!;
-      if (change.verb === 'add') {
+      if (change.verb === 'add' || change.verb === 'replace') {
         const news = index.note(change.key, change.timeoutSeconds > 0 ? now + change.timeoutSeconds * 1000 : null, now);
         if (news !== null) {
           this.log(`WARNING: the nftables set ${change.set} holds ${news.size} of ${news.capacity} blocks (BLOCK_SET_SIZE); when it is full, the blocks that expire soonest, then the oldest, make room for new scanners`);

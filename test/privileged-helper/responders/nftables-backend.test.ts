@@ -218,6 +218,23 @@ describe('NftablesBackend (real nft in a namespace)', { timeout: 60_000 }, () =>
     }
   });
 
+  it('replaces the timeout of a block in place (Extend), also when the element lapsed meanwhile', async () => {
+    const backend = new NftablesBackend({ table: 'ps_r', nftCommand: nftInNs });
+    await backend.start();
+    try {
+      await backend.block('198.18.40.1', { timeoutSeconds: 60 });
+      await Promise.all([backend.block('198.18.40.1', { timeoutSeconds: 600, replace: true }), backend.block('198.18.40.2', { timeoutSeconds: 900, replace: true })]);
+      const set = await nft('list', 'set', 'inet', 'ps_r', 'blocked4');
+      assert.match(set, /198\.18\.40\.1 timeout 10m /);
+      assert.match(set, /198\.18\.40\.2 timeout 15m /, 'an element not there (lapsed) is simply added');
+      await backend.block('fd00:88::/48', { timeoutSeconds: 60 });
+      await backend.block('fd00:88::/48', { replace: true });
+      assert.match(await nft('list', 'set', 'inet', 'ps_r', 'blocked6_nets'), /elements = \{ fd00:88::\/48 \}/, 'no timeout: permanent');
+    } finally {
+      await backend.remove();
+    }
+  });
+
   it('warns before a set is full', async () => {
     const lines: string[] = [];
     const backend = new NftablesBackend({ table: 'ps_j', nftCommand: nftInNs, setSize: 1024, log: (m) => lines.push(m) });
