@@ -302,16 +302,16 @@ export class Daemon {
     if (!single && firewall.prefixes !== true) return { ok: false, code: 'invalid-address', message: `the ${firewall.name} backend blocks single addresses, not prefixes such as ${target.text}` };
     try {
       // Blocking again with a new time (the dashboard's Extend) must reach the kernel too: an
-      // element already in a set keeps its old timeout, so it is replaced (lifted and re-added
-      // back to back on the backend's one queue).
-      if (this.engine.isBlocked(target.text, this.deps.clock())) await firewall.unblock(target.text);
-      await firewall.block(target.text, timeoutSeconds !== null && timeoutSeconds > 0 ? { timeoutSeconds } : {});
+      // element already in a set keeps its old timeout, so the backend replaces it, without a
+      // moment in which the address is not blocked.
+      const replace = this.engine.isBlocked(target.text, this.deps.clock());
+      await firewall.block(target.text, { ...(timeoutSeconds !== null && timeoutSeconds > 0 ? { timeoutSeconds } : {}), ...(replace ? { replace } : {}) });
     } catch (error) {
       return { ok: false, code: 'firewall-failed', message: (error as Error).message };
     }
     const until = timeoutSeconds !== null && timeoutSeconds > 0 ? this.deps.clock() + timeoutSeconds * 1000 : null;
     this.engine.recordBlock(target.text, until);
-    this.deps.log(messages.blockedViaRoute(target.text, `${firewall.name} (${reason})`));
+    this.deps.log(messages.blockedViaRoute(target.text, firewall.describeBlock(target.text, timeoutSeconds !== null && timeoutSeconds > 0 ? { timeoutSeconds } : {}), reason));
     this.emitBlock('added', target.text, reason, until);
     return { ok: true, address: target.text, until };
   }
@@ -359,7 +359,7 @@ export class Daemon {
     const until = this.deps.clock() + seconds * 1000;
     this.engine.recordBlock(parsed.address, until);
     const reason = `from the fleet: ${origin.scenario} reported by ${origin.machine}`;
-    this.deps.log(messages.blockedViaRoute(parsed.address, `${firewall.name} (${reason})`));
+    this.deps.log(messages.blockedViaRoute(parsed.address, firewall.describeBlock(parsed.address, { timeoutSeconds: seconds }), reason));
     this.emitBlock('added', parsed.address, reason, until, origin);
     return { ok: true, address: parsed.address, until };
   }

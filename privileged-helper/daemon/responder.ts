@@ -73,8 +73,11 @@ async function runStep(
       case 'firewall': {
         if (actions.firewall === null) throw new Error('no firewall backend is available');
         const timeout = config.blockTimeoutSeconds > 0 ? { timeoutSeconds: config.blockTimeoutSeconds } : {};
-        await actions.firewall.block(firewallTarget, { ...timeout, port: vars.port, mode: vars.mode });
-        return { ok: true, firewalled: true, line: messages.blockedViaRoute(probe.source, describeFirewall(config, actions.firewall, { ...vars, target: firewallTarget })) };
+        const options = { ...timeout, port: vars.port, mode: vars.mode };
+        await actions.firewall.block(firewallTarget, options);
+        // A block wider than the address seen (its IPv6 prefix) says what it covers, after the command.
+        const covers = firewallTarget === probe.source ? undefined : `covers ${firewallTarget}`;
+        return { ok: true, firewalled: true, line: messages.blockedViaRoute(probe.source, actions.firewall.describeBlock(firewallTarget, options), covers) };
       }
       case 'hosts-deny': {
         const template = config.killHostsDeny as string;
@@ -95,13 +98,4 @@ async function runStep(
   } catch (error) {
     return { ok: false, firewalled: false, line: messages.couldNotBlock(probe.source, `${step}: ${(error as Error).message}`) };
   }
-}
-
-/** The "command" the original would have shown: the KILL_ROUTE line, or our nft element. */
-function describeFirewall(config: PortSentryConfig, backend: BlockBackend, vars: CommandVariables): string {
-  if (config.blockBackend === 'command' && config.killRoute !== null) return renderCommand(config.killRoute, vars).join(' ');
-  const described = (backend as { describe?: (target: string) => string }).describe?.(vars.target);
-  if (described !== undefined) return described;
-  const set = vars.target.includes(':') ? 'blocked6' : 'blocked4';
-  return `${backend.name} add element inet ${config.nftTable} ${set} { ${vars.target} }`;
 }

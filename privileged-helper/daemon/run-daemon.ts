@@ -15,7 +15,6 @@ import { createResponseActions, sameResponseSetup, type ResponseActionsHandle } 
 import { EMBEDDED_CONFIG_TEXT } from '../config/default-config.js';
 import { EventStore } from '../store/event-store.js';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
-import { NftablesBackend } from '../responders/nftables-backend.js';
 import type { TrapPlan } from '../responders/kernel-trap.js';
 import { reconcileBlocks } from './reconcile-blocks.js';
 import { ControlSocket } from '../rpc/control-socket.js';
@@ -82,8 +81,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     hostAddresses,
     // The trap lives in our nftables table; `response` is the current one, also after a reload.
     kernelTrap: async (plan: TrapPlan | null) => {
-      const firewall = response.actions.firewall;
-      if (firewall instanceof NftablesBackend) await firewall.setTrap(plan);
+      await response.actions.firewall?.setTrap?.(plan);
     },
     observeProbe: (probe) => beyond?.observeProbe(probe),
   });

@@ -44,8 +44,9 @@ export const messages = {
   alreadyBlocked: (source: string, stealth = false) =>
     stealth ? `attackalert: Host: ${source}/${source} is already blocked Ignoring` : `attackalert: Host: ${source} is already blocked. Ignoring`,
   ignored: (source: string, why: string) => `attackalert: Host: ${source} is ${why}. Ignoring`,
-  blockedViaRoute: (source: string, command: string) =>
-    `attackalert: Host ${source} has been blocked via dropped route using command: "${command}"`,
+  /** `command` is the backend's own description of the block (BlockBackend.describeBlock); `why` says who asked, for blocks not made by detection. */
+  blockedViaRoute: (source: string, command: string, why?: string) =>
+    `attackalert: Host ${source} has been blocked via dropped route using command: "${command}"${why === undefined ? '' : ` (${why})`}`,
   blockedViaWrappers: (source: string, line: string) =>
     `attackalert: Host ${source} has been blocked via wrappers with string: "${line}"`,
   externalCommand: (source: string, command: string) =>

@@ -1,5 +1,9 @@
-// The one interface every firewall backend implements (nftables, iptables, route, pf,
-// Windows Firewall). The daemon talks only to this; backends are chosen at start.
+// The one interface every firewall backend implements (nftables, the KILL_ROUTE command, pf,
+// Windows Firewall). The daemon talks only to this; backends are chosen at start. What differs
+// between them beyond blocking itself is carried here too: how a block reads in the log, and
+// whether the backend can block inside the kernel before user space hears of a probe (the trap).
+
+import type { TrapPlan } from './kernel-trap.js';
 
 export interface BlockOptions {
   /** Seconds until the kernel lifts the block by itself; undefined = until unblocked. */
@@ -8,6 +12,11 @@ export interface BlockOptions {
   readonly port?: number;
   /** The detection mode, for KILL_ROUTE templates ($MODE$). */
   readonly mode?: string;
+  /**
+   * The target may be blocked already and this block's time replaces the one in place (the
+   * dashboard's Extend). Done without a moment in which the target is not blocked.
+   */
+  readonly replace?: boolean;
 }
 
 export interface BlockBackend {
@@ -15,6 +24,17 @@ export interface BlockBackend {
   readonly name: string;
   /** Whether block/unblock take a CIDR prefix ("198.18.0.0/24", "fd00:5e::/64") as well as an address (absent: addresses only). */
   readonly prefixes?: boolean;
+  /**
+   * The block as the classic log line shows it ("has been blocked via dropped route using
+   * command: \"...\""): the command that does what this backend does for this target, in the
+   * backend's own tool's words (nft, pfctl, netsh, or the admin's KILL_ROUTE argv).
+   */
+  describeBlock(address: string, options?: BlockOptions): string;
+  /**
+   * Installs (a plan) or disarms (null) the kernel trap: probes that block their sender inside
+   * the kernel. Only backends that can do that have it (nftables). Idempotent.
+   */
+  setTrap?(plan: TrapPlan | null): Promise<void>;
   /** Creates what the backend owns (table, sets, rules). Idempotent. */
   start(): Promise<void>;
   /**

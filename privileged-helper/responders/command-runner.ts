@@ -1,11 +1,91 @@
-// Runs the admin's KILL_ROUTE / KILL_RUN_CMD programs. Always an argument vector through
-// execFile, never a shell: the address was validated before it was substituted, and even
-// so it can only ever be one word of one command.
+// The one way the helper runs a program: the admin's KILL_ROUTE / KILL_RUN_CMD, and the
+// firewall tools (nft, pfctl, netsh). Always an argument vector through execFile, never a
+// shell: an address was validated before it was substituted, and even so it can only ever be
+// one word of one command. Output is bounded, a hung program is killed, and a failure comes
+// back as one clean line a person can read.
 
 import { execFile } from 'node:child_process';
 import { parseAddress } from '../../shared/domain/address.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
 import { renderCommand, type CommandTemplate } from '../../shared/domain/command-template.js';
+
+/** What a program did: its exit status (or the signal that killed it) and its output. */
+export interface ProgramResult {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface RunOptions {
+  /** Written to the program's stdin, which is then closed. */
+  readonly stdin?: string;
+  /** A program still running after this is killed (SIGTERM). */
+  readonly timeoutMs?: number;
+  /** Output beyond this (stdout or stderr) kills the program. */
+  readonly maxOutputBytes?: number;
+}
+
+/** A hung program must not hold a response forever. */
+export const PROGRAM_TIMEOUT_MS = 30_000;
+const MAX_OUTPUT_BYTES = 256 * 1024;
+const DETAIL_CHARS = 200;
+
+/**
+ * Runs argv and resolves with what it did, whatever its exit status. Rejects only when the
+ * program could not be started at all (missing, not executable): 'backend-unavailable'.
+ */
+export function runProgram(argv: readonly [string, ...string[]], options: RunOptions = {}): Promise<ProgramResult> {
+  const [program, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      program,
+      args,
+      { shell: false, timeout: options.timeoutMs ?? PROGRAM_TIMEOUT_MS, maxBuffer: options.maxOutputBytes ?? MAX_OUTPUT_BYTES, windowsHide: true, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        if (error === null) {
+          resolve({ code: 0, signal: null, stdout, stderr });
+          return;
+        }
+        const failure = error as NodeJS.ErrnoException & { code?: number | string; signal?: string | null };
+        // A program that could not be started (ENOENT, EACCES) has a string code and no signal.
+        if (typeof failure.code === 'string' && failure.code !== 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
+          reject(new BlockError('backend-unavailable', `${failure.code}: cannot run ${program}`));
+          return;
+        }
+        const tooMuch = failure.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' ? `\n${program} printed more than ${options.maxOutputBytes ?? MAX_OUTPUT_BYTES} bytes` : '';
+        resolve({ code: typeof failure.code === 'number' ? failure.code : null, signal: failure.signal ?? null, stdout, stderr: `${stderr}${tooMuch}` });
+      },
+    );
+    child.stdin?.on('error', () => undefined); // a program that exits early (or never started) closes its stdin
+    child.stdin?.end(options.stdin ?? '');
+  });
+}
+
+/**
+ * "exit status 3: <the line that says why>" or "killed by SIGTERM", for logs and errors. The
+ * line is nft's "Error: ..." where there is one, else the last line that is not noise;
+ * control characters go, and it is cut to a readable length.
+ */
+export function describeFailure(result: Pick<ProgramResult, 'code' | 'signal' | 'stdout' | 'stderr'>, noise?: RegExp): string {
+  const status = result.signal !== null ? `killed by ${result.signal}` : `exit status ${String(result.code)}`;
+  const lines = `${result.stdout}\n${result.stderr}`
+    .split(/\r?\n/)
+    .map((line) => line.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim())
+    .filter((line) => line !== '' && (noise === undefined || !noise.test(line)));
+  const detail = lines.find((line) => line.startsWith('Error:')) ?? lines[lines.length - 1] ?? '';
+  return detail === '' ? status : `${status}: ${detail.slice(0, DETAIL_CHARS)}`;
+}
+
+/** An argv as a person would type it: words with blanks or quotes in double quotes. */
+export function displayArgv(argv: readonly string[]): string {
+  return argv.map((word) => (word === '' || /[\s"'\\]/.test(word) ? `"${word.replace(/(["\\])/g, '\\$1')}"` : word)).join(' ');
+}
+
+/** The runner a firewall backend uses; tests inject a recorder with this shape. */
+export type ToolRunner = (argv: readonly [string, ...string[]], stdin?: string) => Promise<ProgramResult>;
+
+export const runTool: ToolRunner = (argv, stdin) => runProgram(argv, stdin === undefined ? {} : { stdin });
 
 export interface CommandResult {
   readonly ok: boolean;
@@ -15,37 +95,19 @@ export interface CommandResult {
   readonly stderr: string;
 }
 
-/** A hung admin script must not hold a response forever. */
-const COMMAND_TIMEOUT_MS = 30_000;
-const MAX_OUTPUT_BYTES = 256 * 1024;
-
-export function runCommand(argv: readonly [string, ...string[]], timeoutMs = COMMAND_TIMEOUT_MS): Promise<CommandResult> {
-  const [program, ...args] = argv;
-  return new Promise((resolve) => {
-    execFile(program, args, { shell: false, timeout: timeoutMs, maxBuffer: MAX_OUTPUT_BYTES, windowsHide: true }, (error, _stdout, stderr) => {
-      if (error === null) {
-        resolve({ ok: true, argv, exitCode: 0, signal: null, stderr: String(stderr) });
-        return;
-      }
-      const failure = error as NodeJS.ErrnoException & { code?: number | string; signal?: string | null };
-      // A program that could not be started at all (ENOENT, EACCES) has a string code.
-      const startError = typeof failure.code === 'string' ? `${failure.code}: cannot run ${program}` : '';
-      resolve({
-        ok: false,
-        argv,
-        exitCode: typeof failure.code === 'number' ? failure.code : null,
-        signal: failure.signal ?? null,
-        stderr: startError !== '' ? startError : String(stderr),
-      });
-    });
-  });
+/** The admin's KILL_* programs: never rejects; a program that cannot start is a failed result. */
+export async function runCommand(argv: readonly [string, ...string[]], timeoutMs = PROGRAM_TIMEOUT_MS): Promise<CommandResult> {
+  try {
+    const result = await runProgram(argv, { timeoutMs });
+    return { ok: result.code === 0 && result.signal === null, argv, exitCode: result.code, signal: result.signal, stderr: result.stderr };
+  } catch (error) {
+    return { ok: false, argv, exitCode: null, signal: null, stderr: (error as Error).message };
+  }
 }
 
 /** "exit status 3: <last stderr line>" or "killed by SIGTERM", for logs and errors. */
 export function describeCommandFailure(result: Pick<CommandResult, 'exitCode' | 'signal' | 'stderr'>): string {
-  const status = result.signal !== null ? `killed by ${result.signal}` : `exit status ${String(result.exitCode)}`;
-  const tail = result.stderr.trim().split('\n').slice(-1)[0] ?? '';
-  return tail === '' ? status : `${status}: ${tail.slice(0, 200)}`;
+  return describeFailure({ code: result.exitCode, signal: result.signal, stdout: '', stderr: result.stderr });
 }
 
 /**
@@ -62,13 +124,16 @@ export class CommandBackend implements BlockBackend {
 
   async start(): Promise<void> {}
 
+  /** The real argv, as 1.2 logged its KILL_ROUTE line. */
+  describeBlock(address: string, options: BlockOptions = {}): string {
+    return displayArgv(this.argv(address, options));
+  }
+
   async block(address: string, options: BlockOptions = {}): Promise<void> {
-    const parsed = parseAddress(address);
-    if (parsed === null) throw new BlockError('invalid-address', `refusing to block "${address}": not an IP address`);
-    const argv = renderCommand(this.template, { target: parsed.address, port: options.port ?? 0, mode: options.mode ?? '' });
+    const argv = this.argv(address, options);
     const result = await runCommand(argv);
-    if (!result.ok) throw new BlockError('command-failed', `KILL_ROUTE command "${argv.join(' ')}" failed (${describeCommandFailure(result)})`);
-    this.blocked.add(parsed.address);
+    if (!result.ok) throw new BlockError('command-failed', `KILL_ROUTE command "${displayArgv(argv)}" failed (${describeCommandFailure(result)})`);
+    this.blocked.add(parseAddress(address)!.address);
   }
 
   async unblock(address: string): Promise<void> {
@@ -86,4 +151,10 @@ export class CommandBackend implements BlockBackend {
   async stop(): Promise<void> {}
 
   async remove(): Promise<void> {}
+
+  private argv(address: string, options: BlockOptions): [string, ...string[]] {
+    const parsed = parseAddress(address);
+    if (parsed === null) throw new BlockError('invalid-address', `refusing to block "${String(address).slice(0, 64)}": not an IP address`);
+    return renderCommand(this.template, { target: parsed.address, port: options.port ?? 0, mode: options.mode ?? '' });
+  }
 }

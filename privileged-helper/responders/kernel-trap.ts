@@ -21,7 +21,16 @@
 //
 // Each block is two rules: one adds the source to the set, the next (same match) gives the
 // verdict. A set add can fail (set full); on its own rule that failure only skips the add,
-// never the drop, so a full set cannot let the probe through. IPv6 sources go in as their
+// never the drop, so a full set cannot let the probe through.
+//
+// BLOCK_RATE_PER_PREFIX holds in the kernel as in user space (engine.ts): the add rule first
+// takes a token from its source's /24 (IPv4) or /64 (IPv6) in a dynamic set of per-prefix
+// token buckets (`limit rate N/minute burst N packets`: N at once, then N a minute, the
+// engine's bucket), so a spoofed flood from one /24 cannot make the kernel add more than N
+// blocks a minute from it. A prefix over its limit, or one whose bucket cannot be made (the
+// bucket set full), gets no new block from the kernel, but its packet still meets the
+// verdict rule: the limit can skip an add, never the drop. User space still sees the probe
+// and decides under its own limit. IPv6 sources go in as their
 // BLOCK_PREFIX6 network, except in a network that also holds a never-block address
 // (trap_shared6), where only the one host is blocked (blocked6_hosts).
 
@@ -50,6 +59,8 @@ export interface TrapPlan {
   readonly prefix6: number;
   /** BLOCK_PREFIX6 networks that hold a never-block address: there only the host is blocked. */
   readonly shared6: readonly string[];
+  /** New blocks a minute the kernel may add per IPv4 /24 or IPv6 /64 (BLOCK_RATE_PER_PREFIX); 0: no limit. */
+  readonly ratePerPrefix: number;
 }
 
 /** The tripwire ports the sensors actually hold (a port a service owns is not ours to trap). */
@@ -59,6 +70,9 @@ export interface BoundTripwires {
 }
 
 export type PortRange = readonly [number, number];
+
+/** Per-prefix buckets the kernel keeps for BLOCK_RATE_PER_PREFIX, per family. */
+export const RATE_BUCKETS = 65_536;
 
 /** The plan for a config and modes, or null when the trap must be off. */
 export function planTrap(
@@ -93,7 +107,18 @@ export function planTrap(
     if (address.includes(':') && prefix6 < 128) shared6.add(`${maskAddress(address, 6, prefix6)}/${prefix6}`);
   }
   if (prefix6 < 128) shared6.add(`${maskAddress('::1', 6, prefix6)}/${prefix6}`);
-  return { tcpPorts: tcp, udpPorts: udp, udpTripwires, tcpTripwires, ignore4, ignore6, timeoutSeconds: config.blockTimeoutSeconds, prefix6, shared6: [...shared6].sort() };
+  return {
+    tcpPorts: tcp,
+    udpPorts: udp,
+    udpTripwires,
+    tcpTripwires,
+    ignore4,
+    ignore6,
+    timeoutSeconds: config.blockTimeoutSeconds,
+    prefix6,
+    shared6: [...shared6].sort(),
+    ratePerPrefix: config.blockRatePerPrefix,
+  };
 }
 
 /** The ports the rules watch, as sorted, merged ranges. */
@@ -126,6 +151,11 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     '  set trap_udp_tripwires { type inet_service; flags interval; }',
     '  set trap_tcp_tripwires { type inet_service; flags interval; }',
     '  set trap_shared6 { type ipv6_addr; flags interval; auto-merge; }',
+    // Per-prefix token buckets for BLOCK_RATE_PER_PREFIX. An idle bucket is full again after a
+    // minute, so an element may lapse then; the size bounds the kernel memory a flood of
+    // distinct prefixes can take (a prefix that finds no room gets no kernel block).
+    `  set trap_rate4 { type ipv4_addr; flags dynamic, timeout; timeout 1m; size ${RATE_BUCKETS}; }`,
+    `  set trap_rate6 { type ipv6_addr; flags dynamic, timeout; timeout 1m; size ${RATE_BUCKETS}; }`,
     // Hosts this host opened a conversation with in the last five minutes (filled by trap_out).
     '  set trap_peers4 { type ipv4_addr; flags dynamic, timeout; timeout 5m; }',
     '  set trap_peers6 { type ipv6_addr; flags dynamic, timeout; timeout 5m; }',
@@ -142,6 +172,9 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     `flush set ${t} trap_udp_tripwires`,
     `flush set ${t} trap_tcp_tripwires`,
     `flush set ${t} trap_shared6`,
+    // A changed limit starts with fresh buckets.
+    `flush set ${t} trap_rate4`,
+    `flush set ${t} trap_rate6`,
   ];
   if (plan === null) return `${lines.join('\n')}\n`;
   const elements = (set: string, items: readonly string[]) => (items.length > 0 ? [`add element ${t} ${set} { ${items.join(', ')} }`] : []);
@@ -149,14 +182,20 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
   const timeout = plan.timeoutSeconds > 0 ? ` timeout ${plan.timeoutSeconds}s` : '';
   const mask = plan.prefix6 < 128 ? ` & ${prefixMask(6, plan.prefix6)}` : '';
   // The add and the verdict are separate rules: a failed add (full set) must not skip the verdict.
+  // The bucket is taken in the add rule itself: no token (or no bucket), no add; the verdict
+  // rule after it is reached either way. One of the v4/v6 add rules runs per packet, so a
+  // packet takes one token.
+  const rate = plan.ratePerPrefix;
+  const limit4 = rate > 0 ? ` update @trap_rate4 { ip saddr & 255.255.255.0 limit rate ${rate}/minute burst ${rate} packets }` : '';
+  const limit6 = rate > 0 ? ` update @trap_rate6 { ip6 saddr & ffff:ffff:ffff:ffff:: limit rate ${rate}/minute burst ${rate} packets }` : '';
   const block = (match: string, verdict: 'drop' | 'accept', comment: string) => [
-    `add rule ${t} trap ${match} add @blocked4 { ip saddr${timeout} }`,
+    `add rule ${t} trap ${match}${limit4} add @blocked4 { ip saddr${timeout} }`,
     ...(plan.prefix6 < 128
       ? [
-          `add rule ${t} trap ${match} ip6 saddr @trap_shared6 add @blocked6_hosts { ip6 saddr${timeout} }`,
-          `add rule ${t} trap ${match} ip6 saddr != @trap_shared6 add @blocked6 { ip6 saddr${mask}${timeout} }`,
+          `add rule ${t} trap ${match} ip6 saddr @trap_shared6${limit6} add @blocked6_hosts { ip6 saddr${timeout} }`,
+          `add rule ${t} trap ${match} ip6 saddr != @trap_shared6${limit6} add @blocked6 { ip6 saddr${mask}${timeout} }`,
         ]
-      : [`add rule ${t} trap ${match} add @blocked6 { ip6 saddr${timeout} }`]),
+      : [`add rule ${t} trap ${match}${limit6} add @blocked6 { ip6 saddr${timeout} }`]),
     `add rule ${t} trap ${match} counter ${verdict} comment "${comment}"`,
   ];
   lines.push(

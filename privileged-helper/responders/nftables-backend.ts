@@ -12,7 +12,8 @@
 // hash sets can be added to from the packet path (the kernel trap), and a hash lookup stays
 // O(1) at a million elements. Every set is sized explicitly (BLOCK_SET_SIZE, default
 // 1,000,000; nft's implicit 65,535 let a spoofed flood fill it). When one is full, the blocks
-// that lapse soonest, then the oldest, are evicted so the newest scanner is still blocked.
+// that lapse soonest, then the oldest, are evicted so the newest scanner is still blocked,
+// chosen from what this process knows of the set, without reading it (see makeRoom).
 //
 // Speed: one long-lived `nft -i` child takes commands on stdin, so a block costs a netlink
 // transaction (~0.5 ms), not a process spawn. Exactly one command is in flight. nft prints
@@ -26,10 +27,11 @@
 // queue up while one is in flight go out together as one element list: a burst of 5,000
 // sources costs a handful of transactions.
 
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
 import { BlockIndex } from './block-capacity.js';
+import { describeFailure, runProgram } from './command-runner.js';
 import { NFT_TABLE_NAME } from '../../shared/domain/config-keys.js';
 import { parseBlockTarget, prefixMask, maskAddress, type BlockTarget } from '../../shared/domain/block-target.js';
 import { trapScript, type TrapPlan } from './kernel-trap.js';
@@ -67,7 +69,8 @@ const SET_FULL = /Too many open files|ENFILE|No space left/;
 const PER_ELEMENT = /File exists|No such file or directory|does not exist|overlaps/;
 
 interface PendingChange {
-  readonly verb: 'add' | 'delete' | 'sentinel';
+  /** 'replace': add with a new timeout in place of the one the element has (see block()). */
+  readonly verb: 'add' | 'replace' | 'delete' | 'sentinel';
   readonly set: SetName;
   /** The element as nft takes it, without its timeout. */
   readonly element: string;
@@ -220,13 +223,17 @@ export class NftablesBackend implements BlockBackend {
     return target.prefix === 128 ? { set: 'blocked6_hosts', element: target.network } : { set: 'blocked6_nets', element: target.text };
   }
 
-  /** The element command the original would have shown for this block. */
-  describe(address: string): string {
+  /**
+   * The nft command that makes the same change as block(): the set and the element (with its
+   * timeout) our persistent nft adds. Runnable as it stands; an IPv6 address covered by its
+   * BLOCK_PREFIX6 network shows that network, which is what goes into the set.
+   */
+  describeBlock(address: string, options: BlockOptions = {}): string {
     const target = parseBlockTarget(address);
-    if (typeof target === 'string') return `${this.name} (${target})`;
+    if (typeof target === 'string') return `nft (not a block target: ${target})`;
     const { set, element } = this.placement(target);
-    const covers = element === target.text ? '' : ` (${target.text})`;
-    return `${this.name} add element inet ${this.table} ${set} { ${element} }${covers}`;
+    const timeout = options.timeoutSeconds !== undefined && options.timeoutSeconds > 0 ? ` timeout ${options.timeoutSeconds}s` : '';
+    return `nft add element inet ${this.table} ${set} { ${element}${timeout} }`;
   }
 
   block(address: string, options: BlockOptions = {}): Promise<void> {
@@ -234,7 +241,13 @@ export class NftablesBackend implements BlockBackend {
     if (!Number.isInteger(timeout) || timeout < 0) {
       return Promise.reject(new BlockError('invalid-address', `block timeout must be a whole number of seconds, not ${String(timeout)}`));
     }
-    return this.enqueue('add', address, timeout);
+    // A new time (Extend) goes in as "add; delete; add with the timeout" on one line, which
+    // nft applies as one transaction: the element is never out of the set, not even between
+    // two commands (lifting it and adding it back as two commands left a gap a host could
+    // send through). The first add makes the delete safe when the element lapsed meanwhile.
+    // Older kernels keep an element's old timeout on a plain `add` (6.18 here updates it, and
+    // nft 1.0.6 has no element update), so the replacement relies on neither.
+    return this.enqueue(options.replace === true ? 'replace' : 'add', address, timeout);
   }
 
   unblock(address: string): Promise<void> {
@@ -277,7 +290,7 @@ export class NftablesBackend implements BlockBackend {
     }
   }
 
-  private enqueue(verb: 'add' | 'delete', address: string, timeoutSeconds: number, evicting = false): Promise<void> {
+  private enqueue(verb: 'add' | 'replace' | 'delete', address: string, timeoutSeconds: number, evicting = false): Promise<void> {
     // nft resolves host names itself: only a validated literal address or prefix may reach it.
     const target = parseBlockTarget(address);
     if (typeof target === 'string') return Promise.reject(new BlockError('invalid-address', `refusing to pass "${String(address).slice(0, 64)}" to nft: ${target}`));
@@ -307,7 +320,12 @@ export class NftablesBackend implements BlockBackend {
       return;
     }
     const elements = batch.map((c) => (c.timeoutSeconds > 0 ? `${c.element} timeout ${c.timeoutSeconds}s` : c.element)).join(', ');
-    child.stdin.write(`${first.verb} element inet ${this.table} ${first.set} { ${elements} }\n${SENTINEL}\n`);
+    const into = `element inet ${this.table} ${first.set}`;
+    const command =
+      first.verb === 'replace'
+        ? `add ${into} { ${batch.map((c) => c.element).join(', ')} }; delete ${into} { ${batch.map((c) => c.element).join(', ')} }; add ${into} { ${elements} }`
+        : `${first.verb} ${into} { ${elements} }`;
+    child.stdin.write(`${command}\n${SENTINEL}\n`);
   }
 
   /** Takes the head of the queue and every following change that can share its command. */
@@ -360,7 +378,7 @@ export class NftablesBackend implements BlockBackend {
     const first = changes[0]!;
     if (error === null) {
       this.applied(changes);
-    } else if (first.verb === 'add' && SET_FULL.test(error)) {
+    } else if (first.verb !== 'delete' && SET_FULL.test(error)) {
       const waiting = this.parked.get(first.set);
       if (waiting !== undefined) waiting.push(...changes);
       else {
@@ -371,7 +389,11 @@ export class NftablesBackend implements BlockBackend {
       // An element already covered (an interval set refuses an overlap) or already gone: fine
       // for that element. In a batch we cannot tell which one it was, so the batch is split
       // in two and each half sent again: a few commands, never one per element.
-      if (changes.length === 1) this.applied(changes);
+      if (changes.length === 1 && first.verb === 'replace') {
+        // Only a wider block covers it (an interval set refuses the overlap): a plain add,
+        // which counts that as done.
+        this.queue.unshift({ ...first, verb: 'add' });
+      } else if (changes.length === 1) this.applied(changes);
       else {
         const half = Math.ceil(changes.length / 2);
         this.queue.unshift(...changes);
@@ -391,7 +413,7 @@ export class NftablesBackend implements BlockBackend {
     const now = this.clock();
     for (const change of changes) {
       const index = this.indexes.get(change.set)!;
-      if (change.verb === 'add') {
+      if (change.verb === 'add' || change.verb === 'replace') {
         const news = index.note(change.key, change.timeoutSeconds > 0 ? now + change.timeoutSeconds * 1000 : null, now);
         if (news !== null) {
           this.log(`WARNING: the nftables set ${change.set} holds ${news.size} of ${news.capacity} blocks (BLOCK_SET_SIZE); when it is full, the blocks that expire soonest, then the oldest, make room for new scanners`);
@@ -416,16 +438,26 @@ export class NftablesBackend implements BlockBackend {
     const known = this.indexes.get(set)!;
     known.prune(now);
     let victims = fresh(known.victims(count, now));
-    if (known.size < this.setSize * (1 - EVICT_SHARE)) {
-      // The kernel says full but this process knows of much less: the set holds what it
-      // never saw (the trap under a flood, another tool). The policy is over the whole set,
-      // so read it from the kernel once, and keep that as the index.
+    // Victims come from what this process knows, never from reading the set on this path:
+    // reading a million elements takes nft 50 s on a quiet machine and over two minutes on a
+    // loaded one (measured), while the newest scanner waits. What it knows is the whole set
+    // in practice: list() read it at start (the daemon's reconciliation), every block made
+    // since went through here, and every element the kernel trap adds is learned from the
+    // probe capture reports, which the daemon blocks again ("already there" is noted like
+    // any add). Elements it never heard of (capture lost them under a flood, another tool)
+    // are read in the background when the index falls short of the set, so later evictions
+    // follow the policy over the whole set; until then they come from the known blocks.
+    // Only when nothing known is left to evict is the set read here, as the last resort.
+    if (victims.length > 0 && known.size < this.setSize * (1 - EVICT_SHARE)) this.readInBackground(set);
+    if (victims.length === 0) {
       const index = new BlockIndex(this.setSize);
       const elements = await this.readSet(set, this.prefix6).catch((error: Error) => {
         this.log(`ERROR: could not read the nftables set ${set} to choose blocks to evict: ${error.message}`);
         return [];
       });
       for (const element of elements) index.note(element.key, element.expiresAt, now);
+      // Keep what was learned meanwhile (the read may take minutes).
+      for (const [key, expiresAt] of known.entries()) index.note(key, expiresAt, now);
       this.indexes.set(set, index);
       victims = fresh(index.victims(count, now));
     }
@@ -446,6 +478,27 @@ export class NftablesBackend implements BlockBackend {
     // Deletes first, then the adds that did not fit; everything else waits behind them.
     this.queue.unshift(...deletes, ...adds);
     this.evictionListener?.(victims, `evicted: the block set ${set} was full`);
+  }
+
+  /** Sets being read in the background to learn elements this process has not seen. */
+  private readonly reading = new Set<SetName>();
+
+  private readInBackground(set: SetName): void {
+    if (this.reading.has(set)) return;
+    this.reading.add(set);
+    const started = this.clock();
+    this.readSet(set, this.prefix6)
+      .then((elements) => {
+        const now = this.clock();
+        const index = new BlockIndex(this.setSize);
+        for (const element of elements) index.note(element.key, element.expiresAt, now);
+        // What was added while the read ran is newer than anything it returned.
+        for (const [key, until] of this.indexes.get(set)!.entries()) index.note(key, until, now);
+        this.indexes.set(set, index);
+        this.log(`WARNING: the nftables set ${set} held blocks this process had not seen (added by the kernel trap while capture lost their probes, or by another tool); read ${elements.length} from the kernel in the background in ${((now - started) / 1000).toFixed(1)} s, so evictions follow the policy over the whole set`);
+      })
+      .catch((error: Error) => this.log(`ERROR: could not read the nftables set ${set} in the background: ${error.message}`))
+      .finally(() => this.reading.delete(set));
   }
 
   private onCommandTimeout(): void {
@@ -507,18 +560,15 @@ export class NftablesBackend implements BlockBackend {
     });
   }
 
-  private runOnce(args: readonly string[], input?: string): Promise<string> {
-    const [program, ...prefix] = this.nft;
-    return new Promise((resolve, reject) => {
-      const child = execFile(program, [...prefix, ...args], { timeout: Math.max(this.commandTimeoutMs, 60_000), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error === null) resolve(String(stdout));
-        else {
-          const detail = String(stderr).split('\n').find((l) => l.startsWith('Error:')) ?? (String(stderr).trim() || error.message);
-          reject(new BlockError('backend-unavailable', `nft ${args.join(' ')}: ${detail}`));
-        }
-      });
-      if (input !== undefined) child.stdin?.end(input);
+  /** One nft run outside the persistent child: the ruleset, the trap, table removal. */
+  private async runOnce(args: readonly string[], input?: string): Promise<string> {
+    const result = await runProgram([...this.nft, ...args], {
+      ...(input === undefined ? {} : { stdin: input }),
+      timeoutMs: Math.max(this.commandTimeoutMs, 60_000),
+      maxOutputBytes: 64 * 1024 * 1024,
     });
+    if (result.code === 0 && result.signal === null) return result.stdout;
+    throw new BlockError('backend-unavailable', `nft ${args.join(' ')}: ${describeFailure(result)}`);
   }
 }
 

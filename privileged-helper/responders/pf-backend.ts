@@ -10,19 +10,10 @@
 // pf has no per-entry timeout, so BLOCK_TIMEOUT is kept by a timer in this process: a
 // block with a timeout outlives a helper restart (the next run lists and keeps it).
 
-import { spawn } from 'node:child_process';
 import { parseBlockTarget } from '../../shared/domain/block-target.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
+import { describeFailure, displayArgv, runTool, type ProgramResult, type ToolRunner } from './command-runner.js';
 import { ExpiryTimers } from './expiry-timers.js';
-
-export interface ToolResult {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs argv (never a shell) with optional stdin; rejects only when the program cannot start. */
-export type ToolRunner = (argv: readonly [string, ...string[]], stdin?: string) => Promise<ToolResult>;
 
 export interface PfOptions {
   /** The anchor we own; we load, flush and delete nothing outside it. */
@@ -37,7 +28,8 @@ const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,30}(\/[A-Za-z0-9_.-]{1,31})?$/;
 const TABLE_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,30}$/;
 /** pfctl's words when the table (or anchor) is not there yet: nothing to delete or list. */
 const TABLE_ABSENT = /Table does not exist|No such file or directory/i;
-const COMMAND_TIMEOUT_MS = 30_000;
+/** Lines pfctl prints on every call on macOS, never the reason for a failure. */
+const PF_NOISE = /ALTQ/;
 
 export class PfBackend implements BlockBackend {
   readonly name = 'pf';
@@ -74,9 +66,19 @@ export class PfBackend implements BlockBackend {
     const canonical = validated(address, 'block');
     const timeout = options.timeoutSeconds ?? 0;
     if (!Number.isInteger(timeout) || timeout < 0) throw new BlockError('invalid-address', `block timeout must be a whole number of seconds, not ${String(timeout)}`);
-    // "-T add" of an entry that is present reports "0/1 addresses added" and succeeds.
-    await this.pfctlOk(['-a', this.anchor, '-t', this.table, '-T', 'add', canonical], `block ${canonical}`);
+    // "-T add" of an entry that is present reports "0/1 addresses added" and succeeds; a
+    // replaced timeout is only a new timer here, so the entry is never out of the table.
+    await this.pfctlOk(this.addArgs(canonical), `block ${canonical}`);
     this.expiries.schedule(canonical, timeout, (expired) => void this.unblock(expired).catch(() => undefined));
+  }
+
+  /** The pfctl command block() runs: the entry added to our table in our anchor. */
+  describeBlock(address: string): string {
+    return displayArgv([this.pfctl, ...this.addArgs(validated(address, 'block'))]);
+  }
+
+  private addArgs(canonical: string): string[] {
+    return ['-a', this.anchor, '-t', this.table, '-T', 'add', canonical];
   }
 
   async unblock(address: string): Promise<void> {
@@ -106,12 +108,11 @@ export class PfBackend implements BlockBackend {
     if (result.code !== 0 && !TABLE_ABSENT.test(result.stderr)) throw failure('delete the table', result);
   }
 
-
-  private invoke(args: readonly string[], stdin?: string): Promise<ToolResult> {
+  private invoke(args: readonly string[], stdin?: string): Promise<ProgramResult> {
     return this.run([this.pfctl, ...args], stdin);
   }
 
-  private async pfctlOk(args: readonly string[], what: string, stdin?: string): Promise<ToolResult> {
+  private async pfctlOk(args: readonly string[], what: string, stdin?: string): Promise<ProgramResult> {
     const result = await this.invoke(args, stdin);
     if (result.code !== 0) throw failure(what, result);
     return result;
@@ -136,32 +137,6 @@ function validated(address: string, verb: string): string {
   return parsed.text;
 }
 
-function failure(what: string, result: ToolResult): BlockError {
-  const detail = result.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/ALTQ/.test(l)).slice(-1)[0] ?? '';
-  return new BlockError('command-failed', `pfctl could not ${what} (exit status ${result.code})${detail ? `: ${detail}` : ''}`);
-}
-
-/** The default runner: spawn without a shell, collect output, bounded in time. */
-export function runTool(argv: readonly [string, ...string[]], stdin?: string): Promise<ToolResult> {
-  const [program, ...args] = argv;
-  return new Promise((resolve, reject) => {
-    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
-    // Our own timer rather than spawn's `timeout`, which stays armed when the program is missing.
-    const timer = setTimeout(() => child.kill('SIGKILL'), COMMAND_TIMEOUT_MS);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new BlockError('backend-unavailable', `cannot run ${program}: ${error.code ?? error.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === null && signal !== null) reject(new BlockError('timeout', `${program} was killed by ${signal}`));
-      else resolve({ code: code ?? 0, stdout, stderr });
-    });
-    child.stdin.on('error', () => undefined); // a program that exits early closes its stdin
-    child.stdin.end(stdin ?? '');
-  });
+function failure(what: string, result: ProgramResult): BlockError {
+  return new BlockError('command-failed', `pfctl could not ${what} (${describeFailure({ ...result, stdout: '' }, PF_NOISE)})`);
 }

@@ -10,7 +10,7 @@
 import { parseBlockTarget } from '../../shared/domain/block-target.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
 import { ExpiryTimers } from './expiry-timers.js';
-import { runTool, type ToolResult, type ToolRunner } from './pf-backend.js';
+import { describeFailure, displayArgv, runTool, type ProgramResult, type ToolRunner } from './command-runner.js';
 
 export interface WindowsFirewallOptions {
   /** How to run netsh; tests inject a recorder. */
@@ -46,10 +46,15 @@ export class WindowsFirewallBackend implements BlockBackend {
     const existing = await this.firewall(['show', 'rule', `name=${name}`]);
     if (existing.code !== 0) {
       if (!NO_MATCH.test(existing.stdout + existing.stderr)) throw failure(`look up the rule for ${canonical}`, existing);
-      const added = await this.firewall(['add', 'rule', `name=${name}`, 'dir=in', 'action=block', `remoteip=${canonical}`]);
+      const added = await this.firewall(addRuleArgs(canonical));
       if (added.code !== 0) throw failure(`block ${canonical}`, added);
     }
     this.expiries.schedule(canonical, timeout, (expired) => void this.unblock(expired).catch(() => undefined));
+  }
+
+  /** The netsh command that adds our rule for the address (block() first checks it is not there). */
+  describeBlock(address: string): string {
+    return displayArgv([this.netsh, 'advfirewall', 'firewall', ...addRuleArgs(validated(address, 'block'))]);
   }
 
   async unblock(address: string): Promise<void> {
@@ -78,10 +83,14 @@ export class WindowsFirewallBackend implements BlockBackend {
     for (const address of await this.list()) await this.unblock(address);
   }
 
-  private firewall(args: readonly string[]): Promise<ToolResult> {
+  private firewall(args: readonly string[]): Promise<ProgramResult> {
     return this.run([this.netsh, 'advfirewall', 'firewall', ...args]);
   }
+}
 
+/** `netsh advfirewall firewall` words that add the inbound block rule for one address or prefix. */
+export function addRuleArgs(canonicalAddress: string): string[] {
+  return ['add', 'rule', `name=${ruleName(canonicalAddress)}`, 'dir=in', 'action=block', `remoteip=${canonicalAddress}`];
 }
 
 export function ruleName(canonicalAddress: string): string {
@@ -111,7 +120,6 @@ function validated(address: string, verb: string): string {
   return parsed.text;
 }
 
-function failure(what: string, result: ToolResult): BlockError {
-  const detail = `${result.stdout}\n${result.stderr}`.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '').slice(-1)[0] ?? '';
-  return new BlockError('command-failed', `netsh could not ${what} (exit status ${result.code})${detail ? `: ${detail}` : ''}`);
+function failure(what: string, result: ProgramResult): BlockError {
+  return new BlockError('command-failed', `netsh could not ${what} (${describeFailure(result)})`);
 }

@@ -37,6 +37,15 @@ describe('classic log lines', () => {
     assert.equal(messages.alreadyBlocked('198.18.0.3', true), 'attackalert: Host: 198.18.0.3/198.18.0.3 is already blocked Ignoring', 'the stealth modes, as 1.2');
     assert.deepEqual(messages.shuttingDown(), ['securityalert: PortSentry is shutting down', 'adminalert: PortSentry is shutting down']);
     assert.equal(messages.blockedViaWrappers('198.18.0.3', 'ALL: 198.18.0.3'), 'attackalert: Host 198.18.0.3 has been blocked via wrappers with string: "ALL: 198.18.0.3"');
+    // 1.2's dropped-route line, the backend's own description inside the quotes; who asked after them.
+    assert.equal(
+      messages.blockedViaRoute('198.18.0.3', 'nft add element inet portsentry blocked4 { 198.18.0.3 timeout 3600s }'),
+      'attackalert: Host 198.18.0.3 has been blocked via dropped route using command: "nft add element inet portsentry blocked4 { 198.18.0.3 timeout 3600s }"',
+    );
+    assert.equal(
+      messages.blockedViaRoute('fd00:5e::7', 'nft add element inet portsentry blocked6 { fd00:5e:: }', 'covers fd00:5e::/64'),
+      'attackalert: Host fd00:5e::7 has been blocked via dropped route using command: "nft add element inet portsentry blocked6 { fd00:5e:: }" (covers fd00:5e::/64)',
+    );
     assert.equal(messages.externalCommand('198.18.0.3', '/bin/x 198.18.0.3'), 'attackalert: External command run for host: 198.18.0.3 using command: "/bin/x 198.18.0.3"');
     assert.equal(messages.responseIgnored('TCP'), 'attackalert: Ignoring TCP response per configuration file setting.');
     assert.equal(messages.active(), 'adminalert: PortSentry is now active and listening.');

@@ -73,8 +73,15 @@ describe('kernel trap plan', () => {
       await nft(trapScript('t', armed));
       const listing = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
       // The add and the drop are separate rules: a failed add (full set) cannot skip the drop.
-      assert.match(listing, /tcp dport @trap_tcp add @blocked4 \{ ip saddr timeout 10m \}\n/);
-      assert.match(listing, /ip6 saddr != @trap_shared6 add @blocked6 \{ ip6 saddr & ffff:ffff:ffff:ffff:: timeout 10m \}\n/);
+      // BLOCK_RATE_PER_PREFIX (64 by default) in the kernel: the add takes a token from its /24 or /64 first.
+      assert.match(listing, /tcp dport @trap_tcp update @trap_rate4 \{ ip saddr & 255\.255\.255\.0 limit rate 64\/minute burst 64 packets \} add @blocked4 \{ ip saddr timeout 10m \}\n/);
+      assert.match(listing, /ip6 saddr != @trap_shared6 update @trap_rate6 \{ ip6 saddr & ffff:ffff:ffff:ffff:: limit rate 64\/minute burst 64 packets \} add @blocked6 \{ ip6 saddr & ffff:ffff:ffff:ffff:: timeout 10m \}\n/);
+      // No limit (0): the add stands alone, as before.
+      await nft(trapScript('t', { ...armed, ratePerPrefix: 0 }));
+      const unlimited = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
+      assert.match(unlimited, /tcp dport @trap_tcp add @blocked4 \{ ip saddr timeout 10m \}\n/);
+      assert.doesNotMatch(unlimited, /trap_rate/);
+      await nft(trapScript('t', armed));
       assert.match(listing, /tcp dport @trap_tcp counter packets 0 bytes 0 drop comment/);
       assert.match(listing, /socket transparent 0 return/);
       assert.match(listing, /ct state established,related return/);

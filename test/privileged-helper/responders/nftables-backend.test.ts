@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { NftablesBackend, parseElementLine, parseNftDuration } from '../../../privileged-helper/responders/nftables-backend.js';
 import { BlockError } from '../../../privileged-helper/responders/block-backend.js';
@@ -36,6 +39,40 @@ describe('NftablesBackend (real nft in a namespace)', { timeout: 60_000 }, () =>
     assert.match(table, /hook prerouting priority raw/);
     assert.match(table, /198\.18\.5\.1/);
     await backend.remove();
+  });
+
+  it('describes each block as the nft command that makes the same element, which nft runs as written', async () => {
+    const backend = new NftablesBackend({ table: 'ps_desc', nftCommand: nftInNs });
+    await backend.start();
+    try {
+      const cases: Array<[string, number | undefined, string]> = [
+        ['198.18.5.9', 3600, 'nft add element inet ps_desc blocked4 { 198.18.5.9 timeout 3600s }'],
+        ['FD00:5E:1:2::/64', undefined, 'nft add element inet ps_desc blocked6 { fd00:5e:1:2:: }'],
+        ['FD00:5E:1:2::9', 30, 'nft add element inet ps_desc blocked6_hosts { fd00:5e:1:2::9 timeout 30s }'],
+        ['198.18.66.0/24', 60, 'nft add element inet ps_desc blocked4_nets { 198.18.66.0/24 timeout 60s }'],
+        ['fd00:99::/48', undefined, 'nft add element inet ps_desc blocked6_nets { fd00:99::/48 }'],
+      ];
+      for (const [target, timeoutSeconds, expected] of cases) {
+        const options = timeoutSeconds === undefined ? {} : { timeoutSeconds };
+        const described = backend.describeBlock(target, options);
+        assert.equal(described, expected);
+        assert.doesNotMatch(described, /^nftables /, 'a command that exists, not "nftables add element"');
+        // Truthful: the described command, run by nft itself, makes the element block() makes.
+        const [, ...words] = described.split(' ');
+        await nft(...words.join(' ').split(' '));
+        const set = described.split(' ')[5]!;
+        const byCommand = await nft('list', 'set', 'inet', 'ps_desc', set);
+        await nft('flush', 'set', 'inet', 'ps_desc', set);
+        await backend.block(target, options);
+        const byBackend = await nft('list', 'set', 'inet', 'ps_desc', set);
+        const element = (text: string) => /elements = \{ (\S+)/.exec(text)?.[1];
+        assert.ok(element(byCommand) !== undefined, `${described} made an element`);
+        assert.equal(element(byCommand), element(byBackend));
+        assert.equal(/timeout (\d+)s/.exec(byCommand)?.[1], /timeout (\d+)s/.exec(byBackend)?.[1]);
+      }
+    } finally {
+      await backend.remove();
+    }
   });
 
   it('blocks and unblocks IPv4 and IPv6, and both are idempotent', async () => {
@@ -143,6 +180,59 @@ describe('NftablesBackend (real nft in a namespace)', { timeout: 60_000 }, () =>
     await backend.block('198.18.9.4');
     assert.equal(lines.filter((l) => /is full/.test(l)).length, 1, 'said once');
     await backend.remove();
+  });
+
+  it('makes room in a full set from what it knows; the set is read in the background, never while a block waits', async () => {
+    // Every nft the backend runs goes through this wrapper, which notes its arguments; a read of
+    // a set ("list set") is held until the test lets it go, as a million elements would hold it.
+    const dir = await mkdtemp(join(tmpdir(), 'psnft-calls-'));
+    const calls = join(dir, 'calls');
+    const release = join(dir, 'release');
+    const script = `echo "$*" >> ${calls}; case "$*" in "list set inet ps_l blocked4") while [ ! -e ${release} ]; do sleep 0.05; done;; esac; exec ip netns exec ${NS} nft "$@"`;
+    const lines: string[] = [];
+    const backend = new NftablesBackend({ table: 'ps_l', nftCommand: ['sh', '-c', script, 'nft'], setSize: 1024, log: (m) => lines.push(m) });
+    const evicted: string[] = [];
+    backend.setEvictionListener((targets) => evicted.push(...targets));
+    await backend.start();
+    try {
+      // Half the set is blocks the helper made or learned (the trap's, re-blocked after capture
+      // reported their probes), half arrived behind its back.
+      await Promise.all(Array.from({ length: 512 }, (_, i) => backend.block(`198.18.${20 + (i >> 8)}.${i & 255}`, { timeoutSeconds: 3600 + i })));
+      const behind = Array.from({ length: 512 }, (_, i) => `198.19.${i >> 8}.${i & 255} timeout 60s`);
+      await nft('add', 'element', 'inet', 'ps_l', 'blocked4', `{ ${behind.join(', ')} }`);
+      const blocked = backend.block('198.18.30.1').then(() => 'blocked' as const);
+      const held = new Promise<'held'>((resolve) => setTimeout(() => resolve('held'), 30_000).unref());
+      const first = await Promise.race([blocked, held]);
+      await writeFile(release, '');
+      assert.equal(first, 'blocked', 'the block waited for the full set to be read');
+      assert.ok((await nft('get', 'element', 'inet', 'ps_l', 'blocked4', '{ 198.18.30.1 }')).includes('198.18.30.1'), 'the newest scanner is blocked');
+      // Soonest to expire among the known blocks went first.
+      assert.deepEqual(evicted.slice(0, 3), ['198.18.20.0', '198.18.20.1', '198.18.20.2']);
+      // The background read teaches it the elements it had not seen.
+      const deadline = Date.now() + 60_000;
+      while (!lines.some((l) => /read \d+ from the kernel in the background/.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(lines.some((l) => /read \d+ from the kernel in the background/.test(l)), lines.join('\n'));
+    } finally {
+      await writeFile(release, '');
+      await backend.remove();
+    }
+  });
+
+  it('replaces the timeout of a block in place (Extend), also when the element lapsed meanwhile', async () => {
+    const backend = new NftablesBackend({ table: 'ps_r', nftCommand: nftInNs });
+    await backend.start();
+    try {
+      await backend.block('198.18.40.1', { timeoutSeconds: 60 });
+      await Promise.all([backend.block('198.18.40.1', { timeoutSeconds: 600, replace: true }), backend.block('198.18.40.2', { timeoutSeconds: 900, replace: true })]);
+      const set = await nft('list', 'set', 'inet', 'ps_r', 'blocked4');
+      assert.match(set, /198\.18\.40\.1 timeout 10m /);
+      assert.match(set, /198\.18\.40\.2 timeout 15m /, 'an element not there (lapsed) is simply added');
+      await backend.block('fd00:88::/48', { timeoutSeconds: 60 });
+      await backend.block('fd00:88::/48', { replace: true });
+      assert.match(await nft('list', 'set', 'inet', 'ps_r', 'blocked6_nets'), /elements = \{ fd00:88::\/48 \}/, 'no timeout: permanent');
+    } finally {
+      await backend.remove();
+    }
   });
 
   it('warns before a set is full', async () => {

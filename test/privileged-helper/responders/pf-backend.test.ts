@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BlockError } from '../../../privileged-helper/responders/block-backend.js';
-import { parsePfTableShow, PfBackend, runTool, type ToolResult } from '../../../privileged-helper/responders/pf-backend.js';
+import type { ProgramResult as ToolResult } from '../../../privileged-helper/responders/command-runner.js';
+import { parsePfTableShow, PfBackend } from '../../../privileged-helper/responders/pf-backend.js';
 
 // Captured from `sudo pfctl -a portsentry -t portsentry_blocked -T show` on macOS 14.
 const SHOW_STDOUT = '   192.0.2.7\n   198.18.0.12\n   2001:db8::5\n   fd00:5e::c\n';
@@ -20,7 +21,7 @@ function recorder(answer: (argv: readonly string[]) => Partial<ToolResult> = () 
   const calls: Call[] = [];
   const run = async (argv: readonly [string, ...string[]], stdin?: string): Promise<ToolResult> => {
     calls.push({ argv: [...argv], stdin });
-    return { code: 0, stdout: '', stderr: ALTQ_NOTE, ...answer(argv) };
+    return { code: 0, signal: null, stdout: '', stderr: ALTQ_NOTE, ...answer(argv) };
   };
   return { calls, run };
 }
@@ -104,7 +105,7 @@ describe('PfBackend', () => {
     await assert.rejects(new PfBackend({ run }).block('198.18.0.12'), (e: unknown) => {
       assert.ok(e instanceof BlockError);
       assert.equal(e.code, 'command-failed');
-      assert.match(e.message, /block 198\.18\.0\.12 \(exit status 1\): pfctl: \/dev\/pf: Permission denied$/);
+      assert.match(e.message, /could not block 198\.18\.0\.12 \(exit status 1: pfctl: \/dev\/pf: Permission denied\)$/);
       return true;
     });
   });
@@ -124,9 +125,16 @@ describe('PfBackend', () => {
     assert.equal(calls.filter((c) => c.argv.includes('delete')).length, 2);
   });
 
-  it('the default runner passes stdin and reports a missing program as unavailable', async () => {
-    assert.deepEqual(await runTool(['cat'], 'hello'), { code: 0, stdout: 'hello', stderr: '' });
-    assert.equal((await runTool(['sh', '-c', 'exit 3'])).code, 3);
-    await assert.rejects(runTool(['/nonexistent/pfctl', '-s', 'info']), (e: unknown) => e instanceof BlockError && e.code === 'backend-unavailable');
+  it('describes a block as the pfctl command it runs, in canonical form, never nft words', async () => {
+    const { calls, run } = recorder();
+    const backend = new PfBackend({ run, anchor: 'com.apple/portsentry' });
+    const described = backend.describeBlock('2001:DB8::0:5');
+    assert.equal(described, '/sbin/pfctl -a com.apple/portsentry -t portsentry_blocked -T add 2001:db8::5');
+    assert.equal(backend.describeBlock('198.18.0.0/24'), '/sbin/pfctl -a com.apple/portsentry -t portsentry_blocked -T add 198.18.0.0/24');
+    // Truthful: the words are exactly the argv block() runs.
+    await backend.block('2001:DB8::0:5', { timeoutSeconds: 3600 });
+    assert.equal(calls.at(-1)?.argv.join(' '), described);
+    assert.doesNotMatch(described, /nft|element/);
+    assert.throws(() => backend.describeBlock('198.18.0.1; rm -rf /'), BlockError);
   });
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BlockError } from '../../../privileged-helper/responders/block-backend.js';
-import type { ToolResult } from '../../../privileged-helper/responders/pf-backend.js';
+import type { ProgramResult as ToolResult } from '../../../privileged-helper/responders/command-runner.js';
 import { parseNetshRules, WindowsFirewallBackend } from '../../../privileged-helper/responders/windows-firewall-backend.js';
 
 const NETSH = ['netsh', 'advfirewall', 'firewall'];
@@ -63,7 +63,7 @@ function recorder(answer: (argv: readonly string[]) => Partial<ToolResult> = () 
   const calls: Answer[] = [];
   const run = async (argv: readonly [string, ...string[]], stdin?: string): Promise<ToolResult> => {
     calls.push({ argv: [...argv], stdin });
-    return { code: 0, stdout: 'Ok.\r\n\r\n', stderr: '', ...answer(argv) };
+    return { code: 0, signal: null, stdout: 'Ok.\r\n\r\n', stderr: '', ...answer(argv) };
   };
   return { calls, run };
 }
@@ -156,5 +156,17 @@ describe('WindowsFirewallBackend', () => {
     const { calls, run } = recorder(() => ({ code: 1, stdout: '', stderr: 'The Windows Firewall service is not running.' }));
     await assert.rejects(new WindowsFirewallBackend({ run }).start(), /service is not running/);
     assert.equal(calls.length, 1);
+  });
+
+  it('describes a block as the netsh command that adds our named rule, never nft words', async () => {
+    const { calls, run } = recorder((argv) => (argv[3] === 'show' ? { code: 1, stdout: NO_MATCH } : {}));
+    const backend = new WindowsFirewallBackend({ run });
+    const described = backend.describeBlock('2001:DB8::0:5');
+    assert.equal(described, 'netsh advfirewall firewall add rule "name=PortSentry block 2001:db8::5" dir=in action=block remoteip=2001:db8::5');
+    // Truthful: the same words block() runs (the name is one argument; quoted in the text).
+    await backend.block('2001:DB8::0:5');
+    assert.deepEqual(calls.at(-1)?.argv, ['netsh', 'advfirewall', 'firewall', 'add', 'rule', 'name=PortSentry block 2001:db8::5', 'dir=in', 'action=block', 'remoteip=2001:db8::5']);
+    assert.doesNotMatch(described, /nft|element/);
+    assert.throws(() => backend.describeBlock('host.example'), BlockError);
   });
 });

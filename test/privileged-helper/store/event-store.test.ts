@@ -17,6 +17,9 @@ class MemoryFirewall implements BlockBackend {
   readonly name = 'memory';
   readonly blocked = new Map<string, number | undefined>();
   async start() {}
+  describeBlock(address: string) {
+    return `memory ${address}`;
+  }
   async block(address: string, options: { timeoutSeconds?: number } = {}) {
     this.blocked.set(address, options.timeoutSeconds);
   }
