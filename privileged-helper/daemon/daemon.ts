@@ -13,6 +13,7 @@ import { messages } from '../reporters/messages.js';
 import { cleanText } from '../reporters/clean-text.js';
 import { planCapture } from '../capture/capture-plan.js';
 import { planTrap, type TrapPlan } from '../responders/kernel-trap.js';
+import { TrapController } from '../responders/trap-controller.js';
 import type { BlockChangeEvent, DetectionEvent, FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { parseAddress } from '../../shared/domain/address.js';
 import { IMPOSSIBLE_SOURCE_NETWORKS } from '../capture/source-address.js';
@@ -66,8 +67,8 @@ export class Daemon {
   private ownAddresses = new Set<string>();
   private hostKey = '';
   private timers: NodeJS.Timeout[] = [];
-  /** The trap plan last installed, as JSON, so unchanged plans cost nothing. */
-  private trapKey = 'null';
+  /** Owns the kernel trap's changes; null when the firewall has no trap. */
+  private readonly trap: TrapController | null;
   /** Sources whose response (firewall, commands) is under way. */
   private readonly responding = new Set<string>();
   /** Networks no block may touch (ignore list, own addresses, gateways, resolvers); null = rebuild. */
@@ -77,6 +78,7 @@ export class Daemon {
     private readonly deps: DaemonDeps,
   ) {
     this.settings = settings;
+    this.trap = deps.kernelTrap === undefined ? null : new TrapController(deps.kernelTrap, deps.log);
     this.engine = new DetectionEngine(engineOptions(settings.config), this.policy());
     this.sensors = new SensorSet({
       clock: deps.clock,
@@ -114,7 +116,7 @@ export class Daemon {
   async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
-    await this.disarmTrap();
+    await this.trap?.close();
     await this.sensors.close();
   }
 
@@ -431,8 +433,7 @@ export class Daemon {
 
   /** Brings the kernel trap in line with the settings, the never-block lists and the pause state. */
   private async updateTrap(): Promise<void> {
-    const install = this.deps.kernelTrap;
-    if (install === undefined) return;
+    if (this.trap === null) return;
     const rules = planCapture(this.config, this.settings.modes)?.rules ?? [];
     const host = [...this.host.own, ...(this.host.gateways ?? []), ...(this.host.resolvers ?? [])];
     // Sources no remote host can have (v4-mapped, link-local, ...) are never-block networks
@@ -441,22 +442,7 @@ export class Daemon {
     const planned = planTrap(this.config, this.settings.modes, rules, { ignore, host }, this.paused, this.sensors.boundTripwires());
     // Stealth and advanced ports only while capture runs, so every probe the kernel stops is
     // also seen here; UDP tripwires are seen by their own sockets (the trap lets them through).
-    const plan = planned === null || this.sensors.captureActive ? planned : withoutCaptured(planned);
-    const key = JSON.stringify(plan);
-    if (key === this.trapKey) return;
-    try {
-      await install(plan);
-      this.trapKey = key;
-      if (plan !== null) this.deps.log(messages.trapArmed(plan.tcpPorts.length + plan.udpPorts.length + plan.udpTripwires.length));
-    } catch (error) {
-      this.deps.log(messages.error(`the kernel trap could not be ${plan === null ? 'disarmed' : 'installed'}: ${(error as Error).message}; detection continues in user space`));
-    }
-  }
-
-  private async disarmTrap(): Promise<void> {
-    if (this.trapKey === 'null' || this.deps.kernelTrap === undefined) return;
-    await this.deps.kernelTrap(null).catch(() => undefined);
-    this.trapKey = 'null';
+    await this.trap.apply(planned === null || this.sensors.captureActive ? planned : withoutCaptured(planned));
   }
 
   private async liftExpiredBlocks(): Promise<void> {
