@@ -5,8 +5,8 @@
 // helper (firewall, store, capture, control socket) is imported after (start-up speed).
 
 import { ConfigError } from '../config/conf-file.js';
-import { flagModes, parseDaemonArgs, USAGE, UsageError } from '../daemon/cli-args.js';
-import { checkModes, loadConfig } from '../daemon/config-loader.js';
+import { flagModes, parseDaemonArgs, USAGE, UsageError } from './cli-args.js';
+import { checkModes, loadConfig } from '../config/config-loader.js';
 import { bindTripwiresEarly } from '../sensors/early-tripwires.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
 
@@ -30,14 +30,14 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`portsentryd (PortSentry Desktop) compatible with PortSentry ${PRODUCT_VERSION}\n`);
       return 0;
     case 'check-config': {
-      const { loadSettings } = await import('../daemon/run-daemon.js');
+      const { loadSettings } = await import('./run-daemon.js');
       const settings = await loadSettings(args.configPath, flagModes(args), (m) => process.stderr.write(`${m}\n`));
       process.stdout.write(`${settings.config.file}: OK (${settings.ignore.length} ignore entries)\n`);
       return 0;
     }
     case 'remove-firewall': {
-      const { loadSettings } = await import('../daemon/run-daemon.js');
-      const { removeFirewall } = await import('../daemon/response-actions.js');
+      const { loadSettings } = await import('./run-daemon.js');
+      const { removeFirewall } = await import('../responders/response-actions.js');
       const { forgetStoredBlocks } = await import('../store/event-store.js');
       const settings = await loadSettings(args.configPath, flagModes(args), () => undefined);
       await removeFirewall(settings.config);
@@ -71,7 +71,7 @@ async function main(argv: readonly string[]): Promise<number> {
     checkModes(config, modes);
     return bindTripwiresEarly(config, modes, Date.now);
   });
-  const { runDaemon } = await import('../daemon/run-daemon.js');
+  const { runDaemon } = await import('./run-daemon.js');
   const running = await runDaemon(args.configPath, flagModes(args), early);
   return new Promise<number>((resolve) => {
     let stopping = false;

@@ -6,7 +6,8 @@
 import { lookupService } from 'node:dns/promises';
 import type { AddressFamily, Clock, Mode, Probe } from '../../shared/domain/types.js';
 import type { PortSentryConfig } from '../config/config.js';
-import { describeIgnoreReason, IgnorePolicy, type HostAddresses, type IgnoreEntry } from '../config/ignore-list.js';
+import type { IgnoreEntry } from '../config/ignore-list.js';
+import { describeNeverBlockReason, NeverBlock, type HostAddresses } from '../never-block/never-block.js';
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
@@ -16,11 +17,10 @@ import { planTrap, type TrapPlan } from '../responders/kernel-trap.js';
 import { TrapController } from '../responders/trap-controller.js';
 import type { BlockChangeEvent, DetectionEvent, FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { parseAddress } from '../../shared/domain/address.js';
-import { IMPOSSIBLE_SOURCE_NETWORKS } from '../capture/source-address.js';
-import { aggregateTarget, hostTarget, parseBlockTarget, protectedOverlap, type BlockTarget, type ProtectedNetwork } from '../../shared/domain/block-target.js';
-import { carryOut, type ResponseActions } from './responder.js';
-import { planBlocks, responsePlan } from './response-plan.js';
-import { SensorSet } from './sensor-set.js';
+import { aggregateTarget, hostTarget, parseBlockTarget, protectedOverlap, type BlockTarget } from '../../shared/domain/block-target.js';
+import { carryOut, type ResponseActions } from '../responders/responder.js';
+import { planBlocks, responsePlan } from '../responders/response-plan.js';
+import { SensorSet } from '../sensors/sensor-set.js';
 import type { EarlyTripwires } from '../sensors/early-tripwires.js';
 
 export interface DaemonDeps {
@@ -71,8 +71,8 @@ export class Daemon {
   private readonly trap: TrapController | null;
   /** Sources whose response (firewall, commands) is under way. */
   private readonly responding = new Set<string>();
-  /** Networks no block may touch (ignore list, own addresses, gateways, resolvers); null = rebuild. */
-  private protectedCache: ProtectedNetwork[] | null = null;
+  /** What is never blocked, for the current settings and host addresses; null = rebuild. */
+  private neverBlockCache: NeverBlock | null = null;
   constructor(
     settings: DaemonSettings,
     private readonly deps: DaemonDeps,
@@ -124,7 +124,7 @@ export class Daemon {
   async reconfigure(next: DaemonSettings): Promise<void> {
     const previous = this.settings;
     this.settings = next;
-    this.protectedCache = null;
+    this.neverBlockCache = null;
     this.engine.reconfigure(engineOptions(next.config), this.policy());
     // The new sensors are up before the old ones close (see SensorSet.replace): a change of
     // modes or ports never leaves a moment in which no tripwire listens.
@@ -162,7 +162,7 @@ export class Daemon {
     const verdict = this.engine.assess(key === probe.source ? probe : { ...probe, source: key });
     switch (verdict.kind) {
       case 'ignored': {
-        const why = describeIgnoreReason(verdict.reason);
+        const why = describeNeverBlockReason(verdict.reason);
         // Repeats are summarised (logs, store and subscribers alike): an ignored host
         // running a full port scan is one line a minute, not 65,535.
         if (!this.shouldLogQuietly(`ignored ${probe.source}`, probe.at)) return;
@@ -296,8 +296,8 @@ export class Daemon {
     if (typeof target === 'string') return { ok: false, code: 'invalid-address', message: target };
     const single = target.text === target.network;
     const refusal = single ? this.policy().reasonToIgnore(target.network, target.family) : null;
-    if (refusal !== null) return { ok: false, code: 'protected-address', message: `${target.text} is ${describeIgnoreReason(refusal)} and is never blocked` };
-    const inside = single ? null : protectedOverlap(target, this.protectedNetworks());
+    if (refusal !== null) return { ok: false, code: 'protected-address', message: `${target.text} is ${describeNeverBlockReason(refusal)} and is never blocked` };
+    const inside = single ? null : protectedOverlap(target, this.policy().networks());
     if (inside !== null) return { ok: false, code: 'protected-address', message: `${target.text} contains ${inside.address}${inside.prefix === (inside.family === 4 ? 32 : 128) ? '' : `/${inside.prefix}`}, ${inside.why}, which is never blocked` };
     const firewall = this.deps.actions.firewall;
     if (firewall === null) return { ok: false, code: 'no-firewall', message: 'no firewall backend is configured (BLOCK_BACKEND="none")' };
@@ -350,7 +350,7 @@ export class Daemon {
     if (this.paused) return { ok: false, code: 'paused', message: 'protection is paused' };
     if (this.engine.isBlocked(parsed.address, this.deps.clock())) return { ok: false, code: 'already-blocked', message: `${parsed.address} is already blocked here` };
     const refusal = this.policy().reasonToIgnore(parsed.address, parsed.family);
-    if (refusal !== null) return { ok: false, code: 'protected-address', message: `${parsed.address} is ${describeIgnoreReason(refusal)} and is never blocked` };
+    if (refusal !== null) return { ok: false, code: 'protected-address', message: `${parsed.address} is ${describeNeverBlockReason(refusal)} and is never blocked` };
     const firewall = this.deps.actions.firewall;
     if (firewall === null) return { ok: false, code: 'no-firewall', message: 'no firewall backend is configured (BLOCK_BACKEND="none")' };
     try {
@@ -379,35 +379,16 @@ export class Daemon {
     }
   }
 
-  private policy(): IgnorePolicy {
-    return new IgnorePolicy(this.settings.ignore, this.host);
+  private policy(): NeverBlock {
+    this.neverBlockCache ??= new NeverBlock(this.settings.ignore, this.host);
+    return this.neverBlockCache;
   }
 
   /** The block for a source: its BLOCK_PREFIX6 network unless that holds a protected address. */
   private scopeOf(address: string, family: AddressFamily): BlockTarget {
     if (family === 4 || this.deps.actions.firewall?.prefixes !== true || this.config.blockPrefix6 >= 128) return hostTarget(address, family);
     const wide = aggregateTarget(address, family, this.config.blockPrefix6);
-    return protectedOverlap(wide, this.protectedNetworks()) === null ? wide : hostTarget(address, family);
-  }
-
-  private protectedNetworks(): ProtectedNetwork[] {
-    if (this.protectedCache !== null) return this.protectedCache;
-    const list: ProtectedNetwork[] = [];
-    for (const entry of this.settings.ignore) list.push({ address: entry.address, family: entry.family, prefix: entry.prefix, why: describeIgnoreReason('ignore-list') });
-    const add = (addresses: Iterable<string>, why: string) => {
-      for (const text of addresses) {
-        const parsed = parseAddress(text);
-        if (parsed !== null) list.push({ address: parsed.address, family: parsed.family, prefix: parsed.family === 4 ? 32 : 128, why });
-      }
-    };
-    add(['::1', '::'], describeIgnoreReason('own-address'));
-    list.push({ address: '127.0.0.0', family: 4, prefix: 8, why: describeIgnoreReason('own-address') });
-    add(['0.0.0.0'], describeIgnoreReason('own-address'));
-    add(this.host.own, describeIgnoreReason('own-address'));
-    add(this.host.gateways ?? [], describeIgnoreReason('gateway'));
-    add(this.host.resolvers ?? [], describeIgnoreReason('dns-resolver'));
-    this.protectedCache = list;
-    return list;
+    return protectedOverlap(wide, this.policy().networks()) === null ? wide : hostTarget(address, family);
   }
 
   /** A full block set evicted some blocks: the engine and the record forget them. */
@@ -426,7 +407,7 @@ export class Daemon {
     this.host = host;
     this.hostKey = key;
     this.ownAddresses = new Set(host.own);
-    this.protectedCache = null;
+    this.neverBlockCache = null;
     this.engine.reconfigure(engineOptions(this.config), this.policy());
     await this.updateTrap();
   }
@@ -435,11 +416,7 @@ export class Daemon {
   private async updateTrap(): Promise<void> {
     if (this.trap === null) return;
     const rules = planCapture(this.config, this.settings.modes)?.rules ?? [];
-    const host = [...this.host.own, ...(this.host.gateways ?? []), ...(this.host.resolvers ?? [])];
-    // Sources no remote host can have (v4-mapped, link-local, ...) are never-block networks
-    // for the kernel too: one forged IPv6 packet must not put ::ffff:a.b.c.d in blocked6.
-    const ignore = [...this.settings.ignore, ...IMPOSSIBLE_SOURCE_NETWORKS.map((network) => ({ ...network, line: 0 }))];
-    const planned = planTrap(this.config, this.settings.modes, rules, { ignore, host }, this.paused, this.sensors.boundTripwires());
+    const planned = planTrap(this.config, this.settings.modes, rules, this.policy().forKernelTrap(), this.paused, this.sensors.boundTripwires());
     // Stealth and advanced ports only while capture runs, so every probe the kernel stops is
     // also seen here; UDP tripwires are seen by their own sockets (the trap lets them through).
     await this.trap.apply(planned === null || this.sensors.captureActive ? planned : withoutCaptured(planned));

@@ -8,7 +8,7 @@
 // whole prefix cannot fill the block sets from it.
 
 import type { AddressFamily, Probe } from '../../shared/domain/types.js';
-import type { IgnoreReason } from '../config/ignore-list.js';
+import type { NeverBlockReason } from '../never-block/never-block.js';
 
 export interface EngineOptions {
   readonly scanTrigger: number;
@@ -19,11 +19,11 @@ export interface EngineOptions {
 }
 
 export interface NeverBlockPolicy {
-  reasonToIgnore(address: string, family: AddressFamily): IgnoreReason | null;
+  reasonToIgnore(address: string, family: AddressFamily): NeverBlockReason | null;
 }
 
 export type Verdict =
-  | { readonly kind: 'ignored'; readonly reason: IgnoreReason }
+  | { readonly kind: 'ignored'; readonly reason: NeverBlockReason }
   | { readonly kind: 'already-blocked' }
   | { readonly kind: 'counted'; readonly hits: number; readonly needed: number }
   | { readonly kind: 'triggered'; readonly hits: number }

@@ -35,7 +35,7 @@
 // (trap_shared6), where only the one host is blocked (blocked6_hosts).
 
 import type { WatchRule } from '../capture/capture-detector.js';
-import type { IgnoreEntry } from '../config/ignore-list.js';
+import type { TrapNeverBlock } from '../never-block/never-block.js';
 import type { PortSentryConfig } from '../config/config.js';
 import type { Mode } from '../../shared/domain/types.js';
 import { maskAddress, prefixMask } from '../../shared/domain/block-target.js';
@@ -79,7 +79,7 @@ export function planTrap(
   config: PortSentryConfig,
   modes: readonly Mode[],
   rules: readonly WatchRule[],
-  neverBlock: { readonly ignore: readonly IgnoreEntry[]; readonly host: readonly string[] },
+  neverBlock: TrapNeverBlock,
   paused: boolean,
   bound?: BoundTripwires,
 ): TrapPlan | null {

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError } from '../config/conf-file.js';
-import { checkModes } from '../daemon/config-loader.js';
+import { checkModes } from '../config/config-loader.js';
 import { formatConfigValues, parseLayeredConfig, type PortSentryConfig } from '../config/config.js';
 import { applyConfigChanges, changedKeys, configValues } from '../config/config-edit.js';
 import { OPERATOR_FILE_HEADER } from '../config/operator-settings.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sourceProblem } from '../../../privileged-helper/capture/source-address.js';
-import { IgnorePolicy } from '../../../privileged-helper/config/ignore-list.js';
+import { NeverBlock } from '../../../privileged-helper/never-block/never-block.js';
 import { parseAddress } from '../../../shared/domain/address.js';
 
 describe('sourceProblem: addresses no remote scanner can have', () => {
@@ -36,9 +36,9 @@ describe('sourceProblem: addresses no remote scanner can have', () => {
   }
 });
 
-describe('IgnorePolicy refuses such sources on every path (probes and blocks by hand)', () => {
+describe('NeverBlock refuses such sources on every path (probes and blocks by hand)', () => {
   it('multicast, link-local and reserved addresses are never blockable; ordinary ones are', () => {
-    const policy = new IgnorePolicy([], { own: ['198.18.0.10'] });
+    const policy = new NeverBlock([], { own: ['198.18.0.10'] });
     for (const text of ['ff02::1', 'fe80::1', '169.254.1.1', '224.0.0.1', '240.0.0.1', '255.255.255.255', '0.1.2.3']) {
       const parsed = parseAddress(text)!;
       assert.equal(policy.reasonToIgnore(parsed.address, parsed.family), 'not-unicast', text);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../../privileged-helper/config/conf-file.js';
-import { IgnorePolicy, parseIgnoreText } from '../../../privileged-helper/config/ignore-list.js';
+import { parseIgnoreText } from '../../../privileged-helper/config/ignore-list.js';
+import { NeverBlock } from '../../../privileged-helper/never-block/never-block.js';
 
 describe('ignore file', () => {
   it('reads the classic format: addresses, CIDRs, comments, blank lines', () => {
@@ -37,7 +38,7 @@ describe('ignore file', () => {
 });
 
 describe('never-block policy', () => {
-  const policy = new IgnorePolicy(parseIgnoreText('198.18.1.0/24\nfd00:77::/48\n198.18.0.9\n', 'f'), ['198.18.0.10', 'fd00:5e::10']);
+  const policy = new NeverBlock(parseIgnoreText('198.18.1.0/24\nfd00:77::/48\n198.18.0.9\n', 'f'), ['198.18.0.10', 'fd00:5e::10']);
 
   it('ignores CIDR members and single addresses, v4 and v6', () => {
     assert.equal(policy.reasonToIgnore('198.18.1.200', 4), 'ignore-list');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IgnorePolicy } from '../../../privileged-helper/config/ignore-list.js';
+import { NeverBlock } from '../../../privileged-helper/never-block/never-block.js';
 import type { Probe } from '../../../shared/domain/types.js';
 import { DetectionEngine } from '../../../privileged-helper/engine/engine.js';
 
 const HOUR = 3_600_000;
-const noIgnores = new IgnorePolicy([], []);
+const noIgnores = new NeverBlock([], []);
 
 function probe(source: string, at: number, port = 1524): Probe {
   return { source, family: source.includes(':') ? 6 : 4, port, protocol: 'tcp', kind: 'connect', mode: 'tcp', at };
@@ -93,7 +93,7 @@ describe('already blocked', () => {
 
 describe('ignore list', () => {
   it('never counts or blocks ignored and own addresses', () => {
-    const policy = new IgnorePolicy([{ address: '198.18.1.0', family: 4, prefix: 24 }], ['198.18.0.10']);
+    const policy = new NeverBlock([{ address: '198.18.1.0', family: 4, prefix: 24 }], ['198.18.0.10']);
     const e = engine(0, 1000, HOUR, policy);
     assert.deepEqual(e.assess(probe('198.18.1.7', 0)), { kind: 'ignored', reason: 'ignore-list' });
     assert.deepEqual(e.assess(probe('198.18.0.10', 0)), { kind: 'ignored', reason: 'own-address' });
@@ -104,7 +104,7 @@ describe('ignore list', () => {
   it('a reconfigured ignore list applies at once and keeps counts', () => {
     const e = engine(2);
     e.assess(probe('198.18.0.3', 0));
-    e.reconfigure({ scanTrigger: 2, windowMs: HOUR, maxSources: 1000 }, new IgnorePolicy([{ address: '198.18.0.4', family: 4, prefix: 32 }], []));
+    e.reconfigure({ scanTrigger: 2, windowMs: HOUR, maxSources: 1000 }, new NeverBlock([{ address: '198.18.0.4', family: 4, prefix: 32 }], []));
     assert.equal(e.assess(probe('198.18.0.4', 1)).kind, 'ignored');
     assert.equal(e.assess(probe('198.18.0.3', 2)).kind, 'triggered');
   });

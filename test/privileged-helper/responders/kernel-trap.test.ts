@@ -14,7 +14,7 @@ function plan(text: string, modes: Mode[], paused = false, bound?: { tcp: number
   const keys = new Set(text.split('\n').map((line) => line.split('=')[0]));
   const config = parseConfig([...defaults.filter((line) => !keys.has(line.split('=')[0])), text].join('\n'), 't.conf');
   const rules = planCapture(config, modes)?.rules ?? [];
-  return planTrap(config, modes, rules, { ignore: [{ address: '198.18.7.0', family: 4, prefix: 24, line: 1 }], host: ['198.18.0.10', 'fd00:5e::a'] }, paused, bound);
+  return planTrap(config, modes, rules, { ignore: [{ address: '198.18.7.0', family: 4, prefix: 24 }], host: ['198.18.0.10', 'fd00:5e::a'] }, paused, bound);
 }
 
 describe('kernel trap plan', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EventStore, StatsBusyError, forgetStoredBlocks } from '../../../privileged-helper/store/event-store.js';
-import { reconcileBlocks } from '../../../privileged-helper/daemon/reconcile-blocks.js';
+import { reconcileBlocks } from '../../../privileged-helper/responders/reconcile-blocks.js';
 import type { BlockBackend } from '../../../privileged-helper/responders/block-backend.js';
 import type { DetectionEvent } from '../../../shared/domain/detection-event.js';
 

@@ -5,11 +5,11 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ConfigError } from '../config/conf-file.js';
-import { parseConfig, parseLayeredConfig, type PortSentryConfig } from '../config/config.js';
+import { ConfigError } from './conf-file.js';
+import { parseConfig, parseLayeredConfig, type PortSentryConfig } from './config.js';
 import { assertSafeFile, UnsafePathError } from '../files/safe-paths.js';
-import { EMBEDDED_CONFIG_NAME, EMBEDDED_CONFIG_TEXT } from '../config/default-config.js';
-import { parseIgnoreText, type IgnoreEntry } from '../config/ignore-list.js';
+import { EMBEDDED_CONFIG_NAME, EMBEDDED_CONFIG_TEXT } from './default-config.js';
+import { parseIgnoreText, type IgnoreEntry } from './ignore-list.js';
 import { protocolOfMode, type Mode } from '../../shared/domain/types.js';
 
 const MAX_FILE_BYTES = 1024 * 1024;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../../privileged-helper/config/config.js';
-import { planBlocks, responsePlan } from '../../../privileged-helper/daemon/response-plan.js';
+import { planBlocks, responsePlan } from '../../../privileged-helper/responders/response-plan.js';
 
 const full = 'KILL_HOSTS_DENY="ALL: $TARGET$"\nKILL_RUN_CMD="/bin/true $TARGET$"\n';
 

@@ -14,9 +14,9 @@ import { ProcListeningPorts } from '../capture/listening-ports.js';
 import type { PortSentryConfig } from '../config/config.js';
 import { messages } from '../reporters/messages.js';
 import { describeSourceProblem, type SourceProblem } from '../capture/source-address.js';
-import { openCaptureSensor } from '../sensors/capture-sensor.js';
-import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from '../sensors/tripwires.js';
-import { tripwireKey, type EarlyTripwires, type TripwireEvent } from '../sensors/early-tripwires.js';
+import { openCaptureSensor } from './capture-sensor.js';
+import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from './tripwires.js';
+import { tripwireKey, type EarlyTripwires, type TripwireEvent } from './early-tripwires.js';
 
 export interface SensorSetDeps {
   readonly clock: Clock;

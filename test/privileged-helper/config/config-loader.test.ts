@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConfigError } from '../../../privileged-helper/config/conf-file.js';
-import { loadConfig, loadIgnoreList } from '../../../privileged-helper/daemon/config-loader.js';
+import { loadConfig, loadIgnoreList } from '../../../privileged-helper/config/config-loader.js';
 
 describe('config loader', () => {
   let dir: string;

@@ -4,7 +4,7 @@
 // the firewall change and the store write) are adopted into the store. Idempotent.
 
 import type { Clock } from '../../shared/domain/types.js';
-import type { BlockBackend } from '../responders/block-backend.js';
+import type { BlockBackend } from './block-backend.js';
 import { messages } from '../reporters/messages.js';
 import type { EventStore } from '../store/event-store.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { flagModes, parseDaemonArgs, UsageError } from '../../../privileged-helper/daemon/cli-args.js';
+import { flagModes, parseDaemonArgs, UsageError } from '../../../privileged-helper/bin/cli-args.js';
 
 describe('portsentryd arguments', () => {
   it('takes the classic single mode flag', () => {

@@ -1,17 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IgnorePolicy } from '../../../privileged-helper/config/ignore-list.js';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NeverBlock } from '../../../privileged-helper/never-block/never-block.js';
 import {
+  hostAddresses,
   parseIpv4RouteGateways,
   parseIpv6RouteGateways,
   parseResolvConfNameservers,
   readProtectedAddresses,
   SYSTEM_PROTECTED_ADDRESS_FILES,
-} from '../../../privileged-helper/daemon/protected-addresses.js';
-import { hostAddresses } from '../../../privileged-helper/daemon/local-addresses.js';
+} from '../../../privileged-helper/never-block/host-addresses.js';
 
 const ROUTE = `Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
 eth0\t00000000\t010012C6\t0003\t0\t0\t0\t00000000\t0\t0\t0
@@ -34,7 +34,7 @@ describe('protected addresses', () => {
     assert.deepEqual(parseResolvConfNameservers('# c\nnameserver 198.18.0.53\nnameserver fe80::1%eth0\nnameserver bogus\nsearch x\n'), ['198.18.0.53', 'fe80::1']);
   });
   it('the never-block policy names gateways and resolvers', () => {
-    const policy = new IgnorePolicy([], { own: ['198.18.0.10'], gateways: ['198.18.0.1'], resolvers: ['198.18.0.53'] });
+    const policy = new NeverBlock([], { own: ['198.18.0.10'], gateways: ['198.18.0.1'], resolvers: ['198.18.0.53'] });
     assert.equal(policy.reasonToIgnore('198.18.0.1', 4), 'gateway');
     assert.equal(policy.reasonToIgnore('198.18.0.53', 4), 'dns-resolver');
     assert.equal(policy.reasonToIgnore('198.18.0.10', 4), 'own-address');
@@ -66,7 +66,7 @@ describe('resolvers behind systemd-resolved, re-read when the files change', () 
       await writeFile(files.resolvConfs[1]!, 'nameserver 198.18.0.54\n');
       const second = await hostAddresses(files);
       assert.deepEqual([...(second.resolvers ?? [])], ['127.0.0.53', '198.18.0.54']);
-      const policy = new IgnorePolicy([], second);
+      const policy = new NeverBlock([], second);
       assert.equal(policy.reasonToIgnore('198.18.0.54', 4), 'dns-resolver');
       assert.equal(policy.reasonToIgnore('198.18.0.53', 4), null, 'the old server is no longer protected');
 

@@ -1,13 +1,15 @@
-// Addresses the helper must never block, whatever arrives (spoofed scans, RPC calls): the
-// default gateways and the DNS resolvers, besides the host's own addresses. Blocking either
-// would cut the host off the network, which is exactly what a spoofing attacker would want.
-// Pure parsers of /proc/net/route, /proc/net/ipv6_route and resolv.conf, plus a thin reader
-// whose files are injectable. Behind systemd-resolved, /etc/resolv.conf names only the stub
+// The addresses this host protects by what they are, whatever arrives (spoofed scans, RPC
+// calls): its own (a spoofed scan from our own address must not cut us off), its default
+// gateways and its DNS resolvers. Blocking any of them would cut the host off the network,
+// which is exactly what a spoofing attacker would want. Pure parsers of /proc/net/route,
+// /proc/net/ipv6_route and resolv.conf, plus thin readers whose files are injectable. Behind systemd-resolved, /etc/resolv.conf names only the stub
 // (127.0.0.53); the real upstream servers are in /run/systemd/resolve/resolv.conf, read too.
 // The daemon re-reads all of them every few seconds, so a change of resolvers is followed.
 
 import { readFile } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { parseAddress } from '../../shared/domain/address.js';
+import type { HostAddresses } from './never-block.js';
 
 /** Gateways of IPv4 routes, from /proc/net/route (little-endian hex addresses). */
 export function parseIpv4RouteGateways(text: string): string[] {
@@ -75,4 +77,22 @@ export async function readProtectedAddresses(files: ProtectedAddressFiles = SYST
   const [v4, v6, ...resolvs] = await Promise.all([read(files.ipv4Routes), read(files.ipv6Routes), ...files.resolvConfs.map(read)]);
   const resolvers = new Set(resolvs.flatMap((text) => parseResolvConfNameservers(text)));
   return { gateways: [...parseIpv4RouteGateways(v4), ...parseIpv6RouteGateways(v6)], resolvers: [...resolvers] };
+}
+
+/** The addresses of this host's interfaces, canonical and sorted. */
+export function localAddresses(): string[] {
+  const found = new Set<string>();
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) {
+      const parsed = parseAddress(entry.address);
+      if (parsed !== null) found.add(parsed.address);
+    }
+  }
+  return [...found].sort();
+}
+
+/** Everything the host protects by nature: own addresses, gateways, resolvers. The daemon re-reads it. */
+export async function hostAddresses(files: ProtectedAddressFiles = SYSTEM_PROTECTED_ADDRESS_FILES): Promise<HostAddresses> {
+  const { gateways, resolvers } = await readProtectedAddresses(files);
+  return { own: localAddresses(), gateways, resolvers };
 }

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { protectedOverlap, parseBlockTarget, type BlockTarget } from '../../../shared/domain/block-target.js';
+import { NeverBlock } from '../../../privileged-helper/never-block/never-block.js';
+
+const HOST = { own: ['198.18.0.10', 'fd00:5e::10'], gateways: ['198.18.0.1'], resolvers: ['198.18.0.53'] };
+const IGNORE = [{ address: '198.18.7.0', family: 4 as const, prefix: 24 }];
+
+function target(text: string): BlockTarget {
+  const parsed = parseBlockTarget(text);
+  assert.ok(typeof parsed !== 'string', `${text}: ${String(parsed)}`);
+  return parsed;
+}
+
+describe('what is never blocked, in one place', () => {
+  it('the same answer for a scanner, a prefix blocked by hand and the kernel trap', () => {
+    const never = new NeverBlock(IGNORE, HOST);
+    assert.equal(never.reasonToIgnore('198.18.0.1', 4), 'gateway');
+    assert.equal(never.reasonToIgnore('198.18.7.9', 4), 'ignore-list');
+    assert.equal(never.reasonToIgnore('198.18.0.99', 4), null);
+    // A prefix holding the resolver, the host or an ignored network is refused, with why.
+    assert.match(protectedOverlap(target('198.18.0.0/26'), never.networks())?.why ?? '', /own addresses|gateway|resolvers/);
+    assert.match(protectedOverlap(target('198.18.7.128/25'), never.networks())?.why ?? '', /ignore list/);
+    assert.match(protectedOverlap(target('127.0.0.0/16'), never.networks())?.why ?? '', /own addresses/);
+    assert.match(protectedOverlap(target('fd00:5e::/64'), never.networks())?.why ?? '', /own addresses/);
+    assert.equal(protectedOverlap(target('198.18.9.0/24'), never.networks()), null);
+    // The trap gets the ignore networks, the impossible sources and every host address.
+    const trap = never.forKernelTrap();
+    assert.deepEqual(trap.host, ['198.18.0.10', 'fd00:5e::10', '198.18.0.1', '198.18.0.53']);
+    assert.ok(trap.ignore.some((n) => n.address === '198.18.7.0' && n.prefix === 24));
+    assert.ok(trap.ignore.some((n) => n.address === '::ffff:0:0' && n.prefix === 96), 'IPv4-mapped sources are never added by the kernel');
+  });
+
+  it('copies the host addresses it was given: a later change to them does not leak in', () => {
+    const own = ['198.18.0.10'];
+    const never = new NeverBlock([], { own });
+    own.push('198.18.0.77');
+    assert.equal(never.reasonToIgnore('198.18.0.77', 4), null);
+    assert.deepEqual(never.forKernelTrap().host, ['198.18.0.10']);
+  });
+});
