@@ -30,7 +30,16 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [helper, mainApp, rendererApp, node, { group: ['../*', '!./*'], message: 'shared/domain imports only its own modules' }, { regex: '^[^.]', message: 'shared/domain imports no packages' }] },
+        {
+          patterns: [
+            helper,
+            mainApp,
+            rendererApp,
+            node,
+            { group: ['../*', '!./*'], message: 'shared/domain imports only its own modules' },
+            { regex: '^[^.]', message: 'shared/domain imports no packages' },
+          ],
+        },
       ],
     },
   },

@@ -29,10 +29,7 @@ export function nthSource(i: number): string {
 function main(): void {
   const request = JSON.parse(process.argv[2] ?? '{}') as { count: number; maxSources: number; scanTrigger: number };
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
-  const engine = new DetectionEngine(
-    { scanTrigger: request.scanTrigger, windowMs: 3_600_000, maxSources: request.maxSources },
-    { reasonToIgnore: () => null },
-  );
+  const engine = new DetectionEngine({ scanTrigger: request.scanTrigger, windowMs: 3_600_000, maxSources: request.maxSources }, { reasonToIgnore: () => null });
   gc();
   const before = process.memoryUsage();
   const started = performance.now();

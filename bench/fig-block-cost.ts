@@ -62,9 +62,7 @@ async function oursAt(bench: BenchLab, existing: number, adds: number, connects:
   const bulkLoadSeconds = round((performance.now() - loadStarted) / 1000, 3);
   await backend.block(blockedAddress(existing + 2 * adds + 1)); // spawn the persistent nft before timing
   const addOneDaemonMs = await timeEach(adds, (i) => backend.block(blockedAddress(existing + i)));
-  const addOneProcessMs = await timeEach(adds, (i) =>
-    runArgv(['ip', 'netns', 'exec', ns, 'nft', 'add', 'element', 'inet', OUR_TABLE, 'blocked4', '{', blockedAddress(existing + adds + i), '}']),
-  );
+  const addOneProcessMs = await timeEach(adds, (i) => runArgv(['ip', 'netns', 'exec', ns, 'nft', 'add', 'element', 'inet', OUR_TABLE, 'blocked4', '{', blockedAddress(existing + adds + i), '}']));
   const connectMs = await connectLatency(bench, connects);
   await backend.remove();
   return { backend: 'nftables set (ours)', existingBlocks: existing, bulkLoadSeconds, addOneDaemonMs, addOneProcessMs, connectMs };

@@ -61,7 +61,11 @@ export async function fleetFigure(quick: boolean): Promise<FleetFigure> {
       await writeFile(join(hostDir, 'portsentry.conf'), helperConfigText(hostDir, { TCP_PORTS: '31337', NFT_TABLE: TABLE, FLEET_SHARING: '1', FLEET_LAPI_URL: lapi!.url, ...keys }));
       return join(hostDir, 'portsentry.conf');
     };
-    const a = startDaemon(lab, host('hostA'), ['-stcp', '-c', await conf('a', { FLEET_MACHINE_ID: 'hostA', FLEET_MACHINE_PASSWORD: 'bench-password-A-0123', METRICS_ADDRESS: host('hostA').v4, METRICS_PORT: String(METRICS_PORT) })]);
+    const a = startDaemon(lab, host('hostA'), [
+      '-stcp',
+      '-c',
+      await conf('a', { FLEET_MACHINE_ID: 'hostA', FLEET_MACHINE_PASSWORD: 'bench-password-A-0123', METRICS_ADDRESS: host('hostA').v4, METRICS_PORT: String(METRICS_PORT) }),
+    ]);
     const b = startDaemon(lab, host('hostB'), ['-stcp', '-c', await conf('b', { FLEET_BOUNCER_KEY: 'bench-bouncer-key-B-0123' })]);
     daemons.push(a, b);
     await a.waitFor('Control socket listening', 30_000);
@@ -158,11 +162,13 @@ export function renderFleet(figure: FleetFigure | undefined): string[] {
     `| --- | --- | --- | --- |`,
     `| ${figure.samples.length} | ${p === null ? 'n/a' : `${fmt(p.median, 1)} / ${fmt(p.p95, 1)}`} | ${p === null ? 'n/a' : `${fmt(p.min, 1)} / ${fmt(p.max, 1)}`} | ${figure.missed} |`,
     '',
-    'Scrape: sequential GETs of /metrics from another namespace; CPU is the helper\'s utime+stime over the scrapes.',
+    "Scrape: sequential GETs of /metrics from another namespace; CPU is the helper's utime+stime over the scrapes.",
     '',
     '| blocks held | scrapes | latency ms (median / p95) | body bytes | helper CPU ms per scrape |',
     '| --- | --- | --- | --- | --- |',
-    ...figure.scrape.map((r) => `| ${r.blocksHeld} | ${r.scrapes} | ${r.latencyMs === null ? 'n/a' : `${fmt(r.latencyMs.median, 3)} / ${fmt(r.latencyMs.p95, 3)}`} | ${r.bytes} | ${fmt(r.cpuMsPerScrape)} |`),
+    ...figure.scrape.map(
+      (r) => `| ${r.blocksHeld} | ${r.scrapes} | ${r.latencyMs === null ? 'n/a' : `${fmt(r.latencyMs.median, 3)} / ${fmt(r.latencyMs.p95, 3)}`} | ${r.bytes} | ${fmt(r.cpuMsPerScrape)} |`,
+    ),
     '',
   ];
 }

@@ -34,7 +34,9 @@ export interface MemoryFigure {
 }
 
 export async function engineMemory(count: number, scanTrigger: number): Promise<EngineMemoryResult> {
-  const { stdout } = await run(process.execPath, ['--expose-gc', ...DAEMON_NODE_FLAGS, benchScript('engine-memory'), JSON.stringify({ count, maxSources: DEFAULT_STATE_MAX_SOURCES, scanTrigger })], { timeout: 600_000 });
+  const { stdout } = await run(process.execPath, ['--expose-gc', ...DAEMON_NODE_FLAGS, benchScript('engine-memory'), JSON.stringify({ count, maxSources: DEFAULT_STATE_MAX_SOURCES, scanTrigger })], {
+    timeout: 600_000,
+  });
   return JSON.parse(String(stdout).trim()) as EngineMemoryResult;
 }
 

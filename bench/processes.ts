@@ -82,7 +82,14 @@ export class LineRecorder {
       };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`no line matching ${String(pattern)} within ${timeoutMs} ms; last lines:\n${this.lines.slice(-15).map((l) => l.text).join('\n')}`));
+        reject(
+          new Error(
+            `no line matching ${String(pattern)} within ${timeoutMs} ms; last lines:\n${this.lines
+              .slice(-15)
+              .map((l) => l.text)
+              .join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.push(waiter);
     });

@@ -18,17 +18,35 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   out.push('# portsentryd vs Debian portsentry 1.2: benchmark');
   out.push('');
   out.push(`Measured ${machine.date} on ${machine.cpuModel}, ${machine.cores} cores, Linux ${machine.kernel}, Node ${machine.node}, ${machine.nft}, ${machine.iptables}, peer: ${machine.peer}.`);
-  out.push(`Run: \`npm run bench\`${results.quick ? ' --quick' : ''}, ${results.repetitions} repetitions per time figure, ${Math.round(results.durationSeconds)} s in all. Times are median / p95 in ms unless stated.`);
-  out.push('Both detectors run in the same network-namespace lab (target, attacker, client on a bridge) with the same tripwire ports (PortSentry 1.2\'s lists), advanced range (1-1024), ignore list and SCAN_TRIGGER=0. Ours blocks with its nftables set; the peer with `KILL_ROUTE="/usr/sbin/iptables -I INPUT -s $TARGET$ -j DROP"`, launched in a private mount namespace with the config bind-mounted over its compiled-in path.');
+  out.push(
+    `Run: \`npm run bench\`${results.quick ? ' --quick' : ''}, ${results.repetitions} repetitions per time figure, ${Math.round(results.durationSeconds)} s in all. Times are median / p95 in ms unless stated.`,
+  );
+  out.push(
+    'Both detectors run in the same network-namespace lab (target, attacker, client on a bridge) with the same tripwire ports (PortSentry 1.2\'s lists), advanced range (1-1024), ignore list and SCAN_TRIGGER=0. Ours blocks with its nftables set; the peer with `KILL_ROUTE="/usr/sbin/iptables -I INPUT -s $TARGET$ -j DROP"`, launched in a private mount namespace with the config bind-mounted over its compiled-in path.',
+  );
   out.push('');
 
   out.push('## 1. Trigger to blackhole');
   out.push('');
-  out.push('Method: a Python raw-socket program in the attacker\'s namespace sends the trigger from a fresh source address (TCP connect to tripwire 31337 for -tcp, a UDP datagram to 31337 for -udp, a bare SYN to 31337 for -stcp and to unused port 555 for -atcp), then sends raw SYNs to the target\'s open service (port 8080) every ~0.1 ms, each answered by the target\'s kernel with a SYN-ACK until the drop rule is in. All times come from one clock (`perf_counter_ns` in that process). The blackhole time is the send time of the first probe that is never answered after the last answered one; the true moment lies in the interval between the two probes, whose width is the resolution column. When even the first probe goes unanswered (the block was in place before it), the figure is an upper bound: the send time of the first probe. No user-space service on the target competes for the CPU. Each detector is started several times per mode (the starts column), the repetitions spread over the starts; the first trigger after each start is left out of the blackhole column and shown on its own, as the median / p95 over the starts (it meets whatever is still cold after start-up). For -tcp, handshake is how long the attacker\'s connect() took: its first probe leaves only after that, so the -tcp blackhole figure cannot be lower than the handshake, wherever the block happens; "blocked before the first probe" counts the repetitions in which not one probe was answered (the figure is then the upper bound described above). For ours, "detect" is trigger to the daemon\'s attack log line and "respond" attack line to "has been blocked" line (arrival of the lines here, wall clock, ~0.1 ms; so they include the hop of the daemon\'s stderr to the benchmark). Where the kernel drops the sender by itself (our stealth/advanced modes block inside nftables on the first packet), these log lines come after the blackhole.');
+  out.push(
+    'Method: a Python raw-socket program in the attacker\'s namespace sends the trigger from a fresh source address (TCP connect to tripwire 31337 for -tcp, a UDP datagram to 31337 for -udp, a bare SYN to 31337 for -stcp and to unused port 555 for -atcp), then sends raw SYNs to the target\'s open service (port 8080) every ~0.1 ms, each answered by the target\'s kernel with a SYN-ACK until the drop rule is in. All times come from one clock (`perf_counter_ns` in that process). The blackhole time is the send time of the first probe that is never answered after the last answered one; the true moment lies in the interval between the two probes, whose width is the resolution column. When even the first probe goes unanswered (the block was in place before it), the figure is an upper bound: the send time of the first probe. No user-space service on the target competes for the CPU. Each detector is started several times per mode (the starts column), the repetitions spread over the starts; the first trigger after each start is left out of the blackhole column and shown on its own, as the median / p95 over the starts (it meets whatever is still cold after start-up). For -tcp, handshake is how long the attacker\'s connect() took: its first probe leaves only after that, so the -tcp blackhole figure cannot be lower than the handshake, wherever the block happens; "blocked before the first probe" counts the repetitions in which not one probe was answered (the figure is then the upper bound described above). For ours, "detect" is trigger to the daemon\'s attack log line and "respond" attack line to "has been blocked" line (arrival of the lines here, wall clock, ~0.1 ms; so they include the hop of the daemon\'s stderr to the benchmark). Where the kernel drops the sender by itself (our stealth/advanced modes block inside nftables on the first packet), these log lines come after the blackhole.',
+  );
   out.push('');
   out.push(
     table(
-      ['detector', 'mode', 'blackhole ms (median / p95)', 'resolution ms', 'detect ms', 'respond ms', 'handshake ms', 'blocked before the first probe', 'first after start ms', 'starts', 'never blocked'],
+      [
+        'detector',
+        'mode',
+        'blackhole ms (median / p95)',
+        'resolution ms',
+        'detect ms',
+        'respond ms',
+        'handshake ms',
+        'blocked before the first probe',
+        'first after start ms',
+        'starts',
+        'never blocked',
+      ],
       figures.triggerToBlackhole.map((r) => [
         r.detector,
         `-${r.mode}`,
@@ -54,14 +72,21 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
     const row = figures.scanTypes.find((r) => `${r.detector} ${r.modes}` === setup && r.scan === scan && r.family === family);
     return row === undefined ? 'n/a' : row.blocked ? 'yes' : 'no';
   };
-  out.push(table(['detector, modes', ...scans.flatMap((s) => [`${s} v4`, `${s} v6`])], setups.map((setup) => [setup, ...scans.flatMap((s) => [cell(setup, s, 4), cell(setup, s, 6)])])));
+  out.push(
+    table(
+      ['detector, modes', ...scans.flatMap((s) => [`${s} v4`, `${s} v6`])],
+      setups.map((setup) => [setup, ...scans.flatMap((s) => [cell(setup, s, 4), cell(setup, s, 6)])]),
+    ),
+  );
   const notes = [...new Set(figures.scanTypes.filter((r) => r.note !== '' && r.note !== 'not blocked').map((r) => `${r.detector} ${r.modes} ${r.scan} v${r.family}: ${r.note}`))];
   if (notes.length > 0) out.push('', ...notes.map((n) => `- ${n}`));
   out.push('');
 
   out.push('## 3. Leak: port states a fast full scan learns before the blackhole (advanced mode)');
   out.push('');
-  out.push('`nmap -sS -p- --min-rate 20000 --max-retries 0` from a fresh source against -atcp; "learned" = ports nmap reports open or closed (everything else ends up filtered). The target has one open service (8080), which counts if nmap reaches it first.');
+  out.push(
+    '`nmap -sS -p- --min-rate 20000 --max-retries 0` from a fresh source against -atcp; "learned" = ports nmap reports open or closed (everything else ends up filtered). The target has one open service (8080), which counts if nmap reaches it first.',
+  );
   out.push('');
   out.push(
     table(
@@ -73,19 +98,32 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
 
   out.push('## 4. Scale: distinct sources detected and blocked per second');
   out.push('');
-  out.push('One spoofed SYN per source (198.18.128.0/17, routed back through the attacker) to watched port 555 in -atcp, paced by a Python raw sender. Blocked/s = sources in the firewall / (last block - first packet); missed = sent sources absent from the firewall at the end.');
+  out.push(
+    'One spoofed SYN per source (198.18.128.0/17, routed back through the attacker) to watched port 555 in -atcp, paced by a Python raw sender. Blocked/s = sources in the firewall / (last block - first packet); missed = sent sources absent from the firewall at the end.',
+  );
   out.push('');
   out.push(
     table(
       ['detector', 'sources', 'offered /s', 'blocked', 'missed', 'blocked /s', 's to last block', 'daemon RSS MB (with children)'],
-      figures.scale.map((r) => [r.detector, String(r.sources), String(r.offeredPerSecond), String(r.blocked), String(r.missed), String(r.blockedPerSecond), fmt(r.secondsToLastBlock, 3), r.daemonRssMb === null ? 'n/a' : `${fmt(r.daemonRssMb, 1)} (${fmt(r.daemonTreeRssMb, 1)})`]),
+      figures.scale.map((r) => [
+        r.detector,
+        String(r.sources),
+        String(r.offeredPerSecond),
+        String(r.blocked),
+        String(r.missed),
+        String(r.blockedPerSecond),
+        fmt(r.secondsToLastBlock, 3),
+        r.daemonRssMb === null ? 'n/a' : `${fmt(r.daemonRssMb, 1)} (${fmt(r.daemonTreeRssMb, 1)})`,
+      ]),
     ),
   );
   out.push('');
 
   out.push('## 5. Cost as blocks grow');
   out.push('');
-  out.push('Add one block: ours through the daemon\'s own NftablesBackend (persistent `nft -i`), and as one `nft add element` process; the peer\'s way as one `iptables -I INPUT -s X -j DROP` process. Forwarding cost: connect latency (ms) of an unblocked client to the target\'s service, which every block is checked against.');
+  out.push(
+    "Add one block: ours through the daemon's own NftablesBackend (persistent `nft -i`), and as one `nft add element` process; the peer's way as one `iptables -I INPUT -s X -j DROP` process. Forwarding cost: connect latency (ms) of an unblocked client to the target's service, which every block is checked against.",
+  );
   out.push('');
   out.push(
     table(
@@ -102,7 +140,15 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   out.push(
     table(
       ['sources', 'SCAN_TRIGGER', 'tracked', 'blocks held', 'heap MB', 'RSS MB', 'ns per probe'],
-      figures.memory.engine.map((e) => [String(e.count), String(e.scanTrigger), String(e.trackedSources), String(e.blocked), `${fmt(e.heapUsedMbBefore, 1)} -> ${fmt(e.heapUsedMbAfter, 1)}`, `${fmt(e.rssMbBefore, 1)} -> ${fmt(e.rssMbAfter, 1)}`, String(e.nsPerProbe)]),
+      figures.memory.engine.map((e) => [
+        String(e.count),
+        String(e.scanTrigger),
+        String(e.trackedSources),
+        String(e.blocked),
+        `${fmt(e.heapUsedMbBefore, 1)} -> ${fmt(e.heapUsedMbAfter, 1)}`,
+        `${fmt(e.rssMbBefore, 1)} -> ${fmt(e.rssMbAfter, 1)}`,
+        String(e.nsPerProbe),
+      ]),
     ),
   );
   out.push('');
@@ -118,17 +164,33 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
 
   out.push('## 7. Start-up (spawn to every tripwire bound)');
   out.push('');
-  out.push(table(['detector', 'modes', 'to "active and listening" ms', 'to all ports bound (ss) ms'], figures.startup.map((r) => [r.detector, r.modes, mp(r.toActiveMs, 1), mp(r.toAllBoundMs, 1)])));
+  out.push(
+    table(
+      ['detector', 'modes', 'to "active and listening" ms', 'to all ports bound (ss) ms'],
+      figures.startup.map((r) => [r.detector, r.modes, mp(r.toActiveMs, 1), mp(r.toAllBoundMs, 1)]),
+    ),
+  );
   out.push('');
 
   out.push('## Capture path (tcpdump pipe of the stealth/advanced modes)');
   out.push('');
-  out.push('tcpdump with the daemon\'s argv and advanced-mode filter, its pcap parsed by the product\'s PcapStreamParser/decodeFrame; UDP datagrams to a watched port at a paced rate. Latency: kernel capture timestamp to the frame decoded in Node (sampled every 16th frame).');
+  out.push(
+    "tcpdump with the daemon's argv and advanced-mode filter, its pcap parsed by the product's PcapStreamParser/decodeFrame; UDP datagrams to a watched port at a paced rate. Latency: kernel capture timestamp to the frame decoded in Node (sampled every 16th frame).",
+  );
   out.push('');
   out.push(
     table(
       ['offered /s', 'achieved /s', 'sent', 'seen by Node', 'tcpdump received', 'dropped by kernel', 'lost', 'latency ms (median / p95)'],
-      figures.capturePath.map((r) => [String(r.offeredPerSecond), String(r.achievedPerSecond), String(r.sent), String(r.seenByNode), fmt(r.receivedByFilter, 0), fmt(r.droppedByKernel, 0), String(r.lost), mp(r.latencyMs, 3)]),
+      figures.capturePath.map((r) => [
+        String(r.offeredPerSecond),
+        String(r.achievedPerSecond),
+        String(r.sent),
+        String(r.seenByNode),
+        fmt(r.receivedByFilter, 0),
+        fmt(r.droppedByKernel, 0),
+        String(r.lost),
+        mp(r.latencyMs, 3),
+      ]),
     ),
   );
   out.push('');
@@ -136,26 +198,58 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
 
   out.push('## 8. Flood absorbed (spoofed sources, -atcp)');
   out.push('');
-  out.push('One spoofed SYN per source (198.18.64.0/18 upward) to watched port 555, paced by the raw sender. Absorbed/s = sources the daemon reported blocked / (its last "has been blocked" line - first packet); catch-up = last packet sent to the daemon\'s last log line (log quiet for 2 s after); peak RSS = VmHWM of the daemon; then a fresh scanner\'s trigger to blackhole, as in figure 1.');
+  out.push(
+    'One spoofed SYN per source (198.18.64.0/18 upward) to watched port 555, paced by the raw sender. Absorbed/s = sources the daemon reported blocked / (its last "has been blocked" line - first packet); catch-up = last packet sent to the daemon\'s last log line (log quiet for 2 s after); peak RSS = VmHWM of the daemon; then a fresh scanner\'s trigger to blackhole, as in figure 1.',
+  );
   out.push('');
   const fl = figures.flood;
   out.push(
     table(
       ['sources', 'offered /s', 'send s', 'reported blocked', 'absorbed /s', 'catch-up s', 'peak RSS MB', 'failed blocks', 'scanner after: blackhole ms'],
-      fl === null || fl === undefined ? [] : [[String(fl.sources), String(fl.offeredPerSecond), fmt(fl.sendSeconds, 3), String(fl.reportedBlocked), String(fl.absorbedPerSecond), fmt(fl.catchUpSeconds, 3), fmt(fl.peakRssMb, 1), String(fl.failedBlocks), fl.scannerAfterMs === null ? 'never blocked' : fmt(fl.scannerAfterMs, 3)]],
+      fl === null || fl === undefined
+        ? []
+        : [
+            [
+              String(fl.sources),
+              String(fl.offeredPerSecond),
+              fmt(fl.sendSeconds, 3),
+              String(fl.reportedBlocked),
+              String(fl.absorbedPerSecond),
+              fmt(fl.catchUpSeconds, 3),
+              fmt(fl.peakRssMb, 1),
+              String(fl.failedBlocks),
+              fl.scannerAfterMs === null ? 'never blocked' : fmt(fl.scannerAfterMs, 3),
+            ],
+          ],
     ),
   );
   out.push('');
 
   out.push('## 9. Capacity: a blocked set at BLOCK_SET_SIZE');
   out.push('');
-  out.push('One of our sets (blocked6_hosts; every set has the same size and kind) loaded with `nft -f` to the size, then one more block at a time through the daemon\'s NftablesBackend. When full, the backend evicts up to 1 % of the set (soonest to expire, then oldest) from the blocks it knows, and adds the newcomer: no read of the set on that path. The elements loaded behind its back (as the kernel trap adds them when capture loses their probes) are read in the background (last column), after which evictions follow the policy over the whole set. In the daemon, start-up reconciliation reads the sets and the blocks of the trap are learned from capture, so the index normally knows the set. Kernel memory: growth of Slab + VmallocUsed in /proc/meminfo (machine-wide).');
+  out.push(
+    "One of our sets (blocked6_hosts; every set has the same size and kind) loaded with `nft -f` to the size, then one more block at a time through the daemon's NftablesBackend. When full, the backend evicts up to 1 % of the set (soonest to expire, then oldest) from the blocks it knows, and adds the newcomer: no read of the set on that path. The elements loaded behind its back (as the kernel trap adds them when capture loses their probes) are read in the background (last column), after which evictions follow the policy over the whole set. In the daemon, start-up reconciliation reads the sets and the blocks of the trap are learned from capture, so the index normally knows the set. Kernel memory: growth of Slab + VmallocUsed in /proc/meminfo (machine-wide).",
+  );
   out.push('');
   const cap = figures.capacity;
   out.push(
     table(
       ['set size', 'blocks held', 'bulk load s', 'kernel MB', 'add one (nearly full) ms', 'add when full: first ms', 'add when full: next ms', 'evicted', 'background read s'],
-      cap === null || cap === undefined ? [] : [[String(cap.setSize), String(cap.held), fmt(cap.bulkLoadSeconds, 1), fmt(cap.kernelMb, 1), cap.addOneMs.map((v) => fmt(v)).join(', '), fmt(cap.addWhenFullFirstMs, 0), cap.addWhenFullNextMs.map((v) => fmt(v)).join(', '), String(cap.evicted), cap.backgroundReadSeconds == null ? 'n/a' : fmt(cap.backgroundReadSeconds, 1)]],
+      cap === null || cap === undefined
+        ? []
+        : [
+            [
+              String(cap.setSize),
+              String(cap.held),
+              fmt(cap.bulkLoadSeconds, 1),
+              fmt(cap.kernelMb, 1),
+              cap.addOneMs.map((v) => fmt(v)).join(', '),
+              fmt(cap.addWhenFullFirstMs, 0),
+              cap.addWhenFullNextMs.map((v) => fmt(v)).join(', '),
+              String(cap.evicted),
+              cap.backgroundReadSeconds == null ? 'n/a' : fmt(cap.backgroundReadSeconds, 1),
+            ],
+          ],
     ),
   );
   out.push('');

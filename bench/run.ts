@@ -162,7 +162,9 @@ async function main(): Promise<void> {
     const readme = await readFile(readmePath, 'utf8').catch(() => null);
     if (readme !== null) await writeFile(readmePath, spliceReadme(readme, report));
   }
-  process.stderr.write(`bench: wrote ${join(out, `${name}.json`)} and ${name}.md in ${results.durationSeconds} s${Object.keys(errors).length > 0 ? ` (${Object.keys(errors).length} figure(s) failed)` : ''}\n`);
+  process.stderr.write(
+    `bench: wrote ${join(out, `${name}.json`)} and ${name}.md in ${results.durationSeconds} s${Object.keys(errors).length > 0 ? ` (${Object.keys(errors).length} figure(s) failed)` : ''}\n`,
+  );
   // Exit explicitly: a helper left behind by a failed figure must not keep the run alive.
   process.exit(Object.keys(errors).length > 0 ? 1 : 0);
 }

@@ -11,7 +11,10 @@ export function analyseTargets(results: BenchResults): string[] {
   const mark = (ok: boolean) => (ok ? 'met' : '**not met**');
   const trigger = (mode: string) => figures.triggerToBlackhole.find((r) => r.detector === 'ours' && r.mode === mode);
   const nftDaemon = figures.blockCost.find((r) => r.backend === 'nftables set (ours)')?.addOneDaemonMs?.median ?? null;
-  for (const [modes, limit] of [[['tcp', 'udp'], 1], [['stcp', 'atcp'], 2]] as const) {
+  for (const [modes, limit] of [
+    [['tcp', 'udp'], 1],
+    [['stcp', 'atcp'], 2],
+  ] as const) {
     for (const mode of modes) {
       const row = trigger(mode);
       const median = row?.blackholeMs?.median ?? null;
@@ -31,7 +34,9 @@ export function analyseTargets(results: BenchResults): string[] {
   const startOurs = figures.startup.find((r) => r.detector === 'ours')?.toAllBoundMs?.median ?? null;
   const startPeer = figures.startup.find((r) => r.detector === 'peer')?.toAllBoundMs?.median ?? null;
   if (startOurs !== null && startPeer !== null) {
-    lines.push(`- Start-up to every tripwire bound (same run): ours ${f(startOurs, 1)} ms, the peer ${f(startPeer, 1)} ms, ratio ${f(startOurs / startPeer)} (target <= 1): ${mark(startOurs <= startPeer)}.`);
+    lines.push(
+      `- Start-up to every tripwire bound (same run): ours ${f(startOurs, 1)} ms, the peer ${f(startPeer, 1)} ms, ratio ${f(startOurs / startPeer)} (target <= 1): ${mark(startOurs <= startPeer)}.`,
+    );
   }
   const leakRow = figures.leak.find((r) => r.detector === 'ours');
   const leak = leakRow?.learnedPorts?.median ?? null;
@@ -71,18 +76,23 @@ export function analyseTargets(results: BenchResults): string[] {
   if (engine !== undefined) {
     const ok = engine.rssMbAfter <= 200;
     let line = `- Memory with ${engine.count} distinct sources (engine in process, every source blocked at first touch): RSS ${f(engine.rssMbAfter, 1)} MB, heap ${f(engine.heapUsedMbAfter, 1)} MB (target <= 200 MB): ${mark(ok)}.`;
-    if (!ok) line += ` Bound: the engine keeps one entry per blocked address in its blocks map, outside STATE_MAX_SOURCES (${engine.blocked} entries held); sources merely counted stay bounded (see the SCAN_TRIGGER 3 row).`;
+    if (!ok)
+      line += ` Bound: the engine keeps one entry per blocked address in its blocks map, outside STATE_MAX_SOURCES (${engine.blocked} entries held); sources merely counted stay bounded (see the SCAN_TRIGGER 3 row).`;
     lines.push(line);
   }
   const fl = figures.flood;
   if (fl !== null && fl !== undefined) {
     const ok = fl.catchUpSeconds <= 2 && fl.peakRssMb !== null && fl.peakRssMb < 250 && fl.scannerAfterMs !== null && fl.failedBlocks === 0;
-    lines.push(`- Flood (ours, ${fl.sources} spoofed sources at ${fl.offeredPerSecond}/s): caught up ${f(fl.catchUpSeconds, 3)} s after the last packet (target <= 2 s), peak RSS ${f(fl.peakRssMb, 1)} MB (target < 250 MB), ${fl.failedBlocks} failed blocks, a scanner right after blackholed in ${fl.scannerAfterMs === null ? 'never' : `${f(fl.scannerAfterMs, 3)} ms`}: ${mark(ok)}.`);
+    lines.push(
+      `- Flood (ours, ${fl.sources} spoofed sources at ${fl.offeredPerSecond}/s): caught up ${f(fl.catchUpSeconds, 3)} s after the last packet (target <= 2 s), peak RSS ${f(fl.peakRssMb, 1)} MB (target < 250 MB), ${fl.failedBlocks} failed blocks, a scanner right after blackholed in ${fl.scannerAfterMs === null ? 'never' : `${f(fl.scannerAfterMs, 3)} ms`}: ${mark(ok)}.`,
+    );
   }
   const cap = figures.capacity;
   if (cap !== null && cap !== undefined) {
     const ok = cap.held >= 1_000_000 && cap.evicted > 0;
-    lines.push(`- Capacity (ours): ${cap.held} blocks held in one set (${f(cap.kernelMb, 1)} MB of kernel memory), one more block ${f(cap.addOneMs[0])} ms, a block into the full set ${f(cap.addWhenFullFirstMs)} ms the first time and ${f(cap.addWhenFullNextMs[0])} ms after (the set is read in the background: ${f(cap.backgroundReadSeconds ?? undefined, 1)} s) (target: 1,000,000 per family, the newest scanner still blocked when full): ${mark(ok)}.`);
+    lines.push(
+      `- Capacity (ours): ${cap.held} blocks held in one set (${f(cap.kernelMb, 1)} MB of kernel memory), one more block ${f(cap.addOneMs[0])} ms, a block into the full set ${f(cap.addWhenFullFirstMs)} ms the first time and ${f(cap.addWhenFullNextMs[0])} ms after (the set is read in the background: ${f(cap.backgroundReadSeconds ?? undefined, 1)} s) (target: 1,000,000 per family, the newest scanner still blocked when full): ${mark(ok)}.`,
+    );
   }
   const idle = figures.memory.idle.find((r) => r.detector === 'ours');
   lines.push(`- Idle CPU (ours, all processes): ${f(idle?.idleCpuPercent, 1)} % over ${idle?.idleSeconds ?? 'n/a'} s (target ~0): ${mark(idle !== undefined && idle.idleCpuPercent <= 0.5)}.`);

@@ -155,11 +155,22 @@ export class DbusNotifier {
         'the session bus did not answer',
       );
     try {
-      await withTimeout(new Promise<void>((resolve, reject) => {
-        stream.once('error', reject);
-        bus.addMatch(`type='signal',interface='${NOTIFICATIONS_NAME}',path='${NOTIFICATIONS_PATH}'`, (error) => (error ? reject(new Error(describeDbusError(error))) : resolve()));
-      }), timeoutMs, 'the session bus did not answer');
-      const owner = await call<string>({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'GetNameOwner', signature: 's', body: [NOTIFICATIONS_NAME] });
+      await withTimeout(
+        new Promise<void>((resolve, reject) => {
+          stream.once('error', reject);
+          bus.addMatch(`type='signal',interface='${NOTIFICATIONS_NAME}',path='${NOTIFICATIONS_PATH}'`, (error) => (error ? reject(new Error(describeDbusError(error))) : resolve()));
+        }),
+        timeoutMs,
+        'the session bus did not answer',
+      );
+      const owner = await call<string>({
+        destination: 'org.freedesktop.DBus',
+        path: '/org/freedesktop/DBus',
+        interface: 'org.freedesktop.DBus',
+        member: 'GetNameOwner',
+        signature: 's',
+        body: [NOTIFICATIONS_NAME],
+      });
       return new DbusNotifier(bus, owner);
     } catch (error) {
       stream.destroy();
@@ -170,9 +181,8 @@ export class DbusNotifier {
   /** Whether a bus name has an owner now (e.g. the tray host's StatusNotifierWatcher). */
   nameHasOwner(name: string): Promise<boolean> {
     return new Promise((resolve, reject) =>
-      this.bus.invoke(
-        { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'NameHasOwner', signature: 's', body: [name] },
-        (error, has) => (error ? reject(new Error(describeDbusError(error))) : resolve(Boolean(has))),
+      this.bus.invoke({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'NameHasOwner', signature: 's', body: [name] }, (error, has) =>
+        error ? reject(new Error(describeDbusError(error))) : resolve(Boolean(has)),
       ),
     );
   }

@@ -27,10 +27,7 @@ export interface NodeNotifier {
 }
 
 export type NotificationOutcome =
-  | { readonly kind: 'shown' }
-  | { readonly kind: 'clicked' }
-  | { readonly kind: 'action'; readonly action: NotificationAction }
-  | { readonly kind: 'failed'; readonly message: string };
+  { readonly kind: 'shown' } | { readonly kind: 'clicked' } | { readonly kind: 'action'; readonly action: NotificationAction } | { readonly kind: 'failed'; readonly message: string };
 
 const ACTION_LABELS: Record<NotificationAction, string> = { block: 'Block', ignore: 'Ignore' };
 
@@ -118,10 +115,7 @@ export function sharedDbusNotifier(): Promise<DbusNotifier | null> {
  * source tree (development runs). Undefined when neither is there.
  */
 export function defaultIconPath(resourcesPath: string | undefined = (process as { resourcesPath?: string }).resourcesPath): string | undefined {
-  const candidates = [
-    ...(resourcesPath === undefined ? [] : [`${resourcesPath}/icons/portsentry.png`]),
-    fileURLToPath(new URL('../../build/icons/128x128.png', import.meta.url)),
-  ];
+  const candidates = [...(resourcesPath === undefined ? [] : [`${resourcesPath}/icons/portsentry.png`]), fileURLToPath(new URL('../../build/icons/128x128.png', import.meta.url))];
   return candidates.find((path) => existsSync(path));
 }
 

@@ -44,7 +44,11 @@ export async function fixHelper(action: HelperFix, deps: FixerDeps): Promise<Hel
       const result = await (deps.runPrivileged ?? runPrivileged)(consentFromDialog(plan.plan, answer));
       if (!result.ok) return { done: false, message: result.reason === 'no-consent' ? 'Nothing was changed: you did not agree.' : `It did not work: ${result.message}` };
       deps.retry();
-      const done = { start: 'The helper is starting.', install: 'The helper is installed and starting.', 'join-group': 'You were added to the group. Log out and back in once to use the helper.' } as const;
+      const done = {
+        start: 'The helper is starting.',
+        install: 'The helper is installed and starting.',
+        'join-group': 'You were added to the group. Log out and back in once to use the helper.',
+      } as const;
       return { done: true, message: done[plan.plan.kind] };
     }
   }

@@ -33,7 +33,14 @@ export function findGroup(groupFile: string, name: string): SetupFacts['group'] 
   for (const line of groupFile.split('\n')) {
     const [groupName, , gid, members] = line.split(':');
     if (groupName !== name || gid === undefined || !/^\d+$/.test(gid)) continue;
-    return { name, gid: Number(gid), members: (members ?? '').split(',').map((m) => m.trim()).filter((m) => m !== '') };
+    return {
+      name,
+      gid: Number(gid),
+      members: (members ?? '')
+        .split(',')
+        .map((m) => m.trim())
+        .filter((m) => m !== ''),
+    };
   }
   return null;
 }
@@ -67,7 +74,12 @@ export function diagnoseHelper(facts: SetupFacts): HelperSetup {
         };
       }
       if (active) {
-        return { state: 'unreachable', title: 'The helper refused this connection', detail: `You are in the "${facts.group!.name}" group, yet the helper's socket refused the connection: ${helper.message}`, action: action('retry') };
+        return {
+          state: 'unreachable',
+          title: 'The helper refused this connection',
+          detail: `You are in the "${facts.group!.name}" group, yet the helper's socket refused the connection: ${helper.message}`,
+          action: action('retry'),
+        };
       }
       return {
         state: 'permission-denied',
@@ -78,7 +90,12 @@ export function diagnoseHelper(facts: SetupFacts): HelperSetup {
     }
     case 'not-running':
       if (facts.installed) {
-        return { state: 'not-running', title: 'The PortSentry helper is not running', detail: 'The helper service is installed but stopped, so nothing is watching for port scans. Starting it needs an administrator password.', action: action('start') };
+        return {
+          state: 'not-running',
+          title: 'The PortSentry helper is not running',
+          detail: 'The helper service is installed but stopped, so nothing is watching for port scans. Starting it needs an administrator password.',
+          action: action('start'),
+        };
       }
       return {
         state: 'not-installed',

@@ -105,9 +105,7 @@ export function safeInstallerPath(path: string): boolean {
 
 export type SudoExec = (command: string, options: { name: string }, callback: (error?: Error, stdout?: string | Buffer, stderr?: string | Buffer) => void) => void;
 
-export type InstallResult =
-  | { readonly ok: true; readonly command: string }
-  | { readonly ok: false; readonly reason: 'no-consent' | 'failed'; readonly message: string };
+export type InstallResult = { readonly ok: true; readonly command: string } | { readonly ok: false; readonly reason: 'no-consent' | 'failed'; readonly message: string };
 
 /**
  * Runs the plan as root. Without a Consent for it nothing is loaded and nothing runs.

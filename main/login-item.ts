@@ -24,7 +24,9 @@ export function desktopExecLine(argv: readonly string[]): string {
 }
 
 export function autostartEntry(argv: readonly string[]): string {
-  return ['[Desktop Entry]', 'Type=Application', 'Name=PortSentry', 'Comment=Port scan detection tray', `Exec=${desktopExecLine(argv)}`, 'X-GNOME-Autostart-enabled=true', 'Terminal=false', ''].join('\n');
+  return ['[Desktop Entry]', 'Type=Application', 'Name=PortSentry', 'Comment=Port scan detection tray', `Exec=${desktopExecLine(argv)}`, 'X-GNOME-Autostart-enabled=true', 'Terminal=false', ''].join(
+    '\n',
+  );
 }
 
 /** Writes or removes the autostart entry; returns the file path. */

@@ -227,7 +227,10 @@ export class NotificationPolicy {
     const who = burst.resolvedName === undefined ? burst.source : `${burst.source} (${burst.resolvedName})`;
     const title = burst.blocked ? `Blocked a port scan from ${who}` : `Port scan from ${who}${burst.blockFailed ? ': block failed' : ''}`;
     const seconds = Math.max(1, Math.round((burst.lastEventAt - burst.startedAt) / 1000));
-    const kinds = [...burst.kinds].sort().map((kind) => KIND_WORDS[kind]).join(', ');
+    const kinds = [...burst.kinds]
+      .sort()
+      .map((kind) => KIND_WORDS[kind])
+      .join(', ');
     const body = `${plural(burst.probes, 'probe')} on ${plural(burst.ports.size, 'port')} (${kinds}) within ${seconds} s${update ? ', still going' : ''}`;
     return {
       key: burst.key,

@@ -21,5 +21,8 @@ if (found.length !== 1) {
   process.exit(1);
 }
 const manifest = preloadManifest();
-writeFileSync(preload, text.replace(LINE, () => `const manifest = /* PORTSENTRY_IPC_MANIFEST */ ${JSON.stringify(manifest)};`));
+writeFileSync(
+  preload,
+  text.replace(LINE, () => `const manifest = /* PORTSENTRY_IPC_MANIFEST */ ${JSON.stringify(manifest)};`),
+);
 console.log(`build-preload: ${manifest.invoke.length} requests and ${manifest.notify.length} pushes in ${preload}`);

@@ -13,7 +13,10 @@ const out = resolve(process.argv[2] ?? join(root, 'build', 'tray'));
 const { trayIconSet } = await import(join(root, 'dist', 'main', 'tray-icon-set.js'));
 mkdirSync(out, { recursive: true });
 for (const icon of ['armed', 'alert', 'paused', 'unreachable']) {
-  for (const [platform, suffix] of [['linux', ''], ['darwin', 'Template']]) {
+  for (const [platform, suffix] of [
+    ['linux', ''],
+    ['darwin', 'Template'],
+  ]) {
     for (const rep of trayIconSet(icon, platform).representations) {
       const file = join(out, `${icon}${suffix}${rep.scaleFactor === 1 ? '' : `@${rep.scaleFactor}x`}.png`);
       writeFileSync(file, rep.png);

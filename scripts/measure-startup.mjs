@@ -29,7 +29,11 @@ function bound() {
     const port = local.slice(local.lastIndexOf(':') + 1);
     seen.add(`${fields[0]}|${local.startsWith('[') ? 6 : 4}|${port}`);
   }
-  for (const [proto, ports] of [['tcp', TCP], ['udp', UDP]]) for (const port of ports) for (const family of [4, 6]) if (!seen.has(`${proto}|${family}|${port}`)) return false;
+  for (const [proto, ports] of [
+    ['tcp', TCP],
+    ['udp', UDP],
+  ])
+    for (const port of ports) for (const family of [4, 6]) if (!seen.has(`${proto}|${family}|${port}`)) return false;
   return true;
 }
 
@@ -41,14 +45,27 @@ function median(values) {
 async function once(index) {
   const conf = join(dir, 'portsentry.conf');
   writeFileSync(join(dir, 'ignore'), '');
-  writeFileSync(conf, [
-    `TCP_PORTS="${TCP.join(',')}"`, `UDP_PORTS="${UDP.join(',')}"`, `IGNORE_FILE="${join(dir, 'ignore')}"`,
-    `HISTORY_FILE="${join(dir, 'history')}"`, `BLOCKED_FILE="${join(dir, 'blocked')}"`, 'BLOCK_TCP="1"', 'BLOCK_UDP="1"',
-    `SYSLOG_SOCKET="${join(dir, 'no-syslog')}"`, `RPC_SOCKET="${join(dir, 'helper.sock')}"`, `STORE_FILE="${join(dir, `events${index}.db`)}"`,
-    'NFT_TABLE="psstartup"', '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `TCP_PORTS="${TCP.join(',')}"`,
+      `UDP_PORTS="${UDP.join(',')}"`,
+      `IGNORE_FILE="${join(dir, 'ignore')}"`,
+      `HISTORY_FILE="${join(dir, 'history')}"`,
+      `BLOCKED_FILE="${join(dir, 'blocked')}"`,
+      'BLOCK_TCP="1"',
+      'BLOCK_UDP="1"',
+      `SYSLOG_SOCKET="${join(dir, 'no-syslog')}"`,
+      `RPC_SOCKET="${join(dir, 'helper.sock')}"`,
+      `STORE_FILE="${join(dir, `events${index}.db`)}"`,
+      'NFT_TABLE="psstartup"',
+      '',
+    ].join('\n'),
+  );
   const start = performance.now();
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--max-semi-space-size=2', DAEMON, '-c', conf, '-tcp', '-udp', ...process.argv.slice(4)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, '--max-semi-space-size=2', DAEMON, '-c', conf, '-tcp', '-udp', ...process.argv.slice(4)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let active = null;
   child.stderr.on('data', (chunk) => {
     if (active === null && String(chunk).includes('now active and listening')) active = performance.now() - start;

@@ -67,7 +67,10 @@ const electronArgs = separator === -1 ? [] : args.slice(separator + 1);
 if (!ownArgs.includes('--no-build')) {
   const tsc = join(root, 'node_modules', '.bin', 'tsc');
   // Main process, preload and tests (tsc), the IPC table's manifest into the preload, then the pages into dist/renderer.
-  const steps = [[tsc, ['-p', root]], [process.execPath, [join(root, 'scripts', 'build-preload.mjs')]]];
+  const steps = [
+    [tsc, ['-p', root]],
+    [process.execPath, [join(root, 'scripts', 'build-preload.mjs')]],
+  ];
   const renderer = join(root, 'scripts', 'build-renderer.mjs');
   if (existsSync(renderer)) steps.push([process.execPath, [renderer]]);
   for (const [program, argv] of steps) {

@@ -110,13 +110,26 @@ async function run(client: HelperClient, words: string[], values: Values): Promi
       return events(client, values, json);
     case 'blocks': {
       const { blocks } = await client.call('blocks.list', {});
-      out(blocks, () => (blocks.length === 0 ? 'no blocked addresses' : blocks.map((b) => `${b.address}\tsince ${iso(b.since)}\t${b.until === null ? 'until unblocked' : `until ${iso(b.until)}`}\t${b.reason}${b.fleet === undefined ? '' : `\t[fleet: ${b.fleet.machine}]`}`).join('\n')));
+      out(blocks, () =>
+        blocks.length === 0
+          ? 'no blocked addresses'
+          : blocks
+              .map(
+                (b) =>
+                  `${b.address}\tsince ${iso(b.since)}\t${b.until === null ? 'until unblocked' : `until ${iso(b.until)}`}\t${b.reason}${b.fleet === undefined ? '' : `\t[fleet: ${b.fleet.machine}]`}`,
+              )
+              .join('\n'),
+      );
       return EXIT_OK;
     }
     case 'block': {
       const address = one(rest, 'block needs one ADDRESS');
       const timeoutSeconds = values['timeout'] === undefined ? undefined : integer(values['timeout'], '--timeout');
-      const result = await client.call('block', { address, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}), ...(typeof values['reason'] === 'string' ? { reason: values['reason'] } : {}) });
+      const result = await client.call('block', {
+        address,
+        ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+        ...(typeof values['reason'] === 'string' ? { reason: values['reason'] } : {}),
+      });
       out(result, () => `blocked ${result.address}${result.until === null ? '' : ` until ${iso(result.until)}`}`);
       return EXIT_OK;
     }
@@ -223,7 +236,9 @@ async function config(client: HelperClient, words: string[], out: (d: unknown, t
       // Each value with the file it comes from (root's config, the operator settings file, or the default).
       const from = (key: string) => result.sources[key] ?? 'default';
       out({ values: result.values, sources: result.sources, mainFile: result.mainFile, operatorFile: result.operatorFile }, () =>
-        Object.entries(result.values).map(([k, v]) => `${k}="${v}"  # ${from(k)}`).join('\n'),
+        Object.entries(result.values)
+          .map(([k, v]) => `${k}="${v}"  # ${from(k)}`)
+          .join('\n'),
       );
     }
     return EXIT_OK;

@@ -93,8 +93,7 @@ export function startCapture(options: CaptureOptions): Promise<CaptureHandle> {
     });
     child.on('close', (code, signal) => {
       if (stopping) return;
-      const why =
-        stderrLines.filter((l) => !/listening on|data link type|packets? (captured|received|dropped)/.test(l)).join('; ') || `exit ${signal ?? String(code)}`;
+      const why = stderrLines.filter((l) => !/listening on|data link type|packets? (captured|received|dropped)/.test(l)).join('; ') || `exit ${signal ?? String(code)}`;
       fail(`packet capture stopped: ${why}`);
     });
     child.stdout.on('data', (chunk: Buffer) => {

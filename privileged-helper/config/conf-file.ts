@@ -70,5 +70,3 @@ function parseQuotedValue(rest: string, key: string, file: string, line: number)
   }
   return value;
 }
-
-

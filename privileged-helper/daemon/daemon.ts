@@ -226,10 +226,7 @@ export class Daemon {
     const until = planBlocks(plan) && config.blockTimeoutSeconds > 0 ? probe.at + config.blockTimeoutSeconds * 1000 : null;
     this.engine.confirmBlock(scope.text, until);
     // Like the original, the history records every handled scanner, even with BLOCK_* = 0.
-    await this.deps.history.record(
-      { at: probe.at, resolved, source: probe.source, port: probe.port, protocol: probe.protocol === 'tcp' ? 'TCP' : 'UDP' },
-      probe.mode,
-    );
+    await this.deps.history.record({ at: probe.at, resolved, source: probe.source, port: probe.port, protocol: probe.protocol === 'tcp' ? 'TCP' : 'UDP' }, probe.mode);
     const action = outcome.firewalled ? 'blocked' : 'alert-only';
     this.emit(probe, outcome.ok ? action : 'block-failed', outcome.ok ? undefined : outcome.lines.join('; '), resolvedName);
     if (outcome.firewalled) {
@@ -298,7 +295,12 @@ export class Daemon {
     const refusal = single ? this.policy().reasonToIgnore(target.network, target.family) : null;
     if (refusal !== null) return { ok: false, code: 'protected-address', message: `${target.text} is ${describeNeverBlockReason(refusal)} and is never blocked` };
     const inside = single ? null : protectedOverlap(target, this.policy().networks());
-    if (inside !== null) return { ok: false, code: 'protected-address', message: `${target.text} contains ${inside.address}${inside.prefix === (inside.family === 4 ? 32 : 128) ? '' : `/${inside.prefix}`}, ${inside.why}, which is never blocked` };
+    if (inside !== null)
+      return {
+        ok: false,
+        code: 'protected-address',
+        message: `${target.text} contains ${inside.address}${inside.prefix === (inside.family === 4 ? 32 : 128) ? '' : `/${inside.prefix}`}, ${inside.why}, which is never blocked`,
+      };
     const firewall = this.deps.actions.firewall;
     if (firewall === null) return { ok: false, code: 'no-firewall', message: 'no firewall backend is configured (BLOCK_BACKEND="none")' };
     if (!single && firewall.prefixes !== true) return { ok: false, code: 'invalid-address', message: `the ${firewall.name} backend blocks single addresses, not prefixes such as ${target.text}` };
@@ -492,16 +494,7 @@ function engineOptions(config: PortSentryConfig): EngineOptions {
 
 function sensorsDiffer(a: DaemonSettings, b: DaemonSettings): boolean {
   const key = (s: DaemonSettings) =>
-    JSON.stringify([
-      s.modes,
-      s.config.tcpPorts,
-      s.config.udpPorts,
-      s.config.ipv6,
-      s.config.advancedPortsTcp,
-      s.config.advancedPortsUdp,
-      s.config.advancedExcludeTcp,
-      s.config.advancedExcludeUdp,
-    ]);
+    JSON.stringify([s.modes, s.config.tcpPorts, s.config.udpPorts, s.config.ipv6, s.config.advancedPortsTcp, s.config.advancedPortsUdp, s.config.advancedExcludeTcp, s.config.advancedExcludeUdp]);
   return key(a) !== key(b);
 }
 
@@ -511,7 +504,13 @@ function sensorsDiffer(a: DaemonSettings, b: DaemonSettings): boolean {
  */
 async function defaultResolveName(address: string): Promise<string | null> {
   const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 2000).unref());
-  const found = await Promise.race([lookupService(address, 0).then((r) => r.hostname, () => null), timeout]);
+  const found = await Promise.race([
+    lookupService(address, 0).then(
+      (r) => r.hostname,
+      () => null,
+    ),
+    timeout,
+  ]);
   // getnameinfo answers with the address itself when no name is known.
   const name = found === null || found === address ? undefined : found;
   // A reverse name is attacker-controlled text: keep it to hostname characters.

@@ -178,10 +178,7 @@ export class DetectionEngine {
     const existing = this.sources.get(address);
     // Delete and re-insert: the Map's order is then least-recently-seen first, for eviction.
     if (existing !== undefined) this.sources.delete(address);
-    const state =
-      existing === undefined || now - existing.windowStart >= this.options.windowMs
-        ? { hits: 0, windowStart: now }
-        : existing;
+    const state = existing === undefined || now - existing.windowStart >= this.options.windowMs ? { hits: 0, windowStart: now } : existing;
     state.hits += 1;
     this.sources.set(address, state);
     this.trimSources();

@@ -48,7 +48,12 @@ export class FleetAndMetrics {
   async start(config: PortSentryConfig): Promise<void> {
     await this.reconfigure(config);
     // Fleet blocks from before a restart: the fleet's withdrawal still lifts them.
-    this.fleet?.adopt(this.deps.store.blocks().filter((b) => b.fleet !== undefined).map((b) => b.address));
+    this.fleet?.adopt(
+      this.deps.store
+        .blocks()
+        .filter((b) => b.fleet !== undefined)
+        .map((b) => b.address),
+    );
   }
 
   async reconfigure(config: PortSentryConfig): Promise<void> {

@@ -112,7 +112,10 @@ export class FleetSync {
       this.deps.log(`adminalert: fleet: CrowdSec LAPI ${this.settings.url} configured, sharing is off (FLEET_SHARING="0")`);
       return;
     }
-    const parts = [this.shouldPush ? `sending blocks as machine ${this.settings.machineId}` : 'not sending (no machine login)', this.shouldPull ? 'applying the fleet\'s bans' : 'not applying bans (no bouncer key)'];
+    const parts = [
+      this.shouldPush ? `sending blocks as machine ${this.settings.machineId}` : 'not sending (no machine login)',
+      this.shouldPull ? "applying the fleet's bans" : 'not applying bans (no bouncer key)',
+    ];
     this.deps.log(`adminalert: fleet: CrowdSec LAPI ${this.settings.url}: ${parts.join(', ')}`);
     if (this.shouldPull) this.schedulePull(0);
   }

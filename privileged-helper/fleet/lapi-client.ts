@@ -53,7 +53,10 @@ export class LapiClient {
   /** Sends alerts (each with its ban decision); resolves with the LAPI's alert ids. */
   async pushAlerts(alerts: readonly Record<string, unknown>[]): Promise<string[]> {
     const answer = await this.asWatcher((token) => this.request('POST', '/v1/alerts', { authorization: `Bearer ${token}` }, alerts, MAX_SMALL_ANSWER));
-    const ids = z.array(z.union([z.string().max(32), z.int()])).max(alerts.length).safeParse(answer);
+    const ids = z
+      .array(z.union([z.string().max(32), z.int()]))
+      .max(alerts.length)
+      .safeParse(answer);
     if (!ids.success) throw new LapiError('the LAPI answered an alert push with something that is not a list of ids', 0);
     return ids.data.map(String);
   }

@@ -10,7 +10,11 @@ import { parseIgnoreEntry } from '../config/ignore-list.js';
 export const MAX_STREAM_DECISIONS = 200_000;
 
 export const loginAnswerSchema = z.object({
-  token: z.string().min(16).max(4096).regex(/^[A-Za-z0-9._-]+$/, 'not a JWT'),
+  token: z
+    .string()
+    .min(16)
+    .max(4096)
+    .regex(/^[A-Za-z0-9._-]+$/, 'not a JWT'),
   expire: z.string().max(64).optional(),
 });
 
@@ -38,7 +42,11 @@ export const alertLookupSchema = z
   .array(
     z.object({
       machine_id: z.string().max(256).optional(),
-      decisions: z.array(z.object({ id: z.int().min(0) })).max(1000).nullable().optional(),
+      decisions: z
+        .array(z.object({ id: z.int().min(0) }))
+        .max(1000)
+        .nullable()
+        .optional(),
     }),
   )
   .max(1000)
@@ -46,8 +54,7 @@ export const alertLookupSchema = z
 
 /** What we do with one decision. */
 export type DecisionTarget =
-  | { readonly ok: true; readonly address: string; readonly seconds: number }
-  | { readonly ok: false; readonly reason: 'not-a-ban' | 'simulated' | 'scope' | 'bad-value' | 'range' | 'bad-duration' };
+  { readonly ok: true; readonly address: string; readonly seconds: number } | { readonly ok: false; readonly reason: 'not-a-ban' | 'simulated' | 'scope' | 'bad-value' | 'range' | 'bad-duration' };
 
 /**
  * A ban on one IP becomes (canonical address, seconds left). Ranges are accepted only when
@@ -82,7 +89,7 @@ export function decisionAddress(decision: StreamDecision): string | null {
   return typeof entry === 'string' || entry.prefix !== (entry.family === 4 ? 32 : 128) ? null : entry.address;
 }
 
-const GO_UNITS: Readonly<Record<string, number>> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, 'µs': 1e-6, ns: 1e-9 };
+const GO_UNITS: Readonly<Record<string, number>> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, µs: 1e-6, ns: 1e-9 };
 
 /**
  * Seconds (whole, at least 1) of a Go duration as the LAPI writes them ("3h59m58.9s");
@@ -136,8 +143,6 @@ export function alertFor(block: BlockToShare, settings: AlertSettings): Record<s
     events: [{ timestamp: at, meta }],
     meta,
     source: { scope, value: block.address, ip: block.address },
-    decisions: [
-      { origin: settings.origin, type: 'ban', scope, value: block.address, duration: `${settings.durationSeconds}s`, scenario: settings.scenario, simulated: false },
-    ],
+    decisions: [{ origin: settings.origin, type: 'ban', scope, value: block.address, duration: `${settings.durationSeconds}s`, scenario: settings.scenario, simulated: false }],
   };
 }

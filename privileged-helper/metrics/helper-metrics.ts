@@ -32,9 +32,24 @@ export class HelperMetrics {
 
   constructor(snapshot: () => MetricsSnapshot) {
     const registers = [this.registry];
-    this.probes = new Counter({ name: 'portsentry_probes_total', help: 'Probes seen (tripwire touches and captured scan packets), by scan kind and detection mode.', labelNames: ['kind', 'mode'], registers });
-    this.blocksAdded = new Counter({ name: 'portsentry_blocks_added_total', help: 'Addresses blocked, by origin: local detection, by hand, or the fleet (CrowdSec).', labelNames: ['origin'], registers });
-    this.blocksRemoved = new Counter({ name: 'portsentry_blocks_removed_total', help: 'Blocks lifted, by reason: expired, by hand, withdrawn by the fleet, other.', labelNames: ['reason'], registers });
+    this.probes = new Counter({
+      name: 'portsentry_probes_total',
+      help: 'Probes seen (tripwire touches and captured scan packets), by scan kind and detection mode.',
+      labelNames: ['kind', 'mode'],
+      registers,
+    });
+    this.blocksAdded = new Counter({
+      name: 'portsentry_blocks_added_total',
+      help: 'Addresses blocked, by origin: local detection, by hand, or the fleet (CrowdSec).',
+      labelNames: ['origin'],
+      registers,
+    });
+    this.blocksRemoved = new Counter({
+      name: 'portsentry_blocks_removed_total',
+      help: 'Blocks lifted, by reason: expired, by hand, withdrawn by the fleet, other.',
+      labelNames: ['reason'],
+      registers,
+    });
     this.blocksFailed = new Counter({ name: 'portsentry_blocks_failed_total', help: 'Scanners that should have been blocked but the firewall or command failed.', registers });
 
     // Gauges share one snapshot per scrape: the first collect() takes it, the others reuse it.

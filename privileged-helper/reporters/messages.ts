@@ -13,47 +13,33 @@ export const messages = {
   shuttingDown: () => ['securityalert: PortSentry is shutting down', 'adminalert: PortSentry is shutting down'] as const,
   listenTcp: (port: number) => `adminalert: Going into listen mode on TCP port: ${port}`,
   listenUdp: (port: number) => `adminalert: Going into listen mode on UDP port: ${port}`,
-  stealthListen: (protocol: 'tcp' | 'udp', port: number) =>
-    `adminalert: Going into stealth listen mode on ${protocol.toUpperCase()} port: ${port}`,
+  stealthListen: (protocol: 'tcp' | 'udp', port: number) => `adminalert: Going into stealth listen mode on ${protocol.toUpperCase()} port: ${port}`,
   advancedMonitor: (limit: number) => `adminalert: Advanced mode will monitor first ${limit} ports`,
   advancedExclude: (port: number) => `adminalert: Advanced mode will manually exclude port: ${port} `,
   advancedExcludeNone: () => 'adminalert: Advanced mode will manually exclude no ports',
-  advancedIgnoredListening: (protocol: 'tcp' | 'udp', port: number) =>
-    `adminalert: Advanced Stealth scan detection mode activated. Ignored ${protocol.toUpperCase()} port: ${port}`,
-  cannotBindTcp: (port: number, why: string) =>
-    `adminalert: ERROR: could not bind TCP socket: ${port}. Attempting to continue (${why})`,
-  cannotBindUdp: (port: number, why: string) =>
-    `adminalert: ERROR: could not bind UDP socket: ${port}. Attempting to continue (${why})`,
+  advancedIgnoredListening: (protocol: 'tcp' | 'udp', port: number) => `adminalert: Advanced Stealth scan detection mode activated. Ignored ${protocol.toUpperCase()} port: ${port}`,
+  cannotBindTcp: (port: number, why: string) => `adminalert: ERROR: could not bind TCP socket: ${port}. Attempting to continue (${why})`,
+  cannotBindUdp: (port: number, why: string) => `adminalert: ERROR: could not bind UDP socket: ${port}. Attempting to continue (${why})`,
   cannotBindAny: (protocol: 'TCP' | 'UDP') => `adminalert: ERROR: could not bind ANY ${protocol} sockets.`,
 
   /** The detection line; `resolved` is the reverse name or the address again. */
   attack(probe: Probe, resolved: string): string {
     const proto = probe.protocol.toUpperCase();
     // The original's wording per path: tripwire sockets say "Connect", raw UDP says "UDP scan".
-    const what =
-      probe.kind === 'connect' || (probe.kind === 'udp' && probe.mode === 'udp')
-        ? 'Connect'
-        : probe.kind === 'udp'
-          ? 'UDP scan'
-          : stealthDescription(probe.tcpFlags ?? 0);
+    const what = probe.kind === 'connect' || (probe.kind === 'udp' && probe.mode === 'udp') ? 'Connect' : probe.kind === 'udp' ? 'UDP scan' : stealthDescription(probe.tcpFlags ?? 0);
     return `attackalert: ${what} from host: ${resolved}/${probe.source} to ${proto} port: ${probe.port}`;
   },
-  ipOptions: (resolved: string, source: string, port: number) =>
-    `attackalert: Packet from host: ${resolved}/${source} to TCP port: ${port} has IP options set (detection avoidance technique).`,
+  ipOptions: (resolved: string, source: string, port: number) => `attackalert: Packet from host: ${resolved}/${source} to TCP port: ${port} has IP options set (detection avoidance technique).`,
   /** 1.2's wording differs by mode: the stealth and advanced modes name the host twice, without the dot. */
-  alreadyBlocked: (source: string, stealth = false) =>
-    stealth ? `attackalert: Host: ${source}/${source} is already blocked Ignoring` : `attackalert: Host: ${source} is already blocked. Ignoring`,
+  alreadyBlocked: (source: string, stealth = false) => (stealth ? `attackalert: Host: ${source}/${source} is already blocked Ignoring` : `attackalert: Host: ${source} is already blocked. Ignoring`),
   ignored: (source: string, why: string) => `attackalert: Host: ${source} is ${why}. Ignoring`,
   /** `command` is the backend's own description of the block (BlockBackend.describeBlock); `why` says who asked, for blocks not made by detection. */
   blockedViaRoute: (source: string, command: string, why?: string) =>
     `attackalert: Host ${source} has been blocked via dropped route using command: "${command}"${why === undefined ? '' : ` (${why})`}`,
-  blockedViaWrappers: (source: string, line: string) =>
-    `attackalert: Host ${source} has been blocked via wrappers with string: "${line}"`,
-  externalCommand: (source: string, command: string) =>
-    `attackalert: External command run for host: ${source} using command: "${command}"`,
+  blockedViaWrappers: (source: string, line: string) => `attackalert: Host ${source} has been blocked via wrappers with string: "${line}"`,
+  externalCommand: (source: string, command: string) => `attackalert: External command run for host: ${source} using command: "${command}"`,
   couldNotBlock: (source: string, why: string) => `attackalert: ERROR: Could not block host ${source} !! (${why})`,
-  commandFailed: (source: string, command: string, why: string) =>
-    `adminalert: ERROR: There was an error trying to run command for host ${source}: "${command}" (${why})`,
+  commandFailed: (source: string, command: string, why: string) => `adminalert: ERROR: There was an error trying to run command for host ${source}: "${command}" (${why})`,
   responseIgnored: (protocol: 'TCP' | 'UDP') => `attackalert: Ignoring ${protocol} response per configuration file setting.`,
   blockExpired: (source: string) => `attackalert: Host ${source} block has expired and was lifted`,
   unblocked: (source: string, why: string) => `attackalert: Host ${source} has been unblocked (${why})`,

@@ -31,7 +31,10 @@ export class SyslogReporter {
 
   log(message: string): void {
     // One message per line: strip anything that could split or forge a syslog record.
-    const clean = message.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?').trimEnd();
+    const clean = message
+      .replace(/[\r\n]+/g, ' ')
+      .replace(/[^\x20-\x7e]/g, '?')
+      .trimEnd();
     this.echo(`${this.tag}[${process.pid}]: ${clean}`);
     const child = this.ensureChild();
     child?.stdin.write(`${clean}\n`);

@@ -138,10 +138,7 @@ export class CommandBackend implements BlockBackend {
 
   async unblock(address: string): Promise<void> {
     if (!this.blocked.has(address)) return;
-    throw new BlockError(
-      'backend-unavailable',
-      `KILL_ROUTE commands cannot be undone automatically; remove the block of ${address} by hand, or use BLOCK_BACKEND="nftables"`,
-    );
+    throw new BlockError('backend-unavailable', `KILL_ROUTE commands cannot be undone automatically; remove the block of ${address} by hand, or use BLOCK_BACKEND="nftables"`);
   }
 
   async list(): Promise<string[]> {

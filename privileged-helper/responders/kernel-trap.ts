@@ -75,21 +75,13 @@ export type PortRange = readonly [number, number];
 export const RATE_BUCKETS = 65_536;
 
 /** The plan for a config and modes, or null when the trap must be off. */
-export function planTrap(
-  config: PortSentryConfig,
-  modes: readonly Mode[],
-  rules: readonly WatchRule[],
-  neverBlock: TrapNeverBlock,
-  paused: boolean,
-  bound?: BoundTripwires,
-): TrapPlan | null {
+export function planTrap(config: PortSentryConfig, modes: readonly Mode[], rules: readonly WatchRule[], neverBlock: TrapNeverBlock, paused: boolean, bound?: BoundTripwires): TrapPlan | null {
   if (paused || !config.kernelTrap || config.blockBackend !== 'nftables' || config.scanTrigger > 1) return null;
   const trapped = rules.filter((rule) => rule.mode !== 'tcp' && modes.includes(rule.mode));
   const tcp = config.blockTcp === 1 ? portRanges(trapped.filter((r) => r.protocol === 'tcp')) : [];
   const udp = config.blockUdp === 1 ? portRanges(trapped.filter((r) => r.protocol === 'udp')) : [];
   // Not the -tcp tripwires: blocking at the SYN would stop the handshake the original completes.
-  const tripwires = (mode: 'tcp' | 'udp', ports: readonly number[]) =>
-    portRanges([{ mode, protocol: mode, ports: { kind: 'list', ports }, exclude: new Set(), skipListening: false }]);
+  const tripwires = (mode: 'tcp' | 'udp', ports: readonly number[]) => portRanges([{ mode, protocol: mode, ports: { kind: 'list', ports }, exclude: new Set(), skipListening: false }]);
   const udpTripwires = config.blockUdp === 1 && modes.includes('udp') ? tripwires('udp', bound?.udp ?? config.udpPorts) : [];
   // Only ports our own sockets hold: a handshake with a real service is never a scan.
   const tcpTripwires = config.blockTcp === 1 && modes.includes('tcp') && bound !== undefined ? tripwires('tcp', bound.tcp) : [];

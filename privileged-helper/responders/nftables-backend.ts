@@ -416,7 +416,9 @@ export class NftablesBackend implements BlockBackend {
       if (change.verb === 'add' || change.verb === 'replace') {
         const news = index.note(change.key, change.timeoutSeconds > 0 ? now + change.timeoutSeconds * 1000 : null, now);
         if (news !== null) {
-          this.log(`WARNING: the nftables set ${change.set} holds ${news.size} of ${news.capacity} blocks (BLOCK_SET_SIZE); when it is full, the blocks that expire soonest, then the oldest, make room for new scanners`);
+          this.log(
+            `WARNING: the nftables set ${change.set} holds ${news.size} of ${news.capacity} blocks (BLOCK_SET_SIZE); when it is full, the blocks that expire soonest, then the oldest, make room for new scanners`,
+          );
         }
       } else if (change.verb === 'delete') index.forget(change.key);
       change.resolve();
@@ -465,7 +467,9 @@ export class NftablesBackend implements BlockBackend {
     this.parked.delete(set);
     if (!this.saidFull.has(set)) {
       this.saidFull.add(set);
-      this.log(`WARNING: the nftables set ${set} is full (BLOCK_SET_SIZE ${this.setSize}); evicting ${victims.length} blocks, those that expire soonest first, then the oldest, so new scanners are still blocked (said once; later evictions are reported as block removals)`);
+      this.log(
+        `WARNING: the nftables set ${set} is full (BLOCK_SET_SIZE ${this.setSize}); evicting ${victims.length} blocks, those that expire soonest first, then the oldest, so new scanners are still blocked (said once; later evictions are reported as block removals)`,
+      );
     }
     if (victims.length === 0) {
       for (const add of adds) add.reject(new BlockError('command-failed', `nft set ${set} is full and nothing could be evicted`));
@@ -495,7 +499,9 @@ export class NftablesBackend implements BlockBackend {
         // What was added while the read ran is newer than anything it returned.
         for (const [key, until] of this.indexes.get(set)!.entries()) index.note(key, until, now);
         this.indexes.set(set, index);
-        this.log(`WARNING: the nftables set ${set} held blocks this process had not seen (added by the kernel trap while capture lost their probes, or by another tool); read ${elements.length} from the kernel in the background in ${((now - started) / 1000).toFixed(1)} s, so evictions follow the policy over the whole set`);
+        this.log(
+          `WARNING: the nftables set ${set} held blocks this process had not seen (added by the kernel trap while capture lost their probes, or by another tool); read ${elements.length} from the kernel in the background in ${((now - started) / 1000).toFixed(1)} s, so evictions follow the policy over the whole set`,
+        );
       })
       .catch((error: Error) => this.log(`ERROR: could not read the nftables set ${set} in the background: ${error.message}`))
       .finally(() => this.reading.delete(set));

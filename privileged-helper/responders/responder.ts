@@ -60,14 +60,7 @@ interface StepResult {
   readonly line: string;
 }
 
-async function runStep(
-  step: ResponseStep,
-  vars: CommandVariables,
-  probe: Probe,
-  config: PortSentryConfig,
-  actions: ResponseActions,
-  firewallTarget: string,
-): Promise<StepResult> {
+async function runStep(step: ResponseStep, vars: CommandVariables, probe: Probe, config: PortSentryConfig, actions: ResponseActions, firewallTarget: string): Promise<StepResult> {
   try {
     switch (step) {
       case 'firewall': {

@@ -53,13 +53,7 @@ export async function createResponseActions(config: PortSentryConfig, log: (m: s
 
 /** True when two configs need the same backend, so a reload can keep the running one. */
 export function sameResponseSetup(a: PortSentryConfig, b: PortSentryConfig): boolean {
-  return (
-    a.blockBackend === b.blockBackend &&
-    a.nftTable === b.nftTable &&
-    a.killRoute?.raw === b.killRoute?.raw &&
-    a.blockSetSize === b.blockSetSize &&
-    a.blockPrefix6 === b.blockPrefix6
-  );
+  return a.blockBackend === b.blockBackend && a.nftTable === b.nftTable && a.killRoute?.raw === b.killRoute?.raw && a.blockSetSize === b.blockSetSize && a.blockPrefix6 === b.blockPrefix6;
 }
 
 export async function removeFirewall(config: PortSentryConfig): Promise<void> {

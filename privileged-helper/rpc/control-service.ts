@@ -145,8 +145,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         const operatorBefore = operatorFile === null ? '' : await readOptional(operatorFile);
         const mainAfter = Object.keys(toMainFile).length > 0 ? applyConfigChanges(mainBefore, toMainFile) : mainBefore;
         const operatorAfter = Object.keys(toOperatorFile).length > 0 ? applyConfigChanges(operatorBefore === '' ? OPERATOR_FILE_HEADER : operatorBefore, toOperatorFile) : operatorBefore;
-        const layered = (main: string, operator: string) =>
-          parseLayeredConfig({ text: main, file: mainFile }, operatorFile === null ? null : { text: operator, file: operatorFile });
+        const layered = (main: string, operator: string) => parseLayeredConfig({ text: main, file: mainFile }, operatorFile === null ? null : { text: operator, file: operatorFile });
         let before: PortSentryConfig;
         try {
           before = layered(mainBefore, operatorBefore);

@@ -65,7 +65,11 @@ export class ControlSocket {
       // Windows: the pipe's default security lets only SYSTEM, Administrators and its creator
       // write to it (everyone else may only read, so cannot send a request). Granting a
       // group needs an explicit ACL, which Node cannot set; see build/README.md.
-      this.server = await listenOn(createServer((socket) => this.accept(socket)), path, maxConnections);
+      this.server = await listenOn(
+        createServer((socket) => this.accept(socket)),
+        path,
+        maxConnections,
+      );
       return;
     }
     // The directory is ours only if we create it (then root:group 0750, or root 0700 for the

@@ -212,7 +212,11 @@ export class SensorSet {
         for (const port of added) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
         const sensor = await this.bindTripwires(mode, { ports: added, ipv6: config.ipv6 });
         for (const failure of sensor.failed) {
-          this.deps.log(tcp ? messages.cannotBindTcp(failure.port, `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`) : messages.cannotBindUdp(failure.port, `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`));
+          this.deps.log(
+            tcp
+              ? messages.cannotBindTcp(failure.port, `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`)
+              : messages.cannotBindUdp(failure.port, `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`),
+          );
           if (failure.reason === 'EADDRINUSE') this.unbound.push({ mode, port: failure.port, family: failure.family });
         }
         live += sensor.bound.length;
@@ -325,8 +329,7 @@ export class SensorSet {
         clock: this.deps.clock,
         // With -stcp running too, a SYN is reported at once, as the stealth mode does; with
         // -tcp alone it waits to see whether the handshake completes (a "Connect").
-        onProbe: (probe, wireAt) =>
-          probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe, wireAt) : this.deps.onProbe(probe),
+        onProbe: (probe, wireAt) => (probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe, wireAt) : this.deps.onProbe(probe)),
         isOwnAddress: this.deps.isOwnAddress,
         // A -tcp tripwire peer's ACK: its handshake completed (a connect, not a SYN scan).
         onPacket: (packet) => {
@@ -401,9 +404,9 @@ function describeCaptureRules(rules: readonly WatchRule[], listening: ProcListen
     if (rule.mode === 'tcp') continue;
     if (rule.ports.kind === 'list') {
       for (const port of rule.ports.ports) {
-        lines.push(listening.isListening(rule.protocol, port)
-          ? messages.error(`Socket ${port} is in use and will not be monitored. Attempting to continue`)
-          : messages.stealthListen(rule.protocol, port));
+        lines.push(
+          listening.isListening(rule.protocol, port) ? messages.error(`Socket ${port} is in use and will not be monitored. Attempting to continue`) : messages.stealthListen(rule.protocol, port),
+        );
       }
       continue;
     }

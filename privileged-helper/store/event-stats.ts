@@ -80,7 +80,10 @@ export function computeStats(db: DatabaseSync, query: StatsQuery, now: number): 
   const steps = Math.min(query.buckets, Math.floor((until - since) / bucketMs) + 1);
   const timeline = Array.from({ length: steps }, (_, i) => ({ start: since + i * bucketMs, count: 0 }));
   // node:sqlite binds JS numbers as REAL; the casts keep the step an integer division.
-  const perStep = db.prepare(`SELECT (at - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS step, count(*) AS n FROM events WHERE ${ranged} GROUP BY step`).all(since, bucketMs, ...rangedArgs) as Array<{ step: number; n: number }>;
+  const perStep = db.prepare(`SELECT (at - CAST(? AS INTEGER)) / CAST(? AS INTEGER) AS step, count(*) AS n FROM events WHERE ${ranged} GROUP BY step`).all(since, bucketMs, ...rangedArgs) as Array<{
+    step: number;
+    n: number;
+  }>;
   for (const row of perStep) {
     const slot = timeline[Math.min(steps - 1, Number(row.step))];
     if (slot !== undefined) slot.count += Number(row.n);

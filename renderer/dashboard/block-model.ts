@@ -60,7 +60,7 @@ function expandIpv6(address: string): number[] {
 /** RFC 5952: longest run of two or more zero words becomes "::". */
 function compressIpv6(words: number[]): string {
   let best = { at: -1, length: 0 };
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;
@@ -77,7 +77,10 @@ function compressIpv6(words: number[]): string {
 
 /** Blocks whose address or reason contains every word of the search (case-insensitive). */
 export function filterBlocks(blocks: readonly BlockEntry[], search: string): BlockEntry[] {
-  const words = search.toLowerCase().split(/\s+/).filter((w) => w !== '');
+  const words = search
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   return blocks.filter((block) => {
     const text = `${block.address} ${block.reason}`.toLowerCase();
     return words.every((w) => text.includes(w));
@@ -98,7 +101,7 @@ export function extendedTimeout(block: BlockEntry, bySeconds: number, now: numbe
 export function portRanges(ports: readonly number[]): string {
   const sorted = [...new Set(ports)].sort((a, b) => a - b);
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
     parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);

@@ -142,7 +142,17 @@ export class BlocksView {
     });
     const unblock = h('button', { type: 'button', class: 'unblock', 'data-address': block.address, 'aria-label': `Unblock ${block.address}` }, 'Unblock');
     unblock.addEventListener('click', () => void this.unblockMany([block.address]));
-    const extend = h('button', { type: 'button', class: 'extend', 'aria-label': `Extend the block of ${block.address}`, disabled: block.until === null, title: block.until === null ? 'Blocked until unblocked: nothing to extend' : '' }, 'Extend');
+    const extend = h(
+      'button',
+      {
+        type: 'button',
+        class: 'extend',
+        'aria-label': `Extend the block of ${block.address}`,
+        disabled: block.until === null,
+        title: block.until === null ? 'Blocked until unblocked: nothing to extend' : '',
+      },
+      'Extend',
+    );
     extend.addEventListener('click', () => void this.extendMany([block.address]));
     return h(
       'tr',

@@ -75,7 +75,10 @@ export function matchesFilter(event: ScanEvent, filter: EventFilter): boolean {
 
 /** Free-text search over what a row shows: every word must appear somewhere (case-insensitive). */
 export function matchesSearch(event: ScanEvent, search: string): boolean {
-  const words = search.toLowerCase().split(/\s+/).filter((w) => w !== '');
+  const words = search
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((w) => w !== '');
   if (words.length === 0) return true;
   const haystack = [
     formatTime(event.at),

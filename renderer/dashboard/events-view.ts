@@ -248,7 +248,7 @@ export class EventsView {
           'span',
           { class: 'row-actions-group' },
           button('toggle', blocked ? 'Unblock' : 'Block', `${blocked ? 'Unblock' : 'Block'} ${address}`, () => void this.actions.toggleBlock(address)),
-        button('ignore', 'Ignore', `Ignore ${address} from now on`, () => void this.actions.ignore(address)),
+          button('ignore', 'Ignore', `Ignore ${address} from now on`, () => void this.actions.ignore(address)),
           button('copy', 'Copy', `Copy ${address}`, () => void this.actions.copy(address)),
         ),
       ),

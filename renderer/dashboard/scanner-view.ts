@@ -49,7 +49,9 @@ export class ScannerView {
         .filter((line) => line.ports.length > 0)
         .map((line) => `${line.protocol.toUpperCase()}: ${portRanges(line.ports)}`);
       byId('scanner-port-count').textContent =
-        stats.distinctPorts > stats.ports.length ? `${stats.distinctPorts} ports; the lowest ${stats.ports.length} are listed` : `${stats.distinctPorts} ${stats.distinctPorts === 1 ? 'port' : 'ports'}`;
+        stats.distinctPorts > stats.ports.length
+          ? `${stats.distinctPorts} ports; the lowest ${stats.ports.length} are listed`
+          : `${stats.distinctPorts} ${stats.distinctPorts === 1 ? 'port' : 'ports'}`;
       byId('scanner-ports').textContent = lines.join('\n');
       byId('scanner-status').textContent = '';
     } catch (error) {

@@ -64,7 +64,15 @@ export class StatsView {
       h('dd', {}, kinds),
     );
     renderTimeChart(byId('chart-time'), stats.timeline, stats.bucketMs, stats.until);
-    renderTopChart(byId('chart-hosts'), 'Top scanners', stats.topSources.map((s) => ({ label: s.address, count: s.count })));
-    renderTopChart(byId('chart-ports'), 'Top ports', stats.topPorts.map((p) => ({ label: `${p.port}/${p.protocol}`, count: p.count })));
+    renderTopChart(
+      byId('chart-hosts'),
+      'Top scanners',
+      stats.topSources.map((s) => ({ label: s.address, count: s.count })),
+    );
+    renderTopChart(
+      byId('chart-ports'),
+      'Top ports',
+      stats.topPorts.map((p) => ({ label: `${p.port}/${p.protocol}`, count: p.count })),
+    );
   }
 }

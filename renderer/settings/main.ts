@@ -110,11 +110,7 @@ class SettingsWindow {
         break;
       case 'block-level':
       case 'backend':
-        input = h(
-          'select',
-          { id, 'data-key': spec.key, 'aria-describedby': described },
-          ...(spec.widget === 'backend' ? BACKENDS : BLOCK_LEVELS).map(([value, text]) => h('option', { value }, text)),
-        );
+        input = h('select', { id, 'data-key': spec.key, 'aria-describedby': described }, ...(spec.widget === 'backend' ? BACKENDS : BLOCK_LEVELS).map(([value, text]) => h('option', { value }, text)));
         break;
       case 'text':
         input = h('input', { id, type: 'text', 'data-key': spec.key, autocomplete: 'off', spellcheck: 'false', 'aria-describedby': described });

@@ -14,7 +14,11 @@ export interface ModeChoice {
 export const MODE_CHOICES: Readonly<Record<Protocol, readonly ModeChoice[]>> = {
   tcp: [
     { value: 'tcp', name: 'Tripwire ports (classic)', explanation: 'Opens the TCP tripwire ports; a connection or a half-open probe to one of them counts as a scan.' },
-    { value: 'stcp', name: 'Stealth watch of the tripwire ports', explanation: 'Watches the TCP tripwire ports without opening them, so scanners see them closed; catches SYN, FIN, NULL and XMAS probes.' },
+    {
+      value: 'stcp',
+      name: 'Stealth watch of the tripwire ports',
+      explanation: 'Watches the TCP tripwire ports without opening them, so scanners see them closed; catches SYN, FIN, NULL and XMAS probes.',
+    },
     { value: 'atcp', name: 'Advanced: every unused port', explanation: 'Watches every TCP port below the limit that nothing on this computer listens on; the widest net.' },
     { value: '', name: 'Off', explanation: 'No TCP scan detection.' },
   ],
@@ -28,7 +32,10 @@ export const MODE_CHOICES: Readonly<Record<Protocol, readonly ModeChoice[]>> = {
 
 /** The TCP and UDP choice in a MODES text; unknown words are left to the key's own check. */
 export function splitModes(text: string): { tcp: Mode | ''; udp: Mode | '' } {
-  const words = text.trim().split(/[\s,]+/).map((word) => word.replace(/^-/, ''));
+  const words = text
+    .trim()
+    .split(/[\s,]+/)
+    .map((word) => word.replace(/^-/, ''));
   const pick = (protocol: Protocol) => (words.find((word) => (ALL_MODES as readonly string[]).includes(word) && protocolOfMode(word as Mode) === protocol) as Mode | undefined) ?? '';
   return { tcp: pick('tcp'), udp: pick('udp') };
 }

@@ -84,8 +84,7 @@ export function formatIpv6(words: readonly number[]): string {
       continue;
     }
     if (i !== 0) out += ':';
-    const embedsIpv4 =
-      i === 6 && best.base === 0 && (best.len === 6 || (best.len === 7 && words[7] !== 1) || (best.len === 5 && words[5] === 0xffff));
+    const embedsIpv4 = i === 6 && best.base === 0 && (best.len === 6 || (best.len === 7 && words[7] !== 1) || (best.len === 5 && words[5] === 0xffff));
     if (embedsIpv4) {
       const w6 = words[6] as number;
       const w7 = words[7] as number;

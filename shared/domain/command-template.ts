@@ -23,9 +23,7 @@ export interface CommandVariables {
   readonly mode: string;
 }
 
-export type TemplateResult =
-  | { readonly ok: true; readonly template: CommandTemplate }
-  | { readonly ok: false; readonly message: string };
+export type TemplateResult = { readonly ok: true; readonly template: CommandTemplate } | { readonly ok: false; readonly message: string };
 
 const PLACEHOLDERS = ['$TARGET$', '$PORT$', '$MODE$'] as const;
 const SHELL_OPERATORS = new Set(['|', '&', ';', '<', '>', '`', '(', ')']);
@@ -134,10 +132,7 @@ export function renderCommand(template: CommandTemplate, vars: CommandVariables)
 
 /** Substitutes into a single line of text (used for KILL_HOSTS_DENY). */
 export function substitute(text: string, vars: CommandVariables): string {
-  return text
-    .split('$TARGET$').join(vars.target)
-    .split('$PORT$').join(String(vars.port))
-    .split('$MODE$').join(vars.mode);
+  return text.split('$TARGET$').join(vars.target).split('$PORT$').join(String(vars.port)).split('$MODE$').join(vars.mode);
 }
 
 function fail(message: string): TemplateResult {

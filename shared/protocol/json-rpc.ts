@@ -75,10 +75,7 @@ export type RequestParseResult = ParsedRequest | { readonly kind: 'error'; reado
 // ---------------------------------------------------------------------------------------
 // Framing
 
-export type DecodedFrame =
-  | { readonly kind: 'frame'; readonly text: string }
-  | { readonly kind: 'oversized'; readonly maxBytes: number }
-  | { readonly kind: 'invalid-utf8' };
+export type DecodedFrame = { readonly kind: 'frame'; readonly text: string } | { readonly kind: 'oversized'; readonly maxBytes: number } | { readonly kind: 'invalid-utf8' };
 
 export interface FrameDecoderOptions {
   /** Longest frame accepted, in bytes, not counting the line break. */
@@ -281,11 +278,7 @@ export type MethodHandlers<Context = void> = {
  * checked against the result schema before it leaves the helper; a ProtocolError becomes
  * that error, anything else an internal error without details (no stack traces to clients).
  */
-export async function dispatchRequest<Context>(
-  parsed: ParsedRequest,
-  handlers: MethodHandlers<Context>,
-  context: Context,
-): Promise<JsonRpcResultResponse | JsonRpcErrorResponse> {
+export async function dispatchRequest<Context>(parsed: ParsedRequest, handlers: MethodHandlers<Context>, context: Context): Promise<JsonRpcResultResponse | JsonRpcErrorResponse> {
   const handler = handlers[parsed.method] as (params: unknown, context: Context) => unknown;
   let result: unknown;
   try {

@@ -10,13 +10,7 @@ import type { AddressFamily, Mode, Protocol, ScanKind } from '../domain/types.js
 import { parseIgnoreEntry } from '../domain/ignore-entry.js';
 import type { BlockBackendName } from '../domain/config-keys.js';
 import { parseBlockTarget } from '../domain/block-target.js';
-import type {
-  BlockChangeEvent,
-  DetectionAction,
-  DetectionEvent,
-  FleetOrigin,
-  HelperEvent,
-} from '../domain/detection-event.js';
+import type { BlockChangeEvent, DetectionAction, DetectionEvent, FleetOrigin, HelperEvent } from '../domain/detection-event.js';
 
 // ---------------------------------------------------------------------------------------
 // Building blocks
@@ -145,11 +139,18 @@ export const detectionEventSchema = z.strictObject({
   action: detectionActionSchema,
   reason: textSchema(MAX_HELPER_TEXT).optional(),
   // The daemon keeps reverse names to hostname characters; hold the client to the same.
-  resolvedName: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/).optional(),
+  resolvedName: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]{1,253}$/)
+    .optional(),
 });
 
 /** A CrowdSec machine name or scenario as the fleet reports it: bounded, plain characters. */
-const fleetNameSchema = z.string().min(1).max(128).regex(/^[A-Za-z0-9._@:/-]+$/, 'must be a machine or scenario name');
+const fleetNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._@:/-]+$/, 'must be a machine or scenario name');
 
 /** Where a block from the fleet came from (see privileged-helper/fleet/). */
 export const fleetOriginSchema = z.strictObject({ machine: fleetNameSchema, scenario: fleetNameSchema });
@@ -167,10 +168,7 @@ export const blockChangeEventSchema = z.strictObject({
 export const helperEventSchema = z.discriminatedUnion('type', [detectionEventSchema, blockChangeEventSchema]);
 
 /** An event as stored and served: the daemon's event plus the store's id. */
-export const storedEventSchema = z.discriminatedUnion('type', [
-  detectionEventSchema.extend({ id: eventIdSchema }),
-  blockChangeEventSchema.extend({ id: eventIdSchema }),
-]);
+export const storedEventSchema = z.discriminatedUnion('type', [detectionEventSchema.extend({ id: eventIdSchema }), blockChangeEventSchema.extend({ id: eventIdSchema })]);
 
 /** Params of the `event` notification the helper sends after events.subscribe. */
 export const eventNotificationParamsSchema = storedEventSchema;
@@ -186,7 +184,10 @@ export const statusResultSchema = z.strictObject({
   modes: z.array(modeSchema).max(6),
   /** Where `modes` came from: portsentryd's mode flags (which win) or the MODES setting. */
   modesFrom: z.enum(['command-line', 'config']).optional(),
-  uptimeSeconds: z.number().min(0).max(MAX_EPOCH_MS / 1000),
+  uptimeSeconds: z
+    .number()
+    .min(0)
+    .max(MAX_EPOCH_MS / 1000),
   blockedCount: z.int().min(0),
   eventsStored: z.int().min(0),
   captureActive: z.boolean(),

@@ -48,7 +48,10 @@ describe('npm run bench -- --quick', { timeout: 1_200_000 }, () => {
       const ours = rows.find((r) => r.detector === 'ours' && r.mode === mode);
       assert.ok(ours !== undefined && ours.blackholeMs !== null, `ours -${mode} was blocked`);
       assert.ok(isNumber(ours.blackholeMs.median) && isNumber(ours.blackholeMs.p95) && isNumber(ours.resolutionMs?.median));
-      assert.ok(rows.some((r) => r.detector === 'peer' && r.mode === mode), `peer -${mode} has a row`);
+      assert.ok(
+        rows.some((r) => r.detector === 'peer' && r.mode === mode),
+        `peer -${mode} has a row`,
+      );
     }
   });
 
@@ -57,7 +60,10 @@ describe('npm run bench -- --quick', { timeout: 1_200_000 }, () => {
     for (const detector of ['ours', 'peer'] as const) {
       for (const family of [4, 6] as const) assert.ok(rows.some((r) => r.detector === detector && r.family === family));
     }
-    assert.ok(rows.filter((r) => r.detector === 'ours').every((r) => r.blocked), JSON.stringify(rows));
+    assert.ok(
+      rows.filter((r) => r.detector === 'ours').every((r) => r.blocked),
+      JSON.stringify(rows),
+    );
   });
 
   it('has numbers for leak, scale, block cost, memory, start-up and the capture path', () => {

@@ -64,8 +64,14 @@ async function debootstrap(dir: string, mirror: string): Promise<void> {
     await run('debootstrap', ['--variant=minbase', SUITE, dir, mirror], { timeout: 900_000, maxBuffer: 64 * 1024 * 1024 });
   } catch (error) {
     const failure = error as { stdout?: string; stderr?: string };
-    const logTail = await readFile(join(dir, 'debootstrap/debootstrap.log'), 'utf8').then((t) => t.split('\n').slice(-15).join('\n'), () => '(no debootstrap.log)');
-    const stdoutTail = String(failure.stdout ?? '').split('\n').slice(-5).join('\n');
+    const logTail = await readFile(join(dir, 'debootstrap/debootstrap.log'), 'utf8').then(
+      (t) => t.split('\n').slice(-15).join('\n'),
+      () => '(no debootstrap.log)',
+    );
+    const stdoutTail = String(failure.stdout ?? '')
+      .split('\n')
+      .slice(-5)
+      .join('\n');
     throw new Error(`debootstrap ${SUITE} from ${mirror} failed:\n${stdoutTail}\n${String(failure.stderr ?? '')}\n${logTail}`, { cause: error });
   } finally {
     await run('umount', ['-l', join(dir, 'proc')]).catch(() => undefined);

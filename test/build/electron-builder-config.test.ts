@@ -32,7 +32,7 @@ function pngSize(file: string): { width: number; height: number } {
 }
 
 describe('build/electron-builder.yml', () => {
-  it('passes electron-builder\'s own schema validation', async () => {
+  it("passes electron-builder's own schema validation", async () => {
     await validateConfiguration(loadConfig(), quietLogger);
   });
 
@@ -52,11 +52,14 @@ describe('build/electron-builder.yml', () => {
     assert.deepEqual((config.mac as Json).target, ['dmg', 'pkg']);
   });
 
-  it('extends electron-builder\'s default package dependencies instead of replacing them', () => {
+  it("extends electron-builder's default package dependencies instead of replacing them", () => {
     const config = loadConfig();
     // The defaults electron-builder uses when `depends` is not set (its FpmTarget; `this` unused).
     const { default: FpmTarget } = require('app-builder-lib/out/targets/FpmTarget.js') as { default: { prototype: { getDefaultDepends(target: string): string[] } } };
-    for (const [target, ours] of [['deb', ['nftables', 'tcpdump', 'libnotify-bin']], ['rpm', ['nftables', 'tcpdump', 'libnotify']]] as const) {
+    for (const [target, ours] of [
+      ['deb', ['nftables', 'tcpdump', 'libnotify-bin']],
+      ['rpm', ['nftables', 'tcpdump', 'libnotify']],
+    ] as const) {
       const depends = (config[target] as Json).depends as string[];
       const defaults = FpmTarget.prototype.getDefaultDepends.call(null, target);
       assert.ok(defaults.length >= 8, `electron-builder still has ${target} defaults`);
@@ -65,25 +68,35 @@ describe('build/electron-builder.yml', () => {
     }
   });
 
-  it('keeps electron-builder\'s own after-install/after-remove and appends ours', async () => {
+  it("keeps electron-builder's own after-install/after-remove and appends ours", async () => {
     const config = loadConfig();
     const { composeAll, defaultTemplate } = (await import(join(REPO, 'scripts/compose-linux-hooks.mjs'))) as { composeAll(): string[]; defaultTemplate(name: string): string };
     composeAll();
-    for (const [name, file] of [['after-install', (config.deb as Json).afterInstall], ['after-remove', (config.deb as Json).afterRemove]] as const) {
+    for (const [name, file] of [
+      ['after-install', (config.deb as Json).afterInstall],
+      ['after-remove', (config.deb as Json).afterRemove],
+    ] as const) {
       assert.equal((config.rpm as Json)[name === 'after-install' ? 'afterInstall' : 'afterRemove'], file, 'rpm uses the same hook');
       const text = readFileSync(join(REPO, String(file)), 'utf8');
       const builtIn = defaultTemplate(name).trimEnd();
       assert.ok(text.startsWith(builtIn), `${name}: electron-builder's own script comes first, unchanged`);
-      const ours = readFileSync(join(REPO, `build/linux/${name}.sh`), 'utf8').replace(/^#!.*\n/, '').trimEnd();
+      const ours = readFileSync(join(REPO, `build/linux/${name}.sh`), 'utf8')
+        .replace(/^#!.*\n/, '')
+        .trimEnd();
       assert.ok(text.includes(ours), `${name}: ours follows`);
     }
     const install = readFileSync(join(REPO, String((config.deb as Json).afterInstall)), 'utf8');
-    for (const duty of [/update-alternatives --install '\/usr\/bin\/\$\{executable\}'/, /chmod 4755 '\/opt\/\$\{sanitizedProductName\}\/chrome-sandbox'/, /apparmor_parser --replace/, /systemctl enable --now portsentryd\.service/]) {
+    for (const duty of [
+      /update-alternatives --install '\/usr\/bin\/\$\{executable\}'/,
+      /chmod 4755 '\/opt\/\$\{sanitizedProductName\}\/chrome-sandbox'/,
+      /apparmor_parser --replace/,
+      /systemctl enable --now portsentryd\.service/,
+    ]) {
       assert.match(install, duty);
     }
   });
 
-  it('unpacks node-notifier\'s notifier executables from the asar, and Windows toasts carry the app id', async () => {
+  it("unpacks node-notifier's notifier executables from the asar, and Windows toasts carry the app id", async () => {
     const config = loadConfig();
     assert.ok((config.asarUnpack as string[]).includes('node_modules/node-notifier/vendor/**'));
     for (const vendor of ['snoreToast/snoretoast-x64.exe', 'mac.noindex/terminal-notifier.app/Contents/MacOS/terminal-notifier']) {
@@ -99,17 +112,22 @@ describe('build/electron-builder.yml', () => {
     const rpm = config.rpm as Json;
     await import(join(REPO, 'scripts/compose-linux-hooks.mjs')).then((m: { composeAll(): string[] }) => m.composeAll());
     const referenced = [
-      deb.afterInstall, deb.afterRemove, rpm.afterInstall, rpm.afterRemove,
-      (config.nsis as Json).include, (config.win as Json).icon, (config.mac as Json).icon,
+      deb.afterInstall,
+      deb.afterRemove,
+      rpm.afterInstall,
+      rpm.afterRemove,
+      (config.nsis as Json).include,
+      (config.win as Json).icon,
+      (config.mac as Json).icon,
       join(String((config.pkg as Json).scripts), 'postinstall'),
-      ...((config.extraResources as Json[]).map((r) => r.from).filter((from) => !String(from).startsWith('dist/'))),
+      ...(config.extraResources as Json[]).map((r) => r.from).filter((from) => !String(from).startsWith('dist/')),
     ].map(String);
     for (const file of referenced) assert.ok(existsSync(join(REPO, file)), `${file} is missing`);
     for (const script of [deb.afterInstall, deb.afterRemove, join(String((config.pkg as Json).scripts), 'postinstall')]) {
       assert.ok((statSync(join(REPO, String(script))).mode & 0o111) !== 0, `${String(script)} is not executable`);
     }
     const helperPackage = JSON.parse(readFileSync(join(REPO, 'build/helper-package.json'), 'utf8')) as Json;
-    assert.equal(helperPackage.type, 'module', 'the helper\'s compiled files are ES modules');
+    assert.equal(helperPackage.type, 'module', "the helper's compiled files are ES modules");
   });
 
   it('ships icons at every size, as real images', () => {

@@ -108,9 +108,9 @@ describe('the helper installer the app runs, in a clean Debian root', { timeout:
     assert.match(stdout, /no systemd running here/);
 
     const target = await lstat(join(rootfs.dir, TARGET));
-    assert.equal(target.isDirectory(), true, 'a real directory, not a link into alice\'s home');
+    assert.equal(target.isDirectory(), true, "a real directory, not a link into alice's home");
     const writable = String((await rootfs.chroot(['find', TARGET, '(', '!', '-user', 'root', '-o', '-perm', '/022', ')', '-print'])).stdout).trim();
-    assert.equal(writable, '', 'nothing in the installed helper is alice\'s or writable by others');
+    assert.equal(writable, '', "nothing in the installed helper is alice's or writable by others");
     // Alice changing her copy afterwards changes nothing root runs.
     await writeFile(join(rootfs.dir, HOME_APP, 'helper/dist/privileged-helper/bin/portsentryd.js'), 'process.exit(99)\n');
     await rootfs.chroot([`${TARGET}/node/bin/node`, `${TARGET}/dist/privileged-helper/bin/portsentryd.js`, '--check-config', '-c', '/etc/portsentry-desktop/portsentry.conf']);
@@ -123,13 +123,19 @@ describe('the helper installer the app runs, in a clean Debian root', { timeout:
     assert.match(unit, /^ExecStart=\/usr\/lib\/portsentry-desktop\/node\/bin\/node .*portsentryd\.js -c \/etc\/portsentry-desktop\/portsentry\.conf/m);
   });
 
-  it('run again: the admin\'s config is kept and the copy refreshed', async () => {
+  it("run again: the admin's config is kept and the copy refreshed", async () => {
     const conf = join(rootfs.dir, 'etc/portsentry-desktop/portsentry.conf');
     await writeFile(conf, `${await readFile(conf, 'utf8')}\n# edited by the admin\n`);
     await writeAppResources(join(rootfs.dir, HOME_APP)); // a newer app version, same place
     await rootfs.chroot(['sh', `${HOME_APP}/install-helper.sh`, '--user', 'alice']);
     assert.match(await readFile(conf, 'utf8'), /# edited by the admin/);
-    assert.equal(String((await rootfs.chroot(['getent', 'group', 'portsentry'])).stdout).trim().split(':')[3], 'alice', 'alice once, not twice');
+    assert.equal(
+      String((await rootfs.chroot(['getent', 'group', 'portsentry'])).stdout)
+        .trim()
+        .split(':')[3],
+      'alice',
+      'alice once, not twice',
+    );
   });
 
   it('package tree under /opt (root-owned): links to it, as the .deb does', async () => {

@@ -40,7 +40,12 @@ function comm(pid: number): string {
 export async function bootContainer(dir: string, options: { name: string; netnsPath: string; timeoutMs?: number }): Promise<BootedContainer> {
   const timeoutMs = options.timeoutMs ?? 120_000;
   const argv = [
-    '-D', dir, '--boot', '--register=no', '--keep-unit', `--machine=${options.name}`,
+    '-D',
+    dir,
+    '--boot',
+    '--register=no',
+    '--keep-unit',
+    `--machine=${options.name}`,
     `--network-namespace-path=${options.netnsPath}`,
     // nspawn's default set lacks these; the unit's own CapabilityBoundingSet narrows them again.
     '--capability=CAP_NET_ADMIN,CAP_NET_RAW',
@@ -91,7 +96,7 @@ export async function bootContainer(dir: string, options: { name: string; netnsP
 
   // "running", or "degraded" when some unit irrelevant here (a getty on the pipe console) failed.
   await untilValue(
-    'the container\'s systemd finished booting',
+    "the container's systemd finished booting",
     async () => {
       const state = (await exec(['systemctl', 'is-system-running'], { allowFailure: true })).stdout.trim();
       return state === 'running' || state === 'degraded' ? state : undefined;

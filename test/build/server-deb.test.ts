@@ -60,7 +60,10 @@ describe('portsentry-desktop-server .deb', { timeout: 1_800_000 }, () => {
 
   it('holds the helper, shared code, zod and Node 24, and nothing of Electron or the tests', async () => {
     const listing = String((await run('dpkg-deb', ['-c', deb], { maxBuffer: 16 * 1024 * 1024 })).stdout);
-    const paths = listing.split('\n').filter(Boolean).map((line) => line.split(/\s+/).slice(5).join(' ').replace(/^\./, ''));
+    const paths = listing
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(/\s+/).slice(5).join(' ').replace(/^\./, ''));
     for (const expected of [
       `${PREFIX}/node/bin/node`,
       `${PREFIX}/package.json`,
@@ -77,12 +80,25 @@ describe('portsentry-desktop-server .deb', { timeout: 1_800_000 }, () => {
     ]) {
       assert.ok(paths.includes(expected), `${expected} is missing from the package`);
     }
-    const modules = new Set(paths.filter((p) => p.startsWith(`${PREFIX}/node_modules/`)).map((p) => p.split('/')[5]).filter(Boolean));
+    const modules = new Set(
+      paths
+        .filter((p) => p.startsWith(`${PREFIX}/node_modules/`))
+        .map((p) => p.split('/')[5])
+        .filter(Boolean),
+    );
     // zod (the protocol) and prom-client (the metrics endpoint) with its own dependencies; nothing of Electron.
     assert.deepEqual([...modules].sort(), ['@opentelemetry', 'bintrees', 'prom-client', 'tdigest', 'zod'], 'only the runtime packages the helper imports');
-    assert.deepEqual(paths.filter((p) => /electron/i.test(p)), [], 'nothing of Electron');
+    assert.deepEqual(
+      paths.filter((p) => /electron/i.test(p)),
+      [],
+      'nothing of Electron',
+    );
     const ours = paths.filter((p) => p.startsWith(`${PREFIX}/dist/`));
-    assert.deepEqual(ours.filter((p) => /\/test\/|\.map$|\.ts$/.test(p)), [], 'no tests, maps or sources of ours');
+    assert.deepEqual(
+      ours.filter((p) => /\/test\/|\.map$|\.ts$/.test(p)),
+      [],
+      'no tests, maps or sources of ours',
+    );
     const node = await run(join(extracted, PREFIX, 'node/bin/node'), ['-p', 'process.versions.node']);
     assert.match(String(node.stdout), /^24\./);
     const pkg = JSON.parse(await readFile(join(extracted, PREFIX, 'package.json'), 'utf8')) as { type: string };
@@ -102,13 +118,20 @@ describe('portsentry-desktop-server .deb', { timeout: 1_800_000 }, () => {
       await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'systemd'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeout: 600_000 });
     }
     const unit = await readFile(join(extracted, UNIT.slice(1)), 'utf8');
-    assert.match(unit, new RegExp(`^ExecStart=${PREFIX}/node/bin/node --max-semi-space-size=2 ${PREFIX}/dist/privileged-helper/bin/portsentryd.js -c /etc/portsentry-desktop/portsentry.conf$`, 'm'), 'no mode flags: MODES decides');
+    assert.match(
+      unit,
+      new RegExp(`^ExecStart=${PREFIX}/node/bin/node --max-semi-space-size=2 ${PREFIX}/dist/privileged-helper/bin/portsentryd.js -c /etc/portsentry-desktop/portsentry.conf$`, 'm'),
+      'no mode flags: MODES decides',
+    );
     // verify checks that ExecStart's program exists: point it at the extracted package.
     const dir = join(out, 'unit');
     await run('mkdir', ['-p', dir]);
     const file = join(dir, 'portsentryd.service');
     await writeFile(file, unit.replaceAll(PREFIX, join(extracted, PREFIX)));
-    const result = await run('systemd-analyze', ['verify', file], { cwd: dir }).catch((error: { stderr?: string; code?: number }) => ({ stdout: '', stderr: `exit ${String(error.code)}: ${String(error.stderr)}` }));
+    const result = await run('systemd-analyze', ['verify', file], { cwd: dir }).catch((error: { stderr?: string; code?: number }) => ({
+      stdout: '',
+      stderr: `exit ${String(error.code)}: ${String(error.stderr)}`,
+    }));
     assert.equal(String(result.stderr).trim(), '', 'systemd-analyze verify complains');
     // And a missing binary is reported, so the check above has teeth.
     await writeFile(file, unit);
@@ -116,9 +139,8 @@ describe('portsentry-desktop-server .deb', { timeout: 1_800_000 }, () => {
   });
 
   describe('installed into a clean Debian 12 root', () => {
-    const skip = !cachedRootfsReady() && process.env.PORTSENTRY_SKIP_ROOTFS === '1'
-      ? `PORTSENTRY_SKIP_ROOTFS=1 and no cached tree in ${ROOTFS_CACHE} (building it takes debootstrap ~1-2 min plus apt)`
-      : false;
+    const skip =
+      !cachedRootfsReady() && process.env.PORTSENTRY_SKIP_ROOTFS === '1' ? `PORTSENTRY_SKIP_ROOTFS=1 and no cached tree in ${ROOTFS_CACHE} (building it takes debootstrap ~1-2 min plus apt)` : false;
     let rootfs: Rootfs;
     let lab: Lab<'server' | 'scanner' | 'client'>;
     let daemon: DaemonProcess | undefined;

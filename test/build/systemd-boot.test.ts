@@ -30,7 +30,14 @@ const UDP_TRIPWIRE = 31337;
 
 /** The unit's CapabilityBoundingSet as a CapBnd mask (linux/capability.h numbers). */
 const UNIT_CAPABILITIES: Readonly<Record<string, number>> = {
-  CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_FOWNER: 3, CAP_SETGID: 6, CAP_SETUID: 7, CAP_NET_BIND_SERVICE: 10, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13,
+  CAP_CHOWN: 0,
+  CAP_DAC_OVERRIDE: 1,
+  CAP_FOWNER: 3,
+  CAP_SETGID: 6,
+  CAP_SETUID: 7,
+  CAP_NET_BIND_SERVICE: 10,
+  CAP_NET_ADMIN: 12,
+  CAP_NET_RAW: 13,
 };
 
 describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeout: 1_800_000 }, () => {
@@ -45,7 +52,8 @@ describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeo
   const blocked4 = async () => (await lab.exec(lab.hosts.server, ['nft', 'list', 'set', 'inet', 'portsentry', 'blocked4'], { allowFailure: true })).stdout;
   /** Process names in the container (minbase has no procps, so no pgrep). */
   const processNames = async () => (await container!.exec(['sh', '-c', 'cat /proc/[0-9]*/comm 2>/dev/null'], { allowFailure: true })).stdout.split('\n');
-  const trapRules = async () => (await lab.exec(lab.hosts.server, ['nft', 'list', 'chain', 'inet', 'portsentry', 'trap'], { allowFailure: true })).stdout.split('\n').filter((line) => /@blocked[46]/.test(line));
+  const trapRules = async () =>
+    (await lab.exec(lab.hosts.server, ['nft', 'list', 'chain', 'inet', 'portsentry', 'trap'], { allowFailure: true })).stdout.split('\n').filter((line) => /@blocked[46]/.test(line));
 
   before(async () => {
     out = await mkdtemp(join(tmpdir(), 'portsentry-boot-deb-'));
@@ -75,14 +83,19 @@ describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeo
     const c = container!;
     await c.exec(['dpkg', '-i', '/root/server.deb'], { env: { SUDO_USER: 'alice', DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 300_000 });
     assert.equal((await c.exec(['systemctl', 'is-enabled', 'portsentryd'])).stdout.trim(), 'enabled');
-    await until('the unit is active and its control socket listens', async () => (await c.exec(['systemctl', 'is-active', 'portsentryd'], { allowFailure: true })).stdout.trim() === 'active' && /Control socket listening on \/run\/portsentry-desktop\/helper\.sock/.test(await journal()));
+    await until(
+      'the unit is active and its control socket listens',
+      async () =>
+        (await c.exec(['systemctl', 'is-active', 'portsentryd'], { allowFailure: true })).stdout.trim() === 'active' &&
+        /Control socket listening on \/run\/portsentry-desktop\/helper\.sock/.test(await journal()),
+    );
     assert.match((await c.exec(['id', '-nG', 'alice'])).stdout, /\bportsentry\b/, 'the installing user joined the group');
 
     const pid = (await c.exec(['systemctl', 'show', '-p', 'MainPID', '--value', 'portsentryd'])).stdout.trim();
     const status = (await c.exec(['cat', `/proc/${pid}/status`])).stdout;
     const bounding = BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)/m.exec(status)?.[1] ?? 'ffffffffffffffff'}`);
     const expected = Object.values(UNIT_CAPABILITIES).reduce((mask, bit) => mask | (1n << BigInt(bit)), 0n);
-    assert.equal(bounding.toString(16), expected.toString(16), 'the capability bounding set is exactly the unit\'s');
+    assert.equal(bounding.toString(16), expected.toString(16), "the capability bounding set is exactly the unit's");
     assert.match(status, /^NoNewPrivs:\s*1$/m);
     // ProtectSystem=strict: even root cannot write /usr from inside the service.
     const write = await c.exec(['nsenter', '-t', pid, '-m', '--', '/bin/sh', '-c', 'touch /usr/portsentry-probe 2>&1; echo $?'], { allowFailure: true });
@@ -132,7 +145,7 @@ describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeo
     assert.ok(!(await blocked4()).includes(late.v4), 'a datagram to a tripwire after the stop blocks nobody');
     assert.equal(await tcpReachable(lab, late, server.v4, SERVICE_PORT), true);
   });
-  it('the desktop package\'s composed hooks (electron-builder\'s own, then ours) wire the service up and down', async () => {
+  it("the desktop package's composed hooks (electron-builder's own, then ours) wire the service up and down", async () => {
     const c = container!;
     const root = tree!.dir;
     // Room for the desktop package: the server package goes (purge: config and state too).
@@ -172,7 +185,11 @@ describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeo
     assert.match((await c.exec(['cat', '/etc/portsentry-desktop/portsentry.conf'])).stdout, /^TCP_PORTS=/m);
     assert.match((await c.exec(['getent', 'group', 'portsentry'])).stdout, /^portsentry:/);
     assert.equal((await c.exec(['systemctl', 'is-enabled', 'portsentryd'])).stdout.trim(), 'enabled');
-    await until('the desktop package\'s unit is active', async () => (await c.exec(['systemctl', 'is-active', 'portsentryd'], { allowFailure: true })).stdout.trim() === 'active' && ((await journal()).match(/Control socket listening on/g) ?? []).length >= 3);
+    await until(
+      "the desktop package's unit is active",
+      async () =>
+        (await c.exec(['systemctl', 'is-active', 'portsentryd'], { allowFailure: true })).stdout.trim() === 'active' && ((await journal()).match(/Control socket listening on/g) ?? []).length >= 3,
+    );
 
     await c.exec(['bash', '/root/after-remove.sh'], { timeoutMs: 180_000 });
     assert.equal((await c.exec(['test', '-e', '/usr/bin/portsentry-desktop'], { allowFailure: true })).code, 1, 'the /usr/bin link is gone');

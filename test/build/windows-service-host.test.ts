@@ -61,11 +61,15 @@ describe('the Windows service host (install-service.ps1)', { skip: !existsSync('
 
   it('compiles, and grants the group read/write on the pipe but never instance creation or the DACL', () => {
     const aces = [...sddl.matchAll(/\(A;;(0x[0-9a-f]+);;;([^)]+)\)/g)].map(([, mask, sid]) => ({ mask: Number(mask), sid }));
-    assert.deepEqual(aces.map((a) => a.sid), ['SY', 'BA', 'S-1-5-21-1000-2000-3000-1001'], sddl);
+    assert.deepEqual(
+      aces.map((a) => a.sid),
+      ['SY', 'BA', 'S-1-5-21-1000-2000-3000-1001'],
+      sddl,
+    );
     const group = aces[2]!.mask;
     assert.equal(group & (FILE_READ_DATA | FILE_WRITE_DATA), FILE_READ_DATA | FILE_WRITE_DATA, 'members can send requests');
     assert.equal(group & FILE_CREATE_PIPE_INSTANCE, 0, 'members cannot create a rival pipe instance');
-    assert.equal(group & (WRITE_DAC | WRITE_OWNER), 0, 'members cannot change the pipe\'s security');
+    assert.equal(group & (WRITE_DAC | WRITE_OWNER), 0, "members cannot change the pipe's security");
     assert.ok(/^D:/.test(sddl) && !/WD|AU|IU/.test(sddl), 'nobody else is in the DACL (no Everyone, Authenticated Users, Interactive)');
   });
 

@@ -97,11 +97,15 @@ describe('blocking under a hostile network', { timeout: 3_000_000 }, () => {
       const pid = await daemonPid(daemon);
       await lab.exec(flooder, ['python3', SPOOF, target.v4, String(TRAP_PORT), '100000', '198.18.64.1', '10000'], { timeoutMs: 300_000 });
       // Caught up: the daemon has handled the flood (its log goes quiet) within a generous bound.
-      await until('the daemon stops logging the flood', async () => {
-        const before = daemon.lines.length;
-        await new Promise((r) => setTimeout(r, 3000));
-        return daemon.lines.length === before;
-      }, 180_000);
+      await until(
+        'the daemon stops logging the flood',
+        async () => {
+          const before = daemon.lines.length;
+          await new Promise((r) => setTimeout(r, 3000));
+          return daemon.lines.length === before;
+        },
+        180_000,
+      );
       const status = await readFile(`/proc/${pid}/status`, 'utf8');
       const peakKb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
       assert.ok(peakKb > 0 && peakKb < 250 * 1024, `peak RSS ${Math.round(peakKb / 1024)} MB`);
@@ -130,7 +134,10 @@ describe('blocking under a hostile network', { timeout: 3_000_000 }, () => {
       assert.doesNotMatch(await setText(table, 'blocked6_hosts'), /fd00:77/);
       const blocks = await ctl(sub, ['--json', 'blocks']);
       const listed = (JSON.parse(blocks.stdout) as Array<{ address: string }>).map((b) => b.address);
-      assert.deepEqual(listed.filter((a) => a.startsWith('fd00:77')), ['fd00:77:0:1::/64']);
+      assert.deepEqual(
+        listed.filter((a) => a.startsWith('fd00:77')),
+        ['fd00:77:0:1::/64'],
+      );
       // The lab's own /64 holds this host's address: a scanner there is blocked alone.
       await lab.exec(scanner, ['python3', SPOOF6, target.v6, String(TRAP_PORT), scanner.v6]);
       await until('the same-/64 scanner is blocked as one host', async () => (await setText(table, 'blocked6_hosts')).includes(scanner.v6), 30_000);
@@ -138,7 +145,7 @@ describe('blocking under a hostile network', { timeout: 3_000_000 }, () => {
     });
   });
 
-  it('portsentryctl blocks a prefix, which covers a second host in it, and refuses one holding this host\'s address', async () => {
+  it("portsentryctl blocks a prefix, which covers a second host in it, and refuses one holding this host's address", async () => {
     await withDaemon('ctl', { TCP_PORTS: '31337' }, ['tcp'], async (_daemon, table, sub) => {
       // Two hosts in 198.18.0.32/27 and fd00:5e::1:0/112, away from the target's own addresses.
       await lab.exec(client, ['ip', 'addr', 'add', '198.18.0.40/24', 'dev', 'eth0']);

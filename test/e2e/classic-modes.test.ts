@@ -113,7 +113,10 @@ describe('portsentryd -tcp -udp in a namespaced network, attacked by nmap', { ti
   });
 
   it('blackholes nmap -sU scanners on IPv4 and IPv6', async () => {
-    for (const [address, family] of [[target.v4, '-4'], [target.v6, '-6']] as const) {
+    for (const [address, family] of [
+      [target.v4, '-4'],
+      [target.v6, '-6'],
+    ] as const) {
       const scanner = family === '-4' ? udpScanner.v4 : udpScanner.v6;
       await lab.exec(udpScanner, ['nmap', family, '-sU', '-Pn', '-n', '--max-retries', '0', '-p', UDP_TRIPWIRES, address]);
       await until(`the UDP scanner ${scanner} is in the set`, async () => (await blockedSet(lab, target)).includes(scanner));

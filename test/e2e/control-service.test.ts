@@ -68,14 +68,7 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     socketPath = join(dir, 'run', 'helper.sock');
     conf = join(dir, 'portsentry.conf');
     await writeFile(join(dir, 'ignore'), '# test ignore list\n');
-    await writeFile(
-      conf,
-      helperConfigText(
-        dir,
-        { TCP_PORTS: '1,11,15,79,111,143,31337', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE, RPC_SOCKET: socketPath, RPC_GROUP: GROUP },
-        '# control-service test',
-      ),
-    );
+    await writeFile(conf, helperConfigText(dir, { TCP_PORTS: '1,11,15,79,111,143,31337', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE, RPC_SOCKET: socketPath, RPC_GROUP: GROUP }, '# control-service test'));
     service = startTcpService(lab, lab.hosts.target, SERVICE_PORT);
     await start();
   });
@@ -134,7 +127,10 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     const client = await HelperClient.connect(socketPath);
     const { events } = await client.call('events.list', { host: gateway.v4, limit: 5 });
     client.close();
-    assert.ok(events.some((e) => e.type === 'scan' && e.action === 'ignored' && /gateway/.test(e.reason ?? '')), JSON.stringify(events));
+    assert.ok(
+      events.some((e) => e.type === 'scan' && e.action === 'ignored' && /gateway/.test(e.reason ?? '')),
+      JSON.stringify(events),
+    );
   });
 
   it('edits the ignore list and the config through the socket, validated and atomic', async () => {
@@ -202,12 +198,19 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     const frame = (i: number): string => {
       switch (i % 8) {
         case 0:
-          return JSON.stringify({ jsonrpc: '2.0', id: i, method: pick(methods), params: { address: pick(hostile), entry: pick(hostile), changes: { [pick(['KILL_RUN_CMD', 'X', 'TCP_PORTS'])]: pick(hostile) } } });
+          return JSON.stringify({
+            jsonrpc: '2.0',
+            id: i,
+            method: pick(methods),
+            params: { address: pick(hostile), entry: pick(hostile), changes: { [pick(['KILL_RUN_CMD', 'X', 'TCP_PORTS'])]: pick(hostile) } },
+          });
         case 1:
           return `{"jsonrpc":"2.0","id":${i},"method":"block","params":{"address":"${pick(hostile).replace(/"/g, '')}"`; // truncated
         case 2:
           // Random bytes; the leading "~" keeps the line from being blank (blank lines are not requests and get no answer).
-          return `~${Array.from({ length: 1 + Math.floor(random() * 40) }, () => String.fromCharCode(Math.floor(random() * 256))).join('').replace(/\n/g, ' ')}`;
+          return `~${Array.from({ length: 1 + Math.floor(random() * 40) }, () => String.fromCharCode(Math.floor(random() * 256)))
+            .join('')
+            .replace(/\n/g, ' ')}`;
         case 3:
           return JSON.stringify([{ jsonrpc: '2.0', id: i, method: 'status' }]);
         case 4:
@@ -224,32 +227,34 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     const CONNECTIONS = 8;
     const perConnection = TOTAL / CONNECTIONS;
     const results = await Promise.all(
-      Array.from({ length: CONNECTIONS }, (_, c) =>
-        new Promise<{ sent: number; errors: number; results: number }>((resolve, reject) => {
-          const socket = createConnection(socketPath);
-          let buffer = '';
-          let errors = 0;
-          let results = 0;
-          socket.on('data', (chunk) => {
-            buffer += chunk.toString('utf8');
-            let newline: number;
-            while ((newline = buffer.indexOf('\n')) >= 0) {
-              const message = JSON.parse(buffer.slice(0, newline)) as { error?: unknown; result?: unknown };
-              buffer = buffer.slice(newline + 1);
-              if (message.error !== undefined) errors += 1;
-              else results += 1;
-              if (errors + results === perConnection) socket.end();
-            }
-          });
-          socket.on('close', () => resolve({ sent: perConnection, errors, results }));
-          socket.on('error', reject);
-          socket.on('connect', async () => {
-            for (let i = 0; i < perConnection; i += 500) {
-              const chunk = Array.from({ length: 500 }, (_, k) => frame(c * perConnection + i + k)).join('\n') + '\n';
-              if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r));
-            }
-          });
-        }),
+      Array.from(
+        { length: CONNECTIONS },
+        (_, c) =>
+          new Promise<{ sent: number; errors: number; results: number }>((resolve, reject) => {
+            const socket = createConnection(socketPath);
+            let buffer = '';
+            let errors = 0;
+            let results = 0;
+            socket.on('data', (chunk) => {
+              buffer += chunk.toString('utf8');
+              let newline: number;
+              while ((newline = buffer.indexOf('\n')) >= 0) {
+                const message = JSON.parse(buffer.slice(0, newline)) as { error?: unknown; result?: unknown };
+                buffer = buffer.slice(newline + 1);
+                if (message.error !== undefined) errors += 1;
+                else results += 1;
+                if (errors + results === perConnection) socket.end();
+              }
+            });
+            socket.on('close', () => resolve({ sent: perConnection, errors, results }));
+            socket.on('error', reject);
+            socket.on('connect', async () => {
+              for (let i = 0; i < perConnection; i += 500) {
+                const chunk = Array.from({ length: 500 }, (_, k) => frame(c * perConnection + i + k)).join('\n') + '\n';
+                if (!socket.write(chunk)) await new Promise((r) => socket.once('drain', r));
+              }
+            });
+          }),
       ),
     );
     const errors = results.reduce((n, r) => n + r.errors, 0);
@@ -311,7 +316,9 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
       assert.ok(paused.pausedUntil !== null && paused.pausedUntil !== undefined && paused.pausedUntil >= before + 8000 - 1000, String(paused.pausedUntil));
       assert.equal((await client.call('status', {})).pausedUntil, paused.pausedUntil);
       await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '11', target.v4]);
-      await until('the paused scan is stored as reported only', async () => (await client.call('events.list', { host: scanner.v4, limit: 5 })).events.some((e) => e.type === 'scan' && e.action === 'alert-only'));
+      await until('the paused scan is stored as reported only', async () =>
+        (await client.call('events.list', { host: scanner.v4, limit: 5 })).events.some((e) => e.type === 'scan' && e.action === 'alert-only'),
+      );
       assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), true, 'not blocked while paused');
       await until('the pause ended by itself', async () => !(await client.call('status', {})).paused, 20_000);
       assert.equal((await client.call('status', {})).pausedUntil, null);

@@ -34,8 +34,7 @@ async function daemonExit(args: string[]): Promise<{ code: number; stderr: strin
 describe('portsentryd lifecycle', { timeout: 180_000 }, () => {
   let lab: Lab<'target' | 'scanner' | 'second'>;
   let dir: string;
-  const base = (extra: string[]) =>
-    helperConfigText(dir, { TCP_PORTS: '1,11,15,79,143', UDP_PORTS: '1,7,9', NFT_TABLE: 'pslife' }) + extra.map((line) => `${line}\n`).join('');
+  const base = (extra: string[]) => helperConfigText(dir, { TCP_PORTS: '1,11,15,79,143', UDP_PORTS: '1,7,9', NFT_TABLE: 'pslife' }) + extra.map((line) => `${line}\n`).join('');
 
   before(async () => {
     lab = await createLab(['target', 'scanner', 'second']);
@@ -80,7 +79,12 @@ describe('portsentryd lifecycle', { timeout: 180_000 }, () => {
       const announced = () => daemon.lines.filter((l) => /Going into listen mode on TCP port: 79$/.test(l)).length;
       const rebound = announced(); // the start-up announcement
       squatter.kill();
-      await until('port 79 is taken back', () => announced() > rebound, 60_000, () => daemon.lines.join('\n'));
+      await until(
+        'port 79 is taken back',
+        () => announced() > rebound,
+        60_000,
+        () => daemon.lines.join('\n'),
+      );
       await tcpReachable(lab, scanner, target.v4, 79);
       await daemon.waitFor(`attackalert: Connect from host: ${scanner.v4}/${scanner.v4} to TCP port: 79`);
     } finally {

@@ -52,12 +52,11 @@ describe('extending a block', { timeout: 600_000 }, () => {
     ].join('\n');
     await writeFile(join(dir, 'counters.nft'), `${counters}\n`);
     await lab.exec(target, ['nft', '-f', join(dir, 'counters.nft')]);
-    const sender = lab.spawn(blocked, ['python3', '-c', [
-      'import socket, sys',
-      's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
-      'while True:',
-      `    s.sendto(b"x", ("${target.v4}", ${PROBE_PORT}))`,
-    ].join('\n')], { stdio: 'ignore' });
+    const sender = lab.spawn(
+      blocked,
+      ['python3', '-c', ['import socket, sys', 's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)', 'while True:', `    s.sendto(b"x", ("${target.v4}", ${PROBE_PORT}))`].join('\n')],
+      { stdio: 'ignore' },
+    );
     try {
       await daemon.waitFor('PortSentry is now active and listening', 60_000);
       await ctl(['block', blocked.v4, '--timeout', '600']);

@@ -45,8 +45,7 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
       client.close();
     }
   };
-  const nmap = (from: LabHost, target: LabHost) =>
-    lab.exec(from, ['nmap', '-n', '-Pn', '-sS', '-p', TCP_TRIPWIRES, '--max-retries', '0', target.v4], { timeoutMs: 120_000, allowFailure: true });
+  const nmap = (from: LabHost, target: LabHost) => lab.exec(from, ['nmap', '-n', '-Pn', '-sS', '-p', TCP_TRIPWIRES, '--max-retries', '0', target.v4], { timeoutMs: 120_000, allowFailure: true });
 
   before(async () => {
     lab = await createLab(['lapi', 'hostA', 'hostB', 'scanner', 'lateScanner', 'friendOfB']);
@@ -125,7 +124,10 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
       assert.deepEqual(block?.fleet, { machine: 'hostA', scenario: SCENARIO });
       assert.ok(block !== undefined && block.until !== null, 'a fleet block lapses with its decision');
       const { events } = await client.call('events.list', { host: scanner.v4 });
-      assert.ok(events.some((e) => e.type === 'block' && e.change === 'added' && e.fleet?.machine === 'hostA'), JSON.stringify(events));
+      assert.ok(
+        events.some((e) => e.type === 'block' && e.change === 'added' && e.fleet?.machine === 'hostA'),
+        JSON.stringify(events),
+      );
     } finally {
       client.close();
     }
@@ -142,7 +144,10 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     const set = await setOf(hostB);
     assert.ok(!inSet(set, hostB.v4), 'B did not block itself');
     assert.ok(!inSet(set, friendOfB.v4), 'B did not block the host on its ignore list');
-    assert.ok(b.lines.some((line) => line.includes(`ban of ${hostB.v4}`) && /own address|this host/.test(line)), 'B said why');
+    assert.ok(
+      b.lines.some((line) => line.includes(`ban of ${hostB.v4}`) && /own address|this host/.test(line)),
+      'B said why',
+    );
     // A ignores B's address: the same ban is refused there too.
     await until('A refused the ban of B', async () => ((await status('a')).fleet?.refused ?? 0) >= 1);
     assert.ok(!inSet(await setOf(hostA), hostB.v4));
@@ -186,7 +191,16 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     assert.deepEqual(await prometheus.query('portsentry_blocks_held{family="ipv4"}'), [(await status('a')).blockedCount]);
     assert.ok(((await prometheus.query('sum(portsentry_probes_total{mode="stcp"})'))[0] ?? 0) >= 2);
     const page = await lab.exec(lab.hosts.lapi, [process.execPath, '-e', `fetch('http://${hostA.v4}:${METRICS_PORT}/metrics').then(r => r.text()).then(t => process.stdout.write(t))`]);
-    for (const name of ['portsentry_probes_total', 'portsentry_blocks_added_total', 'portsentry_blocks_removed_total', 'portsentry_blocks_failed_total', 'portsentry_blocks_held', 'portsentry_block_set_used_ratio', 'portsentry_rpc_connections', 'portsentry_store_bytes']) {
+    for (const name of [
+      'portsentry_probes_total',
+      'portsentry_blocks_added_total',
+      'portsentry_blocks_removed_total',
+      'portsentry_blocks_failed_total',
+      'portsentry_blocks_held',
+      'portsentry_block_set_used_ratio',
+      'portsentry_rpc_connections',
+      'portsentry_store_bytes',
+    ]) {
       assert.match(page.stdout, new RegExp(`^# HELP ${name} \\S`, 'm'), name);
     }
     assert.ok(!/password|bouncer-key/i.test(page.stdout), 'no secret in the metrics');

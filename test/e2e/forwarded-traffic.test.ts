@@ -57,7 +57,10 @@ describe('a router never blocks the clients whose traffic it forwards', { timeou
   it('repeated requests from the client to the server through the router block nothing', async () => {
     const { client, server, router } = lab.hosts;
     for (let round = 0; round < 5; round += 1) {
-      for (const [address, family] of [[server.v4, 4], [server.v6, 6]] as const) {
+      for (const [address, family] of [
+        [server.v4, 4],
+        [server.v6, 6],
+      ] as const) {
         for (const port of [80, 143]) {
           const target = family === 4 ? `TCP4:${address}:${port}` : `TCP6:[${address}]:${port}`;
           const answer = await lab.exec(client, ['socat', '-T', '3', '-', `${target},connect-timeout=3`], { allowFailure: true, timeoutMs: 15_000 });
@@ -77,13 +80,22 @@ describe('a router never blocks the clients whose traffic it forwards', { timeou
     const first = await daemon.waitFor(new RegExp(`from host: ${client.v4.replace(/\./g, '\\.')}/`));
     assert.match(first, new RegExp(`to TCP port: (${BARRIER_PORTS.replace(',', '|')})$`), `the client's first alert is its probe of the router:\n${daemon.lines.join('\n')}`);
     const aboutClient = daemon.lines.filter((l) => l.includes(`from host: ${client.v4}`) || l.includes(`from host: ${client.v6}`));
-    assert.deepEqual(aboutClient.filter((l) => !new RegExp(`TCP port: (${BARRIER_PORTS.replace(',', '|')})$`).test(l)), [], 'no alert for what the client sent through the router');
+    assert.deepEqual(
+      aboutClient.filter((l) => !new RegExp(`TCP port: (${BARRIER_PORTS.replace(',', '|')})$`).test(l)),
+      [],
+      'no alert for what the client sent through the router',
+    );
   });
 
   it('a scan of the router itself is still caught and blocked', async () => {
     const { client, router } = lab.hosts;
     await lab.exec(client, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', TCP_TRIPWIRES, router.v4], { timeoutMs: 60_000 });
     await daemon.waitFor(new RegExp(`from host: ${client.v4.replace(/\./g, '\\.')}/`));
-    await until('the scanner is blocked', async () => (await blockedSetsText(lab, router, TABLE)).includes(client.v4), 60_000, () => daemon.lines.join('\n'));
+    await until(
+      'the scanner is blocked',
+      async () => (await blockedSetsText(lab, router, TABLE)).includes(client.v4),
+      60_000,
+      () => daemon.lines.join('\n'),
+    );
   });
 });

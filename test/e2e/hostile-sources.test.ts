@@ -26,7 +26,10 @@ const UDP_TRIPWIRES = '69,161,31337';
 
 /** portsentryctl --json prints one JSON value a line. */
 function jsonLines(text: string): unknown[] {
-  return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as unknown);
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as unknown);
 }
 
 describe('hostile sources', { timeout: 300_000 }, () => {
@@ -57,7 +60,10 @@ describe('hostile sources', { timeout: 300_000 }, () => {
     const table = 'psmapped';
     before(async () => {
       const conf = join(dir, 'mapped.conf');
-      await writeFile(conf, helperConfigText(join(dir), { TCP_PORTS: TCP_TRIPWIRES, UDP_PORTS: UDP_TRIPWIRES, SCAN_TRIGGER: '0', NFT_TABLE: table, STORE_FILE: join(dir, 'mapped.db'), RPC_SOCKET: '' }));
+      await writeFile(
+        conf,
+        helperConfigText(join(dir), { TCP_PORTS: TCP_TRIPWIRES, UDP_PORTS: UDP_TRIPWIRES, SCAN_TRIGGER: '0', NFT_TABLE: table, STORE_FILE: join(dir, 'mapped.db'), RPC_SOCKET: '' }),
+      );
       daemon = startDaemon(lab, target, ['-c', conf, '-stcp', '-sudp', '-udp']);
       await daemon.waitFor('PortSentry is now active and listening', 30_000);
     });
@@ -88,7 +94,19 @@ describe('hostile sources', { timeout: 300_000 }, () => {
     before(async () => {
       const conf = join(dir, 'rate.conf');
       // The kernel trap would add them itself; the limit is the daemon's, so it is off here.
-      await writeFile(conf, helperConfigText(dir, { TCP_PORTS: TCP_TRIPWIRES, UDP_PORTS: '', SCAN_TRIGGER: '0', NFT_TABLE: table, KERNEL_TRAP: '0', BLOCK_RATE_PER_PREFIX: '5', STORE_FILE: join(dir, 'rate.db'), RPC_SOCKET: join(dir, 'rate.sock') }));
+      await writeFile(
+        conf,
+        helperConfigText(dir, {
+          TCP_PORTS: TCP_TRIPWIRES,
+          UDP_PORTS: '',
+          SCAN_TRIGGER: '0',
+          NFT_TABLE: table,
+          KERNEL_TRAP: '0',
+          BLOCK_RATE_PER_PREFIX: '5',
+          STORE_FILE: join(dir, 'rate.db'),
+          RPC_SOCKET: join(dir, 'rate.sock'),
+        }),
+      );
       daemon = startDaemon(lab, target, ['-c', conf, '-stcp']);
       await daemon.waitFor('PortSentry is now active and listening', 30_000);
     });
@@ -119,11 +137,25 @@ describe('hostile sources', { timeout: 300_000 }, () => {
     before(async () => {
       const script = join(dir, 'chatty.sh');
       // Many lines, control characters and a last line far longer than any event may hold.
-      await writeFile(script, `#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10; do echo "line $i of a chatty failure" >&2; done\nprintf 'tab\\there, escape \\033[31mred\\033[0m, cr\\r and %s\\n' "$(head -c 3000 /dev/zero | tr '\\\\0' x)" >&2\nexit 3\n`);
+      await writeFile(
+        script,
+        `#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10; do echo "line $i of a chatty failure" >&2; done\nprintf 'tab\\there, escape \\033[31mred\\033[0m, cr\\r and %s\\n' "$(head -c 3000 /dev/zero | tr '\\\\0' x)" >&2\nexit 3\n`,
+      );
       await chmod(script, 0o755);
       const longArgs = Array.from({ length: 60 }, (_, i) => `argument-number-${i}-padding-padding`).join(' ');
       const conf = join(dir, 'chatty.conf');
-      await writeFile(conf, helperConfigText(dir, { TCP_PORTS: TCP_TRIPWIRES, UDP_PORTS: '', SCAN_TRIGGER: '0', NFT_TABLE: table, KILL_RUN_CMD: `${script} $TARGET$ ${longArgs}`, STORE_FILE: join(dir, 'chatty.db'), RPC_SOCKET: join(dir, 'chatty.sock') }));
+      await writeFile(
+        conf,
+        helperConfigText(dir, {
+          TCP_PORTS: TCP_TRIPWIRES,
+          UDP_PORTS: '',
+          SCAN_TRIGGER: '0',
+          NFT_TABLE: table,
+          KILL_RUN_CMD: `${script} $TARGET$ ${longArgs}`,
+          STORE_FILE: join(dir, 'chatty.db'),
+          RPC_SOCKET: join(dir, 'chatty.sock'),
+        }),
+      );
       daemon = startDaemon(lab, target, ['-c', conf, '-tcp']);
       await daemon.waitFor('PortSentry is now active and listening', 30_000);
     });

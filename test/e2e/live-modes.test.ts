@@ -65,7 +65,10 @@ describe('detection modes from MODES, changed live through the operator socket',
   const eventsFrom = async (host: string): Promise<ScanEvent[]> => {
     const result = await ctl(['--json', 'events', '--host', host, '--limit', '200']);
     assert.equal(result.code, 0, result.stderr);
-    return result.stdout.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as ScanEvent);
+    return result.stdout
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as ScanEvent);
   };
   /** The inode of each socket bound to a port on the target ("udp 7" -> inode), from ss. */
   const socketInodes = async (protocol: 'tcp' | 'udp', port: number): Promise<string[]> => {
@@ -118,7 +121,10 @@ describe('detection modes from MODES, changed live through the operator socket',
     // Then a tripwire: once that is recorded, the earlier probe has had every chance to be.
     await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '11', target.v4]);
     await until('the tripwire probe is recorded', async () => (await eventsFrom(scanner.v4)).some((e) => e.type === 'scan' && e.port === 11));
-    assert.deepEqual((await eventsFrom(scanner.v4)).filter((e) => e.port === ADVANCED_ONLY_PORT), []);
+    assert.deepEqual(
+      (await eventsFrom(scanner.v4)).filter((e) => e.port === ADVANCED_ONLY_PORT),
+      [],
+    );
   });
 
   it('a bad MODES is refused in words and nothing changes: file, modes and sockets', async () => {
@@ -172,9 +178,7 @@ describe('detection modes from MODES, changed live through the operator socket',
     await until('the TCP tripwire sockets are closed', async () => (await socketInodes('tcp', 11)).length === 0);
 
     await lab.exec(scanner2, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', String(ADVANCED_ONLY_PORT), target.v4]);
-    await until('the advanced mode records the probe', async () =>
-      (await eventsFrom(scanner2.v4)).some((e) => e.type === 'scan' && e.port === ADVANCED_ONLY_PORT && e.mode === 'atcp'),
-    );
+    await until('the advanced mode records the probe', async () => (await eventsFrom(scanner2.v4)).some((e) => e.type === 'scan' && e.port === ADVANCED_ONLY_PORT && e.mode === 'atcp'));
     await until('the scanner is blocked in nftables', async () => (await blockedSetsText(lab, target, TABLE)).includes(scanner2.v4));
     const config = JSON.parse((await ctl(['--json', 'config', 'get'])).stdout) as { values: Record<string, string>; sources: Record<string, string> };
     assert.equal(config.values['MODES'], 'atcp udp');

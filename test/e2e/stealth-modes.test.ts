@@ -75,7 +75,10 @@ describe('stealth and advanced modes through packet capture', { timeout: 600_000
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  for (const modes of [['-stcp', '-sudp'], ['-atcp', '-audp']] as const) {
+  for (const modes of [
+    ['-stcp', '-sudp'],
+    ['-atcp', '-audp'],
+  ] as const) {
     describe(`portsentryd ${modes.join(' ')}`, () => {
       let daemon: DaemonProcess;
       before(async () => {
@@ -145,7 +148,9 @@ describe('stealth and advanced modes through packet capture', { timeout: 600_000
           // This scanner was blocked by the previous test: lift it through a restart-free path.
           await lab.exec(target, ['nft', 'delete', 'element', 'inet', TABLE, 'blocked4', `{ ${scanner.v4} }`]);
           const fresh = h('-sTv6');
-          const output = (await lab.exec(fresh, ['nmap', '-4', '-sS', '-Pn', '-n', '-p-', '--max-retries', '0', '--min-rate', '20000', '--max-rtt-timeout', '100ms', target.v4], { timeoutMs: 120_000 })).stdout;
+          const output = (
+            await lab.exec(fresh, ['nmap', '-4', '-sS', '-Pn', '-n', '-p-', '--max-retries', '0', '--min-rate', '20000', '--max-rtt-timeout', '100ms', target.v4], { timeoutMs: 120_000 })
+          ).stdout;
           const learned = output.split('\n').filter((l) => /^\d+\/tcp\s+(open|closed)/.test(l));
           t.diagnostic(`ports whose state nmap learned before the block: ${learned.length} (${learned.map((l) => l.split(/\s+/).slice(0, 2).join(' ')).join(', ')})`);
           // At most the two real services, if nmap happens to probe them before any closed port.

@@ -164,8 +164,17 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       'no new file anywhere but the store journal and the history',
     );
     // The history line is written in a batch after the block: wait for it, then check its mode.
-    for (let i = 0; i < 300 && !(await stat(join(dir, 'history')).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal((await stat(join(dir, 'history'))).mode & 0o777, 0o600, 'the history is root\'s alone, as in PortSentry 1.2');
+    for (
+      let i = 0;
+      i < 300 &&
+      !(await stat(join(dir, 'history')).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await stat(join(dir, 'history'))).mode & 0o777, 0o600, "the history is root's alone, as in PortSentry 1.2");
     assert.equal((await ctl(['unblock', scanner.v4], 'root')).code, 0);
   });
 
@@ -197,7 +206,14 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
     // The member opens 64 connections and keeps them open: the operator socket is full.
     const holder: ChildProcess = spawn(
       'setpriv',
-      [`--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', '--', process.execPath, '-e', `
+      [
+        `--reuid=${MEMBER}`,
+        `--regid=${MEMBER}`,
+        '--init-groups',
+        '--',
+        process.execPath,
+        '-e',
+        `
         const net = require('node:net');
         let open = 0;
         for (let i = 0; i < 80; i++) {
@@ -205,7 +221,8 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
           s.on('connect', () => { open++; if (open === 64) console.log('holding 64'); });
           s.on('error', () => {});
         }
-        setInterval(() => {}, 1000);`],
+        setInterval(() => {}, 1000);`,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {

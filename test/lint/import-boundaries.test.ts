@@ -29,7 +29,10 @@ describe('import boundaries', () => {
   for (const [file, source, why] of cases) {
     it(`refuses in ${file}: ${source.split('\n')[0]}`, async () => {
       const errors = await boundaryErrors(file, source);
-      assert.ok(errors.some((m) => why.test(m)), JSON.stringify(errors));
+      assert.ok(
+        errors.some((m) => why.test(m)),
+        JSON.stringify(errors),
+      );
     });
   }
 

@@ -20,7 +20,7 @@ function decode(png: Buffer): { width: number; height: number; rgba: Buffer } {
   const height = png.readUInt32BE(20);
   assert.deepEqual([...png.subarray(24, 29)], [8, 6, 0, 0, 0], '8-bit RGBA, no interlace');
   const parts: Buffer[] = [];
-  for (let at = 8; at < png.length; ) {
+  for (let at = 8; at < png.length;) {
     const length = png.readUInt32BE(at);
     if (png.toString('latin1', at + 4, at + 8) === 'IDAT') parts.push(png.subarray(at + 8, at + 8 + length));
     at += 12 + length;
@@ -40,7 +40,13 @@ describe('tray icon set', () => {
       for (const state of STATES) {
         const set = trayIconSet(state, platform);
         assert.equal(set.template, false);
-        assert.deepEqual(set.representations.map((r) => [r.scaleFactor, r.width, r.height]), [[1, 16, 16], [2, 32, 32]]);
+        assert.deepEqual(
+          set.representations.map((r) => [r.scaleFactor, r.width, r.height]),
+          [
+            [1, 16, 16],
+            [2, 32, 32],
+          ],
+        );
         for (const rep of set.representations) {
           const { width, height, rgba } = decode(rep.png);
           assert.deepEqual([width, height], [rep.width, rep.height]);
@@ -63,7 +69,10 @@ describe('tray icon set', () => {
     for (const state of STATES) {
       const set = trayIconSet(state, 'darwin');
       assert.equal(set.template, true);
-      assert.deepEqual(set.representations.map((r) => r.scaleFactor), [1, 2]);
+      assert.deepEqual(
+        set.representations.map((r) => r.scaleFactor),
+        [1, 2],
+      );
       for (const rep of set.representations) {
         const { rgba } = decode(rep.png);
         for (let i = 0; i < rgba.length; i += 4) assert.deepEqual([rgba[i], rgba[i + 1], rgba[i + 2]], [0, 0, 0], 'a template is black');

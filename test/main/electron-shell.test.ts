@@ -112,12 +112,12 @@ describe('the Electron glue under the harness, against a real helper', { timeout
     assert.ok((await nft()).includes(scanner.v4), 'the helper blocked it');
 
     await app.send({ cmd: 'click-menu', label: `^Unblock ${who}\\b` });
-    await until('the tray\'s Unblock lifted the block', async () => !(await nft()).includes(scanner.v4));
+    await until("the tray's Unblock lifted the block", async () => !(await nft()).includes(scanner.v4));
     assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), true, 'the scanner reaches the service again');
     await app.waitFor('the item turned into Block', (s) => labels(menuOf(s)).some((l) => new RegExp(`^Block ${who}\\b`).test(l)));
 
     await app.send({ cmd: 'click-menu', label: `^Block ${who}\\b` });
-    await until('the tray\'s Block blocked it again', async () => (await nft()).includes(scanner.v4));
+    await until("the tray's Block blocked it again", async () => (await nft()).includes(scanner.v4));
     assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), false);
     await app.waitFor('the item is Unblock again', (s) => labels(menuOf(s)).some((l) => new RegExp(`^Unblock ${who}\\b`).test(l)));
   });
@@ -135,8 +135,21 @@ describe('the Electron glue under the harness, against a real helper', { timeout
     const state = await app.waitFor('the settings window is shown', (s) => s.windows.some((w) => w.url.endsWith('/settings.html') && w.visible));
     const window = state.windows.find((w) => w.url.endsWith('/settings.html'))!;
     assert.equal(window.url.startsWith('file:///'), true);
-    assert.deepEqual(window.webPreferences, { preload: window.preload, contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false, nodeIntegrationInSubFrames: false, webSecurity: true, allowRunningInsecureContent: false, webviewTag: false, spellcheck: false });
-    await until('the settings page shows the connected helper (a push from main through the preload)', async () => String(await evalIn('settings.html', "document.querySelector('#helper-banner')?.className ?? ''")).includes('banner-connected'));
+    assert.deepEqual(window.webPreferences, {
+      preload: window.preload,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+    });
+    await until('the settings page shows the connected helper (a push from main through the preload)', async () =>
+      String(await evalIn('settings.html', "document.querySelector('#helper-banner')?.className ?? ''")).includes('banner-connected'),
+    );
     // Every request method of window.portsentry, from the page, through preload and main.
     const results = (await evalIn(
       'settings.html',
@@ -163,7 +176,22 @@ describe('the Electron glue under the harness, against a real helper', { timeout
         return out;
       })()`,
     )) as Record<string, { ok: boolean; value?: unknown; error?: { code: number; message: string } }>;
-    for (const name of ['status', 'listEvents', 'listBlocks', 'block', 'unblock', 'addIgnored', 'listIgnored', 'removeIgnored', 'getConfig', 'setConfig', 'pause', 'resume', 'getPreferences', 'setPreferences']) {
+    for (const name of [
+      'status',
+      'listEvents',
+      'listBlocks',
+      'block',
+      'unblock',
+      'addIgnored',
+      'listIgnored',
+      'removeIgnored',
+      'getConfig',
+      'setConfig',
+      'pause',
+      'resume',
+      'getPreferences',
+      'setPreferences',
+    ]) {
       assert.equal(results[name]?.ok, true, `${name}: ${JSON.stringify(results[name])}`);
     }
     assert.ok(JSON.stringify(results.listIgnored?.value).includes('198.18.99.0/24'), 'the ignore entry reached the helper');
@@ -174,7 +202,10 @@ describe('the Electron glue under the harness, against a real helper', { timeout
     assert.ok(!(await nft()).includes('198.18.77.7'), 'blocked then unblocked from the page');
     // What the hardening installed answers as it must.
     const handlers = (await app.send({ cmd: 'security-handlers' })) as Record<string, unknown>;
-    assert.deepEqual({ ...handlers, headers: undefined }, { permissionRequest: false, permissionCheck: false, devicePermission: false, headers: undefined, windowOpen: { action: 'deny' }, navigationPrevented: true });
+    assert.deepEqual(
+      { ...handlers, headers: undefined },
+      { permissionRequest: false, permissionCheck: false, devicePermission: false, headers: undefined, windowOpen: { action: 'deny' }, navigationPrevented: true },
+    );
     assert.match(JSON.stringify(handlers.headers), /default-src 'self'/);
   });
 
@@ -263,14 +294,20 @@ describe('the Electron glue without a helper', { timeout: 120_000 }, () => {
   });
 });
 
-describe('the glue\'s macOS and Windows branches (process.platform set, under the harness)', { timeout: 120_000 }, () => {
+describe("the glue's macOS and Windows branches (process.platform set, under the harness)", { timeout: 120_000 }, () => {
   it('macOS: template icons, a left click opens the dashboard, the menu comes on a right click', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'portsentry-shell-mac-'));
     const app = launchApp({ userData: join(dir, 'ud'), socketPath: join(dir, 'none.sock'), platform: 'darwin' });
     try {
       let state = await app.waitFor('the tray is there', (s) => s.tray !== null && s.tray.buildFromTemplateCalls > 0);
       assert.equal(state.tray?.image?.template, true, 'a template image');
-      assert.deepEqual(state.tray?.image?.representations.map((r) => [r.scaleFactor, r.width]), [[1, 16], [2, 32]]);
+      assert.deepEqual(
+        state.tray?.image?.representations.map((r) => [r.scaleFactor, r.width]),
+        [
+          [1, 16],
+          [2, 32],
+        ],
+      );
       assert.equal(state.tray?.setContextMenuCalls, 0, 'no context menu set: it would take the left click');
       await app.send({ cmd: 'tray-event', name: 'click' });
       state = await app.waitFor('the dashboard opened', (s) => s.windows.some((w) => w.url.endsWith('/dashboard.html') && w.visible));

@@ -64,7 +64,16 @@ describe('first-run diagnosis', () => {
     assert.equal(fixPlan('log-out', { ...relogin, sessionId: '3 --all' }).kind, 'refused');
     assert.deepEqual(fixPlan('retry', { ...base, helper: { kind: 'unreachable', reason: 'timeout', message: 'x' } }), { kind: 'retry' });
     assert.equal(fixPlan('retry', { ...base, helper: { kind: 'connected', paused: false } }).kind, 'refused', 'nothing to fix');
-    for (const [name, ok] of [['alice', true], ['_svc', true], ['a-b_1', true], ['Alice', false], ['1abc', false], ['', false], ['a'.repeat(33), false], ['-rf', false]] as const) {
+    for (const [name, ok] of [
+      ['alice', true],
+      ['_svc', true],
+      ['a-b_1', true],
+      ['Alice', false],
+      ['1abc', false],
+      ['', false],
+      ['a'.repeat(33), false],
+      ['-rf', false],
+    ] as const) {
       assert.equal(safeAccountName(name), ok, name);
     }
   });

@@ -51,12 +51,33 @@ function manualTimers(randomValue = 0.5) {
 describe('backoff', () => {
   it('grows exponentially, is capped, and jitter stays within its share', () => {
     const policy = { initialMs: 100, maxMs: 1_000, factor: 2, jitter: 0.5 };
-    assert.deepEqual([0, 1, 2, 3, 4, 10].map((a) => backoffDelay(a, policy, () => 0)), [100, 200, 400, 800, 1000, 1000]);
-    assert.deepEqual([0, 1, 4].map((a) => backoffDelay(a, policy, () => 0.999999)), [50, 100, 500]);
-    assert.equal(backoffDelay(-3, policy, () => 0), 100, 'a negative attempt counts as the first');
-    assert.equal(backoffDelay(Number.NaN, policy, () => 0), 100);
-    assert.equal(backoffDelay(1e9, DEFAULT_BACKOFF, () => 0), DEFAULT_BACKOFF.maxMs, 'huge attempt numbers stay capped and finite');
-    assert.equal(backoffDelay(0, { ...policy, jitter: 7 }, () => 2), 0, 'out-of-range jitter and random are clamped');
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 10].map((a) => backoffDelay(a, policy, () => 0)),
+      [100, 200, 400, 800, 1000, 1000],
+    );
+    assert.deepEqual(
+      [0, 1, 4].map((a) => backoffDelay(a, policy, () => 0.999999)),
+      [50, 100, 500],
+    );
+    assert.equal(
+      backoffDelay(-3, policy, () => 0),
+      100,
+      'a negative attempt counts as the first',
+    );
+    assert.equal(
+      backoffDelay(Number.NaN, policy, () => 0),
+      100,
+    );
+    assert.equal(
+      backoffDelay(1e9, DEFAULT_BACKOFF, () => 0),
+      DEFAULT_BACKOFF.maxMs,
+      'huge attempt numbers stay capped and finite',
+    );
+    assert.equal(
+      backoffDelay(0, { ...policy, jitter: 7 }, () => 2),
+      0,
+      'out-of-range jitter and random are clamped',
+    );
   });
 });
 
@@ -80,7 +101,11 @@ describe('the supervisor with nothing listening', () => {
       await until(`retry ${i + 1} failed`, () => delays.length === i + 2);
     }
     assert.deepEqual(delays, [100, 200, 400, 400, 400]);
-    assert.deepEqual(states.map((s) => s.kind), ['unreachable'], 'repeated identical failures are one state change, not a flapping tray');
+    assert.deepEqual(
+      states.map((s) => s.kind),
+      ['unreachable'],
+      'repeated identical failures are one state change, not a flapping tray',
+    );
     await assert.rejects(supervisor.call('status', {}), /not connected/);
     // retryNow: the pending retry is replaced by an immediate attempt.
     supervisor.retryNow();
@@ -213,14 +238,20 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       // The renderer's path: a validated request routed through the supervisor.
       const validated = validateIpcRequest('portsentry:status', []);
       assert.ok(validated.ok);
-      const local = { getPreferences: () => PREFERENCE_DEFAULTS, setPreferences: () => PREFERENCE_DEFAULTS, copyAddress: () => undefined, helperSetup: () => defaultSetup(supervisor.state), fixHelper: async () => ({ done: false, message: 'not here' }) };
+      const local = {
+        getPreferences: () => PREFERENCE_DEFAULTS,
+        setPreferences: () => PREFERENCE_DEFAULTS,
+        copyAddress: () => undefined,
+        helperSetup: () => defaultSetup(supervisor.state),
+        fixHelper: async () => ({ done: false, message: 'not here' }),
+      };
       const envelope = await routeRequest(validated.request, { helper: supervisor, local });
       assert.ok(envelope.ok && (envelope.value as { running: boolean }).running === true, JSON.stringify(envelope));
 
       // A real 1,000-port SYN scan from the second host; the re-subscribed stream carries it.
       await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-T5', '-p', '1-1000', target.v4], { timeoutMs: 60_000 });
       await until('the scan and its block arrive', () => events.some((e) => e.type === 'block' && e.address === scanner.v4), 30_000);
-      for (let seen = -1; seen !== events.length; ) {
+      for (let seen = -1; seen !== events.length;) {
         seen = events.length;
         await new Promise((r) => setTimeout(r, 400)); // until the stream has drained
       }

@@ -91,7 +91,7 @@ describe('installing the helper', () => {
   it('loads the real @vscode/sudo-prompt (Node 24, no util patch) and reports its failure as a result', { skip: hasPrompt && 'pkexec present: would really run as root' }, async () => {
     const result = await runPrivileged({ plan: { kind: 'start' }, agreed: true });
     // sudo-prompt got past its argument checks to looking for a prompt: no util.isObject needed.
-    assert.equal((await import('node:util') as unknown as Record<string, unknown>).isObject, undefined, 'nothing patched util');
+    assert.equal(((await import('node:util')) as unknown as Record<string, unknown>).isObject, undefined, 'nothing patched util');
     assert.deepEqual(result, { ok: false, reason: 'failed', message: 'Unable to find pkexec or kdesudo.' });
   });
 });

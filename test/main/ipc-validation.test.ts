@@ -47,13 +47,42 @@ describe('ipc validation', () => {
   });
 
   it('refuses unknown channels, including prototype names and the subscribe method', () => {
-    for (const channel of ['status', 'portsentry:events.subscribe', 'portsentry:version', '__proto__', 'constructor', 'toString', 'portsentry:hasOwnProperty', 'portsentry:event', '', 'PORTSENTRY:STATUS', 42, null, undefined, {}, ['portsentry:status']]) {
+    for (const channel of [
+      'status',
+      'portsentry:events.subscribe',
+      'portsentry:version',
+      '__proto__',
+      'constructor',
+      'toString',
+      'portsentry:hasOwnProperty',
+      'portsentry:event',
+      '',
+      'PORTSENTRY:STATUS',
+      42,
+      null,
+      undefined,
+      {},
+      ['portsentry:status'],
+    ]) {
       rejects(channel, [], ErrorCode.METHOD_NOT_FOUND);
     }
   });
 
   it('refuses hostile and malformed arguments', () => {
-    const hostile = ['$(reboot)', '`id`', '198.18.0.1; halt', '198.18.0.1\n198.18.0.2', '::1%eth0', 'example.com', '999.1.1.1', '198.18.0.5/16', '198.18.0.0/33', '::ffff:198.18.0.0/112', 'x'.repeat(100_000), '\u0000'];
+    const hostile = [
+      '$(reboot)',
+      '`id`',
+      '198.18.0.1; halt',
+      '198.18.0.1\n198.18.0.2',
+      '::1%eth0',
+      'example.com',
+      '999.1.1.1',
+      '198.18.0.5/16',
+      '198.18.0.0/33',
+      '::ffff:198.18.0.0/112',
+      'x'.repeat(100_000),
+      '\u0000',
+    ];
     for (const address of hostile) {
       rejects('portsentry:block', [{ address }]);
       rejects('portsentry:unblock', [{ address }]);
@@ -118,7 +147,7 @@ describe('trusted senders on Windows', () => {
   const dir = 'C:\\Program Files\\PortSentry Desktop\\resources\\app.asar\\dist\\renderer\\';
   const page = 'file:///C:/Program%20Files/PortSentry%20Desktop/resources/app.asar/dist/renderer/';
 
-  it('trusts the app\'s own pages', () => {
+  it("trusts the app's own pages", () => {
     assert.equal(isTrustedSender(`${page}dashboard.html`, dir, 'win32'), true);
     assert.equal(isTrustedSender(`${page}settings.html#event=4`, dir, 'win32'), true);
     assert.equal(isTrustedSender(`${page.replace('C:', 'c:')}dashboard.html`, dir, 'win32'), true, 'drive letters compare case-insensitively');
@@ -224,7 +253,7 @@ describe('the compiled preload', () => {
     const { api, name, invoked, source } = await loadPreload();
     assert.equal(name, 'portsentry');
     assert.deepEqual(Object.keys(api).sort(), Object.keys(ipcSchema).sort(), 'one function per entry of the IPC table');
-    assert.match(source, /const manifest = \/\* PORTSENTRY_IPC_MANIFEST \*\/ \{/, 'the build wrote the table\'s manifest into the preload');
+    assert.match(source, /const manifest = \/\* PORTSENTRY_IPC_MANIFEST \*\/ \{/, "the build wrote the table's manifest into the preload");
 
     await api.status();
     await api.listEvents({ host: '198.18.0.11', limit: 10 });
@@ -263,7 +292,13 @@ describe('the compiled preload', () => {
       {
         isTrustedSender: (url) => url === PAGE,
         helper: { call: async (method, params) => record(method)(params) },
-        local: { getPreferences: record('getPreferences'), setPreferences: record('setPreferences'), copyAddress: record('copyAddress'), helperSetup: record('helperSetup'), fixHelper: record('fixHelper') },
+        local: {
+          getPreferences: record('getPreferences'),
+          setPreferences: record('setPreferences'),
+          copyAddress: record('copyAddress'),
+          helperSetup: record('helperSetup'),
+          fixHelper: record('fixHelper'),
+        },
       },
     );
     assert.deepEqual([...registered].sort(), [...INVOKE_CHANNELS.keys()].sort(), 'one handler per request of the table');
@@ -285,7 +320,14 @@ describe('the compiled preload', () => {
 
     await api.block({ address: 'FD00:0:0:0:0:0:0:1' });
     await api.copyAddress('198.18.0.0/24');
-    assert.deepEqual(done, [['block', { address: 'fd00::1' }], ['copyAddress', '198.18.0.0/24']], 'good calls arrive parsed (canonical addresses)');
+    assert.deepEqual(
+      done,
+      [
+        ['block', { address: 'fd00::1' }],
+        ['copyAddress', '198.18.0.0/24'],
+      ],
+      'good calls arrive parsed (canonical addresses)',
+    );
 
     sender = 'https://evil.example/dashboard.html';
     await assert.rejects(api.status(), (error: { message?: string }) => /untrusted page/.test(error.message ?? ''));
@@ -321,7 +363,7 @@ describe('window security settings', () => {
   });
   it('replaces any Content-Security-Policy a response brings with the strict one', () => {
     assert.equal(CONTENT_SECURITY_POLICY, "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'");
-    const headers = withContentSecurityPolicy({ 'content-security-policy': ["default-src *"], 'Content-Security-Policy-Report-Only': 'x', 'Content-Type': 'text/html' });
+    const headers = withContentSecurityPolicy({ 'content-security-policy': ['default-src *'], 'Content-Security-Policy-Report-Only': 'x', 'Content-Type': 'text/html' });
     assert.deepEqual(headers, { 'Content-Type': ['text/html'], 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] });
     assert.deepEqual(withContentSecurityPolicy(undefined), { 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] });
   });

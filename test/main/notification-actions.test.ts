@@ -90,7 +90,7 @@ describe('a real scan raises one notification whose Block button blocks the scan
     const ticker = setInterval(() => policy.tick(Date.now(), PREFS).forEach(show), 200);
     try {
       await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79,111', target.v4]);
-      await until('the notification on screen', async () => await desktop.dunstctl(['count', 'displayed']) === '1');
+      await until('the notification on screen', async () => (await desktop.dunstctl(['count', 'displayed'])) === '1');
       // The scan's burst is over (nothing pending) and still only one notification was raised.
       await until('the burst to finish', async () => policy.pendingBursts === 0);
       assert.equal(raised.length, 1, JSON.stringify(raised));
@@ -172,7 +172,11 @@ describe('the D-Bus notification call', () => {
 
   it('an answer to a notification of a flood names no source: Block does nothing, Open opens', async () => {
     const calls: string[] = [];
-    const deps = { helper: { call: async (method: string) => void calls.push(method) } as never, openDashboard: (id: number | undefined) => void calls.push(`open ${id}`), log: (m: string) => void calls.push(`log ${m}`) };
+    const deps = {
+      helper: { call: async (method: string) => void calls.push(method) } as never,
+      openDashboard: (id: number | undefined) => void calls.push(`open ${id}`),
+      log: (m: string) => void calls.push(`log ${m}`),
+    };
     await handleNotificationOutcome({ ...request, source: null, openEventId: null }, { kind: 'action', action: 'block' }, deps);
     await handleNotificationOutcome({ ...request, source: null, openEventId: null }, { kind: 'clicked' }, deps);
     await handleNotificationOutcome(request, { kind: 'action', action: 'ignore' }, deps);

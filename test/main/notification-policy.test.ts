@@ -86,7 +86,7 @@ describe('notification policy', () => {
     }
     out.push(...tickThrough(policy, T0 + 76_000, 60, ALL));
     assert.deepEqual(
-      out.map((n) => [n.update, (n.key === out[0]!.key), n.body]),
+      out.map((n) => [n.update, n.key === out[0]!.key, n.body]),
       [
         [false, true, '6 probes on 6 ports (SYN scan) within 10 s'],
         [true, true, '21 probes on 21 ports (SYN scan) within 40 s, still going'],
@@ -205,18 +205,28 @@ describe('notification policy', () => {
     tickThrough(policy, T0 + 211_000, 130, ALL);
     for (let i = 0; i < 3; i++) policy.onEvent(scan(`198.19.2.${i}`, 1), T0 + 400_000, ALL);
     const few = tickThrough(policy, T0 + 400_000, 11, ALL);
-    assert.deepEqual(few.map((n) => n.source), ['198.19.2.0', '198.19.2.1', '198.19.2.2']);
+    assert.deepEqual(
+      few.map((n) => n.source),
+      ['198.19.2.0', '198.19.2.1', '198.19.2.2'],
+    );
   });
 
   it('with a limit of 0 everything is aggregated, and turning notifications off stops its refreshes', () => {
     const policy = new NotificationPolicy({ localMinutes: noon, maxNewPerMinute: 0 });
     policy.onEvent(scan('198.19.2.1', 1), T0, ALL);
     const first = policy.tick(T0 + 10_000, ALL);
-    assert.deepEqual(first.map((n) => n.title), ['Port scans from 1 source']);
+    assert.deepEqual(
+      first.map((n) => n.title),
+      ['Port scans from 1 source'],
+    );
     policy.onEvent(scan('198.19.2.2', 1), T0 + 10_000, ALL);
     assert.deepEqual(policy.tick(T0 + 20_000, ALL), [], 'folded, but the aggregate was refreshed less than 30 s ago');
     assert.deepEqual(tickThrough(policy, T0 + 21_000, 60, OFF), []);
     const back = tickThrough(policy, T0 + 82_000, 1, ALL);
-    assert.deepEqual(back.map((n) => [n.title, n.update]), [['Port scans from 2 sources', true]], 'the count caught up when allowed again');
+    assert.deepEqual(
+      back.map((n) => [n.title, n.update]),
+      [['Port scans from 2 sources', true]],
+      'the count caught up when allowed again',
+    );
   });
 });

@@ -66,7 +66,10 @@ describe('preferences (electron-store)', () => {
     assert.deepEqual(store.get(), PREFERENCE_DEFAULTS);
     assert.equal(resets.length, 1);
     assert.match(resets[0]!, /broken\.json\.invalid-\d+ .*theme/);
-    assert.ok((await readdir(dir)).some((f) => f.startsWith('broken.json.invalid-')), 'the bad file is kept for the user');
+    assert.ok(
+      (await readdir(dir)).some((f) => f.startsWith('broken.json.invalid-')),
+      'the bad file is kept for the user',
+    );
 
     await writeFile(join(dir, 'garbage.json'), '{ not json');
     const garbage = await openPreferences({ cwd: dir, name: 'garbage', onReset: (movedTo) => resets.push(movedTo) });
@@ -115,7 +118,7 @@ describe('preferences on a full disk', { skip: process.getuid?.() !== 0 && 'moun
     const full = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
     assert.equal(await mayMoveAside(full, join(dir, 'mine.json')), false, 'a readable file stays');
     assert.equal(await mayMoveAside(full, join(dir, 'absent.json')), false, 'a missing file is not renamed');
-    assert.equal(await mayMoveAside(new SyntaxError('Unexpected token'), join(dir, 'mine.json')), true, 'unparsable content is the file\'s fault');
+    assert.equal(await mayMoveAside(new SyntaxError('Unexpected token'), join(dir, 'mine.json')), true, "unparsable content is the file's fault");
     assert.equal(await mayMoveAside(new Error('Config schema violation: `theme` must be equal to one of the allowed values'), join(dir, 'mine.json')), true);
     assert.equal(await mayMoveAside(full, join(dir, 'folder.json')), true, 'there but unreadable');
   });

@@ -33,10 +33,13 @@ describe('recent scanners', () => {
     list = recordScannerEvent(list, scan(1, '198.18.0.11', NOW - 5000));
     list = recordScannerEvent(list, scan(2, '198.18.0.12', NOW - 4000));
     list = recordScannerEvent(list, scan(3, '198.18.0.11', NOW - 3000, 'blocked', { resolvedName: 'scanner.example' }));
-    assert.deepEqual(list.map((s) => [s.source, s.probes, s.blocked, s.lastEventId]), [
-      ['198.18.0.11', 2, true, 3],
-      ['198.18.0.12', 1, false, 2],
-    ]);
+    assert.deepEqual(
+      list.map((s) => [s.source, s.probes, s.blocked, s.lastEventId]),
+      [
+        ['198.18.0.11', 2, true, 3],
+        ['198.18.0.12', 1, false, 2],
+      ],
+    );
     assert.equal(list[0]!.resolvedName, 'scanner.example');
     // The name sticks when a later event lacks it; an ignored source is not a scanner.
     list = recordScannerEvent(list, scan(4, '198.18.0.11', NOW - 2000, 'already-blocked'));
@@ -46,14 +49,20 @@ describe('recent scanners', () => {
     const unblocked = recordScannerEvent(list, { id: 6, type: 'block', change: 'removed', at: NOW, address: '198.18.0.11', reason: 'by hand', until: null });
     assert.equal(unblocked[0]!.blocked, false);
     const other = recordScannerEvent(list, { id: 7, type: 'block', change: 'added', at: NOW, address: '198.18.0.50', reason: 'by hand', until: null });
-    assert.deepEqual(other.map((s) => s.source), ['198.18.0.11', '198.18.0.12']);
+    assert.deepEqual(
+      other.map((s) => s.source),
+      ['198.18.0.11', '198.18.0.12'],
+    );
     // An out-of-order older event does not move lastSeen back.
     const older = recordScannerEvent(list, scan(1, '198.18.0.11', NOW - 60_000));
     assert.equal(older[0]!.lastSeen, NOW - 2000);
     // The limit.
     let many: RecentScanner[] = [];
     for (let i = 0; i < 10; i++) many = recordScannerEvent(many, scan(i + 1, `198.18.1.${i}`, NOW + i), 3);
-    assert.deepEqual(many.map((s) => s.source), ['198.18.1.9', '198.18.1.8', '198.18.1.7']);
+    assert.deepEqual(
+      many.map((s) => s.source),
+      ['198.18.1.9', '198.18.1.8', '198.18.1.7'],
+    );
     assert.deepEqual(recordScannerEvent(many, scan(20, '198.18.2.1', NOW), -1), []);
   });
 });
@@ -169,7 +178,13 @@ describe('tray model', () => {
     const centre = (8 * 16 + 8) * 4;
     assert.deepEqual([...armed.subarray(centre, centre + 4)], [ICON_COLOURS.armed[2], ICON_COLOURS.armed[1], ICON_COLOURS.armed[0], 255], 'BGRA, opaque centre');
     assert.equal(armed[3], 0, 'transparent corner');
-    const colours = new Set((['armed', 'alert', 'paused', 'unreachable'] as const).map((i) => iconBitmap(i, 8).subarray(16 * 4 + 16, 16 * 4 + 20).toString('hex')));
+    const colours = new Set(
+      (['armed', 'alert', 'paused', 'unreachable'] as const).map((i) =>
+        iconBitmap(i, 8)
+          .subarray(16 * 4 + 16, 16 * 4 + 20)
+          .toString('hex'),
+      ),
+    );
     assert.equal(colours.size, 4);
     // Shape as well as colour: the alpha masks alone (what a monochrome tray shows) differ.
     const masks = (['armed', 'alert', 'paused', 'unreachable'] as const).map((icon) => {

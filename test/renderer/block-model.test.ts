@@ -81,9 +81,15 @@ describe('blocking from the dashboard: the rules in the page', () => {
       { address: '198.51.100.7', since: 1, until: null, reason: 'SYN scan of TCP port 22' },
       { address: 'fd00::7', since: 2, until: 10_000, reason: 'blocked by hand' },
     ];
-    assert.deepEqual(model.filterBlocks(blocks, 'HAND fd00').map((b) => b.address), ['fd00::7']);
+    assert.deepEqual(
+      model.filterBlocks(blocks, 'HAND fd00').map((b) => b.address),
+      ['fd00::7'],
+    );
     assert.deepEqual(model.filterBlocks(blocks, '').length, 2);
-    assert.deepEqual(model.filterBlocks(blocks, 'tcp 198.51').map((b) => b.address), ['198.51.100.7']);
+    assert.deepEqual(
+      model.filterBlocks(blocks, 'tcp 198.51').map((b) => b.address),
+      ['198.51.100.7'],
+    );
     assert.equal(model.extendedTimeout(blocks[1]!, 3600, 4_000), 3606, 'six seconds left plus an hour');
     assert.equal(model.extendedTimeout(blocks[1]!, 3600, 20_000), 3600, 'already lapsed: an hour from now');
     assert.equal(model.extendedTimeout(blocks[0]!, 3600, 0), null, 'until unblocked: nothing to extend');
@@ -94,7 +100,18 @@ describe('blocking from the dashboard: the rules in the page', () => {
 
   it('says the helper status in words', () => {
     assert.deepEqual([45, 600, 3 * 3600 + 240, 50 * 3600].map(words.formatDuration), ['45 s', '10 min', '3 h 4 min', '2 days 2 h']);
-    const status: StatusResult = { version: '0.1.0', running: true, paused: false, modes: ['tcp', 'atcp'], uptimeSeconds: 3700, blockedCount: 1, eventsStored: 9, captureActive: true, backend: 'nftables', role: 'operator' };
+    const status: StatusResult = {
+      version: '0.1.0',
+      running: true,
+      paused: false,
+      modes: ['tcp', 'atcp'],
+      uptimeSeconds: 3700,
+      blockedCount: 1,
+      eventsStored: 9,
+      captureActive: true,
+      backend: 'nftables',
+      role: 'operator',
+    };
     assert.equal(words.statusDetails(status, 0), 'Modes: TCP, advanced TCP · capture running · up 1 h 1 min · 1 host blocked · firewall: nftables');
     assert.match(words.statusDetails({ ...status, modes: ['udp'], captureActive: false, blockedCount: 3 }, 0), /^Modes: UDP · no capture needed · .* · 3 hosts blocked/);
     assert.match(words.statusDetails({ ...status, captureActive: false }, 0), /capture not running/);

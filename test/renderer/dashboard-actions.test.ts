@@ -131,9 +131,11 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
     await helper.call('pause', {});
     await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', SCANNED, target.v4], { timeoutMs: 120_000 });
     let seen = 0;
-    await until(`the helper stored the whole scan (${seen} ports so far)`, async () => (seen = (await helper.call('stats', { host: scanner.v4 })).distinctPorts) === 300, 30_000).catch((error: Error) => {
-      throw new Error(`${error.message}; ${seen} ports stored; helper log:\n${daemon.lines.slice(-30).join('\n')}`);
-    });
+    await until(`the helper stored the whole scan (${seen} ports so far)`, async () => (seen = (await helper.call('stats', { host: scanner.v4 })).distinctPorts) === 300, 30_000).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}; ${seen} ports stored; helper log:\n${daemon.lines.slice(-30).join('\n')}`);
+      },
+    );
     await helper.call('resume', {});
     await page.locator(`#events-body button.host-link:text-is("${scanner.v4}")`).first().click();
     const dialog = page.locator('#scanner-view');
@@ -160,7 +162,17 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
     await page.reload();
     await page.locator('#helper-banner.banner-connected').waitFor({ timeout: 15_000 });
     await until('a page of scans is listed, with more to load', async () => (await page.locator('#events-body tr').count()) > 0 && (await page.locator('#load-older').isVisible()));
-    await until('the statistics count the whole scan', async () => Number(await page.locator('#stats-total').innerText().catch(() => '0')) >= 300, 20_000);
+    await until(
+      'the statistics count the whole scan',
+      async () =>
+        Number(
+          await page
+            .locator('#stats-total')
+            .innerText()
+            .catch(() => '0'),
+        ) >= 300,
+      20_000,
+    );
     const read = () =>
       page.evaluate(() => ({
         total: document.querySelector('#stats-total')?.textContent ?? '',

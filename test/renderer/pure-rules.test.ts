@@ -52,11 +52,68 @@ describe('renderer rules agree with the helper', () => {
 
   it('judges every key and value exactly as the helper does, with the same sentence', () => {
     const values = [
-      '', ' ', '0', '1', '2', '3', '-1', 'lots', '1,99999', '1, 2,3', '1,,2', ',', '65535', '65536', '0,1', '1000', '1001', '15', '16', '007', '  5  ', '0x10', '1e3',
-      '315360000', '315360001', '2592000', '2592001', '36500', '36501', '50000000', '50000001', '1234567890123',
-      '/abs/path', 'relative/path', '/', '\\\\.\\pipe\\portsentry', '\\\\.\\pipe\\a b', '\\\\host\\pipe\\x', 'nftables', 'pf', 'windows-firewall', 'command', 'none', 'NFTABLES', 'portsentry', '9abc', 'a'.repeat(32), 'a'.repeat(33), 'my-group', 'Group', '_g',
-      '/sbin/iptables -I INPUT -s $TARGET$ -j DROP', '/sbin/route add $TARGET$ 333.444.555.666', 'echo $TARGET$ | mail root', 'logger $PORT$', '$TARGET$ first',
-      'ALL: $TARGET$', 'ls $HOME', "unclosed 'quote", 'ends with \\', "say 'a b' $MODE$", '/bin/x;reboot',
+      '',
+      ' ',
+      '0',
+      '1',
+      '2',
+      '3',
+      '-1',
+      'lots',
+      '1,99999',
+      '1, 2,3',
+      '1,,2',
+      ',',
+      '65535',
+      '65536',
+      '0,1',
+      '1000',
+      '1001',
+      '15',
+      '16',
+      '007',
+      '  5  ',
+      '0x10',
+      '1e3',
+      '315360000',
+      '315360001',
+      '2592000',
+      '2592001',
+      '36500',
+      '36501',
+      '50000000',
+      '50000001',
+      '1234567890123',
+      '/abs/path',
+      'relative/path',
+      '/',
+      '\\\\.\\pipe\\portsentry',
+      '\\\\.\\pipe\\a b',
+      '\\\\host\\pipe\\x',
+      'nftables',
+      'pf',
+      'windows-firewall',
+      'command',
+      'none',
+      'NFTABLES',
+      'portsentry',
+      '9abc',
+      'a'.repeat(32),
+      'a'.repeat(33),
+      'my-group',
+      'Group',
+      '_g',
+      '/sbin/iptables -I INPUT -s $TARGET$ -j DROP',
+      '/sbin/route add $TARGET$ 333.444.555.666',
+      'echo $TARGET$ | mail root',
+      'logger $PORT$',
+      '$TARGET$ first',
+      'ALL: $TARGET$',
+      'ls $HOME',
+      "unclosed 'quote",
+      'ends with \\',
+      "say 'a b' $MODE$",
+      '/bin/x;reboot',
     ];
     let compared = 0;
     // Root-only keys are read-only in the window (the helper refuses them from an operator),
@@ -96,7 +153,17 @@ describe('renderer rules agree with the helper', () => {
 
 describe('dashboard event model', () => {
   const event = (id: number, overrides: Partial<ScanEvent> = {}): ScanEvent => ({
-    type: 'scan', id, at: 1_700_000_000_000 + id * 1000, source: '198.51.100.7', family: 4, port: 31337, protocol: 'tcp', kind: 'syn', mode: 'stcp', action: 'blocked', ...overrides,
+    type: 'scan',
+    id,
+    at: 1_700_000_000_000 + id * 1000,
+    source: '198.51.100.7',
+    family: 4,
+    port: 31337,
+    protocol: 'tcp',
+    kind: 'syn',
+    mode: 'stcp',
+    action: 'blocked',
+    ...overrides,
   });
 
   it('exports CSV that a spreadsheet reads as data, never as a formula', () => {
@@ -108,7 +175,10 @@ describe('dashboard event model', () => {
   });
 
   it('reads filters strictly and canonically', () => {
-    assert.deepEqual(model.parseFilter({ host: 'FD00:5E::B', port: '22', kind: 'syn', protocol: 'tcp', action: 'nope' }), { filter: { host: 'fd00:5e::b', port: 22, kind: 'syn', protocol: 'tcp' }, errors: {} });
+    assert.deepEqual(model.parseFilter({ host: 'FD00:5E::B', port: '22', kind: 'syn', protocol: 'tcp', action: 'nope' }), {
+      filter: { host: 'fd00:5e::b', port: 22, kind: 'syn', protocol: 'tcp' },
+      errors: {},
+    });
     const bad = model.parseFilter({ host: '1.2.3.4; reboot', port: '99999', kind: '', protocol: '', action: '' });
     assert.deepEqual(Object.keys(bad.errors).sort(), ['host', 'port']);
     assert.deepEqual(bad.filter, {});

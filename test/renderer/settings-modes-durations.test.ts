@@ -48,8 +48,7 @@ describe('settings window: modes, durations in human units, errors in the labels
     await until('the settings are loaded', async () => (await page.inputValue('#cfg-NFT_TABLE')) === TABLE);
     return page;
   };
-  const helperStatus = (page: Page) =>
-    page.evaluate(() => (globalThis as unknown as { portsentry: { status(): Promise<{ modes: string[]; modesFrom?: string }> } }).portsentry.status());
+  const helperStatus = (page: Page) => page.evaluate(() => (globalThis as unknown as { portsentry: { status(): Promise<{ modes: string[]; modesFrom?: string }> } }).portsentry.status());
   // Apply is aria-disabled while a field is wrong (still focusable, to say why): pressed from the keyboard.
   const pressApply = async (page: Page) => {
     await page.focus('#apply');
@@ -88,7 +87,13 @@ describe('settings window: modes, durations in human units, errors in the labels
   it('offers a TCP and a UDP mode with plain explanations, and a chosen mode really changes what the helper runs', async () => {
     const settings = await openSettings();
     assert.deepEqual([await settings.inputValue('#cfg-MODES'), await settings.inputValue('#cfg-MODES-udp')], ['tcp', 'udp'], 'MODES default, from the helper');
-    assert.equal(await settings.locator('#cfg-MODES-label').innerText().then((t) => t.replace(/\s+/g, ' ')), 'Detection modes MODES');
+    assert.equal(
+      await settings
+        .locator('#cfg-MODES-label')
+        .innerText()
+        .then((t) => t.replace(/\s+/g, ' ')),
+      'Detection modes MODES',
+    );
     assert.equal(await settings.getAttribute('.mode-choices', 'aria-labelledby'), 'cfg-MODES-label');
     assert.match(await settings.locator('#cfg-MODES-explain').innerText(), /^TCP: Opens the TCP tripwire ports.*UDP: Opens the UDP tripwire ports/);
     // Both off: refused in words, nothing sent.
@@ -176,10 +181,7 @@ describe('settings window: modes, durations in human units, errors in the labels
     await settings.fill('#cfg-UDP_PORTS', '');
     await settings.click('#apply');
     await until('the refusal is shown', async () => /did not accept/.test(await settings.locator('#apply-status').innerText()));
-    assert.equal(
-      await settings.locator('#apply-status').innerText(),
-      'The helper did not accept these settings; nothing was changed: “UDP tripwire ports” lists no ports, but mode -sudp needs them',
-    );
+    assert.equal(await settings.locator('#apply-status').innerText(), 'The helper did not accept these settings; nothing was changed: “UDP tripwire ports” lists no ports, but mode -sudp needs them');
     assert.equal(await fileText(), before);
     assert.deepEqual((await helperStatus(settings)).modes, ['atcp', 'udp']);
     await settings.close();

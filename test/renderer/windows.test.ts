@@ -81,13 +81,16 @@ async function unreachableByTab(page: Page): Promise<string[]> {
     if (mark !== null) seen.add(mark);
     if (seen.size === total) break;
   }
-  return page.evaluate((visited) => {
-    const missing: string[] = [];
-    for (const el of Array.from(document.querySelectorAll('[data-tab-check]'))) {
-      if (!visited.includes(el.getAttribute('data-tab-check') ?? '')) missing.push(el.id || el.getAttribute('aria-label') || el.outerHTML.slice(0, 80));
-    }
-    return missing;
-  }, [...seen]);
+  return page.evaluate(
+    (visited) => {
+      const missing: string[] = [];
+      for (const el of Array.from(document.querySelectorAll('[data-tab-check]'))) {
+        if (!visited.includes(el.getAttribute('data-tab-check') ?? '')) missing.push(el.id || el.getAttribute('aria-label') || el.outerHTML.slice(0, 80));
+      }
+      return missing;
+    },
+    [...seen],
+  );
 }
 
 describe('the dashboard and settings windows against a real helper', { timeout: 90_000 }, () => {
@@ -122,10 +125,7 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     dir = await mkdtemp(join(tmpdir(), 'portsentry-ui-'));
     conf = join(dir, 'portsentry.conf');
     await writeFile(join(dir, 'ignore'), '# ui test ignore list\n');
-    await writeFile(
-      conf,
-      helperConfigText(dir, { TCP_PORTS: '1,11,15,79,111,143,31337', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE }, '# renderer test'),
-    );
+    await writeFile(conf, helperConfigText(dir, { TCP_PORTS: '1,11,15,79,111,143,31337', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE }, '# renderer test'));
     service = startTcpService(lab, lab.hosts.target, SERVICE_PORT);
     daemon = startDaemon(lab, lab.hosts.target, ['-c', conf, '-tcp', '-stcp']);
     [browser] = await Promise.all([
@@ -162,7 +162,7 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     assert.match(cells[0]!, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     assert.ok(['1', '11', '15', '79'].includes(cells[3]!), cells.join(' | '));
     assert.deepEqual([cells[4], cells[5]], ['TCP', 'SYN (half-open)']);
-    assert.equal(await rows.filter({ hasText: 'Blocked' }).count() >= 1, true, 'the triggering scan shows its action');
+    assert.equal((await rows.filter({ hasText: 'Blocked' }).count()) >= 1, true, 'the triggering scan shows its action');
     await blockRow(scanner.v4).waitFor({ timeout: 5000 });
     await blockRow(scanner.v6).waitFor({ timeout: 5000 });
     await dashboard.locator('#events-body tr', { hasText: scanner.v6 }).first().waitFor({ timeout: 5000 });
@@ -299,7 +299,9 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
       await settings.fill('#cfg-SCAN_TRIGGER', '3');
       await settings.click('#apply');
       // The helper's reason reaches the user in words: which file, and why it could not be written.
-      await until('the refusal is shown', async () => /^The helper did not accept these settings; nothing was changed: cannot write .*operator-settings\.conf: EPERM$/.test(await settings.locator('#apply-status').innerText()));
+      await until('the refusal is shown', async () =>
+        /^The helper did not accept these settings; nothing was changed: cannot write .*operator-settings\.conf: EPERM$/.test(await settings.locator('#apply-status').innerText()),
+      );
       assert.equal(await readFile(operatorFile, 'utf8'), fileBefore, 'the settings file is unchanged');
       assert.equal(await settings.inputValue('#cfg-SCAN_TRIGGER'), '3', 'the edit stays in the form, to retry or revert');
     } finally {
@@ -327,9 +329,10 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     // A compromised page calls the API directly: the helper itself refuses, in words, and nothing changes.
     const before = await readFile(conf, 'utf8');
     const refusal = await settings.evaluate(() =>
-      (globalThis as unknown as { portsentry: { setConfig(p: unknown): Promise<unknown> } }).portsentry
-        .setConfig({ changes: { KILL_RUN_CMD: '/usr/bin/touch /tmp/pwned' } })
-        .then(() => 'accepted', (error: Error) => error.message),
+      (globalThis as unknown as { portsentry: { setConfig(p: unknown): Promise<unknown> } }).portsentry.setConfig({ changes: { KILL_RUN_CMD: '/usr/bin/touch /tmp/pwned' } }).then(
+        () => 'accepted',
+        (error: Error) => error.message,
+      ),
     );
     assert.match(refusal, /KILL_RUN_CMD names a program, so only root may change it/);
     assert.equal(await readFile(conf, 'utf8'), before);
@@ -346,7 +349,11 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     await settings.click('#apply');
     await until('applied', async () => /^Applied: Touches before acting, theme\.$/.test(await settings.locator('#apply-status').innerText()));
     const sent = bridge.calls.slice(callsBefore).filter((c) => c.method === 'setConfig');
-    assert.deepEqual(sent.map((c) => c.args), [[{ changes: { SCAN_TRIGGER: '2' } }]], 'only the changed key is sent');
+    assert.deepEqual(
+      sent.map((c) => c.args),
+      [[{ changes: { SCAN_TRIGGER: '2' } }]],
+      'only the changed key is sent',
+    );
     assert.match(await readFile(join(dir, 'operator-settings.conf'), 'utf8'), /^SCAN_TRIGGER="2"$/m, 'a tunable goes to the operator settings file');
     assert.doesNotMatch(await readFile(conf, 'utf8'), /SCAN_TRIGGER/, "root's own file is not touched");
     await daemon.waitFor('Configuration reloaded');
@@ -378,7 +385,10 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     await until('the settings are loaded', async () => (await settings.inputValue('#cfg-NFT_TABLE')) === TABLE);
     await settings.fill('#cfg-SCAN_TRIGGER', 'lots'); // show an inline error in the screenshots
     for (const scheme of ['light', 'dark'] as const) {
-      for (const [name, page] of [['dashboard', dashboard], ['settings', settings]] as const) {
+      for (const [name, page] of [
+        ['dashboard', dashboard],
+        ['settings', settings],
+      ] as const) {
         await page.emulateMedia({ colorScheme: scheme });
         const colours = await page.evaluate(() => {
           const style = (selector: string) => {
@@ -386,7 +396,13 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
             return { color: getComputedStyle(el).color, background: getComputedStyle(el).backgroundColor };
           };
           const panel = getComputedStyle(document.querySelector('.panel')!).backgroundColor;
-          return { body: style('body'), panel, hint: getComputedStyle(document.querySelector('.hint, .meta')!).color, banner: style('#helper-banner'), error: style('.field-error, #filter-host-error') };
+          return {
+            body: style('body'),
+            panel,
+            hint: getComputedStyle(document.querySelector('.hint, .meta')!).color,
+            banner: style('#helper-banner'),
+            error: style('.field-error, #filter-host-error'),
+          };
         });
         const expected = scheme === 'light' ? 'rgb(245, 246, 248)' : 'rgb(20, 23, 27)';
         assert.equal(colours.body.background, expected, `${name} ${scheme} background`);
@@ -425,4 +441,3 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     assert.deepEqual(pageErrors, []);
   });
 });
-

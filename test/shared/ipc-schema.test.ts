@@ -28,4 +28,3 @@ describe('the IPC table', () => {
     assert.equal(parseParams('fixHelper', 'reboot').success, false);
   });
 });
-

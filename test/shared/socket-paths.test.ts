@@ -13,7 +13,7 @@ import { defaultSocketPath, LINUX_SOCKET, MACOS_SOCKET, WINDOWS_PIPE } from '../
 const repoFile = (path: string) => readFileSync(fileURLToPath(new URL(`../../../${path}`, import.meta.url)), 'utf8');
 
 describe('default control channel per OS', () => {
-  it('Linux: under /run, in the unit\'s RuntimeDirectory', () => {
+  it("Linux: under /run, in the unit's RuntimeDirectory", () => {
     assert.equal(defaultSocketPath('linux'), '/run/portsentry-desktop/helper.sock');
     assert.equal(LINUX_SOCKET, '/run/portsentry-desktop/helper.sock');
     assert.match(repoFile('build/systemd/portsentryd.service'), /^RuntimeDirectory=portsentry-desktop$/m);

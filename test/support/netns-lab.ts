@@ -48,7 +48,13 @@ process.on('exit', () => {
  * killed with -9 leaves its tcpdump) would outlive it: with no traffic left, nothing ends it.
  */
 export async function deleteNamespace(ns: string): Promise<void> {
-  const pids = await run('ip', ['netns', 'pids', ns]).then((r) => String(r.stdout).split(/\s+/).filter((p) => /^\d+$/.test(p)), () => []);
+  const pids = await run('ip', ['netns', 'pids', ns]).then(
+    (r) =>
+      String(r.stdout)
+        .split(/\s+/)
+        .filter((p) => /^\d+$/.test(p)),
+    () => [],
+  );
   for (const pid of pids) {
     try {
       process.kill(Number(pid), 'SIGKILL');

@@ -12,7 +12,7 @@ function main(argv: readonly string[]): void {
   const end = argv.indexOf('--');
   if (end < 0 || end === argv.length - 1) throw new Error('usage: private-mounts [--bind SOURCE TARGET | --tmpfs TARGET]... -- COMMAND ARG...');
   execFileSync('mount', ['--make-rprivate', '/']);
-  for (let i = 0; i < end; ) {
+  for (let i = 0; i < end;) {
     const option = argv[i];
     if (option === '--bind' && i + 2 < end) {
       execFileSync('mount', ['--bind', argv[i + 1]!, argv[i + 2]!]);

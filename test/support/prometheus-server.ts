@@ -21,13 +21,20 @@ export class PrometheusServer {
     await mkdir(join(dir, 'tsdb'), { recursive: true });
     await writeFile(
       join(dir, 'prometheus.yml'),
-      ['global:', '  scrape_interval: 1s', '  scrape_timeout: 1s', 'scrape_configs:', '  - job_name: portsentry', '    static_configs:', `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`, ''].join('\n'),
+      [
+        'global:',
+        '  scrape_interval: 1s',
+        '  scrape_timeout: 1s',
+        'scrape_configs:',
+        '  - job_name: portsentry',
+        '    static_configs:',
+        `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
+        '',
+      ].join('\n'),
     );
-    const child = lab.spawn(
-      host,
-      ['prometheus', `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=${host.v4}:${PROMETHEUS_PORT}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = lab.spawn(host, ['prometheus', `--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'tsdb')}`, `--web.listen-address=${host.v4}:${PROMETHEUS_PORT}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const process = new DaemonProcess(child);
     await process.waitFor('Server is ready to receive web requests', 60_000);
     return new PrometheusServer(lab, host, process);

@@ -65,7 +65,10 @@ export async function createRouterLab(): Promise<RouterLab> {
     await address(names.router, 's0', '198.18.2.1', 'fd00:5e:2::1');
     await address(names.server, 'eth0', '198.18.2.2', 'fd00:5e:2::2');
     await run('ip', ['netns', 'exec', names.router, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1']);
-    for (const [ns, v4, v6] of [[names.client, '198.18.1.1', 'fd00:5e:1::1'], [names.server, '198.18.2.1', 'fd00:5e:2::1']] as const) {
+    for (const [ns, v4, v6] of [
+      [names.client, '198.18.1.1', 'fd00:5e:1::1'],
+      [names.server, '198.18.2.1', 'fd00:5e:2::1'],
+    ] as const) {
       await ip('-n', ns, 'route', 'add', 'default', 'via', v4);
       await ip('-n', ns, '-6', 'route', 'add', 'default', 'via', v6);
     }
@@ -81,4 +84,3 @@ export async function createRouterLab(): Promise<RouterLab> {
     destroy,
   };
 }
-

@@ -109,7 +109,8 @@ class HarnessNativeImage implements NativeImageSurface {
       this.representations.push({ scaleFactor, width: options.width, height: options.height, kind: 'bitmap' });
       return;
     }
-    if ((options.width !== undefined && options.width !== size.width) || (options.height !== undefined && options.height !== size.height)) throw new Error('harness: PNG size differs from the declared size');
+    if ((options.width !== undefined && options.width !== size.width) || (options.height !== undefined && options.height !== size.height))
+      throw new Error('harness: PNG size differs from the declared size');
     this.representations.push({ scaleFactor, ...size, kind: 'png' });
   }
   setTemplateImage(option: boolean): void {
@@ -390,7 +391,9 @@ function showMessageBox(windowOrOptions: Electron.BaseWindow | Electron.MessageB
 }
 export const dialog = { showErrorBox, showMessageBox } as Pick<Electron.Dialog, 'showErrorBox' | 'showMessageBox'>;
 
-type SessionSurface = Pick<Electron.Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'setDevicePermissionHandler'> & { readonly webRequest: Pick<Electron.WebRequest, 'onHeadersReceived'> };
+type SessionSurface = Pick<Electron.Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'setDevicePermissionHandler'> & {
+  readonly webRequest: Pick<Electron.WebRequest, 'onHeadersReceived'>;
+};
 
 const sessionHandlers: Record<string, unknown> = {};
 const defaultSession: SessionSurface = {
@@ -584,7 +587,15 @@ export function harnessState(): HarnessState {
             poppedUp: currentTray.poppedUp?.describe() ?? null,
             listeners: currentTray.eventNames().map(String),
           },
-    windows: allWindows.map((w) => ({ id: w.id, url: w.url, title: w.options.title ?? '', visible: w.visible, destroyed: w.destroyed, preload: w.preload, webPreferences: w.options.webPreferences ?? {} })),
+    windows: allWindows.map((w) => ({
+      id: w.id,
+      url: w.url,
+      title: w.options.title ?? '',
+      visible: w.visible,
+      destroyed: w.destroyed,
+      preload: w.preload,
+      webPreferences: w.options.webPreferences ?? {},
+    })),
     ipcChannels: [...ipcHandlers.keys()],
     secondInstanceEvents: record.secondInstanceEvents,
     refusedByHarness: [...record.refusedByHarness],
@@ -614,11 +625,16 @@ async function handleCommand(command: HarnessCommand): Promise<unknown> {
       // What the hardening installed, exercised the way Electron would call it.
       const window = allWindows.find((w) => !w.destroyed);
       const denied: Record<string, unknown> = {};
-      await new Promise<void>((resolve) => (sessionHandlers.permissionRequest as (c: unknown, p: string, cb: (ok: boolean) => void) => void)({}, 'media', (ok) => ((denied.permissionRequest = ok), resolve())));
+      await new Promise<void>((resolve) =>
+        (sessionHandlers.permissionRequest as (c: unknown, p: string, cb: (ok: boolean) => void) => void)({}, 'media', (ok) => ((denied.permissionRequest = ok), resolve())),
+      );
       denied.permissionCheck = (sessionHandlers.permissionCheck as () => boolean)();
       denied.devicePermission = (sessionHandlers.devicePermission as () => boolean)();
       await new Promise<void>((resolve) =>
-        (sessionHandlers.onHeadersReceived as (d: unknown, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void)({ responseHeaders: { 'content-security-policy': ['default-src *'] } }, (r) => ((denied.headers = r.responseHeaders), resolve())),
+        (sessionHandlers.onHeadersReceived as (d: unknown, cb: (r: { responseHeaders: Record<string, string[]> }) => void) => void)(
+          { responseHeaders: { 'content-security-policy': ['default-src *'] } },
+          (r) => ((denied.headers = r.responseHeaders), resolve()),
+        ),
       );
       if (window !== undefined) {
         denied.windowOpen = window.webContents.windowOpenHandler?.({ url: 'https://example.invalid/' } as Electron.HandlerDetails) ?? null;

@@ -30,6 +30,9 @@ describe('portsentryd arguments', () => {
     it(`refuses ${JSON.stringify(bad)}`, () => assert.throws(() => parseDaemonArgs(bad), UsageError));
   }
   it('does not echo control characters from a bad argument', () => {
-    assert.throws(() => parseDaemonArgs(['\u001b[31mevil']), (e: Error) => !e.message.includes('\u001b'));
+    assert.throws(
+      () => parseDaemonArgs(['\u001b[31mevil']),
+      (e: Error) => !e.message.includes('\u001b'),
+    );
   });
 });

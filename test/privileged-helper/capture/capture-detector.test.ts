@@ -8,14 +8,9 @@ import { parseConfig } from '../../../privileged-helper/config/config.js';
 import type { Mode, Protocol } from '../../../shared/domain/types.js';
 
 const CONFIG = parseConfig(
-  [
-    'TCP_PORTS="1,79,111,31337"',
-    'UDP_PORTS="7,161,31337"',
-    'ADVANCED_PORTS_TCP="1024"',
-    'ADVANCED_PORTS_UDP="1024"',
-    'ADVANCED_EXCLUDE_TCP="113,139"',
-    'ADVANCED_EXCLUDE_UDP="520,138,137,67"',
-  ].join('\n'),
+  ['TCP_PORTS="1,79,111,31337"', 'UDP_PORTS="7,161,31337"', 'ADVANCED_PORTS_TCP="1024"', 'ADVANCED_PORTS_UDP="1024"', 'ADVANCED_EXCLUDE_TCP="113,139"', 'ADVANCED_EXCLUDE_UDP="520,138,137,67"'].join(
+    '\n',
+  ),
   'detector.conf',
 );
 
@@ -56,7 +51,17 @@ function udpIn(destinationPort: number, overrides: Partial<DecodedPacket> = {}):
 
 /** A packet this host sent: from our local port to the peer's port. */
 function out(protocol: Protocol, localPort: number, peer: string, peerPort: number, tcpFlags = protocol === 'tcp' ? 0x02 : 0): DecodedPacket {
-  return { direction: 'out', family: peer.includes(':') ? 6 : 4, source: peer.includes(':') ? 'fd00:5e::a' : US, destination: peer, protocol, sourcePort: localPort, destinationPort: peerPort, tcpFlags, ipOptions: false };
+  return {
+    direction: 'out',
+    family: peer.includes(':') ? 6 : 4,
+    source: peer.includes(':') ? 'fd00:5e::a' : US,
+    destination: peer,
+    protocol,
+    sourcePort: localPort,
+    destinationPort: peerPort,
+    tcpFlags,
+    ipOptions: false,
+  };
 }
 
 describe('CaptureDetector: classic -tcp', () => {

@@ -28,10 +28,7 @@ const OUT_SYN = '(ip and tcp[13] & 0x12 == 0x02) or (ip6 and ip6[6] == 6 and ip6
 
 describe('buildCaptureFilter strings', () => {
   it('a TCP port list, inbound only', () => {
-    assert.equal(
-      build({ tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: false }),
-      `(inbound and ((tcp dst port (1 or 79 or 31337) and ${V4_NO_ACK}) or ${V6_EXT}))`,
-    );
+    assert.equal(build({ tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: false }), `(inbound and ((tcp dst port (1 or 79 or 31337) and ${V4_NO_ACK}) or ${V6_EXT}))`);
   });
 
   it('a single TCP port', () => {
@@ -56,19 +53,13 @@ describe('buildCaptureFilter strings', () => {
     );
   });
 
-  it('outbound adds this host\'s SYNs, and its UDP only when UDP is watched', () => {
+  it("outbound adds this host's SYNs, and its UDP only when UDP is watched", () => {
     assert.equal(
       build({ tcp: { kind: 'below', limit: 1024 }, udp: { kind: 'below', limit: 1024 }, outbound: true }),
       `(inbound and ((tcp dst portrange 1-1024 and ${V4_NO_ACK}) or (udp dst portrange 1-1024) or ${V6_EXT})) or (outbound and (${OUT_SYN} or udp))`,
     );
-    assert.equal(
-      build({ tcp: { kind: 'list', ports: [79] }, udp: null, outbound: true }),
-      `(inbound and ((tcp dst port (79) and ${V4_NO_ACK}) or ${V6_EXT})) or (outbound and (${OUT_SYN}))`,
-    );
-    assert.equal(
-      build({ tcp: null, udp: { kind: 'below', limit: 1024 }, outbound: true }),
-      `(inbound and ((udp dst portrange 1-1024) or ${V6_EXT})) or (outbound and (${OUT_SYN} or udp))`,
-    );
+    assert.equal(build({ tcp: { kind: 'list', ports: [79] }, udp: null, outbound: true }), `(inbound and ((tcp dst port (79) and ${V4_NO_ACK}) or ${V6_EXT})) or (outbound and (${OUT_SYN}))`);
+    assert.equal(build({ tcp: null, udp: { kind: 'below', limit: 1024 }, outbound: true }), `(inbound and ((udp dst portrange 1-1024) or ${V6_EXT})) or (outbound and (${OUT_SYN} or udp))`);
   });
 
   it('an empty port list throws instead of building a filter libpcap would reject', () => {

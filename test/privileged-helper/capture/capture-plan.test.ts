@@ -56,7 +56,10 @@ describe('planCapture', () => {
   it('every mode of the embedded config: rule order tcp, stcp, sudp, atcp, audp; ranges cover the listed ports above them', () => {
     const plan = planCapture(EMBEDDED, ['audp', 'atcp', 'sudp', 'stcp', 'udp', 'tcp']);
     assert.ok(plan !== null);
-    assert.deepEqual(plan.rules.map((rule) => rule.mode), ['tcp', 'stcp', 'sudp', 'atcp', 'audp']);
+    assert.deepEqual(
+      plan.rules.map((rule) => rule.mode),
+      ['tcp', 'stcp', 'sudp', 'atcp', 'audp'],
+    );
     assert.deepEqual(plan.requiredBy, ['stcp', 'sudp', 'atcp', 'audp']);
     // TCP_PORTS goes up to 54320 and UDP_PORTS up to 54321, above the 1024 ranges.
     assert.deepEqual(plan.watch, { tcp: { kind: 'below', limit: 54320 }, udp: { kind: 'below', limit: 54321 }, outbound: true, tcpHandshake: { kind: 'list', ports: [...EMBEDDED.tcpPorts] } });
@@ -73,7 +76,13 @@ describe('planCapture', () => {
   it('-tcp with -stcp: one sorted list without duplicates', () => {
     const plan = planCapture(SMALL, ['stcp', 'tcp']);
     assert.deepEqual(plan?.watch, { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: false, tcpHandshake: { kind: 'list', ports: [79, 1, 31337] } });
-    assert.deepEqual(plan?.rules.map((rule) => [rule.mode, rule.skipListening]), [['tcp', false], ['stcp', true]]);
+    assert.deepEqual(
+      plan?.rules.map((rule) => [rule.mode, rule.skipListening]),
+      [
+        ['tcp', false],
+        ['stcp', true],
+      ],
+    );
     assert.deepEqual(plan?.requiredBy, ['stcp']);
   });
 
@@ -82,7 +91,10 @@ describe('planCapture', () => {
     assert.equal(planCapture(noTcp, ['stcp']), null);
     assert.equal(planCapture(noTcp, ['tcp', 'stcp']), null);
     const plan = planCapture(noTcp, ['stcp', 'sudp']);
-    assert.deepEqual(plan?.rules.map((rule) => rule.mode), ['sudp']);
+    assert.deepEqual(
+      plan?.rules.map((rule) => rule.mode),
+      ['sudp'],
+    );
     assert.deepEqual(plan?.watch, { tcp: null, udp: { kind: 'list', ports: [53] }, outbound: false });
     // An advanced range never depends on the lists.
     assert.deepEqual(planCapture(noTcp, ['atcp'])?.watch, { tcp: { kind: 'below', limit: 1024 }, udp: null, outbound: true });

@@ -55,7 +55,12 @@ function setup(): { tracker: HalfOpenTracker; timers: ManualTimers; reported: Pr
   const timers = new ManualTimers();
   const reported: Probe[] = [];
   const unattributed: number[] = [];
-  const tracker = new HalfOpenTracker(GRACE, (probe) => reported.push(probe), (port) => unattributed.push(port), timers);
+  const tracker = new HalfOpenTracker(
+    GRACE,
+    (probe) => reported.push(probe),
+    (port) => unattributed.push(port),
+    timers,
+  );
   return { tracker, timers, reported, unattributed };
 }
 
@@ -89,7 +94,10 @@ describe('HalfOpenTracker', () => {
     tracker.connected(B, 79);
     tracker.connected(A, 80);
     timers.advance(GRACE);
-    assert.deepEqual(reported.map((p) => `${p.source}|${p.port}|${p.kind}`), [`${A}|79|syn`]);
+    assert.deepEqual(
+      reported.map((p) => `${p.source}|${p.port}|${p.kind}`),
+      [`${A}|79|syn`],
+    );
   });
 
   it('a repeated SYN from the same source and port while pending is reported once', () => {
@@ -98,11 +106,17 @@ describe('HalfOpenTracker', () => {
     timers.advance(100);
     tracker.synSeen(syn(A, 79, 1100));
     timers.advance(GRACE);
-    assert.deepEqual(reported.map((p) => p.at), [1000]);
+    assert.deepEqual(
+      reported.map((p) => p.at),
+      [1000],
+    );
     // After reporting, the same source and port can be pending again.
     tracker.synSeen(syn(A, 79, 2000));
     timers.advance(GRACE);
-    assert.deepEqual(reported.map((p) => p.at), [1000, 2000]);
+    assert.deepEqual(
+      reported.map((p) => p.at),
+      [1000, 2000],
+    );
   });
 
   it('a connection with an unknown peer after the SYN claims it: returns the source, nothing reported', () => {
@@ -146,7 +160,10 @@ describe('HalfOpenTracker', () => {
     assert.equal(reported.length, 0);
     timers.advance(GRACE);
     assert.deepEqual(unattributed, [79]);
-    assert.deepEqual(reported.map((p) => `${p.port}|${p.kind}`), ['80|syn']);
+    assert.deepEqual(
+      reported.map((p) => `${p.port}|${p.kind}`),
+      ['80|syn'],
+    );
   });
 
   it('an orphan never followed by a SYN is handed to unattributed(port) after the grace, once', () => {
@@ -172,7 +189,10 @@ describe('HalfOpenTracker', () => {
     timers.advance(10);
     tracker.claimUnknownPeer(79); // t = 10
     tracker.synSeen(syn(A, 79));
-    assert.deepEqual(reported.map((p) => p.kind), ['connect']);
+    assert.deepEqual(
+      reported.map((p) => p.kind),
+      ['connect'],
+    );
     // The orphan of t = 0 was taken, so nothing ends at t = 500; the one of t = 10 ends at 510.
     timers.advance(GRACE - 10);
     assert.equal(unattributed.length, 0);
@@ -212,7 +232,10 @@ describe('HalfOpenTracker', () => {
     assert.equal(timers.active, 65_536);
     // The next one pushes out the second oldest, not the first again.
     tracker.synSeen(syn(B, 2000, 100_000));
-    assert.deepEqual(reported.map((p) => p.source), [source(0), source(1)]);
+    assert.deepEqual(
+      reported.map((p) => p.source),
+      [source(0), source(1)],
+    );
     timers.advance(GRACE);
     assert.equal(reported.length, 65_538);
     assert.equal(new Set(reported.map((p) => `${p.source}|${p.port}`)).size, 65_538, 'each SYN reported exactly once');
@@ -226,7 +249,10 @@ describe('HalfOpenTracker', () => {
     tracker.connected(B, 79);
     assert.equal(reported.length, 0);
     await new Promise((resolve) => setTimeout(resolve, 60));
-    assert.deepEqual(reported.map((p) => p.source), [A]);
+    assert.deepEqual(
+      reported.map((p) => p.source),
+      [A],
+    );
   });
 });
 
@@ -236,7 +262,13 @@ describe('HalfOpenTracker: the verdict rests on kernel facts, not on event order
     const reported: Probe[] = [];
     const unattributed: number[] = [];
     const facts: HandshakeFacts = { acceptQueue: (port) => queue.get(port) ?? 0, orphanGraceMs, now: () => timers.now };
-    const tracker = new HalfOpenTracker(GRACE, (probe) => reported.push(probe), (port) => unattributed.push(port), timers, facts);
+    const tracker = new HalfOpenTracker(
+      GRACE,
+      (probe) => reported.push(probe),
+      (port) => unattributed.push(port),
+      timers,
+      facts,
+    );
     return { tracker, timers, reported, unattributed };
   }
 
@@ -269,7 +301,10 @@ describe('HalfOpenTracker: the verdict rests on kernel facts, not on event order
     const { tracker, timers, reported } = withFacts(new Map([[80, 5]]));
     tracker.synSeen(syn(A, 79));
     timers.advance(GRACE);
-    assert.deepEqual(reported.map((p) => p.kind), ['syn']);
+    assert.deepEqual(
+      reported.map((p) => p.kind),
+      ['syn'],
+    );
   });
 
   it('a queue that never drains holds the verdict for a bounded time only', () => {
@@ -278,7 +313,10 @@ describe('HalfOpenTracker: the verdict rests on kernel facts, not on event order
     timers.advance(GRACE + 100 * 20 - 1);
     assert.equal(reported.length, 0);
     timers.advance(1);
-    assert.deepEqual(reported.map((p) => p.kind), ['syn']);
+    assert.deepEqual(
+      reported.map((p) => p.kind),
+      ['syn'],
+    );
   });
 
   it('capture far behind accept(): a reset connection waits the orphan grace for its SYN, and only a SYN captured before the accept matches', () => {
@@ -291,7 +329,10 @@ describe('HalfOpenTracker: the verdict rests on kernel facts, not on event order
     // tcpdump delivers the orphan's own SYN, captured before the accept, a second late.
     timers.advance(1000);
     tracker.synSeen(syn(A, 79), 9_999);
-    assert.deepEqual(reported.map((p) => `${p.source} ${p.kind}`), [`${B} syn`, `${A} connect`]);
+    assert.deepEqual(
+      reported.map((p) => `${p.source} ${p.kind}`),
+      [`${B} syn`, `${A} connect`],
+    );
     timers.advance(10_000);
     assert.equal(unattributed.length, 0);
   });
@@ -304,7 +345,10 @@ describe('HalfOpenTracker: the verdict rests on kernel facts, not on event order
     tracker.synSeen(syn(B, 79));
     assert.equal(tracker.claimUnknownPeer(79), A);
     timers.advance(GRACE);
-    assert.deepEqual(reported.map((p) => `${p.source} ${p.kind}`), [`${B} syn`]);
+    assert.deepEqual(
+      reported.map((p) => `${p.source} ${p.kind}`),
+      [`${B} syn`],
+    );
   });
 
   it('a completed handshake whose accept went elsewhere is reported as a connect when its grace ends', () => {
@@ -313,7 +357,10 @@ describe('HalfOpenTracker: the verdict rests on kernel facts, not on event order
     tracker.ackSeen(A, 79);
     tracker.ackSeen(B, 79); // an ACK with no pending SYN changes nothing
     timers.advance(GRACE);
-    assert.deepEqual(reported.map((p) => `${p.source} ${p.kind}`), [`${A} connect`]);
+    assert.deepEqual(
+      reported.map((p) => `${p.source} ${p.kind}`),
+      [`${A} connect`],
+    );
   });
 
   it('parseAcceptQueues reads the accept backlog of LISTEN sockets (rx_queue), IPv4 and IPv6 summed', () => {

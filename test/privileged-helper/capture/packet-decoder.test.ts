@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  decodeFrame,
-  LINKTYPE_ETHERNET,
-  LINKTYPE_LINUX_SLL,
-  LINKTYPE_LINUX_SLL2,
-  LINKTYPE_RAW,
-  type DecodeCounters,
-  type DecodedPacket,
-} from '../../../privileged-helper/capture/packet-decoder.js';
+import { decodeFrame, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, type DecodeCounters, type DecodedPacket } from '../../../privileged-helper/capture/packet-decoder.js';
 
 // Frames are assembled by hand, field by field, so the decoder is checked against the
 // wire formats themselves rather than against its own reading of them.
@@ -212,10 +204,7 @@ describe('decodeFrame link layers', () => {
   it('RAW (101): the IP version nibble picks IPv4 or IPv6', () => {
     assert.equal(LINKTYPE_RAW, 101);
     assert.deepEqual(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_UDP, udp(53, 7))), expected({ direction: 'unknown', protocol: 'udp', sourcePort: 53, destinationPort: 7, tcpFlags: 0 }));
-    assert.deepEqual(
-      decodeFrame(LINKTYPE_RAW, ipv6(SCANNER6, US6, PROTO_TCP, tcp(40001, 31337, 0))),
-      expected({ direction: 'unknown', family: 6, source: SCANNER6, destination: US6, tcpFlags: 0 }),
-    );
+    assert.deepEqual(decodeFrame(LINKTYPE_RAW, ipv6(SCANNER6, US6, PROTO_TCP, tcp(40001, 31337, 0))), expected({ direction: 'unknown', family: 6, source: SCANNER6, destination: US6, tcpFlags: 0 }));
     assert.equal(decodeFrame(LINKTYPE_RAW, Buffer.alloc(0)), null);
   });
 
@@ -275,7 +264,10 @@ describe('decodeFrame IPv4', () => {
 
   it('addresses and ports at the edges of their ranges', () => {
     const frame = ipv4('1.0.0.0', '255.255.255.255', PROTO_UDP, udp(0, 65535));
-    assert.deepEqual(decodeFrame(LINKTYPE_RAW, frame), expected({ direction: 'unknown', source: '1.0.0.0', destination: '255.255.255.255', protocol: 'udp', sourcePort: 0, destinationPort: 65535, tcpFlags: 0 }));
+    assert.deepEqual(
+      decodeFrame(LINKTYPE_RAW, frame),
+      expected({ direction: 'unknown', source: '1.0.0.0', destination: '255.255.255.255', protocol: 'udp', sourcePort: 0, destinationPort: 65535, tcpFlags: 0 }),
+    );
     assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_TCP, tcp(65535, 1, 0xff)))?.tcpFlags, 0xff);
   });
 });

@@ -53,12 +53,7 @@ function sampleStream(layout: Layout): { stream: Buffer; expected: { at: number;
   const first = bytes(60, 1);
   const second = bytes(160, 2);
   const third = Buffer.alloc(0);
-  const stream = Buffer.concat([
-    globalHeader(layout, 276),
-    record(layout, 1_700_000_000, sub1, first),
-    record(layout, 1_700_000_001, sub2, second, 1514),
-    record(layout, 1_700_000_002, 0, third, 0),
-  ]);
+  const stream = Buffer.concat([globalHeader(layout, 276), record(layout, 1_700_000_000, sub1, first), record(layout, 1_700_000_001, sub2, second, 1514), record(layout, 1_700_000_002, 0, third, 0)]);
   return {
     stream,
     expected: [
@@ -107,7 +102,14 @@ describe('PcapStreamParser global header', () => {
 
   it('reads the link type in the header byte order and drops the FCS bits above bit 28', () => {
     for (const layout of LAYOUTS) {
-      for (const [field, linkType] of [[1, 1], [101, 101], [113, 113], [276, 276], [0x1000_0001, 1], [0xf000_0071, 113]] as const) {
+      for (const [field, linkType] of [
+        [1, 1],
+        [101, 101],
+        [113, 113],
+        [276, 276],
+        [0x1000_0001, 1],
+        [0xf000_0071, 113],
+      ] as const) {
         const parser = new PcapStreamParser();
         parser.push(globalHeader(layout, field));
         assert.equal(parser.linkType, linkType, `${layout.name}, field 0x${field.toString(16)}`);
@@ -125,12 +127,15 @@ describe('PcapStreamParser global header', () => {
     ];
     for (const [name, garbage] of cases) {
       const parser = new PcapStreamParser();
-      assert.throws(() => parser.push(garbage), (error: unknown) => {
-        assert.ok(error instanceof PcapFormatError, name);
-        assert.equal(error.name, 'PcapFormatError');
-        assert.match(error.message, new RegExp(`not a pcap stream \\(magic 0x${garbage.readUInt32LE(0).toString(16).padStart(8, '0')}\\)`));
-        return true;
-      });
+      assert.throws(
+        () => parser.push(garbage),
+        (error: unknown) => {
+          assert.ok(error instanceof PcapFormatError, name);
+          assert.equal(error.name, 'PcapFormatError');
+          assert.match(error.message, new RegExp(`not a pcap stream \\(magic 0x${garbage.readUInt32LE(0).toString(16).padStart(8, '0')}\\)`));
+          return true;
+        },
+      );
       assert.equal(parser.linkType, null);
     }
   });
@@ -231,7 +236,10 @@ describe('PcapStreamParser corrupt records', () => {
       parser.push(globalHeader(layout, 276));
       // Only the record header is needed to know it is corrupt.
       const header = record(layout, 1, 0, bytes(100, 1), 99).subarray(0, 16);
-      assert.throws(() => parser.push(header), (error: unknown) => error instanceof PcapFormatError && /captured 100 bytes of a 99-byte packet/.test(error.message));
+      assert.throws(
+        () => parser.push(header),
+        (error: unknown) => error instanceof PcapFormatError && /captured 100 bytes of a 99-byte packet/.test(error.message),
+      );
     }
   });
 

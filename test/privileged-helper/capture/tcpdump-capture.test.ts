@@ -87,7 +87,9 @@ describe('startCapture with tcpdump in a network namespace', () => {
         [31006, ['-A', '-p', String(TCP_PORT)]], // ACK: filtered out
         [31007, ['-S', '-p', String(TCP_PORT + 1)]], // unwatched port: filtered out
       ];
-      await Promise.all(probes.map(([sourcePort, args]) => lab.exec(sender, ['hping3', '-q', '-c', '1', '-s', String(sourcePort), '-k', ...args, watcher.v4], { allowFailure: true, timeoutMs: 10_000 })));
+      await Promise.all(
+        probes.map(([sourcePort, args]) => lab.exec(sender, ['hping3', '-q', '-c', '1', '-s', String(sourcePort), '-k', ...args, watcher.v4], { allowFailure: true, timeoutMs: 10_000 })),
+      );
       await waitFor('five probes', () => packets.length >= 5);
       await sleep(300); // room for anything the filter should have dropped to show up
       const bySourcePort = new Map(packets.map(({ packet }) => [packet.sourcePort, packet]));
@@ -131,7 +133,7 @@ describe('startCapture with tcpdump in a network namespace', () => {
     }
   });
 
-  it('with outbound on, this host\'s own SYN is captured with direction out', async () => {
+  it("with outbound on, this host's own SYN is captured with direction out", async () => {
     const { watcher, sender } = lab.hosts;
     const { handle, packets } = await capture(buildCaptureFilter({ tcp: { kind: 'list', ports: [TCP_PORT] }, udp: null, outbound: true }));
     try {
@@ -206,16 +208,13 @@ describe('startCapture with tcpdump in a network namespace', () => {
     assert.deepEqual(failures, []);
   });
 
-  it('an invalid filter rejects with tcpdump\'s own complaint and leaves no tcpdump behind', async () => {
+  it("an invalid filter rejects with tcpdump's own complaint and leaves no tcpdump behind", async () => {
     const failures: string[] = [];
-    await assert.rejects(
-      startCapture({ filter: 'tcp dst port (', tcpdumpPath: wrapper, onPacket: () => undefined, onFailure: (message) => failures.push(message) }),
-      (error: unknown) => {
-        assert.ok(error instanceof CaptureError);
-        assert.match(error.message, /^packet capture stopped: tcpdump: .*syntax error/);
-        return true;
-      },
-    );
+    await assert.rejects(startCapture({ filter: 'tcp dst port (', tcpdumpPath: wrapper, onPacket: () => undefined, onFailure: (message) => failures.push(message) }), (error: unknown) => {
+      assert.ok(error instanceof CaptureError);
+      assert.match(error.message, /^packet capture stopped: tcpdump: .*syntax error/);
+      return true;
+    });
     assert.deepEqual(await tcpdumpPids(), []);
     assert.deepEqual(failures, []);
   });

@@ -23,11 +23,7 @@ describe('config edits', () => {
 describe('ignore file edits', () => {
   const text = '# admin notes\n127.0.0.1/32\n198.18.0.0/24  # lab\n';
   it('lists canonical entries with comments', () => {
-    assert.deepEqual(listIgnoreLines(`${text}garbage line\nFD00::0001\n`), [
-      { entry: '127.0.0.1' },
-      { entry: '198.18.0.0/24', comment: 'lab' },
-      { entry: 'fd00::1' },
-    ]);
+    assert.deepEqual(listIgnoreLines(`${text}garbage line\nFD00::0001\n`), [{ entry: '127.0.0.1' }, { entry: '198.18.0.0/24', comment: 'lab' }, { entry: 'fd00::1' }]);
   });
   it('adds once, with a comment, and a newline where the file lacked one', () => {
     assert.deepEqual(addIgnoreLine(text, '127.0.0.1'), { text, added: false });

@@ -20,7 +20,7 @@ function errorOf(text: string): ConfigError {
 }
 
 describe('classic portsentry.conf parsing', () => {
-  it('reads the config shipped by Debian\'s portsentry package unchanged', () => {
+  it("reads the config shipped by Debian's portsentry package unchanged", () => {
     const config = parseConfig(readFileSync(debianConfPath, 'utf8'), debianConfPath);
     assert.deepEqual(config.tcpPorts.slice(0, 4), [1, 11, 15, 79]);
     assert.equal(config.tcpPorts.length, 26);
@@ -148,7 +148,7 @@ describe('malformed configs are rejected with file and line', () => {
     ['KILL_RUN_CMD with $()', 'KILL_RUN_CMD="/bin/echo $(id)"', 1, /uses '\$' outside/],
     ['KILL_RUN_CMD with backtick', 'KILL_RUN_CMD="/bin/echo `id`"', 1, /shell operator '`'/],
     ['KILL_RUN_CMD with redirect', 'KILL_RUN_CMD="/bin/echo $TARGET$ > /tmp/x"', 1, /shell operator '>'/],
-    ['KILL_RUN_CMD unclosed quote', "KILL_RUN_CMD=\"/bin/echo 'x\"", 1, /unclosed ' quote/],
+    ['KILL_RUN_CMD unclosed quote', 'KILL_RUN_CMD="/bin/echo \'x"', 1, /unclosed ' quote/],
     ['KILL_HOSTS_DENY without target', 'KILL_HOSTS_DENY="ALL: 1.2.3.4"', 1, /must contain \$TARGET\$/],
     ['control character', 'PORT_BANNER="a\tb"', 1, /control or non-ASCII/],
     ['bad backend', 'BLOCK_BACKEND="iptables-legacy"', 1, /"nftables", "pf" \(macOS\), "windows-firewall", "command"/],
@@ -185,7 +185,9 @@ describe('formatConfigValues', () => {
     assert.equal(values['RESOLVE_HOST'], '1');
     assert.equal(values['KILL_RUN_CMD'], '');
     assert.equal(values['BLOCK_BACKEND'], 'command');
-    const text = Object.entries(values).map(([k, v]) => `${k}="${v}"`).join('\n');
+    const text = Object.entries(values)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join('\n');
     const again = parse(text, 'b.conf');
     assert.deepEqual({ ...again, file: '', lines: {}, sources: {} }, { ...config, file: '', lines: {}, sources: {} });
   });
@@ -201,7 +203,7 @@ describe('key names that are properties of every object', () => {
   }
 });
 
-describe('the operator settings file on top of root\'s config', () => {
+describe("the operator settings file on top of root's config", () => {
   const main = { text: 'TCP_PORTS="1,11"\nSCAN_TRIGGER="0"\nBLOCK_TCP="1"\n', file: '/etc/ps.conf' };
 
   it('its tunables win, and every value says which file it came from', async () => {
@@ -218,7 +220,14 @@ describe('the operator settings file on top of root\'s config', () => {
 
   it('a root-only key in it is refused with its file and line, naming why', async () => {
     const { parseLayeredConfig } = await import('../../../privileged-helper/config/config.js');
-    for (const [key, value] of [['KILL_ROUTE', '/sbin/route add $TARGET$'], ['IGNORE_FILE', '/tmp/x'], ['RPC_GROUP', 'users'], ['STORE_FILE', '/tmp/db'], ['OPERATOR_SETTINGS_FILE', '/tmp/o'], ['NFT_TABLE', 'x']] as const) {
+    for (const [key, value] of [
+      ['KILL_ROUTE', '/sbin/route add $TARGET$'],
+      ['IGNORE_FILE', '/tmp/x'],
+      ['RPC_GROUP', 'users'],
+      ['STORE_FILE', '/tmp/db'],
+      ['OPERATOR_SETTINGS_FILE', '/tmp/o'],
+      ['NFT_TABLE', 'x'],
+    ] as const) {
       assert.throws(
         () => parseLayeredConfig(main, { text: `# op\n${key}="${value}"\n`, file: '/var/lib/ps/op.conf' }),
         (error: unknown) => error instanceof ConfigError && error.file === '/var/lib/ps/op.conf' && error.line === 2 && /only root may change it/.test(error.message),
@@ -227,11 +236,11 @@ describe('the operator settings file on top of root\'s config', () => {
     }
   });
 
-  it('root\'s own file may name a shell in a template; the operator file and the channel may not', async () => {
+  it("root's own file may name a shell in a template; the operator file and the channel may not", async () => {
     const { parseConfig } = await import('../../../privileged-helper/config/config.js');
     assert.equal(parseConfig('KILL_RUN_CMD="/bin/sh /etc/portsentry/on-scan.sh $TARGET$"\n', '/etc/ps.conf').killRunCmd?.argv[0], '/bin/sh');
     const { checkKeyValue } = await import('../../../shared/domain/config-keys.js');
     assert.match(checkKeyValue('KILL_RUN_CMD', '/bin/sh /etc/portsentry/on-scan.sh $TARGET$') ?? '', /only root's config file may name a shell/);
-    assert.match(errorOf(`KILL_ROUTE="/bin/sh -c 'cat /etc/shadow > /tmp/x' sh $TARGET$"`).message, /inside quotes/, 'quoted operators are refused even in root\'s file');
+    assert.match(errorOf(`KILL_ROUTE="/bin/sh -c 'cat /etc/shadow > /tmp/x' sh $TARGET$"`).message, /inside quotes/, "quoted operators are refused even in root's file");
   });
 });

@@ -46,7 +46,7 @@ describe('never-block policy', () => {
     assert.equal(policy.reasonToIgnore('fd00:77:0:1::5', 6), 'ignore-list');
   });
 
-  it('always ignores the host\'s own and loopback addresses', () => {
+  it("always ignores the host's own and loopback addresses", () => {
     assert.equal(policy.reasonToIgnore('198.18.0.10', 4), 'own-address');
     assert.equal(policy.reasonToIgnore('fd00:5e::10', 6), 'own-address');
     assert.equal(policy.reasonToIgnore('127.0.0.53', 4), 'own-address');

@@ -7,7 +7,14 @@ import { LapiClient, LapiError } from '../../../privileged-helper/fleet/lapi-cli
 import { alertFor, decisionTarget, parseGoDuration, type StreamDecision } from '../../../privileged-helper/fleet/lapi-messages.js';
 
 const decision = (overrides: Partial<StreamDecision> = {}): StreamDecision => ({
-  id: 7, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '198.18.5.5', duration: '3h59m58.5s', scenario: 'portsentry/port-scan', ...overrides,
+  id: 7,
+  origin: 'crowdsec',
+  type: 'ban',
+  scope: 'Ip',
+  value: '198.18.5.5',
+  duration: '3h59m58.5s',
+  scenario: 'portsentry/port-scan',
+  ...overrides,
 });
 
 describe('fleet decisions as hostile input', () => {
@@ -39,9 +46,17 @@ describe('fleet decisions as hostile input', () => {
   });
 
   it('builds an alert that carries a ban decision, the scan kind and the ports', () => {
-    const alert = alertFor({ address: '198.18.5.5', at: 1_700_000_000_000, kind: 'syn', protocol: 'tcp', ports: [22, 80], mode: 'stcp' }, { scenario: 'portsentry/port-scan', origin: 'crowdsec', durationSeconds: 600 });
+    const alert = alertFor(
+      { address: '198.18.5.5', at: 1_700_000_000_000, kind: 'syn', protocol: 'tcp', ports: [22, 80], mode: 'stcp' },
+      { scenario: 'portsentry/port-scan', origin: 'crowdsec', durationSeconds: 600 },
+    );
     assert.deepEqual(alert['decisions'], [{ origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '198.18.5.5', duration: '600s', scenario: 'portsentry/port-scan', simulated: false }]);
-    assert.deepEqual(alert['meta'], [{ key: 'kind', value: 'syn' }, { key: 'protocol', value: 'tcp' }, { key: 'ports', value: '22,80' }, { key: 'mode', value: 'stcp' }]);
+    assert.deepEqual(alert['meta'], [
+      { key: 'kind', value: 'syn' },
+      { key: 'protocol', value: 'tcp' },
+      { key: 'ports', value: '22,80' },
+      { key: 'mode', value: 'stcp' },
+    ]);
   });
 });
 
@@ -68,7 +83,10 @@ describe('LapiClient against a hostile LAPI', () => {
     });
     const { fake, seen } = answering(stream);
     const answer = await new LapiClient(credentials, Date.now, fake).pullDecisions(true);
-    assert.deepEqual(answer.added.map((d) => d.id), [1]);
+    assert.deepEqual(
+      answer.added.map((d) => d.id),
+      [1],
+    );
     assert.equal(answer.malformed, 3);
     assert.match(seen[0]?.url ?? '', /\/v1\/decisions\/stream\?startup=true$/);
     assert.equal(seen[0]?.headers['x-api-key'], 'key-secret-456');

@@ -14,18 +14,39 @@ describe('fleet share queue', () => {
     assert.equal(queue.length, 3);
     assert.equal(queue.dropped, 2);
     const batch = queue.peek(2);
-    assert.deepEqual(batch.map((b) => b.at), [3, 4]);
+    assert.deepEqual(
+      batch.map((b) => b.at),
+      [3, 4],
+    );
     queue.add(block(6));
     queue.done(batch);
-    assert.deepEqual(queue.peek().map((b) => b.at), [5, 6]);
+    assert.deepEqual(
+      queue.peek().map((b) => b.at),
+      [5, 6],
+    );
   });
 
   it('waits longer after each failure, up to a minute, with jitter', () => {
-    assert.equal(retryDelayMs(1, () => 0.5), 1000);
-    assert.equal(retryDelayMs(3, () => 0.5), 4000);
-    assert.equal(retryDelayMs(50, () => 0.5), 60_000);
-    assert.equal(retryDelayMs(1, () => 0), 800);
-    assert.equal(retryDelayMs(1, () => 1), 1200);
+    assert.equal(
+      retryDelayMs(1, () => 0.5),
+      1000,
+    );
+    assert.equal(
+      retryDelayMs(3, () => 0.5),
+      4000,
+    );
+    assert.equal(
+      retryDelayMs(50, () => 0.5),
+      60_000,
+    );
+    assert.equal(
+      retryDelayMs(1, () => 0),
+      800,
+    );
+    assert.equal(
+      retryDelayMs(1, () => 1),
+      1200,
+    );
   });
 
   it('remembers a bounded number of recent ports per source', () => {
@@ -41,7 +62,11 @@ describe('fleet share queue', () => {
 
 describe('fleet secrets', () => {
   it('shows a secret as set, never its value, in values and in the file text', () => {
-    assert.deepEqual(redactValues({ FLEET_MACHINE_PASSWORD: 'hunter2', FLEET_BOUNCER_KEY: '', FLEET_MACHINE_ID: 'a' }), { FLEET_MACHINE_PASSWORD: REDACTED, FLEET_BOUNCER_KEY: '', FLEET_MACHINE_ID: 'a' });
+    assert.deepEqual(redactValues({ FLEET_MACHINE_PASSWORD: 'hunter2', FLEET_BOUNCER_KEY: '', FLEET_MACHINE_ID: 'a' }), {
+      FLEET_MACHINE_PASSWORD: REDACTED,
+      FLEET_BOUNCER_KEY: '',
+      FLEET_MACHINE_ID: 'a',
+    });
     const text = 'FLEET_MACHINE_ID="a"\nFLEET_MACHINE_PASSWORD="hunter2"\n  FLEET_BOUNCER_KEY = k3y\nFLEET_BOUNCER_KEY_X="keep"\n# FLEET_MACHINE_PASSWORD="old"\n';
     const redacted = redactConfigText(text);
     assert.ok(!redacted.includes('hunter2') && !redacted.includes('k3y') && !redacted.includes('old'), redacted);

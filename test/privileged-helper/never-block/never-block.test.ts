@@ -28,7 +28,10 @@ describe('what is never blocked, in one place', () => {
     const trap = never.forKernelTrap();
     assert.deepEqual(trap.host, ['198.18.0.10', 'fd00:5e::10', '198.18.0.1', '198.18.0.53']);
     assert.ok(trap.ignore.some((n) => n.address === '198.18.7.0' && n.prefix === 24));
-    assert.ok(trap.ignore.some((n) => n.address === '::ffff:0:0' && n.prefix === 96), 'IPv4-mapped sources are never added by the kernel');
+    assert.ok(
+      trap.ignore.some((n) => n.address === '::ffff:0:0' && n.prefix === 96),
+      'IPv4-mapped sources are never added by the kernel',
+    );
   });
 
   it('copies the host addresses it was given: a later change to them does not leak in', () => {

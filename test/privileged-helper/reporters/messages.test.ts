@@ -19,10 +19,7 @@ describe('classic log lines', () => {
   });
   it('raw UDP (stealth and advanced) says "UDP scan", as the original -sudp/-audp do', () => {
     for (const mode of ['sudp', 'audp'] as const) {
-      assert.equal(
-        messages.attack({ ...base, protocol: 'udp', kind: 'udp', mode, port: 161 }, '198.18.0.3'),
-        'attackalert: UDP scan from host: 198.18.0.3/198.18.0.3 to UDP port: 161',
-      );
+      assert.equal(messages.attack({ ...base, protocol: 'udp', kind: 'udp', mode, port: 161 }, '198.18.0.3'), 'attackalert: UDP scan from host: 198.18.0.3/198.18.0.3 to UDP port: 161');
     }
   });
   it('stealth lines use the original packet descriptions', () => {

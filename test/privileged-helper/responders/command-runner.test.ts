@@ -53,7 +53,7 @@ describe('command runner (real processes, no shell)', () => {
     assert.equal(describeFailure(slow), 'killed by SIGTERM');
   });
 
-  it('failure text is one clean line: nft\'s Error line first, noise and control characters out', () => {
+  it("failure text is one clean line: nft's Error line first, noise and control characters out", () => {
     const nft = { code: 1, signal: null, stdout: '', stderr: 'Error: Could not process rule: No such file or directory\nadd element inet t blocked4 { 1.2.3.4 }\n   ^^^^^\n' };
     assert.equal(describeFailure(nft), 'exit status 1: Error: Could not process rule: No such file or directory');
     const pf = { code: 1, signal: null, stdout: '', stderr: 'No ALTQ support in kernel\npfctl: busy\x1b[2J\nALTQ related functions disabled\n' };

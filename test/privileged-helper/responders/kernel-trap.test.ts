@@ -20,21 +20,44 @@ function plan(text: string, modes: Mode[], paused = false, bound?: { tcp: number
 describe('kernel trap plan', () => {
   it('covers the stealth and advanced ports as merged ranges, with every never-block address', () => {
     const p = plan('', ['stcp', 'sudp']);
-    assert.deepEqual(p?.tcpPorts, [[1, 1], [11, 11], [15, 17], [31337, 31337]]);
-    assert.deepEqual(p?.udpPorts, [[7, 7], [9, 9]]);
+    assert.deepEqual(p?.tcpPorts, [
+      [1, 1],
+      [11, 11],
+      [15, 17],
+      [31337, 31337],
+    ]);
+    assert.deepEqual(p?.udpPorts, [
+      [7, 7],
+      [9, 9],
+    ]);
     assert.deepEqual(p?.ignore4, ['127.0.0.0/8', '198.18.7.0/24', '198.18.0.10']);
     assert.deepEqual(p?.ignore6, ['::1', 'fd00:5e::a']);
     // The host's own /64 is shared with it: there a scanner is blocked alone, not its /64.
     assert.deepEqual(p?.shared6, ['::/64', 'fd00:5e::/64']);
     assert.equal(p?.prefix6, 64);
     const advanced = plan('ADVANCED_PORTS_TCP="1024"\nADVANCED_EXCLUDE_TCP="113,139"', ['atcp']);
-    assert.deepEqual(advanced?.tcpPorts, [[1, 112], [114, 138], [140, 1024]]);
+    assert.deepEqual(advanced?.tcpPorts, [
+      [1, 112],
+      [114, 138],
+      [140, 1024],
+    ]);
     assert.deepEqual(advanced?.udpPorts, []);
   });
 
   it('is off whenever the kernel would decide differently from the daemon', () => {
     const classic = plan('', ['tcp', 'udp']);
-    assert.deepEqual([classic?.tcpPorts, classic?.udpPorts, classic?.udpTripwires], [[], [], [[7, 7], [9, 9]]], 'TCP tripwires complete the handshake; UDP tripwires block in the kernel');
+    assert.deepEqual(
+      [classic?.tcpPorts, classic?.udpPorts, classic?.udpTripwires],
+      [
+        [],
+        [],
+        [
+          [7, 7],
+          [9, 9],
+        ],
+      ],
+      'TCP tripwires complete the handshake; UDP tripwires block in the kernel',
+    );
     assert.equal(plan('', ['tcp']), null);
     assert.equal(plan('BLOCK_UDP="0"', ['udp']), null);
     assert.equal(plan('', ['stcp'], true), null, 'paused');
@@ -46,15 +69,31 @@ describe('kernel trap plan', () => {
   });
 
   it('traps the classic -tcp tripwires our sockets hold, after the handshake, and only those', () => {
-    assert.deepEqual(plan('', ['tcp'], false, { tcp: [1, 31337], udp: [] })?.tcpTripwires, [[1, 1], [31337, 31337]]);
+    assert.deepEqual(plan('', ['tcp'], false, { tcp: [1, 31337], udp: [] })?.tcpTripwires, [
+      [1, 1],
+      [31337, 31337],
+    ]);
     assert.equal(plan('BLOCK_TCP="0"', ['tcp'], false, { tcp: [1, 31337], udp: [] }), null);
     assert.deepEqual(plan('', ['udp'], false, { tcp: [], udp: [9] })?.udpTripwires, [[9, 9]], 'a UDP port a service holds is not trapped');
   });
 
   it('merges ports into ranges and drops excluded ones', () => {
-    const rule = (ports: number[], exclude: number[] = []) => ({ mode: 'stcp' as const, protocol: 'tcp' as const, ports: { kind: 'list' as const, ports }, exclude: new Set(exclude), skipListening: true });
-    assert.deepEqual(portRanges([rule([5, 3, 4, 9, 10, 1])]), [[1, 1], [3, 5], [9, 10]]);
-    assert.deepEqual(portRanges([rule([1, 2, 3], [2])]), [[1, 1], [3, 3]]);
+    const rule = (ports: number[], exclude: number[] = []) => ({
+      mode: 'stcp' as const,
+      protocol: 'tcp' as const,
+      ports: { kind: 'list' as const, ports },
+      exclude: new Set(exclude),
+      skipListening: true,
+    });
+    assert.deepEqual(portRanges([rule([5, 3, 4, 9, 10, 1])]), [
+      [1, 1],
+      [3, 5],
+      [9, 10],
+    ]);
+    assert.deepEqual(portRanges([rule([1, 2, 3], [2])]), [
+      [1, 1],
+      [3, 3],
+    ]);
     assert.deepEqual(portRanges([]), []);
   });
 
@@ -75,7 +114,10 @@ describe('kernel trap plan', () => {
       // The add and the drop are separate rules: a failed add (full set) cannot skip the drop.
       // BLOCK_RATE_PER_PREFIX (64 by default) in the kernel: the add takes a token from its /24 or /64 first.
       assert.match(listing, /tcp dport @trap_tcp update @trap_rate4 \{ ip saddr & 255\.255\.255\.0 limit rate 64\/minute burst 64 packets \} add @blocked4 \{ ip saddr timeout 10m \}\n/);
-      assert.match(listing, /ip6 saddr != @trap_shared6 update @trap_rate6 \{ ip6 saddr & ffff:ffff:ffff:ffff:: limit rate 64\/minute burst 64 packets \} add @blocked6 \{ ip6 saddr & ffff:ffff:ffff:ffff:: timeout 10m \}\n/);
+      assert.match(
+        listing,
+        /ip6 saddr != @trap_shared6 update @trap_rate6 \{ ip6 saddr & ffff:ffff:ffff:ffff:: limit rate 64\/minute burst 64 packets \} add @blocked6 \{ ip6 saddr & ffff:ffff:ffff:ffff:: timeout 10m \}\n/,
+      );
       // No limit (0): the add stands alone, as before.
       await nft(trapScript('t', { ...armed, ratePerPrefix: 0 }));
       const unlimited = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);

@@ -35,7 +35,7 @@ describe('NftablesBackend (real nft in a namespace)', { timeout: 60_000 }, () =>
     const table = await nft('list', 'table', 'inet', 'ps_a');
     assert.equal(table.match(/ip saddr @blocked4 counter .* drop/g)?.length, 1);
     assert.equal(table.match(/ip6 saddr & ffff:ffff:ffff:ffff:: == @blocked6 counter .* drop/g)?.length, 1);
-    assert.equal(table.match(/size 1000000/g)?.length, 5, 'every set sized for a million, not nft\'s implicit 65,535');
+    assert.equal(table.match(/size 1000000/g)?.length, 5, "every set sized for a million, not nft's implicit 65,535");
     assert.match(table, /hook prerouting priority raw/);
     assert.match(table, /198\.18\.5\.1/);
     await backend.remove();
@@ -211,7 +211,10 @@ describe('NftablesBackend (real nft in a namespace)', { timeout: 60_000 }, () =>
       // The background read teaches it the elements it had not seen.
       const deadline = Date.now() + 60_000;
       while (!lines.some((l) => /read \d+ from the kernel in the background/.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(lines.some((l) => /read \d+ from the kernel in the background/.test(l)), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => /read \d+ from the kernel in the background/.test(l)),
+        lines.join('\n'),
+      );
     } finally {
       await writeFile(release, '');
       await backend.remove();

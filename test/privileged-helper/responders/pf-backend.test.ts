@@ -55,9 +55,7 @@ describe('PfBackend', () => {
   });
 
   it('is idempotent: a second add ("0/1 addresses added") and deleting from an absent table succeed', async () => {
-    const { run } = recorder((argv) =>
-      argv.includes('add') ? { stderr: `${ALTQ_NOTE}0/1 addresses added.\n` } : argv.includes('-F') ? {} : { code: 1, stderr: NO_TABLE },
-    );
+    const { run } = recorder((argv) => (argv.includes('add') ? { stderr: `${ALTQ_NOTE}0/1 addresses added.\n` } : argv.includes('-F') ? {} : { code: 1, stderr: NO_TABLE }));
     const backend = new PfBackend({ run });
     await backend.block('198.18.0.12');
     await backend.unblock('198.18.0.12');

@@ -51,13 +51,16 @@ describe('the kernel trap controller', () => {
     let running = 0;
     let most = 0;
     const calls: Array<TrapPlan | null> = [];
-    const trap = new TrapController(async (plan) => {
-      running += 1;
-      most = Math.max(most, running);
-      calls.push(plan);
-      await new Promise((r) => setImmediate(r));
-      running -= 1;
-    }, () => undefined);
+    const trap = new TrapController(
+      async (plan) => {
+        running += 1;
+        most = Math.max(most, running);
+        calls.push(plan);
+        await new Promise((r) => setImmediate(r));
+        running -= 1;
+      },
+      () => undefined,
+    );
     const other = { ...PLAN, ratePerPrefix: 0 };
     await Promise.all([trap.apply(PLAN), trap.apply(PLAN), trap.apply(other), trap.apply(null), trap.apply(null)]);
     assert.equal(most, 1, 'never two nft changes at once');
@@ -68,10 +71,13 @@ describe('the kernel trap controller', () => {
     const logged: string[] = [];
     const calls: Array<TrapPlan | null> = [];
     let fail = true;
-    const trap = new TrapController(async (plan) => {
-      calls.push(plan);
-      if (fail) throw new Error('Could not process rule: No such file or directory');
-    }, (line) => logged.push(line));
+    const trap = new TrapController(
+      async (plan) => {
+        calls.push(plan);
+        if (fail) throw new Error('Could not process rule: No such file or directory');
+      },
+      (line) => logged.push(line),
+    );
     await trap.apply(PLAN);
     assert.match(logged.join('\n'), /the kernel trap could not be installed: Could not process rule.*detection continues in user space/);
     fail = false;

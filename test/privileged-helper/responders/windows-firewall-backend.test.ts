@@ -139,11 +139,7 @@ describe('WindowsFirewallBackend', () => {
   });
 
   it('reports a netsh failure with its message (e.g. not elevated)', async () => {
-    const { run } = recorder((argv) =>
-      argv[3] === 'show'
-        ? { code: 1, stdout: NO_MATCH }
-        : { code: 1, stdout: 'The requested operation requires elevation (Run as administrator).\r\n\r\n' },
-    );
+    const { run } = recorder((argv) => (argv[3] === 'show' ? { code: 1, stdout: NO_MATCH } : { code: 1, stdout: 'The requested operation requires elevation (Run as administrator).\r\n\r\n' }));
     await assert.rejects(new WindowsFirewallBackend({ run }).block('198.18.0.12'), (e: unknown) => {
       assert.ok(e instanceof BlockError);
       assert.equal(e.code, 'command-failed');

@@ -201,7 +201,19 @@ describe('ControlSocket', () => {
     const closed = new Promise<Error>((r) => client.onClose(r));
     // Stop reading on the client side: pause the socket so the kernel buffers fill up.
     (client as unknown as { socket: Socket }).socket.pause();
-    const event = { type: 'scan' as const, at: 1, source: '198.18.0.9', family: 4 as const, port: 1, protocol: 'tcp' as const, kind: 'syn' as const, mode: 'stcp' as const, action: 'blocked' as const, reason: 'x'.repeat(900), id: 1 };
+    const event = {
+      type: 'scan' as const,
+      at: 1,
+      source: '198.18.0.9',
+      family: 4 as const,
+      port: 1,
+      protocol: 'tcp' as const,
+      kind: 'syn' as const,
+      mode: 'stcp' as const,
+      action: 'blocked' as const,
+      reason: 'x'.repeat(900),
+      id: 1,
+    };
     for (let i = 0; i < 20_000 && server.connectionCount > 0; i += 1) server.broadcast({ ...event, id: i + 1 });
     await until('the stuck subscriber is dropped', () => server.connectionCount === 0);
     assert.ok(logged.some((l) => /stopped reading; disconnected/.test(l)));

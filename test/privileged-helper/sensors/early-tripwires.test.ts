@@ -48,7 +48,10 @@ describe('early tripwires: bound before the daemon is up, nothing caught in betw
       const second = connect({ host: '127.0.0.1', port });
       second.resume();
       await new Promise<void>((resolve) => second.on('close', () => resolve()));
-      assert.deepEqual(events.map(([, r]) => r), [true, false]);
+      assert.deepEqual(
+        events.map(([, r]) => r),
+        [true, false],
+      );
       // An answered connection is hung up a second after its banner (tripwires.ts).
       await new Promise((r) => setTimeout(r, 1200));
     } finally {

@@ -30,11 +30,22 @@ describe('TCP tripwires', () => {
   it('report a connect on IPv4 and IPv6 with the right fields, and send the banner', async () => {
     const port = await freePort();
     const hits: TripwireHit[] = [];
-    const set = await openTcpTripwires({ ports: [port], ipv6: true, clock: () => 1234, onHit: (hit) => { hits.push(hit); hit.reply('GO AWAY\n'); } });
+    const set = await openTcpTripwires({
+      ports: [port],
+      ipv6: true,
+      clock: () => 1234,
+      onHit: (hit) => {
+        hits.push(hit);
+        hit.reply('GO AWAY\n');
+      },
+    });
     try {
       assert.deepEqual(set.failed, []);
       assert.equal(set.bound.length, 2);
-      for (const [host, source] of [['127.0.0.1', '127.0.0.1'], ['::1', '::1']] as const) {
+      for (const [host, source] of [
+        ['127.0.0.1', '127.0.0.1'],
+        ['::1', '::1'],
+      ] as const) {
         const received = await new Promise<string>((resolve, reject) => {
           let data = '';
           const socket = connect({ host, port }, () => undefined);
@@ -88,9 +99,23 @@ describe('UDP tripwires', () => {
   it('report a datagram on IPv4 and IPv6 and answer with the banner', async () => {
     const port = await freePort();
     const hits: TripwireHit[] = [];
-    const set = await openUdpTripwires({ ports: [port], ipv6: true, clock: () => 99, onHit: (hit) => { hits.push(hit); hit.reply('BANNER'); } }, 'udp');
+    const set = await openUdpTripwires(
+      {
+        ports: [port],
+        ipv6: true,
+        clock: () => 99,
+        onHit: (hit) => {
+          hits.push(hit);
+          hit.reply('BANNER');
+        },
+      },
+      'udp',
+    );
     try {
-      for (const [type, host] of [['udp4', '127.0.0.1'], ['udp6', '::1']] as const) {
+      for (const [type, host] of [
+        ['udp4', '127.0.0.1'],
+        ['udp6', '::1'],
+      ] as const) {
         const client = createSocket(type);
         const answer = new Promise<string>((resolve) => client.once('message', (msg) => resolve(msg.toString())));
         client.send('x', port, host);
@@ -98,10 +123,13 @@ describe('UDP tripwires', () => {
         client.close();
       }
       await nextHit(hits, 2);
-      assert.deepEqual(hits.map((h) => [h.probe.source, h.probe.family, h.probe.protocol, h.probe.kind, h.probe.port, h.probe.at]), [
-        ['127.0.0.1', 4, 'udp', 'udp', port, 99],
-        ['::1', 6, 'udp', 'udp', port, 99],
-      ]);
+      assert.deepEqual(
+        hits.map((h) => [h.probe.source, h.probe.family, h.probe.protocol, h.probe.kind, h.probe.port, h.probe.at]),
+        [
+          ['127.0.0.1', 4, 'udp', 'udp', port, 99],
+          ['::1', 6, 'udp', 'udp', port, 99],
+        ],
+      );
     } finally {
       await set.close();
     }

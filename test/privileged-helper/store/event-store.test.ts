@@ -9,7 +9,16 @@ import type { BlockBackend } from '../../../privileged-helper/responders/block-b
 import type { DetectionEvent } from '../../../shared/domain/detection-event.js';
 
 const scan = (at: number, source: string, port: number, extra: Partial<DetectionEvent> = {}): DetectionEvent => ({
-  type: 'scan', at, source, family: source.includes(':') ? 6 : 4, port, protocol: 'tcp', kind: 'syn', mode: 'stcp', action: 'blocked', ...extra,
+  type: 'scan',
+  at,
+  source,
+  family: source.includes(':') ? 6 : 4,
+  port,
+  protocol: 'tcp',
+  kind: 'syn',
+  mode: 'stcp',
+  action: 'blocked',
+  ...extra,
 });
 
 /** An in-memory firewall with the BlockBackend contract, to observe reconciliation. */
@@ -51,12 +60,30 @@ describe('EventStore (SQLite on disk)', () => {
       store.record({ type: 'block', change: 'added', at: 3500, address: '198.18.0.1', reason: 'syn probe', until: null }),
     ].map((e) => e.id);
     assert.deepEqual(ids, [1, 2, 3, 4]);
-    assert.deepEqual(store.events({ limit: 10 }).events.map((e) => e.id), [4, 3, 2, 1]);
-    assert.deepEqual(store.events({ limit: 10, host: '198.18.0.1' }).events.map((e) => e.id), [4, 3, 1]);
-    assert.deepEqual(store.events({ limit: 10, since: 2000, until: 3000 }).events.map((e) => e.id), [3, 2]);
-    assert.deepEqual(store.events({ limit: 10, kind: 'fin' }).events.map((e) => e.id), [2]);
-    assert.deepEqual(store.events({ limit: 10, protocol: 'udp', action: 'ignored' }).events.map((e) => e.id), [3]);
-    assert.deepEqual(store.events({ limit: 10, port: 79 }).events.map((e) => e.id), [2]);
+    assert.deepEqual(
+      store.events({ limit: 10 }).events.map((e) => e.id),
+      [4, 3, 2, 1],
+    );
+    assert.deepEqual(
+      store.events({ limit: 10, host: '198.18.0.1' }).events.map((e) => e.id),
+      [4, 3, 1],
+    );
+    assert.deepEqual(
+      store.events({ limit: 10, since: 2000, until: 3000 }).events.map((e) => e.id),
+      [3, 2],
+    );
+    assert.deepEqual(
+      store.events({ limit: 10, kind: 'fin' }).events.map((e) => e.id),
+      [2],
+    );
+    assert.deepEqual(
+      store.events({ limit: 10, protocol: 'udp', action: 'ignored' }).events.map((e) => e.id),
+      [3],
+    );
+    assert.deepEqual(
+      store.events({ limit: 10, port: 79 }).events.map((e) => e.id),
+      [2],
+    );
     const first = store.events({ limit: 2 });
     assert.deepEqual([first.events.map((e) => e.id), first.nextCursor], [[4, 3], 3]);
     const second = store.events({ limit: 2, before: first.nextCursor! });
@@ -99,9 +126,23 @@ describe('EventStore (SQLite on disk)', () => {
     const lines: string[] = [];
     const summary = await reconcileBlocks({ store, firewall, clock: () => now, log: (l) => lines.push(l), restore: (a, u) => restored.push([a, u]) });
     assert.deepEqual(summary, { reapplied: 2, expired: 1, adopted: 1, failed: 0 });
-    assert.deepEqual([...firewall.blocked.entries()].sort(), [['198.18.0.1', undefined], ['198.18.0.2', 91], ['198.18.0.4', undefined]]);
-    assert.deepEqual(restored.sort(), [['198.18.0.1', null], ['198.18.0.2', now + 90_500], ['198.18.0.4', null]]);
-    assert.deepEqual(store.blocks().map((b) => b.address).sort(), ['198.18.0.1', '198.18.0.2', '198.18.0.4']);
+    assert.deepEqual([...firewall.blocked.entries()].sort(), [
+      ['198.18.0.1', undefined],
+      ['198.18.0.2', 91],
+      ['198.18.0.4', undefined],
+    ]);
+    assert.deepEqual(restored.sort(), [
+      ['198.18.0.1', null],
+      ['198.18.0.2', now + 90_500],
+      ['198.18.0.4', null],
+    ]);
+    assert.deepEqual(
+      store
+        .blocks()
+        .map((b) => b.address)
+        .sort(),
+      ['198.18.0.1', '198.18.0.2', '198.18.0.4'],
+    );
     assert.ok(store.events({ limit: 10, host: '198.18.0.3' }).events.some((e) => e.type === 'block' && e.change === 'removed' && /expired/.test(e.reason)));
     const again = await reconcileBlocks({ store, firewall, clock: () => now, log: () => undefined, restore: () => undefined });
     assert.deepEqual(again, { reapplied: 3, expired: 0, adopted: 0, failed: 0 }, 'idempotent');
@@ -120,14 +161,21 @@ describe('EventStore (SQLite on disk)', () => {
     assert.equal(all.sources, 30);
     assert.equal(all.since, base, 'an open range starts at the oldest scan');
     assert.equal(all.until, base + 3_600_000);
-    assert.equal(all.timeline.reduce((n, b) => n + b.count, 0), 3000, 'every scan falls in one step');
+    assert.equal(
+      all.timeline.reduce((n, b) => n + b.count, 0),
+      3000,
+      'every scan falls in one step',
+    );
     assert.ok(all.timeline.length <= 60 && all.timeline.length >= 59, String(all.timeline.length));
     assert.equal(all.timeline[0]!.start, base);
     assert.deepEqual(all.topSources.length, 10);
     assert.equal(all.topSources[0]!.count, 100);
     assert.equal(all.distinctPorts, 2500);
     assert.equal(all.ports.length, 2048, 'the port list is bounded');
-    assert.deepEqual(all.ports.slice(0, 2).map((p) => p.port), [1, 2]);
+    assert.deepEqual(
+      all.ports.slice(0, 2).map((p) => p.port),
+      [1, 2],
+    );
     assert.deepEqual(all.kinds, [
       { kind: 'syn', count: 2000 },
       { kind: 'fin', count: 1000 },
@@ -146,7 +194,10 @@ describe('EventStore (SQLite on disk)', () => {
     assert.equal(one.sources, 1);
     assert.equal(one.firstSeen, base + 7 * 1200);
     assert.equal(one.lastSeen, base + 487 * 1200);
-    assert.deepEqual(one.ports.map((p) => p.port), [8, 38, 68, 98, 128, 158, 188, 218, 248, 278, 308, 338, 368, 398, 428, 458, 488]);
+    assert.deepEqual(
+      one.ports.map((p) => p.port),
+      [8, 38, 68, 98, 128, 158, 188, 218, 248, 278, 308, 338, 368, 398, 428, 458, 488],
+    );
     assert.equal(one.timeline.length, 10);
     assert.equal(one.bucketMs, 61_000, '600,001 ms in 10 steps, rounded up to whole seconds');
 
@@ -216,7 +267,10 @@ describe('EventStore: a bad stored row never breaks a page', () => {
     store.record(scan(5, '198.18.0.25', 5));
 
     const page = store.events({ limit: 100 });
-    assert.deepEqual(page.events.map((e) => e.at), [5, 2, 1]);
+    assert.deepEqual(
+      page.events.map((e) => e.at),
+      [5, 2, 1],
+    );
     const cleaned = page.events.find((e) => e.at === 2);
     assert.ok(cleaned?.type === 'scan' && cleaned.reason !== undefined);
     assert.ok(cleaned.reason.length <= MAX_HELPER_TEXT);
@@ -228,12 +282,21 @@ describe('EventStore: a bad stored row never breaks a page', () => {
 
     // Paging over the bad rows: the cursor moves past them instead of stopping.
     const first = store.events({ limit: 2 });
-    assert.deepEqual(first.events.map((e) => e.at), [5]);
+    assert.deepEqual(
+      first.events.map((e) => e.at),
+      [5],
+    );
     assert.notEqual(first.nextCursor, null);
     const second = store.events({ limit: 2, before: first.nextCursor! });
-    assert.deepEqual(second.events.map((e) => e.at), [2]);
+    assert.deepEqual(
+      second.events.map((e) => e.at),
+      [2],
+    );
     const third = store.events({ limit: 2, before: second.nextCursor! });
-    assert.deepEqual(third.events.map((e) => e.at), [1]);
+    assert.deepEqual(
+      third.events.map((e) => e.at),
+      [1],
+    );
     assert.equal(third.nextCursor, null);
     store.close();
   });

@@ -24,7 +24,10 @@ describe('block targets', () => {
   });
 
   it('finds a protected network a prefix overlaps, either way round', () => {
-    const own = [{ address: 'fd00:5e::a', family: 6 as const, prefix: 128, why: 'own' }, { address: '198.18.7.0', family: 4 as const, prefix: 24, why: 'ignore' }];
+    const own = [
+      { address: 'fd00:5e::a', family: 6 as const, prefix: 128, why: 'own' },
+      { address: '198.18.7.0', family: 4 as const, prefix: 24, why: 'ignore' },
+    ];
     const target = (text: string) => parseBlockTarget(text) as Exclude<ReturnType<typeof parseBlockTarget>, string>;
     assert.equal(protectedOverlap(target('fd00:5e::/64'), own)?.why, 'own');
     assert.equal(protectedOverlap(target('fd00:5f::/64'), own), null);

@@ -39,8 +39,25 @@ describe('command templates', () => {
     assert.deepEqual(argv("/bin/logger 'scan from $TARGET$ on $PORT$'"), ['/bin/logger', 'scan from $TARGET$ on $PORT$'], 'placeholders inside quotes still work');
   });
 
-  it('refuses a shell or interpreter as the program unless the caller allows it (root\'s own file)', () => {
-    for (const program of ['/bin/sh', 'sh', '/usr/bin/bash', '/bin/dash', 'zsh', '/usr/bin/env', '/usr/bin/python3', '/usr/bin/python3.11', 'perl', '/usr/bin/sudo', 'busybox', "'C:\\Windows\\System32\\cmd.exe'", 'powershell.exe', '/usr/bin/awk', '/usr/bin/find', '/usr/bin/nsenter']) {
+  it("refuses a shell or interpreter as the program unless the caller allows it (root's own file)", () => {
+    for (const program of [
+      '/bin/sh',
+      'sh',
+      '/usr/bin/bash',
+      '/bin/dash',
+      'zsh',
+      '/usr/bin/env',
+      '/usr/bin/python3',
+      '/usr/bin/python3.11',
+      'perl',
+      '/usr/bin/sudo',
+      'busybox',
+      "'C:\\Windows\\System32\\cmd.exe'",
+      'powershell.exe',
+      '/usr/bin/awk',
+      '/usr/bin/find',
+      '/usr/bin/nsenter',
+    ]) {
       assert.match(refusal(`${program} /etc/ps/block $TARGET$`), /executes code of its own/, program);
       assert.ok(parseCommandTemplate(`${program} /etc/ps/block $TARGET$`, { allowCodeRunner: true }).ok, program);
     }

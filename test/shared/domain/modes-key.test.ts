@@ -34,6 +34,9 @@ describe('the MODES key', () => {
     });
   }
   it('a bad MODES in a file is file:line', () => {
-    assert.throws(() => parseConfig('SCAN_TRIGGER="0"\nMODES="tcp atcp"\n', 'p.conf'), (error: Error) => error instanceof ConfigError && /^p\.conf:2: MODES may hold one TCP mode/.test(error.message));
+    assert.throws(
+      () => parseConfig('SCAN_TRIGGER="0"\nMODES="tcp atcp"\n', 'p.conf'),
+      (error: Error) => error instanceof ConfigError && /^p\.conf:2: MODES may hold one TCP mode/.test(error.message),
+    );
   });
 });

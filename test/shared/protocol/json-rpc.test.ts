@@ -74,13 +74,7 @@ test('FrameDecoder: an oversized frame is reported once and the decoder resyncs 
 
 test('FrameDecoder: the limit counts the frame without its line break', () => {
   const decoder = new FrameDecoder({ maxFrameBytes: 8 });
-  assert.deepEqual(texts(decoder.push(Buffer.from('12345678\n12345678\r\n123456789\n1234567890\r\nok\n'))), [
-    '12345678',
-    '12345678',
-    '<oversized>',
-    '<oversized>',
-    'ok',
-  ]);
+  assert.deepEqual(texts(decoder.push(Buffer.from('12345678\n12345678\r\n123456789\n1234567890\r\nok\n'))), ['12345678', '12345678', '<oversized>', '<oversized>', 'ok']);
   assert.equal(new FrameDecoder().maxFrameBytes, DEFAULT_MAX_FRAME_BYTES);
   assert.throws(() => new FrameDecoder({ maxFrameBytes: 0 }), RangeError);
 });
@@ -99,7 +93,7 @@ test('FrameDecoder: end() yields a last frame without newline', () => {
   assert.deepEqual(decoder.end(), []);
 });
 
-test('FrameDecoder: does not keep a reference to the caller\'s buffer', () => {
+test("FrameDecoder: does not keep a reference to the caller's buffer", () => {
   const decoder = new FrameDecoder();
   const chunk = Buffer.from('{"a":1');
   decoder.push(chunk);
@@ -311,7 +305,23 @@ function handlers(overrides: Partial<MethodHandlers>): MethodHandlers {
     throw new Error('not used in this test');
   };
   const all = Object.fromEntries(
-    ['status', 'version', 'events.list', 'events.subscribe', 'blocks.list', 'block', 'unblock', 'ignore.list', 'ignore.add', 'ignore.remove', 'config.get', 'config.set', 'pause', 'resume', 'stats'].map((m) => [m, unused]),
+    [
+      'status',
+      'version',
+      'events.list',
+      'events.subscribe',
+      'blocks.list',
+      'block',
+      'unblock',
+      'ignore.list',
+      'ignore.add',
+      'ignore.remove',
+      'config.get',
+      'config.set',
+      'pause',
+      'resume',
+      'stats',
+    ].map((m) => [m, unused]),
   );
   return { ...all, ...overrides } as MethodHandlers;
 }

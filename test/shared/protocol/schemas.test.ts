@@ -39,7 +39,6 @@ const HOSTILE_PREFIXES = [
   '198.18.0.0/',
 ];
 
-
 const scanEvent: HelperEvent = {
   type: 'scan',
   at: 1_700_000_000_000,
@@ -81,17 +80,24 @@ const GOOD: { [M in MethodName]: { params: unknown[]; result: unknown } } = {
   },
   version: { params: [{}], result: { version: '0.1.0', protocolVersion: 1 } },
   'events.list': {
-    params: [
-      {},
-      { since: 0, until: 1_700_000_000_000, host: '198.18.0.7', port: 22, kind: 'syn', protocol: 'tcp', action: 'blocked', limit: 1000, before: 42 },
-      { host: 'fd00::1', limit: 1 },
-    ],
-    result: { events: [{ ...scanEvent, id: 2 }, { ...blockEvent, id: 1 }], nextCursor: null },
+    params: [{}, { since: 0, until: 1_700_000_000_000, host: '198.18.0.7', port: 22, kind: 'syn', protocol: 'tcp', action: 'blocked', limit: 1000, before: 42 }, { host: 'fd00::1', limit: 1 }],
+    result: {
+      events: [
+        { ...scanEvent, id: 2 },
+        { ...blockEvent, id: 1 },
+      ],
+      nextCursor: null,
+    },
   },
   'events.subscribe': { params: [{}], result: { subscribed: true } },
   'blocks.list': {
     params: [{}],
-    result: { blocks: [{ address: '198.18.0.7', since: 1, until: null, reason: 'by hand' }, { address: 'fd00::9', since: 1, until: 5000, reason: 'scan of UDP port 31337' }] },
+    result: {
+      blocks: [
+        { address: '198.18.0.7', since: 1, until: null, reason: 'by hand' },
+        { address: 'fd00::9', since: 1, until: 5000, reason: 'scan of UDP port 31337' },
+      ],
+    },
   },
   block: {
     params: [{ address: '198.18.0.7' }, { address: 'fd00::7', reason: 'noisy', timeoutSeconds: 0 }, { address: '198.18.0.7', timeoutSeconds: 31_536_000 }],
@@ -104,7 +110,10 @@ const GOOD: { [M in MethodName]: { params: unknown[]; result: unknown } } = {
     result: { entry: '198.18.0.0/15', added: true },
   },
   'ignore.remove': { params: [{ entry: '198.18.0.0/15' }], result: { entry: '198.18.0.0/15', removed: false } },
-  'config.get': { params: [{}], result: { text: 'TCP_PORTS="1,11"\n', values: { TCP_PORTS: '1,11', IPV6: '1' }, sources: { TCP_PORTS: '/etc/ps.conf', IPV6: 'default' }, mainFile: '/etc/ps.conf', operatorFile: null } },
+  'config.get': {
+    params: [{}],
+    result: { text: 'TCP_PORTS="1,11"\n', values: { TCP_PORTS: '1,11', IPV6: '1' }, sources: { TCP_PORTS: '/etc/ps.conf', IPV6: 'default' }, mainFile: '/etc/ps.conf', operatorFile: null },
+  },
   'config.set': {
     params: [{ changes: { SCAN_TRIGGER: '2' } }, { changes: { IPV6: '0', KILL_ROUTE: '/sbin/route add -host $TARGET$ reject', PORT_BANNER: '' } }],
     result: { changed: ['SCAN_TRIGGER'] },
@@ -208,15 +217,7 @@ const BAD: { [M in MethodName]: unknown[] } = {
   ],
   pause: [{ durationSeconds: 0 }, { durationSeconds: 604_801 }, { durationSeconds: 1.5 }, { durationSeconds: '900' }, { until: 5 }],
   resume: [{ durationSeconds: 900 }],
-  stats: [
-    { since: 2000, until: 1000 },
-    { buckets: 0 },
-    { buckets: 241 },
-    { host: '198.18.0.0/24' },
-    { host: '$(reboot)' },
-    { since: -1 },
-    { limit: 10 },
-  ],
+  stats: [{ since: 2000, until: 1000 }, { buckets: 0 }, { buckets: 241 }, { host: '198.18.0.0/24' }, { host: '$(reboot)' }, { since: -1 }, { limit: 10 }],
 };
 
 test('the method table lists exactly the methods of the protocol', () => {
