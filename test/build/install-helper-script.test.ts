@@ -158,11 +158,11 @@ describe('the helper installer the app runs, in a clean Debian root', { timeout:
     const execStart = /^ExecStart=(.+)$/m.exec(unit)![1]!.split(' ');
     const child = lab.spawn(server, ['chroot', rootfs.dir, ...execStart], { stdio: ['ignore', 'pipe', 'pipe'] });
     daemon = new DaemonProcess(child);
-    await daemon.waitFor(/active and listening|Control socket listening/, 30_000);
+    await daemon.waitFor(/active and listening|Control socket listening/);
     service = lab.spawn(server, ['socat', `TCP4-LISTEN:${SERVICE_PORT},fork,reuseaddr`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
     assert.equal(await tcpReachable(lab, scanner, server.v4, SERVICE_PORT), true);
     await lab.exec(scanner, ['nmap', '-sT', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79,111', server.v4]);
-    await daemon.waitFor(/has been blocked/, 15_000);
+    await daemon.waitFor(/has been blocked/);
     assert.equal(await tcpReachable(lab, scanner, server.v4, SERVICE_PORT), false, 'the scanner is blackholed');
     await lab.exec(server, ['nft', 'delete', 'table', 'inet', 'portsentry'], { allowFailure: true });
   });

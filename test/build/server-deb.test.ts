@@ -196,15 +196,15 @@ describe('portsentry-desktop-server .deb', { timeout: 1_800_000 }, () => {
         env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C.UTF-8' },
       });
       daemon = new DaemonProcess(child);
-      await daemon.waitFor('PortSentry is now active and listening', 30_000);
+      await daemon.waitFor('PortSentry is now active and listening');
       // A real service on a port that is not a tripwire, to see who can still reach the host.
       service = lab.spawn(server, ['socat', `TCP4-LISTEN:${SERVICE_PORT},fork,reuseaddr`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
       await until('the service listens', () => tcpReachable(lab, scanner, server.v4, SERVICE_PORT));
       // A single connect to tripwire 1 is a scan under the defaults (SCAN_TRIGGER="0").
       await lab.exec(scanner, ['socat', '-u', 'OPEN:/dev/null', `TCP4:${server.v4}:1,connect-timeout=2`], { allowFailure: true });
-      const alert = await daemon.waitFor(new RegExp(`attackalert: .*${scanner.v4.replaceAll('.', '\\.')}.* TCP port: 1\\b`), 15_000);
+      const alert = await daemon.waitFor(new RegExp(`attackalert: .*${scanner.v4.replaceAll('.', '\\.')}.* TCP port: 1\\b`));
       assert.match(alert, /^portsentry\[\d+\]: attackalert:/);
-      await daemon.waitFor(new RegExp(`${scanner.v4.replaceAll('.', '\\.')}.*blocked`), 15_000);
+      await daemon.waitFor(new RegExp(`${scanner.v4.replaceAll('.', '\\.')}.*blocked`));
       const set = (await lab.exec(server, ['nft', 'list', 'set', 'inet', 'portsentry', 'blocked4'])).stdout;
       assert.ok(set.includes(scanner.v4), `the scanner is in the installed daemon's block set:\n${set}`);
       assert.equal(await tcpReachable(lab, scanner, server.v4, SERVICE_PORT), false, 'the scanner is cut off');

@@ -121,15 +121,15 @@ describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeo
     await until('the restarted unit listens again', async () => ((await journal()).match(/Control socket listening on/g) ?? []).length >= 2);
     const log = await journal();
     assert.doesNotMatch(log, /packet capture is unavailable/, log.slice(-2000));
-    await until('tcpdump runs under the unit', async () => (await processNames()).includes('tcpdump'), 15_000);
+    await until('tcpdump runs under the unit', async () => (await processNames()).includes('tcpdump'));
     assert.equal(await tcpReachable(lab, scanner, server.v4, SERVICE_PORT), true, 'the service is reachable before the scan');
     await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79,111', server.v4]);
-    await until('the scanner is in blocked4', async () => (await blocked4()).includes(scanner.v4), 30_000);
+    await until('the scanner is in blocked4', async () => (await blocked4()).includes(scanner.v4));
     assert.equal(await tcpReachable(lab, scanner, server.v4, SERVICE_PORT), false, 'the scanner is blackholed');
     // The kernel trap blocks the first SYN by itself; that the daemon names the half-open scan
     // at all is tcpdump's doing (a -sS never reaches accept()).
     const escaped = scanner.v4.replace(/\./g, '\\.');
-    await until('the journal names the SYN scan', async () => new RegExp(`attackalert: TCP SYN/Normal scan from host: [^ ]*${escaped} to TCP port`).test(await journal()), 30_000);
+    await until('the journal names the SYN scan', async () => new RegExp(`attackalert: TCP SYN/Normal scan from host: [^ ]*${escaped} to TCP port`).test(await journal()));
   });
 
   it('systemctl stop leaves the blocks in place but no trap armed: a new sender is not blocked', async () => {

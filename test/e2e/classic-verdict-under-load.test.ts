@@ -44,7 +44,7 @@ describe('classic -tcp: connect vs SYN verdict with a CPU hog beside it', { time
     await writeFile(join(dir, 'portsentry.conf'), helperConfigText(dir, { TCP_PORTS: TRIPWIRES, SCAN_TRIGGER: '0', NFT_TABLE: TABLE, UDP_PORTS: '' }));
     const argv = ['taskset', '-c', CPU, process.execPath, ...DAEMON_NODE_FLAGS, DAEMON_SCRIPT, '-c', join(dir, 'portsentry.conf'), '-tcp'];
     daemon = new DaemonProcess(lab.spawn(h('target'), argv, { stdio: ['ignore', 'pipe', 'pipe'] }));
-    await daemon.waitFor('PortSentry is now active and listening', 30_000);
+    await daemon.waitFor('PortSentry is now active and listening');
     // Two busy loops, as a loaded machine has them (the issue saw load 6 on 2 cores).
     for (let i = 0; i < 2; i += 1) hogs.push(spawn('taskset', ['-c', CPU, process.execPath, '-e', 'for(;;){}'], { stdio: 'ignore' }));
     // And a busy daemon: streams of spoofed half-open SYNs from fresh sources to the tripwires,

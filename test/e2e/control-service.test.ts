@@ -272,7 +272,7 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     const acknowledged: StoredEvent[] = [];
     await client.subscribe((event) => acknowledged.push(event));
     const flood = lab.exec(flooder, ['python3', SPOOF, target.v4, '1', '3000', '198.19.0.1', '1500'], { timeoutMs: 60_000 });
-    await until('a few hundred sources are blocked', () => acknowledged.filter((e) => e.type === 'block').length >= 300, 30_000);
+    await until('a few hundred sources are blocked', () => acknowledged.filter((e) => e.type === 'block').length >= 300);
     daemon.child.kill('SIGKILL');
     await daemon.exited;
     client.close();
@@ -320,7 +320,7 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
         (await client.call('events.list', { host: scanner.v4, limit: 5 })).events.some((e) => e.type === 'scan' && e.action === 'alert-only'),
       );
       assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), true, 'not blocked while paused');
-      await until('the pause ended by itself', async () => !(await client.call('status', {})).paused, 20_000);
+      await until('the pause ended by itself', async () => !(await client.call('status', {})).paused);
       assert.equal((await client.call('status', {})).pausedUntil, null);
       await daemon.waitFor('protection resumed');
       await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '15', target.v4]);
@@ -338,7 +338,7 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     const result = await client.call('block', { address: scanner.v6, timeoutSeconds: 2 });
     assert.ok(result.until !== null);
     assert.equal(await tcpReachable(lab, scanner, target.v6, SERVICE_PORT), false);
-    await until('the block expired', async () => !(await nftSet(lab, target)).includes(scanner.v6), 10_000);
+    await until('the block expired', async () => !(await nftSet(lab, target)).includes(scanner.v6));
     await until('the store recorded the expiry', async () => {
       const { events } = await client.call('events.list', { host: scanner.v6, limit: 10 });
       return events.some((e) => e.type === 'block' && e.change === 'removed' && e.reason === 'expired');

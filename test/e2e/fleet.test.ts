@@ -84,8 +84,8 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     const confB = await helper('b', 'hostB', 'passwordB-0123456789', 'bouncer-key-B-0123456789', [friendOfB.v4], {});
     a = startDaemon(lab, hostA, ['-stcp', '-c', confA]);
     b = startDaemon(lab, hostB, ['-stcp', '-c', confB]);
-    await a.waitFor('Control socket listening', 30_000);
-    await b.waitFor('Control socket listening', 30_000);
+    await a.waitFor('Control socket listening');
+    await b.waitFor('Control socket listening');
     await until('both helpers reached the LAPI', async () => (await status('a')).fleet?.connected === true && (await status('b')).fleet?.connected === true);
   });
 
@@ -157,7 +157,7 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     await lapi.cscli(['decisions', 'delete', '--ip', scanner.v4]);
     await until('B lifts the ban', async () => !inSet(await setOf(hostB), scanner.v4));
     assert.ok(inSet(await setOf(hostA), scanner.v4), 'A still blocks what it caught itself');
-    await b.waitFor(`Host ${scanner.v4} has been unblocked (the fleet withdrew its ban)`, 10_000);
+    await b.waitFor(`Host ${scanner.v4} has been unblocked (the fleet withdrew its ban)`);
   });
 
   it('keeps detecting and blocking with the LAPI down, and sends the alert once it is back', async () => {

@@ -45,7 +45,7 @@ describe('the kernel trap under a spoofed flood from one /24', { timeout: 600_00
     const daemon = startDaemon(lab, target, ['-c', conf, '-atcp']);
     try {
       await daemon.waitFor('PortSentry is now active and listening', 60_000);
-      await daemon.waitFor(/Kernel trap armed/, 30_000);
+      await daemon.waitFor(/Kernel trap armed/);
       const blocked4 = async () => (await lab.exec(target, ['nft', 'list', 'set', 'inet', table, 'blocked4'], { allowFailure: true })).stdout;
       const inPrefix = (text: string, prefix: string) => (text.match(new RegExp(`\\b${prefix.replace(/\./g, '\\.')}\\.\\d+\\b`, 'g')) ?? []).length;
 

@@ -46,8 +46,8 @@ describe('a probe during start-up is handled once the daemon is up', { timeout: 
         assert.ok(connected, `the tripwire never answered:\n${daemon.lines.join('\n')}`);
         const early = !daemon.lines.some((l) => l.includes('now active and listening'));
         if (early) inWindow += 1;
-        await daemon.waitFor('now active and listening', 30_000);
-        await daemon.waitFor(new RegExp(`Connect from host: ${scanner.v4.replace(/\./g, '\\.')}/`), 15_000);
+        await daemon.waitFor('now active and listening');
+        await daemon.waitFor(new RegExp(`Connect from host: ${scanner.v4.replace(/\./g, '\\.')}/`));
         const deadlineBlock = Date.now() + 15_000;
         while (!(await blockedSetsText(lab, h('target'), TABLE)).includes(scanner.v4)) {
           if (Date.now() > deadlineBlock) assert.fail(`${name} was not blocked:\n${daemon.lines.join('\n')}`);

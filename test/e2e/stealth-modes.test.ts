@@ -134,8 +134,8 @@ describe('stealth and advanced modes through packet capture', { timeout: 600_000
             const ports = scan === '-sU' ? UDP_TRIPWIRES : TCP_TRIPWIRES;
             assert.equal(await tcpReachable(lab, scanner, address, SERVICE_PORT), true, 'reachable before the scan');
             await lab.exec(scanner, ['nmap', `-${family}`, scan, '-Pn', '-n', '--max-retries', '0', '-p', ports, address], { timeoutMs: 60_000 });
-            await daemon.waitFor(new RegExp(`${EXPECTED_LINE[scan].source}: ${escaped(source)}/${escaped(source)} to (TCP|UDP) port: \\d+`), 5000);
-            await daemon.waitFor(new RegExp(`Host ${escaped(source)} has been blocked`), 5000);
+            await daemon.waitFor(new RegExp(`${EXPECTED_LINE[scan].source}: ${escaped(source)}/${escaped(source)} to (TCP|UDP) port: \\d+`));
+            await daemon.waitFor(new RegExp(`Host ${escaped(source)} has been blocked`));
             assert.equal(await tcpReachable(lab, scanner, address, SERVICE_PORT), false, 'the scanner is dropped afterwards');
           });
         }

@@ -204,7 +204,7 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       await until('the loss is reported', () => supervisor.state.kind === 'unreachable');
       await until('it retried while the helper was down', () => supervisor.failedAttempts >= 2);
       await start();
-      await until('reconnected', () => supervisor.state.kind === 'connected', 15_000);
+      await until('reconnected', () => supervisor.state.kind === 'connected');
       // A fresh helper starts unpaused: the status re-read after reconnecting says so.
       assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null });
       // The loss is "disconnected", the retries that find no socket "not-running".
@@ -250,7 +250,7 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
 
       // A real 1,000-port SYN scan from the second host; the re-subscribed stream carries it.
       await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-T5', '-p', '1-1000', target.v4], { timeoutMs: 60_000 });
-      await until('the scan and its block arrive', () => events.some((e) => e.type === 'block' && e.address === scanner.v4), 30_000);
+      await until('the scan and its block arrive', () => events.some((e) => e.type === 'block' && e.address === scanner.v4));
       for (let seen = -1; seen !== events.length;) {
         seen = events.length;
         await new Promise((r) => setTimeout(r, 400)); // until the stream has drained

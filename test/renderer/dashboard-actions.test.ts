@@ -131,11 +131,9 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
     await helper.call('pause', {});
     await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', SCANNED, target.v4], { timeoutMs: 120_000 });
     let seen = 0;
-    await until(`the helper stored the whole scan (${seen} ports so far)`, async () => (seen = (await helper.call('stats', { host: scanner.v4 })).distinctPorts) === 300, 30_000).catch(
-      (error: Error) => {
-        throw new Error(`${error.message}; ${seen} ports stored; helper log:\n${daemon.lines.slice(-30).join('\n')}`);
-      },
-    );
+    await until(`the helper stored the whole scan (${seen} ports so far)`, async () => (seen = (await helper.call('stats', { host: scanner.v4 })).distinctPorts) === 300).catch((error: Error) => {
+      throw new Error(`${error.message}; ${seen} ports stored; helper log:\n${daemon.lines.slice(-30).join('\n')}`);
+    });
     await helper.call('resume', {});
     await page.locator(`#events-body button.host-link:text-is("${scanner.v4}")`).first().click();
     const dialog = page.locator('#scanner-view');
@@ -271,7 +269,7 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
     await blockRow(SEEDED[3]!).locator('button.extend').click();
     await until('the block was extended', async () => ((await helper.call('blocks.list', {})).blocks.find((b) => b.address === SEEDED[3])?.until ?? 0) >= untilBefore + 86_000_000);
     const element = new RegExp(`${SEEDED[3]!.replace(/\./g, '\\.')} timeout (1d|2[45]h)`);
-    await until('nftables holds the new timeout', async () => element.test(await nft()), 10_000);
+    await until('nftables holds the new timeout', async () => element.test(await nft()));
 
     // A redraw under the keyboard user (a block arriving from elsewhere, sorted in at the top)
     // leaves focus on the same control of the same row, so the next key acts on what was focused.

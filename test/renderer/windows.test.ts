@@ -171,7 +171,7 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     await until('the live region announced it', async () => /New scan|new scans/.test(await dashboard.locator('#live-announcer').innerText()));
     // The charts are the helper's statistics, refreshed a few seconds after new scans.
     const topScanners = new RegExp(`Top scanners: (.+, )?${scanner.v4.replace(/\./g, '\\.')} \\d`);
-    await until('the helper statistics name the scanner', async () => topScanners.test((await dashboard.locator('#chart-hosts svg').getAttribute('aria-label')) ?? ''), 20_000);
+    await until('the helper statistics name the scanner', async () => topScanners.test((await dashboard.locator('#chart-hosts svg').getAttribute('aria-label')) ?? ''));
     assert.ok((await dashboard.locator('#chart-time svg rect').count()) >= 1, 'the time chart has a bar');
   });
 

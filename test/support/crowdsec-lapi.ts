@@ -91,7 +91,7 @@ export class CrowdsecLapi {
   async start(): Promise<void> {
     if (this.process !== null) throw new Error('the LAPI already runs');
     this.process = new DaemonProcess(this.lab.spawn(this.host, ['crowdsec', '-c', this.configFile, '-no-cs'], { stdio: ['ignore', 'pipe', 'pipe'] }));
-    await this.process.waitFor('CrowdSec Local API listening', 30_000);
+    await this.process.waitFor('CrowdSec Local API listening');
   }
 
   async stop(): Promise<void> {
