@@ -18,6 +18,12 @@ export const PEER_KILL_ROUTE = '/usr/sbin/iptables -I INPUT -s $TARGET$ -j DROP'
 export interface BenchConfigPaths {
   readonly dir: string;
   readonly ours: string;
+  /**
+   * Ours without the per-prefix block rate limit (BLOCK_RATE_PER_PREFIX=0): for the raw
+   * throughput of figure 4, where the peer has no such limit; the limit itself is what the
+   * flood figure and the hostile-sources tests exercise.
+   */
+  readonly oursNoPrefixLimit: string;
   readonly peer: string;
 }
 
@@ -74,6 +80,7 @@ export async function writeBenchConfigs(dir: string, ownAddresses: readonly stri
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'portsentry.ignore'), ignoreText(ownAddresses));
   await writeFile(join(dir, 'ours.conf'), ourConfigText(dir));
+  await writeFile(join(dir, 'ours-no-prefix-limit.conf'), `${ourConfigText(dir)}BLOCK_RATE_PER_PREFIX="0"\n`);
   await writeFile(join(dir, 'peer.conf'), peerConfigText(dir));
-  return { dir, ours: join(dir, 'ours.conf'), peer: join(dir, 'peer.conf') };
+  return { dir, ours: join(dir, 'ours.conf'), oursNoPrefixLimit: join(dir, 'ours-no-prefix-limit.conf'), peer: join(dir, 'peer.conf') };
 }

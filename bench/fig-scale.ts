@@ -32,7 +32,8 @@ export async function scale(bench: BenchLab, configs: BenchConfigPaths, plan: { 
   for (const detector of ['ours', 'peer'] as const) {
     const count = detector === 'ours' ? plan.ours : plan.peer;
     const rate = detector === 'ours' ? plan.rate : plan.peerRate;
-    const running = await startDetector(bench, configs, detector, ['atcp']);
+    // 10,000 sources from 40 /24s: the per-prefix limit would hold ours to 64 a /24 a minute.
+    const running = await startDetector(bench, { ...configs, ours: configs.oursNoPrefixLimit }, detector, ['atcp']);
     try {
       await sleep(300);
       const sent = await flood(bench, { target: bench.target.v4, port: ADVANCED_TRIGGER_PORT, rate, sourceRange: SCALE_RANGE, count, echoSources: true });
