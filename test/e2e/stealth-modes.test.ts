@@ -42,7 +42,7 @@ describe('stealth and advanced modes through packet capture', { timeout: 600_000
   const services: ReturnType<Lab['spawn']>[] = [];
 
   before(async () => {
-    lab = await createLab(['target', 'friend', 'client', ...SCANNER_NAMES]);
+    lab = await createLab(['target', 'friend', 'client', 'sentinel', ...SCANNER_NAMES]);
     dir = await mkdtemp(join(tmpdir(), 'portsentry-stealth-'));
     await writeFile(join(dir, 'ignore'), `${h('friend').v4}\n${h('friend').v6}\n`);
     await writeFile(
@@ -115,7 +115,11 @@ describe('stealth and advanced modes through packet capture', { timeout: 600_000
         await lab.exec(client, ['socat', '-u', 'OPEN:/dev/null', `UDP4-SENDTO:${target.v4}:500,sourceport=5353`]);
         await lab.exec(friend, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', TCP_TRIPWIRES, target.v4]);
         await lab.exec(friend, ['nmap', '-6', '-sX', '-Pn', '-n', '--max-retries', '0', '-p', TCP_TRIPWIRES, target.v6]);
-        await new Promise((r) => setTimeout(r, 500));
+        // A barrier instead of a pause: the capture path handles packets in order, so once a
+        // probe sent after all of the above is reported, all of it has been judged.
+        const sentinel = h('sentinel');
+        await lab.exec(sentinel, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '143', target.v4]);
+        await daemon.waitFor(new RegExp(`from host: ${escaped(sentinel.v4)}/`));
         const set = await blockedSetsText(lab, target, TABLE);
         for (const host of [client, friend]) {
           assert.ok(!set.includes(host.v4) && !set.includes(host.v6), `${host.name} must not be blocked:\n${daemon.lines.join('\n')}`);
