@@ -28,7 +28,7 @@ function escaped(address: string): string {
   return address.replace(/[.]/g, '\\.');
 }
 
-describe('classic -tcp: connect vs SYN verdict with a CPU hog beside it', { timeout: 1_500_000 }, () => {
+describe('classic -tcp: connect vs SYN verdict with a CPU hog beside it', { timeout: 2_400_000 }, () => {
   let lab: Lab;
   let dir: string;
   let daemon: DaemonProcess;
@@ -99,10 +99,16 @@ describe('classic -tcp: connect vs SYN verdict with a CPU hog beside it', { time
     const target = h('target');
     for (const name of SCANNERS) {
       const host = h(name);
-      await lab.exec(host, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', TRIPWIRES, target.v4], { timeoutMs: 60_000 });
-      // Behind the spoofed flood's own lines on a starved machine: the wait bounds the flood's
-      // length (60 s) plus catching up, and judges only the kind.
-      const line = await daemon.waitFor(new RegExp(`from host: ${escaped(host.v4)}/${escaped(host.v4)} to TCP port`), 240_000);
+      const pattern = new RegExp(`from host: ${escaped(host.v4)}/${escaped(host.v4)} to TCP port`);
+      // A half-open SYN is seen only by capture, and a starved daemon's capture may drop
+      // packets (as with nmap -sT above): the scan is repeated until one of its probes is
+      // seen. What is judged is the kind of the line, never how soon it came.
+      let line: string | undefined;
+      for (let attempt = 1; line === undefined && attempt <= 5; attempt += 1) {
+        await lab.exec(host, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', TRIPWIRES, target.v4], { timeoutMs: 60_000 });
+        line = await daemon.waitFor(pattern, 60_000).catch(() => undefined);
+      }
+      assert.ok(line !== undefined, `${name}'s SYN scans were never seen:\n${daemon.lines.slice(-40).join('\n')}`);
       assert.match(line, /attackalert: TCP SYN\/Normal scan from host/, `${name} never completed a handshake:\n${line}`);
     }
   });
