@@ -14,8 +14,17 @@ import { RecentPorts, retryDelayMs, ShareQueue } from './share-queue.js';
 export const PULL_INTERVAL_MS = 1000;
 /** Machine lookups (one GET /v1/alerts each) per pull; beyond, the decision's origin names it. */
 const MAX_LOOKUPS_PER_PULL = 20;
-/** Fleet blocks whose withdrawal we follow; beyond, a ban still lapses by its own timeout. */
-const MAX_TRACKED_FLEET_BLOCKS = 200_000;
+/**
+ * Fleet blocks held at most: a quarter of one blocked set (BLOCK_SET_SIZE), never more than
+ * 200k. The rest of the set stays this host's own: a fleet member flooding the LAPI with bans
+ * (or a huge blocklist) must neither fill the set, so that its evictions throw out the
+ * scanners this host caught (soonest to expire go first, and fleet bans may outlast them),
+ * nor leave local detection a full set. Beyond the share, bans are refused and counted.
+ */
+const MAX_FLEET_BLOCKS = 200_000;
+export function fleetBlockQuota(blockSetSize: number): number {
+  return Math.min(MAX_FLEET_BLOCKS, Math.floor(blockSetSize / 4));
+}
 const QUIET_REFUSAL_MS = 3_600_000;
 const MAX_QUIET_REFUSALS = 4096;
 
@@ -28,6 +37,8 @@ export interface FleetSettings {
   readonly scenario: string;
   readonly origin: string;
   readonly decisionSeconds: number;
+  /** Fleet blocks held here at most (fleetBlockQuota of BLOCK_SET_SIZE). */
+  readonly maxBlocks: number;
 }
 
 /** The fleet part of a config; null when no LAPI is configured. */
@@ -42,6 +53,7 @@ export function fleetSettingsOf(config: PortSentryConfig): FleetSettings | null 
     scenario: config.fleetScenario,
     origin: config.fleetOrigin,
     decisionSeconds: config.fleetDecisionSeconds,
+    maxBlocks: fleetBlockQuota(config.blockSetSize),
   };
 }
 
@@ -55,6 +67,8 @@ export interface FleetDeps {
   readonly applyBlock: (address: string, seconds: number, origin: FleetOrigin) => Promise<ApplyOutcome>;
   /** Lifts a block the fleet asked for, once the fleet withdrew it. */
   readonly liftBlock: (address: string, reason: string) => Promise<void>;
+  /** Node's fetch; a test passes a hostile LAPI here. */
+  readonly fetchAnswer?: typeof fetch;
 }
 
 export interface FleetStatus {
@@ -95,7 +109,7 @@ export class FleetSync {
     readonly settings: FleetSettings,
     private readonly deps: FleetDeps,
   ) {
-    this.client = new LapiClient({ url: settings.url, machineId: settings.machineId, password: settings.password, bouncerKey: settings.bouncerKey }, deps.clock);
+    this.client = new LapiClient({ url: settings.url, machineId: settings.machineId, password: settings.password, bouncerKey: settings.bouncerKey }, deps.clock, deps.fetchAnswer);
   }
 
   private get shouldPush(): boolean {
@@ -259,6 +273,14 @@ export class FleetSync {
       if (!known.includes(decision.id) && known.length < 64) known.push(decision.id);
       return false;
     }
+    if (this.applied.size >= this.settings.maxBlocks) {
+      this.refuse(
+        'fleet-share-full',
+        `fleet: ${this.applied.size} fleet bans held, the fleet's share of the block set (BLOCK_SET_SIZE/4, at most 200,000); further bans are not applied until some lapse`,
+        'fleet-share-full',
+      );
+      return false;
+    }
     let machine: string | null = null;
     if (lookup) machine = await this.client.machineOfDecision(target.address, decision.id).catch(() => null);
     // Our own ban coming back: it is (or was) blocked here by detection already.
@@ -266,7 +288,7 @@ export class FleetSync {
     const origin: FleetOrigin = { machine: safeName(machine ?? `origin:${decision.origin}`), scenario: safeName(decision.scenario) };
     const outcome = await this.deps.applyBlock(target.address, target.seconds, origin);
     if (outcome.ok) {
-      if (this.applied.size < MAX_TRACKED_FLEET_BLOCKS) this.applied.set(target.address, [decision.id]);
+      this.applied.set(target.address, [decision.id]);
     } else if (outcome.code !== 'already-blocked') {
       this.refuse(outcome.code, `fleet: ban of ${target.address} from ${origin.machine} not applied: ${outcome.message}`, `${outcome.code} ${target.address}`);
     }

@@ -52,6 +52,13 @@ export const alertLookupSchema = z
   .max(1000)
   .nullable();
 
+/**
+ * The longest a fleet ban lasts here (365 days, the longest FLEET_DECISION_DURATION): a
+ * longer decision is applied for this long. A member's ban of years would otherwise outlive
+ * everything that could withdraw it.
+ */
+export const MAX_FLEET_BAN_SECONDS = 365 * 86_400;
+
 /** What we do with one decision. */
 export type DecisionTarget =
   { readonly ok: true; readonly address: string; readonly seconds: number } | { readonly ok: false; readonly reason: 'not-a-ban' | 'simulated' | 'scope' | 'bad-value' | 'range' | 'bad-duration' };
@@ -64,8 +71,9 @@ export type DecisionTarget =
 export function decisionTarget(decision: StreamDecision): DecisionTarget {
   if (decision.type.toLowerCase() !== 'ban') return { ok: false, reason: 'not-a-ban' };
   if (decision.simulated === true) return { ok: false, reason: 'simulated' };
-  const seconds = parseGoDuration(decision.duration);
-  if (seconds === null) return { ok: false, reason: 'bad-duration' };
+  const parsed = parseGoDuration(decision.duration);
+  if (parsed === null) return { ok: false, reason: 'bad-duration' };
+  const seconds = Math.min(parsed, MAX_FLEET_BAN_SECONDS);
   const scope = decision.scope.toLowerCase();
   if (scope === 'ip') {
     const parsed = parseAddress(decision.value);

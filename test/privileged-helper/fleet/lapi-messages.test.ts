@@ -29,6 +29,9 @@ describe('fleet decisions as hostile input', () => {
     assert.deepEqual(decisionTarget(decision()), { ok: true, address: '198.18.5.5', seconds: 14399 });
     assert.deepEqual(decisionTarget(decision({ value: '::ffff:198.18.5.5' })), { ok: true, address: '198.18.5.5', seconds: 14399 });
     assert.deepEqual(decisionTarget(decision({ scope: 'Range', value: 'fd00:0::1/128' })), { ok: true, address: 'fd00::1', seconds: 14399 });
+    // A ban of years lasts a year here at most (and nft takes it: see nft-duration.ts).
+    assert.deepEqual(decisionTarget(decision({ duration: '87599h59m59s' })), { ok: true, address: '198.18.5.5', seconds: 365 * 86400 });
+    assert.deepEqual(decisionTarget(decision({ duration: '8759h' })), { ok: true, address: '198.18.5.5', seconds: 8759 * 3600 });
     const refused: Array<[Partial<StreamDecision>, string]> = [
       [{ type: 'captcha' }, 'not-a-ban'],
       [{ simulated: true }, 'simulated'],
