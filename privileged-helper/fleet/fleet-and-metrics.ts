@@ -26,10 +26,12 @@ export class FleetAndMetrics {
   private fleet: FleetSync | null = null;
   private server: MetricsServer | null = null;
   private readonly metrics: HelperMetrics;
+  private setCapacity = 1_000_000;
 
   constructor(private readonly deps: FleetAndMetricsDeps) {
     this.metrics = new HelperMetrics(() => ({
       blockedAddresses: deps.daemon.blockedAddresses(),
+      setCapacity: this.setCapacity,
       captureFrames: deps.daemon.captureStats().frames,
       captureUndecoded: deps.daemon.captureStats().undecoded,
       rpcConnections: deps.rpcConnections(),
@@ -57,6 +59,7 @@ export class FleetAndMetrics {
   }
 
   async reconfigure(config: PortSentryConfig): Promise<void> {
+    this.setCapacity = config.blockSetSize;
     const settings = fleetSettingsOf(config);
     if (!sameFleet(this.fleet?.settings ?? null, settings)) {
       const previous = this.fleet;
