@@ -7,7 +7,7 @@ import type { PortSentryConfig } from '../config/config.js';
 import type { FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { messages } from '../reporters/messages.js';
 import { LapiClient, LapiError } from './lapi-client.js';
-import { alertFor, decisionAddress, decisionTarget, type StreamDecision } from './lapi-messages.js';
+import { alertFor, decisionAddress, decisionTarget, MAX_STREAM_DECISIONS, type StreamDecision } from './lapi-messages.js';
 import { RecentPorts, retryDelayMs, ShareQueue } from './share-queue.js';
 
 /** How often the decision stream is polled: the fleet's propagation time is about this. */
@@ -244,6 +244,7 @@ export class FleetSync {
       this.pullFailures = 0;
       this.contacted(null);
       if (answer.malformed > 0) this.refuse('malformed', `${answer.malformed} malformed decisions in the stream`, 'malformed', answer.malformed);
+      if (answer.overLimit > 0) this.refuse('over-limit', `${answer.overLimit} decisions in the stream beyond the ${MAX_STREAM_DECISIONS} read per answer`, 'over-limit', answer.overLimit);
       for (const decision of answer.deleted) await this.withdraw(decision);
       let lookups = 0;
       for (const decision of answer.added) {

@@ -6,7 +6,12 @@ import { z } from 'zod';
 import { parseAddress } from '../../shared/domain/address.js';
 import { parseIgnoreEntry } from '../config/ignore-list.js';
 
-/** Most decisions one stream answer may carry (a community blocklist is ~20k; a million per family is our set's size). */
+/**
+ * Decisions of one stream list that are read (a community blocklist is ~20k; the fleet holds
+ * 200k at most, see fleetBlockQuota). Entries beyond are counted, not read: a member that
+ * adds one decision too many must not make every host drop the whole answer, withdrawals
+ * included, again at each poll. The answer's byte cap bounds what is parsed.
+ */
 export const MAX_STREAM_DECISIONS = 200_000;
 
 export const loginAnswerSchema = z.object({
@@ -33,8 +38,8 @@ export type StreamDecision = z.infer<typeof streamDecisionSchema>;
 
 /** The envelope: each list is checked entry by entry, so one bad decision does not hide the rest. */
 export const streamAnswerSchema = z.object({
-  new: z.array(z.unknown()).max(MAX_STREAM_DECISIONS).nullable().optional(),
-  deleted: z.array(z.unknown()).max(MAX_STREAM_DECISIONS).nullable().optional(),
+  new: z.array(z.unknown()).nullable().optional(),
+  deleted: z.array(z.unknown()).nullable().optional(),
 });
 
 /** The part of an alert we read back: which machine sent it and which decisions it holds. */

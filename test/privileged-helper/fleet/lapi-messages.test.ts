@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LapiClient, LapiError } from '../../../privileged-helper/fleet/lapi-client.js';
-import { alertFor, decisionTarget, parseGoDuration, type StreamDecision } from '../../../privileged-helper/fleet/lapi-messages.js';
+import { alertFor, decisionTarget, MAX_STREAM_DECISIONS, parseGoDuration, type StreamDecision } from '../../../privileged-helper/fleet/lapi-messages.js';
 
 const decision = (overrides: Partial<StreamDecision> = {}): StreamDecision => ({
   id: 7,
@@ -94,6 +94,20 @@ describe('LapiClient against a hostile LAPI', () => {
     assert.match(seen[0]?.url ?? '', /\/v1\/decisions\/stream\?startup=true$/);
     assert.equal(seen[0]?.headers['x-api-key'], 'key-secret-456');
     assert.match(seen[0]?.headers['user-agent'] ?? '', /^[\w-]+\/[\d.]+$/, 'the LAPI wants name/version');
+  });
+
+  it('reads a stream with more decisions than it takes: the first ones, the rest counted (the answer is not thrown away)', async () => {
+    const entry = (id: number) => ({ id, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '198.18.5.5', duration: '1h', scenario: 'x/y' });
+    const flood = Array.from({ length: MAX_STREAM_DECISIONS + 5 }, (_, i) => entry(i));
+    const { fake } = answering(JSON.stringify({ new: flood, deleted: [entry(1), entry(2)] }));
+    const answer = await new LapiClient(credentials, Date.now, fake).pullDecisions(true);
+    assert.equal(answer.added.length, MAX_STREAM_DECISIONS);
+    assert.equal(answer.overLimit, 5);
+    assert.deepEqual(
+      answer.deleted.map((d) => d.id),
+      [1, 2],
+      'the withdrawals in the same answer are still read',
+    );
   });
 
   it('refuses answers that are not JSON, not the envelope, or too large, without echoing secrets', async () => {
