@@ -3,7 +3,9 @@
 // in detection's way), and the bouncer's decision stream is polled and other machines' bans
 // applied through the daemon, whose protected addresses and ignore list still win.
 
+import { lookup } from 'node:dns/promises';
 import type { PortSentryConfig } from '../config/config.js';
+import { parseAddress } from '../../shared/domain/address.js';
 import type { FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { messages } from '../reporters/messages.js';
 import { LapiClient, LapiError } from './lapi-client.js';
@@ -26,6 +28,8 @@ export function fleetBlockQuota(blockSetSize: number): number {
   return Math.min(MAX_FLEET_BLOCKS, Math.floor(blockSetSize / 4));
 }
 const QUIET_REFUSAL_MS = 3_600_000;
+/** How long the LAPI's resolved addresses are trusted before they are looked up again. */
+const LAPI_ADDRESS_TTL_MS = 600_000;
 const MAX_QUIET_REFUSALS = 4096;
 
 export interface FleetSettings {
@@ -69,6 +73,8 @@ export interface FleetDeps {
   readonly liftBlock: (address: string, reason: string) => Promise<void>;
   /** Node's fetch; a test passes a hostile LAPI here. */
   readonly fetchAnswer?: typeof fetch;
+  /** The addresses of a host name (the LAPI's, when FLEET_LAPI_URL names one); dns.lookup by default. */
+  readonly resolveHost?: (name: string) => Promise<string[]>;
 }
 
 export interface FleetStatus {
@@ -92,6 +98,8 @@ export class FleetSync {
   /** Fleet blocks held here: address -> the decision ids behind it (usually one: arrays are lighter than sets). */
   private readonly applied = new Map<string, number[]>();
   private readonly quietRefusals = new Map<string, number>();
+  /** The LAPI's own addresses: a ban on one would cut this host off from the fleet, for good. */
+  private lapiAddresses: { readonly addresses: ReadonlySet<string>; readonly at: number } | null = null;
   private pushTimer: NodeJS.Timeout | null = null;
   private pullTimer: NodeJS.Timeout | null = null;
   private pushing = false;
@@ -243,6 +251,7 @@ export class FleetSync {
       if (this.pullFailures > 0) this.deps.log(`adminalert: fleet: the CrowdSec LAPI decision stream is back`);
       this.pullFailures = 0;
       this.contacted(null);
+      await this.learnLapiAddresses();
       if (answer.malformed > 0) this.refuse('malformed', `${answer.malformed} malformed decisions in the stream`, 'malformed', answer.malformed);
       if (answer.overLimit > 0) this.refuse('over-limit', `${answer.overLimit} decisions in the stream beyond the ${MAX_STREAM_DECISIONS} read per answer`, 'over-limit', answer.overLimit);
       for (const decision of answer.deleted) await this.withdraw(decision);
@@ -267,6 +276,14 @@ export class FleetSync {
     const target = decisionTarget(decision);
     if (!target.ok) {
       this.refuse(target.reason, `fleet decision ${decision.id} not applied: ${target.reason}`, `${target.reason} ${decision.id}`);
+      return false;
+    }
+    if (this.lapiAddresses?.addresses.has(target.address) === true) {
+      this.refuse(
+        'lapi-address',
+        `fleet decision ${decision.id} not applied: ${target.address} is the CrowdSec LAPI's address (blocking it would cut this host off from the fleet, and from the ban's withdrawal)`,
+        `lapi-address ${target.address}`,
+      );
       return false;
     }
     const known = this.applied.get(target.address);
@@ -296,6 +313,28 @@ export class FleetSync {
     return lookup;
   }
 
+  /**
+   * The addresses FLEET_LAPI_URL names: its literal address, or what its host name resolves
+   * to (looked up again every ten minutes; a failed lookup keeps the last answer).
+   */
+  private async learnLapiAddresses(): Promise<void> {
+    const now = this.deps.clock();
+    if (this.lapiAddresses !== null && now - this.lapiAddresses.at < LAPI_ADDRESS_TTL_MS) return;
+    const host = new URL(this.settings.url).hostname.replace(/^\[(.*)\]$/, '$1');
+    const literal = parseAddress(host);
+    let found: string[];
+    if (literal !== null) found = [literal.address];
+    else {
+      try {
+        found = (await (this.deps.resolveHost ?? resolveHost)(host)).flatMap((text) => parseAddress(text)?.address ?? []);
+      } catch (error) {
+        this.deps.log(messages.warning(`fleet: cannot look up the CrowdSec LAPI's address (${describe(error)}); bans on the addresses it had are still refused`));
+        found = [];
+      }
+    }
+    this.lapiAddresses = { addresses: found.length > 0 ? new Set(found) : (this.lapiAddresses?.addresses ?? new Set()), at: now };
+  }
+
   private async withdraw(decision: StreamDecision): Promise<void> {
     const address = decisionAddress(decision);
     if (address === null) return;
@@ -322,6 +361,10 @@ export class FleetSync {
   private contacted(problem: string | null): void {
     this.contact = problem === null ? { connected: true, at: this.deps.clock(), error: null } : { connected: false, at: this.contact.at, error: problem };
   }
+}
+
+async function resolveHost(name: string): Promise<string[]> {
+  return (await lookup(name, { all: true })).map((entry) => entry.address);
 }
 
 /** Machine and scenario names from the LAPI are someone else's text: keep them plain and bounded. */

@@ -74,3 +74,50 @@ describe('fleet sync', () => {
     assert.equal(sync.status().fleetBlocks, 7);
   });
 });
+
+describe("fleet sync and the LAPI's own address", () => {
+  const run = async (url: string, resolveHost: ((name: string) => Promise<string[]>) | undefined, decisions: object[]) => {
+    const applied: string[] = [];
+    const sync = new FleetSync(
+      { ...settings, url, maxBlocks: 100 },
+      {
+        clock: Date.now,
+        random: () => 0,
+        log: () => undefined,
+        applyBlock: async (address) => {
+          applied.push(address);
+          return { ok: true };
+        },
+        liftBlock: async () => undefined,
+        fetchAnswer: lapi([{ new: decisions, deleted: [] }]),
+        ...(resolveHost === undefined ? {} : { resolveHost }),
+      },
+    );
+    sync.start();
+    try {
+      await until('every decision is handled', () => applied.length + sync.status().refused >= decisions.length);
+    } finally {
+      await sync.stop();
+    }
+    return { applied, refused: sync.refusedByReason };
+  };
+
+  it('never bans the LAPI it talks to (the ban would cut this host off from the fleet and from its withdrawal)', async () => {
+    const lapiBan = { ...ban(1), value: '198.18.0.1' };
+    const { applied, refused } = await run('http://198.18.0.1:8080', undefined, [lapiBan, ban(2)]);
+    assert.deepEqual(applied, ['198.18.9.2']);
+    assert.equal(refused.get('lapi-address'), 1);
+  });
+
+  it('nor the addresses its host name resolves to, IPv6 included', async () => {
+    const names: string[] = [];
+    const resolve = async (name: string) => {
+      names.push(name);
+      return ['198.18.0.7', 'FD00:0::7'];
+    };
+    const { applied, refused } = await run('https://lapi.fleet.test:8080', resolve, [{ ...ban(1), value: '198.18.0.7' }, { ...ban(2), value: 'fd00::7' }, ban(3)]);
+    assert.deepEqual(names, ['lapi.fleet.test']);
+    assert.deepEqual(applied, ['198.18.9.3']);
+    assert.equal(refused.get('lapi-address'), 2);
+  });
+});
