@@ -139,6 +139,13 @@ export class FleetSync {
       this.shouldPull ? "applying the fleet's bans" : 'not applying bans (no bouncer key)',
     ];
     this.deps.log(`adminalert: fleet: CrowdSec LAPI ${this.settings.url}: ${parts.join(', ')}`);
+    if (plainHttpAcrossNetwork(this.settings.url)) {
+      this.deps.log(
+        messages.warning(
+          `fleet: FLEET_LAPI_URL is plain http to another host: the machine password, its tokens and the bouncer key cross the network in clear, and whoever reads them can ban or unban addresses on every host of the fleet; use https`,
+        ),
+      );
+    }
     if (this.shouldPull) this.schedulePull(0);
   }
 
@@ -361,6 +368,16 @@ export class FleetSync {
   private contacted(problem: string | null): void {
     this.contact = problem === null ? { connected: true, at: this.deps.clock(), error: null } : { connected: false, at: this.contact.at, error: problem };
   }
+}
+
+/** An http:// URL whose host is not this machine's loopback (where CrowdSec listens by default). */
+export function plainHttpAcrossNetwork(url: string): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:') return false;
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const literal = parseAddress(host);
+  if (literal !== null) return !(literal.family === 4 ? literal.address.startsWith('127.') : literal.address === '::1');
+  return host.toLowerCase() !== 'localhost';
 }
 
 async function resolveHost(name: string): Promise<string[]> {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FleetSync, fleetBlockQuota, type FleetSettings } from '../../../privileged-helper/fleet/fleet-sync.js';
+import { FleetSync, fleetBlockQuota, plainHttpAcrossNetwork, type FleetSettings } from '../../../privileged-helper/fleet/fleet-sync.js';
 import { until } from '../../support/wait.js';
 
 const settings: FleetSettings = {
@@ -119,5 +119,22 @@ describe("fleet sync and the LAPI's own address", () => {
     assert.deepEqual(names, ['lapi.fleet.test']);
     assert.deepEqual(applied, ['198.18.9.3']);
     assert.equal(refused.get('lapi-address'), 2);
+  });
+});
+
+describe('fleet sync over the network', () => {
+  it('warns when the credentials would cross the network in clear (plain http to another host)', () => {
+    for (const url of ['http://198.18.0.1:8080', 'http://lapi.fleet.test:8080', 'http://[fd00::1]:8080']) assert.equal(plainHttpAcrossNetwork(url), true, url);
+    for (const url of ['https://198.18.0.1:8080', 'http://127.0.0.1:8080', 'http://[::1]:8080', 'http://localhost:8080']) assert.equal(plainHttpAcrossNetwork(url), false, url);
+    const lines: string[] = [];
+    const sync = new FleetSync(
+      { ...settings, bouncerKey: '' },
+      { clock: Date.now, random: () => 0, log: (line) => lines.push(line), applyBlock: async () => ({ ok: true }), liftBlock: async () => undefined },
+    );
+    sync.start();
+    assert.ok(
+      lines.some((line) => /plain http .* in clear/.test(line)),
+      lines.join('\n'),
+    );
   });
 });
