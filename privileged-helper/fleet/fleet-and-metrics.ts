@@ -94,6 +94,11 @@ export class FleetAndMetrics {
     this.fleet?.observe(event);
   }
 
+  /** The fleet's LAPI addresses, never blocked here (not even by local detection: a spoofed scan). */
+  fleetServers(): string[] {
+    return this.fleet?.lapiAddressList() ?? [];
+  }
+
   /** The status RPC's fleet and metrics sections (absent when off). */
   status(): { fleet?: FleetStatus; metrics?: { address: string; port: number } } {
     return {
@@ -121,6 +126,7 @@ export class FleetAndMetrics {
       liftBlock: async (address, reason) => {
         await daemon.unblock(address, reason);
       },
+      lapiAddressesChanged: () => void daemon.refreshProtectedAddresses(),
     });
   }
 }

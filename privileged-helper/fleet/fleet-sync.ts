@@ -75,6 +75,8 @@ export interface FleetDeps {
   readonly fetchAnswer?: typeof fetch;
   /** The addresses of a host name (the LAPI's, when FLEET_LAPI_URL names one); dns.lookup by default. */
   readonly resolveHost?: (name: string) => Promise<string[]>;
+  /** The LAPI's addresses changed (the daemon protects them from local blocks too). */
+  readonly lapiAddressesChanged?: () => void;
 }
 
 export interface FleetStatus {
@@ -146,7 +148,13 @@ export class FleetSync {
         ),
       );
     }
+    void this.learnLapiAddresses();
     if (this.shouldPull) this.schedulePull(0);
+  }
+
+  /** The LAPI's addresses as last learnt (empty until then, or when sharing is off). */
+  lapiAddressList(): string[] {
+    return [...(this.lapiAddresses?.addresses ?? [])];
   }
 
   /** Stops polling and sending; what is queued stays in this object (a restart of the helper loses it). */
@@ -339,7 +347,9 @@ export class FleetSync {
         found = [];
       }
     }
+    const before = this.lapiAddressList().join(' ');
     this.lapiAddresses = { addresses: found.length > 0 ? new Set(found) : (this.lapiAddresses?.addresses ?? new Set()), at: now };
+    if (this.lapiAddressList().join(' ') !== before) this.deps.lapiAddressesChanged?.();
   }
 
   private async withdraw(decision: StreamDecision): Promise<void> {

@@ -158,6 +158,13 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     assert.ok(!inSet(await setOf(hostA), lab.hosts.lapi.v4));
   });
 
+  it('never blocks the LAPI itself, not even for a scan from its address (one spoofed scan would cut the host off the fleet)', async () => {
+    await nmap(lab.hosts.lapi, hostA);
+    await a.waitFor(`Host: ${lab.hosts.lapi.v4} is the fleet's CrowdSec LAPI. Ignoring`);
+    assert.ok(!inSet(await setOf(hostA), lab.hosts.lapi.v4), 'A did not block the LAPI');
+    await until('A still reaches the LAPI', async () => (await status('a')).fleet?.connected === true);
+  });
+
   it('lifts the ban on B when the decision is deleted, and A keeps its own block', async () => {
     await lapi.cscli(['decisions', 'delete', '--ip', scanner.v4]);
     await until('B lifts the ban', async () => !inSet(await setOf(hostB), scanner.v4));
