@@ -102,6 +102,7 @@ export class FleetSync {
   private readonly quietRefusals = new Map<string, number>();
   /** The LAPI's own addresses: a ban on one would cut this host off from the fleet, for good. */
   private lapiAddresses: { readonly addresses: ReadonlySet<string>; readonly at: number } | null = null;
+  private learning: Promise<void> | null = null;
   private pushTimer: NodeJS.Timeout | null = null;
   private pullTimer: NodeJS.Timeout | null = null;
   private pushing = false;
@@ -332,9 +333,15 @@ export class FleetSync {
    * The addresses FLEET_LAPI_URL names: its literal address, or what its host name resolves
    * to (looked up again every ten minutes; a failed lookup keeps the last answer).
    */
-  private async learnLapiAddresses(): Promise<void> {
+  private learnLapiAddresses(): Promise<void> {
     const now = this.deps.clock();
-    if (this.lapiAddresses !== null && now - this.lapiAddresses.at < LAPI_ADDRESS_TTL_MS) return;
+    if (this.lapiAddresses !== null && now - this.lapiAddresses.at < LAPI_ADDRESS_TTL_MS) return Promise.resolve();
+    // One lookup at a time: the first pull may come while the one of start() runs.
+    this.learning ??= this.lookUpLapiAddresses(now).finally(() => (this.learning = null));
+    return this.learning;
+  }
+
+  private async lookUpLapiAddresses(now: number): Promise<void> {
     const host = new URL(this.settings.url).hostname.replace(/^\[(.*)\]$/, '$1');
     const literal = parseAddress(host);
     let found: string[];

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FleetSync, fleetBlockQuota, plainHttpAcrossNetwork, type FleetSettings } from '../../../privileged-helper/fleet/fleet-sync.js';
+import { FleetSync, fleetBlockQuota, plainHttpAcrossNetwork, type FleetDeps, type FleetSettings } from '../../../privileged-helper/fleet/fleet-sync.js';
 import { until } from '../../support/wait.js';
 
 const settings: FleetSettings = {
@@ -29,6 +29,27 @@ function lapi(answers: object[]): typeof fetch {
   }) as typeof fetch;
 }
 
+/** Deps that record what the daemon is asked to block and lift, against a LAPI answering `answers`. */
+function recording(answers: object[], extra: Partial<FleetDeps> = {}): { deps: FleetDeps; applied: string[]; lifted: string[] } {
+  const applied: string[] = [];
+  const lifted: string[] = [];
+  const deps: FleetDeps = {
+    clock: Date.now,
+    random: () => 0,
+    log: () => undefined,
+    applyBlock: async (address) => {
+      applied.push(address);
+      return { ok: true };
+    },
+    liftBlock: async (address) => {
+      lifted.push(address);
+    },
+    fetchAnswer: lapi(answers),
+    ...extra,
+  };
+  return { deps, applied, lifted };
+}
+
 describe('fleet sync', () => {
   it('leaves most of the block set to this host: the fleet holds at most a quarter, at most 200k', () => {
     assert.equal(fleetBlockQuota(1024), 256);
@@ -38,26 +59,13 @@ describe('fleet sync', () => {
   });
 
   it('applies a flood of bans only up to its share, refuses and counts the rest, and takes new ones once some are withdrawn', async () => {
-    const applied: string[] = [];
-    const lifted: string[] = [];
     const flood = Array.from({ length: 20 }, (_, i) => ban(i + 1));
-    const sync = new FleetSync(settings, {
-      clock: Date.now,
-      random: () => 0,
-      log: () => undefined,
-      applyBlock: async (address) => {
-        applied.push(address);
-        return { ok: true };
-      },
-      liftBlock: async (address) => {
-        lifted.push(address);
-      },
-      fetchAnswer: lapi([
-        { new: flood, deleted: [] },
-        { new: [], deleted: [ban(1), ban(2)] },
-        { new: [ban(30)], deleted: [] },
-      ]),
-    });
+    const { deps, applied, lifted } = recording([
+      { new: flood, deleted: [] },
+      { new: [], deleted: [ban(1), ban(2)] },
+      { new: [ban(30)], deleted: [] },
+    ]);
+    const sync = new FleetSync(settings, deps);
     sync.start();
     try {
       await until('the new ban after the withdrawals is applied', () => applied.includes('198.18.9.30'));
@@ -77,22 +85,8 @@ describe('fleet sync', () => {
 
 describe("fleet sync and the LAPI's own address", () => {
   const run = async (url: string, resolveHost: ((name: string) => Promise<string[]>) | undefined, decisions: object[]) => {
-    const applied: string[] = [];
-    const sync = new FleetSync(
-      { ...settings, url, maxBlocks: 100 },
-      {
-        clock: Date.now,
-        random: () => 0,
-        log: () => undefined,
-        applyBlock: async (address) => {
-          applied.push(address);
-          return { ok: true };
-        },
-        liftBlock: async () => undefined,
-        fetchAnswer: lapi([{ new: decisions, deleted: [] }]),
-        ...(resolveHost === undefined ? {} : { resolveHost }),
-      },
-    );
+    const { deps, applied } = recording([{ new: decisions, deleted: [] }], resolveHost === undefined ? {} : { resolveHost });
+    const sync = new FleetSync({ ...settings, url, maxBlocks: 100 }, deps);
     sync.start();
     try {
       await until('every decision is handled', () => applied.length + sync.status().refused >= decisions.length);
@@ -127,10 +121,7 @@ describe('fleet sync over the network', () => {
     for (const url of ['http://198.18.0.1:8080', 'http://lapi.fleet.test:8080', 'http://[fd00::1]:8080']) assert.equal(plainHttpAcrossNetwork(url), true, url);
     for (const url of ['https://198.18.0.1:8080', 'http://127.0.0.1:8080', 'http://[::1]:8080', 'http://localhost:8080']) assert.equal(plainHttpAcrossNetwork(url), false, url);
     const lines: string[] = [];
-    const sync = new FleetSync(
-      { ...settings, bouncerKey: '' },
-      { clock: Date.now, random: () => 0, log: (line) => lines.push(line), applyBlock: async () => ({ ok: true }), liftBlock: async () => undefined },
-    );
+    const sync = new FleetSync({ ...settings, bouncerKey: '' }, recording([], { log: (line) => lines.push(line) }).deps);
     sync.start();
     assert.ok(
       lines.some((line) => /plain http .* in clear/.test(line)),
