@@ -17,6 +17,11 @@ export const PULL_INTERVAL_MS = 1000;
 /** Machine lookups (one GET /v1/alerts each) per pull; beyond, the decision's origin names it. */
 const MAX_LOOKUPS_PER_PULL = 20;
 /**
+ * And for this long at most per pull: each lookup's answer (up to 4 MB of alerts, which any
+ * member can make fat for the addresses it bans) is parsed on the thread that detects.
+ */
+export const LOOKUP_BUDGET_MS = 250;
+/**
  * Fleet blocks held at most: a quarter of one blocked set (BLOCK_SET_SIZE), never more than
  * 200k. The rest of the set stays this host's own: a fleet member flooding the LAPI with bans
  * (or a huge blocklist) must neither fill the set, so that its evictions throw out the
@@ -272,9 +277,10 @@ export class FleetSync {
       if (answer.overLimit > 0) this.refuse('over-limit', `${answer.overLimit} decisions in the stream beyond the ${MAX_STREAM_DECISIONS} read per answer`, 'over-limit', answer.overLimit);
       for (const decision of answer.deleted) await this.withdraw(decision);
       let lookups = 0;
+      const lookupsUntil = this.deps.clock() + LOOKUP_BUDGET_MS;
       for (const decision of answer.added) {
         if (this.stopped) break;
-        const lookup = lookups < MAX_LOOKUPS_PER_PULL && this.client.canPush;
+        const lookup = lookups < MAX_LOOKUPS_PER_PULL && this.client.canPush && this.deps.clock() < lookupsUntil;
         if (await this.apply(decision, lookup)) lookups += 1;
       }
     } catch (error) {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FleetSync, fleetBlockQuota, plainHttpAcrossNetwork, type FleetDeps, type FleetSettings } from '../../../privileged-helper/fleet/fleet-sync.js';
+import { FleetSync, fleetBlockQuota, LOOKUP_BUDGET_MS, plainHttpAcrossNetwork, type FleetDeps, type FleetSettings } from '../../../privileged-helper/fleet/fleet-sync.js';
 import { until } from '../../support/wait.js';
 
 const settings: FleetSettings = {
@@ -127,5 +127,37 @@ describe('fleet sync over the network', () => {
       lines.some((line) => /plain http .* in clear/.test(line)),
       lines.join('\n'),
     );
+  });
+});
+
+describe('fleet sync and the machine lookups', () => {
+  it('spends a bounded time per pull asking which machine sent each ban (a member can make the answers fat)', async () => {
+    // A clock that moves 100 ms on each reading: the lookups must stop once the budget is spent.
+    let now = 0;
+    const clock = () => (now += 100);
+    let lookups = 0;
+    const fat = JSON.stringify(Array.from({ length: 50 }, () => ({ machine_id: 'evil', decisions: Array.from({ length: 100 }, (_, i) => ({ id: 1000 + i })) })));
+    const decisions = Array.from({ length: 20 }, (_, i) => ban(i + 1));
+    const fetchAnswer = (async (input: string | URL | Request) => {
+      const url = String(input);
+      const json = (body: string) => new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+      if (url.endsWith('/v1/watchers/login')) return json(JSON.stringify({ token: 'a'.repeat(32), expire: new Date(Date.now() + 3_600_000).toISOString() }));
+      if (url.includes('/v1/alerts?')) {
+        lookups += 1;
+        return json(fat);
+      }
+      const answer = decisions.length > 0 ? { new: decisions.splice(0), deleted: [] } : { new: [], deleted: [] };
+      return json(JSON.stringify(answer));
+    }) as typeof fetch;
+    const { deps, applied } = recording([], { clock, fetchAnswer });
+    const sync = new FleetSync({ ...settings, machineId: 'hostB', password: 'password-0123456789', maxBlocks: 100 }, deps);
+    sync.start();
+    try {
+      await until('the twenty bans are applied', () => applied.length === 20);
+    } finally {
+      await sync.stop();
+    }
+    assert.ok(lookups >= 1, 'machines are still looked up');
+    assert.ok(lookups <= Math.ceil(LOOKUP_BUDGET_MS / 100), `${lookups} lookups in one pull`);
   });
 });
