@@ -78,7 +78,8 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     log,
     actions: response.actions,
     history,
-    hostAddresses,
+    // The fleet's LAPI is protected like a gateway: blocked, it would cut this host off the fleet.
+    hostAddresses: async () => ({ ...(await hostAddresses()), fleetServers: beyond?.fleetServers() ?? [] }),
     // The trap lives in our nftables table; `response` is the current one, also after a reload.
     kernelTrap: async (plan: TrapPlan | null) => {
       await response.actions.firewall?.setTrap?.(plan);

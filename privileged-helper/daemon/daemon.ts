@@ -402,9 +402,14 @@ export class Daemon {
     });
   }
 
+  /** Reads the protected addresses again now (the fleet learnt its LAPI's), not at the next tick. */
+  refreshProtectedAddresses(): Promise<void> {
+    return this.refreshHostAddresses();
+  }
+
   private async refreshHostAddresses(): Promise<void> {
     const host = await this.deps.hostAddresses();
-    const key = JSON.stringify([[...host.own], [...(host.gateways ?? [])], [...(host.resolvers ?? [])]]);
+    const key = JSON.stringify([[...host.own], [...(host.gateways ?? [])], [...(host.resolvers ?? [])], [...(host.fleetServers ?? [])]]);
     if (key === this.hostKey) return;
     this.host = host;
     this.hostKey = key;

@@ -26,10 +26,12 @@ export class FleetAndMetrics {
   private fleet: FleetSync | null = null;
   private server: MetricsServer | null = null;
   private readonly metrics: HelperMetrics;
+  private setCapacity = 1_000_000;
 
   constructor(private readonly deps: FleetAndMetricsDeps) {
     this.metrics = new HelperMetrics(() => ({
       blockedAddresses: deps.daemon.blockedAddresses(),
+      setCapacity: this.setCapacity,
       captureFrames: deps.daemon.captureStats().frames,
       captureUndecoded: deps.daemon.captureStats().undecoded,
       rpcConnections: deps.rpcConnections(),
@@ -57,6 +59,7 @@ export class FleetAndMetrics {
   }
 
   async reconfigure(config: PortSentryConfig): Promise<void> {
+    this.setCapacity = config.blockSetSize;
     const settings = fleetSettingsOf(config);
     if (!sameFleet(this.fleet?.settings ?? null, settings)) {
       const previous = this.fleet;
@@ -91,6 +94,11 @@ export class FleetAndMetrics {
     this.fleet?.observe(event);
   }
 
+  /** The fleet's LAPI addresses, never blocked here (not even by local detection: a spoofed scan). */
+  fleetServers(): string[] {
+    return this.fleet?.lapiAddressList() ?? [];
+  }
+
   /** The status RPC's fleet and metrics sections (absent when off). */
   status(): { fleet?: FleetStatus; metrics?: { address: string; port: number } } {
     return {
@@ -118,6 +126,7 @@ export class FleetAndMetrics {
       liftBlock: async (address, reason) => {
         await daemon.unblock(address, reason);
       },
+      lapiAddressesChanged: () => void daemon.refreshProtectedAddresses(),
     });
   }
 }

@@ -3,20 +3,38 @@
 // in detection's way), and the bouncer's decision stream is polled and other machines' bans
 // applied through the daemon, whose protected addresses and ignore list still win.
 
+import { lookup } from 'node:dns/promises';
 import type { PortSentryConfig } from '../config/config.js';
+import { parseAddress } from '../../shared/domain/address.js';
 import type { FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { messages } from '../reporters/messages.js';
 import { LapiClient, LapiError } from './lapi-client.js';
-import { alertFor, decisionAddress, decisionTarget, type StreamDecision } from './lapi-messages.js';
+import { alertFor, decisionAddress, decisionTarget, MAX_STREAM_DECISIONS, type StreamDecision } from './lapi-messages.js';
 import { RecentPorts, retryDelayMs, ShareQueue } from './share-queue.js';
 
 /** How often the decision stream is polled: the fleet's propagation time is about this. */
 export const PULL_INTERVAL_MS = 1000;
 /** Machine lookups (one GET /v1/alerts each) per pull; beyond, the decision's origin names it. */
 const MAX_LOOKUPS_PER_PULL = 20;
-/** Fleet blocks whose withdrawal we follow; beyond, a ban still lapses by its own timeout. */
-const MAX_TRACKED_FLEET_BLOCKS = 200_000;
+/**
+ * And for this long at most per pull: each lookup's answer (up to 4 MB of alerts, which any
+ * member can make fat for the addresses it bans) is parsed on the thread that detects.
+ */
+export const LOOKUP_BUDGET_MS = 250;
+/**
+ * Fleet blocks held at most: a quarter of one blocked set (BLOCK_SET_SIZE), never more than
+ * 200k. The rest of the set stays this host's own: a fleet member flooding the LAPI with bans
+ * (or a huge blocklist) must neither fill the set, so that its evictions throw out the
+ * scanners this host caught (soonest to expire go first, and fleet bans may outlast them),
+ * nor leave local detection a full set. Beyond the share, bans are refused and counted.
+ */
+const MAX_FLEET_BLOCKS = 200_000;
+export function fleetBlockQuota(blockSetSize: number): number {
+  return Math.min(MAX_FLEET_BLOCKS, Math.floor(blockSetSize / 4));
+}
 const QUIET_REFUSAL_MS = 3_600_000;
+/** How long the LAPI's resolved addresses are trusted before they are looked up again. */
+const LAPI_ADDRESS_TTL_MS = 600_000;
 const MAX_QUIET_REFUSALS = 4096;
 
 export interface FleetSettings {
@@ -28,6 +46,8 @@ export interface FleetSettings {
   readonly scenario: string;
   readonly origin: string;
   readonly decisionSeconds: number;
+  /** Fleet blocks held here at most (fleetBlockQuota of BLOCK_SET_SIZE). */
+  readonly maxBlocks: number;
 }
 
 /** The fleet part of a config; null when no LAPI is configured. */
@@ -42,6 +62,7 @@ export function fleetSettingsOf(config: PortSentryConfig): FleetSettings | null 
     scenario: config.fleetScenario,
     origin: config.fleetOrigin,
     decisionSeconds: config.fleetDecisionSeconds,
+    maxBlocks: fleetBlockQuota(config.blockSetSize),
   };
 }
 
@@ -55,6 +76,12 @@ export interface FleetDeps {
   readonly applyBlock: (address: string, seconds: number, origin: FleetOrigin) => Promise<ApplyOutcome>;
   /** Lifts a block the fleet asked for, once the fleet withdrew it. */
   readonly liftBlock: (address: string, reason: string) => Promise<void>;
+  /** Node's fetch; a test passes a hostile LAPI here. */
+  readonly fetchAnswer?: typeof fetch;
+  /** The addresses of a host name (the LAPI's, when FLEET_LAPI_URL names one); dns.lookup by default. */
+  readonly resolveHost?: (name: string) => Promise<string[]>;
+  /** The LAPI's addresses changed (the daemon protects them from local blocks too). */
+  readonly lapiAddressesChanged?: () => void;
 }
 
 export interface FleetStatus {
@@ -78,6 +105,9 @@ export class FleetSync {
   /** Fleet blocks held here: address -> the decision ids behind it (usually one: arrays are lighter than sets). */
   private readonly applied = new Map<string, number[]>();
   private readonly quietRefusals = new Map<string, number>();
+  /** The LAPI's own addresses: a ban on one would cut this host off from the fleet, for good. */
+  private lapiAddresses: { readonly addresses: ReadonlySet<string>; readonly at: number } | null = null;
+  private learning: Promise<void> | null = null;
   private pushTimer: NodeJS.Timeout | null = null;
   private pullTimer: NodeJS.Timeout | null = null;
   private pushing = false;
@@ -95,7 +125,7 @@ export class FleetSync {
     readonly settings: FleetSettings,
     private readonly deps: FleetDeps,
   ) {
-    this.client = new LapiClient({ url: settings.url, machineId: settings.machineId, password: settings.password, bouncerKey: settings.bouncerKey }, deps.clock);
+    this.client = new LapiClient({ url: settings.url, machineId: settings.machineId, password: settings.password, bouncerKey: settings.bouncerKey }, deps.clock, deps.fetchAnswer);
   }
 
   private get shouldPush(): boolean {
@@ -117,7 +147,20 @@ export class FleetSync {
       this.shouldPull ? "applying the fleet's bans" : 'not applying bans (no bouncer key)',
     ];
     this.deps.log(`adminalert: fleet: CrowdSec LAPI ${this.settings.url}: ${parts.join(', ')}`);
+    if (plainHttpAcrossNetwork(this.settings.url)) {
+      this.deps.log(
+        messages.warning(
+          `fleet: FLEET_LAPI_URL is plain http to another host: the machine password, its tokens and the bouncer key cross the network in clear, and whoever reads them can ban or unban addresses on every host of the fleet; use https`,
+        ),
+      );
+    }
+    void this.learnLapiAddresses();
     if (this.shouldPull) this.schedulePull(0);
+  }
+
+  /** The LAPI's addresses as last learnt (empty until then, or when sharing is off). */
+  lapiAddressList(): string[] {
+    return [...(this.lapiAddresses?.addresses ?? [])];
   }
 
   /** Stops polling and sending; what is queued stays in this object (a restart of the helper loses it). */
@@ -229,12 +272,15 @@ export class FleetSync {
       if (this.pullFailures > 0) this.deps.log(`adminalert: fleet: the CrowdSec LAPI decision stream is back`);
       this.pullFailures = 0;
       this.contacted(null);
+      await this.learnLapiAddresses();
       if (answer.malformed > 0) this.refuse('malformed', `${answer.malformed} malformed decisions in the stream`, 'malformed', answer.malformed);
+      if (answer.overLimit > 0) this.refuse('over-limit', `${answer.overLimit} decisions in the stream beyond the ${MAX_STREAM_DECISIONS} read per answer`, 'over-limit', answer.overLimit);
       for (const decision of answer.deleted) await this.withdraw(decision);
       let lookups = 0;
+      const lookupsUntil = this.deps.clock() + LOOKUP_BUDGET_MS;
       for (const decision of answer.added) {
         if (this.stopped) break;
-        const lookup = lookups < MAX_LOOKUPS_PER_PULL && this.client.canPush;
+        const lookup = lookups < MAX_LOOKUPS_PER_PULL && this.client.canPush && this.deps.clock() < lookupsUntil;
         if (await this.apply(decision, lookup)) lookups += 1;
       }
     } catch (error) {
@@ -254,9 +300,25 @@ export class FleetSync {
       this.refuse(target.reason, `fleet decision ${decision.id} not applied: ${target.reason}`, `${target.reason} ${decision.id}`);
       return false;
     }
+    if (this.lapiAddresses?.addresses.has(target.address) === true) {
+      this.refuse(
+        'lapi-address',
+        `fleet decision ${decision.id} not applied: ${target.address} is the CrowdSec LAPI's address (blocking it would cut this host off from the fleet, and from the ban's withdrawal)`,
+        `lapi-address ${target.address}`,
+      );
+      return false;
+    }
     const known = this.applied.get(target.address);
     if (known !== undefined) {
       if (!known.includes(decision.id) && known.length < 64) known.push(decision.id);
+      return false;
+    }
+    if (this.applied.size >= this.settings.maxBlocks) {
+      this.refuse(
+        'fleet-share-full',
+        `fleet: ${this.applied.size} fleet bans held, the fleet's share of the block set (BLOCK_SET_SIZE/4, at most 200,000); further bans are not applied until some lapse`,
+        'fleet-share-full',
+      );
       return false;
     }
     let machine: string | null = null;
@@ -266,11 +328,41 @@ export class FleetSync {
     const origin: FleetOrigin = { machine: safeName(machine ?? `origin:${decision.origin}`), scenario: safeName(decision.scenario) };
     const outcome = await this.deps.applyBlock(target.address, target.seconds, origin);
     if (outcome.ok) {
-      if (this.applied.size < MAX_TRACKED_FLEET_BLOCKS) this.applied.set(target.address, [decision.id]);
+      this.applied.set(target.address, [decision.id]);
     } else if (outcome.code !== 'already-blocked') {
       this.refuse(outcome.code, `fleet: ban of ${target.address} from ${origin.machine} not applied: ${outcome.message}`, `${outcome.code} ${target.address}`);
     }
     return lookup;
+  }
+
+  /**
+   * The addresses FLEET_LAPI_URL names: its literal address, or what its host name resolves
+   * to (looked up again every ten minutes; a failed lookup keeps the last answer).
+   */
+  private learnLapiAddresses(): Promise<void> {
+    const now = this.deps.clock();
+    if (this.lapiAddresses !== null && now - this.lapiAddresses.at < LAPI_ADDRESS_TTL_MS) return Promise.resolve();
+    // One lookup at a time: the first pull may come while the one of start() runs.
+    this.learning ??= this.lookUpLapiAddresses(now).finally(() => (this.learning = null));
+    return this.learning;
+  }
+
+  private async lookUpLapiAddresses(now: number): Promise<void> {
+    const host = new URL(this.settings.url).hostname.replace(/^\[(.*)\]$/, '$1');
+    const literal = parseAddress(host);
+    let found: string[];
+    if (literal !== null) found = [literal.address];
+    else {
+      try {
+        found = (await (this.deps.resolveHost ?? resolveHost)(host)).flatMap((text) => parseAddress(text)?.address ?? []);
+      } catch (error) {
+        this.deps.log(messages.warning(`fleet: cannot look up the CrowdSec LAPI's address (${describe(error)}); bans on the addresses it had are still refused`));
+        found = [];
+      }
+    }
+    const before = this.lapiAddressList().join(' ');
+    this.lapiAddresses = { addresses: found.length > 0 ? new Set(found) : (this.lapiAddresses?.addresses ?? new Set()), at: now };
+    if (this.lapiAddressList().join(' ') !== before) this.deps.lapiAddressesChanged?.();
   }
 
   private async withdraw(decision: StreamDecision): Promise<void> {
@@ -299,6 +391,20 @@ export class FleetSync {
   private contacted(problem: string | null): void {
     this.contact = problem === null ? { connected: true, at: this.deps.clock(), error: null } : { connected: false, at: this.contact.at, error: problem };
   }
+}
+
+/** An http:// URL whose host is not this machine's loopback (where CrowdSec listens by default). */
+export function plainHttpAcrossNetwork(url: string): boolean {
+  const parsed = new URL(url);
+  if (parsed.protocol !== 'http:') return false;
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const literal = parseAddress(host);
+  if (literal !== null) return !(literal.family === 4 ? literal.address.startsWith('127.') : literal.address === '::1');
+  return host.toLowerCase() !== 'localhost';
+}
+
+async function resolveHost(name: string): Promise<string[]> {
+  return (await lookup(name, { all: true })).map((entry) => entry.address);
 }
 
 /** Machine and scenario names from the LAPI are someone else's text: keep them plain and bounded. */

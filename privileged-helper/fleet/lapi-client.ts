@@ -4,7 +4,7 @@
 // password and the API key go only into request headers and bodies, never into errors.
 
 import { z } from 'zod';
-import { alertLookupSchema, loginAnswerSchema, streamAnswerSchema, streamDecisionSchema, type StreamDecision } from './lapi-messages.js';
+import { alertLookupSchema, loginAnswerSchema, MAX_STREAM_DECISIONS, streamAnswerSchema, streamDecisionSchema, type StreamDecision } from './lapi-messages.js';
 
 /** The LAPI refuses clients whose User-Agent is not "name/version". */
 const USER_AGENT = 'portsentry-desktop/0.1.0';
@@ -38,6 +38,8 @@ export interface StreamAnswer {
   readonly deleted: StreamDecision[];
   /** Entries that failed validation (skipped, counted). */
   readonly malformed: number;
+  /** Entries beyond MAX_STREAM_DECISIONS in a list (not read, counted). */
+  readonly overLimit: number;
 }
 
 export class LapiClient {
@@ -79,16 +81,19 @@ export class LapiClient {
     const envelope = streamAnswerSchema.safeParse(answer);
     if (!envelope.success) throw new LapiError('the LAPI decision stream is not {new, deleted}', 0);
     let malformed = 0;
+    let overLimit = 0;
     const keep = (list: unknown[] | null | undefined) => {
       const out: StreamDecision[] = [];
-      for (const item of list ?? []) {
+      const all = list ?? [];
+      overLimit += Math.max(0, all.length - MAX_STREAM_DECISIONS);
+      for (const item of all.slice(0, MAX_STREAM_DECISIONS)) {
         const decision = streamDecisionSchema.safeParse(item);
         if (decision.success) out.push(decision.data);
         else malformed += 1;
       }
       return out;
     };
-    return { added: keep(envelope.data.new), deleted: keep(envelope.data.deleted), malformed };
+    return { added: keep(envelope.data.new), deleted: keep(envelope.data.deleted), malformed, overLimit };
   }
 
   get canPush(): boolean {

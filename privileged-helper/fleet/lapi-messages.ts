@@ -6,7 +6,12 @@ import { z } from 'zod';
 import { parseAddress } from '../../shared/domain/address.js';
 import { parseIgnoreEntry } from '../config/ignore-list.js';
 
-/** Most decisions one stream answer may carry (a community blocklist is ~20k; a million per family is our set's size). */
+/**
+ * Decisions of one stream list that are read (a community blocklist is ~20k; the fleet holds
+ * 200k at most, see fleetBlockQuota). Entries beyond are counted, not read: a member that
+ * adds one decision too many must not make every host drop the whole answer, withdrawals
+ * included, again at each poll. The answer's byte cap bounds what is parsed.
+ */
 export const MAX_STREAM_DECISIONS = 200_000;
 
 export const loginAnswerSchema = z.object({
@@ -33,8 +38,8 @@ export type StreamDecision = z.infer<typeof streamDecisionSchema>;
 
 /** The envelope: each list is checked entry by entry, so one bad decision does not hide the rest. */
 export const streamAnswerSchema = z.object({
-  new: z.array(z.unknown()).max(MAX_STREAM_DECISIONS).nullable().optional(),
-  deleted: z.array(z.unknown()).max(MAX_STREAM_DECISIONS).nullable().optional(),
+  new: z.array(z.unknown()).nullable().optional(),
+  deleted: z.array(z.unknown()).nullable().optional(),
 });
 
 /** The part of an alert we read back: which machine sent it and which decisions it holds. */
@@ -52,6 +57,13 @@ export const alertLookupSchema = z
   .max(1000)
   .nullable();
 
+/**
+ * The longest a fleet ban lasts here (365 days, the longest FLEET_DECISION_DURATION): a
+ * longer decision is applied for this long. A member's ban of years would otherwise outlive
+ * everything that could withdraw it.
+ */
+export const MAX_FLEET_BAN_SECONDS = 365 * 86_400;
+
 /** What we do with one decision. */
 export type DecisionTarget =
   { readonly ok: true; readonly address: string; readonly seconds: number } | { readonly ok: false; readonly reason: 'not-a-ban' | 'simulated' | 'scope' | 'bad-value' | 'range' | 'bad-duration' };
@@ -64,8 +76,9 @@ export type DecisionTarget =
 export function decisionTarget(decision: StreamDecision): DecisionTarget {
   if (decision.type.toLowerCase() !== 'ban') return { ok: false, reason: 'not-a-ban' };
   if (decision.simulated === true) return { ok: false, reason: 'simulated' };
-  const seconds = parseGoDuration(decision.duration);
-  if (seconds === null) return { ok: false, reason: 'bad-duration' };
+  const parsed = parseGoDuration(decision.duration);
+  if (parsed === null) return { ok: false, reason: 'bad-duration' };
+  const seconds = Math.min(parsed, MAX_FLEET_BAN_SECONDS);
   const scope = decision.scope.toLowerCase();
   if (scope === 'ip') {
     const parsed = parseAddress(decision.value);

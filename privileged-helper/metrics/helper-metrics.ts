@@ -8,12 +8,19 @@ import type { Probe } from '../../shared/domain/types.js';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
 import type { FleetStatus } from '../fleet/fleet-sync.js';
 
-/** Elements our nftables sets are sized for, per family (DESIGN.md: a million blocks per family). */
-export const SET_CAPACITY_PER_FAMILY = 1_000_000;
+/**
+ * A page is rendered at most once per this long; scrapes meanwhile get that page. Rendering
+ * walks the blocked list (about 200 ms with a million blocks) on the thread that detects:
+ * without this bound, a client repeating GETs on a few connections would keep detection
+ * waiting. Prometheus scrapes every 15 s or so and never sees the difference.
+ */
+export const MIN_RENDER_INTERVAL_MS = 1000;
 
 /** What the gauges read at scrape time. */
 export interface MetricsSnapshot {
   readonly blockedAddresses: readonly string[];
+  /** Elements each blocked set holds at most (BLOCK_SET_SIZE). */
+  readonly setCapacity: number;
   readonly captureFrames: number;
   readonly captureUndecoded: number;
   readonly rpcConnections: number;
@@ -30,7 +37,7 @@ export class HelperMetrics {
   private readonly blocksRemoved: Counter<'reason'>;
   private readonly blocksFailed: Counter;
 
-  constructor(snapshot: () => MetricsSnapshot) {
+  constructor(snapshot: () => MetricsSnapshot, clock: () => number = Date.now) {
     const registers = [this.registry];
     this.probes = new Counter({
       name: 'portsentry_probes_total',
@@ -70,10 +77,10 @@ export class HelperMetrics {
       g.set({ family: 'ipv4' }, s.blockedAddresses.length - v6);
       g.set({ family: 'ipv6' }, v6);
     });
-    gauge('portsentry_block_set_used_ratio', `Share of the blocked set in use per family (sets are sized for ${SET_CAPACITY_PER_FAMILY} elements).`, ['family'], (g, s) => {
+    gauge('portsentry_block_set_used_ratio', 'Share of the blocked set in use per family (each set holds BLOCK_SET_SIZE elements).', ['family'], (g, s) => {
       const v6 = s.blockedAddresses.reduce((n, a) => (a.includes(':') ? n + 1 : n), 0);
-      g.set({ family: 'ipv4' }, (s.blockedAddresses.length - v6) / SET_CAPACITY_PER_FAMILY);
-      g.set({ family: 'ipv6' }, v6 / SET_CAPACITY_PER_FAMILY);
+      g.set({ family: 'ipv4' }, (s.blockedAddresses.length - v6) / s.setCapacity);
+      g.set({ family: 'ipv6' }, v6 / s.setCapacity);
     });
     gauge('portsentry_capture_frames', 'Frames read from packet capture (tcpdump) since capture started.', [], (g, s) => g.set(s.captureFrames));
     gauge('portsentry_capture_undecoded_frames', 'Captured frames that could not be decoded (dropped by the parser) since capture started.', [], (g, s) => g.set(s.captureUndecoded));
@@ -92,15 +99,25 @@ export class HelperMetrics {
       g.reset();
       for (const [reason, n] of s.fleetRefused) g.set({ reason }, n);
     });
-    // The snapshot lives for one scrape only.
+    // The snapshot lives for one rendering only; one rendering at a time, at most one per
+    // MIN_RENDER_INTERVAL_MS, whatever the number of clients asking.
     const metrics = this.registry.metrics.bind(this.registry);
-    this.registry.metrics = async () => {
+    let rendering: Promise<string> | null = null;
+    let last: { at: number; text: string } | null = null;
+    this.registry.metrics = () => {
+      if (rendering !== null) return rendering;
+      if (last !== null && clock() - last.at < MIN_RENDER_INTERVAL_MS) return Promise.resolve(last.text);
       current = null;
-      try {
-        return await metrics();
-      } finally {
-        current = null;
-      }
+      rendering = metrics()
+        .then((text) => {
+          last = { at: clock(), text };
+          return text;
+        })
+        .finally(() => {
+          current = null;
+          rendering = null;
+        });
+      return rendering;
     };
   }
 

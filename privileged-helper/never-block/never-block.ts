@@ -1,5 +1,6 @@
 // What the helper never blocks, in one place: the ignore file's entries, the host's own
-// addresses, its default gateways and DNS resolvers (host-addresses.ts reads them), and
+// addresses, its default gateways and DNS resolvers (host-addresses.ts reads them), the
+// fleet's CrowdSec LAPI when the host is in one (fleet/fleet-sync.ts learns it), and
 // sources no remote host can have (loopback, multicast, link-local, IPv4-mapped...). The
 // engine asks it about each scanner, a block by hand asks it about a prefix, and the kernel
 // trap is given its networks, so the three can never disagree. Pure: node's BlockList, no I/O.
@@ -11,13 +12,15 @@ import type { AddressFamily } from '../../shared/domain/types.js';
 import { IMPOSSIBLE_SOURCE_NETWORKS, sourceProblem } from '../capture/source-address.js';
 import type { IgnoreEntry } from '../config/ignore-list.js';
 
-export type NeverBlockReason = 'own-address' | 'gateway' | 'dns-resolver' | 'ignore-list' | 'not-unicast';
+export type NeverBlockReason = 'own-address' | 'gateway' | 'dns-resolver' | 'fleet-server' | 'ignore-list' | 'not-unicast';
 
 /** Addresses that are protected by what they are, not by the ignore file. */
 export interface HostAddresses {
   readonly own: Iterable<string>;
   readonly gateways?: Iterable<string>;
   readonly resolvers?: Iterable<string>;
+  /** The fleet's CrowdSec LAPI: blocked, it would cut the host off from the fleet (one spoofed scan would do). */
+  readonly fleetServers?: Iterable<string>;
 }
 
 /** Addresses that are this host's whatever its interfaces say; 0.0.0.0 and :: are never real scanners (1.2 shipped 0.0.0.0 in its ignore file). */
@@ -47,8 +50,10 @@ export class NeverBlock {
       const type = entry.family === 4 ? 'ipv4' : 'ipv6';
       this.list.addSubnet(entry.address, entry.prefix, type);
     }
-    const addresses: HostAddresses = Symbol.iterator in host ? { own: [...host] } : { own: [...host.own], gateways: [...(host.gateways ?? [])], resolvers: [...(host.resolvers ?? [])] };
+    const addresses: HostAddresses =
+      Symbol.iterator in host ? { own: [...host] } : { own: [...host.own], gateways: [...(host.gateways ?? [])], resolvers: [...(host.resolvers ?? [])], fleetServers: [...(host.fleetServers ?? [])] };
     this.host = addresses;
+    for (const address of addresses.fleetServers ?? []) this.protectedBy.set(address, 'fleet-server');
     for (const address of addresses.resolvers ?? []) this.protectedBy.set(address, 'dns-resolver');
     for (const address of addresses.gateways ?? []) this.protectedBy.set(address, 'gateway');
     for (const address of [...ALWAYS_OWN, ...addresses.own]) this.protectedBy.set(address, 'own-address');
@@ -68,6 +73,7 @@ export class NeverBlock {
     add([...ALWAYS_OWN, ...this.host.own], describeNeverBlockReason('own-address'));
     add(this.host.gateways ?? [], describeNeverBlockReason('gateway'));
     add(this.host.resolvers ?? [], describeNeverBlockReason('dns-resolver'));
+    add(this.host.fleetServers ?? [], describeNeverBlockReason('fleet-server'));
     this.networkList = list;
     return list;
   }
@@ -79,7 +85,7 @@ export class NeverBlock {
   forKernelTrap(): TrapNeverBlock {
     return {
       ignore: [...this.entries, ...IMPOSSIBLE_SOURCE_NETWORKS],
-      host: [...this.host.own, ...(this.host.gateways ?? []), ...(this.host.resolvers ?? [])],
+      host: [...this.host.own, ...(this.host.gateways ?? []), ...(this.host.resolvers ?? []), ...(this.host.fleetServers ?? [])],
     };
   }
 
@@ -103,6 +109,8 @@ export function describeNeverBlockReason(reason: NeverBlockReason): string {
       return "this host's default gateway";
     case 'dns-resolver':
       return "one of this host's DNS resolvers";
+    case 'fleet-server':
+      return "the fleet's CrowdSec LAPI";
     case 'ignore-list':
       return 'in the ignore list';
     case 'not-unicast':

@@ -39,6 +39,7 @@ import type { TrapNeverBlock } from '../never-block/never-block.js';
 import type { PortSentryConfig } from '../config/config.js';
 import type { Mode } from '../../shared/domain/types.js';
 import { maskAddress, prefixMask } from '../../shared/domain/block-target.js';
+import { nftDuration } from './nft-duration.js';
 
 export interface TrapPlan {
   readonly tcpPorts: readonly PortRange[];
@@ -171,7 +172,7 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
   if (plan === null) return `${lines.join('\n')}\n`;
   const elements = (set: string, items: readonly string[]) => (items.length > 0 ? [`add element ${t} ${set} { ${items.join(', ')} }`] : []);
   const range = ([from, to]: PortRange) => (from === to ? String(from) : `${from}-${to}`);
-  const timeout = plan.timeoutSeconds > 0 ? ` timeout ${plan.timeoutSeconds}s` : '';
+  const timeout = plan.timeoutSeconds > 0 ? ` timeout ${nftDuration(plan.timeoutSeconds)}` : '';
   const mask = plan.prefix6 < 128 ? ` & ${prefixMask(6, plan.prefix6)}` : '';
   // The add and the verdict are separate rules: a failed add (full set) must not skip the verdict.
   // The bucket is taken in the add rule itself: no token (or no bucket), no add; the verdict

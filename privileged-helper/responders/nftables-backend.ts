@@ -35,6 +35,7 @@ import { describeFailure, runProgram } from './command-runner.js';
 import { NFT_TABLE_NAME } from '../../shared/domain/config-keys.js';
 import { parseBlockTarget, prefixMask, maskAddress, type BlockTarget } from '../../shared/domain/block-target.js';
 import { trapScript, type TrapPlan } from './kernel-trap.js';
+import { nftDuration } from './nft-duration.js';
 
 export interface NftablesOptions {
   /** Our table's name (NFT_TABLE); we create, change and remove only `inet <table>`. */
@@ -193,7 +194,7 @@ export class NftablesBackend implements BlockBackend {
       const hosts: string[] = [];
       const nets: string[] = [];
       for (const item of elements.slice(i, i + MAX_BATCH)) {
-        const timeout = item.expiresAt === null ? '' : ` timeout ${Math.max(1, Math.ceil((item.expiresAt - now) / 1000))}s`;
+        const timeout = item.expiresAt === null ? '' : ` timeout ${nftDuration(Math.max(1, Math.ceil((item.expiresAt - now) / 1000)))}`;
         (item.key.includes('/') ? nets : hosts).push(`${item.key}${timeout}`);
       }
       if (hosts.length > 0) lines.push(`add element ${t} blocked6_hosts { ${hosts.join(', ')} }`);
@@ -232,7 +233,7 @@ export class NftablesBackend implements BlockBackend {
     const target = parseBlockTarget(address);
     if (typeof target === 'string') return `nft (not a block target: ${target})`;
     const { set, element } = this.placement(target);
-    const timeout = options.timeoutSeconds !== undefined && options.timeoutSeconds > 0 ? ` timeout ${options.timeoutSeconds}s` : '';
+    const timeout = options.timeoutSeconds !== undefined && options.timeoutSeconds > 0 ? ` timeout ${nftDuration(options.timeoutSeconds)}` : '';
     return `nft add element inet ${this.table} ${set} { ${element}${timeout} }`;
   }
 
@@ -319,7 +320,7 @@ export class NftablesBackend implements BlockBackend {
       child.stdin.write(`${SENTINEL}\n`);
       return;
     }
-    const elements = batch.map((c) => (c.timeoutSeconds > 0 ? `${c.element} timeout ${c.timeoutSeconds}s` : c.element)).join(', ');
+    const elements = batch.map((c) => (c.timeoutSeconds > 0 ? `${c.element} timeout ${nftDuration(c.timeoutSeconds)}` : c.element)).join(', ');
     const into = `element inet ${this.table} ${first.set}`;
     const command =
       first.verb === 'replace'

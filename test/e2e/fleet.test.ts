@@ -136,21 +136,33 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     assert.ok((fleet?.fleetBlocks ?? 0) >= 1);
   });
 
-  it('never applies a fleet ban on its own address or an ignored one (the attack: a ban aimed at the host itself)', async () => {
+  it("never applies a fleet ban on its own address, an ignored one or the LAPI's (the attack: a ban aimed at the host itself, or at what it needs to stay in the fleet)", async () => {
     const refusedBefore = (await status('b')).fleet?.refused ?? 0;
     await lapi.cscli(['decisions', 'add', '--ip', hostB.v4, '--reason', 'aimed at B itself', '--duration', '1h']);
     await lapi.cscli(['decisions', 'add', '--ip', friendOfB.v4, '--reason', 'aimed at a host B ignores', '--duration', '1h']);
-    await until('B refused both bans', async () => ((await status('b')).fleet?.refused ?? 0) >= refusedBefore + 2);
+    // A ban of the LAPI itself would cut every host off from the fleet, and from the ban's withdrawal.
+    await lapi.cscli(['decisions', 'add', '--ip', lab.hosts.lapi.v4, '--reason', 'aimed at the LAPI', '--duration', '1h']);
+    await until('B refused the three bans', async () => ((await status('b')).fleet?.refused ?? 0) >= refusedBefore + 3);
     const set = await setOf(hostB);
     assert.ok(!inSet(set, hostB.v4), 'B did not block itself');
     assert.ok(!inSet(set, friendOfB.v4), 'B did not block the host on its ignore list');
+    assert.ok(!inSet(set, lab.hosts.lapi.v4), 'B did not block the LAPI');
+    await b.waitFor(`${lab.hosts.lapi.v4} is the CrowdSec LAPI's address`);
     assert.ok(
       b.lines.some((line) => line.includes(`ban of ${hostB.v4}`) && /own address|this host/.test(line)),
       'B said why',
     );
     // A ignores B's address: the same ban is refused there too.
-    await until('A refused the ban of B', async () => ((await status('a')).fleet?.refused ?? 0) >= 1);
+    await until('A refused the ban of B and of the LAPI', async () => ((await status('a')).fleet?.refused ?? 0) >= 2);
     assert.ok(!inSet(await setOf(hostA), hostB.v4));
+    assert.ok(!inSet(await setOf(hostA), lab.hosts.lapi.v4));
+  });
+
+  it('never blocks the LAPI itself, not even for a scan from its address (one spoofed scan would cut the host off the fleet)', async () => {
+    await nmap(lab.hosts.lapi, hostA);
+    await a.waitFor(`Host: ${lab.hosts.lapi.v4} is the fleet's CrowdSec LAPI. Ignoring`);
+    assert.ok(!inSet(await setOf(hostA), lab.hosts.lapi.v4), 'A did not block the LAPI');
+    await until('A still reaches the LAPI', async () => (await status('a')).fleet?.connected === true);
   });
 
   it('lifts the ban on B when the decision is deleted, and A keeps its own block', async () => {

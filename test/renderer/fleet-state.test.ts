@@ -16,5 +16,9 @@ describe('fleet line in the settings window', () => {
     assert.match(describeFleet({ fleet: { ...fleet, sharing: false } }), /sharing is off/);
     assert.equal(describeFleet({ fleet }), 'In a fleet, sharing is on; the CrowdSec LAPI is reachable. Sent 5 blocks (2 waiting); 3 blocks here came from the fleet.');
     assert.match(describeFleet({ fleet: { ...fleet, connected: false } }), /unreachable, retrying/);
+    // Sharing on without root's credentials: said, not "not contacted yet" forever.
+    assert.match(describeFleet({ fleet: { ...fleet, pushing: false, pulling: false, connected: null } }), /nothing is exchanged: root has set neither/);
+    assert.match(describeFleet({ fleet: { ...fleet, pulling: false } }), /sending only/);
+    assert.match(describeFleet({ fleet: { ...fleet, pushing: false } }), /receiving only/);
   });
 });

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LapiClient, LapiError } from '../../../privileged-helper/fleet/lapi-client.js';
-import { alertFor, decisionTarget, parseGoDuration, type StreamDecision } from '../../../privileged-helper/fleet/lapi-messages.js';
+import { alertFor, decisionTarget, MAX_STREAM_DECISIONS, parseGoDuration, type StreamDecision } from '../../../privileged-helper/fleet/lapi-messages.js';
 
 const decision = (overrides: Partial<StreamDecision> = {}): StreamDecision => ({
   id: 7,
@@ -29,6 +29,9 @@ describe('fleet decisions as hostile input', () => {
     assert.deepEqual(decisionTarget(decision()), { ok: true, address: '198.18.5.5', seconds: 14399 });
     assert.deepEqual(decisionTarget(decision({ value: '::ffff:198.18.5.5' })), { ok: true, address: '198.18.5.5', seconds: 14399 });
     assert.deepEqual(decisionTarget(decision({ scope: 'Range', value: 'fd00:0::1/128' })), { ok: true, address: 'fd00::1', seconds: 14399 });
+    // A ban of years lasts a year here at most (and nft takes it: see nft-duration.ts).
+    assert.deepEqual(decisionTarget(decision({ duration: '87599h59m59s' })), { ok: true, address: '198.18.5.5', seconds: 365 * 86400 });
+    assert.deepEqual(decisionTarget(decision({ duration: '8759h' })), { ok: true, address: '198.18.5.5', seconds: 8759 * 3600 });
     const refused: Array<[Partial<StreamDecision>, string]> = [
       [{ type: 'captcha' }, 'not-a-ban'],
       [{ simulated: true }, 'simulated'],
@@ -91,6 +94,20 @@ describe('LapiClient against a hostile LAPI', () => {
     assert.match(seen[0]?.url ?? '', /\/v1\/decisions\/stream\?startup=true$/);
     assert.equal(seen[0]?.headers['x-api-key'], 'key-secret-456');
     assert.match(seen[0]?.headers['user-agent'] ?? '', /^[\w-]+\/[\d.]+$/, 'the LAPI wants name/version');
+  });
+
+  it('reads a stream with more decisions than it takes: the first ones, the rest counted (the answer is not thrown away)', async () => {
+    const entry = (id: number) => ({ id, origin: 'crowdsec', type: 'ban', scope: 'Ip', value: '198.18.5.5', duration: '1h', scenario: 'x/y' });
+    const flood = Array.from({ length: MAX_STREAM_DECISIONS + 5 }, (_, i) => entry(i));
+    const { fake } = answering(JSON.stringify({ new: flood, deleted: [entry(1), entry(2)] }));
+    const answer = await new LapiClient(credentials, Date.now, fake).pullDecisions(true);
+    assert.equal(answer.added.length, MAX_STREAM_DECISIONS);
+    assert.equal(answer.overLimit, 5);
+    assert.deepEqual(
+      answer.deleted.map((d) => d.id),
+      [1, 2],
+      'the withdrawals in the same answer are still read',
+    );
   });
 
   it('refuses answers that are not JSON, not the envelope, or too large, without echoing secrets', async () => {

@@ -34,6 +34,15 @@ describe('what is never blocked, in one place', () => {
     );
   });
 
+  it("protects the fleet's CrowdSec LAPI like a gateway: from scans (a spoofed one), blocks by hand and the kernel trap", () => {
+    const never = new NeverBlock(IGNORE, { ...HOST, fleetServers: ['198.18.0.250', 'fd00:5e::250'] });
+    assert.equal(never.reasonToIgnore('198.18.0.250', 4), 'fleet-server');
+    assert.equal(never.reasonToIgnore('fd00:5e::250', 6), 'fleet-server');
+    assert.match(protectedOverlap(target('198.18.0.248/29'), never.networks())?.why ?? '', /fleet's CrowdSec LAPI/);
+    assert.ok(never.forKernelTrap().host.includes('198.18.0.250'));
+    assert.ok(never.forKernelTrap().host.includes('fd00:5e::250'));
+  });
+
   it('copies the host addresses it was given: a later change to them does not leak in', () => {
     const own = ['198.18.0.10'];
     const never = new NeverBlock([], { own });

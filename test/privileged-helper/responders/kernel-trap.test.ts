@@ -141,6 +141,9 @@ describe('kernel trap plan', () => {
       // Before "established: not a probe", and it lets the handshake's ACK through.
       assert.ok(classic.indexOf('@trap_tcp_tripwires ct direction original ct state established add @blocked4') < classic.indexOf('ct state established,related return'));
       assert.match(classic, /tcp dport @trap_tcp_tripwires ct direction original ct state established counter packets 0 bytes 0 accept/);
+      // The longest BLOCK_TIMEOUT (3650 days) is more seconds than nft takes as a plain figure.
+      await nft(trapScript('t', plan(`BLOCK_TIMEOUT="${3650 * 86400}"`, ['stcp'])!));
+      assert.match(String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout), /add @blocked4 \{ ip saddr timeout 3650d \}/);
       await nft(trapScript('t', null));
       const disarmed = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
       assert.doesNotMatch(disarmed, /drop/);

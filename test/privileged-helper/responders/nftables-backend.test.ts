@@ -108,6 +108,22 @@ describe('NftablesBackend (real nft in a namespace)', { timeout: 60_000 }, () =>
     await backend.remove();
   });
 
+  it('takes a block lasting years (nft refuses 100,000,000 s as a figure), and the blocks batched with it still go in', async () => {
+    const backend = new NftablesBackend({ table: 'ps_long', nftCommand: nftInNs });
+    await backend.start();
+    try {
+      // 3650 days: the longest BLOCK_TIMEOUT; in the same command as two short blocks.
+      await Promise.all([backend.block('198.18.7.1', { timeoutSeconds: 60 }), backend.block('198.18.7.2', { timeoutSeconds: 3650 * 86400 }), backend.block('198.18.7.3', { timeoutSeconds: 60 })]);
+      const set = await nft('list', 'set', 'inet', 'ps_long', 'blocked4');
+      assert.match(set, /198\.18\.7\.2 timeout 3650d expires/);
+      assert.match(set, /198\.18\.7\.1 timeout 1m expires/);
+      assert.match(set, /198\.18\.7\.3 timeout 1m expires/);
+      assert.equal(backend.describeBlock('198.18.7.2', { timeoutSeconds: 3650 * 86400 + 1 }), 'nft add element inet ps_long blocked4 { 198.18.7.2 timeout 3650d1s }');
+    } finally {
+      await backend.remove();
+    }
+  });
+
   it('batches a burst into few commands and loses none, duplicates included', async () => {
     const backend = new NftablesBackend({ table: 'ps_d', nftCommand: nftInNs });
     await backend.start();
