@@ -4,7 +4,7 @@
 // of the control group, the admin socket (root 0600, in a 0700 directory) admits only root.
 // Nothing the caller says changes its role. Each socket has its own connection cap, so
 // operators filling theirs never lock root out of its own. Everything after connect is hostile
-// until validated: frames are bounded, requests rate-limited per connection, in-flight
+// until validated: frames are bounded, requests rate-limited per connection and per socket, in-flight
 // requests capped, idle connections closed, and a subscriber that does not read is cut off
 // rather than allowed to grow the helper's memory or stall it.
 
@@ -28,6 +28,12 @@ export interface ControlSocketOptions {
   /** Sustained requests per second per connection, and the burst above it. */
   readonly requestsPerSecond?: number;
   readonly burst?: number;
+  /**
+   * The same for all connections of this socket together: many connections (or a new one for
+   * every burst) buy no more than one budget, and the other socket's budget is its own.
+   */
+  readonly socketRequestsPerSecond?: number;
+  readonly socketBurst?: number;
   readonly maxInFlight?: number;
   readonly maxConnections?: number;
   /** Bytes queued to a client before it is considered stuck and dropped. */
@@ -51,11 +57,14 @@ export class ControlSocket {
   private server: Server | null = null;
   private readonly connections = new Map<number, Connection>();
   private nextId = 1;
+  private readonly budget: TokenBucket;
 
   constructor(
     private readonly options: ControlSocketOptions,
     private readonly handlers: MethodHandlers<ConnectionContext>,
-  ) {}
+  ) {
+    this.budget = new TokenBucket(options.socketRequestsPerSecond ?? 200, options.socketBurst ?? 400);
+  }
 
   async listen(): Promise<void> {
     const { path, role } = this.options;
@@ -121,7 +130,7 @@ export class ControlSocket {
 
   private accept(socket: Socket): void {
     const id = this.nextId++;
-    const connection = new Connection(id, socket, this.options, this.handlers, () => this.connections.delete(id));
+    const connection = new Connection(id, socket, this.options, this.handlers, this.budget, () => this.connections.delete(id));
     this.connections.set(id, connection);
   }
 }
@@ -129,8 +138,7 @@ export class ControlSocket {
 class Connection {
   subscribed = false;
   private readonly decoder: FrameDecoder;
-  private tokens: number;
-  private lastRefill = performance.now();
+  private readonly budget: TokenBucket;
   private inFlight = 0;
   private closed = false;
 
@@ -139,10 +147,11 @@ class Connection {
     readonly socket: Socket,
     private readonly options: ControlSocketOptions,
     private readonly handlers: MethodHandlers<ConnectionContext>,
+    private readonly socketBudget: TokenBucket,
     onClose: () => void,
   ) {
     this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes ?? 64 * 1024 });
-    this.tokens = options.burst ?? 200;
+    this.budget = new TokenBucket(options.requestsPerSecond ?? 100, options.burst ?? 200);
     // Idle: nothing sent to us and nothing owed. A subscriber is never idle (events flow to it),
     // and a request still being answered keeps its connection.
     socket.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => {
@@ -174,7 +183,7 @@ class Connection {
         this.send(encodeFrame(parsed.response));
         continue;
       }
-      if (!this.takeToken()) {
+      if (!TokenBucket.takeFromBoth(this.budget, this.socketBudget)) {
         this.send(encodeFrame(errorResponse(parsed.id, ErrorCode.RATE_LIMITED, 'too many requests; slow down')));
         continue;
       }
@@ -194,15 +203,33 @@ class Connection {
       });
     }
   }
+}
 
-  private takeToken(): boolean {
-    const now = performance.now();
-    const rate = this.options.requestsPerSecond ?? 100;
-    this.tokens = Math.min(this.options.burst ?? 200, this.tokens + ((now - this.lastRefill) / 1000) * rate);
-    this.lastRefill = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+/** Requests allowed at `rate` a second with bursts up to `burst`. */
+class TokenBucket {
+  private tokens: number;
+  private lastRefill = performance.now();
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  /** One token from each bucket, or none taken when either is empty. */
+  static takeFromBoth(a: TokenBucket, b: TokenBucket): boolean {
+    if (a.available() < 1 || b.available() < 1) return false;
+    a.tokens -= 1;
+    b.tokens -= 1;
     return true;
+  }
+
+  private available(): number {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.rate);
+    this.lastRefill = now;
+    return this.tokens;
   }
 }
 

@@ -795,6 +795,12 @@ export function rootOnlyReason(name: ConfigKey, mainConfigFile: string | null): 
   return `${name} names ${definition.names ?? 'something only root decides'}, so only root may change it: edit ${where} as root and reload (SIGHUP), or run "sudo portsentryctl config set ${name}=..."`;
 }
 
+/** The sentence an operator gets when root has turned the operator settings file off. */
+export function operatorSettingsOffReason(mainConfigFile: string | null): string {
+  const where = mainConfigFile === null ? 'the config file' : mainConfigFile;
+  return `OPERATOR_SETTINGS_FILE is empty in ${where}, so every setting is root's (root's own file is never rewritten for an operator): ask root to set OPERATOR_SETTINGS_FILE, or to change the setting with "sudo portsentryctl config set ..."`;
+}
+
 /** Parses one key's value; throws ConfigValueError. `trustedFile`: see ParseContext. */
 export function parseKeyValue(name: ConfigKey, value: string, context: ParseContext): unknown {
   const definition = CONFIG_KEYS[name] as KeyDefinition<string, unknown>;

@@ -168,6 +168,35 @@ describe('ControlSocket', () => {
     await server.close();
   });
 
+  it('one budget per socket: many connections, or a new one for every burst, buy no more requests; the other socket keeps its own', async () => {
+    const path = join(dir, 'budget.sock');
+    const adminPath = join(dir, 'budget-admin.sock');
+    // Refill so slow that none arrives during the test: the counts are the budgets themselves.
+    const limits = { requestsPerSecond: 0.001, burst: 10, socketRequestsPerSecond: 0.001, socketBurst: 12, log: () => undefined };
+    const operators = new ControlSocket({ path, role: 'operator', groupId: null, ...limits }, handlers());
+    const admin = new ControlSocket({ path: adminPath, role: 'admin', groupId: null, ...limits }, handlers());
+    await operators.listen();
+    await admin.listen();
+    try {
+      const burst = (socketPath: string) => async () => {
+        const socket = createConnection(socketPath);
+        const got = lines(socket);
+        socket.write(Array.from({ length: 10 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'version' })).join('\n') + '\n');
+        await got.wait(10);
+        socket.destroy();
+        return got.all.filter((m) => m['result'] !== undefined).length;
+      };
+      // Four connections one after another, each within its own per-connection burst.
+      let answered = 0;
+      for (let i = 0; i < 4; i++) answered += await burst(path)();
+      assert.equal(answered, 12, 'the operator socket answered its budget, not 4 x 10');
+      assert.equal(await burst(adminPath)(), 10, "root's socket is not charged for the operators' requests");
+    } finally {
+      await operators.close();
+      await admin.close();
+    }
+  });
+
   it('caps requests in flight and answers oversized frames without buffering them', async () => {
     const path = join(dir, 'inflight.sock');
     let release: () => void = () => undefined;
