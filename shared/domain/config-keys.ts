@@ -346,11 +346,14 @@ export const CONFIG_KEYS = {
     label: 'Hosts remembered at most',
     hint: "Bound on hosts the counter tracks, and so on the helper's memory; the least recently seen are forgotten (16-50000000).",
   }),
+  // Root's, like BLOCK_SET_SIZE: at 0 (no limit) a spoofed flood from one /24 or /64 fills the
+  // block sets and evicts the real scanners' blocks.
   BLOCK_RATE_PER_PREFIX: key({
     field: 'blockRatePerPrefix',
     parse: integer(0, 1_000_000),
     defaultText: '64',
-    access: 'operator',
+    access: 'root',
+    names: 'a resource bound',
     group: 'detection',
     widget: 'text',
     label: 'New blocks a minute per network',

@@ -132,6 +132,8 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       METRICS_PORT: '80',
       // How much the firewall holds and how wide one block reaches.
       BLOCK_SET_SIZE: '1024',
+      // No limit on new blocks per /24: a spoofed flood would fill the sets and evict real blocks.
+      BLOCK_RATE_PER_PREFIX: '0',
       BLOCK_PREFIX6: '16',
     };
     const rootKeys = CONFIG_KEY_NAMES.filter((key) => CONFIG_KEYS[key].access === 'root');
