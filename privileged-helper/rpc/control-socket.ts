@@ -38,6 +38,11 @@ export interface ControlSocketOptions {
   readonly maxConnections?: number;
   /** Bytes queued to a client before it is considered stuck and dropped. */
   readonly maxQueuedBytes?: number;
+  /**
+   * Bytes queued to all clients of this socket together: past it, the client furthest behind
+   * is dropped, so many clients that stop reading cannot hold the helper's memory between them.
+   */
+  readonly socketMaxQueuedBytes?: number;
   readonly log: (message: string) => void;
 }
 
@@ -119,6 +124,25 @@ export class ControlSocket {
     return this.connections.size;
   }
 
+  /** Bytes written to clients of this socket that they have not read yet. */
+  get queuedBytes(): number {
+    let total = 0;
+    for (const connection of this.connections.values()) total += connection.queuedBytes;
+    return total;
+  }
+
+  /** Drops the clients furthest behind until what is queued to all of them fits the socket's bound. */
+  private relieve(): void {
+    const max = this.options.socketMaxQueuedBytes ?? 16 * 1024 * 1024;
+    for (let total = this.queuedBytes; total > max;) {
+      let furthest: Connection | null = null;
+      for (const connection of this.connections.values()) if (furthest === null || connection.queuedBytes > furthest.queuedBytes) furthest = connection;
+      if (furthest === null || furthest.queuedBytes === 0) return;
+      total -= furthest.queuedBytes;
+      furthest.drop(`control client ${furthest.id} is furthest behind while clients of ${this.options.path} hold ${max} unread bytes; disconnected`);
+    }
+  }
+
   async close(): Promise<void> {
     for (const connection of this.connections.values()) connection.socket.destroy();
     this.connections.clear();
@@ -130,7 +154,15 @@ export class ControlSocket {
 
   private accept(socket: Socket): void {
     const id = this.nextId++;
-    const connection = new Connection(id, socket, this.options, this.handlers, this.budget, () => this.connections.delete(id));
+    const connection = new Connection(
+      id,
+      socket,
+      this.options,
+      this.handlers,
+      this.budget,
+      () => this.relieve(),
+      () => this.connections.delete(id),
+    );
     this.connections.set(id, connection);
   }
 }
@@ -148,6 +180,7 @@ class Connection {
     private readonly options: ControlSocketOptions,
     private readonly handlers: MethodHandlers<ConnectionContext>,
     private readonly socketBudget: TokenBucket,
+    private readonly afterSend: () => void,
     onClose: () => void,
   ) {
     this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes ?? 64 * 1024 });
@@ -168,11 +201,21 @@ class Connection {
   send(frame: string): void {
     if (this.closed) return;
     if (this.socket.writableLength > (this.options.maxQueuedBytes ?? 4 * 1024 * 1024)) {
-      this.options.log(`adminalert: WARNING: control client ${this.id} stopped reading; disconnected`);
-      this.socket.destroy();
+      this.drop(`control client ${this.id} stopped reading; disconnected`);
       return;
     }
     this.socket.write(frame);
+    this.afterSend();
+  }
+
+  get queuedBytes(): number {
+    return this.closed ? 0 : this.socket.writableLength;
+  }
+
+  drop(reason: string): void {
+    this.options.log(`adminalert: WARNING: ${reason}`);
+    this.closed = true;
+    this.socket.destroy();
   }
 
   private onData(chunk: Buffer): void {

@@ -220,6 +220,32 @@ describe('ControlSocket', () => {
     await server.close();
   });
 
+  it('many clients that stop reading cannot hold more than the socket bound between them: the one furthest behind is dropped', async () => {
+    const path = join(dir, 'unread.sock');
+    const logged: string[] = [];
+    const cap = 512 * 1024;
+    let handled = 0;
+    // About 110 KB an answer; each client asks 10 times and reads none, each under its own 4 MiB.
+    const entries = Array.from({ length: 1000 }, (_, i) => ({ entry: `198.18.${i >> 8}.${i & 255}`, comment: 'x'.repeat(90) }));
+    const server = new ControlSocket({ path, role: 'operator', groupId: null, socketMaxQueuedBytes: cap, log: (m) => logged.push(m) }, handlers({ 'ignore.list': () => (handled++, { entries }) }));
+    await server.listen();
+    const clients = Array.from({ length: 8 }, () => createConnection(path));
+    try {
+      for (const client of clients) {
+        client.pause();
+        client.on('error', () => undefined);
+        client.write(Array.from({ length: 10 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ignore.list' })).join('\n') + '\n');
+      }
+      await until('every request answered, or a client dropped', () => handled === 80 || logged.length > 0);
+      await new Promise<void>((resolve) => setImmediate(resolve)); // the answers of the handled requests are written
+      assert.ok(server.queuedBytes <= cap, `${server.queuedBytes} bytes queued to clients that do not read`);
+      assert.ok(logged.some((line) => /furthest behind/.test(line)));
+    } finally {
+      for (const client of clients) client.destroy();
+      await server.close();
+    }
+  });
+
   it('cuts off a subscriber that stops reading instead of buffering without end', async () => {
     const path = join(dir, 'slow.sock');
     const logged: string[] = [];
