@@ -20,7 +20,12 @@ import { ErrorCode, ProtocolError, type MethodHandlers } from '../../shared/prot
 import { MAX_STATS_PORTS, MAX_STATS_TOP, PROTOCOL_VERSION, type StatusResult } from '../../shared/protocol/schemas.js';
 import { redactConfigText, redactValues, writesRedactedSecret } from '../fleet/secrets.js';
 import type { ConnectionContext } from './control-socket.js';
-import { EditQueue, EditQueueFullError } from './edit-queue.js';
+import { QueueFullError, RootFirstQueue } from './root-first-queue.js';
+
+/** How many operator edits may wait behind the one running (each is a file write and a reload). */
+export const MAX_WAITING_OPERATOR_EDITS = 8;
+/** How many operator stats requests may wait behind the one computing. */
+export const MAX_WAITING_OPERATOR_STATS = 4;
 
 export interface ControlServiceDeps {
   readonly daemon: Daemon;
@@ -40,14 +45,17 @@ export interface ControlServiceDeps {
 export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<ConnectionContext> {
   const { daemon, store } = deps;
   const config = (): PortSentryConfig => daemon.config;
-  // One config or ignore-file change at a time: each reads, edits, validates and renames.
-  // Root's go first, and only a few operator edits may wait (see edit-queue.ts).
-  const edits = new EditQueue();
-  const serialized = <T>(context: ConnectionContext, work: () => Promise<T>): Promise<T> =>
-    edits.run(context.role, work).catch((error: unknown) => {
-      if (error instanceof EditQueueFullError) throw new ProtocolError(ErrorCode.RATE_LIMITED, error.message);
-      throw error;
-    });
+  // One config or ignore-file change at a time (each reads, edits, validates and renames), and
+  // one stats computation at a time; root's go first, and only a few operators' may wait.
+  const inLine = (queue: RootFirstQueue) => {
+    return <T>(context: ConnectionContext, work: () => Promise<T>): Promise<T> =>
+      queue.run(context.role, work).catch((error: unknown) => {
+        if (error instanceof QueueFullError) throw new ProtocolError(ErrorCode.RATE_LIMITED, error.message);
+        throw error;
+      });
+  };
+  const serialized = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_EDITS, 'settings or ignore-list changes'));
+  const statsInLine = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_STATS, 'statistics requests'));
 
   return {
     status: (_params, context) => ({
@@ -199,14 +207,15 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       await daemon.setPaused(false);
       return { paused: false, pausedUntil: null };
     },
-    stats: async (params) => {
-      try {
-        return await store.statsInBackground({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock());
-      } catch (error) {
-        if (error instanceof StatsBusyError) throw new ProtocolError(ErrorCode.RATE_LIMITED, error.message);
-        throw error;
-      }
-    },
+    stats: (params, context) =>
+      statsInLine(context, async () => {
+        try {
+          return await store.statsInBackground({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock());
+        } catch (error) {
+          if (error instanceof StatsBusyError) throw new ProtocolError(ErrorCode.RATE_LIMITED, error.message);
+          throw error;
+        }
+      }),
   };
 }
 

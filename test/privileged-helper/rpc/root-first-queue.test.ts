@@ -1,13 +1,13 @@
-// The line config and ignore edits wait in: root's edit goes ahead of every operator edit still
+// The line costly control work waits in: root's job goes ahead of every operator job still
 // waiting, and operators cannot queue without end (an edit flood once kept root waiting 52 s).
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EditQueue, EditQueueFullError } from '../../../privileged-helper/rpc/edit-queue.js';
+import { QueueFullError, RootFirstQueue } from '../../../privileged-helper/rpc/root-first-queue.js';
 
-describe('EditQueue', () => {
+describe('RootFirstQueue', () => {
   it("runs root's edit right after the one running, ahead of every waiting operator edit, and refuses operators past the cap", async () => {
-    const queue = new EditQueue(3);
+    const queue = new RootFirstQueue(3, 'edits');
     const order: string[] = [];
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -18,7 +18,7 @@ describe('EditQueue', () => {
     const waiting = [1, 2, 3].map((i) => queue.run('operator', async () => void order.push(`op${i}`)));
     await assert.rejects(
       queue.run('operator', async () => void order.push('op4')),
-      EditQueueFullError,
+      QueueFullError,
     );
     const root = queue.run('admin', async () => void order.push('root'));
     release();
@@ -27,7 +27,7 @@ describe('EditQueue', () => {
   });
 
   it('one at a time, whatever the outcome of the one before', async () => {
-    const queue = new EditQueue();
+    const queue = new RootFirstQueue(8, 'edits');
     let inside = 0;
     let most = 0;
     const job = (fail: boolean) => async () => {
