@@ -304,6 +304,52 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       child.once('exit', () => reject(new Error(`the member's script exited: ${out}`)));
     });
 
+  it('hostile frames from the member: object-property names, batches, duplicate members, huge numbers, bad UTF-8 are refused one by one, and the helper stays up', async () => {
+    const confBefore = await readFile(conf);
+    // As text: a JSON.stringify of an object literal would drop the __proto__ key and the duplicate member.
+    const frames = [
+      '{"jsonrpc":"2.0","id":1,"method":"__proto__"}',
+      '{"jsonrpc":"2.0","id":2,"method":"toString"}',
+      '{"jsonrpc":"2.0","id":3,"method":"constructor"}',
+      '{"jsonrpc":"2.0","id":4,"method":"status","params":{"__proto__":{"role":"admin"}}}',
+      '{"jsonrpc":"2.0","id":5,"method":"config.set","params":{"changes":{"constructor":"x"}}}',
+      '[{"jsonrpc":"2.0","id":6,"method":"status"}]',
+      // A tunable first, a root-only key in a second "changes": JSON keeps the last, which is refused.
+      `{"jsonrpc":"2.0","id":7,"method":"config.set","params":{"changes":{"SCAN_TRIGGER":"3"},"changes":{"KILL_ROUTE":"/usr/bin/touch ${join(dir, 'pwned')} $TARGET$"}}}`,
+      '{"jsonrpc":"2.0","id":1e309,"method":"status"}',
+      '{"jsonrpc":"2.0","id":8,"method":"pause","params":{"durationSeconds":1e309}}',
+    ];
+    const text = `${frames.join('\n')}\n`;
+    const { child, output } = await asMember(`
+      const net = require('node:net');
+      const s = net.createConnection(${JSON.stringify(operatorSocket)});
+      let buf = '';
+      s.on('connect', () => {
+        s.write(${JSON.stringify(text)});
+        s.write(Buffer.from([0xff, 0xfe, 0x0a]));
+        s.write(JSON.stringify({ jsonrpc: '2.0', id: 'last', method: 'status' }) + '\\n');
+      });
+      // One answer a frame: the ${frames.length} above, the bad UTF-8 and the last status.
+      s.on('data', (d) => { buf += d; if (buf.split('\\n').length - 1 === ${frames.length + 2}) { console.log(buf); console.log('ready'); } });
+      setInterval(() => {}, 1000);`);
+    child.kill();
+    const answers = output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { id: unknown; error?: { code: number }; result?: { role?: string } });
+    const codeOf = (id: unknown) => answers.find((answer) => answer.id === id)?.error?.code;
+    assert.deepEqual([1, 2, 3].map(codeOf), [-32601, -32601, -32601], 'names of Object.prototype are not methods');
+    assert.equal(codeOf(4), -32602);
+    assert.equal(codeOf(5), -32602);
+    assert.equal(codeOf(7), -32001, 'the duplicate member smuggles nothing: the root-only key is refused');
+    assert.equal(codeOf(8), -32602);
+    const nullIds = answers.filter((answer) => answer.id === null).map((answer) => answer.error?.code);
+    assert.deepEqual(nullIds.sort(), [-32700, -32600, -32600].sort(), 'the batch, the id 1e309 and the bad UTF-8 each get an error');
+    assert.equal(answers.find((answer) => answer.id === 'last')?.result?.role, 'operator', 'the helper still answers, as it did');
+    assert.equal((await readFile(conf)).equals(confBefore), true);
+    await assert.rejects(stat(join(dir, 'pwned')), /ENOENT/);
+  });
+
   it("root's edit goes ahead of a flood of operator edits, and operators cannot queue without end", async () => {
     const ignoreBefore = await readFile(join(dir, 'ignore'), 'utf8');
     // 8 connections x 32 ignore additions at once: each is a file write and a reload. Before,
