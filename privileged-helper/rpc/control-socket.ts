@@ -30,7 +30,8 @@ export interface ControlSocketOptions {
   readonly burst?: number;
   /**
    * The same for all connections of this socket together: many connections (or a new one for
-   * every burst) buy no more than one budget, and the other socket's budget is its own.
+   * every burst) buy no more than one budget, and the other socket's budget is its own. The
+   * operator socket has one by default (200/s, bursts of 400); root's socket only if given.
    */
   readonly socketRequestsPerSecond?: number;
   readonly socketBurst?: number;
@@ -62,13 +63,16 @@ export class ControlSocket {
   private server: Server | null = null;
   private readonly connections = new Map<number, Connection>();
   private nextId = 1;
-  private readonly budget: TokenBucket;
+  /** Shared by every connection of the socket; null: none (root's socket, unless asked). */
+  private readonly budget: TokenBucket | null;
 
   constructor(
     private readonly options: ControlSocketOptions,
     private readonly handlers: MethodHandlers<ConnectionContext>,
   ) {
-    this.budget = new TokenBucket(options.socketRequestsPerSecond ?? 200, options.socketBurst ?? 400);
+    // Operators share one budget; root's own socket is limited per connection only.
+    const shared = options.role === 'operator' || options.socketRequestsPerSecond !== undefined;
+    this.budget = shared ? new TokenBucket(options.socketRequestsPerSecond ?? 200, options.socketBurst ?? 400) : null;
   }
 
   async listen(): Promise<void> {
@@ -179,7 +183,7 @@ class Connection {
     readonly socket: Socket,
     private readonly options: ControlSocketOptions,
     private readonly handlers: MethodHandlers<ConnectionContext>,
-    private readonly socketBudget: TokenBucket,
+    private readonly socketBudget: TokenBucket | null,
     private readonly afterSend: () => void,
     onClose: () => void,
   ) {
@@ -261,10 +265,10 @@ class TokenBucket {
   }
 
   /** One token from each bucket, or none taken when either is empty. */
-  static takeFromBoth(a: TokenBucket, b: TokenBucket): boolean {
-    if (a.available() < 1 || b.available() < 1) return false;
+  static takeFromBoth(a: TokenBucket, b: TokenBucket | null): boolean {
+    if (a.available() < 1 || (b !== null && b.available() < 1)) return false;
     a.tokens -= 1;
-    b.tokens -= 1;
+    if (b !== null) b.tokens -= 1;
     return true;
   }
 
