@@ -28,9 +28,22 @@ export function listIgnoreLines(text: string): IgnoreLine[] {
   return out;
 }
 
-/** Appends the entry unless an equal one is present. `entry` must already be canonical. */
-export function addIgnoreLine(text: string, entry: string, comment?: string): { text: string; added: boolean } {
-  if (listIgnoreLines(text).some((line) => line.entry === entry)) return { text, added: false };
+/**
+ * How many entries an operator's additions may bring the list to. Every entry is checked on
+ * every probe and handed to the kernel trap, and every addition rewrites the file and reloads,
+ * so a list grown without end over the channel would slow detection for everyone. Root may
+ * still edit the file directly (or add over the admin socket) past it.
+ */
+export const MAX_OPERATOR_IGNORE_ENTRIES = 4096;
+
+/**
+ * Appends the entry unless an equal one is present. `entry` must already be canonical.
+ * `full` (nothing added) when the list already holds `maxEntries` entries.
+ */
+export function addIgnoreLine(text: string, entry: string, comment?: string, maxEntries = Infinity): { text: string; added: boolean; full?: true } {
+  const lines = listIgnoreLines(text);
+  if (lines.some((line) => line.entry === entry)) return { text, added: false };
+  if (lines.length >= maxEntries) return { text, added: false, full: true };
   const separator = text === '' || text.endsWith('\n') ? '' : '\n';
   const suffix = comment !== undefined && comment !== '' ? `  # ${comment}` : '';
   return { text: `${text}${separator}${entry}${suffix}\n`, added: true };

@@ -5,8 +5,8 @@
 // we made it. A path that fails these rules is refused with a sentence, never "fixed".
 
 import { constants } from 'node:fs';
-import { chmod, chown, lstat, mkdir, open, realpath, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { chmod, chown, lstat, mkdir, open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
 import type { Stats } from 'node:fs';
 
 /** A path the helper refuses to use; the message names the path and the reason. */
@@ -46,6 +46,7 @@ export async function assertSafeDirectory(dir: string): Promise<void> {
   });
   if (direct.isSymbolicLink()) throw new UnsafePathError(`${dir} is a symbolic link; refusing to use it (name the real directory)`);
   if (!direct.isDirectory()) throw new UnsafePathError(`${dir} is not a directory`);
+  await assertSymlinksSteady(dir);
   const real = await realpath(dir);
   let current = real;
   let own = true;
@@ -60,6 +61,32 @@ export async function assertSafeDirectory(dir: string): Promise<void> {
     if (parent === current) return;
     current = parent;
     own = false;
+  }
+}
+
+/**
+ * The real path is what assertSafeDirectory checks, but files are opened by the path as
+ * written: a symlink on the way must be one that nobody but root can re-point afterwards, so
+ * it must belong to root and sit in a directory others cannot write (sticky: they cannot
+ * replace root's entry). A user's own link in /tmp, aimed at a root-only directory while the
+ * check runs and elsewhere when root writes, is refused.
+ */
+async function assertSymlinksSteady(dir: string): Promise<void> {
+  const parts = resolve(dir)
+    .split(sep)
+    .filter((part) => part !== '');
+  let parent: string = sep;
+  for (const part of parts) {
+    const current = join(parent, part);
+    const info = await lstat(current);
+    if (info.isSymbolicLink()) {
+      const holder = await stat(parent);
+      if (!trustedOwner(info)) throw new UnsafePathError(`${current} is a symbolic link of uid ${info.uid}, not root; refusing to use ${dir}`);
+      if ((holder.mode & GROUP_OR_OTHER_WRITE) !== 0 && (holder.mode & STICKY) === 0) {
+        throw new UnsafePathError(`${current} is a symbolic link in ${parent}, which users other than root can write (mode ${modeText(holder)}); refusing to use ${dir}`);
+      }
+    }
+    parent = current;
   }
 }
 

@@ -9,9 +9,9 @@ import { checkModes } from '../config/config-loader.js';
 import { formatConfigValues, parseLayeredConfig, type PortSentryConfig } from '../config/config.js';
 import { applyConfigChanges, changedKeys, configValues } from '../config/config-edit.js';
 import { OPERATOR_FILE_HEADER } from '../config/operator-settings.js';
-import { checkKeyValue, isConfigKey, operatorMayChange, rootOnlyReason } from '../../shared/domain/config-keys.js';
+import { checkKeyValue, isConfigKey, operatorMayChange, operatorSettingsOffReason, rootOnlyReason } from '../../shared/domain/config-keys.js';
 import { ensureOwnDirectory, writeFileAtomically as writeSafely } from '../files/safe-paths.js';
-import { addIgnoreLine, listIgnoreLines, removeIgnoreLine } from '../config/ignore-edit.js';
+import { addIgnoreLine, listIgnoreLines, MAX_OPERATOR_IGNORE_ENTRIES, removeIgnoreLine } from '../config/ignore-edit.js';
 import { parseIgnoreText } from '../config/ignore-list.js';
 import type { Clock } from '../../shared/domain/types.js';
 import type { BlockResult, Daemon } from '../daemon/daemon.js';
@@ -20,6 +20,12 @@ import { ErrorCode, ProtocolError, type MethodHandlers } from '../../shared/prot
 import { MAX_STATS_PORTS, MAX_STATS_TOP, PROTOCOL_VERSION, type StatusResult } from '../../shared/protocol/schemas.js';
 import { redactConfigText, redactValues, writesRedactedSecret } from '../fleet/secrets.js';
 import type { ConnectionContext } from './control-socket.js';
+import { QueueFullError, RootFirstQueue } from './root-first-queue.js';
+
+/** How many operator edits may wait behind the one running (each is a file write and a reload). */
+export const MAX_WAITING_OPERATOR_EDITS = 8;
+/** How many operator stats requests may wait behind the one computing. */
+export const MAX_WAITING_OPERATOR_STATS = 4;
 
 export interface ControlServiceDeps {
   readonly daemon: Daemon;
@@ -39,13 +45,17 @@ export interface ControlServiceDeps {
 export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<ConnectionContext> {
   const { daemon, store } = deps;
   const config = (): PortSentryConfig => daemon.config;
-  // One config or ignore-file change at a time: each reads, edits, validates and renames.
-  let editing: Promise<unknown> = Promise.resolve();
-  const serialized = <T>(work: () => Promise<T>): Promise<T> => {
-    const next = editing.then(work, work);
-    editing = next.catch(() => undefined);
-    return next;
+  // One config or ignore-file change at a time (each reads, edits, validates and renames), and
+  // one stats computation at a time; root's go first, and only a few operators' may wait.
+  const inLine = (queue: RootFirstQueue) => {
+    return <T>(context: ConnectionContext, work: () => Promise<T>): Promise<T> =>
+      queue.run(context.role, work).catch((error: unknown) => {
+        if (error instanceof QueueFullError) throw new ProtocolError(ErrorCode.RATE_LIMITED, error.message);
+        throw error;
+      });
   };
+  const serialized = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_EDITS, 'settings or ignore-list changes'));
+  const statsInLine = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_STATS, 'statistics requests'));
 
   return {
     status: (_params, context) => ({
@@ -80,15 +90,21 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       return { address: ok.address, removed: ok.removed ?? false };
     },
     'ignore.list': async () => ({ entries: listIgnoreLines(await readIgnoreText(config().ignoreFile)) }),
-    'ignore.add': (params) =>
-      serialized(async () => {
+    'ignore.add': (params, context) =>
+      serialized(context, async () => {
         const file = config().ignoreFile;
-        const edit = addIgnoreLine(await readIgnoreText(file), params.entry, params.comment);
+        const edit = addIgnoreLine(await readIgnoreText(file), params.entry, params.comment, context.role === 'admin' ? Infinity : MAX_OPERATOR_IGNORE_ENTRIES);
+        if (edit.full === true) {
+          throw new ProtocolError(
+            ErrorCode.CONFIG_INVALID,
+            `the ignore list already holds ${MAX_OPERATOR_IGNORE_ENTRIES} entries, the most an operator may add to; remove some, or ask root to edit ${file}`,
+          );
+        }
         if (edit.added) await writeValidatedIgnore(file, edit.text, deps.reload);
         return { entry: params.entry, added: edit.added };
       }),
-    'ignore.remove': (params) =>
-      serialized(async () => {
+    'ignore.remove': (params, context) =>
+      serialized(context, async () => {
         const file = config().ignoreFile;
         const edit = removeIgnoreLine(await readIgnoreText(file), params.entry);
         if (edit.removed) await writeValidatedIgnore(file, edit.text, deps.reload);
@@ -111,14 +127,18 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       return { text: redactConfigText(mainText), values: redactValues(values), sources, mainFile: deps.configPath, operatorFile };
     },
     'config.set': (params, context) =>
-      serialized(async () => {
+      serialized(context, async () => {
         const keys = Object.keys(params.changes);
         for (const key of keys) if (!isConfigKey(key)) throw new ProtocolError(ErrorCode.CONFIG_INVALID, `unknown key ${key}`);
+        const operatorFile = config().operatorSettingsFile === '' ? null : config().operatorSettingsFile;
         if (context.role !== 'admin') {
           const refused = keys.filter((key) => !operatorMayChange(key));
           if (refused.length > 0) {
             throw new ProtocolError(ErrorCode.NOT_AUTHORIZED, refused.map((key) => rootOnlyReason(key as never, deps.configPath)).join('; '));
           }
+          // Root's own file is never rewritten on an operator's behalf: with no operator
+          // settings file, every setting is root's.
+          if (operatorFile === null) throw new ProtocolError(ErrorCode.NOT_AUTHORIZED, operatorSettingsOffReason(deps.configPath));
         }
         const redacted = writesRedactedSecret(params.changes);
         if (redacted !== null) throw new ProtocolError(ErrorCode.CONFIG_INVALID, `${redacted} is a secret; send its new value, not the redacted placeholder`);
@@ -128,7 +148,6 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
           const problem = checkKeyValue(key, value, { trustedFile: false });
           if (problem !== null) throw new ProtocolError(ErrorCode.CONFIG_INVALID, problem);
         }
-        const operatorFile = config().operatorSettingsFile === '' ? null : config().operatorSettingsFile;
         // Tunables go to the operator settings file (read after the main config, and writable
         // where the service's sandbox keeps /etc read-only); the rest to root's own file.
         const toOperatorFile: Record<string, string> = {};
@@ -188,14 +207,15 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       await daemon.setPaused(false);
       return { paused: false, pausedUntil: null };
     },
-    stats: async (params) => {
-      try {
-        return await store.statsInBackground({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock());
-      } catch (error) {
-        if (error instanceof StatsBusyError) throw new ProtocolError(ErrorCode.RATE_LIMITED, error.message);
-        throw error;
-      }
-    },
+    stats: (params, context) =>
+      statsInLine(context, async () => {
+        try {
+          return await store.statsInBackground({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock());
+        } catch (error) {
+          if (error instanceof StatsBusyError) throw new ProtocolError(ErrorCode.RATE_LIMITED, error.message);
+          throw error;
+        }
+      }),
   };
 }
 

@@ -4,7 +4,7 @@
 // of the control group, the admin socket (root 0600, in a 0700 directory) admits only root.
 // Nothing the caller says changes its role. Each socket has its own connection cap, so
 // operators filling theirs never lock root out of its own. Everything after connect is hostile
-// until validated: frames are bounded, requests rate-limited per connection, in-flight
+// until validated: frames are bounded, requests rate-limited per connection and per socket, in-flight
 // requests capped, idle connections closed, and a subscriber that does not read is cut off
 // rather than allowed to grow the helper's memory or stall it.
 
@@ -28,10 +28,22 @@ export interface ControlSocketOptions {
   /** Sustained requests per second per connection, and the burst above it. */
   readonly requestsPerSecond?: number;
   readonly burst?: number;
+  /**
+   * The same for all connections of this socket together: many connections (or a new one for
+   * every burst) buy no more than one budget, and the other socket's budget is its own. The
+   * operator socket has one by default (200/s, bursts of 400); root's socket only if given.
+   */
+  readonly socketRequestsPerSecond?: number;
+  readonly socketBurst?: number;
   readonly maxInFlight?: number;
   readonly maxConnections?: number;
   /** Bytes queued to a client before it is considered stuck and dropped. */
   readonly maxQueuedBytes?: number;
+  /**
+   * Bytes queued to all clients of this socket together: past it, the client furthest behind
+   * is dropped, so many clients that stop reading cannot hold the helper's memory between them.
+   */
+  readonly socketMaxQueuedBytes?: number;
   readonly log: (message: string) => void;
 }
 
@@ -51,11 +63,17 @@ export class ControlSocket {
   private server: Server | null = null;
   private readonly connections = new Map<number, Connection>();
   private nextId = 1;
+  /** Shared by every connection of the socket; null: none (root's socket, unless asked). */
+  private readonly budget: TokenBucket | null;
 
   constructor(
     private readonly options: ControlSocketOptions,
     private readonly handlers: MethodHandlers<ConnectionContext>,
-  ) {}
+  ) {
+    // Operators share one budget; root's own socket is limited per connection only.
+    const shared = options.role === 'operator' || options.socketRequestsPerSecond !== undefined;
+    this.budget = shared ? new TokenBucket(options.socketRequestsPerSecond ?? 200, options.socketBurst ?? 400) : null;
+  }
 
   async listen(): Promise<void> {
     const { path, role } = this.options;
@@ -110,6 +128,25 @@ export class ControlSocket {
     return this.connections.size;
   }
 
+  /** Bytes written to clients of this socket that they have not read yet. */
+  get queuedBytes(): number {
+    let total = 0;
+    for (const connection of this.connections.values()) total += connection.queuedBytes;
+    return total;
+  }
+
+  /** Drops the clients furthest behind until what is queued to all of them fits the socket's bound. */
+  private relieve(): void {
+    const max = this.options.socketMaxQueuedBytes ?? 16 * 1024 * 1024;
+    for (let total = this.queuedBytes; total > max;) {
+      let furthest: Connection | null = null;
+      for (const connection of this.connections.values()) if (furthest === null || connection.queuedBytes > furthest.queuedBytes) furthest = connection;
+      if (furthest === null || furthest.queuedBytes === 0) return;
+      total -= furthest.queuedBytes;
+      furthest.drop(`control client ${furthest.id} is furthest behind while clients of ${this.options.path} hold ${max} unread bytes; disconnected`);
+    }
+  }
+
   async close(): Promise<void> {
     for (const connection of this.connections.values()) connection.socket.destroy();
     this.connections.clear();
@@ -121,7 +158,15 @@ export class ControlSocket {
 
   private accept(socket: Socket): void {
     const id = this.nextId++;
-    const connection = new Connection(id, socket, this.options, this.handlers, () => this.connections.delete(id));
+    const connection = new Connection(
+      id,
+      socket,
+      this.options,
+      this.handlers,
+      this.budget,
+      () => this.relieve(),
+      () => this.connections.delete(id),
+    );
     this.connections.set(id, connection);
   }
 }
@@ -129,8 +174,7 @@ export class ControlSocket {
 class Connection {
   subscribed = false;
   private readonly decoder: FrameDecoder;
-  private tokens: number;
-  private lastRefill = performance.now();
+  private readonly budget: TokenBucket;
   private inFlight = 0;
   private closed = false;
 
@@ -139,10 +183,12 @@ class Connection {
     readonly socket: Socket,
     private readonly options: ControlSocketOptions,
     private readonly handlers: MethodHandlers<ConnectionContext>,
+    private readonly socketBudget: TokenBucket | null,
+    private readonly afterSend: () => void,
     onClose: () => void,
   ) {
     this.decoder = new FrameDecoder({ maxFrameBytes: options.maxFrameBytes ?? 64 * 1024 });
-    this.tokens = options.burst ?? 200;
+    this.budget = new TokenBucket(options.requestsPerSecond ?? 100, options.burst ?? 200);
     // Idle: nothing sent to us and nothing owed. A subscriber is never idle (events flow to it),
     // and a request still being answered keeps its connection.
     socket.setTimeout(options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS, () => {
@@ -159,11 +205,21 @@ class Connection {
   send(frame: string): void {
     if (this.closed) return;
     if (this.socket.writableLength > (this.options.maxQueuedBytes ?? 4 * 1024 * 1024)) {
-      this.options.log(`adminalert: WARNING: control client ${this.id} stopped reading; disconnected`);
-      this.socket.destroy();
+      this.drop(`control client ${this.id} stopped reading; disconnected`);
       return;
     }
     this.socket.write(frame);
+    this.afterSend();
+  }
+
+  get queuedBytes(): number {
+    return this.closed ? 0 : this.socket.writableLength;
+  }
+
+  drop(reason: string): void {
+    this.options.log(`adminalert: WARNING: ${reason}`);
+    this.closed = true;
+    this.socket.destroy();
   }
 
   private onData(chunk: Buffer): void {
@@ -174,7 +230,7 @@ class Connection {
         this.send(encodeFrame(parsed.response));
         continue;
       }
-      if (!this.takeToken()) {
+      if (!TokenBucket.takeFromBoth(this.budget, this.socketBudget)) {
         this.send(encodeFrame(errorResponse(parsed.id, ErrorCode.RATE_LIMITED, 'too many requests; slow down')));
         continue;
       }
@@ -194,15 +250,33 @@ class Connection {
       });
     }
   }
+}
 
-  private takeToken(): boolean {
-    const now = performance.now();
-    const rate = this.options.requestsPerSecond ?? 100;
-    this.tokens = Math.min(this.options.burst ?? 200, this.tokens + ((now - this.lastRefill) / 1000) * rate);
-    this.lastRefill = now;
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+/** Requests allowed at `rate` a second with bursts up to `burst`. */
+class TokenBucket {
+  private tokens: number;
+  private lastRefill = performance.now();
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  /** One token from each bucket, or none taken when either is empty. */
+  static takeFromBoth(a: TokenBucket, b: TokenBucket | null): boolean {
+    if (a.available() < 1 || (b !== null && b.available() < 1)) return false;
+    a.tokens -= 1;
+    if (b !== null) b.tokens -= 1;
     return true;
+  }
+
+  private available(): number {
+    const now = performance.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.lastRefill) / 1000) * this.rate);
+    this.lastRefill = now;
+    return this.tokens;
   }
 }
 

@@ -346,11 +346,14 @@ export const CONFIG_KEYS = {
     label: 'Hosts remembered at most',
     hint: "Bound on hosts the counter tracks, and so on the helper's memory; the least recently seen are forgotten (16-50000000).",
   }),
+  // Root's, like BLOCK_SET_SIZE: at 0 (no limit) a spoofed flood from one /24 or /64 fills the
+  // block sets and evicts the real scanners' blocks.
   BLOCK_RATE_PER_PREFIX: key({
     field: 'blockRatePerPrefix',
     parse: integer(0, 1_000_000),
     defaultText: '64',
-    access: 'operator',
+    access: 'root',
+    names: 'a resource bound',
     group: 'detection',
     widget: 'text',
     label: 'New blocks a minute per network',
@@ -793,6 +796,12 @@ export function rootOnlyReason(name: ConfigKey, mainConfigFile: string | null): 
   const definition = CONFIG_KEYS[name];
   const where = mainConfigFile === null ? 'the config file (start the helper with -c FILE)' : mainConfigFile;
   return `${name} names ${definition.names ?? 'something only root decides'}, so only root may change it: edit ${where} as root and reload (SIGHUP), or run "sudo portsentryctl config set ${name}=..."`;
+}
+
+/** The sentence an operator gets when root has turned the operator settings file off. */
+export function operatorSettingsOffReason(mainConfigFile: string | null): string {
+  const where = mainConfigFile === null ? 'the config file' : mainConfigFile;
+  return `OPERATOR_SETTINGS_FILE is empty in ${where}, so every setting is root's (root's own file is never rewritten for an operator): ask root to set OPERATOR_SETTINGS_FILE, or to change the setting with "sudo portsentryctl config set ..."`;
 }
 
 /** Parses one key's value; throws ConfigValueError. `trustedFile`: see ParseContext. */

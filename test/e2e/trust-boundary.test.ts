@@ -132,6 +132,8 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       METRICS_PORT: '80',
       // How much the firewall holds and how wide one block reaches.
       BLOCK_SET_SIZE: '1024',
+      // No limit on new blocks per /24: a spoofed flood would fill the sets and evict real blocks.
+      BLOCK_RATE_PER_PREFIX: '0',
       BLOCK_PREFIX6: '16',
     };
     const rootKeys = CONFIG_KEY_NAMES.filter((key) => CONFIG_KEYS[key].access === 'root');
@@ -286,6 +288,162 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       assert.match(check.stderr, /can be written by users other than root \(mode 0666\)/);
     } finally {
       await rm(sticky, { recursive: true, force: true });
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
+  /** Runs a node script as the member; resolves with its stdout once it printed `ready`, and the process. */
+  const asMember = (script: string): Promise<{ child: ChildProcess; output: () => string }> =>
+    new Promise((resolve, reject) => {
+      const child = spawn('setpriv', [`--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', '--', process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('ready')) resolve({ child, output: () => out });
+      });
+      child.once('exit', () => reject(new Error(`the member's script exited: ${out}`)));
+    });
+
+  it('hostile frames from the member: object-property names, batches, duplicate members, huge numbers, bad UTF-8 are refused one by one, and the helper stays up', async () => {
+    const confBefore = await readFile(conf);
+    // As text: a JSON.stringify of an object literal would drop the __proto__ key and the duplicate member.
+    const frames = [
+      '{"jsonrpc":"2.0","id":1,"method":"__proto__"}',
+      '{"jsonrpc":"2.0","id":2,"method":"toString"}',
+      '{"jsonrpc":"2.0","id":3,"method":"constructor"}',
+      '{"jsonrpc":"2.0","id":4,"method":"status","params":{"__proto__":{"role":"admin"}}}',
+      '{"jsonrpc":"2.0","id":5,"method":"config.set","params":{"changes":{"constructor":"x"}}}',
+      '[{"jsonrpc":"2.0","id":6,"method":"status"}]',
+      // A tunable first, a root-only key in a second "changes": JSON keeps the last, which is refused.
+      `{"jsonrpc":"2.0","id":7,"method":"config.set","params":{"changes":{"SCAN_TRIGGER":"3"},"changes":{"KILL_ROUTE":"/usr/bin/touch ${join(dir, 'pwned')} $TARGET$"}}}`,
+      '{"jsonrpc":"2.0","id":1e309,"method":"status"}',
+      '{"jsonrpc":"2.0","id":8,"method":"pause","params":{"durationSeconds":1e309}}',
+    ];
+    const text = `${frames.join('\n')}\n`;
+    const { child, output } = await asMember(`
+      const net = require('node:net');
+      const s = net.createConnection(${JSON.stringify(operatorSocket)});
+      let buf = '';
+      s.on('connect', () => {
+        s.write(${JSON.stringify(text)});
+        s.write(Buffer.from([0xff, 0xfe, 0x0a]));
+        s.write(JSON.stringify({ jsonrpc: '2.0', id: 'last', method: 'status' }) + '\\n');
+      });
+      // One answer a frame: the ${frames.length} above, the bad UTF-8 and the last status.
+      s.on('data', (d) => { buf += d; if (buf.split('\\n').length - 1 === ${frames.length + 2}) { console.log(buf); console.log('ready'); } });
+      setInterval(() => {}, 1000);`);
+    child.kill();
+    const answers = output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { id: unknown; error?: { code: number }; result?: { role?: string } });
+    const codeOf = (id: unknown) => answers.find((answer) => answer.id === id)?.error?.code;
+    assert.deepEqual([1, 2, 3].map(codeOf), [-32601, -32601, -32601], 'names of Object.prototype are not methods');
+    assert.equal(codeOf(4), -32602);
+    assert.equal(codeOf(5), -32602);
+    assert.equal(codeOf(7), -32001, 'the duplicate member smuggles nothing: the root-only key is refused');
+    assert.equal(codeOf(8), -32602);
+    const nullIds = answers.filter((answer) => answer.id === null).map((answer) => answer.error?.code);
+    assert.deepEqual(nullIds.sort(), [-32700, -32600, -32600].sort(), 'the batch, the id 1e309 and the bad UTF-8 each get an error');
+    assert.equal(answers.find((answer) => answer.id === 'last')?.result?.role, 'operator', 'the helper still answers, as it did');
+    assert.equal((await readFile(conf)).equals(confBefore), true);
+    await assert.rejects(stat(join(dir, 'pwned')), /ENOENT/);
+  });
+
+  it("root's edit goes ahead of a flood of operator edits, and operators cannot queue without end", async () => {
+    const ignoreBefore = await readFile(join(dir, 'ignore'), 'utf8');
+    // 8 connections x 32 ignore additions at once: each is a file write and a reload. Before,
+    // all 256 waited in one line, and root's config.set waited behind every one of them.
+    const { child, output } = await asMember(`
+      const net = require('node:net');
+      let first = false;
+      const answers = { ok: 0, limited: 0, other: 0 };
+      for (let c = 0; c < 8; c++) {
+        const s = net.createConnection(${JSON.stringify(operatorSocket)});
+        let buf = '';
+        s.on('connect', () => {
+          let out = '';
+          for (let k = 0; k < 32; k++) out += JSON.stringify({ jsonrpc: '2.0', id: k, method: 'ignore.add', params: { entry: '198.19.' + c + '.' + k } }) + '\\n';
+          s.write(out);
+        });
+        s.on('data', (d) => {
+          buf += d;
+          for (let i; (i = buf.indexOf('\\n')) >= 0; buf = buf.slice(i + 1)) {
+            const m = JSON.parse(buf.slice(0, i));
+            if (m.result) answers.ok++; else if (m.error.code === -32002) answers.limited++; else answers.other++;
+            if (!first) { first = true; console.log('ready'); }
+          }
+        });
+        s.on('error', () => {});
+      }
+      process.on('SIGTERM', () => { console.log(JSON.stringify(answers)); process.exit(0); });
+      setInterval(() => {}, 1000);`);
+    try {
+      const set = await ctl(['config', 'set', 'SCAN_TRIGGER=4'], 'root');
+      assert.equal(set.code, 0, set.stderr);
+      // Counted the moment root has its answer: the member's additions that went first.
+      const addedFirst = (await readFile(join(dir, 'ignore'), 'utf8')).split('\n').filter((line) => line.startsWith('198.19.')).length;
+      assert.ok(addedFirst < 64, `root waited for ${addedFirst} of the member's edits`);
+    } finally {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    const answers = JSON.parse(
+      output()
+        .split('\n')
+        .find((line) => line.startsWith('{')) ?? '{}',
+    ) as { ok: number; limited: number; other: number };
+    assert.ok(answers.limited > 0, `operator edits past the cap are refused as rate-limited: ${JSON.stringify(answers)}`);
+    assert.equal(answers.other, 0);
+    await writeFile(join(dir, 'ignore'), ignoreBefore);
+    assert.equal((await ctl(['config', 'set', 'SCAN_TRIGGER=0'], 'root')).code, 0);
+  });
+
+  it('an operator cannot grow the ignore list without end (root still can)', async () => {
+    const ignoreBefore = await readFile(join(dir, 'ignore'), 'utf8');
+    const full = Array.from({ length: 4096 }, (_, i) => `198.19.${i >> 8}.${i & 255}`).join('\n');
+    await writeFile(join(dir, 'ignore'), `${ignoreBefore}${full}\n`);
+    try {
+      const refused = await ctl(['ignore', 'add', '198.18.44.1'], 'member');
+      assert.equal(refused.code, 1, refused.stdout);
+      assert.match(refused.stderr, /already holds 4096 entries/);
+      assert.equal((await ctl(['ignore', 'remove', '198.19.0.1'], 'member')).code, 0, 'removing is still open');
+      assert.equal((await ctl(['ignore', 'add', '198.18.44.1'], 'root')).code, 0);
+    } finally {
+      await writeFile(join(dir, 'ignore'), ignoreBefore);
+    }
+  });
+
+  it("with OPERATOR_SETTINGS_FILE empty, every setting is root's: an operator's tunable is refused and root's file stays byte for byte", async () => {
+    const other = await mkdtemp(join(tmpdir(), 'portsentry-noop-'));
+    await chmod(other, 0o755);
+    const conf3 = join(other, 'a.conf');
+    await writeFile(join(other, 'ignore'), '');
+    await writeFile(conf3, helperConfigText(other, { TCP_PORTS: '15', NFT_TABLE: `${TABLE}3`, RPC_GROUP: GROUP, OPERATOR_SETTINGS_FILE: '' }));
+    const third = startDaemon(lab, lab.hosts.target, ['-c', conf3, '-tcp']);
+    try {
+      await third.waitFor('Admin control socket (root only) listening on');
+      const confBefore = await readFile(conf3);
+      const as = (who: 'member' | 'root', args: readonly string[]) => {
+        const socket = join(other, 'run', ...(who === 'root' ? ['admin'] : []), 'helper.sock');
+        const argv = [process.execPath, CTL, '--socket', socket, ...args];
+        const [program, ...rest] = who === 'member' ? ['setpriv', `--reuid=${MEMBER}`, `--regid=${MEMBER}`, '--init-groups', '--', ...argv] : argv;
+        return run(program!, rest).then(
+          (r) => ({ code: 0, stderr: String(r.stderr) }),
+          (e: { code?: number; stderr?: string }) => ({ code: e.code ?? -1, stderr: String(e.stderr ?? '') }),
+        );
+      };
+      const refused = await as('member', ['config', 'set', 'SCAN_TRIGGER=3']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /OPERATOR_SETTINGS_FILE is empty/);
+      assert.equal((await readFile(conf3)).equals(confBefore), true, "root's file is never rewritten for an operator");
+      assert.equal((await as('member', ['ignore', 'add', '198.18.45.1'])).code, 0, 'the ignore list stays open to operators');
+      const set = await as('root', ['config', 'set', 'SCAN_TRIGGER=3']);
+      assert.equal(set.code, 0, set.stderr);
+      assert.match(await readFile(conf3, 'utf8'), /^SCAN_TRIGGER="3"$/m);
+    } finally {
+      await third.stop();
       await rm(other, { recursive: true, force: true });
     }
   });

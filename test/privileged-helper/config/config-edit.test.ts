@@ -28,6 +28,10 @@ describe('ignore file edits', () => {
   it('adds once, with a comment, and a newline where the file lacked one', () => {
     assert.deepEqual(addIgnoreLine(text, '127.0.0.1'), { text, added: false });
     assert.deepEqual(addIgnoreLine(text, 'fd00::/8', 'ula'), { text: `${text}fd00::/8  # ula\n`, added: true });
+    // A list at its bound takes no more (an operator's additions; see MAX_OPERATOR_IGNORE_ENTRIES).
+    const entries = listIgnoreLines(text).length;
+    assert.deepEqual(addIgnoreLine(text, 'fd00::/8', 'ula', entries), { text, added: false, full: true });
+    assert.equal(addIgnoreLine(text, 'fd00::/8', 'ula', entries + 1).added, true);
     assert.deepEqual(addIgnoreLine('10.0.0.1', '10.0.0.2'), { text: '10.0.0.1\n10.0.0.2\n', added: true });
   });
   it('removes every equal entry, however it was written, and keeps the rest', () => {

@@ -168,6 +168,35 @@ describe('ControlSocket', () => {
     await server.close();
   });
 
+  it('one budget per socket: many connections, or a new one for every burst, buy no more requests; the other socket keeps its own', async () => {
+    const path = join(dir, 'budget.sock');
+    const adminPath = join(dir, 'budget-admin.sock');
+    // Refill so slow that none arrives during the test: the counts are the budgets themselves.
+    const limits = { requestsPerSecond: 0.001, burst: 10, socketRequestsPerSecond: 0.001, socketBurst: 12, log: () => undefined };
+    const operators = new ControlSocket({ path, role: 'operator', groupId: null, ...limits }, handlers());
+    const admin = new ControlSocket({ path: adminPath, role: 'admin', groupId: null, ...limits }, handlers());
+    await operators.listen();
+    await admin.listen();
+    try {
+      const burst = (socketPath: string) => async () => {
+        const socket = createConnection(socketPath);
+        const got = lines(socket);
+        socket.write(Array.from({ length: 10 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'version' })).join('\n') + '\n');
+        await got.wait(10);
+        socket.destroy();
+        return got.all.filter((m) => m['result'] !== undefined).length;
+      };
+      // Four connections one after another, each within its own per-connection burst.
+      let answered = 0;
+      for (let i = 0; i < 4; i++) answered += await burst(path)();
+      assert.equal(answered, 12, 'the operator socket answered its budget, not 4 x 10');
+      assert.equal(await burst(adminPath)(), 10, "root's socket is not charged for the operators' requests");
+    } finally {
+      await operators.close();
+      await admin.close();
+    }
+  });
+
   it('caps requests in flight and answers oversized frames without buffering them', async () => {
     const path = join(dir, 'inflight.sock');
     let release: () => void = () => undefined;
@@ -189,6 +218,32 @@ describe('ControlSocket', () => {
     await got.wait(4);
     socket.destroy();
     await server.close();
+  });
+
+  it('many clients that stop reading cannot hold more than the socket bound between them: the one furthest behind is dropped', async () => {
+    const path = join(dir, 'unread.sock');
+    const logged: string[] = [];
+    const cap = 512 * 1024;
+    let handled = 0;
+    // About 110 KB an answer; each client asks 10 times and reads none, each under its own 4 MiB.
+    const entries = Array.from({ length: 1000 }, (_, i) => ({ entry: `198.18.${i >> 8}.${i & 255}`, comment: 'x'.repeat(90) }));
+    const server = new ControlSocket({ path, role: 'operator', groupId: null, socketMaxQueuedBytes: cap, log: (m) => logged.push(m) }, handlers({ 'ignore.list': () => (handled++, { entries }) }));
+    await server.listen();
+    const clients = Array.from({ length: 8 }, () => createConnection(path));
+    try {
+      for (const client of clients) {
+        client.pause();
+        client.on('error', () => undefined);
+        client.write(Array.from({ length: 10 }, (_, i) => JSON.stringify({ jsonrpc: '2.0', id: i, method: 'ignore.list' })).join('\n') + '\n');
+      }
+      await until('every request answered, or a client dropped', () => handled === 80 || logged.length > 0);
+      await new Promise<void>((resolve) => setImmediate(resolve)); // the answers of the handled requests are written
+      assert.ok(server.queuedBytes <= cap, `${server.queuedBytes} bytes queued to clients that do not read`);
+      assert.ok(logged.some((line) => /furthest behind/.test(line)));
+    } finally {
+      for (const client of clients) client.destroy();
+      await server.close();
+    }
   });
 
   it('cuts off a subscriber that stops reading instead of buffering without end', async () => {

@@ -68,3 +68,18 @@ describe('a config key declared once', () => {
     });
   });
 });
+
+describe('README\'s "Who may do what"', () => {
+  it('names every key in the row of the caller who may change it, as the table declares', async () => {
+    const { CONFIG_KEYS, CONFIG_KEY_NAMES } = await import('../../../shared/domain/config-keys.js');
+    const readme = await readFile(fileURLToPath(new URL('../../../../README.md', import.meta.url)), 'utf8');
+    const row = (start: string) => {
+      const line = readme.split('\n').find((text) => text.startsWith(start));
+      assert.ok(line !== undefined, `README has the row "${start}"`);
+      return [...line.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((match) => match[1]).sort();
+    };
+    const of = (access: string) => CONFIG_KEY_NAMES.filter((name) => CONFIG_KEYS[name].access === access).sort();
+    assert.deepEqual(row('| detection tunables:'), of('operator'));
+    assert.deepEqual(row('| what names a program'), of('root'));
+  });
+});

@@ -1,0 +1,61 @@
+// What the control methods do for each caller, against a real store: here, that operators who
+// keep the statistics worker busy cannot keep root's own request out (before, all callers
+// shared one line of four and root's request was refused as rate-limited).
+
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Daemon } from '../../../privileged-helper/daemon/daemon.js';
+import { controlHandlers, MAX_WAITING_OPERATOR_STATS } from '../../../privileged-helper/rpc/control-service.js';
+import type { ConnectionContext } from '../../../privileged-helper/rpc/control-socket.js';
+import { EventStore } from '../../../privileged-helper/store/event-store.js';
+import { ErrorCode, ProtocolError } from '../../../shared/protocol/json-rpc.js';
+
+const as = (role: ConnectionContext['role']): ConnectionContext => ({ connectionId: 1, role, subscribe: () => undefined });
+
+describe('control service', () => {
+  let dir: string;
+  let store: EventStore;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'portsentry-service-'));
+    store = new EventStore(join(dir, 'events.db'));
+    for (let i = 0; i < 200; i++) {
+      store.record({ type: 'scan', at: 1_000 + i, source: `198.18.0.${i}`, family: 4, port: 1 + i, protocol: 'tcp', kind: 'syn', mode: 'stcp', action: 'blocked' });
+    }
+  });
+  after(async () => {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("root's stats request is answered, ahead of the operators' waiting ones, however many operators asked", async () => {
+    const handlers = controlHandlers({
+      daemon: {} as Daemon,
+      store,
+      configPath: null,
+      embeddedConfigText: '',
+      version: 't',
+      startedAt: 0,
+      clock: () => 10_000,
+      reload: async () => true,
+    });
+    const finished: string[] = [];
+    const ask = (who: ConnectionContext['role'], name: string) =>
+      Promise.resolve(handlers.stats({ buckets: 10 }, as(who))).then(
+        () => void finished.push(name),
+        (error: unknown) => {
+          finished.push(`${name} refused`);
+          if (!(error instanceof ProtocolError && error.code === ErrorCode.RATE_LIMITED)) throw error;
+        },
+      );
+    const operators = Array.from({ length: MAX_WAITING_OPERATOR_STATS + 4 }, (_, i) => ask('operator', `op${i}`));
+    const root = ask('admin', 'root');
+    await Promise.all([...operators, root]);
+    assert.ok(!finished.includes('root refused'), `root was refused: ${finished.join(', ')}`);
+    const answered = finished.filter((name) => !name.endsWith('refused'));
+    assert.deepEqual(answered.slice(0, 2), ['op0', 'root'], 'root runs right after the one computing');
+    assert.equal(answered.length, 1 + MAX_WAITING_OPERATOR_STATS + 1, 'operators beyond the cap are refused, not queued');
+  });
+});
