@@ -2,6 +2,7 @@
 // backend and reporters, bind the sensors, then live until a signal. SIGHUP reloads (a bad
 // new config keeps the old one running); SIGTERM/SIGINT stop cleanly, leaving blocks in place.
 
+import { coalesceReloads } from '../config/coalesce-reloads.js';
 import { ConfigError } from '../config/conf-file.js';
 import type { PortSentryConfig } from '../config/config.js';
 import type { Mode } from '../../shared/domain/types.js';
@@ -45,6 +46,7 @@ export interface RunningDaemon {
  */
 export async function loadSettings(configPath: string | null, flagModes: readonly Mode[] | null, warn: (m: string) => void): Promise<DaemonSettings> {
   const config = await loadConfig(configPath);
+  for (const notice of config.notices) warn(messages.warning(notice));
   const modes = flagModes ?? config.modes;
   checkModes(config, modes);
   const ignore = await loadIgnoreList(config.ignoreFile);
@@ -148,7 +150,6 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   const pruneTimer = setInterval(prune, RETENTION_CHECK_MS);
   pruneTimer.unref();
 
-  let reloading: Promise<boolean> | null = null;
   const reload = async (): Promise<boolean> => {
     try {
       const next = await loadSettings(configPath, modes, log);
@@ -169,7 +170,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     }
   };
 
-  const reloadOnce = () => (reloading ??= reload().finally(() => (reloading = null)));
+  const reloadOnce = coalesceReloads(reload);
 
   // Two channels: the operator socket for the control group (the desktop app), and root's
   // own admin socket. Which one a connection came in on is its role; see rpc/control-socket.ts.

@@ -31,6 +31,8 @@ export type PortSentryConfig = ConfigValues & {
   readonly lines: Readonly<Record<string, number>>;
   /** The file each key's value came from, or "default". */
   readonly sources: Readonly<Record<string, string>>;
+  /** Lines that were skipped rather than refused (file:line and why), for the log. */
+  readonly notices: readonly string[];
 };
 
 /** One file's entries and how far it is trusted. */
@@ -82,6 +84,7 @@ export function buildConfig(layers: readonly ConfigLayer[]): PortSentryConfig {
   const values: Record<string, unknown> = {};
   const lines: Record<string, number> = {};
   const sources: Record<string, string> = {};
+  const notices: string[] = [];
   const mainFile = layers[0]?.file ?? '<none>';
   for (const name of CONFIG_KEY_NAMES) {
     // Defaults are ours, so they are parsed as trusted; a default that does not parse is a bug.
@@ -99,6 +102,10 @@ export function buildConfig(layers: readonly ConfigLayer[]): PortSentryConfig {
       }
       const name: ConfigKey = entry.key;
       if (layer.kind === 'operator' && CONFIG_KEYS[name].access !== 'operator') {
+        if (CONFIG_KEYS[name].formerlyOperator === true) {
+          notices.push(`${layer.file}:${entry.line}: ${name} is skipped: ${rootOnlyReason(name, mainFile)} (operators could set it in an earlier release)`);
+          continue;
+        }
         throw new ConfigError(layer.file, entry.line, `${name} cannot be set in the operator settings file: ${rootOnlyReason(name, mainFile)}`);
       }
       let value: unknown;
@@ -122,7 +129,7 @@ export function buildConfig(layers: readonly ConfigLayer[]): PortSentryConfig {
   values['blockBackend'] = backend;
   const conflict = crossKeyError(backend, killRouteSet);
   if (conflict !== null) throw new ConfigError(backendLayer?.file ?? mainFile, lines[conflict.key] ?? null, conflict.message);
-  return { ...(values as ConfigValues), file: mainFile, lines, sources };
+  return { ...(values as ConfigValues), file: mainFile, lines, sources, notices };
 }
 
 function suggestion(key: string): string {

@@ -116,10 +116,15 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       const operatorText = operatorFile === null ? '' : await readOptional(operatorFile);
       // Effective values of every key (defaults included), with each file's own text for the
       // keys it sets, so what was written is shown as written, and where it came from.
-      const written: Record<string, string> = { ...configValues(mainText, deps.configPath ?? '<embedded defaults>') };
-      if (operatorFile !== null) Object.assign(written, configValues(operatorText, operatorFile));
+      // A value is shown as written in the file it came from: a line the loader skipped (a key
+      // operators no longer own) is not what is in force.
+      const written = new Map<string, Record<string, string>>([[config().file, configValues(mainText, deps.configPath ?? '<embedded defaults>')]]);
+      if (operatorFile !== null) written.set(operatorFile, configValues(operatorText, operatorFile));
       const values = formatConfigValues(config());
-      for (const [key, source] of Object.entries(config().sources)) if (source !== 'default' && written[key] !== undefined) values[key] = written[key];
+      for (const [key, source] of Object.entries(config().sources)) {
+        const text = written.get(source)?.[key];
+        if (text !== undefined) values[key] = text;
+      }
       // Secrets (fleet credentials) are shown as set or not, never as they are.
       const sources = { ...config().sources };
       // Mode flags on the command line win over MODES: say so where the value's origin is shown.

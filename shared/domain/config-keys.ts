@@ -66,6 +66,12 @@ export interface KeyDefinition<Field extends string, Value> {
   readonly secret?: true;
   /** For durations (widget 'duration'): the unit the value is stored in. */
   readonly unit?: DurationUnit;
+  /**
+   * A root key that operators could set in an earlier release: an operator settings file
+   * written then may still hold it. Such a line is skipped with a notice rather than refused,
+   * so an upgrade never leaves the helper unable to start; any other root key there is an error.
+   */
+  readonly formerlyOperator?: true;
 }
 
 function key<const Field extends string, Value>(definition: KeyDefinition<Field, Value>): KeyDefinition<Field, Value> {
@@ -354,6 +360,7 @@ export const CONFIG_KEYS = {
     defaultText: '64',
     access: 'root',
     names: 'a resource bound',
+    formerlyOperator: true,
     group: 'detection',
     widget: 'text',
     label: 'New blocks a minute per network',

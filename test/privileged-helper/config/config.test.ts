@@ -236,6 +236,22 @@ describe("the operator settings file on top of root's config", () => {
     }
   });
 
+  it('a key operators could set in an earlier release (BLOCK_RATE_PER_PREFIX) is skipped with a notice, so the helper still starts after an upgrade', async () => {
+    const { parseLayeredConfig } = await import('../../../privileged-helper/config/config.js');
+    const config = parseLayeredConfig(
+      { text: `${main.text}BLOCK_RATE_PER_PREFIX="8"\n`, file: main.file },
+      { text: '# written by an earlier release\nBLOCK_RATE_PER_PREFIX="0"\nSCAN_TRIGGER="2"\n', file: '/var/lib/ps/op.conf' },
+    );
+    assert.equal(config.blockRatePerPrefix, 8, "root's value is in force, not the operator file's 0");
+    assert.equal(config.sources['BLOCK_RATE_PER_PREFIX'], '/etc/ps.conf');
+    assert.equal(config.scanTrigger, 2, 'the rest of the operator file still applies');
+    assert.equal(config.notices.length, 1);
+    assert.match(config.notices[0]!, /^\/var\/lib\/ps\/op\.conf:2: BLOCK_RATE_PER_PREFIX is skipped: .*only root may change it/);
+    assert.deepEqual(parseLayeredConfig(main, null).notices, []);
+    // Only keys that were operators' once: a root key that never was stays an error.
+    assert.throws(() => parseLayeredConfig(main, { text: 'BLOCK_SET_SIZE="1"\n', file: '/var/lib/ps/op.conf' }), ConfigError);
+  });
+
   it("root's own file may name a shell in a template; the operator file and the channel may not", async () => {
     const { parseConfig } = await import('../../../privileged-helper/config/config.js');
     assert.equal(parseConfig('KILL_RUN_CMD="/bin/sh /etc/portsentry/on-scan.sh $TARGET$"\n', '/etc/ps.conf').killRunCmd?.argv[0], '/bin/sh');

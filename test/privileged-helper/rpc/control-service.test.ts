@@ -3,7 +3,7 @@
 // shared one line of four and root's request was refused as rate-limited).
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -57,5 +57,23 @@ describe('control service', () => {
     const answered = finished.filter((name) => !name.endsWith('refused'));
     assert.deepEqual(answered.slice(0, 2), ['op0', 'root'], 'root runs right after the one computing');
     assert.equal(answered.length, 1 + MAX_WAITING_OPERATOR_STATS + 1, 'operators beyond the cap are refused, not queued');
+  });
+
+  it('config.get shows each value as written in the file it came from, not a line the loader skipped', async () => {
+    const { parseLayeredConfig } = await import('../../../privileged-helper/config/config.js');
+    const mainFile = join(dir, 'portsentry.conf');
+    const operatorFile = join(dir, 'operator-settings.conf');
+    const mainText = `BLOCK_RATE_PER_PREFIX="8"\nOPERATOR_SETTINGS_FILE="${operatorFile}"\n`;
+    const operatorText = 'BLOCK_RATE_PER_PREFIX="0"\nSCAN_TRIGGER="2"\n';
+    await writeFile(mainFile, mainText);
+    await writeFile(operatorFile, operatorText);
+    const config = parseLayeredConfig({ text: mainText, file: mainFile }, { text: operatorText, file: operatorFile });
+    const daemon = { config, modesFrom: 'config', modes: ['tcp'] } as unknown as Daemon;
+    const handlers = controlHandlers({ daemon, store, configPath: mainFile, embeddedConfigText: '', version: 't', startedAt: 0, clock: () => 10_000, reload: async () => true });
+    const got = await handlers['config.get']({}, as('operator'));
+    assert.equal(got.values['BLOCK_RATE_PER_PREFIX'], '8', "the value in force, from root's file");
+    assert.equal(got.sources['BLOCK_RATE_PER_PREFIX'], mainFile);
+    assert.equal(got.values['SCAN_TRIGGER'], '2');
+    assert.equal(got.sources['SCAN_TRIGGER'], operatorFile);
   });
 });
