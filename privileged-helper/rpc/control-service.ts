@@ -26,6 +26,8 @@ import { QueueFullError, RootFirstQueue } from './root-first-queue.js';
 export const MAX_WAITING_OPERATOR_EDITS = 8;
 /** How many operator stats requests may wait behind the one computing. */
 export const MAX_WAITING_OPERATOR_STATS = 4;
+/** Operators' event listings allowed to wait behind the one being read (each a query on the reader thread). */
+export const MAX_WAITING_OPERATOR_LISTS = 8;
 
 export interface ControlServiceDeps {
   readonly daemon: Daemon;
@@ -56,6 +58,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
   };
   const serialized = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_EDITS, 'settings or ignore-list changes'));
   const statsInLine = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_STATS, 'statistics requests'));
+  const listInLine = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_LISTS, 'event listings'));
 
   return {
     status: (_params, context) => ({
@@ -74,7 +77,9 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       pausedUntil: daemon.pausedUntil,
     }),
     version: () => ({ version: deps.version, protocolVersion: PROTOCOL_VERSION }),
-    'events.list': (params) => store.events(params),
+    // Read on the store's reader thread: a filter no index serves scans the table, and
+    // operators asking again and again must not take the thread that detects.
+    'events.list': (params, context) => listInLine(context, () => store.eventsInBackground(params)),
     'events.subscribe': (_params, context) => {
       context.subscribe();
       return { subscribed: true as const };

@@ -1,9 +1,8 @@
 // Statistics over the event store for a time range (the `stats` RPC): SQL aggregation, each
-// list bounded, and a worker thread that runs it on its own read-only connection so a big
-// store never stalls detection. computeStats is shared by both (and by tests).
+// list bounded. The RPC runs it on a reader thread (store-reader.ts) with its own read-only
+// connection so a big store never stalls detection; tests run it in place.
 
 import type { DatabaseSync } from 'node:sqlite';
-import { Worker } from 'node:worker_threads';
 import type { ScanKind } from '../../shared/domain/types.js';
 import type { DetectionAction } from '../../shared/domain/detection-event.js';
 
@@ -114,68 +113,4 @@ export function computeStats(db: DatabaseSync, query: StatsQuery, now: number): 
     ports: counted(`SELECT port, protocol, count(*) AS n FROM events WHERE ${ranged} GROUP BY port, protocol ORDER BY port, protocol LIMIT ?`, [query.maxPorts], portRow),
     distinctPorts: Number(distinct.n),
   };
-}
-
-/** A computation that takes longer than this is abandoned (the worker is replaced). */
-const STATS_TIMEOUT_MS = 120_000;
-
-interface WorkerAnswer {
-  readonly id: number;
-  readonly result?: EventStats;
-  readonly error?: string;
-}
-
-/** One worker thread, one read-only connection, one job at a time (the store queues them). */
-export class StatsWorker {
-  private worker: Worker | null = null;
-  private serial = 0;
-
-  constructor(private readonly file: string) {}
-
-  run(query: StatsQuery, now: number): Promise<EventStats> {
-    const worker = (this.worker ??= this.spawn());
-    const id = ++this.serial;
-    return new Promise<EventStats>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        cleanup();
-        this.terminate();
-        reject(new Error('computing the statistics took too long'));
-      }, STATS_TIMEOUT_MS);
-      timer.unref();
-      const onMessage = (answer: WorkerAnswer) => {
-        if (answer.id !== id) return;
-        cleanup();
-        if (answer.result !== undefined) resolve(answer.result);
-        else reject(new Error(answer.error ?? 'the statistics worker failed'));
-      };
-      const onExit = () => {
-        cleanup();
-        if (this.worker === worker) this.worker = null;
-        reject(new Error('the statistics worker stopped'));
-      };
-      const cleanup = () => {
-        clearTimeout(timer);
-        worker.off('message', onMessage);
-        worker.off('exit', onExit);
-        worker.off('error', onExit);
-      };
-      worker.on('message', onMessage);
-      worker.on('exit', onExit);
-      worker.on('error', onExit);
-      worker.postMessage({ id, query, now });
-    });
-  }
-
-  terminate(): void {
-    const worker = this.worker;
-    this.worker = null;
-    void worker?.terminate();
-  }
-
-  private spawn(): Worker {
-    const worker = new Worker(new URL('./stats-worker.js', import.meta.url), { workerData: { file: this.file } });
-    // An idle worker must not keep the daemon alive at shutdown.
-    worker.unref();
-    return worker;
-  }
 }

@@ -7,30 +7,17 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { BlockChangeEvent, DetectionEvent, FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
+import type { FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { cleanText } from '../reporters/clean-text.js';
-import { storedEventSchema } from '../../shared/protocol/schemas.js';
-import { computeStats, StatsBusyError, StatsWorker, type EventStats, type StatsQuery } from './event-stats.js';
+import { computeStats, StatsBusyError, type EventStats, type StatsQuery } from './event-stats.js';
+import { queryEvents, type EventPage, type EventQuery, type StoredEvent } from './event-query.js';
+import { StoreReader } from './store-reader.js';
 
 export { bucketWidth, StatsBusyError, type EventStats, type StatsQuery } from './event-stats.js';
+export type { EventPage, EventQuery, StoredEvent } from './event-query.js';
 
 /** Statistics requests allowed to wait behind the one being computed. */
 const MAX_STATS_QUEUE = 4;
-
-export type StoredEvent = (DetectionEvent | BlockChangeEvent) & { readonly id: number };
-
-export interface EventQuery {
-  readonly since?: number;
-  readonly until?: number;
-  readonly host?: string;
-  readonly port?: number;
-  readonly kind?: string;
-  readonly protocol?: string;
-  readonly action?: string;
-  readonly limit: number;
-  /** Only events with an id below this (paging from newest to oldest). */
-  readonly before?: number;
-}
 
 export interface StoredBlock {
   readonly address: string;
@@ -69,7 +56,8 @@ export class EventStore {
   private readonly upsertBlock: StatementSync;
   private readonly deleteBlock: StatementSync;
   private unreadable = 0;
-  private statsWorker: StatsWorker | null = null;
+  private statsReader: StoreReader | null = null;
+  private listReader: StoreReader | null = null;
   private statsChain: Promise<void> = Promise.resolve();
   private statsQueued = 0;
 
@@ -126,34 +114,24 @@ export class EventStore {
     }
   }
 
-  /** Newest first. */
-  events(query: EventQuery): { events: StoredEvent[]; nextCursor: number | null } {
-    const where: string[] = [];
-    const args: Array<string | number> = [];
-    const add = (clause: string, value: string | number | undefined) => {
-      if (value === undefined) return;
-      where.push(clause);
-      args.push(value);
-    };
-    add('at >= ?', query.since);
-    add('at <= ?', query.until);
-    add('host = ?', query.host);
-    add('port = ?', query.port);
-    add('kind = ?', query.kind);
-    add('protocol = ?', query.protocol);
-    add('action = ?', query.action);
-    add('id < ?', query.before);
-    const sql = `SELECT id, body FROM events ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...args, query.limit + 1) as Array<{ id: number; body: string }>;
-    const kept = rows.slice(0, query.limit);
-    const page: StoredEvent[] = [];
-    for (const row of kept) {
-      const event = readStoredEvent(Number(row.id), row.body);
-      if (event === null) this.unreadable += 1;
-      else page.push(event);
-    }
-    // The cursor is the last row read, kept or not, so a skipped row never ends the paging.
-    return { events: page, nextCursor: rows.length > query.limit ? (kept.length > 0 ? Number(kept[kept.length - 1]!.id) : null) : null };
+  /** Newest first, read here on the calling thread (tests, and the in-memory store). */
+  events(query: EventQuery): EventPage {
+    const { unreadable, ...page } = queryEvents(this.db, query);
+    this.unreadable += unreadable;
+    return page;
+  }
+
+  /**
+   * The same page read on a reader thread with its own read-only connection, so a listing
+   * with a filter no index serves (a table scan on a big store) never holds up detection on
+   * this thread. Its own thread, not the statistics one: a long computation there does not
+   * hold up the dashboard's list.
+   */
+  async eventsInBackground(query: EventQuery): Promise<EventPage> {
+    if (this.file === ':memory:') return this.events(query);
+    const { unreadable, ...page } = await (this.listReader ??= new StoreReader(this.file)).run({ kind: 'events', query });
+    this.unreadable += unreadable;
+    return page;
   }
 
   /** Rows skipped on read because even cleaned they were not a valid event (a store from an older or damaged helper). */
@@ -180,7 +158,7 @@ export class EventStore {
     if (this.file === ':memory:') return Promise.resolve(this.stats(query, now));
     if (this.statsQueued >= MAX_STATS_QUEUE) return Promise.reject(new StatsBusyError());
     this.statsQueued += 1;
-    const job = this.statsChain.then(() => (this.statsWorker ??= new StatsWorker(this.file)).run(query, now));
+    const job = this.statsChain.then(() => (this.statsReader ??= new StoreReader(this.file)).run({ kind: 'stats', query, now }));
     this.statsChain = job.then(
       () => undefined,
       () => undefined,
@@ -223,30 +201,12 @@ export class EventStore {
   }
 
   close(): void {
-    this.statsWorker?.terminate();
-    this.statsWorker = null;
+    this.statsReader?.terminate();
+    this.statsReader = null;
+    this.listReader?.terminate();
+    this.listReader = null;
     if (this.db.isOpen) this.db.close();
   }
-}
-
-/**
- * One stored row as an event, whatever an older or damaged helper wrote: texts are cleaned
- * and bounded the way they are when made; a row that still is not a valid event is null
- * (skipped and counted), so one bad row never breaks a page.
- */
-function readStoredEvent(id: number, body: string): StoredEvent | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body);
-  } catch {
-    return null;
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return null;
-  const fields: Record<string, unknown> = { ...(raw as Record<string, unknown>), id };
-  if (typeof fields.reason === 'string') fields.reason = cleanText(fields.reason);
-  if (typeof fields.resolvedName === 'string' && !/^[A-Za-z0-9.-]{1,253}$/.test(fields.resolvedName)) delete fields.resolvedName;
-  const parsed = storedEventSchema.safeParse(fields);
-  return parsed.success ? (parsed.data as StoredEvent) : null;
 }
 
 /** Records the end of every stored block (e.g. after --remove-firewall); returns how many. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Daemon } from '../../../privileged-helper/daemon/daemon.js';
-import { controlHandlers, MAX_WAITING_OPERATOR_STATS } from '../../../privileged-helper/rpc/control-service.js';
+import { controlHandlers, MAX_WAITING_OPERATOR_LISTS, MAX_WAITING_OPERATOR_STATS } from '../../../privileged-helper/rpc/control-service.js';
 import type { ConnectionContext } from '../../../privileged-helper/rpc/control-socket.js';
 import { EventStore } from '../../../privileged-helper/store/event-store.js';
 import { ErrorCode, ProtocolError } from '../../../shared/protocol/json-rpc.js';
@@ -75,5 +75,38 @@ describe('control service', () => {
     assert.equal(got.sources['BLOCK_RATE_PER_PREFIX'], mainFile);
     assert.equal(got.values['SCAN_TRIGGER'], '2');
     assert.equal(got.sources['SCAN_TRIGGER'], operatorFile);
+  });
+
+  it('events.list reads on the reader thread, root ahead of waiting operators, and operators beyond the cap are refused', async () => {
+    const handlers = controlHandlers({ daemon: {} as Daemon, store, configPath: null, embeddedConfigText: '', version: 't', startedAt: 0, clock: () => 10_000, reload: async () => true });
+    // The thread that detects never runs the query: its own reading method is out of bounds here.
+    const onThisThread = store.events;
+    store.events = () => {
+      throw new Error('events.list read the store on the thread that detects');
+    };
+    try {
+      const page = await handlers['events.list']({ limit: 5, port: 7 }, as('operator'));
+      assert.deepEqual(
+        page.events.map((e) => (e.type === 'scan' ? e.port : null)),
+        [7],
+      );
+      const finished: string[] = [];
+      const ask = (who: ConnectionContext['role'], name: string) =>
+        Promise.resolve(handlers['events.list']({ limit: 50, kind: 'syn' }, as(who))).then(
+          () => void finished.push(name),
+          (error: unknown) => {
+            finished.push(`${name} refused`);
+            if (!(error instanceof ProtocolError && error.code === ErrorCode.RATE_LIMITED)) throw error;
+          },
+        );
+      const operators = Array.from({ length: MAX_WAITING_OPERATOR_LISTS + 4 }, (_, i) => ask('operator', `op${i}`));
+      const root = ask('admin', 'root');
+      await Promise.all([...operators, root]);
+      const answered = finished.filter((name) => !name.endsWith('refused'));
+      assert.deepEqual(answered.slice(0, 2), ['op0', 'root'], 'root runs right after the one reading');
+      assert.equal(answered.length, 1 + MAX_WAITING_OPERATOR_LISTS + 1, 'operators beyond the cap are refused, not queued');
+    } finally {
+      store.events = onThisThread;
+    }
   });
 });

@@ -298,6 +298,11 @@ describe('EventStore: a bad stored row never breaks a page', () => {
       [1],
     );
     assert.equal(third.nextCursor, null);
+
+    // The reader thread (what events.list uses) gives the same pages and counts the same skips.
+    assert.deepEqual(await store.eventsInBackground({ limit: 100 }), page);
+    assert.equal(store.unreadableRows, 2 + 2 + 2);
+    assert.deepEqual(await store.eventsInBackground({ limit: 2, before: first.nextCursor! }), second);
     store.close();
   });
 });
