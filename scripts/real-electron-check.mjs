@@ -4,12 +4,15 @@
 // (test/main/electron-harness, chromium standing in for Electron) cannot show: a real tray
 // icon, real menus, real dialogs, the sandboxed preload under context isolation.
 //   node scripts/real-electron-check.mjs [--socket PATH] [--failing-start]
-// --failing-start points the app at a user-data directory whose preferences file cannot be
-// read or moved aside (Linux/macOS: chmod 000 on the directory; run as a normal user), to see
-// the start-up error dialog and the exit.
+// --failing-start points the app at a user-data directory whose preferences file is invalid
+// and cannot be moved aside, to see the start-up error dialog and the exit: the file is made
+// immutable (macOS: chflags uchg, as the user; Linux: chattr +i, which needs root, so run this
+// with sudo and Electron gets --no-sandbox), as the harness test does. Not the directory: Electron
+// keeps its single-instance lock there, and with the directory read-only it quits at the lock
+// (requestSingleInstanceLock() false) without reaching start().
 
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -32,12 +35,31 @@ if (typeof electron !== 'string') {
 const args = [join(root, 'dist', 'main', 'electron', 'main.js')];
 const env = { ...process.env, ELECTRON_ENABLE_LOGGING: '1' };
 if (values.socket !== undefined) env.PORTSENTRY_SOCKET = values.socket;
+/** Undoes what --failing-start did, so the directory can be removed. */
+let cleanUp = () => undefined;
 if (values['failing-start']) {
+  const flags = { darwin: ['chflags', 'uchg', 'nouchg'], linux: ['chattr', '+i', '-i'] }[process.platform];
+  if (flags === undefined) {
+    console.error('--failing-start: only on Linux (as root) and macOS');
+    process.exit(1);
+  }
+  if (process.platform === 'linux' && process.getuid?.() !== 0) {
+    console.error('--failing-start: on Linux, chattr +i needs root (sudo node scripts/real-electron-check.mjs --failing-start)');
+    process.exit(1);
+  }
   const dir = mkdtempSync(join(tmpdir(), 'portsentry-failing-'));
-  writeFileSync(join(dir, 'preferences.json'), '{ not json');
-  chmodSync(dir, 0o500);
+  const preferences = join(dir, 'preferences.json');
+  writeFileSync(preferences, '{ not json');
+  const [tool, set, unset] = flags;
+  execFileSync(tool, [set, preferences]);
+  cleanUp = () => {
+    execFileSync(tool, [unset, preferences]);
+    rmSync(dir, { recursive: true, force: true });
+  };
   args.push(`--user-data-dir=${dir}`);
-  console.log(`Expect: an error dialog "PortSentry could not start" naming ${dir}, then exit status 1, no tray icon left.`);
+  // Chromium refuses to run as root with its sandbox on.
+  if (process.platform === 'linux') args.push('--no-sandbox');
+  console.log(`Expect: an error dialog "PortSentry could not start" saying the preferences file cannot be renamed, then exit status 1, no tray icon left.`);
 }
 
 console.log(`Running ${electron} ${args.join(' ')}
@@ -49,9 +71,11 @@ Check by hand (the tests cover the logic; these are what only a real Electron sh
   5. Settings… opens the settings window; DevTools console: typeof require === 'undefined', window.portsentry is frozen.
   6. Start at login writes ~/.config/autostart/portsentry-desktop.desktop (AppImage: Exec is the .AppImage file).
   7. A second launch focuses the first instance's dashboard and exits.
-  8. Windows: a toast appears after a scan, attributed to "PortSentry Desktop".`);
+  8. Clicking the scan's notification opens the dashboard at that event.
+  9. Windows: a toast appears after a scan, attributed to "PortSentry Desktop".`);
 const child = spawn(electron, args, { stdio: 'inherit', env });
 child.on('exit', (code, signal) => {
+  cleanUp();
   console.log(`Electron exited: ${code ?? signal}`);
   process.exit(code ?? 1);
 });

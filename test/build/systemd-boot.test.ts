@@ -5,7 +5,9 @@
 // nmap -sS, which only packet capture sees, blocks the scanner in nftables), and
 // `systemctl stop` leaves the blocks but no kernel trap armed: a new sender is not blocked.
 // Then the desktop package's hooks (electron-builder's own after-install/after-remove with
-// ours appended) run in the same booted system against a desktop-like /opt tree.
+// ours appended) run in the same booted system against a desktop-like /opt tree, and last the
+// helper installer the app runs (build/install-helper.sh, with the argv the app hands to
+// sudo-prompt) from a tarball in a user's home, and the app's "start" fix.
 // Needs root, systemd-nspawn (systemd-container), nmap, socat; builds the .deb (~minutes)
 // and, once, a bootable tree under /var/cache/portsentry-test-root.
 
@@ -17,6 +19,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { fixPlan, type SetupFacts } from '../../main/helper-setup.js';
+import { privilegedArgv } from '../../main/install-helper.js';
 import { startTcpService } from '../support/helper-config.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
 import { copyOfBootableRootfs, ensureCachedBootableRootfs } from './debian-rootfs.js';
@@ -138,7 +142,7 @@ describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeo
     assert.equal((await container!.exec(['systemctl', 'is-active', 'portsentryd'], { allowFailure: true })).stdout.trim(), 'inactive');
     assert.ok(!(await processNames()).includes('tcpdump'), 'no tcpdump left behind');
     assert.ok(!(await processNames()).includes('node'), 'no helper left behind');
-    assert.deepEqual(await trapRules(), [], 'the trap chain holds no blocking rule');
+    assert.deepEqual(await trapRules(), [], `the trap chain holds no blocking rule; the unit's journal:\n${(await journal()).slice(-4000)}`);
     assert.ok((await blocked4()).includes(scanner.v4), 'blocks stay after a stop (classic behaviour)');
     for (let i = 0; i < 3; i++) await lab.exec(late, ['socat', '-u', 'OPEN:/dev/null', `UDP4-SENDTO:${server.v4}:${UDP_TRIPWIRE}`], { allowFailure: true });
     await new Promise((r) => setTimeout(r, 1000));
@@ -196,5 +200,34 @@ describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeo
     assert.equal((await c.exec(['test', '-e', '/usr/lib/portsentry-desktop'], { allowFailure: true })).code, 1, 'the helper link is gone');
     assert.notEqual((await c.exec(['systemctl', 'is-active', 'portsentryd'], { allowFailure: true })).stdout.trim(), 'active');
     assert.equal((await c.exec(['test', '-e', '/etc/systemd/system/portsentryd.service'], { allowFailure: true })).code, 1, 'the unit is gone');
+  });
+
+  it('the helper installer the app runs, from a tarball in a home directory, has systemd start the unit; the app\'s "start" fix starts it again', async () => {
+    const c = container!;
+    const root = tree!.dir;
+    // What a tarball of the app unpacked by alice holds: resources/install-helper.sh beside resources/helper.
+    const resources = '/home/alice/PortSentry-linux-x64/resources';
+    await mkdir(join(root, resources), { recursive: true });
+    await run('cp', ['-a', join(out, 'server-tree/usr/lib/portsentry-desktop'), join(root, resources, 'helper')]);
+    await run('cp', ['-a', join(REPO, 'build/systemd'), join(root, resources, 'helper/systemd')]);
+    await copyFile(join(REPO, 'build/install-helper.sh'), join(root, resources, 'install-helper.sh'));
+    await c.exec(['chown', '-R', 'alice:alice', '/home/alice/PortSentry-linux-x64']);
+    const unreachable = { kind: 'unreachable', reason: 'not-running', message: 'no socket' } as const;
+    const facts: SetupFacts = { helper: unreachable, installed: false, installer: `${resources}/install-helper.sh`, user: 'alice', group: null, processGroups: [], sessionId: null };
+    const install = fixPlan('install', facts);
+    assert.equal(install.kind, 'elevated');
+    const { stdout } = await c.exec([...privilegedArgv((install as Extract<typeof install, { kind: 'elevated' }>).plan)], { timeoutMs: 180_000 });
+    assert.match(stdout, /copied the helper to \/usr\/lib\/portsentry-desktop \(root-owned\)/);
+    assert.match(stdout, /portsentryd is enabled and started/);
+    assert.equal((await c.exec(['systemctl', 'is-enabled', 'portsentryd'])).stdout.trim(), 'enabled');
+    const listening = async (count: number) =>
+      (await c.exec(['systemctl', 'is-active', 'portsentryd'], { allowFailure: true })).stdout.trim() === 'active' && ((await journal()).match(/Control socket listening on/g) ?? []).length >= count;
+    await until("the installer's unit is active under systemd", () => listening(4));
+
+    await c.exec(['systemctl', 'stop', 'portsentryd']);
+    const start = fixPlan('start', { ...facts, installed: true });
+    assert.equal(start.kind, 'elevated');
+    await c.exec([...privilegedArgv((start as Extract<typeof start, { kind: 'elevated' }>).plan)]);
+    await until('the "start" fix started it', () => listening(5));
   });
 });

@@ -73,6 +73,24 @@ describe('the Windows service host (install-service.ps1)', { skip: !existsSync('
     assert.ok(/^D:/.test(sddl) && !/WD|AU|IU/.test(sddl), 'nobody else is in the DACL (no Everyone, Authenticated Users, Interactive)');
   });
 
+  it('puts that DACL on the pipe once Node has made it, and creates the group it names', () => {
+    // Source checks (Windows-only calls cannot run under mono): the service starts the step,
+    // the step opens the pipe with the right to change its DACL and sets PipeSecurityFor(group),
+    // and the group is the script's, created by the script with the console user in it.
+    const csharp = /^\$source = @'\r?\n([\s\S]*?)\r?\n'@/m.exec(script)![1]!;
+    const onStart = /void OnStart\([^)]*\) \{([\s\S]*?)\n {2}\}/.exec(csharp)?.[1] ?? '';
+    assert.match(onStart, /new Thread\(GrantPipeToGroup\)[^;]*\.Start\(\);/, 'OnStart runs the step');
+    const grant = /void GrantPipeToGroup\(\) \{([\s\S]*?)\n {2}\}/.exec(csharp)?.[1] ?? '';
+    assert.match(grant, /new NTAccount\(groupName\)\.Translate\(typeof\(SecurityIdentifier\)\)/);
+    assert.match(grant, /new NamedPipeClientStream\("\.", pipeName, [^;]*PipeAccessRights\.ChangePermissions/);
+    assert.match(grant, /pipe\.SetAccessControl\(PipeSecurityFor\(group\)\);/);
+    assert.match(csharp, /pipeName = args\[0\];\s*groupName = args\[1\];/, 'pipe and group come first on the service command line');
+    assert.match(script, /New-LocalGroup -Name \$GroupName\b/);
+    assert.match(script, /Add-LocalGroupMember -Group \$GroupName -Member \$consoleUser/);
+    const created = script.indexOf('New-LocalGroup');
+    assert.ok(created > 0 && created < script.indexOf('Start-Service'), 'the group exists before the service starts');
+  });
+
   it('names the pipe the app connects to and the group the helper grants', () => {
     assert.equal(`\\\\.\\pipe\\${/^\$PipeName = '([^']+)'/m.exec(script)?.[1]}`, WINDOWS_PIPE);
     assert.equal(/^\$GroupName = '([^']+)'/m.exec(script)?.[1], parseConfig('', 'empty.conf').rpcGroup);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { APP_USER_MODEL_ID } from '../../main/app-identity.js';
 import { interpretResponse, notifierOptions, plainText, raiseNotification, supportsActions, type NodeNotifier } from '../../main/desktop-notifier.js';
 import type { NotificationRequest } from '../../main/notification-policy.js';
 import { startDesktopSession, type DesktopSession } from '../support/desktop-session.js';
@@ -107,6 +108,7 @@ describe('notifier options and responses', () => {
     });
     const aggregate = notifierOptions({ ...REQUEST, actions: [] }, 'win32');
     assert.equal(aggregate.actions, undefined);
+    assert.equal(aggregate.appID, APP_USER_MODEL_ID, "Windows: SnoreToast attributes the toast to the app's AppUserModelID");
     assert.deepEqual(notifierOptions({ ...REQUEST, blocked: false }, 'linux'), {
       title: REQUEST.title,
       message: REQUEST.body,

@@ -2,8 +2,10 @@
 // electron harness (test/main/electron-harness: a stand-in for the `electron` module typed
 // against electron.d.ts, windows as pages of Debian's chromium; NOT Electron itself), against
 // a real helper in a lab namespace: the tray's state and every item of its menu, every IPC
-// channel from the app's real pages through the real preload, a real nmap scan, Block and
-// Unblock changing nftables, start-up failure and the single-instance lock. The macOS and
+// channel from the app's real pages through the real preload (each request, and each push:
+// the helper's state, a scan's events, the event a clicked notification points at, with dunst
+// as the notification daemon on a private bus), a real nmap scan, Block and Unblock changing
+// nftables, start-up failure and the single-instance lock. The macOS and
 // Windows branches of the glue run with process.platform set to theirs (HARNESS_PLATFORM):
 // that checks the glue's decisions, not those systems.
 // Needs root, /usr/bin/chromium, nmap and a build (npm run build).
@@ -17,14 +19,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { APP_USER_MODEL_ID } from '../../main/app-identity.js';
-import { INVOKE_CHANNELS } from '../../shared/ipc-schema.js';
+import { INVOKE_CHANNELS, NOTIFY_CHANNELS } from '../../shared/ipc-schema.js';
 import { ErrorCode } from '../../shared/protocol/json-rpc.js';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
+import { startDesktopSession, type DesktopSession } from '../support/desktop-session.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
 import type { HarnessState, RecordedMenuItem } from './electron-harness/electron.js';
 import { launchApp, type AppProcess } from './electron-harness/launch.js';
-import { until } from '../support/wait.js';
+import { until, untilValue } from '../support/wait.js';
 
 const run = promisify(execFile);
 const TABLE = `psshell${process.pid}`.slice(0, 30);
@@ -44,6 +47,7 @@ describe('the Electron glue under the harness, against a real helper', { timeout
   let app: AppProcess;
   let userData: string;
   let configHome: string;
+  let desktop: DesktopSession;
 
   const nft = () => blockedSetsText(lab, lab.hosts.target, TABLE);
   const evalIn = (page: string, expression: string) => app.send({ cmd: 'eval', page, expression });
@@ -60,11 +64,14 @@ describe('the Electron glue under the harness, against a real helper', { timeout
     await daemon.waitFor('Control socket listening on');
     userData = join(dir, 'user-data');
     configHome = join(dir, 'config-home');
-    app = launchApp({ userData, socketPath, env: { APPIMAGE, XDG_CONFIG_HOME: configHome } });
+    // Notifications go to dunst on a private session bus (no tray host on it).
+    desktop = await startDesktopSession(dir);
+    app = launchApp({ userData, socketPath, env: { APPIMAGE, XDG_CONFIG_HOME: configHome, DISPLAY: desktop.env.DISPLAY!, DBUS_SESSION_BUS_ADDRESS: desktop.busAddress } });
   });
 
   after(async () => {
     await app?.kill();
+    await desktop?.stop();
     service?.kill();
     await daemon?.stop();
     await lab?.exec(lab.hosts.target, ['nft', 'delete', 'table', 'inet', TABLE], { allowFailure: true });
@@ -105,6 +112,11 @@ describe('the Electron glue under the harness, against a real helper', { timeout
   it('a real nmap scan shows up in the tray; its Unblock and Block items change nftables', async () => {
     const { target, scanner } = lab.hosts;
     assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), true);
+    // The dashboard (opened above) records the pushes it gets from here on.
+    await evalIn(
+      'dashboard.html',
+      'window.__pushed = { events: [], focus: [] }; window.portsentry.onEvent((e) => window.__pushed.events.push(e)); window.portsentry.onFocusEvent((id) => window.__pushed.focus.push(id)); true',
+    );
     await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79', target.v4]);
     const who = escape(scanner.v4);
     const state = await app.waitFor('the tray lists the scanner as blocked', (s) => labels(menuOf(s)).some((l) => new RegExp(`^Unblock ${who}\\b`).test(l)));
@@ -120,9 +132,54 @@ describe('the Electron glue under the harness, against a real helper', { timeout
     await until("the tray's Block blocked it again", async () => (await nft()).includes(scanner.v4));
     assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), false);
     await app.waitFor('the item is Unblock again', (s) => labels(menuOf(s)).some((l) => new RegExp(`^Unblock ${who}\\b`).test(l)));
+    // The same scan reached the open dashboard as pushes (onEvent): the probes, the tray's unblock and block.
+    const pushed = (await evalIn('dashboard.html', 'window.__pushed.events')) as Array<{ type: string; source?: string; address?: string; change?: string }>;
+    assert.ok(
+      pushed.some((e) => e.type === 'scan' && e.source === scanner.v4),
+      JSON.stringify(pushed).slice(0, 2000),
+    );
+    assert.deepEqual(
+      pushed
+        .filter((e) => e.type === 'block' && e.address === scanner.v4)
+        .map((e) => e.change)
+        .slice(-2),
+      ['removed', 'added'],
+      'the Unblock and Block from the tray',
+    );
   });
 
-  it('Pause and Resume in the tray pause the helper', async () => {
+  it("the scan's notification, clicked in the notification daemon, points the dashboard at its event (onFocusEvent)", async () => {
+    const { scanner } = lab.hosts;
+    await until('dunst shows the notification', async () => Number(await desktop.dunstctl(['count', 'displayed'])) >= 1);
+    // dunst's default action on the newest notification: a click.
+    await desktop.dunstctl(['action', '0']);
+    const focus = await untilValue('the dashboard was told which event', async () => {
+      const ids = (await evalIn('dashboard.html', 'window.__pushed.focus')) as number[];
+      return ids.length > 0 ? ids : undefined;
+    });
+    const events = (await evalIn('dashboard.html', 'window.portsentry.listEvents({ limit: 100 })')) as { events: Array<{ id: number; type: string; source?: string }> };
+    const event = events.events.find((e) => e.id === focus[0]);
+    assert.equal(event?.type, 'scan', JSON.stringify(event));
+    assert.equal(event?.source, scanner.v4, 'the event of the scan the notification was about');
+    const state = await app.state();
+    assert.equal(state.windows.filter((w) => !w.destroyed && w.url.endsWith('/dashboard.html')).length, 1, 'the open dashboard, not a second one');
+  });
+
+  it('Pause and Resume in the tray pause the helper, for a while or until resumed', async () => {
+    for (const [label, seconds] of [
+      ['Pause for 15 minutes', 900],
+      ['Pause for 1 hour', 3600],
+    ] as const) {
+      const clicked = Date.now();
+      await app.send({ cmd: 'click-menu', label: `^${label}$` });
+      await app.waitFor(`the tray shows the pause (${label})`, (s) => labels(menuOf(s)).includes('Resume protection'));
+      const status = (await evalIn('dashboard.html', 'window.portsentry.status()')) as { paused: boolean; pausedUntil?: number | null };
+      assert.equal(status.paused, true, label);
+      const until = status.pausedUntil ?? 0;
+      assert.ok(until >= clicked + seconds * 1000 - 5_000 && until <= Date.now() + seconds * 1000 + 5_000, `${label}: the helper resumes by itself in ${seconds} s (pausedUntil ${until})`);
+      await app.send({ cmd: 'click-menu', label: '^Resume protection$' });
+      await app.waitFor('the tray shows active', (s) => labels(menuOf(s)).includes(label));
+    }
     await app.send({ cmd: 'click-menu', label: '^Pause until resumed$' });
     await app.waitFor('the tray shows paused', (s) => labels(menuOf(s)).includes('Resume protection') && /paused/.test(s.tray?.tooltip ?? ''));
     assert.equal(((await evalIn('dashboard.html', 'window.portsentry.status()')) as { paused: boolean }).paused, true, 'the helper itself is paused');
@@ -171,6 +228,11 @@ describe('the Electron glue under the harness, against a real helper', { timeout
         await attempt('resume', () => api.resume());
         await attempt('getPreferences', () => api.getPreferences());
         await attempt('setPreferences', () => api.setPreferences({ notifications: 'blocks-only' }));
+        await attempt('stats', () => api.stats());
+        await attempt('copyAddress', () => api.copyAddress('198.18.77.7'));
+        await attempt('helperSetup', () => api.helperSetup());
+        await attempt('fixHelper', () => api.fixHelper('retry'));
+        await attempt('badCopy', () => api.copyAddress('$(reboot)'));
         await attempt('badBlock', () => api.block({ address: 'not an address' }));
         await attempt('protected', () => api.block({ address: '127.0.0.1' }));
         return out;
@@ -191,9 +253,26 @@ describe('the Electron glue under the harness, against a real helper', { timeout
       'resume',
       'getPreferences',
       'setPreferences',
+      'stats',
+      'copyAddress',
+      'helperSetup',
+      'fixHelper',
     ]) {
       assert.equal(results[name]?.ok, true, `${name}: ${JSON.stringify(results[name])}`);
     }
+    const called = new Set(Object.keys(results).filter((name) => results[name]?.ok === true));
+    assert.deepEqual(
+      [...INVOKE_CHANNELS.values()].filter((method) => !called.has(method)),
+      [],
+      'every request of the IPC table was made from the page',
+    );
+    assert.deepEqual([...NOTIFY_CHANNELS.keys()].sort(), ['onEvent', 'onFocusEvent', 'onHelperState'], 'each push has its check in this file');
+    assert.deepEqual((await app.state()).clipboard, ['198.18.77.7'], "Copy put the address on main's clipboard, and the command was refused");
+    assert.equal(results.badCopy?.error?.code, ErrorCode.INVALID_PARAMS);
+    assert.equal((results.helperSetup?.value as { state: string }).state, 'running');
+    // The helper runs: main gathered the facts and refused a fix nothing needs.
+    assert.deepEqual(results.fixHelper?.value, { done: false, message: 'Nothing was done: "retry" is not what the helper needs now.' });
+    assert.ok(typeof (results.stats?.value as Record<string, unknown>) === 'object');
     assert.ok(JSON.stringify(results.listIgnored?.value).includes('198.18.99.0/24'), 'the ignore entry reached the helper');
     assert.equal((results.setPreferences?.value as { notifications: string }).notifications, 'blocks-only');
     assert.equal(results.badBlock?.ok, false);

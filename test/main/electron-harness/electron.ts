@@ -1,7 +1,8 @@
 // A stand-in for the `electron` module, for running main/electron/main.ts and the preload in
 // tests on machines without the Electron binary. It is NOT Electron: it implements only the
-// API surface the glue uses, each object declared as a Pick<> of electron.d.ts's own type
-// (so a signature that drifts from Electron 41's breaks tsc), with windows that are pages of
+// API surface the glue uses (./surface.ts, picked from electron.d.ts; the glue is compiled
+// against it by scripts/check-electron-surface.mjs), each member held to electron.d.ts's
+// declaration at compile time (the checks at the end), with windows that are pages of
 // Debian's chromium (playwright-core) loading the app's real files over file://, and the real
 // preload run in each page. Differences from Electron, by necessity: no context isolation or
 // sandbox for the preload (it runs in the page's world with a require() that knows only
@@ -17,6 +18,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inflateSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type * as Surface from './surface.js';
+import type { AppMember, BrowserWindowMember, DialogMember, Differing, Holds, Matches, NativeImageMember, SameConstructor, SessionMember, TrayMember, WebContentsMember } from './surface.js';
 
 // ---------------------------------------------------------------------------------------
 // What the harness records, for the test to read.
@@ -85,9 +88,7 @@ function pngSize(png: Buffer): { width: number; height: number } | null {
   return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
 }
 
-type NativeImageSurface = Pick<Electron.NativeImage, 'addRepresentation' | 'setTemplateImage' | 'isTemplateImage' | 'isEmpty' | 'getSize'>;
-
-class HarnessNativeImage implements NativeImageSurface {
+class HarnessNativeImage implements Pick<Electron.NativeImage, NativeImageMember> {
   readonly representations: { scaleFactor: number; width: number; height: number; kind: 'png' | 'bitmap' }[] = [];
   #template = false;
 
@@ -116,46 +117,23 @@ class HarnessNativeImage implements NativeImageSurface {
   setTemplateImage(option: boolean): void {
     this.#template = option;
   }
-  isTemplateImage(): boolean {
-    return this.#template;
-  }
-  isEmpty(): boolean {
-    return this.representations.length === 0;
-  }
-  getSize(scaleFactor = 1): Electron.Size {
-    const rep = this.representations.find((r) => r.scaleFactor === scaleFactor) ?? this.representations[0];
-    return rep === undefined ? { width: 0, height: 0 } : { width: Math.round(rep.width / rep.scaleFactor), height: Math.round(rep.height / rep.scaleFactor) };
-  }
   describe(): RecordedImage {
     return { template: this.#template, representations: [...this.representations] };
   }
 }
 
-/** Raw BGRA bitmaps as the old glue passed them (createFromBitmap): recorded as 'bitmap'. */
-function createFromBitmap(buffer: Buffer, options: Electron.CreateFromBitmapOptions): HarnessNativeImage {
-  const image = new HarnessNativeImage();
-  image.addRepresentation({ buffer, width: options.width, height: options.height, scaleFactor: options.scaleFactor ?? 1 });
-  return image;
-}
-
 export const nativeImage = {
-  createEmpty: () => new HarnessNativeImage() as unknown as Electron.NativeImage,
-  createFromBitmap: (buffer: Buffer, options: Electron.CreateFromBitmapOptions) => createFromBitmap(buffer, options) as unknown as Electron.NativeImage,
-} satisfies Pick<typeof Electron.NativeImage, 'createEmpty' | 'createFromBitmap'>;
+  createEmpty: (): Electron.NativeImage => new HarnessNativeImage() as unknown as Electron.NativeImage,
+} satisfies typeof Surface.nativeImage;
 
 // ---------------------------------------------------------------------------------------
 // Menu
 
-type MenuSurface = Pick<Electron.Menu, 'items'>;
-
-class HarnessMenu implements MenuSurface {
-  readonly items: Electron.MenuItem[];
-  constructor(readonly template: readonly Electron.MenuItemConstructorOptions[]) {
-    this.items = template.map((options) => ({ ...options, enabled: options.enabled ?? true, checked: options.checked ?? false }) as unknown as Electron.MenuItem);
-  }
-  static buildFromTemplate(template: Array<Electron.MenuItemConstructorOptions | Electron.MenuItem>): HarnessMenu {
+class HarnessMenu {
+  constructor(readonly template: readonly Electron.MenuItemConstructorOptions[]) {}
+  static buildFromTemplate(template: Array<Electron.MenuItemConstructorOptions | Electron.MenuItem>): Electron.Menu {
     record.buildFromTemplateCalls++;
-    return new HarnessMenu(template as Electron.MenuItemConstructorOptions[]);
+    return new HarnessMenu(template as Electron.MenuItemConstructorOptions[]) as unknown as Electron.Menu;
   }
   describe(): RecordedMenuItem[] {
     return this.template.map((item) => ({
@@ -177,29 +155,23 @@ class HarnessMenu implements MenuSurface {
   }
 }
 
-export const Menu = HarnessMenu as unknown as typeof Electron.Menu;
-/** buildFromTemplate takes exactly Electron's parameter type. */
-const _buildFromTemplate: (...args: Parameters<typeof Electron.Menu.buildFromTemplate>) => unknown = HarnessMenu.buildFromTemplate;
-void _buildFromTemplate;
+export const Menu = HarnessMenu as typeof Surface.Menu;
 
 // ---------------------------------------------------------------------------------------
 // Tray
 
 // Event subscription (on/once) is Node's EventEmitter here as in Electron; its overloads return
-// Electron's own class, so they are left out of the Pick<> checks (the test checks the events).
-type TraySurface = Pick<Electron.Tray, 'setImage' | 'setToolTip' | 'setContextMenu' | 'popUpContextMenu' | 'destroy'>;
-
+// Electron's own class, so they are left out of the member checks (the test checks the events).
 let currentTray: HarnessTray | null = null;
 
-class HarnessTray extends EventEmitter implements TraySurface {
+class HarnessTray extends EventEmitter implements Pick<Electron.Tray, TrayMember> {
   tooltip = '';
   image: HarnessNativeImage | null;
   contextMenu: HarnessMenu | null = null;
   setContextMenuCalls = 0;
   poppedUp: HarnessMenu | null = null;
-  destroyed = false;
 
-  constructor(image: Electron.NativeImage | string) {
+  constructor(image: Electron.NativeImage | string, _guid?: string) {
     super();
     if (typeof image === 'string') throw new Error('harness: the glue passes a NativeImage, not a path');
     this.image = image as unknown as HarnessNativeImage;
@@ -216,15 +188,12 @@ class HarnessTray extends EventEmitter implements TraySurface {
     this.setContextMenuCalls++;
     this.contextMenu = menu as unknown as HarnessMenu | null;
   }
-  popUpContextMenu(menu?: Electron.Menu): void {
+  popUpContextMenu(menu?: Electron.Menu, _position?: Electron.Point): void {
     this.poppedUp = (menu as unknown as HarnessMenu | undefined) ?? this.contextMenu;
-  }
-  destroy(): void {
-    this.destroyed = true;
   }
 }
 
-export const Tray = HarnessTray as unknown as typeof Electron.Tray;
+export const Tray = HarnessTray as unknown as typeof Surface.Tray;
 
 // ---------------------------------------------------------------------------------------
 // Browser windows: chromium pages
@@ -242,17 +211,15 @@ function chromiumContext(): Promise<{ browser: Browser; context: BrowserContext 
 type IpcHandler = (event: Electron.IpcMainInvokeEvent, ...args: unknown[]) => unknown;
 const ipcHandlers = new Map<string, IpcHandler>();
 
-type WebContentsSurface = Pick<Electron.WebContents, 'send' | 'setWindowOpenHandler'>;
-
 let nextId = 1;
 const allWindows: HarnessBrowserWindow[] = [];
 
-class HarnessWebContents extends EventEmitter implements WebContentsSurface {
+class HarnessWebContents extends EventEmitter implements Pick<Electron.WebContents, WebContentsMember> {
   windowOpenHandler: ((details: Electron.HandlerDetails) => Electron.WindowOpenHandlerResponse) | null = null;
   constructor(readonly owner: HarnessBrowserWindow) {
     super();
   }
-  send(channel: string, ...args: unknown[]): void {
+  send(channel: string, ...args: any[]): void {
     void this.owner.deliver(channel, args);
   }
   setWindowOpenHandler(handler: (details: Electron.HandlerDetails) => Electron.WindowOpenHandlerResponse): void {
@@ -260,9 +227,7 @@ class HarnessWebContents extends EventEmitter implements WebContentsSurface {
   }
 }
 
-type BrowserWindowSurface = Pick<Electron.BrowserWindow, 'show' | 'focus' | 'isDestroyed' | 'loadFile' | 'close'>;
-
-class HarnessBrowserWindow extends EventEmitter implements BrowserWindowSurface {
+class HarnessBrowserWindow extends EventEmitter implements Pick<Electron.BrowserWindow, BrowserWindowMember> {
   readonly id = nextId++;
   readonly webContents: HarnessWebContents;
   readonly preload: string;
@@ -278,7 +243,7 @@ class HarnessBrowserWindow extends EventEmitter implements BrowserWindowSurface 
     this.preload = preferences.preload ?? '';
     if (this.preload !== '' && !existsSync(this.preload)) throw new Error(`harness: preload ${this.preload} does not exist`);
     allWindows.push(this);
-    app.emit('web-contents-created', {}, this.webContents);
+    harnessApp.emit('web-contents-created', {}, this.webContents);
     this.#page = chromiumContext().then(async ({ context }) => {
       const page = await context.newPage();
       page.on('close', () => this.markClosed());
@@ -289,7 +254,7 @@ class HarnessBrowserWindow extends EventEmitter implements BrowserWindowSurface 
     });
   }
 
-  async loadFile(filePath: string): Promise<void> {
+  async loadFile(filePath: string, _options?: Electron.LoadFileOptions): Promise<void> {
     const page = await this.#page;
     this.url = pathToFileURL(filePath).href;
     await page.goto(this.url);
@@ -305,14 +270,11 @@ class HarnessBrowserWindow extends EventEmitter implements BrowserWindowSurface 
   isDestroyed(): boolean {
     return this.destroyed;
   }
-  close(): void {
-    void this.#page.then((page) => page.close());
-  }
   markClosed(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     this.emit('closed');
-    if (allWindows.every((w) => w.destroyed)) app.emit('window-all-closed');
+    if (allWindows.every((w) => w.destroyed)) harnessApp.emit('window-all-closed');
   }
   page(): Promise<Page> {
     return this.#page;
@@ -325,7 +287,7 @@ class HarnessBrowserWindow extends EventEmitter implements BrowserWindowSurface 
   }
 }
 
-export const BrowserWindow = HarnessBrowserWindow as unknown as typeof Electron.BrowserWindow;
+export const BrowserWindow = HarnessBrowserWindow as unknown as typeof Surface.BrowserWindow;
 
 /** ipcRenderer.invoke from a page: the handler sees the sending frame's real URL. */
 async function invokeFromPage(window: HarnessBrowserWindow, frameUrl: string, channel: unknown, args: unknown): Promise<unknown> {
@@ -378,30 +340,33 @@ export const ipcMain = {
     if (ipcHandlers.has(channel)) throw new Error(`Attempted to register a second handler for '${channel}'`);
     ipcHandlers.set(channel, listener as IpcHandler);
   },
-} satisfies Pick<Electron.IpcMain, 'handle' | 'on'>;
+} satisfies typeof Surface.ipcMain;
 
 function showErrorBox(title: string, content: string): void {
   record.dialogs.push({ kind: 'error', title, message: content });
   process.stderr.write(`harness: error box: ${title}: ${content}\n`);
 }
+// Electron's two forms: with a parent window, and without.
+function showMessageBox(window: Electron.BaseWindow, options: Electron.MessageBoxOptions): Promise<Electron.MessageBoxReturnValue>;
+function showMessageBox(options: Electron.MessageBoxOptions): Promise<Electron.MessageBoxReturnValue>;
 function showMessageBox(windowOrOptions: Electron.BaseWindow | Electron.MessageBoxOptions, maybeOptions?: Electron.MessageBoxOptions): Promise<Electron.MessageBoxReturnValue> {
   const options = (maybeOptions ?? windowOrOptions) as Electron.MessageBoxOptions;
   record.dialogs.push({ kind: options.type ?? 'none', title: options.title ?? '', message: `${options.message}${options.detail === undefined ? '' : `\n${options.detail}`}` });
   return Promise.resolve({ response: dialogResponse, checkboxChecked: false });
 }
-export const dialog = { showErrorBox, showMessageBox } as Pick<Electron.Dialog, 'showErrorBox' | 'showMessageBox'>;
+export const dialog = { showErrorBox, showMessageBox } satisfies typeof Surface.dialog;
 
-type SessionSurface = Pick<Electron.Session, 'setPermissionRequestHandler' | 'setPermissionCheckHandler' | 'setDevicePermissionHandler'> & {
-  readonly webRequest: Pick<Electron.WebRequest, 'onHeadersReceived'>;
-};
+type HeadersListener = Parameters<Electron.WebRequest['onHeadersReceived']>[0];
+// Electron's two forms: with a URL filter, and without.
+function onHeadersReceived(filter: Electron.WebRequestFilter, listener: HeadersListener): void;
+function onHeadersReceived(listener: HeadersListener): void;
+function onHeadersReceived(filterOrListener: Electron.WebRequestFilter | HeadersListener, listener?: HeadersListener): void {
+  sessionHandlers.onHeadersReceived = listener ?? filterOrListener;
+}
 
 const sessionHandlers: Record<string, unknown> = {};
-const defaultSession: SessionSurface = {
-  webRequest: {
-    onHeadersReceived(...args: unknown[]): void {
-      sessionHandlers.onHeadersReceived = args.at(-1);
-    },
-  },
+const defaultSession = {
+  webRequest: { onHeadersReceived },
   setPermissionRequestHandler(handler) {
     sessionHandlers.permissionRequest = handler;
   },
@@ -411,20 +376,17 @@ const defaultSession: SessionSurface = {
   setDevicePermissionHandler(handler) {
     sessionHandlers.devicePermission = handler;
   },
-};
-export const session = { defaultSession: defaultSession as unknown as Electron.Session } satisfies Pick<typeof Electron.Session, 'defaultSession'>;
+} satisfies Surface.Session;
+export const session = { defaultSession } satisfies typeof Surface.session;
 
 // ---------------------------------------------------------------------------------------
 // app
-
-// getVersion: electron-store asks for it.
-type AppSurface = Pick<Electron.App, 'getVersion' | 'quit' | 'exit' | 'whenReady' | 'requestSingleInstanceLock' | 'getPath' | 'setLoginItemSettings' | 'setAppUserModelId'>;
 
 const userData = process.env.HARNESS_USER_DATA ?? '';
 const LOCK = () => join(userData, 'SingletonLock');
 const SOCKET = () => join(userData, 'SingletonSocket');
 
-class HarnessApp extends EventEmitter implements AppSurface {
+class HarnessApp extends EventEmitter implements Pick<Electron.App, AppMember> {
   ready = false;
   lock: boolean | null = null;
   #lockServer: Server | null = null;
@@ -448,7 +410,7 @@ class HarnessApp extends EventEmitter implements AppSurface {
   }
 
   /** A lock file holding the owner's pid (a dead owner's lock is taken over) and a socket the owner listens on. */
-  requestSingleInstanceLock(): boolean {
+  requestSingleInstanceLock(_additionalData?: Record<any, any>): boolean {
     if (userData === '') throw new Error('harness: HARNESS_USER_DATA is not set');
     // Electron creates the userData directory at start.
     mkdirSync(userData, { recursive: true });
@@ -541,21 +503,43 @@ function releaseLock(): void {
   }
 }
 
-export const app = new HarnessApp() as unknown as Electron.App;
+export const app = new HarnessApp() as unknown as Surface.App;
 const harnessApp = app as unknown as HarnessApp;
 
 // The renderer-side modules, for the type checker only (the preload's run in the page, above).
-export const contextBridge = undefined as unknown as Pick<Electron.ContextBridge, 'exposeInMainWorld'>;
-export const ipcRenderer = undefined as unknown as Pick<Electron.IpcRenderer, 'invoke' | 'on' | 'removeListener'>;
+export const contextBridge = undefined as unknown as typeof Surface.contextBridge;
+export const ipcRenderer = undefined as unknown as typeof Surface.ipcRenderer;
 
 /** clipboard.writeText: recorded (the test reads what the Copy action put there). */
 export const clipboard = {
-  writeText(text: string): void {
+  writeText(text: string, _type?: 'selection' | 'clipboard'): void {
     record.clipboard.push(text);
   },
-} satisfies Pick<Electron.Clipboard, 'writeText'>;
+} satisfies typeof Surface.clipboard;
 
 export default { app, BrowserWindow, clipboard, dialog, ipcMain, Menu, nativeImage, session, Tray };
+
+/**
+ * Each member the harness implements takes and returns exactly what electron.d.ts declares
+ * (a member named in an error here differs). `satisfies` and `implements` alone would let a
+ * narrower parameter through (method parameters compare bivariantly).
+ */
+export type HarnessMatchesElectron = [
+  Matches<Differing<HarnessApp, Electron.App, AppMember>>,
+  Matches<Differing<HarnessTray, Electron.Tray, TrayMember>>,
+  Holds<SameConstructor<typeof HarnessTray, typeof Electron.Tray>>,
+  Matches<Differing<HarnessBrowserWindow, Electron.BrowserWindow, BrowserWindowMember>>,
+  Holds<SameConstructor<typeof HarnessBrowserWindow, typeof Electron.BrowserWindow>>,
+  Matches<Differing<HarnessWebContents, Electron.WebContents, WebContentsMember>>,
+  Matches<Differing<HarnessNativeImage, Electron.NativeImage, NativeImageMember>>,
+  Matches<Differing<typeof nativeImage, typeof Electron.NativeImage, 'createEmpty'>>,
+  Matches<Differing<typeof HarnessMenu, typeof Electron.Menu, 'buildFromTemplate'>>,
+  Matches<Differing<typeof defaultSession, Electron.Session, SessionMember>>,
+  Matches<Differing<typeof defaultSession.webRequest, Electron.WebRequest, 'onHeadersReceived'>>,
+  Matches<Differing<typeof dialog, Electron.Dialog, DialogMember>>,
+  Matches<Differing<typeof clipboard, Electron.Clipboard, 'writeText'>>,
+  Matches<Differing<typeof ipcMain, Electron.IpcMain, 'handle' | 'on'>>,
+];
 
 // ---------------------------------------------------------------------------------------
 // The test's side: commands over the child-process IPC channel.
