@@ -6,7 +6,7 @@
 import { ALL_MODES, type Mode } from '../../shared/domain/types.js';
 
 export interface DaemonArgs {
-  readonly action: 'run' | 'check-config' | 'remove-firewall' | 'help' | 'version';
+  readonly action: 'run' | 'check-config' | 'remove-firewall' | 'disarm-trap' | 'help' | 'version';
   /** The modes the flags name; ['tcp', 'udp'] (MODES' default) when none was given. */
   readonly modes: readonly Mode[];
   /** True when at least one mode flag was given: then the flags win over MODES. */
@@ -22,6 +22,8 @@ export function flagModes(args: Pick<DaemonArgs, 'modes' | 'modesFromFlags'>): r
 export const USAGE = `usage: portsentryd [-tcp] [-udp] [-stcp] [-atcp] [-sudp] [-audp] [-c|--config FILE]
        portsentryd --check-config [-c FILE]      validate the config and ignore file, then exit
        portsentryd --remove-firewall [-c FILE]   delete the helper's nftables table, then exit
+       portsentryd --disarm-trap [-c FILE]       disarm a kernel trap a stopped helper left armed
+                                                 (blocks stay; the systemd unit runs it after every stop)
 Modes: -tcp/-udp bind the tripwire ports; -stcp/-sudp watch them without binding (packet capture);
 -atcp/-audp watch every unused port below ADVANCED_PORTS_*. Without a mode flag, the config's
 MODES key decides (default "tcp udp"); mode flags win over it.
@@ -47,6 +49,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
       if (configPath === '') throw new UsageError('--config needs a file path');
     } else if (arg === '--check-config') action = 'check-config';
     else if (arg === '--remove-firewall') action = 'remove-firewall';
+    else if (arg === '--disarm-trap') action = 'disarm-trap';
     else if (arg === '-h' || arg === '--help') action = 'help';
     else if (arg === '-v' || arg === '--version') action = 'version';
     else throw new UsageError(`unknown argument "${arg.replace(/[^\x20-\x7e]/g, '?').slice(0, 40)}"`);

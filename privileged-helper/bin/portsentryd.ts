@@ -35,6 +35,29 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${settings.config.file}: OK (${settings.ignore.length} ignore entries)\n`);
       return 0;
     }
+    case 'disarm-trap': {
+      // Run by the systemd unit after every stop, a crash or a kill included: a helper that
+      // could not disarm its trap itself must not leave it dropping new senders' probes. A
+      // config that no longer parses still names no other table than the default's.
+      const { loadConfig } = await import('../config/config-loader.js');
+      const { disarmLeftoverTrap } = await import('../responders/response-actions.js');
+      const { CONFIG_KEYS } = await import('../../shared/domain/config-keys.js');
+      let table = CONFIG_KEYS.NFT_TABLE.defaultText;
+      try {
+        table = (await loadConfig(args.configPath)).nftTable;
+      } catch (error) {
+        process.stderr.write(`portsentryd: ${(error as Error).message}; disarming the trap in table inet ${table}\n`);
+      }
+      const found = await disarmLeftoverTrap(table);
+      process.stdout.write(
+        {
+          'no-table': `no nftables table inet ${table}: nothing to disarm\n`,
+          'not-armed': `the kernel trap in table inet ${table} was not armed (the helper disarmed it as it stopped)\n`,
+          'was-armed': `WARNING: the helper left its kernel trap in table inet ${table} armed (it did not stop cleanly); disarmed it, blocks kept\n`,
+        }[found],
+      );
+      return 0;
+    }
     case 'remove-firewall': {
       const { loadSettings } = await import('./run-daemon.js');
       const { removeFirewall } = await import('../responders/response-actions.js');

@@ -282,6 +282,25 @@ export class NftablesBackend implements BlockBackend {
     clearTimeout(timer);
   }
 
+  /**
+   * Disarms the kernel trap of a helper that is gone (killed, crashed) without touching the
+   * blocks. Says what it found: no table of ours (nothing is created then), a trap with no
+   * rules (the helper disarmed it itself), or one still armed.
+   */
+  async disarmLeftoverTrap(): Promise<'no-table' | 'not-armed' | 'was-armed'> {
+    let chain: string;
+    try {
+      await this.runOnce(['list', 'table', 'inet', this.table]);
+      chain = await this.runOnce(['list', 'chain', 'inet', this.table, 'trap']).catch(() => '');
+    } catch (error) {
+      if (/No such file or directory/.test((error as Error).message)) return 'no-table';
+      throw error;
+    }
+    const rules = chain.split('\n').filter((line) => /\S/.test(line) && !/^\s*(table |chain |type |policy |\})/.test(line));
+    await this.setTrap(null);
+    return rules.length > 0 ? 'was-armed' : 'not-armed';
+  }
+
   async remove(): Promise<void> {
     await this.stop();
     try {

@@ -60,6 +60,11 @@ export async function removeFirewall(config: PortSentryConfig): Promise<void> {
   await (createBackend(config) ?? new NftablesBackend({ table: config.nftTable })).remove();
 }
 
+/** Disarms a kernel trap left by a helper that did not stop itself (see disarmLeftoverTrap). */
+export async function disarmLeftoverTrap(table: string): Promise<'no-table' | 'not-armed' | 'was-armed'> {
+  return new NftablesBackend({ table }).disarmLeftoverTrap();
+}
+
 function createBackend(config: PortSentryConfig, log?: (m: string) => void): BlockBackend | null {
   switch (config.blockBackend) {
     case 'nftables':

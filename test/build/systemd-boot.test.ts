@@ -149,6 +149,31 @@ describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeo
     assert.ok(!(await blocked4()).includes(late.v4), 'a datagram to a tripwire after the stop blocks nobody');
     assert.equal(await tcpReachable(lab, late, server.v4, SERVICE_PORT), true);
   });
+  it('a helper killed with SIGKILL cannot disarm its trap; the unit does it after the stop (ExecStopPost), blocks kept', async () => {
+    const c = container!;
+    const { scanner } = lab.hosts;
+    // No restart, so what is looked at is what the stop left, not the next start's trap.
+    await writeFile(join(tree!.dir, 'etc/systemd/system/portsentryd.service.d/no-restart.conf'), '[Service]\nRestart=no\n');
+    await c.exec(['systemctl', 'daemon-reload']);
+    await c.exec(['systemctl', 'start', 'portsentryd']);
+    await until(
+      'the unit is active with its trap armed',
+      async () => (await c.exec(['systemctl', 'is-active', 'portsentryd'], { allowFailure: true })).stdout.trim() === 'active' && (await trapRules()).length > 0,
+    );
+    const pid = (await c.exec(['systemctl', 'show', '-p', 'MainPID', '--value', 'portsentryd'])).stdout.trim();
+    assert.match(pid, /^[1-9]\d*$/);
+    // minbase has no kill(1); the shell's builtin.
+    await c.exec(['sh', '-c', 'kill -KILL "$1"', 'sh', pid]);
+    // "failed" comes after ExecStopPost has run ("deactivating" while it runs).
+    await until('the unit is failed', async () => (await c.exec(['systemctl', 'is-active', 'portsentryd'], { allowFailure: true })).stdout.trim() === 'failed');
+    assert.deepEqual(await trapRules(), [], `no trap rule is left; the unit's journal:\n${(await journal()).slice(-3000)}`);
+    assert.match(await journal(), /WARNING: the helper left its kernel trap in table inet portsentry armed \(it did not stop cleanly\); disarmed it, blocks kept/);
+    assert.ok((await blocked4()).includes(scanner.v4), 'the blocks stay');
+    await rm(join(tree!.dir, 'etc/systemd/system/portsentryd.service.d/no-restart.conf'));
+    await c.exec(['systemctl', 'daemon-reload']);
+    await c.exec(['systemctl', 'reset-failed', 'portsentryd'], { allowFailure: true });
+  });
+
   it("the desktop package's composed hooks (electron-builder's own, then ours) wire the service up and down", async () => {
     const c = container!;
     const root = tree!.dir;

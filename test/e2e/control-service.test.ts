@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { HelperClient, HelperError } from '../../shared/rpc/helper-client.js';
 import { ErrorCode } from '../../shared/protocol/json-rpc.js';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
-import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import { DAEMON_SCRIPT, startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, tcpReachable, type Lab, type LabHost } from '../support/netns-lab.js';
 import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
 import { until } from '../support/wait.js';
@@ -284,8 +284,21 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     const missing = acknowledged.filter((e) => !storedIds.has(e.id));
     assert.deepEqual(missing, [], 'every event a subscriber saw is in the store');
     assert.ok(storedBlocks.length >= 300);
+    // A killed helper cannot disarm its kernel trap; what the systemd unit runs after every
+    // stop (ExecStopPost) does, and keeps the blocks.
+    const trapRules = async () =>
+      (await lab.exec(target, ['nft', 'list', 'chain', 'inet', TABLE, 'trap'], { allowFailure: true })).stdout.split('\n').filter((line) => /@blocked[46]/.test(line)).length;
+    assert.ok((await trapRules()) > 0, 'the killed helper left its trap armed');
+    const blocksBefore = await nftSet(lab, target);
+    const disarm = await lab.exec(target, [process.execPath, DAEMON_SCRIPT, '-c', conf, '--disarm-trap']);
+    assert.match(disarm.stdout, new RegExp(`WARNING: the helper left its kernel trap in table inet ${TABLE} armed`));
+    assert.equal(await trapRules(), 0, 'no trap rule is left');
+    assert.equal(await nftSet(lab, target), blocksBefore, 'every block stays');
+    assert.match((await lab.exec(target, [process.execPath, DAEMON_SCRIPT, '-c', conf, '--disarm-trap'])).stdout, /was not armed/);
     // Simulate a reboot: the kernel's table is gone; only the store remembers.
     await lab.exec(target, ['nft', 'delete', 'table', 'inet', TABLE]);
+    assert.match((await lab.exec(target, [process.execPath, DAEMON_SCRIPT, '-c', conf, '--disarm-trap'])).stdout, /nothing to disarm/);
+    assert.notEqual((await lab.exec(target, ['nft', 'list', 'table', 'inet', TABLE], { allowFailure: true })).code, 0, 'disarming creates no table');
     await start();
     await daemon.waitFor(/blocks at start: \d+ re-applied/);
     const set = await nftSet(lab, target);

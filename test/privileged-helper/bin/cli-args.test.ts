@@ -23,6 +23,7 @@ describe('portsentryd arguments', () => {
   it('maintenance actions', () => {
     assert.equal(parseDaemonArgs(['--check-config']).action, 'check-config');
     assert.equal(parseDaemonArgs(['--remove-firewall']).action, 'remove-firewall');
+    assert.equal(parseDaemonArgs(['--disarm-trap', '-c', '/etc/x.conf']).action, 'disarm-trap');
     assert.equal(parseDaemonArgs(['--help']).action, 'help');
     assert.equal(parseDaemonArgs(['--version']).action, 'version');
   });
