@@ -15,6 +15,30 @@ import { ErrorCode, ProtocolError } from '../../../shared/protocol/json-rpc.js';
 
 const as = (role: ConnectionContext['role']): ConnectionContext => ({ connectionId: 1, role, subscribe: () => undefined });
 
+/**
+ * Sends `waiting` operators' requests, then root's, all at once, and checks the order of
+ * answers: root right after the one already running, operators beyond `waiting` refused as
+ * rate-limited (not queued), root never refused.
+ */
+async function assertRootGoesFirst(request: (context: ConnectionContext) => unknown, waiting: number): Promise<void> {
+  const finished: string[] = [];
+  const ask = (who: ConnectionContext['role'], name: string) =>
+    Promise.resolve(request(as(who))).then(
+      () => void finished.push(name),
+      (error: unknown) => {
+        finished.push(`${name} refused`);
+        if (!(error instanceof ProtocolError && error.code === ErrorCode.RATE_LIMITED)) throw error;
+      },
+    );
+  const operators = Array.from({ length: waiting + 4 }, (_, i) => ask('operator', `op${i}`));
+  const root = ask('admin', 'root');
+  await Promise.all([...operators, root]);
+  assert.ok(!finished.includes('root refused'), `root was refused: ${finished.join(', ')}`);
+  const answered = finished.filter((name) => !name.endsWith('refused'));
+  assert.deepEqual(answered.slice(0, 2), ['op0', 'root'], 'root runs right after the one running');
+  assert.equal(answered.length, 1 + waiting + 1, 'operators beyond the cap are refused, not queued');
+}
+
 describe('control service', () => {
   let dir: string;
   let store: EventStore;
@@ -41,22 +65,7 @@ describe('control service', () => {
       clock: () => 10_000,
       reload: async () => true,
     });
-    const finished: string[] = [];
-    const ask = (who: ConnectionContext['role'], name: string) =>
-      Promise.resolve(handlers.stats({ buckets: 10 }, as(who))).then(
-        () => void finished.push(name),
-        (error: unknown) => {
-          finished.push(`${name} refused`);
-          if (!(error instanceof ProtocolError && error.code === ErrorCode.RATE_LIMITED)) throw error;
-        },
-      );
-    const operators = Array.from({ length: MAX_WAITING_OPERATOR_STATS + 4 }, (_, i) => ask('operator', `op${i}`));
-    const root = ask('admin', 'root');
-    await Promise.all([...operators, root]);
-    assert.ok(!finished.includes('root refused'), `root was refused: ${finished.join(', ')}`);
-    const answered = finished.filter((name) => !name.endsWith('refused'));
-    assert.deepEqual(answered.slice(0, 2), ['op0', 'root'], 'root runs right after the one computing');
-    assert.equal(answered.length, 1 + MAX_WAITING_OPERATOR_STATS + 1, 'operators beyond the cap are refused, not queued');
+    await assertRootGoesFirst((context) => handlers.stats({ buckets: 10 }, context), MAX_WAITING_OPERATOR_STATS);
   });
 
   it('config.get shows each value as written in the file it came from, not a line the loader skipped', async () => {
@@ -90,21 +99,7 @@ describe('control service', () => {
         page.events.map((e) => (e.type === 'scan' ? e.port : null)),
         [7],
       );
-      const finished: string[] = [];
-      const ask = (who: ConnectionContext['role'], name: string) =>
-        Promise.resolve(handlers['events.list']({ limit: 50, kind: 'syn' }, as(who))).then(
-          () => void finished.push(name),
-          (error: unknown) => {
-            finished.push(`${name} refused`);
-            if (!(error instanceof ProtocolError && error.code === ErrorCode.RATE_LIMITED)) throw error;
-          },
-        );
-      const operators = Array.from({ length: MAX_WAITING_OPERATOR_LISTS + 4 }, (_, i) => ask('operator', `op${i}`));
-      const root = ask('admin', 'root');
-      await Promise.all([...operators, root]);
-      const answered = finished.filter((name) => !name.endsWith('refused'));
-      assert.deepEqual(answered.slice(0, 2), ['op0', 'root'], 'root runs right after the one reading');
-      assert.equal(answered.length, 1 + MAX_WAITING_OPERATOR_LISTS + 1, 'operators beyond the cap are refused, not queued');
+      await assertRootGoesFirst((context) => handlers['events.list']({ limit: 50, kind: 'syn' }, context), MAX_WAITING_OPERATOR_LISTS);
     } finally {
       store.events = onThisThread;
     }
