@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { privilegedArgv } from '../../main/install-helper.js';
 import { fixPlan, type SetupFacts } from '../../main/helper-setup.js';
 import { DaemonProcess } from '../support/daemon-process.js';
+import { startTcpService } from '../support/helper-config.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
 import { copyOfCachedRootfs, ensureCachedRootfs, type Rootfs } from './debian-rootfs.js';
 
@@ -159,7 +160,7 @@ describe('the helper installer the app runs, in a clean Debian root', { timeout:
     const child = lab.spawn(server, ['chroot', rootfs.dir, ...execStart], { stdio: ['ignore', 'pipe', 'pipe'] });
     daemon = new DaemonProcess(child);
     await daemon.waitFor(/active and listening|Control socket listening/);
-    service = lab.spawn(server, ['socat', `TCP4-LISTEN:${SERVICE_PORT},fork,reuseaddr`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
+    service = await startTcpService(lab, server, SERVICE_PORT);
     assert.equal(await tcpReachable(lab, scanner, server.v4, SERVICE_PORT), true);
     await lab.exec(scanner, ['nmap', '-sT', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79,111', server.v4]);
     await daemon.waitFor(/has been blocked/);

@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EMBEDDED_CONFIG_TEXT } from '../../privileged-helper/config/default-config.js';
 import { DaemonProcess } from '../support/daemon-process.js';
+import { startTcpService } from '../support/helper-config.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
 import { cachedRootfsReady, copyOfCachedRootfs, ensureCachedRootfs, ROOTFS_CACHE, type Rootfs } from './debian-rootfs.js';
 import { until } from '../support/wait.js';
@@ -198,7 +199,7 @@ describe('portsentry-desktop-server .deb', { timeout: 1_800_000 }, () => {
       daemon = new DaemonProcess(child);
       await daemon.waitFor('PortSentry is now active and listening');
       // A real service on a port that is not a tripwire, to see who can still reach the host.
-      service = lab.spawn(server, ['socat', `TCP4-LISTEN:${SERVICE_PORT},fork,reuseaddr`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
+      service = await startTcpService(lab, server, SERVICE_PORT);
       await until('the service listens', () => tcpReachable(lab, scanner, server.v4, SERVICE_PORT));
       // A single connect to tripwire 1 is a scan under the defaults (SCAN_TRIGGER="0").
       await lab.exec(scanner, ['socat', '-u', 'OPEN:/dev/null', `TCP4:${server.v4}:1,connect-timeout=2`], { allowFailure: true });

@@ -70,7 +70,7 @@ describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeo
     await copyFile(deb, join(tree.dir, 'root/server.deb'));
     await run('chroot', [tree.dir, 'useradd', '--create-home', 'alice'], { env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
     lab = await createLab(['server', 'scanner', 'late']);
-    service = startTcpService(lab, lab.hosts.server, SERVICE_PORT);
+    service = await startTcpService(lab, lab.hosts.server, SERVICE_PORT);
     container = await bootContainer(tree.dir, { name: `psboot${process.pid}`, netnsPath: `/run/netns/${lab.hosts.server.netns}` });
   });
 

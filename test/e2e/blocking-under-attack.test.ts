@@ -32,7 +32,7 @@ describe('blocking under a hostile network', { timeout: 3_000_000 }, () => {
     lab = await createLab(['target', 'scanner', 'flooder', 'client', 'inRange']);
     ({ target, scanner, flooder, client, inRange } = lab.hosts);
     dir = await mkdtemp(join(tmpdir(), 'portsentry-hostile-'));
-    service = startTcpService(lab, target, SERVICE_PORT);
+    service = await startTcpService(lab, target, SERVICE_PORT);
     await until('the service listens', () => tcpReachable(lab, client, target.v4, SERVICE_PORT));
   });
 

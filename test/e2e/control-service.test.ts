@@ -69,7 +69,7 @@ describe('the helper as a service: control socket, store, expiry', { timeout: 30
     conf = join(dir, 'portsentry.conf');
     await writeFile(join(dir, 'ignore'), '# test ignore list\n');
     await writeFile(conf, helperConfigText(dir, { TCP_PORTS: '1,11,15,79,111,143,31337', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE, RPC_SOCKET: socketPath, RPC_GROUP: GROUP }, '# control-service test'));
-    service = startTcpService(lab, lab.hosts.target, SERVICE_PORT);
+    service = await startTcpService(lab, lab.hosts.target, SERVICE_PORT);
     await start();
   });
 

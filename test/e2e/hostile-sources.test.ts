@@ -43,7 +43,7 @@ describe('hostile sources', { timeout: 300_000 }, () => {
     ({ target, attacker, victim } = lab.hosts);
     dir = await mkdtemp(join(tmpdir(), 'portsentry-hostile-'));
     await writeFile(join(dir, 'ignore'), '');
-    service = startTcpService(lab, target, SERVICE_PORT);
+    service = await startTcpService(lab, target, SERVICE_PORT);
     await until('the service listens', () => tcpReachable(lab, victim, target.v4, SERVICE_PORT));
     // Spoofed scanners in 198.18.5.0/24 and 198.18.6.0/24 are routed back through the attacker.
     await lab.exec(target, ['ip', 'route', 'add', '198.18.4.0/22', 'via', attacker.v4]);

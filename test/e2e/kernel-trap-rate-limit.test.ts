@@ -28,7 +28,7 @@ describe('the kernel trap under a spoofed flood from one /24', { timeout: 600_00
     lab = await createLab(['target', 'flooder', 'scanner', 'client']);
     ({ target, flooder, scanner, client } = lab.hosts);
     dir = await mkdtemp(join(tmpdir(), 'portsentry-traprate-'));
-    service = startTcpService(lab, target, SERVICE_PORT);
+    service = await startTcpService(lab, target, SERVICE_PORT);
   });
 
   after(async () => {

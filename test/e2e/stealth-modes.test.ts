@@ -59,7 +59,7 @@ describe('stealth and advanced modes through packet capture', { timeout: 600_000
       }),
     );
     const target = h('target');
-    for (const port of [SERVICE_PORT, LOW_SERVICE_PORT]) services.push(startTcpService(lab, target, port));
+    for (const port of [SERVICE_PORT, LOW_SERVICE_PORT]) services.push(await startTcpService(lab, target, port));
     // The client runs services the target talks to (FTP control, a UDP "resolver").
     services.push(lab.spawn(h('client'), ['socat', 'TCP4-LISTEN:21,fork,reuseaddr', 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' }));
     for (const name of ['target', 'client'] as const) {

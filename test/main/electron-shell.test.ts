@@ -59,7 +59,7 @@ describe('the Electron glue under the harness, against a real helper', { timeout
     await writeFile(join(dir, 'ignore'), '# shell test ignore list\n');
     const conf = join(dir, 'portsentry.conf');
     await writeFile(conf, helperConfigText(dir, { TCP_PORTS: '1,11,15,79,111,143,31337', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE }, '# electron shell test'));
-    service = startTcpService(lab, lab.hosts.target, SERVICE_PORT);
+    service = await startTcpService(lab, lab.hosts.target, SERVICE_PORT);
     daemon = startDaemon(lab, lab.hosts.target, ['-c', conf, '-tcp', '-stcp']);
     await daemon.waitFor('Control socket listening on');
     userData = join(dir, 'user-data');

@@ -50,7 +50,7 @@ describe('a real scan raises one notification whose Block button blocks the scan
     await writeFile(join(dir, 'ignore'), '# notification test\n');
     // Report only: the scan is seen and stored, and nothing blocks the scanner but the user's answer.
     await writeFile(join(dir, 'portsentry.conf'), helperConfigText(dir, { NFT_TABLE: TABLE, TCP_PORTS: '1,11,15,79,111', BLOCK_TCP: '0' }, '# notification actions test'));
-    service = startTcpService(lab, lab.hosts.target, SERVICE_PORT);
+    service = await startTcpService(lab, lab.hosts.target, SERVICE_PORT);
     daemon = startDaemon(lab, lab.hosts.target, ['-c', join(dir, 'portsentry.conf'), '-stcp']);
     await daemon.waitFor('Control socket listening on');
     helper = await HelperClient.connect(join(dir, 'run', 'helper.sock'));

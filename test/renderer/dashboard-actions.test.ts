@@ -78,7 +78,7 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
       join(dir, 'portsentry.conf'),
       helperConfigText(dir, { NFT_TABLE: TABLE, ADVANCED_PORTS_TCP: '1024', ADVANCED_EXCLUDE_TCP: '1000', BLOCK_TIMEOUT: '3600' }, '# dashboard actions test'),
     );
-    service = startTcpService(lab, lab.hosts.target, SERVICE_PORT);
+    service = await startTcpService(lab, lab.hosts.target, SERVICE_PORT);
     [browser] = await Promise.all([chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] }), startHelper(), mkdir(ARTIFACTS, { recursive: true })]);
     const socketPath = join(dir, 'run', 'helper.sock');
     helper = await HelperClient.connect(socketPath);

@@ -126,7 +126,7 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
     conf = join(dir, 'portsentry.conf');
     await writeFile(join(dir, 'ignore'), '# ui test ignore list\n');
     await writeFile(conf, helperConfigText(dir, { TCP_PORTS: '1,11,15,79,111,143,31337', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE }, '# renderer test'));
-    service = startTcpService(lab, lab.hosts.target, SERVICE_PORT);
+    service = await startTcpService(lab, lab.hosts.target, SERVICE_PORT);
     daemon = startDaemon(lab, lab.hosts.target, ['-c', conf, '-tcp', '-stcp']);
     [browser] = await Promise.all([
       chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] }),

@@ -4,6 +4,7 @@
 
 import { join } from 'node:path';
 import type { Lab, LabHost } from './netns-lab.js';
+import { until } from './wait.js';
 
 export function helperConfigText(dir: string, keys: Readonly<Record<string, string>>, comment = '# test helper config'): string {
   const settings: Record<string, string> = {
@@ -22,9 +23,15 @@ export function helperConfigText(dir: string, keys: Readonly<Record<string, stri
   return [comment, ...Object.entries(settings).map(([key, value]) => `${key}="${value}"`), ''].join('\n');
 }
 
-/** A TCP service (IPv4 and IPv6) on a port that is not a tripwire; kill() it when done. */
-export function startTcpService(lab: Lab, host: LabHost, port: number): ReturnType<Lab['spawn']> {
-  return lab.spawn(host, ['socat', `TCP6-LISTEN:${port},fork,reuseaddr,ipv6only=0`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
+/**
+ * A TCP service (IPv4 and IPv6) on a port that is not a tripwire; kill() it when done.
+ * Resolves once the kernel lists it as listening: on a loaded machine socat may take a while
+ * to bind, and a check that it is reachable must not run first.
+ */
+export async function startTcpService(lab: Lab, host: LabHost, port: number): Promise<ReturnType<Lab['spawn']>> {
+  const service = lab.spawn(host, ['socat', `TCP6-LISTEN:${port},fork,reuseaddr,ipv6only=0`, 'OPEN:/dev/null,rdonly'], { stdio: 'ignore' });
+  await until(`a service listens on port ${port}`, async () => (await lab.exec(host, ['ss', '-Hltn', `sport = :${port}`])).stdout.trim() !== '');
+  return service;
 }
 
 /** The text of the helper's blocked sets (not the whole table: the trap's sets hold other addresses). */
