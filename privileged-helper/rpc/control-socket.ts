@@ -209,7 +209,9 @@ class Connection {
       return;
     }
     this.socket.write(frame);
-    this.afterSend();
+    // What all clients hold unread grows only through a write that stays queued; a frame the
+    // kernel took at once (the usual case, on every broadcast) needs no walk over the clients.
+    if (this.socket.writableLength > 0) this.afterSend();
   }
 
   get queuedBytes(): number {
