@@ -88,6 +88,13 @@ async function main(argv: string[]): Promise<number> {
 
 type Values = Record<string, string | boolean | undefined>;
 
+/** The first word of `status`: armed, paused, not protecting (and why), degraded. */
+function protectionWord(status: StatusResult): string {
+  if (status.paused) return 'PAUSED (scans are reported, not blocked)';
+  if (status.protecting === false) return `NOT PROTECTING: ${status.notProtectingReason ?? 'nothing is blocked'}`;
+  return status.firewall?.inSync === false ? 'armed but DEGRADED (see below)' : 'armed';
+}
+
 async function run(client: HelperClient, words: string[], values: Values): Promise<number> {
   const json = values['json'] === true;
   const out = (data: unknown, text: () => string) => process.stdout.write(`${json ? JSON.stringify(data) : text()}\n`);
@@ -97,9 +104,16 @@ async function run(client: HelperClient, words: string[], values: Values): Promi
       const status = await client.call('status', {});
       out(status, () =>
         [
-          `helper ${status.version}: ${status.paused ? 'PAUSED (scans are reported, not blocked)' : 'armed'}`,
+          `helper ${status.version}: ${protectionWord(status)}`,
           `modes: ${status.modes.map((m) => `-${m}`).join(' ')}${status.modesFrom === undefined ? '' : status.modesFrom === 'config' ? ' (from MODES)' : ' (from the command line)'}; packet capture: ${status.captureActive ? 'on' : 'off'}; firewall: ${status.backend}`,
           `blocked: ${status.blockedCount}; events stored: ${status.eventsStored}; up ${Math.round(status.uptimeSeconds)} s`,
+          ...(status.firewall === undefined
+            ? []
+            : [
+                status.firewall.inSync
+                  ? `firewall in sync with the helper (repaired ${status.firewall.repairs} times after changes by other programs)`
+                  : `DEGRADED: ${status.firewall.problem ?? 'the firewall does not hold what the helper believes'}`,
+              ]),
           `you are connected as ${status.role === 'admin' ? 'admin (root: every setting)' : 'operator (detection settings, blocks, ignore list, pause)'}`,
           ...fleetLines(status),
         ].join('\n'),

@@ -26,6 +26,7 @@ import { assertSafeFile, ensureOwnDirectory, truncateFile } from '../files/safe-
 import { dirname } from 'node:path';
 import { FleetAndMetrics } from '../fleet/fleet-and-metrics.js';
 import type { EarlyTripwires } from '../sensors/early-tripwires.js';
+import { BlockLedger } from '../firewall/block-ledger.js';
 
 /** This product's own version (the classic version it is compatible with is PRODUCT_VERSION). */
 const PRODUCT_VERSION_DESKTOP = `0.1.0 (PortSentry ${PRODUCT_VERSION} compatible)`;
@@ -63,9 +64,12 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
 
   let settings: DaemonSettings;
   let response: ResponseActionsHandle;
+  // What the firewall holds, for the helper's whole life: the engine writes it, the firewall
+  // owner keeps the kernel to it (also across a reload that changes the backend).
+  const ledger = new BlockLedger();
   try {
     settings = await loadSettings(configPath, modes, log);
-    response = await createResponseActions(settings.config, log);
+    response = await createResponseActions(settings.config, log, ledger);
   } catch (error) {
     await early?.close();
     await syslog.close();
@@ -87,6 +91,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       await response.actions.firewall?.setTrap?.(plan);
     },
     observeProbe: (probe) => beyond?.observeProbe(probe),
+    ledger,
   });
   if (early !== undefined) daemon.adoptEarlyTripwires(early);
   let store: EventStore;
@@ -154,7 +159,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     try {
       const next = await loadSettings(configPath, modes, log);
       if (!sameResponseSetup(settings.config, next.config)) {
-        const replacement = await createResponseActions(next.config, log);
+        const replacement = await createResponseActions(next.config, log, ledger);
         await response.stop();
         response = replacement;
         daemon.setActions(response.actions);
@@ -185,6 +190,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     clock: Date.now,
     reload: reloadOnce,
     extraStatus: () => fleetAndMetrics.status(),
+    firewallHealth: () => response.firewallHealth(),
   });
   const channels = [
     { role: 'operator' as const, path: settings.config.rpcSocket },

@@ -22,6 +22,7 @@ import { carryOut, type ResponseActions } from '../responders/responder.js';
 import { planBlocks, responsePlan } from '../responders/response-plan.js';
 import { SensorSet } from '../sensors/sensor-set.js';
 import type { EarlyTripwires } from '../sensors/early-tripwires.js';
+import { BlockLedger } from '../firewall/block-ledger.js';
 
 export interface DaemonDeps {
   readonly clock: Clock;
@@ -36,6 +37,8 @@ export interface DaemonDeps {
   readonly resolveName?: (address: string) => Promise<string | null>;
   /** Sees every probe before the engine (metrics); must not throw or block. */
   readonly observeProbe?: (probe: Probe) => void;
+  /** What the firewall holds, shared with the firewall owner (run-daemon makes one for the helper's life). */
+  readonly ledger?: BlockLedger;
 }
 
 export interface DaemonSettings {
@@ -79,7 +82,7 @@ export class Daemon {
   ) {
     this.settings = settings;
     this.trap = deps.kernelTrap === undefined ? null : new TrapController(deps.kernelTrap, deps.log);
-    this.engine = new DetectionEngine(engineOptions(settings.config), this.policy());
+    this.engine = new DetectionEngine(engineOptions(settings.config), this.policy(), deps.ledger ?? new BlockLedger());
     this.sensors = new SensorSet({
       clock: deps.clock,
       log: deps.log,
@@ -177,6 +180,15 @@ export class Daemon {
         this.deps.log(messages.alreadyBlocked(probe.source, probe.mode !== 'tcp' && probe.mode !== 'udp'));
         this.emit(probe, 'already-blocked');
         return;
+      case 'already-reported': {
+        // Reported (not blocked) within the trigger window: said again at most once a minute,
+        // with why it is not blocked; never "already blocked", which would not be true.
+        if (!this.shouldLogQuietly(`reported ${probe.source}`, probe.at)) return;
+        const why = this.whyNotBlocked(probe.protocol);
+        this.deps.log(messages.alreadyReported(probe.source, why));
+        this.emit(probe, 'alert-only', `reported already, not blocked: ${why}`);
+        return;
+      }
       case 'counted':
         this.emit(probe, 'counted', `${verdict.hits} of ${verdict.needed} touches`);
         return;
@@ -224,11 +236,15 @@ export class Daemon {
       return;
     }
     const until = planBlocks(plan) && config.blockTimeoutSeconds > 0 ? probe.at + config.blockTimeoutSeconds * 1000 : null;
-    this.engine.confirmBlock(scope.text, until);
+    // Only what the kernel holds is "blocked": a source reported without a block is remembered
+    // as reported (its next probes say so), never as blocked.
+    if (outcome.firewalled) this.engine.confirmBlock(scope.text, until);
+    else this.engine.confirmReported(scope.text, probe.protocol, probe.at);
     // Like the original, the history records every handled scanner, even with BLOCK_* = 0.
     await this.deps.history.record({ at: probe.at, resolved, source: probe.source, port: probe.port, protocol: probe.protocol === 'tcp' ? 'TCP' : 'UDP' }, probe.mode);
     const action = outcome.firewalled ? 'blocked' : 'alert-only';
-    this.emit(probe, outcome.ok ? action : 'block-failed', outcome.ok ? undefined : outcome.lines.join('; '), resolvedName);
+    const reason = !outcome.ok ? outcome.lines.join('; ') : outcome.firewalled ? undefined : `not blocked: ${this.whyNotBlocked(probe.protocol)}`;
+    this.emit(probe, outcome.ok ? action : 'block-failed', reason, resolvedName);
     if (outcome.firewalled) {
       const what = probe.kind === 'connect' || probe.kind === 'udp' ? 'touch' : `${probe.kind} probe`;
       const seen = scope.text === probe.source ? '' : ` by ${probe.source}`;
@@ -370,6 +386,36 @@ export class Daemon {
 
   blockedAddresses(): string[] {
     return this.engine.blockedAddresses();
+  }
+
+  /** The blocks the firewall holds (confirmed, not lapsed), from the ledger the firewall owner keeps the kernel to. */
+  heldBlocks(): Array<{ key: string; until: number | null }> {
+    return [...this.engine.ledger.confirmed(this.deps.clock())];
+  }
+
+  /**
+   * Whether the helper protects the host at all, and if not, why: paused, blocking off for
+   * both protocols, no firewall, or an ignore list that covers every address.
+   */
+  protection(): { protecting: boolean; reason: string | null } {
+    const reasons: string[] = [];
+    if (this.paused) reasons.push(this.pauseEndsAt === null ? 'protection is paused' : `protection is paused until ${new Date(this.pauseEndsAt).toISOString()}`);
+    const config = this.config;
+    if (config.blockTcp !== 1 && config.blockUdp !== 1) reasons.push(`blocking is off (BLOCK_TCP=${config.blockTcp}, BLOCK_UDP=${config.blockUdp}): scans are reported only`);
+    else if (this.deps.actions.firewall === null) reasons.push('no firewall backend is configured (BLOCK_BACKEND="none")');
+    const everything = (family: AddressFamily) => this.settings.ignore.some((entry) => entry.family === family && entry.prefix === 0);
+    if (everything(4) && (everything(6) || !config.ipv6)) reasons.push(`the ignore list holds ${config.ipv6 ? '0.0.0.0/0 and ::/0' : '0.0.0.0/0'}: every address is ignored`);
+    return { protecting: reasons.length === 0, reason: reasons.length === 0 ? null : reasons.join('; ') };
+  }
+
+  /** Why a triggered source of this protocol is reported but not blocked (the config's choice). */
+  private whyNotBlocked(protocol: Probe['protocol']): string {
+    const config = this.config;
+    const key = protocol === 'tcp' ? 'BLOCK_TCP' : 'BLOCK_UDP';
+    const level = protocol === 'tcp' ? config.blockTcp : config.blockUdp;
+    if (level === 0) return `report only (${key}=0)`;
+    if (level === 2) return `only KILL_RUN_CMD runs (${key}=2)`;
+    return config.blockBackend === 'none' ? 'no firewall backend (BLOCK_BACKEND="none")' : 'the firewall was not part of the response';
   }
 
   private async resolve(address: string): Promise<string> {

@@ -9,6 +9,7 @@
 
 import type { AddressFamily, Probe } from '../../shared/domain/types.js';
 import type { NeverBlockReason } from '../never-block/never-block.js';
+import { BlockLedger } from '../firewall/block-ledger.js';
 
 export interface EngineOptions {
   readonly scanTrigger: number;
@@ -25,6 +26,8 @@ export interface NeverBlockPolicy {
 export type Verdict =
   | { readonly kind: 'ignored'; readonly reason: NeverBlockReason }
   | { readonly kind: 'already-blocked' }
+  /** Reported within the trigger window without a block (report only): not news, and not "blocked". */
+  | { readonly kind: 'already-reported' }
   | { readonly kind: 'counted'; readonly hits: number; readonly needed: number }
   | { readonly kind: 'triggered'; readonly hits: number }
   /**
@@ -47,17 +50,10 @@ interface SourceState {
   windowStart: number;
 }
 
-/**
- * A block is one number per address, not an object: with a million blocked sources the
- * difference is tens of megabytes. PENDING between the decision and the backend's
- * confirmation, FOREVER until unblocked, otherwise the epoch ms when it lapses.
- */
-const PENDING = -1;
-const FOREVER = 0;
-
 export class DetectionEngine {
   private readonly sources = new Map<string, SourceState>();
-  private readonly blocks = new Map<string, number>();
+  /** Sources reported without a block (BLOCK_TCP/BLOCK_UDP 0 or 2), per protocol ("udp 198.18.0.5"): when. */
+  private readonly reported = new Map<string, number>();
   private readonly prefixes = new Map<string, PrefixBucket>();
   private evictions = 0;
   private rateLimited = 0;
@@ -65,6 +61,8 @@ export class DetectionEngine {
   constructor(
     private options: EngineOptions,
     private policy: NeverBlockPolicy,
+    /** What the firewall holds, shared with the firewall owner (see firewall/block-ledger.ts). */
+    readonly ledger: BlockLedger = new BlockLedger(),
   ) {}
 
   /** Applies a new config or ignore list without losing counts or blocks. */
@@ -78,6 +76,7 @@ export class DetectionEngine {
     const reason = this.policy.reasonToIgnore(probe.source, probe.family);
     if (reason !== null) return { kind: 'ignored', reason };
     if (this.isBlocked(probe.source, probe.at)) return { kind: 'already-blocked' };
+    if (this.wasReported(reportKey(probe.source, probe.protocol), probe.at)) return { kind: 'already-reported' };
 
     const hits = this.countHit(probe.source, probe.at);
     const needed = Math.max(1, this.options.scanTrigger);
@@ -88,13 +87,30 @@ export class DetectionEngine {
 
     // Mark at once, before any firewall call returns, so the rest of a fast scan is deduped.
     this.sources.delete(probe.source);
-    this.blocks.set(probe.source, PENDING);
+    this.ledger.markPending(probe.source);
     return { kind: 'triggered', hits };
   }
 
   /** The response for a triggered source finished; the block holds until `until` (or forever). */
   confirmBlock(address: string, until: number | null): void {
-    this.blocks.set(address, until ?? FOREVER);
+    this.ledger.confirm(address, until);
+  }
+
+  /**
+   * The response for a triggered source was made without a block (report only, or only the
+   * admin's command): its later probes within the trigger window are "reported already", not
+   * "already blocked", and its prefix gets back the allowance it took (no block was made).
+   */
+  confirmReported(address: string, protocol: Probe['protocol'], now: number): void {
+    this.abandonBlock(address);
+    const key = reportKey(address, protocol);
+    this.reported.delete(key);
+    this.reported.set(key, now);
+    while (this.reported.size > this.options.maxSources) {
+      const oldest = this.reported.keys().next();
+      if (oldest.done === true) break;
+      this.reported.delete(oldest.value);
+    }
   }
 
   /**
@@ -104,8 +120,7 @@ export class DetectionEngine {
    * does not use up its /24's allowance.
    */
   abandonBlock(address: string): void {
-    if (this.blocks.get(address) !== PENDING) return;
-    this.blocks.delete(address);
+    if (!this.ledger.abandon(address)) return;
     const limit = this.options.blockRatePerPrefix ?? 0;
     if (limit <= 0) return;
     const bucket = this.prefixes.get(prefixOf(address, address.includes(':') ? 6 : 4));
@@ -114,37 +129,46 @@ export class DetectionEngine {
 
   /** A block added by hand (or restored from the store at start). */
   recordBlock(address: string, until: number | null): void {
-    this.blocks.set(address, until ?? FOREVER);
+    this.forgetReports(address);
+    this.ledger.confirm(address, until);
   }
 
-  /** Lifts a block; true if there was one. */
+  /** Lifts a block (and forgets its counts and any report); true if there was a block. */
   forgetBlock(address: string): boolean {
     this.sources.delete(address);
-    return this.blocks.delete(address);
+    this.forgetReports(address);
+    return this.ledger.forget(address);
   }
 
   isBlocked(address: string, now: number): boolean {
-    const until = this.blocks.get(address);
-    if (until === undefined) return false;
-    return until === PENDING || until === FOREVER || until > now;
+    return this.ledger.isBlocked(address, now);
   }
 
   /** Removes and returns the blocks whose time is up. */
   takeExpiredBlocks(now: number): string[] {
-    const expired: string[] = [];
-    for (const [address, until] of this.blocks) {
-      if (until > FOREVER && until <= now) expired.push(address);
-    }
-    for (const address of expired) this.blocks.delete(address);
-    return expired;
+    return this.ledger.takeExpired(now);
   }
 
   blockedAddresses(): string[] {
-    return [...this.blocks.keys()];
+    return this.ledger.keys();
   }
 
   stats(): { trackedSources: number; blocked: number; evictions: number; rateLimited: number } {
-    return { trackedSources: this.sources.size, blocked: this.blocks.size, evictions: this.evictions, rateLimited: this.rateLimited };
+    return { trackedSources: this.sources.size, blocked: this.ledger.size, evictions: this.evictions, rateLimited: this.rateLimited };
+  }
+
+  private forgetReports(address: string): void {
+    this.reported.delete(reportKey(address, 'tcp'));
+    this.reported.delete(reportKey(address, 'udp'));
+  }
+
+  /** Reported without a block within the trigger window (a window of 0 still dedupes for a minute). */
+  private wasReported(address: string, now: number): boolean {
+    const at = this.reported.get(address);
+    if (at === undefined) return false;
+    if (now - at < Math.max(this.options.windowMs, MINUTE_MS)) return true;
+    this.reported.delete(address);
+    return false;
   }
 
   /** Null when the source's prefix may have one more block now (and takes it); else the refusal. */
@@ -193,6 +217,11 @@ export class DetectionEngine {
       this.evictions += 1;
     }
   }
+}
+
+/** A report is per protocol: a host only reported over UDP (BLOCK_UDP=0) is still blocked over TCP. */
+function reportKey(address: string, protocol: Probe['protocol']): string {
+  return `${protocol} ${address}`;
 }
 
 /** The IPv4 /24 or IPv6 /64 an address is in, as text (`198.18.0.0/24`, `fd00:5e:0:1::/64`). */

@@ -41,6 +41,8 @@ export const messages = {
   couldNotBlock: (source: string, why: string) => `attackalert: ERROR: Could not block host ${source} !! (${why})`,
   commandFailed: (source: string, command: string, why: string) => `adminalert: ERROR: There was an error trying to run command for host ${source}: "${command}" (${why})`,
   responseIgnored: (protocol: 'TCP' | 'UDP') => `attackalert: Ignoring ${protocol} response per configuration file setting.`,
+  /** Not 1.2's (1.2 said "already blocked" for a host it only reported, which was not true). */
+  alreadyReported: (source: string, why: string) => `attackalert: Host: ${source} was reported already and is not blocked (${why}). Ignoring`,
   blockExpired: (source: string) => `attackalert: Host ${source} block has expired and was lifted`,
   unblocked: (source: string, why: string) => `attackalert: Host ${source} has been unblocked (${why})`,
   reloaded: (file: string) => `adminalert: Configuration reloaded from ${file}`,

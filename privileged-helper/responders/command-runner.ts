@@ -24,6 +24,8 @@ export interface RunOptions {
   readonly timeoutMs?: number;
   /** Output beyond this (stdout or stderr) kills the program. */
   readonly maxOutputBytes?: number;
+  /** Told the child's process id once it runs (the firewall owner tells its own nft changes from others'). */
+  readonly onSpawn?: (pid: number) => void;
 }
 
 /** A hung program must not hold a response forever. */
@@ -57,6 +59,7 @@ export function runProgram(argv: readonly [string, ...string[]], options: RunOpt
         resolve({ code: typeof failure.code === 'number' ? failure.code : null, signal: failure.signal ?? null, stdout, stderr: `${stderr}${tooMuch}` });
       },
     );
+    if (child.pid !== undefined) options.onSpawn?.(child.pid);
     child.stdin?.on('error', () => undefined); // a program that exits early (or never started) closes its stdin
     child.stdin?.end(options.stdin ?? '');
   });

@@ -144,6 +144,9 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     '  set trap_udp_tripwires { type inet_service; flags interval; }',
     '  set trap_tcp_tripwires { type inet_service; flags interval; }',
     '  set trap_shared6 { type ipv6_addr; flags interval; auto-merge; }',
+    // Declared with the ruleset too (nftables-backend.ts): hosts just unblocked by hand.
+    '  set trap_pardon4 { type ipv4_addr; flags interval, timeout; auto-merge; size 65536; }',
+    '  set trap_pardon6 { type ipv6_addr; flags interval, timeout; auto-merge; size 65536; }',
     // Per-prefix token buckets for BLOCK_RATE_PER_PREFIX. An idle bucket is full again after a
     // minute, so an element may lapse then; the size bounds the kernel memory a flood of
     // distinct prefixes can take (a prefix that finds no room gets no kernel block).
@@ -206,6 +209,15 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     `add rule ${t} trap ip6 saddr @trap_ignore6 return`,
     // Classic -tcp: the ACK that completes a handshake with our tripwire socket (the peer
     // opened it: original direction). It goes through, so the connection completes.
+    // A host unblocked by hand is pardoned here for a while: its connection that was open at
+    // the unblock must not put it straight back (a new connection is still seen by the
+    // tripwire, and the daemon blocks it).
+    ...(plan.tcpTripwires.length > 0
+      ? [
+          `add rule ${t} trap tcp dport @trap_tcp_tripwires ct state established ip saddr @trap_pardon4 return`,
+          `add rule ${t} trap tcp dport @trap_tcp_tripwires ct state established ip6 saddr @trap_pardon6 return`,
+        ]
+      : []),
     ...(plan.tcpTripwires.length > 0 ? block('tcp dport @trap_tcp_tripwires ct direction original ct state established', 'accept', 'portsentry tripwire') : []),
     // Part of a conversation this host is in (replies to its own queries included): not a probe.
     `add rule ${t} trap ct state established,related return`,

@@ -36,6 +36,7 @@ import { NFT_TABLE_NAME } from '../../shared/domain/config-keys.js';
 import { parseBlockTarget, prefixMask, maskAddress, type BlockTarget } from '../../shared/domain/block-target.js';
 import { trapScript, type TrapPlan } from './kernel-trap.js';
 import { nftDuration } from './nft-duration.js';
+import { MonitorParser, watchNftables, type ForeignRemoval, type NftMonitorHandle } from '../firewall/nft-monitor.js';
 
 export interface NftablesOptions {
   /** Our table's name (NFT_TABLE); we create, change and remove only `inet <table>`. */
@@ -68,6 +69,21 @@ export const SET_NAMES: readonly SetName[] = ['blocked4', 'blocked6', 'blocked6_
 /** Element counts that mean "the set is full" (ENFILE) or "already there / not there". */
 const SET_FULL = /Too many open files|ENFILE|No space left/;
 const PER_ELEMENT = /File exists|No such file or directory|does not exist|overlaps/;
+/**
+ * nft's word when the table or the set itself is gone (it looks them up before it sends
+ * anything): never "done" for an element, unlike "Could not process rule: No such file or
+ * directory", the kernel's answer about one element that is not there.
+ */
+const TABLE_OR_SET_GONE = /^No such file or directory$/;
+/**
+ * How long an unblocked host is pardoned by the classic -tcp trap rule, which blocks at the
+ * ACK of an established connection: the scanner's connection that was open when the admin
+ * unblocked it (closing, retransmitting) must not put it straight back. A new probe after
+ * the unblock is still a probe: the tripwire's accept() reports it and the daemon blocks it.
+ */
+const PARDON_SECONDS = 600;
+/** Process ids of our own nft children, remembered so `nft monitor` can tell our changes from others'. */
+const OWN_PIDS_KEPT = 256;
 
 interface PendingChange {
   /** 'replace': add with a new timeout in place of the one the element has (see block()). */
@@ -109,6 +125,8 @@ export class NftablesBackend implements BlockBackend {
   private saidFull = new Set<SetName>();
   /** Adds to a full set, waiting while room is made (other sets' changes go on meanwhile). */
   private readonly parked = new Map<SetName, PendingChange[]>();
+  /** Our nft processes (oldest first), so the monitor skips what we did ourselves. */
+  private readonly ownPids = new Set<number>();
 
   constructor(options: NftablesOptions) {
     if (!TABLE_NAME_PATTERN.test(options.table)) {
@@ -146,6 +164,9 @@ export class NftablesBackend implements BlockBackend {
       `  set blocked6_hosts { type ipv6_addr; flags timeout; ${size} }`,
       `  set blocked4_nets { type ipv4_addr; flags interval, timeout; ${size} }`,
       `  set blocked6_nets { type ipv6_addr; flags interval, timeout; ${size} }`,
+      // Hosts just unblocked, which the -tcp trap's established-ACK rule leaves alone (see PARDON_SECONDS).
+      '  set trap_pardon4 { type ipv4_addr; flags interval, timeout; auto-merge; size 65536; }',
+      '  set trap_pardon6 { type ipv6_addr; flags interval, timeout; auto-merge; size 65536; }',
       '  chain prerouting { type filter hook prerouting priority raw; policy accept; }',
       '}',
       `flush chain ${t} prerouting`,
@@ -210,6 +231,43 @@ export class NftablesBackend implements BlockBackend {
       this.queue.push({ verb: 'sentinel', set: 'blocked4', element: '', key: '', timeoutSeconds: 0, resolve, reject });
       this.pump();
     });
+  }
+
+  /**
+   * What of our structure the kernel lacks: the table, a set, a chain, or rules (the drop
+   * rules, and the trap's when `trap` is armed). Empty when all is there. Reads the table
+   * without its elements (`nft -t`), so it costs the same with a million blocks as with none.
+   */
+  async verify(trap: TrapPlan | null): Promise<string[]> {
+    let text: string;
+    try {
+      text = await this.runOnce(['-t', '-j', 'list', 'table', 'inet', this.table]);
+    } catch (error) {
+      if (/No such file or directory/.test((error as Error).message)) return [`the table inet ${this.table}`];
+      throw error;
+    }
+    return missingStructure(text, this.table, trap);
+  }
+
+  /**
+   * Starts hearing removals from our table made by other programs (`nft monitor`); `onGap`
+   * when the monitor had to be restarted (anything may have happened meanwhile).
+   */
+  watch(onRemoval: (removal: ForeignRemoval) => void, onGap: (why: string) => void): NftMonitorHandle {
+    const parser = new MonitorParser(this.table, (pid) => this.ownPids.has(pid), onRemoval);
+    return watchNftables({ nft: this.nft, parser, onGap });
+  }
+
+  /** The blocks an element list from `nft monitor` names (the text between its braces), as canonical keys. */
+  removedKeys(set: string, text: string): string[] {
+    if (!(SET_NAMES as readonly string[]).includes(set)) return [];
+    return parseElementLine(text, set as SetName, this.prefix6, this.clock()).map((element) => element.key);
+  }
+
+  private noteOwnPid(pid: number | undefined): void {
+    if (pid === undefined) return;
+    this.ownPids.add(pid);
+    if (this.ownPids.size > OWN_PIDS_KEPT) this.ownPids.delete(this.ownPids.values().next().value!);
   }
 
   /** Installs or disarms the kernel trap (see kernel-trap.ts); one atomic nft transaction. */
@@ -341,10 +399,14 @@ export class NftablesBackend implements BlockBackend {
     }
     const elements = batch.map((c) => (c.timeoutSeconds > 0 ? `${c.element} timeout ${nftDuration(c.timeoutSeconds)}` : c.element)).join(', ');
     const into = `element inet ${this.table} ${first.set}`;
+    // An unblock pardons the host for the -tcp trap's established-ACK rule in the same
+    // transaction (evictions are not unblocks: an evicted scanner's next probe blocks it again).
+    const pardonSet = first.set.startsWith('blocked6') ? 'trap_pardon6' : 'trap_pardon4';
+    const pardon = first.verb === 'delete' && first.evicting !== true ? `; add element inet ${this.table} ${pardonSet} { ${batch.map((c) => `${c.key} timeout ${PARDON_SECONDS}s`).join(', ')} }` : '';
     const command =
       first.verb === 'replace'
         ? `add ${into} { ${batch.map((c) => c.element).join(', ')} }; delete ${into} { ${batch.map((c) => c.element).join(', ')} }; add ${into} { ${elements} }`
-        : `${first.verb} ${into} { ${elements} }`;
+        : `${first.verb} ${into} { ${elements} }${pardon}`;
     child.stdin.write(`${command}\n${SENTINEL}\n`);
   }
 
@@ -372,6 +434,7 @@ export class NftablesBackend implements BlockBackend {
     // Own process group: a terminal's Ctrl-C goes to the daemon, which stops nft itself.
     const child = spawn(program, [...prefix, '-i'], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
+    this.noteOwnPid(child.pid);
     createInterface({ input: child.stdout }).on('line', (line) => {
       // The command's error (stderr) was written before the sentinel's answer (stdout), but
       // two pipes can be read in either order within one turn of the event loop: settle
@@ -398,6 +461,11 @@ export class NftablesBackend implements BlockBackend {
     const first = changes[0]!;
     if (error === null) {
       this.applied(changes);
+    } else if (TABLE_OR_SET_GONE.test(error)) {
+      // The table or set is gone (another program flushed the ruleset): nothing was done, for
+      // any element of the batch. The firewall owner hears of it, restores the table and retries.
+      const failure = new BlockError('backend-unavailable', `the nftables set inet ${this.table} ${first.set} is missing (removed by another program?): nothing was changed`);
+      for (const change of changes) change.reject(failure);
     } else if (first.verb !== 'delete' && SET_FULL.test(error)) {
       const waiting = this.parked.get(first.set);
       if (waiting !== undefined) waiting.push(...changes);
@@ -560,6 +628,7 @@ export class NftablesBackend implements BlockBackend {
     const now = this.clock();
     return new Promise((resolve, reject) => {
       const child = spawn(program, [...prefix, 'list', 'set', 'inet', this.table, set], { stdio: ['ignore', 'pipe', 'pipe'] });
+      this.noteOwnPid(child.pid);
       const elements: Array<{ key: string; expiresAt: number | null }> = [];
       let inElements = false;
       let stderr = '';
@@ -590,12 +659,61 @@ export class NftablesBackend implements BlockBackend {
   private async runOnce(args: readonly string[], input?: string): Promise<string> {
     const result = await runProgram([...this.nft, ...args], {
       ...(input === undefined ? {} : { stdin: input }),
+      onSpawn: (pid) => this.noteOwnPid(pid),
       timeoutMs: Math.max(this.commandTimeoutMs, 60_000),
       maxOutputBytes: 64 * 1024 * 1024,
     });
     if (result.code === 0 && result.signal === null) return result.stdout;
     throw new BlockError('backend-unavailable', `nft ${args.join(' ')}: ${describeFailure(result)}`);
   }
+}
+
+/** The trap's rule counts per chain for a plan, read off the script that installs it. */
+function trapRuleCounts(table: string, plan: TrapPlan): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of trapScript(table, plan).split('\n')) {
+    const match = new RegExp(`^add rule inet ${table} (\\S+) `).exec(line);
+    if (match !== null) counts.set(match[1]!, (counts.get(match[1]!) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * What `nft -t -j list table` shows missing from what we install: sets, the drop rules (one
+ * per blocked set), and with an armed trap its chains with every rule. Pure.
+ */
+export function missingStructure(jsonText: string, table: string, trap: TrapPlan | null): string[] {
+  let items: Array<Record<string, { name?: string; chain?: string; comment?: string }>>;
+  try {
+    items = (JSON.parse(jsonText) as { nftables?: typeof items }).nftables ?? [];
+  } catch {
+    return [`a readable listing of the table inet ${table}`];
+  }
+  const sets = new Set<string>();
+  const chains = new Set<string>();
+  const rules = new Map<string, number>();
+  let blackholes = 0;
+  for (const item of items) {
+    if (item['set']?.name !== undefined) sets.add(item['set'].name);
+    if (item['chain']?.name !== undefined) chains.add(item['chain'].name);
+    const rule = item['rule'];
+    if (rule?.chain !== undefined) {
+      rules.set(rule.chain, (rules.get(rule.chain) ?? 0) + 1);
+      if (rule.chain === 'prerouting' && rule.comment === 'portsentry blackhole') blackholes += 1;
+    }
+  }
+  const missing: string[] = [];
+  for (const set of [...SET_NAMES, 'trap_pardon4', 'trap_pardon6']) if (!sets.has(set)) missing.push(`the set ${set}`);
+  if (!chains.has('prerouting')) missing.push('the chain prerouting');
+  else if (blackholes < SET_NAMES.length) missing.push(`${SET_NAMES.length - blackholes} of the ${SET_NAMES.length} drop rules`);
+  if (trap !== null) {
+    for (const [chain, count] of trapRuleCounts(table, trap)) {
+      const have = rules.get(chain) ?? 0;
+      if (!chains.has(chain)) missing.push(`the kernel trap's chain ${chain}`);
+      else if (have < count) missing.push(`${count - have} of the kernel trap's ${count} rules in ${chain}`);
+    }
+  }
+  return missing;
 }
 
 function blocked6Comment(prefix6: number): string {

@@ -12,16 +12,26 @@ import { WindowsFirewallBackend } from './windows-firewall-backend.js';
 import { messages } from '../reporters/messages.js';
 import { cleanText } from '../reporters/clean-text.js';
 import type { CommandOutcome, ResponseActions } from './responder.js';
+import { FirewallOwner, type FirewallHealth } from '../firewall/firewall-owner.js';
+import { BlockLedger } from '../firewall/block-ledger.js';
 
 export interface ResponseActionsHandle {
   readonly actions: ResponseActions;
+  /** Whether the kernel holds what the helper believes; null without a firewall backend. */
+  firewallHealth(): FirewallHealth | null;
   /** Addresses the firewall already drops (e.g. from before a restart). */
   existingBlocks(): Promise<string[]>;
   stop(): Promise<void>;
 }
 
-export async function createResponseActions(config: PortSentryConfig, log: (m: string) => void): Promise<ResponseActionsHandle> {
-  const firewall = createBackend(config, log);
+/**
+ * `ledger`: the helper's record of its blocks, kept across reloads; a new backend (another
+ * table, another kind) is brought up holding every block in it.
+ */
+export async function createResponseActions(config: PortSentryConfig, log: (m: string) => void, ledger: BlockLedger = new BlockLedger()): Promise<ResponseActionsHandle> {
+  const backend = createBackend(config, log);
+  // Every change to the kernel goes through its one owner, which also keeps it true.
+  const firewall = backend === null ? null : new FirewallOwner(backend, ledger, { log, clock: Date.now });
   const blocking = config.blockTcp === 1 || config.blockUdp === 1;
   if (firewall !== null) {
     try {
@@ -46,6 +56,7 @@ export async function createResponseActions(config: PortSentryConfig, log: (m: s
   };
   return {
     actions,
+    firewallHealth: () => firewall?.health() ?? null,
     existingBlocks: async () => (firewall === null ? [] : firewall.list().catch(() => [])),
     stop: async () => firewall?.stop(),
   };

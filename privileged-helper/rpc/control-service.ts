@@ -21,6 +21,8 @@ import { MAX_STATS_PORTS, MAX_STATS_TOP, PROTOCOL_VERSION, type StatusResult } f
 import { redactConfigText, redactValues, writesRedactedSecret } from '../fleet/secrets.js';
 import type { ConnectionContext } from './control-socket.js';
 import { QueueFullError, RootFirstQueue } from './root-first-queue.js';
+import type { FirewallHealth } from '../firewall/firewall-owner.js';
+import type { StoredBlock } from '../store/event-store.js';
 
 /** How many operator edits may wait behind the one running (each is a file write and a reload). */
 export const MAX_WAITING_OPERATOR_EDITS = 8;
@@ -42,6 +44,8 @@ export interface ControlServiceDeps {
   readonly reload: () => Promise<boolean>;
   /** The status sections of the fleet and the metrics endpoint (issue 16), when on. */
   readonly extraStatus?: () => Pick<StatusResult, 'fleet' | 'metrics'>;
+  /** Whether the kernel holds what the helper believes; null without a firewall. */
+  readonly firewallHealth?: () => FirewallHealth | null;
 }
 
 export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<ConnectionContext> {
@@ -61,21 +65,29 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
   const listInLine = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_LISTS, 'event listings'));
 
   return {
-    status: (_params, context) => ({
-      version: deps.version,
-      running: true,
-      paused: daemon.isPaused,
-      modes: [...daemon.modes],
-      modesFrom: daemon.modesFrom,
-      uptimeSeconds: Math.max(0, (deps.clock() - deps.startedAt) / 1000),
-      blockedCount: daemon.blockedAddresses().length,
-      eventsStored: store.countEvents(),
-      captureActive: daemon.captureActive,
-      backend: config().blockBackend,
-      role: context.role,
-      ...deps.extraStatus?.(),
-      pausedUntil: daemon.pausedUntil,
-    }),
+    status: (_params, context) => {
+      const firewall = deps.firewallHealth?.() ?? null;
+      const protection = daemon.protection();
+      return {
+        version: deps.version,
+        running: true,
+        paused: daemon.isPaused,
+        modes: [...daemon.modes],
+        modesFrom: daemon.modesFrom,
+        uptimeSeconds: Math.max(0, (deps.clock() - deps.startedAt) / 1000),
+        // What the firewall owner holds (confirmed blocks in force), the same list blocks.list shows.
+        blockedCount: daemon.heldBlocks().length,
+        eventsStored: store.countEvents(),
+        captureActive: daemon.captureActive,
+        backend: config().blockBackend,
+        role: context.role,
+        ...deps.extraStatus?.(),
+        pausedUntil: daemon.pausedUntil,
+        ...(firewall === null ? {} : { firewall: { inSync: firewall.inSync, problem: firewall.problem, repairs: firewall.repairs } }),
+        protecting: protection.protecting,
+        notProtectingReason: protection.reason,
+      };
+    },
     version: () => ({ version: deps.version, protocolVersion: PROTOCOL_VERSION }),
     // Read on the store's reader thread: a filter no index serves scans the table, and
     // operators asking again and again must not take the thread that detects.
@@ -84,7 +96,9 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       context.subscribe();
       return { subscribed: true as const };
     },
-    'blocks.list': () => ({ blocks: store.blocks() }),
+    // The blocks the firewall holds (the ledger its owner keeps the kernel to), each with what
+    // the store recorded of it; a block the store could not record still shows.
+    'blocks.list': () => ({ blocks: heldBlocksWithRecords(daemon.heldBlocks(), store.blocks()) }),
     block: async (params) => {
       const result = await daemon.blockByHand(params.address, params.timeoutSeconds ?? null, params.reason ?? 'blocked by hand');
       const ok = expectOk(result);
@@ -227,6 +241,16 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         }
       }),
   };
+}
+
+/** The held blocks in the order they were recorded, with the store's reason and origin. */
+export function heldBlocksWithRecords(held: ReadonlyArray<{ key: string; until: number | null }>, stored: readonly StoredBlock[]): StoredBlock[] {
+  const records = new Map(stored.map((block) => [block.address, block]));
+  const out = held.map(({ key, until }): StoredBlock => {
+    const record = records.get(key);
+    return record === undefined ? { address: key, since: 0, until, reason: 'held by the firewall (not in the store)' } : { ...record, until };
+  });
+  return out.sort((a, b) => a.since - b.since);
 }
 
 function expectOk(result: BlockResult): Extract<BlockResult, { ok: true }> {

@@ -218,6 +218,15 @@ export const statusResultSchema = z.strictObject({
     .optional(),
   /** Where Prometheus scrapes, when the endpoint is on. */
   metrics: z.strictObject({ address: z.string().max(64), port: portSchema }).optional(),
+  /**
+   * Whether the kernel holds what the helper believes (the firewall owner's last check or
+   * change): `inSync` false is "degraded", with `problem` saying why; `repairs` counts the
+   * times the kernel was put back after another program changed it. Absent without a firewall.
+   */
+  firewall: z.strictObject({ inSync: z.boolean(), problem: textSchema(MAX_HELPER_TEXT).nullable(), repairs: z.int().min(0) }).optional(),
+  /** False when nothing is being blocked at all (paused, blocking off, everything ignored), with why. */
+  protecting: z.boolean().optional(),
+  notProtectingReason: textSchema(MAX_HELPER_TEXT).nullable().optional(),
   /** When a timed pause ends by itself; null or absent = not paused, or paused until resumed. */
   pausedUntil: epochMsSchema.nullable().optional(),
 });

@@ -1,0 +1,102 @@
+// The daemon on the dry-run firewall (no kernel, no sockets: probes are handed to it as the
+// sensors would): what it says about a host, blocked or only reported, is what the firewall
+// holds, and "not protecting" is said whenever nothing would be blocked.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { Daemon } from '../../../privileged-helper/daemon/daemon.js';
+import { parseConfig } from '../../../privileged-helper/config/config.js';
+import { parseIgnoreText } from '../../../privileged-helper/config/ignore-list.js';
+import { HistoryWriter } from '../../../privileged-helper/reporters/history-file.js';
+import { BlockLedger } from '../../../privileged-helper/firewall/block-ledger.js';
+import { DryRunBackend } from '../../../privileged-helper/firewall/dry-run-backend.js';
+import { FirewallOwner } from '../../../privileged-helper/firewall/firewall-owner.js';
+import type { HelperEvent } from '../../../shared/domain/detection-event.js';
+import type { Probe } from '../../../shared/domain/types.js';
+
+function daemonWith(keys: string, ignoreText = '') {
+  const dir = mkdtempSync(join(tmpdir(), 'daemon-unit-'));
+  const config = parseConfig(`TCP_PORTS="31337"\nUDP_PORTS="31337"\nSCAN_TRIGGER="0"\nHISTORY_FILE="${dir}/history"\nBLOCKED_FILE="${dir}/blocked"\n${keys}`, 'unit.conf');
+  let now = 5_000_000;
+  const clock = () => now;
+  const backend = new DryRunBackend(clock);
+  const ledger = new BlockLedger();
+  const lines: string[] = [];
+  const log = (line: string) => lines.push(line);
+  const owner = new FirewallOwner(backend, ledger, { log, clock, checkIntervalMs: 3_600_000 });
+  const daemon = new Daemon(
+    { config, ignore: parseIgnoreText(ignoreText, 'ignore'), modes: ['tcp', 'udp'] },
+    {
+      clock,
+      log,
+      actions: { firewall: owner, runCommand: async () => ({ ok: true, detail: '' }), addHostsDenyLine: async () => undefined },
+      history: new HistoryWriter(join(dir, 'history'), join(dir, 'blocked'), log),
+      hostAddresses: async () => ({ own: ['198.18.0.1'] }),
+      ledger,
+    },
+  );
+  const events: HelperEvent[] = [];
+  daemon.onEvent((event) => events.push(event));
+  /** Hands a probe to the daemon and waits until its response is done. */
+  const probe = async (source: string, protocol: 'tcp' | 'udp' = 'udp') => {
+    const p: Probe = { source, family: 4, port: 31337, protocol, kind: protocol === 'udp' ? 'udp' : 'connect', mode: protocol, at: now };
+    const before = events.length;
+    daemon.handleProbe(p);
+    // Its event comes after the history file is written (real I/O): wait for it (a safety net of 10 s, never the verdict).
+    for (let i = 0; i < 10_000 && events.length === before; i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    now += 10;
+  };
+  return { daemon, backend, owner, lines, events, probe, ledger, clock };
+}
+
+describe('daemon: one truth for "blocked"', () => {
+  it('a report-only host (BLOCK_UDP=0) is never called blocked: not in the log, the events, the count or the firewall', async () => {
+    const { daemon, backend, lines, events, probe } = daemonWith('BLOCK_TCP="1"\nBLOCK_UDP="0"');
+    await probe('198.18.0.5');
+    await probe('198.18.0.5');
+    assert.deepEqual(backend.held(), []);
+    assert.deepEqual(daemon.heldBlocks(), []);
+    assert.doesNotMatch(lines.join('\n'), /already blocked|has been blocked/);
+    assert.match(lines.join('\n'), /Host: 198\.18\.0\.5 was reported already and is not blocked \(report only \(BLOCK_UDP=0\)\)/);
+    const actions = events.filter((e) => e.type === 'scan').map((e) => (e.type === 'scan' ? [e.action, e.reason] : []));
+    assert.deepEqual(actions, [
+      ['alert-only', 'not blocked: report only (BLOCK_UDP=0)'],
+      ['alert-only', 'reported already, not blocked: report only (BLOCK_UDP=0)'],
+    ]);
+    // The same host over TCP, where blocking is on, is blocked for real.
+    await probe('198.18.0.5', 'tcp');
+    assert.deepEqual(backend.held(), ['198.18.0.5']);
+    assert.deepEqual(
+      daemon.heldBlocks().map((b) => b.key),
+      ['198.18.0.5'],
+    );
+  });
+
+  it('a block holds in the kernel and in what the daemon says after another program flushes the firewall', async () => {
+    const { daemon, backend, owner, probe } = daemonWith('BLOCK_TCP="1"\nBLOCK_UDP="1"');
+    await owner.start();
+    await probe('198.18.0.5');
+    backend.otherProgram.flushRuleset();
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    await owner.check(null);
+    assert.deepEqual(backend.held(), ['198.18.0.5']);
+    assert.deepEqual(
+      daemon.heldBlocks().map((b) => b.key),
+      backend.held(),
+    );
+    await owner.stop();
+  });
+
+  it('says "not protecting", with why, when blocking is off, when paused and when everything is ignored', async () => {
+    assert.deepEqual(daemonWith('BLOCK_TCP="1"\nBLOCK_UDP="1"').daemon.protection(), { protecting: true, reason: null });
+    assert.match(daemonWith('BLOCK_TCP="0"\nBLOCK_UDP="2"').daemon.protection().reason ?? '', /blocking is off \(BLOCK_TCP=0, BLOCK_UDP=2\)/);
+    assert.match(daemonWith('BLOCK_TCP="1"\nBLOCK_UDP="1"', '0.0.0.0/0\n::/0\n').daemon.protection().reason ?? '', /every address is ignored/);
+    assert.equal(daemonWith('BLOCK_TCP="1"\nBLOCK_UDP="1"', '0.0.0.0/0\n').daemon.protection().protecting, true, 'IPv6 is still watched');
+    const { daemon } = daemonWith('BLOCK_TCP="1"\nBLOCK_UDP="1"');
+    await daemon.setPaused(true);
+    assert.deepEqual(daemon.protection(), { protecting: false, reason: 'protection is paused' });
+  });
+});
