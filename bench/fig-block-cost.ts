@@ -7,7 +7,7 @@
 // with `iptables -I INPUT -s X -j DROP` as its KILL_ROUTE does.
 
 import { performance } from 'node:perf_hooks';
-import { NftablesBackend } from '../privileged-helper/responders/nftables-backend.js';
+import { NftablesBackend } from '../privileged-helper/firewall/nftables-backend.js';
 import type { BenchLab } from './bench-lab.js';
 import { SERVICE_PORT } from './bench-lab.js';
 import { OUR_TABLE } from './configs.js';

@@ -8,7 +8,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { NftablesBackend } from '../privileged-helper/responders/nftables-backend.js';
+import { NftablesBackend } from '../privileged-helper/firewall/nftables-backend.js';
 import type { BenchLab } from './bench-lab.js';
 import { ADVANCED_TRIGGER_PORT, type BenchConfigPaths } from './configs.js';
 import { startDetector } from './detectors.js';

@@ -16,8 +16,8 @@ import { createResponseActions, sameResponseSetup, type ResponseActionsHandle } 
 import { EMBEDDED_CONFIG_TEXT } from '../config/default-config.js';
 import { EventStore } from '../store/event-store.js';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
-import type { TrapPlan } from '../responders/kernel-trap.js';
-import { reconcileBlocks } from '../responders/reconcile-blocks.js';
+import type { TrapPlan } from '../firewall/kernel-trap.js';
+import { reconcileBlocks } from '../firewall/reconcile-blocks.js';
 import { ControlSocket } from '../rpc/control-socket.js';
 import { controlHandlers } from '../rpc/control-service.js';
 import { lookupGroupId } from '../rpc/group-file.js';

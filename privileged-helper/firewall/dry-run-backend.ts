@@ -4,8 +4,8 @@
 // the firewall owner and the daemon can be run and held to their word without a kernel, and
 // the interface is documented by example. `otherProgram` plays the admin's other tools.
 
-import type { BlockOptions } from '../responders/block-backend.js';
-import type { TrapPlan } from '../responders/kernel-trap.js';
+import type { BlockOptions } from './block-backend.js';
+import type { TrapPlan } from './kernel-trap.js';
 import { parseBlockTarget } from '../../shared/domain/block-target.js';
 import type { CheckableBackend } from './firewall-owner.js';
 import type { ForeignRemoval, NftMonitorHandle } from './nft-monitor.js';

@@ -12,8 +12,8 @@
 // owner says "degraded" and why (status, GUI, metrics), and keeps trying. Backends that
 // cannot be checked (the admin's KILL_ROUTE command, pf, Windows Firewall) are passed through.
 
-import type { BlockBackend, BlockOptions } from '../responders/block-backend.js';
-import type { TrapPlan } from '../responders/kernel-trap.js';
+import type { BlockBackend, BlockOptions } from './block-backend.js';
+import type { TrapPlan } from './kernel-trap.js';
 import type { ForeignRemoval, NftMonitorHandle } from './nft-monitor.js';
 import { parseBlockTarget } from '../../shared/domain/block-target.js';
 import { messages } from '../reporters/messages.js';

@@ -6,7 +6,7 @@
 
 import { execFile } from 'node:child_process';
 import { parseAddress } from '../../shared/domain/address.js';
-import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
+import { BlockError, type BlockBackend, type BlockOptions } from '../firewall/block-backend.js';
 import { renderCommand, type CommandTemplate } from '../../shared/domain/command-template.js';
 
 /** What a program did: its exit status (or the signal that killed it) and its output. */

@@ -4,7 +4,7 @@
 
 import type { Mode, Probe } from '../../shared/domain/types.js';
 import type { PortSentryConfig } from '../config/config.js';
-import type { BlockBackend } from './block-backend.js';
+import type { BlockBackend } from '../firewall/block-backend.js';
 import { renderCommand, substitute, type CommandVariables } from '../../shared/domain/command-template.js';
 import { messages } from '../reporters/messages.js';
 import type { ResponsePlan, ResponseStep } from './response-plan.js';

@@ -3,12 +3,12 @@
 // KILL_HOSTS_DENY lines go. The one place that maps config keys to responder modules.
 
 import type { PortSentryConfig } from '../config/config.js';
-import type { BlockBackend } from './block-backend.js';
+import type { BlockBackend } from '../firewall/block-backend.js';
 import { CommandBackend, describeCommandFailure, runCommand } from './command-runner.js';
 import { appendHostsDenyLine } from './hosts-deny.js';
-import { NftablesBackend } from './nftables-backend.js';
-import { PfBackend } from './pf-backend.js';
-import { WindowsFirewallBackend } from './windows-firewall-backend.js';
+import { NftablesBackend } from '../firewall/nftables-backend.js';
+import { PfBackend } from '../firewall/pf-backend.js';
+import { WindowsFirewallBackend } from '../firewall/windows-firewall-backend.js';
 import { messages } from '../reporters/messages.js';
 import { cleanText } from '../reporters/clean-text.js';
 import type { CommandOutcome, ResponseActions } from './responder.js';

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { BlockLedger } from '../../../privileged-helper/firewall/block-ledger.js';
 import { DryRunBackend } from '../../../privileged-helper/firewall/dry-run-backend.js';
 import { FirewallOwner } from '../../../privileged-helper/firewall/firewall-owner.js';
-import type { TrapPlan } from '../../../privileged-helper/responders/kernel-trap.js';
+import type { TrapPlan } from '../../../privileged-helper/firewall/kernel-trap.js';
 
 const TRAP: TrapPlan = {
   tcpPorts: [[1, 1024]],

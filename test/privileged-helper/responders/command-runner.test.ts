@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CommandBackend, describeFailure, displayArgv, runCommand, runProgram, runTool } from '../../../privileged-helper/responders/command-runner.js';
 import { parseCommandTemplate } from '../../../shared/domain/command-template.js';
-import { BlockError } from '../../../privileged-helper/responders/block-backend.js';
+import { BlockError } from '../../../privileged-helper/firewall/block-backend.js';
 
 function template(raw: string) {
   const parsed = parseCommandTemplate(raw);

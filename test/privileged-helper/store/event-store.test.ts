@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { EventStore, StatsBusyError, forgetStoredBlocks } from '../../../privileged-helper/store/event-store.js';
-import { reconcileBlocks } from '../../../privileged-helper/responders/reconcile-blocks.js';
-import type { BlockBackend } from '../../../privileged-helper/responders/block-backend.js';
+import { reconcileBlocks } from '../../../privileged-helper/firewall/reconcile-blocks.js';
+import type { BlockBackend } from '../../../privileged-helper/firewall/block-backend.js';
 import type { DetectionEvent } from '../../../shared/domain/detection-event.js';
 
 const scan = (at: number, source: string, port: number, extra: Partial<DetectionEvent> = {}): DetectionEvent => ({

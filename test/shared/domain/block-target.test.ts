@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { aggregateTarget, maskAddress, parseBlockTarget, prefixMask, protectedOverlap } from '../../../shared/domain/block-target.js';
-import { BlockIndex } from '../../../privileged-helper/responders/block-capacity.js';
+import { BlockIndex } from '../../../privileged-helper/firewall/block-capacity.js';
 
 describe('block targets', () => {
   it('parses addresses and prefixes into canonical text, refusing host bits and mapped prefixes', () => {

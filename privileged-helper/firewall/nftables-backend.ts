@@ -31,12 +31,12 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
 import { BlockIndex } from './block-capacity.js';
-import { describeFailure, runProgram } from './command-runner.js';
+import { describeFailure, runProgram } from '../responders/command-runner.js';
 import { NFT_TABLE_NAME } from '../../shared/domain/config-keys.js';
 import { parseBlockTarget, prefixMask, maskAddress, type BlockTarget } from '../../shared/domain/block-target.js';
 import { trapScript, type TrapPlan } from './kernel-trap.js';
 import { nftDuration } from './nft-duration.js';
-import { MonitorParser, watchNftables, type ForeignRemoval, type NftMonitorHandle } from '../firewall/nft-monitor.js';
+import { MonitorParser, watchNftables, type ForeignRemoval, type NftMonitorHandle } from './nft-monitor.js';
 
 export interface NftablesOptions {
   /** Our table's name (NFT_TABLE); we create, change and remove only `inet <table>`. */

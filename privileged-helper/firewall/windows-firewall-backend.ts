@@ -9,8 +9,8 @@
 
 import { parseBlockTarget } from '../../shared/domain/block-target.js';
 import { BlockError, type BlockBackend, type BlockOptions } from './block-backend.js';
-import { ExpiryTimers } from './expiry-timers.js';
-import { describeFailure, displayArgv, runTool, type ProgramResult, type ToolRunner } from './command-runner.js';
+import { ExpiryTimers } from '../responders/expiry-timers.js';
+import { describeFailure, displayArgv, runTool, type ProgramResult, type ToolRunner } from '../responders/command-runner.js';
 
 export interface WindowsFirewallOptions {
   /** How to run netsh; tests inject a recorder. */

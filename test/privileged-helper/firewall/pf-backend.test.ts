@@ -3,9 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BlockError } from '../../../privileged-helper/responders/block-backend.js';
+import { BlockError } from '../../../privileged-helper/firewall/block-backend.js';
 import type { ProgramResult as ToolResult } from '../../../privileged-helper/responders/command-runner.js';
-import { parsePfTableShow, PfBackend } from '../../../privileged-helper/responders/pf-backend.js';
+import { parsePfTableShow, PfBackend } from '../../../privileged-helper/firewall/pf-backend.js';
 
 // Captured from `sudo pfctl -a portsentry -t portsentry_blocked -T show` on macOS 14.
 const SHOW_STDOUT = '   192.0.2.7\n   198.18.0.12\n   2001:db8::5\n   fd00:5e::c\n';

@@ -3,9 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BlockError } from '../../../privileged-helper/responders/block-backend.js';
+import { BlockError } from '../../../privileged-helper/firewall/block-backend.js';
 import type { ProgramResult as ToolResult } from '../../../privileged-helper/responders/command-runner.js';
-import { parseNetshRules, WindowsFirewallBackend } from '../../../privileged-helper/responders/windows-firewall-backend.js';
+import { parseNetshRules, WindowsFirewallBackend } from '../../../privileged-helper/firewall/windows-firewall-backend.js';
 
 const NETSH = ['netsh', 'advfirewall', 'firewall'];
 

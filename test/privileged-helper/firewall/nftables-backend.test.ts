@@ -7,8 +7,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { NftablesBackend, parseElementLine, parseNftDuration } from '../../../privileged-helper/responders/nftables-backend.js';
-import { BlockError } from '../../../privileged-helper/responders/block-backend.js';
+import { NftablesBackend, parseElementLine, parseNftDuration } from '../../../privileged-helper/firewall/nftables-backend.js';
+import { BlockError } from '../../../privileged-helper/firewall/block-backend.js';
 
 const run = promisify(execFile);
 const NS = `psnft${process.pid}`;

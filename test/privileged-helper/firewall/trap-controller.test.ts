@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TrapPlan } from '../../../privileged-helper/responders/kernel-trap.js';
-import { TrapController } from '../../../privileged-helper/responders/trap-controller.js';
+import type { TrapPlan } from '../../../privileged-helper/firewall/kernel-trap.js';
+import { TrapController } from '../../../privileged-helper/firewall/trap-controller.js';
 
 const PLAN: TrapPlan = {
   tcpPorts: [[1, 1023]],

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { planCapture } from '../../../privileged-helper/capture/capture-plan.js';
 import { parseConfig } from '../../../privileged-helper/config/config.js';
 import type { Mode } from '../../../shared/domain/types.js';
-import { planTrap, portRanges, trapScript } from '../../../privileged-helper/responders/kernel-trap.js';
+import { planTrap, portRanges, trapScript } from '../../../privileged-helper/firewall/kernel-trap.js';
 
 const run = promisify(execFile);
 
