@@ -129,7 +129,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     }
     for (const event of stored) control?.broadcast(event);
   };
-  beyond = new FleetAndMetrics({ daemon, store, log, clock: Date.now, rpcConnections: () => control?.connectionCount ?? 0 });
+  beyond = new FleetAndMetrics({ daemon, store, log, clock: Date.now, rpcConnections: () => control?.connectionCount ?? 0, firewallHealth: () => response.firewallHealth() });
   const fleetAndMetrics = beyond;
   daemon.onEvent((event) => {
     fleetAndMetrics.observe(event);

@@ -8,6 +8,7 @@ import type { Probe } from '../../shared/domain/types.js';
 import type { Daemon } from '../daemon/daemon.js';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
 import { HelperMetrics } from '../metrics/helper-metrics.js';
+import type { FirewallHealth } from '../firewall/firewall-owner.js';
 import { MetricsServer } from '../metrics/metrics-server.js';
 import { messages } from '../reporters/messages.js';
 import type { EventStore } from '../store/event-store.js';
@@ -20,6 +21,8 @@ export interface FleetAndMetricsDeps {
   readonly clock: () => number;
   /** Clients on the control socket now. */
   readonly rpcConnections: () => number;
+  /** The firewall owner's word on the kernel; null without a firewall. */
+  readonly firewallHealth?: () => FirewallHealth | null;
 }
 
 export class FleetAndMetrics {
@@ -30,7 +33,8 @@ export class FleetAndMetrics {
 
   constructor(private readonly deps: FleetAndMetricsDeps) {
     this.metrics = new HelperMetrics(() => ({
-      blockedAddresses: deps.daemon.blockedAddresses(),
+      // What the firewall holds (the ledger its owner keeps the kernel to), not pending decisions.
+      blockedAddresses: deps.daemon.heldBlocks().map((block) => block.key),
       setCapacity: this.setCapacity,
       captureFrames: deps.daemon.captureStats().frames,
       captureUndecoded: deps.daemon.captureStats().undecoded,
@@ -39,6 +43,8 @@ export class FleetAndMetrics {
       storeEvents: deps.store.countEvents(),
       fleet: this.fleet?.status() ?? null,
       fleetRefused: this.fleet?.refusedByReason ?? new Map(),
+      firewall: deps.firewallHealth?.() ?? null,
+      protecting: deps.daemon.protection().protecting,
     }));
   }
 

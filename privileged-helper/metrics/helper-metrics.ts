@@ -7,6 +7,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Probe } from '../../shared/domain/types.js';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
 import type { FleetStatus } from '../fleet/fleet-sync.js';
+import type { FirewallHealth } from '../firewall/firewall-owner.js';
 
 /**
  * A page is rendered at most once per this long; scrapes meanwhile get that page. Rendering
@@ -28,6 +29,10 @@ export interface MetricsSnapshot {
   readonly storeEvents: number;
   readonly fleet: FleetStatus | null;
   readonly fleetRefused: ReadonlyMap<string, number>;
+  /** The firewall owner's word on the kernel; null without a firewall. */
+  readonly firewall: FirewallHealth | null;
+  /** False when nothing is blocked at all (paused, blocking off, everything ignored). */
+  readonly protecting: boolean;
 }
 
 export class HelperMetrics {
@@ -84,6 +89,20 @@ export class HelperMetrics {
     });
     gauge('portsentry_capture_frames', 'Frames read from packet capture (tcpdump) since capture started.', [], (g, s) => g.set(s.captureFrames));
     gauge('portsentry_capture_undecoded_frames', 'Captured frames that could not be decoded (dropped by the parser) since capture started.', [], (g, s) => g.set(s.captureUndecoded));
+    gauge('portsentry_firewall_in_sync', 'Whether the kernel holds every block, drop rule and trap the helper believes it does (1), or not (0: degraded); absent without a firewall.', [], (g, s) => {
+      g.reset();
+      if (s.firewall !== null) g.set(s.firewall.inSync ? 1 : 0);
+    });
+    gauge('portsentry_protecting', 'Whether the helper blocks scanners at all (0: paused, blocking off, or every address ignored).', [], (g, s) => g.set(s.protecting ? 1 : 0));
+    new Counter({
+      name: 'portsentry_firewall_repairs_total',
+      help: 'Times the firewall was restored after another program changed it (flushed the ruleset, deleted the table or blocks).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read().firewall?.repairs ?? 0);
+      },
+    });
     gauge('portsentry_rpc_connections', 'Clients connected to the control socket now.', [], (g, s) => g.set(s.rpcConnections));
     gauge('portsentry_store_bytes', 'Size of the SQLite event store in bytes.', [], (g, s) => g.set(s.storeBytes));
     gauge('portsentry_store_events', 'Events held in the store.', [], (g, s) => g.set(s.storeEvents));

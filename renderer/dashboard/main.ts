@@ -14,7 +14,7 @@ import { EventsView, type RowActions } from './events-view.js';
 import { ScannerView } from './scanner-view.js';
 import { SetupView } from './setup-view.js';
 import { StatsView } from './stats-view.js';
-import { statusDetails } from './status-text.js';
+import { protectionBanner, statusDetails } from './status-text.js';
 
 class Dashboard {
   private readonly events: EventsView;
@@ -139,10 +139,10 @@ class Dashboard {
         break;
       case 'connected': {
         const until = this.state.pausedUntil ?? null;
-        text.textContent = this.state.paused
-          ? `Detection is paused${until === null ? ' until you resume it' : ` until ${formatTime(until).slice(11, 16)}`}: scans are reported, not blocked.`
-          : 'Protected: the helper is watching.';
-        if (this.state.paused) banner.classList.add('banner-paused');
+        // The pause is known from the supervisor's state at once; the rest from the helper's status.
+        const said = protectionBanner(this.status === null ? null : { ...this.status, paused: this.state.paused }, until === null ? null : formatTime(until).slice(11, 16));
+        text.textContent = said.text;
+        if (said.warn) banner.classList.add('banner-paused');
         break;
       }
     }

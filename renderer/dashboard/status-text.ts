@@ -29,3 +29,17 @@ export function statusDetails(status: StatusResult, _now: number): string {
   const blocked = status.blockedCount === 1 ? '1 host blocked' : `${status.blockedCount} hosts blocked`;
   return `Modes: ${modes} · ${capture} · up ${formatDuration(status.uptimeSeconds)} · ${blocked} · firewall: ${status.backend}`;
 }
+
+/**
+ * The banner's sentence and its tone for a connected helper: paused, not protecting (with the
+ * helper's reason), degraded (the kernel does not hold what the helper believes, with why), or
+ * protected. Only the helper's own status decides; nothing here guesses.
+ */
+export function protectionBanner(status: Pick<StatusResult, 'paused' | 'protecting' | 'notProtectingReason' | 'firewall'> | null, pausedUntilText: string | null): { text: string; warn: boolean } {
+  if (status === null) return { text: 'Connected to the helper.', warn: false };
+  if (status.paused) return { text: `Detection is paused${pausedUntilText === null ? ' until you resume it' : ` until ${pausedUntilText}`}: scans are reported, not blocked.`, warn: true };
+  if (status.protecting === false) return { text: `Not protecting: ${status.notProtectingReason ?? 'nothing is being blocked'}.`, warn: true };
+  if (status.firewall?.inSync === false)
+    return { text: `Degraded: ${status.firewall.problem ?? 'the firewall does not hold what the helper believes'}. The helper keeps trying to restore it.`, warn: true };
+  return { text: 'Protected: the helper is watching.', warn: false };
+}

@@ -18,6 +18,7 @@ interface BlockModel {
 interface StatusText {
   formatDuration(seconds: number): string;
   statusDetails(status: StatusResult, now: number): string;
+  protectionBanner(status: Partial<StatusResult> | null, pausedUntilText: string | null): { text: string; warn: boolean };
 }
 const built = (path: string) => new URL(`../../renderer/renderer/${path}`, import.meta.url).href;
 const model = (await import(built('dashboard/block-model.js'))) as BlockModel;
@@ -115,5 +116,21 @@ describe('blocking from the dashboard: the rules in the page', () => {
     assert.equal(words.statusDetails(status, 0), 'Modes: TCP, advanced TCP · capture running · up 1 h 1 min · 1 host blocked · firewall: nftables');
     assert.match(words.statusDetails({ ...status, modes: ['udp'], captureActive: false, blockedCount: 3 }, 0), /^Modes: UDP · no capture needed · .* · 3 hosts blocked/);
     assert.match(words.statusDetails({ ...status, captureActive: false }, 0), /capture not running/);
+  });
+
+  it("says, from the helper's own status, when it is paused, not protecting or degraded", () => {
+    const fine = { paused: false, protecting: true, notProtectingReason: null, firewall: { inSync: true, problem: null, repairs: 2 } };
+    assert.deepEqual(words.protectionBanner(fine, null), { text: 'Protected: the helper is watching.', warn: false });
+    assert.deepEqual(words.protectionBanner({ ...fine, paused: true }, '14:05'), { text: 'Detection is paused until 14:05: scans are reported, not blocked.', warn: true });
+    assert.deepEqual(words.protectionBanner({ ...fine, protecting: false, notProtectingReason: 'blocking is off (BLOCK_TCP=0, BLOCK_UDP=0): scans are reported only' }, null), {
+      text: 'Not protecting: blocking is off (BLOCK_TCP=0, BLOCK_UDP=0): scans are reported only.',
+      warn: true,
+    });
+    const degraded = words.protectionBanner(
+      { ...fine, firewall: { inSync: false, problem: 'the firewall lacks the table inet portsentry and could not be restored: nft: permission denied', repairs: 2 } },
+      null,
+    );
+    assert.equal(degraded.warn, true);
+    assert.match(degraded.text, /^Degraded: the firewall lacks the table inet portsentry/);
   });
 });

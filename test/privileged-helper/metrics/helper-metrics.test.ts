@@ -5,8 +5,21 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HelperMetrics, MIN_RENDER_INTERVAL_MS, type MetricsSnapshot } from '../../../privileged-helper/metrics/helper-metrics.js';
 
-function snapshotOf(blockedAddresses: readonly string[], setCapacity: number): MetricsSnapshot {
-  return { blockedAddresses, setCapacity, captureFrames: 0, captureUndecoded: 0, rpcConnections: 0, storeBytes: 0, storeEvents: 0, fleet: null, fleetRefused: new Map() };
+function snapshotOf(blockedAddresses: readonly string[], setCapacity: number, more: Partial<MetricsSnapshot> = {}): MetricsSnapshot {
+  return {
+    blockedAddresses,
+    setCapacity,
+    captureFrames: 0,
+    captureUndecoded: 0,
+    rpcConnections: 0,
+    storeBytes: 0,
+    storeEvents: 0,
+    fleet: null,
+    fleetRefused: new Map(),
+    firewall: null,
+    protecting: true,
+    ...more,
+  };
 }
 
 describe('helper metrics', () => {
@@ -36,5 +49,16 @@ describe('helper metrics', () => {
     const page = await new HelperMetrics(() => snapshotOf(held, 1024)).registry.metrics();
     assert.match(page, /^portsentry_block_set_used_ratio\{family="ipv4"\} 0\.25$/m);
     assert.match(page, /^portsentry_block_set_used_ratio\{family="ipv6"\} 0\.0009765625$/m);
+  });
+
+  it("says whether the firewall holds the helper's blocks, how often it was restored, and whether the helper protects at all", async () => {
+    const degraded = await new HelperMetrics(() => snapshotOf([], 1024, { firewall: { inSync: false, problem: 'the table is gone', repairs: 3 }, protecting: false })).registry.metrics();
+    assert.match(degraded, /^portsentry_firewall_in_sync 0$/m);
+    assert.match(degraded, /^portsentry_firewall_repairs_total 3$/m);
+    assert.match(degraded, /^# TYPE portsentry_firewall_repairs_total counter$/m);
+    assert.match(degraded, /^portsentry_protecting 0$/m);
+    const none = await new HelperMetrics(() => snapshotOf([], 1024)).registry.metrics();
+    assert.doesNotMatch(none, /^portsentry_firewall_in_sync /m, 'absent without a firewall');
+    assert.match(none, /^portsentry_protecting 1$/m);
   });
 });

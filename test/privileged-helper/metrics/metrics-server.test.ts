@@ -20,7 +20,7 @@ import { connect } from 'node:net';
 import { request } from 'node:http';
 import { HelperMetrics } from '${here('../../../privileged-helper/metrics/helper-metrics.js')}';
 import { MetricsServer } from '${here('../../../privileged-helper/metrics/metrics-server.js')}';
-const metrics = new HelperMetrics(() => ({ blockedAddresses: [], setCapacity: 1024, captureFrames: 0, captureUndecoded: 0, rpcConnections: 0, storeBytes: 0, storeEvents: 0, fleet: null, fleetRefused: new Map() }));
+const metrics = new HelperMetrics(() => ({ blockedAddresses: [], setCapacity: 1024, captureFrames: 0, captureUndecoded: 0, rpcConnections: 0, storeBytes: 0, storeEvents: 0, fleet: null, fleetRefused: new Map(), firewall: null, protecting: true }));
 const server = new MetricsServer(metrics.registry, '${SERVER}', 9469);
 await server.listen();
 // Slowloris: many connections, each a header line at a time, never done.
