@@ -13,7 +13,7 @@
 // a barrier (a probe from an ignored sentinel address and its "Ignoring" line) before the
 // judgement, never by a sleep.
 //
-// `npm test` runs a fixed seed, 3 runs of up to 30 steps, shrinking cut off after 100 s.
+// `npm test` runs a fixed seed, 4 runs of up to 40 steps, shrinking cut off after 100 s.
 // A soak by hand, any seed:  SOAK_STEPS=500 SOAK_SEED=123 node dist/test/e2e/helper-word-equals-kernel.test.js
 // (SOAK_RUNS: runs, default 1; SOAK_PATH: replay a reported path; SOAK_EXCLUDE=flush,delete-table: leave step kinds
 // out; SOAK_TIME_LIMIT: seconds after which shrinking stops with the shortest sequence so far).
@@ -46,8 +46,8 @@ type Step = fc.AsyncCommand<HelperModel, InvariantRig>;
 
 const env = process.env;
 const soak = env['SOAK_STEPS'] !== undefined || env['SOAK_SEED'] !== undefined;
-const STEPS = Number(env['SOAK_STEPS'] ?? 30);
-const RUNS = Number(env['SOAK_RUNS'] ?? (soak ? 1 : 3));
+const STEPS = Number(env['SOAK_STEPS'] ?? 40);
+const RUNS = Number(env['SOAK_RUNS'] ?? (soak ? 1 : 4));
 const SEED = Number(env['SOAK_SEED'] ?? 20_261_207);
 const TIME_LIMIT_MS = env['SOAK_TIME_LIMIT'] !== undefined ? Number(env['SOAK_TIME_LIMIT']) * 1000 : soak ? null : 100_000;
 const EXCLUDE = new Set((env['SOAK_EXCLUDE'] ?? '').split(',').filter(Boolean));

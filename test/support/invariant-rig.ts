@@ -103,6 +103,9 @@ export class InvariantRig {
     await this.stopHelper();
     for (const port of [...this.services.keys()]) await this.releaseService(port);
     await this.lab.exec(this.lab.hosts.target, ['nft', 'delete', 'table', 'inet', this.table], { allowFailure: true });
+    // Runs must not leak into each other: a connection of the last run still closing (its FIN
+    // retransmitted while its source was blocked) would reach the next helper's trap.
+    for (const host of Object.values<LabHost>(this.lab.hosts)) await this.lab.exec(host, ['ss', '-K', '-t', 'state', 'connected'], { allowFailure: true });
     if (this.dir !== '') await rm(this.dir, { recursive: true, force: true });
     this.dir = await mkdtemp(join(tmpdir(), 'portsentry-invariants-'));
     await writeFile(join(this.dir, 'ignore'), ['# invariant checker: the sentinel host, a barrier that never blocks', ...this.sentinelAddresses(), ''].join('\n'));
@@ -128,7 +131,9 @@ export class InvariantRig {
   async startHelper(): Promise<void> {
     this.daemon = startDaemon(this.lab, this.lab.hosts.target, ['-c', join(this.dir, 'portsentry.conf')]);
     const daemon = this.daemon;
-    await daemon.waitFor('is now active and listening', 60_000);
+    const exited = daemon.exited.then(({ code, signal }) => Promise.reject(new Error(`the helper exited (${code ?? signal}) before it was active:\n${daemon.lines.join('\n')}`)));
+    await Promise.race([daemon.waitFor('is now active and listening', 60_000), exited]);
+    exited.catch(() => undefined);
     await until('the admin socket answers', async () => (await this.call('status', {}).catch(() => null)) !== null);
   }
 
