@@ -36,6 +36,12 @@ export class DryRunBackend implements CheckableBackend {
     this.tablePresent = true;
   }
 
+  async restore(): Promise<void> {
+    this.calls.push('restore');
+    this.take('start');
+    this.tablePresent = true;
+  }
+
   async block(address: string, options: BlockOptions = {}): Promise<void> {
     this.calls.push(`block ${address}`);
     this.take('block');

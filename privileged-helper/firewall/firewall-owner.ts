@@ -21,8 +21,10 @@ import type { BlockLedger } from './block-ledger.js';
 
 /** What a backend offers for drift checking (the nftables backend has it all). */
 export interface CheckableBackend extends BlockBackend {
-  /** What of the backend's own structure the kernel lacks; [] when all of it is there. */
+  /** What of the backend's own structure (table, sets, chains) the kernel lacks; [] when all of it is there. */
   verify(trap: TrapPlan | null): Promise<string[]>;
+  /** Puts the table, its sets and its drop rules back; idempotent, blocks already there stay. */
+  restore(): Promise<void>;
   /** Hears removals other programs make; `onGap` when it may have missed some. */
   watch?(onRemoval: (removal: ForeignRemoval) => void, onGap: (why: string) => void): NftMonitorHandle;
   /** The block keys an element list from the monitor names. */
@@ -74,6 +76,8 @@ export class FirewallOwner implements BlockBackend {
   private heard: ForeignRemoval[] = [];
   private stopped = false;
   private saidProblem: string | null = null;
+  /** A check asked for but not started yet: later asks join it (a burst of failures is one check). */
+  private queuedCheck: { promise: Promise<boolean>; force: boolean; why: string | null } | null = null;
 
   constructor(
     readonly backend: BlockBackend,
@@ -108,7 +112,7 @@ export class FirewallOwner implements BlockBackend {
     this.monitor =
       backend.watch?.(
         (removal) => this.heardRemoval(removal),
-        (why) => void this.check(`${why}; changes made meanwhile were not heard`),
+        (why) => void this.check(`${why}; changes made meanwhile were not heard`, true),
       ) ?? null;
     this.interval = setInterval(() => void this.check(null), this.deps.checkIntervalMs ?? CHECK_INTERVAL_MS);
     this.interval.unref();
@@ -157,12 +161,23 @@ export class FirewallOwner implements BlockBackend {
 
   /**
    * Compares the kernel with what it should hold and restores what is missing. `why`: what
-   * prompted it (null: the steady check). Resolves with whether the kernel is in sync after.
+   * prompted it (null: the steady check). `force`: restore the rules and the trap even if
+   * every set and chain is there (a rule was deleted: listing rules costs every element of
+   * the sets they name, so rules are not read, they are put back). Resolves with whether the
+   * kernel is in sync after.
    */
-  check(why: string | null): Promise<boolean> {
+  check(why: string | null, force = false): Promise<boolean> {
     const backend = this.backend;
     if (!isCheckable(backend) || this.stopped) return Promise.resolve(this.inSync);
-    return this.serially(async () => {
+    const queued = this.queuedCheck;
+    if (queued !== null) {
+      queued.force ||= force;
+      queued.why ??= why;
+      return queued.promise;
+    }
+    const ask = { force, why, promise: Promise.resolve(false) };
+    ask.promise = this.serially(async () => {
+      this.queuedCheck = null;
       let missing: string[];
       try {
         missing = await backend.verify(this.trap);
@@ -170,12 +185,14 @@ export class FirewallOwner implements BlockBackend {
         this.degraded(`the firewall could not be read: ${(error as Error).message}`);
         return false;
       }
-      if (missing.length === 0) {
+      if (missing.length === 0 && !ask.force) {
         this.recovered();
         return true;
       }
-      return this.repair(backend, missing, why);
+      return this.repair(backend, missing, ask.why);
     });
+    this.queuedCheck = ask;
+    return ask.promise;
   }
 
   /** Runs a change; if it fails, checks (and restores) the structure and tries once more. */
@@ -183,7 +200,8 @@ export class FirewallOwner implements BlockBackend {
     try {
       await change();
     } catch (error) {
-      if (!isCheckable(this.backend) || this.stopped) throw error;
+      // A refused address is the caller's; anything else may be the firewall's state.
+      if (!isCheckable(this.backend) || this.stopped || (error as { code?: string }).code === 'invalid-address') throw error;
       const inSync = await this.check(`${what} failed: ${(error as Error).message}`);
       if (!inSync) throw error;
       await change();
@@ -193,17 +211,21 @@ export class FirewallOwner implements BlockBackend {
   private async repair(backend: CheckableBackend, missing: readonly string[], why: string | null): Promise<boolean> {
     const started = this.deps.clock();
     const now = started;
+    // A lost set lost its blocks; with every set still there only rules can have gone.
+    const setsLost = missing.some((what) => /^the (table|set) /.test(what));
     try {
-      await backend.start();
-      // Every block the helper holds, with the time it has left; and those still on their way.
-      const readding: Array<Promise<void>> = [];
+      await backend.restore();
       let count = 0;
-      for (const { key, until } of this.ledger.confirmed(now)) {
-        count += 1;
-        readding.push(backend.block(key, timeLeft(until, now)));
+      if (setsLost) {
+        // Every block the helper holds, with the time it has left; and those still on their way.
+        const readding: Array<Promise<void>> = [];
+        for (const { key, until } of this.ledger.confirmed(now)) {
+          count += 1;
+          readding.push(backend.block(key, timeLeft(until, now)));
+        }
+        for (const [key, options] of this.inFlight) readding.push(backend.block(key, options));
+        await Promise.all(readding);
       }
-      for (const [key, options] of this.inFlight) readding.push(backend.block(key, options));
-      await Promise.all(readding);
       if (this.trap !== null) await backend.setTrap?.(this.trap);
       const still = await backend.verify(this.trap);
       if (still.length > 0) {
@@ -212,15 +234,13 @@ export class FirewallOwner implements BlockBackend {
       }
       this.repairs += 1;
       const trap = this.trap === null ? '' : ' and the kernel trap';
-      this.deps.log(
-        messages.warning(
-          `the firewall lacked ${missing.join(', ')}${why === null ? '' : ` (${why})`}; restored it with ${count} block${count === 1 ? '' : 's'} (each with the time it had left)${trap} in ${this.deps.clock() - started} ms (repair ${this.repairs})`,
-        ),
-      );
+      const lacked = missing.length === 0 ? 'rules of ours' : missing.join(', ');
+      const restored = setsLost ? `restored it with ${count} block${count === 1 ? '' : 's'} (each with the time it had left)${trap}` : `restored the drop rules${trap}`;
+      this.deps.log(messages.warning(`the firewall lacked ${lacked}${why === null ? '' : ` (${why})`}; ${restored} in ${this.deps.clock() - started} ms (repair ${this.repairs})`));
       this.recovered();
       return true;
     } catch (error) {
-      this.degraded(`the firewall lacks ${missing.join(', ')} and could not be restored: ${(error as Error).message}`);
+      this.degraded(`the firewall lacks ${missing.length === 0 ? 'rules of ours' : missing.join(', ')} and could not be restored: ${(error as Error).message}`);
       return false;
     }
   }
@@ -242,7 +262,7 @@ export class FirewallOwner implements BlockBackend {
     if (!isCheckable(backend) || this.stopped) return;
     const by = [...new Set(removals.map((r) => r.by))].join(', ');
     if (removals.some((r) => r.structure || r.elements.some((e) => TRAP_PLAN_SETS.test(e.set)))) {
-      await this.check(`removed by another program: process ${by}`);
+      await this.check(`removed by another program: process ${by}`, true);
       return;
     }
     // Blocks taken out one by one: those the helper still holds go back with their time left.

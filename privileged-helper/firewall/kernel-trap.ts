@@ -132,6 +132,16 @@ export function portRanges(rules: readonly WatchRule[]): PortRange[] {
   return ranges;
 }
 
+/**
+ * Hosts just unblocked by hand, which the -tcp tripwire rule leaves alone for a while (see
+ * nftables-backend.ts PARDON_SECONDS). One text for both scripts that declare them: the
+ * ruleset (so an unblock can always add to them) and the trap (which refers to them).
+ */
+export const PARDON_SETS = [
+  '  set trap_pardon4 { type ipv4_addr; flags interval, timeout; auto-merge; size 65536; }',
+  '  set trap_pardon6 { type ipv6_addr; flags interval, timeout; auto-merge; size 65536; }',
+] as const;
+
 /** The nft script that installs (or, with null, disarms) the trap in `inet <table>`. */
 export function trapScript(table: string, plan: TrapPlan | null): string {
   const t = `inet ${table}`;
@@ -145,8 +155,7 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     '  set trap_tcp_tripwires { type inet_service; flags interval; }',
     '  set trap_shared6 { type ipv6_addr; flags interval; auto-merge; }',
     // Declared with the ruleset too (nftables-backend.ts): hosts just unblocked by hand.
-    '  set trap_pardon4 { type ipv4_addr; flags interval, timeout; auto-merge; size 65536; }',
-    '  set trap_pardon6 { type ipv6_addr; flags interval, timeout; auto-merge; size 65536; }',
+    ...PARDON_SETS,
     // Per-prefix token buckets for BLOCK_RATE_PER_PREFIX. An idle bucket is full again after a
     // minute, so an element may lapse then; the size bounds the kernel memory a flood of
     // distinct prefixes can take (a prefix that finds no room gets no kernel block).
@@ -218,7 +227,12 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
           `add rule ${t} trap tcp dport @trap_tcp_tripwires ct state established ip6 saddr @trap_pardon6 return`,
         ]
       : []),
-    ...(plan.tcpTripwires.length > 0 ? block('tcp dport @trap_tcp_tripwires ct direction original ct state established', 'accept', 'portsentry tripwire') : []),
+    // Only a bare ACK (the one that completes the handshake, in practice): a FIN or data the
+    // client retransmits into the block long after its probe (the helper restarted, the host
+    // was unblocked) is not a new touch and must not block it again behind the helper's back.
+    ...(plan.tcpTripwires.length > 0
+      ? block('tcp dport @trap_tcp_tripwires ct direction original ct state established tcp flags & (fin|syn|rst|psh|ack) == ack', 'accept', 'portsentry tripwire')
+      : []),
     // Part of a conversation this host is in (replies to its own queries included): not a probe.
     `add rule ${t} trap ct state established,related return`,
     // A data channel a peer opens back to us (active FTP) lands on a client port: allowed, as

@@ -183,7 +183,7 @@ describe('blocking under a hostile network', { timeout: 3_000_000 }, () => {
       // The ACK that completed the handshake went through the trap's tripwire rule, which
       // added its sender to blocked4 in the kernel (user space then finds it there).
       const chain = (await lab.exec(target, ['nft', 'list', 'chain', 'inet', table, 'trap'])).stdout;
-      const counted = /@trap_tcp_tripwires ct direction original ct state established counter packets (\d+)/.exec(chain);
+      const counted = /@trap_tcp_tripwires ct direction original ct state established tcp flags ack \/ fin,syn,rst,psh,ack counter packets (\d+)/.exec(chain);
       assert.ok(counted !== null && Number(counted[1]) >= 1, `the kernel rule saw the handshake:\n${chain}`);
       assert.ok((await setText(table, 'blocked4')).includes(scanner.v4));
       assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), false);

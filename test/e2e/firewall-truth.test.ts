@@ -71,6 +71,17 @@ describe('the firewall holds what the helper says', { timeout: 600_000 }, () => 
     assert.ok(await inKernel(s1.v4));
   });
 
+  it('puts back a drop rule another program deleted', async () => {
+    const listing = (await lab.exec(target, ['nft', '-a', 'list', 'chain', 'inet', TABLE, 'prerouting'])).stdout;
+    const handle = /blackhole" # handle (\d+)/.exec(listing)?.[1];
+    assert.ok(handle !== undefined, listing);
+    await lab.exec(target, ['nft', 'delete', 'rule', 'inet', TABLE, 'prerouting', 'handle', handle]);
+    await daemon.waitFor(/restored the drop rules and the kernel trap/);
+    const after = (await lab.exec(target, ['nft', 'list', 'chain', 'inet', TABLE, 'prerouting'])).stdout;
+    assert.equal(after.match(/portsentry blackhole/g)?.length, 5, after);
+    assert.ok(await inKernel(lab.hosts.s1.v4), 'the blocks stayed where they were');
+  });
+
   it('calls a new scanner blocked only once the kernel holds it, even while the table is gone', async () => {
     const { s2 } = lab.hosts;
     await lab.exec(target, ['nft', 'delete', 'table', 'inet', TABLE]);
