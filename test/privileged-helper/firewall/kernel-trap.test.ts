@@ -140,7 +140,9 @@ describe('kernel trap plan', () => {
       const classic = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
       // Before "established: not a probe", and it lets the handshake's ACK through.
       // Only a bare ACK: a FIN or data retransmitted into the block long after the probe is no new touch.
-      assert.ok(classic.indexOf('@trap_tcp_tripwires ct direction original ct state established tcp flags ack / fin,syn,rst,psh,ack add @blocked4') < classic.indexOf('ct state established,related return'));
+      assert.ok(
+        classic.indexOf('@trap_tcp_tripwires ct direction original ct state established tcp flags ack / fin,syn,rst,psh,ack add @blocked4') < classic.indexOf('ct state established,related return'),
+      );
       assert.match(classic, /tcp dport @trap_tcp_tripwires ct direction original ct state established tcp flags ack \/ fin,syn,rst,psh,ack counter packets 0 bytes 0 accept/);
       // An unblocked host is pardoned by that rule (its connection open at the unblock).
       assert.ok(classic.indexOf('ip saddr @trap_pardon4 return') < classic.indexOf('@trap_tcp_tripwires ct direction original'));
