@@ -100,6 +100,7 @@ async function run(client: HelperClient, words: string[], values: Values): Promi
           `helper ${status.version}: ${status.paused ? 'PAUSED (scans are reported, not blocked)' : 'armed'}`,
           `modes: ${status.modes.map((m) => `-${m}`).join(' ')}${status.modesFrom === undefined ? '' : status.modesFrom === 'config' ? ' (from MODES)' : ' (from the command line)'}; packet capture: ${status.captureActive ? 'on' : 'off'}; firewall: ${status.backend}`,
           `blocked: ${status.blockedCount}; events stored: ${status.eventsStored}; up ${Math.round(status.uptimeSeconds)} s`,
+          ...(status.store === undefined ? [] : [status.store.ok ? 'store: ok' : `store: DEGRADED: ${status.store.problem ?? 'unknown problem'}`]),
           `you are connected as ${status.role === 'admin' ? 'admin (root: every setting)' : 'operator (detection settings, blocks, ignore list, pause)'}`,
           ...fleetLines(status),
         ].join('\n'),

@@ -15,7 +15,7 @@ import { addIgnoreLine, listIgnoreLines, MAX_OPERATOR_IGNORE_ENTRIES, removeIgno
 import { parseIgnoreText } from '../config/ignore-list.js';
 import type { Clock } from '../../shared/domain/types.js';
 import type { BlockResult, Daemon } from '../daemon/daemon.js';
-import { StatsBusyError, type EventStore } from '../store/event-store.js';
+import { StatsBusyError, StoreError, type EventStore } from '../store/event-store.js';
 import { ErrorCode, ProtocolError, type MethodHandlers } from '../../shared/protocol/json-rpc.js';
 import { MAX_STATS_PORTS, MAX_STATS_TOP, PROTOCOL_VERSION, type StatusResult } from '../../shared/protocol/schemas.js';
 import { redactConfigText, redactValues, writesRedactedSecret } from '../fleet/secrets.js';
@@ -75,16 +75,17 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       role: context.role,
       ...deps.extraStatus?.(),
       pausedUntil: daemon.pausedUntil,
+      store: store.status(),
     }),
     version: () => ({ version: deps.version, protocolVersion: PROTOCOL_VERSION }),
     // Read on the store's reader thread: a filter no index serves scans the table, and
     // operators asking again and again must not take the thread that detects.
-    'events.list': (params, context) => listInLine(context, () => store.eventsInBackground(params)),
+    'events.list': (params, context) => listInLine(context, () => fromStore(() => store.eventsInBackground(params))),
     'events.subscribe': (_params, context) => {
       context.subscribe();
       return { subscribed: true as const };
     },
-    'blocks.list': () => ({ blocks: store.blocks() }),
+    'blocks.list': () => fromStore(() => ({ blocks: store.blocks() })),
     block: async (params) => {
       const result = await daemon.blockByHand(params.address, params.timeoutSeconds ?? null, params.reason ?? 'blocked by hand');
       const ok = expectOk(result);
@@ -220,13 +221,23 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
     stats: (params, context) =>
       statsInLine(context, async () => {
         try {
-          return await store.statsInBackground({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock());
+          return await fromStore(() => store.statsInBackground({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock()));
         } catch (error) {
           if (error instanceof StatsBusyError) throw new ProtocolError(ErrorCode.RATE_LIMITED, error.message);
           throw error;
         }
       }),
   };
+}
+
+/** A store that cannot answer is an error in words that name the file, not "internal error". */
+async function fromStore<T>(read: () => T | Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof StoreError) throw new ProtocolError(ErrorCode.STORE_FAILED, error.message);
+    throw error;
+  }
 }
 
 function expectOk(result: BlockResult): Extract<BlockResult, { ok: true }> {
