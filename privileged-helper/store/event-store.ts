@@ -389,10 +389,22 @@ export class EventStore {
   }
 }
 
-/** Records the end of every stored block (e.g. after --remove-firewall); returns how many. */
+/**
+ * Records the end of every stored block (e.g. after --remove-firewall); returns how many. A
+ * damaged store has nothing to forget: the next start moves it aside and re-applies nothing
+ * from it.
+ */
 export function forgetStoredBlocks(file: string, reason: string, now = Date.now()): number {
   if (file === '' || !existsSync(file)) return 0;
-  const store = new EventStore(file);
+  let store: EventStore | null = null;
+  try {
+    store = new EventStore(file);
+    store.verify(0);
+  } catch (error) {
+    store?.close();
+    if (storeFailureKind(error) === 'damaged') return 0;
+    throw error;
+  }
   try {
     const blocks = store.blocks();
     for (const block of blocks) store.record({ type: 'block', change: 'removed', at: now, address: block.address, reason, until: null });

@@ -55,8 +55,8 @@ describe('a broken event store does not stop detection', { timeout: 300_000 }, (
 
   /** A clean slate: no table, no store, no moved-aside stores, the scanner unblocked. */
   const reset = async () => {
-    await lab.exec(lab.hosts.target, [process.execPath, DAEMON_SCRIPT, '-c', conf, '--remove-firewall']);
     for (const name of await readdir(dir)) if (name.startsWith('events.db')) await rm(join(dir, name));
+    await lab.exec(lab.hosts.target, [process.execPath, DAEMON_SCRIPT, '-c', conf, '--remove-firewall']);
   };
 
   /** Runs a helper on a good store and leaves EARLIER_BLOCK in the kernel (and in that store). */

@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, truncate,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { EventStore, StoreError } from '../../../privileged-helper/store/event-store.js';
+import { EventStore, StoreError, forgetStoredBlocks } from '../../../privileged-helper/store/event-store.js';
 import { openStore } from '../../../privileged-helper/store/open-store.js';
 import type { DetectionEvent } from '../../../shared/domain/detection-event.js';
 
@@ -139,6 +139,16 @@ describe('a store that fails', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('--remove-firewall on a damaged store: nothing to forget (the next start moves it aside), the file left as it is', async () => {
+    const dir = await fresh();
+    const file = join(dir, 'events.db');
+    await writeFile(file, Buffer.alloc(8192, 'garbage '));
+    assert.equal(forgetStoredBlocks(file, 'removed'), 0);
+    assert.equal((await readFile(file, 'utf8')).slice(0, 8), 'garbage ');
+    makeStore(join(dir, 'good.db'), 10);
+    assert.equal(forgetStoredBlocks(join(dir, 'good.db'), 'removed'), 1);
   });
 
   it('at start: a healthy store is used as it is, silently', async () => {
