@@ -1,11 +1,11 @@
 // A broken event store never stops detection. Damaged before start (garbage in the file, or a
 // real store cut short), the helper moves it aside with one log line naming both files, starts
 // a new store, and runs: a scan is detected, blocked in the kernel and listed, and a block the
-// kernel held from before is still listed. Replaced under a running helper, detection and
-// blocking go on and `status` says the store is degraded, naming the file.
+// kernel held from before is still listed. Replaced under a running helper, or its disk full,
+// detection and blocking go on and `status` says the store is degraded, naming the file.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,13 +22,13 @@ const TABLE = 'psstore';
 const EARLIER_BLOCK = '198.18.200.7';
 
 describe('a broken event store does not stop detection', { timeout: 300_000 }, () => {
-  let lab: Lab<'target' | 'scanner'>;
+  let lab: Lab<'target' | 'scanner' | 'second'>;
   let dir: string;
   let conf: string;
   const file = () => join(dir, 'events.db');
 
   before(async () => {
-    lab = await createLab(['target', 'scanner']);
+    lab = await createLab(['target', 'scanner', 'second']);
     dir = await mkdtemp(join(tmpdir(), 'portsentry-store-'));
     await writeFile(join(dir, 'ignore'), '');
     conf = join(dir, 'portsentry.conf');
@@ -150,6 +150,47 @@ describe('a broken event store does not stop detection', { timeout: 300_000 }, (
       assert.match(ctl.stdout, new RegExp(`^store: DEGRADED: the event store ${file().replace(/[.]/g, '\\.')} was replaced`, 'm'));
     } finally {
       await stop(run);
+    }
+  });
+
+  it('the disk under the store fills up while the helper runs: probes are still logged and blocked, status says degraded; with room again the store works again', async () => {
+    await reset();
+    const { target, scanner, second } = lab.hosts;
+    // The store on a 1 MiB file system of the helper's own (a private mount), filled up below.
+    const small = join(dir, 'small');
+    await mkdir(small, { recursive: true, mode: 0o700 });
+    const store = join(small, 'events.db');
+    const smallConf = join(dir, 'small.conf');
+    await writeFile(smallConf, helperConfigText(dir, { TCP_PORTS: '1,11,15,79,143', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE, STORE_FILE: store }));
+    const daemon = startDaemon(lab, target, ['-c', smallConf, '-tcp'], { privateMounts: ['--small-tmpfs', String(1024 * 1024), small] });
+    let helper: HelperClient | undefined;
+    try {
+      await daemon.waitFor('Control socket listening on');
+      helper = await HelperClient.connect(join(dir, 'run', 'helper.sock'));
+      assert.deepEqual((await helper.call('status', {})).store, { ok: true, problem: null });
+      // The helper's own view of its file system: the private mount is only there.
+      const filler = join(`/proc/${daemon.child.pid}/root`, small, 'filler');
+      await writeFile(filler, Buffer.alloc(2 * 1024 * 1024)).then(
+        () => assert.fail('the small file system took 2 MiB'),
+        (error: NodeJS.ErrnoException) => assert.equal(error.code, 'ENOSPC'),
+      );
+      await tcpReachable(lab, scanner, target.v4, 143);
+      await daemon.waitFor(`attackalert: Connect from host: ${scanner.v4}/${scanner.v4} to TCP port: 143`);
+      await until('the scanner is blocked in the kernel', async () => (await kernelBlocks()).includes(scanner.v4));
+      await daemon.waitFor(`adminalert: ERROR: cannot write to the event store ${store}: database or disk is full`);
+      const status = await helper.call('status', {});
+      assert.equal(status.store?.ok, false, JSON.stringify(status));
+      assert.match(status.store?.problem ?? '', new RegExp(`^cannot write to the event store ${store.replace(/[.]/g, '\\.')}: database or disk is full; the disk is full`));
+      // Room again: the next event is stored and the store says it works again.
+      await rm(filler);
+      await tcpReachable(lab, second, target.v4, 79);
+      await daemon.waitFor(`attackalert: Connect from host: ${second.v4}/${second.v4} to TCP port: 79`);
+      await daemon.waitFor(`adminalert: WARNING: the event store ${store} works again`);
+      assert.deepEqual((await helper.call('status', {})).store, { ok: true, problem: null });
+      assert.ok((await helper.call('events.list', { host: second.v4, limit: 5 })).events.some((e) => e.type === 'scan' && e.port === 79));
+    } finally {
+      helper?.close();
+      assert.equal((await daemon.stop()).code, 0, daemon.lines.join('\n'));
     }
   });
 });
