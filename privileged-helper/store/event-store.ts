@@ -127,9 +127,9 @@ export class EventStore {
     this.db.prepare('SELECT max(id) FROM events').get();
     this.db.prepare('SELECT min(at) FROM events').get();
     this.db.prepare("SELECT max(id) FROM events WHERE host = ''").get();
-    this.db.prepare('SELECT count(*) FROM blocks').get();
     this.readBlocks();
-    if (this.sizeBytes() > fullCheckMaxBytes) return;
+    const { n: bytes } = this.db.prepare('SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()').get() as { n: number };
+    if (Number(bytes) > fullCheckMaxBytes) return;
     const rows = this.db.prepare('PRAGMA quick_check').all() as Array<{ quick_check: string }>;
     if (rows.length !== 1 || rows[0]!.quick_check !== 'ok') {
       throw Object.assign(new Error(`database disk image is malformed (quick_check: ${rows[0]?.quick_check ?? 'no answer'})`), { errcode: 11 });
@@ -224,8 +224,9 @@ export class EventStore {
    * reader thread would open whatever is there now. Said once a minute at most.
    */
   private checkFile(): boolean {
-    if (!this.detached) return false;
+    if (this.identity === null) return false;
     const now = fileIdentity(this.file);
+    if (now === this.identity) return false;
     this.report(
       `the event store ${this.file} was ${now === null ? 'deleted' : 'replaced by another file'} while the helper ran: events go on into the file it opened, which nothing else can read; detection and blocking go on; restart the helper to check the file there and start a new store if it cannot be used`,
     );
