@@ -112,8 +112,9 @@ async function run(client: HelperClient, words: string[], values: Values): Promi
             : [
                 status.firewall.inSync
                   ? `firewall in sync with the helper (repaired ${status.firewall.repairs} times after changes by other programs)`
-                  : `DEGRADED: ${status.firewall.problem ?? 'the firewall does not hold what the helper believes'}`,
+                  : `firewall DEGRADED: ${status.firewall.problem ?? 'the firewall does not hold what the helper believes'}`,
               ]),
+          ...(status.store === undefined ? [] : [status.store.ok ? 'store: ok' : `store: DEGRADED: ${status.store.problem ?? 'unknown problem'}`]),
           `you are connected as ${status.role === 'admin' ? 'admin (root: every setting)' : 'operator (detection settings, blocks, ignore list, pause)'}`,
           ...fleetLines(status),
         ].join('\n'),

@@ -14,7 +14,9 @@ import { Daemon, type DaemonSettings } from '../daemon/daemon.js';
 import { hostAddresses } from '../never-block/host-addresses.js';
 import { createResponseActions, sameResponseSetup, type ResponseActionsHandle } from '../responders/response-actions.js';
 import { EMBEDDED_CONFIG_TEXT } from '../config/default-config.js';
-import { EventStore } from '../store/event-store.js';
+import { StoreError, type EventStore } from '../store/event-store.js';
+import { openStore } from '../store/open-store.js';
+import { moveStoreAside } from '../store/store-files.js';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
 import type { TrapPlan } from '../firewall/kernel-trap.js';
 import { reconcileBlocks } from '../firewall/reconcile-blocks.js';
@@ -22,8 +24,6 @@ import { ControlSocket } from '../rpc/control-socket.js';
 import { controlHandlers } from '../rpc/control-service.js';
 import { lookupGroupId } from '../rpc/group-file.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
-import { assertSafeFile, ensureOwnDirectory, truncateFile } from '../files/safe-paths.js';
-import { dirname } from 'node:path';
 import { FleetAndMetrics } from '../fleet/fleet-and-metrics.js';
 import type { EarlyTripwires } from '../sensors/early-tripwires.js';
 import { BlockLedger } from '../firewall/block-ledger.js';
@@ -94,23 +94,20 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     ledger,
   });
   if (early !== undefined) daemon.adoptEarlyTripwires(early);
-  let store: EventStore;
-  try {
-    if (settings.config.storeFile !== '') await prepareStoreFile(settings.config.storeFile);
-    store = new EventStore(settings.config.storeFile === '' ? ':memory:' : settings.config.storeFile);
-  } catch (error) {
-    await early?.close();
-    await response.stop();
-    await syslog.close();
-    throw new Error(`cannot open the event store ${settings.config.storeFile}: ${(error as Error).message}`, { cause: error });
-  }
+  // Never fails: a damaged store is moved aside and a new one started, one that cannot be
+  // used at all is replaced by one in memory; the log and status say which (store/open-store.ts).
+  const store = await openStore(settings.config.storeFile, { log, clock: Date.now });
   // The store is the record of what should be blocked; the firewall may have lost it (reboot)
   // or hold more (a crash between the two). Bring both into line before anything new happens.
-  await reconcileBlocks({ store, firewall: response.actions.firewall, clock: Date.now, log, restore: (a, until) => daemon.restoreBlock(a, until) });
+  try {
+    await reconcileBlocks({ store, firewall: response.actions.firewall, clock: Date.now, log, restore: (a, until) => daemon.restoreBlock(a, until) });
+  } catch (error) {
+    // A store that fails its writes here (a full disk) has said so; detection starts regardless.
+    if (!(error instanceof StoreError) && (error as { code?: unknown }).code !== 'ERR_SQLITE_ERROR') throw error;
+  }
   let control: Pick<ControlSocket, 'broadcast' | 'close' | 'connectionCount'> | null = null;
   // Events are written in batches, one transaction per turn of the event loop, and only
   // then sent to subscribers: what a client has seen is on disk.
-  let lastStoreError = 0;
   let unwritten: HelperEvent[] = [];
   const writeEvents = () => {
     const batch = unwritten;
@@ -118,13 +115,9 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     let stored;
     try {
       stored = store.recordBatch(batch);
-    } catch (error) {
-      // Detection and blocking go on without the store (disk full, database locked); say so
-      // at most once a minute.
-      if (Date.now() - lastStoreError > 60_000) {
-        lastStoreError = Date.now();
-        log(messages.error(`cannot write to the event store ${store.file}: ${(error as Error).message}`));
-      }
+    } catch {
+      // Detection and blocking go on without the store (disk full, database locked, damaged);
+      // the store has said so, at most once a minute, and status() says it is degraded.
       return;
     }
     for (const event of stored) control?.broadcast(event);
@@ -238,19 +231,25 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       await control?.close();
       await response.stop();
       store.close();
+      await moveDamagedStoreAside(store, settings.config.storeFile, log);
       await syslog.close();
     },
   };
 }
 
 /**
- * SQLite opens its file by name and follows symlinks, so the file is made safe first: its
- * directory only root can change, the file itself (if there) a regular file, and a new one
- * created 0600 without following a link (SQLite gives its journal files the same mode).
+ * A store SQLite found damaged while the helper ran is moved aside once it is closed, so the
+ * next start begins a new one (the start-up checks read only part of a big store and might
+ * pass it); the kernel's blocks are adopted into the new one then.
  */
-async function prepareStoreFile(file: string): Promise<void> {
-  await ensureOwnDirectory(dirname(file), 0o750, null);
-  if ((await assertSafeFile(file, 'event store')) === null) await truncateFile(file, 0o600, 'event store');
+async function moveDamagedStoreAside(store: EventStore, file: string, log: (m: string) => void): Promise<void> {
+  if (!store.damaged || store.file !== file || store.detached) return;
+  try {
+    const moved = await moveStoreAside(file, Date.now());
+    log(messages.error(`the event store ${file} is damaged; moved it to ${moved}; the next start begins a new, empty store`));
+  } catch (error) {
+    log(messages.error(`the event store ${file} is damaged and could not be moved aside: ${(error as Error).message}`));
+  }
 }
 
 function historyFor(config: PortSentryConfig, log: (m: string) => void): HistoryWriter {

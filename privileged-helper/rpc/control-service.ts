@@ -15,7 +15,7 @@ import { addIgnoreLine, listIgnoreLines, MAX_OPERATOR_IGNORE_ENTRIES, removeIgno
 import { parseIgnoreText } from '../config/ignore-list.js';
 import type { Clock } from '../../shared/domain/types.js';
 import type { BlockResult, Daemon } from '../daemon/daemon.js';
-import { StatsBusyError, type EventStore } from '../store/event-store.js';
+import { StatsBusyError, StoreError, type EventStore } from '../store/event-store.js';
 import { ErrorCode, ProtocolError, type MethodHandlers } from '../../shared/protocol/json-rpc.js';
 import { MAX_STATS_PORTS, MAX_STATS_TOP, PROTOCOL_VERSION, type StatusResult } from '../../shared/protocol/schemas.js';
 import { redactConfigText, redactValues, writesRedactedSecret } from '../fleet/secrets.js';
@@ -86,19 +86,21 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         ...(firewall === null ? {} : { firewall: { inSync: firewall.inSync, problem: firewall.problem, repairs: firewall.repairs } }),
         protecting: protection.protecting,
         notProtectingReason: protection.reason,
+        store: store.status(),
       };
     },
     version: () => ({ version: deps.version, protocolVersion: PROTOCOL_VERSION }),
     // Read on the store's reader thread: a filter no index serves scans the table, and
     // operators asking again and again must not take the thread that detects.
-    'events.list': (params, context) => listInLine(context, () => store.eventsInBackground(params)),
+    'events.list': (params, context) => listInLine(context, () => fromStore(() => store.eventsInBackground(params))),
     'events.subscribe': (_params, context) => {
       context.subscribe();
       return { subscribed: true as const };
     },
     // The blocks the firewall holds (the ledger its owner keeps the kernel to), each with what
-    // the store recorded of it; a block the store could not record still shows.
-    'blocks.list': () => ({ blocks: heldBlocksWithRecords(daemon.heldBlocks(), store.blocks()) }),
+    // the store recorded of it; a block the store could not record, or a store that cannot be
+    // read, still shows every held block.
+    'blocks.list': () => ({ blocks: heldBlocksWithRecords(daemon.heldBlocks(), recordedBlocks(store)) }),
     block: async (params) => {
       const result = await daemon.blockByHand(params.address, params.timeoutSeconds ?? null, params.reason ?? 'blocked by hand');
       const ok = expectOk(result);
@@ -234,7 +236,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
     stats: (params, context) =>
       statsInLine(context, async () => {
         try {
-          return await store.statsInBackground({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock());
+          return await fromStore(() => store.statsInBackground({ ...params, top: MAX_STATS_TOP, maxPorts: MAX_STATS_PORTS }, deps.clock()));
         } catch (error) {
           if (error instanceof StatsBusyError) throw new ProtocolError(ErrorCode.RATE_LIMITED, error.message);
           throw error;
@@ -251,6 +253,25 @@ export function heldBlocksWithRecords(held: ReadonlyArray<{ key: string; until: 
     return record === undefined ? { address: key, since: 0, until, reason: 'held by the firewall (not in the store)' } : { ...record, until };
   });
   return out.sort((a, b) => a.since - b.since);
+}
+
+/** A store that cannot answer is an error in words that name the file, not "internal error". */
+async function fromStore<T>(read: () => T | Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof StoreError) throw new ProtocolError(ErrorCode.STORE_FAILED, error.message);
+    throw error;
+  }
+}
+
+/** What the store recorded of the blocks; nothing when it cannot be read (the firewall's list stands alone). */
+function recordedBlocks(store: EventStore): StoredBlock[] {
+  try {
+    return store.blocks();
+  } catch {
+    return [];
+  }
 }
 
 function expectOk(result: BlockResult): Extract<BlockResult, { ok: true }> {

@@ -18,6 +18,17 @@ interface ThreadAnswer {
   readonly id: number;
   readonly result?: unknown;
   readonly error?: string;
+  readonly errcode?: number;
+}
+
+/** A read the thread could not do; `errcode` is SQLite's when SQLite said no. */
+export class ReaderError extends Error {
+  constructor(
+    message: string,
+    readonly errcode?: number,
+  ) {
+    super(message);
+  }
 }
 
 /** One thread, one read-only connection, one job at a time (callers queue them). */
@@ -34,19 +45,19 @@ export class StoreReader {
       const timer = setTimeout(() => {
         cleanup();
         this.terminate();
-        reject(new Error(`reading the store (${job.kind}) took too long`));
+        reject(new ReaderError(`reading the store (${job.kind}) took too long`));
       }, READ_TIMEOUT_MS);
       timer.unref();
       const onMessage = (answer: ThreadAnswer) => {
         if (answer.id !== id) return;
         cleanup();
         if (answer.result !== undefined) resolve(answer.result as ReaderAnswer<J>);
-        else reject(new Error(answer.error ?? 'the store reader failed'));
+        else reject(new ReaderError(answer.error ?? 'the store reader failed', answer.errcode));
       };
       const onExit = () => {
         cleanup();
         if (this.worker === worker) this.worker = null;
-        reject(new Error('the store reader stopped'));
+        reject(new ReaderError('the store reader stopped'));
       };
       const cleanup = () => {
         clearTimeout(timer);

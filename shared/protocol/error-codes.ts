@@ -16,5 +16,7 @@ export const ErrorCode = {
   INVALID_ADDRESS: -32013,
   /** Blocking was asked for but BLOCK_BACKEND is "none" (the daemon's "no-firewall"). */
   NO_FIREWALL: -32014,
+  /** The event store cannot do what was asked (damaged, replaced, locked); the message names the file. */
+  STORE_FAILED: -32015,
 } as const;
 export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];

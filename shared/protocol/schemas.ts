@@ -229,6 +229,8 @@ export const statusResultSchema = z.strictObject({
   notProtectingReason: textSchema(MAX_HELPER_TEXT).nullable().optional(),
   /** When a timed pause ends by itself; null or absent = not paused, or paused until resumed. */
   pausedUntil: epochMsSchema.nullable().optional(),
+  /** Whether the event store works; when not (degraded), why, naming the file. Detection goes on either way. */
+  store: z.strictObject({ ok: z.boolean(), problem: textSchema(MAX_HELPER_TEXT).nullable() }).optional(),
 });
 
 /** Bumped when a change to this protocol would break an older client. */

@@ -3,7 +3,7 @@
 // shared one line of four and root's request was refused as rate-limited).
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -84,6 +84,36 @@ describe('control service', () => {
     assert.equal(got.sources['BLOCK_RATE_PER_PREFIX'], mainFile);
     assert.equal(got.values['SCAN_TRIGGER'], '2');
     assert.equal(got.sources['SCAN_TRIGGER'], operatorFile);
+  });
+
+  it('a store replaced under the helper: status says degraded naming the file, events.list and stats fail with STORE_FAILED naming it', async () => {
+    const own = await mkdtemp(join(tmpdir(), 'portsentry-service-store-'));
+    const file = join(own, 'events.db');
+    const broken = new EventStore(file);
+    try {
+      const daemon = {
+        isPaused: false,
+        modes: ['tcp'],
+        modesFrom: 'config',
+        blockedAddresses: () => [],
+        captureActive: false,
+        config: { blockBackend: 'nftables' },
+        pausedUntil: null,
+      } as unknown as Daemon;
+      const handlers = controlHandlers({ daemon, store: broken, configPath: null, embeddedConfigText: '', version: 't', startedAt: 0, clock: () => 10_000, reload: async () => true });
+      assert.deepEqual((await handlers.status({}, as('operator'))).store, { ok: true, problem: null });
+      await writeFile(join(own, 'garbage'), 'garbage');
+      await rename(join(own, 'garbage'), file);
+      const status = await handlers.status({}, as('operator'));
+      assert.equal(status.store?.ok, false);
+      assert.match(status.store?.problem ?? '', new RegExp(`the event store ${file} was replaced by another file`));
+      const storeFailed = (error: unknown) => error instanceof ProtocolError && error.code === ErrorCode.STORE_FAILED && error.message.includes(file);
+      await assert.rejects(Promise.resolve(handlers['events.list']({ limit: 5 }, as('operator'))), storeFailed);
+      await assert.rejects(Promise.resolve(handlers.stats({ buckets: 5 }, as('operator'))), storeFailed);
+    } finally {
+      broken.close();
+      await rm(own, { recursive: true, force: true });
+    }
   });
 
   it('events.list reads on the reader thread, root ahead of waiting operators, and operators beyond the cap are refused', async () => {

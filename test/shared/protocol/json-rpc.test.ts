@@ -225,6 +225,7 @@ test('error codes: standard and application codes', () => {
       CONFIG_INVALID: -32012,
       INVALID_ADDRESS: -32013,
       NO_FIREWALL: -32014,
+      STORE_FAILED: -32015,
     },
   );
 });
