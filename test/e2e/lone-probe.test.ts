@@ -6,7 +6,7 @@
 // turned off in the lab and the test waits until the target's wire is silent before probing.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,7 +25,6 @@ describe('a lone probe on a quiet network', { timeout: 600_000 }, () => {
     lab = await createLab(HOSTS);
     for (const host of Object.values(lab.hosts)) await lab.exec(host, ['sysctl', '-qw', 'net.ipv6.conf.eth0.router_solicitations=0']);
     dir = await mkdtemp(join(tmpdir(), 'portsentry-lone-'));
-    await writeFile(join(dir, 'ignore'), '');
   });
 
   after(async () => {
@@ -45,10 +44,14 @@ describe('a lone probe on a quiet network', { timeout: 600_000 }, () => {
     it(`is logged and blocked at once in the modes ${modes}, with both control sockets off`, async () => {
       const { target } = lab.hosts;
       const table = `pslone${modes.split(' ')[0]}`;
-      const conf = join(dir, `${table}.conf`);
+      // A store, history and sockets of its own: a block from the mode before is not restored here.
+      const own = join(dir, table);
+      await mkdir(own);
+      await writeFile(join(own, 'ignore'), '');
+      const conf = join(own, 'portsentry.conf');
       await writeFile(
         conf,
-        helperConfigText(dir, {
+        helperConfigText(own, {
           NFT_TABLE: table,
           MODES: modes,
           TCP_PORTS: '1,31337',
