@@ -5,10 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError } from '../config/conf-file.js';
-import { checkModes } from '../config/config-loader.js';
-import { formatConfigValues, parseLayeredConfig, type PortSentryConfig } from '../config/config.js';
-import { applyConfigChanges, changedKeys, configValues } from '../config/config-edit.js';
-import { OPERATOR_FILE_HEADER } from '../config/operator-settings.js';
+import { formatConfigValues, type PortSentryConfig } from '../config/config.js';
+import { configValues } from '../config/config-edit.js';
+import { applyConfigChange, ConfigChangeError, planConfigChange } from '../config/config-transaction.js';
 import { checkKeyValue, isConfigKey, operatorMayChange, operatorSettingsOffReason, rootOnlyReason } from '../../shared/domain/config-keys.js';
 import { ensureOwnDirectory, writeFileAtomically as writeSafely } from '../files/safe-paths.js';
 import { addIgnoreLine, listIgnoreLines, MAX_OPERATOR_IGNORE_ENTRIES, removeIgnoreLine } from '../config/ignore-edit.js';
@@ -174,53 +173,18 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
           const problem = checkKeyValue(key, value, { trustedFile: false });
           if (problem !== null) throw new ProtocolError(ErrorCode.CONFIG_INVALID, problem);
         }
-        // Tunables go to the operator settings file (read after the main config, and writable
-        // where the service's sandbox keeps /etc read-only); the rest to root's own file.
-        const toOperatorFile: Record<string, string> = {};
-        const toMainFile: Record<string, string> = {};
-        for (const [key, value] of Object.entries(params.changes)) {
-          if (operatorMayChange(key) && operatorFile !== null) toOperatorFile[key] = value;
-          else toMainFile[key] = value;
-        }
-        if (Object.keys(toMainFile).length > 0 && deps.configPath === null) {
-          throw new ProtocolError(ErrorCode.CONFIG_INVALID, 'the helper runs on its embedded defaults; start it with -c FILE to change these settings');
-        }
-        const mainFile = deps.configPath ?? '<embedded defaults>';
-        const mainBefore = deps.configPath === null ? deps.embeddedConfigText : await readFile(deps.configPath, 'utf8');
-        const operatorBefore = operatorFile === null ? '' : await readOptional(operatorFile);
-        const mainAfter = Object.keys(toMainFile).length > 0 ? applyConfigChanges(mainBefore, toMainFile) : mainBefore;
-        const operatorAfter = Object.keys(toOperatorFile).length > 0 ? applyConfigChanges(operatorBefore === '' ? OPERATOR_FILE_HEADER : operatorBefore, toOperatorFile) : operatorBefore;
-        const layered = (main: string, operator: string) => parseLayeredConfig({ text: main, file: mainFile }, operatorFile === null ? null : { text: operator, file: operatorFile });
-        let before: PortSentryConfig;
+        // Where each key goes, the new texts checked as the loader will read them, then written,
+        // reloaded, and put back if the reload refuses them: one transaction (config/).
+        const files = { mainPath: deps.configPath, operatorPath: operatorFile };
+        const texts = { main: deps.configPath === null ? deps.embeddedConfigText : await readFile(deps.configPath, 'utf8'), operator: operatorFile === null ? '' : await readOptional(operatorFile) };
+        let changed: string[];
         try {
-          before = layered(mainBefore, operatorBefore);
-          layered(mainAfter, operatorAfter);
+          const plan = planConfigChange(params.changes, texts, files, daemon.modesFrom === 'config');
+          changed = plan.changed;
+          await applyConfigChange(plan, { write: writeAtomically, reload: deps.reload });
         } catch (error) {
-          if (error instanceof ConfigError) throw new ProtocolError(ErrorCode.CONFIG_INVALID, error.message);
+          if (error instanceof ConfigChangeError) throw new ProtocolError(ErrorCode.CONFIG_INVALID, error.message);
           throw error;
-        }
-        const after = layered(mainAfter, operatorAfter);
-        // The modes MODES names need their ports (-tcp needs TCP_PORTS...): refused here, with
-        // the reason, rather than applied and rolled back.
-        if (daemon.modesFrom === 'config') {
-          try {
-            checkModes(after, after.modes);
-          } catch (error) {
-            if (error instanceof ConfigError) throw new ProtocolError(ErrorCode.CONFIG_INVALID, error.detail);
-            throw error;
-          }
-        }
-        const changed = changedKeys(formatConfigValues(before), formatConfigValues(after));
-        if (changed.length === 0 && mainAfter === mainBefore && operatorAfter === operatorBefore) return { changed };
-        const writes: { file: string; before: string; after: string; existed: boolean }[] = [];
-        if (mainAfter !== mainBefore && deps.configPath !== null) writes.push({ file: deps.configPath, before: mainBefore, after: mainAfter, existed: true });
-        if (operatorAfter !== operatorBefore && operatorFile !== null) writes.push({ file: operatorFile, before: operatorBefore, after: operatorAfter, existed: operatorBefore !== '' });
-        for (const write of writes) await writeAtomically(write.file, write.after);
-        if (!(await deps.reload())) {
-          // Valid on its own but not applicable here (e.g. a mode's ports cannot be bound): put it back.
-          for (const write of writes) await writeAtomically(write.file, write.before);
-          await deps.reload();
-          throw new ProtocolError(ErrorCode.CONFIG_INVALID, 'the new settings could not be applied; the previous ones are still in force (see the log)');
         }
         return { changed };
       }),
