@@ -71,6 +71,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       blockedCount: daemon.blockedAddresses().length,
       eventsStored: store.countEvents(),
       captureActive: daemon.captureActive,
+      portsInUseByOthers: daemon.portsInUseByOthers(),
       backend: config().blockBackend,
       role: context.role,
       ...deps.extraStatus?.(),
