@@ -106,6 +106,7 @@ async function run(client: HelperClient, words: string[], values: Values): Promi
         [
           `helper ${status.version}: ${protectionWord(status)}`,
           `modes: ${status.modes.map((m) => `-${m}`).join(' ')}${status.modesFrom === undefined ? '' : status.modesFrom === 'config' ? ' (from MODES)' : ' (from the command line)'}; packet capture: ${status.captureActive ? 'on' : 'off'}; firewall: ${status.backend}`,
+          ...inUseLines(status),
           `blocked: ${status.blockedCount}; events stored: ${status.eventsStored}; up ${Math.round(status.uptimeSeconds)} s`,
           ...(status.firewall === undefined
             ? []
@@ -306,6 +307,14 @@ main(process.argv.slice(2)).then(
 );
 
 /** The fleet and metrics lines of `status` (none when neither is configured). */
+/** The tripwire ports left to the programs that hold them; nothing when there are none. */
+function inUseLines(status: StatusResult): string[] {
+  const held = status.portsInUseByOthers;
+  if (held === undefined || held.tcp.length + held.udp.length === 0) return [];
+  const list = (name: string, ports: readonly number[]) => (ports.length === 0 ? [] : [`${name} ${ports.join(', ')}`]);
+  return [`not tripwires, in use by other programs: ${[...list('TCP', held.tcp), ...list('UDP', held.udp)].join('; ')}`];
+}
+
 function fleetLines(status: StatusResult): string[] {
   const lines: string[] = [];
   const fleet = status.fleet;

@@ -17,8 +17,8 @@ export interface WatchRule {
   /** Ports never watched (ADVANCED_EXCLUDE_*). */
   readonly exclude: ReadonlySet<number>;
   /**
-   * Skip ports a service listens on. True for stealth and advanced modes (a real service is
-   * not a tripwire); false for the classic mode, whose tripwire sockets are ours.
+   * Skip ports a service listens on: a real service is not a tripwire. The classic -tcp
+   * mode's own tripwire sockets are not a service (the listening view leaves them out).
    */
   readonly skipListening: boolean;
 }

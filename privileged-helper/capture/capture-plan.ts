@@ -16,9 +16,10 @@ export interface CapturePlan {
 export function planCapture(config: PortSentryConfig, modes: readonly Mode[]): CapturePlan | null {
   const rules: WatchRule[] = [];
   const none = new Set<number>();
-  // Classic -tcp first: its ports are our own listening tripwires, so it must match before
-  // a stealth/advanced rule that skips listening ports.
-  if (modes.includes('tcp')) rules.push({ mode: 'tcp', protocol: 'tcp', ports: list(config.tcpPorts), exclude: none, skipListening: false });
+  // Classic -tcp first: its ports are our own tripwires, which the listening view never
+  // counts, so it matches before a stealth rule. A port another program holds is that
+  // program's (sensor-set.ts) and skipped like any service: its clients are not scanners.
+  if (modes.includes('tcp')) rules.push({ mode: 'tcp', protocol: 'tcp', ports: list(config.tcpPorts), exclude: none, skipListening: true });
   if (modes.includes('stcp')) rules.push({ mode: 'stcp', protocol: 'tcp', ports: list(config.tcpPorts), exclude: none, skipListening: true });
   if (modes.includes('sudp')) rules.push({ mode: 'sudp', protocol: 'udp', ports: list(config.udpPorts), exclude: none, skipListening: true });
   if (modes.includes('atcp')) {

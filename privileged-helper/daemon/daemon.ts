@@ -54,7 +54,6 @@ const QUIET_REPEAT_MS = 60_000;
 const MAX_QUIET_ENTRIES = 4096;
 const LOCAL_ADDRESS_REFRESH_MS = 10_000;
 const EXPIRY_CHECK_MS = 1_000;
-const UNBOUND_RETRY_MS = 5_000;
 
 export class Daemon {
   private settings: DaemonSettings;
@@ -109,8 +108,6 @@ export class Daemon {
     await this.updateTrap();
     this.timers.push(setInterval(() => void this.refreshHostAddresses(), LOCAL_ADDRESS_REFRESH_MS));
     this.timers.push(setInterval(() => void this.liftExpiredBlocks(), EXPIRY_CHECK_MS));
-    // A tripwire bound late becomes part of the kernel trap too.
-    this.timers.push(setInterval(() => void this.sensors.retryUnbound().then(() => this.updateTrap()), UNBOUND_RETRY_MS));
     for (const timer of this.timers) timer.unref();
     this.deps.log(messages.active());
     return live;
@@ -123,15 +120,15 @@ export class Daemon {
     await this.sensors.close();
   }
 
-  /** Applies a new config/ignore list. Sensors are rebound only when ports or modes changed. */
+  /** Applies a new config/ignore list; the sensors end up as a fresh start would open them. */
   async reconfigure(next: DaemonSettings): Promise<void> {
-    const previous = this.settings;
     this.settings = next;
     this.neverBlockCache = null;
     this.engine.reconfigure(engineOptions(next.config), this.policy());
     // The new sensors are up before the old ones close (see SensorSet.replace): a change of
-    // modes or ports never leaves a moment in which no tripwire listens.
-    if (sensorsDiffer(previous, next)) await this.sensors.replace(next.config, next.modes);
+    // modes or ports never leaves a moment in which no tripwire listens. Unchanged, it only
+    // asks again for the tripwire ports another program held.
+    await this.sensors.replace(next.config, next.modes);
     await this.updateTrap();
   }
 
@@ -255,6 +252,11 @@ export class Daemon {
   /** True while packet capture runs (stealth/advanced modes, half-open SYNs in -tcp). */
   get captureActive(): boolean {
     return this.sensors.captureActive;
+  }
+
+  /** Configured tripwire ports not watched because another program holds them (status). */
+  portsInUseByOthers(): { tcp: number[]; udp: number[] } {
+    return this.sensors.portsInUseByOthers();
   }
 
   /** Frames read from packet capture and frames that could not be decoded (metrics). */
@@ -541,12 +543,6 @@ function engineOptions(config: PortSentryConfig): EngineOptions {
     maxSources: config.stateMaxSources,
     blockRatePerPrefix: config.blockRatePerPrefix,
   };
-}
-
-function sensorsDiffer(a: DaemonSettings, b: DaemonSettings): boolean {
-  const key = (s: DaemonSettings) =>
-    JSON.stringify([s.modes, s.config.tcpPorts, s.config.udpPorts, s.config.ipv6, s.config.advancedPortsTcp, s.config.advancedPortsUdp, s.config.advancedExcludeTcp, s.config.advancedExcludeUdp]);
-  return key(a) !== key(b);
 }
 
 /**

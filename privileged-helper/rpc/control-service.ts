@@ -78,6 +78,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         blockedCount: daemon.heldBlocks().length,
         eventsStored: store.countEvents(),
         captureActive: daemon.captureActive,
+        portsInUseByOthers: daemon.portsInUseByOthers(),
         backend: config().blockBackend,
         role: context.role,
         ...deps.extraStatus?.(),

@@ -7,13 +7,15 @@ import { CaptureDetector } from '../capture/capture-detector.js';
 import { buildCaptureFilter } from '../capture/capture-filter.js';
 import type { CapturePlan } from '../capture/capture-plan.js';
 import type { DecodedPacket } from '../capture/packet-decoder.js';
-import { ProcListeningPorts } from '../capture/listening-ports.js';
+import type { ListeningPorts } from '../capture/listening-ports.js';
 import { startCapture, type CaptureStats } from '../capture/tcpdump-capture.js';
 
 export interface CaptureSensorOptions {
   readonly plan: CapturePlan;
   readonly ipv6: boolean;
   readonly clock: Clock;
+  /** Who listens where, the helper's own tripwires left out: such ports are a service's, never watched. */
+  readonly listening: ListeningPorts;
   /** `wireAt`: when the kernel captured the packet (its pcap timestamp, ms since the epoch). */
   readonly onProbe: (probe: Probe, wireAt: number) => void;
   readonly onFailure: (message: string) => void;
@@ -35,9 +37,7 @@ export interface CaptureSensor {
 const BAD_SOURCE_CHECK_MS = 2_000;
 
 export async function openCaptureSensor(options: CaptureSensorOptions): Promise<CaptureSensor> {
-  const listening = new ProcListeningPorts();
-  listening.refresh();
-  const detector = new CaptureDetector(options.plan.rules, listening, options.isOwnAddress);
+  const detector = new CaptureDetector(options.plan.rules, options.listening, options.isOwnAddress);
   const filter = buildCaptureFilter(options.plan.watch);
   const capture = await startCapture({
     filter,

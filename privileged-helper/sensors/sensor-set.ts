@@ -1,16 +1,17 @@
 // Every sensor of one run, opened from the settings: tripwire sockets for the classic
-// -tcp/-udp modes (busy ports retried), packet capture for the stealth and advanced modes
-// and for half-open scans in -tcp, and the half-open tracker that ties the two together.
+// -tcp/-udp modes (a port another program holds is left to it), packet capture for the
+// stealth and advanced modes and for half-open scans in -tcp, and the half-open tracker that
+// ties the two together. A live change of settings leaves them as a fresh start would.
 // Each probe they see goes to `onProbe`; what happens next is the daemon's business.
 
 import type { AddressFamily, Clock, Mode, Probe } from '../../shared/domain/types.js';
-import { protocolOfMode } from '../../shared/domain/types.js';
 import { parseAddress } from '../../shared/domain/address.js';
 import type { WatchRule } from '../capture/capture-detector.js';
-import { planCapture } from '../capture/capture-plan.js';
+import { buildCaptureFilter } from '../capture/capture-filter.js';
+import { planCapture, type CapturePlan } from '../capture/capture-plan.js';
 import { HalfOpenTracker } from '../capture/half-open-tracker.js';
 import { ProcAcceptQueues } from '../capture/accept-queue.js';
-import { ProcListeningPorts } from '../capture/listening-ports.js';
+import { ownSocketInodes, ProcListeningPorts, type ListeningPorts } from '../capture/listening-ports.js';
 import type { PortSentryConfig } from '../config/config.js';
 import { messages } from '../reporters/messages.js';
 import { describeSourceProblem, type SourceProblem } from '../capture/source-address.js';
@@ -37,23 +38,38 @@ const HALF_OPEN_GRACE_MS = 300;
  */
 const ORPHAN_GRACE_MS = 5_000;
 
+/** The classic modes, whose tripwires are sockets of our own. */
+type Classic = 'tcp' | 'udp';
+const CLASSIC: readonly Classic[] = ['tcp', 'udp'];
+
+/** Why a configured tripwire port is not watched, when another program holds it. */
+export const IN_USE = 'in use by another program';
+
 export class SensorSet {
-  private sensors: Array<{ close(): Promise<void> }> = [];
+  /** The tripwire sockets of each classic mode running, as sets (a live change adds sets). */
+  private readonly tripwires = new Map<Classic, TripwireSet[]>();
+  /** Every tripwire set still open, current or closing: its sockets are never "a service". */
+  private readonly openSets = new Map<TripwireSet, Classic>();
+  /** Configured tripwire ports of each classic mode that are not watched, with why. */
+  private readonly unwatched = new Map<Classic, ReadonlyMap<number, string>>();
+  private capture: { readonly key: string; close(): Promise<void> } | null = null;
   private capturing = false;
-  /** Tripwire ports that were busy when bound, for retryUnbound. */
-  private unbound: Array<{ mode: Mode; port: number; family: AddressFamily }> = [];
-  /** Tripwire ports held, per protocol: "port/family" for each socket that is bound. */
-  private readonly held = { tcp: new Set<string>(), udp: new Set<string>() };
   private families: readonly AddressFamily[] = [4];
   private readonly halfOpen: HalfOpenTracker;
+  /** Who listens where (/proc/net), our own tripwire sockets left out. */
+  private readonly listening = new ProcListeningPorts(undefined, undefined, undefined, {
+    ports: () => {
+      const held = { tcp: new Set<number>(), udp: new Set<number>() };
+      for (const [set, mode] of this.openSets) for (const { port } of set.bound) held[mode].add(port);
+      return held;
+    },
+    inodes: ownSocketInodes,
+  });
   /** Cumulative over every capture this set has run (each capture counts from zero). */
   private captureBadSources = 0;
   private captureBadBase = 0;
   private tripwireBadSources = 0;
   private badSourcesLogged = 0;
-  /** The mode of each classic tripwire set held, and the ports each mode was opened for (replace()). */
-  private readonly modeOf = new Map<TripwireSet, Mode>();
-  private readonly classicKeys = new Map<Mode, string>();
   /** Which capture is the current one: an old capture closing during replace() must not clear its flag. */
   private captureGeneration = 0;
 
@@ -91,183 +107,146 @@ export class SensorSet {
   /** Opens every sensor the modes ask for; resolves with how many are live. Throws if none. */
   async open(config: PortSentryConfig, modes: readonly Mode[]): Promise<number> {
     this.families = config.ipv6 ? [4, 6] : [4];
-    const live = (await this.openTripwires(config, modes)) + (await this.openCapture(config, modes));
+    const early = await this.takeEarly(config, modes);
+    let live = 0;
+    for (const mode of classicModes(modes)) live += await this.openTripwires(config, mode, early?.sets.find((entry) => entry.mode === mode)?.set);
+    live += await this.openCapture(config, modes);
     if (live === 0) throw new Error('no tripwire port could be bound and no packet capture could start');
     return live;
   }
 
   async close(): Promise<void> {
     this.halfOpen.clear();
-    await Promise.all(this.sensors.map((sensor) => sensor.close()));
-    this.sensors = [];
-    this.unbound = [];
-    this.held.tcp.clear();
-    this.held.udp.clear();
-    this.modeOf.clear();
-    this.classicKeys.clear();
+    const sets = [...this.openSets.keys()];
+    const capture = this.capture;
+    this.tripwires.clear();
+    this.unwatched.clear();
+    this.capture = null;
+    await Promise.all([...sets.map((set) => this.closeSet(set)), capture?.close()]);
   }
 
   /**
-   * Moves to new modes or ports make-before-break: the new sensors open while the old still
-   * run, then the old close. A classic tripwire mode whose ports did not change keeps its
-   * sockets (nothing closes, nothing is re-bound); one whose port list changed keeps the
-   * sockets of the ports it still watches, binds the added ports, then closes the removed
-   * ones. Only where the families change (IPV6 switched) is a port both old and new
-   * tripwires bind bound again as soon as the old socket has closed (one close() and one
-   * bind(), no timer). Capture-based modes overlap for a moment (two captures; the engine's
-   * "already blocked" dedupes a probe both see). Resolves with how many are live.
+   * Moves to new settings so that the sensors end up exactly as a fresh start with them
+   * would open them, make-before-break: the new sensors open while the old still run, then
+   * the old close. A classic tripwire socket (port, family) that the new settings still want
+   * stays open (nothing closes, nothing is re-bound); the ones wanted and not held are bound
+   * (unless another program holds the port, see openTripwires); the ones no longer wanted
+   * close once the rest is up. Packet capture is restarted only when what it watches
+   * changed; otherwise the running tcpdump stays. Resolves with how many sensors are live.
    */
   async replace(config: PortSentryConfig, modes: readonly Mode[]): Promise<number> {
-    const sameFamilies = this.families.length === (config.ipv6 ? 2 : 1);
-    const classicOf = (mode: Mode): mode is 'tcp' | 'udp' => mode === 'tcp' || mode === 'udp';
-    const kept = new Set(modes.filter((mode) => classicOf(mode) && this.classicKeys.get(mode) === classicKey(config, mode)));
-    // Same mode, same families, other ports: its sockets stay, the port list is adjusted.
-    const retuned = new Map<Mode, ReadonlySet<number>>();
-    for (const mode of modes) {
-      if (classicOf(mode) && !kept.has(mode) && sameFamilies && this.classicKeys.has(mode)) retuned.set(mode, new Set(mode === 'tcp' ? config.tcpPorts : config.udpPorts));
-    }
-    const keep = (sensor: { close(): Promise<void> }) => {
-      const mode = this.modeOf.get(sensor as TripwireSet);
-      return mode !== undefined && (kept.has(mode) || retuned.has(mode));
-    };
-    const old = this.sensors.filter((sensor) => !keep(sensor));
-    this.sensors = this.sensors.filter(keep);
-    this.unbound = this.unbound.filter((item) => kept.has(item.mode) || retuned.get(item.mode)?.has(item.port) === true);
-    for (const mode of retuned.keys()) kept.add(mode);
-    const handingOver = { tcp: new Set(this.held.tcp), udp: new Set(this.held.udp) };
-    for (const protocol of ['tcp', 'udp'] as const) {
-      if (![...kept].some((mode) => protocolOfMode(mode) === protocol)) this.held[protocol].clear();
-      else handingOver[protocol].clear();
-    }
-    for (const mode of [...this.classicKeys.keys()]) if (!kept.has(mode)) this.classicKeys.delete(mode);
     this.families = config.ipv6 ? [4, 6] : [4];
-    let live: number;
-    try {
-      live = (await this.openTripwires(config, modes, kept, handingOver, retuned)) + (await this.openCapture(config, modes));
-    } finally {
-      await Promise.all(old.map((sensor) => sensor.close()));
-      for (const sensor of old) this.modeOf.delete(sensor as TripwireSet);
+    const leaving = [...this.tripwires.keys()].filter((mode) => !modes.includes(mode));
+    let live = 0;
+    for (const mode of classicModes(modes)) live += await this.openTripwires(config, mode);
+    live += await this.openCapture(config, modes);
+    // The modes that stopped: their sockets close only now that the new sensors run.
+    const closing = leaving.flatMap((mode) => this.tripwires.get(mode) ?? []);
+    for (const mode of leaving) {
+      this.tripwires.delete(mode);
+      this.unwatched.delete(mode);
     }
-    // The ports a retuned mode no longer watches: closed now that the added ones listen.
-    for (const [mode, ports] of retuned) {
-      this.classicKeys.set(mode, classicKey(config, mode as 'tcp' | 'udp'));
-      await Promise.all([...this.modeOf].filter(([, m]) => m === mode).map(([set]) => set.closeExcept(ports)));
-      for (const entry of [...this.held[protocolOfMode(mode)]]) if (!ports.has(Number(entry.split('/')[0]))) this.held[protocolOfMode(mode)].delete(entry);
-    }
-    // Ports the old sockets held until a moment ago.
-    live += await this.retryUnbound(false);
+    await Promise.all(closing.map((set) => this.closeSet(set)));
     if (live === 0) throw new Error('no tripwire port could be bound and no packet capture could start');
     return live;
   }
 
   /** The classic tripwire ports whose sockets we hold in every family (for the kernel trap). */
   boundTripwires(): { tcp: number[]; udp: number[] } {
-    const ports = (held: Set<string>) => {
+    const ports = (mode: Classic) => {
+      const held = new Set((this.tripwires.get(mode) ?? []).flatMap((set) => set.bound.map(({ port, family }) => `${port}/${family}`)));
       const all = new Set([...held].map((entry) => Number(entry.split('/')[0])));
       return [...all].filter((port) => this.families.every((family) => held.has(`${port}/${family}`))).sort((a, b) => a - b);
     };
-    return { tcp: ports(this.held.tcp), udp: ports(this.held.udp) };
+    return { tcp: ports('tcp'), udp: ports('udp') };
+  }
+
+  /** Configured tripwire ports that are not watched because another program holds them. */
+  portsInUseByOthers(): { tcp: number[]; udp: number[] } {
+    const ports = (mode: Classic) =>
+      [...(this.unwatched.get(mode) ?? new Map<number, string>())]
+        .filter(([, why]) => why === IN_USE)
+        .map(([port]) => port)
+        .sort((a, b) => a - b);
+    return { tcp: ports('tcp'), udp: ports('udp') };
   }
 
   /**
-   * Retries tripwire ports that were busy; each one that binds now is logged as live (unless
-   * `announce` is false: a port handed over by replace() was announced already). Resolves
-   * with how many bound.
+   * One classic mode's tripwires, brought to what the config asks for. A port another
+   * program holds (in any family: a listener seen in /proc/net, or a bind that fails with
+   * EADDRINUSE) belongs to it: it is reported once and held in no family, so the program
+   * keeps its port, whatever family its clients use, and gets it back when it restarts. It
+   * is never retried behind its back; the next start, reload or change of settings asks
+   * again. Resolves with how many of the mode's sockets are live.
    */
-  async retryUnbound(announce = true): Promise<number> {
-    if (this.unbound.length === 0) return 0;
-    const waiting = this.unbound;
-    this.unbound = [];
-    let bound = 0;
-    for (const item of waiting) {
-      const sensor = await this.bindTripwires(item.mode, { ports: [item.port], ipv6: item.family === 6, families: [item.family] });
-      if (sensor.bound.length > 0) {
-        bound += sensor.bound.length;
-        const family = item.family === 6 ? ' (IPv6)' : '';
-        if (announce) this.deps.log(protocolOfMode(item.mode) === 'tcp' ? `${messages.listenTcp(item.port)}${family}` : `${messages.listenUdp(item.port)}${family}`);
-      } else this.unbound.push(item);
+  private async openTripwires(config: PortSentryConfig, mode: Classic, early?: TripwireSet): Promise<number> {
+    const tcp = mode === 'tcp';
+    const ports = tcp ? config.tcpPorts : config.udpPorts;
+    const before = this.unwatched.get(mode) ?? new Map<number, string>();
+    const sets = [...(this.tripwires.get(mode) ?? [])];
+    const held = new Set(sets.flatMap((set) => set.bound.map(({ port, family }) => `${port}/${family}`)));
+    const watchedBefore = new Set(sets.flatMap((set) => set.bound.map(({ port }) => port)));
+    // Announced before binding, as the original does, for each port newly asked for.
+    for (const port of ports) if (!watchedBefore.has(port) && !before.has(port)) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
+    if (early !== undefined) this.register(mode, early, sets);
+    this.listening.refresh();
+    const othersSeen = ports.filter((port) => this.listening.isListening(mode, port));
+    const fresh: TripwireSet[] = early === undefined ? [] : [early];
+    if (early === undefined) {
+      for (const family of this.families) {
+        const wanted = ports.filter((port) => !held.has(`${port}/${family}`) && !othersSeen.includes(port));
+        if (wanted.length > 0) fresh.push(await this.bindTripwires(mode, wanted, family, sets));
+      }
     }
-    return bound;
+    const failed = fresh.flatMap((set) => set.failed);
+    const others = new Set([...othersSeen, ...failed.filter((failure) => failure.reason === 'EADDRINUSE').map((failure) => failure.port)]);
+    const unwatched = new Map<number, string>([...others].map((port) => [port, IN_USE]));
+    for (const failure of failed) if (!unwatched.has(failure.port)) unwatched.set(failure.port, `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`);
+    for (const [port, why] of unwatched) {
+      if (before.get(port) === why) continue; // said already
+      const text = why === IN_USE ? `port ${port} is ${IN_USE} and is not a tripwire` : why;
+      this.deps.log(tcp ? messages.cannotBindTcp(port, text) : messages.cannotBindUdp(port, text));
+    }
+    this.unwatched.set(mode, unwatched);
+    // A port left to another program before, free now: a tripwire from now on.
+    for (const port of before.keys()) if (ports.includes(port) && !unwatched.has(port)) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
+    // Whatever is held and not wanted (removed ports, a family switched off, the other
+    // family of a port another program holds) closes now: the added ports are bound already.
+    const wanted = new Set(ports.filter((port) => !others.has(port)));
+    await Promise.all(sets.map((set) => set.closeExcept((port, family) => wanted.has(port) && this.families.includes(family))));
+    for (const set of sets.filter((s) => s.bound.length === 0)) await this.closeSet(set);
+    const remaining = sets.filter((set) => set.bound.length > 0);
+    this.tripwires.set(mode, remaining);
+    const live = remaining.reduce((sum, set) => sum + set.bound.length, 0);
+    if (live === 0 && watchedBefore.size === 0 && ports.length > 0) this.deps.log(messages.cannotBindAny(tcp ? 'TCP' : 'UDP'));
+    return live;
   }
 
-  /** The classic -tcp/-udp modes: real sockets on every tripwire port. */
-  private async openTripwires(
-    config: PortSentryConfig,
-    modes: readonly Mode[],
-    kept: ReadonlySet<Mode> = new Set(),
-    handingOver: { readonly tcp: ReadonlySet<string>; readonly udp: ReadonlySet<string> } = { tcp: new Set(), udp: new Set() },
-    retuned: ReadonlyMap<Mode, ReadonlySet<number>> = new Map(),
-  ): Promise<number> {
-    let live = 0;
-    const early = this.takeEarly(config, modes);
-    for (const mode of modes) {
-      if (mode !== 'tcp' && mode !== 'udp') continue;
-      const tcp = protocolOfMode(mode) === 'tcp';
-      if (retuned.has(mode)) {
-        // Only the ports added: the rest are held already (replace() closes the removed ones).
-        const held = new Set([...this.held[mode]].map((entry) => Number(entry.split('/')[0])));
-        const added = (tcp ? config.tcpPorts : config.udpPorts).filter((port) => !held.has(port));
-        live += this.held[mode].size;
-        if (added.length === 0) continue;
-        for (const port of added) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
-        const sensor = await this.bindTripwires(mode, { ports: added, ipv6: config.ipv6 });
-        for (const failure of sensor.failed) {
-          this.deps.log(
-            tcp
-              ? messages.cannotBindTcp(failure.port, `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`)
-              : messages.cannotBindUdp(failure.port, `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`),
-          );
-          if (failure.reason === 'EADDRINUSE') this.unbound.push({ mode, port: failure.port, family: failure.family });
-        }
-        live += sensor.bound.length;
-        continue;
-      }
-      if (kept.has(mode)) {
-        live += this.held[mode].size;
-        continue;
-      }
-      this.classicKeys.set(mode, classicKey(config, mode));
-      const ports = tcp ? config.tcpPorts : config.udpPorts;
-      for (const port of ports) this.deps.log(tcp ? messages.listenTcp(port) : messages.listenUdp(port));
-      const sensor = early?.sets.find((entry) => entry.mode === mode)?.set ?? (await this.bindTripwires(mode, { ports, ipv6: config.ipv6 }));
-      for (const failure of sensor.failed) {
-        // Still held by the sockets replace() is about to close: bound again right after.
-        if (failure.reason === 'EADDRINUSE' && handingOver[mode].has(`${failure.port}/${failure.family}`)) {
-          this.unbound.push({ mode, port: failure.port, family: failure.family });
-          continue;
-        }
-        const why = `${failure.reason}${failure.family === 6 ? ', IPv6' : ''}`;
-        this.deps.log(tcp ? messages.cannotBindTcp(failure.port, why) : messages.cannotBindUdp(failure.port, why));
-        // Busy now (a service, or a socket of ours still closing after a restart): try again later.
-        if (failure.reason === 'EADDRINUSE') this.unbound.push({ mode, port: failure.port, family: failure.family });
-      }
-      if (sensor.bound.length === 0) this.deps.log(messages.cannotBindAny(tcp ? 'TCP' : 'UDP'));
-      live += sensor.bound.length;
-    }
-    return live;
+  private register(mode: Classic, set: TripwireSet, sets: TripwireSet[]): void {
+    sets.push(set);
+    this.openSets.set(set, mode);
+  }
+
+  private async closeSet(set: TripwireSet): Promise<void> {
+    await set.close();
+    this.openSets.delete(set);
   }
 
   /**
    * The early tripwires, if they were bound for exactly these ports and modes: their queued
-   * probes go down the usual path now, in order. Otherwise they are closed (null).
+   * probes go down the usual path now, in order. Otherwise they are closed (null), and
+   * closed before anything is bound again: a port they still held would look taken.
    */
-  private takeEarly(config: PortSentryConfig, modes: readonly Mode[]): EarlyTripwires | null {
+  private async takeEarly(config: PortSentryConfig, modes: readonly Mode[]): Promise<EarlyTripwires | null> {
     const early = this.early;
     this.early = null;
     if (early === null) return null;
     if (early.key !== tripwireKey(config, modes)) {
-      void early.close();
+      await early.close();
       return null;
     }
-    // Each mode's set on its own, so replace() can keep one and close the other (the queue
-    // early.close() would also empty is empty once attached).
-    for (const { mode, set } of early.sets) {
-      this.sensors.push(set);
-      this.modeOf.set(set, mode);
-    }
-    // Ports the early sockets hold count as bound tripwires too (the kernel trap's -tcp rule
-    // and its never-trap list are built from them).
-    for (const { mode, set } of early.sets) for (const { port, family } of set.bound) this.held[protocolOfMode(mode)].add(`${port}/${family}`);
+    // Each mode's set goes to openTripwires on its own, so a later change can keep one and
+    // close the other (the queue early.close() would also empty is empty once attached).
     early.attach((event, replayed) => this.onTripwireEvent(event, replayed));
     if (early.dropped > 0) this.deps.log(messages.warning(`${early.dropped} probes arrived while starting up and could not be queued`));
     return early;
@@ -294,9 +273,11 @@ export class SensorSet {
     this.deps.onProbe(hit.probe, hit.reply);
   }
 
-  private async bindTripwires(mode: Mode, where: { ports: readonly number[]; ipv6: boolean; families?: readonly AddressFamily[] }): Promise<TripwireSet> {
+  private async bindTripwires(mode: Classic, ports: readonly number[], family: AddressFamily, sets: TripwireSet[]): Promise<TripwireSet> {
     const options = {
-      ...where,
+      ports,
+      ipv6: family === 6,
+      families: [family],
       clock: this.deps.clock,
       onHit: (hit: TripwireHit) => this.onHit(hit),
       onUnknownPeer: (port: number) => this.onUnknownPeer(port, mode),
@@ -305,11 +286,9 @@ export class SensorSet {
         this.onBadSource(address, problem);
       },
     };
-    const sensor = protocolOfMode(mode) === 'tcp' ? await openTcpTripwires(options, mode) : await openUdpTripwires(options, mode);
-    this.sensors.push(sensor);
-    this.modeOf.set(sensor, mode);
-    for (const { port, family } of sensor.bound) this.held[protocolOfMode(mode)].add(`${port}/${family}`);
-    return sensor;
+    const set = mode === 'tcp' ? await openTcpTripwires(options, mode) : await openUdpTripwires(options, mode);
+    this.register(mode, set, sets);
+    return set;
   }
 
   /**
@@ -319,14 +298,27 @@ export class SensorSet {
    */
   private async openCapture(config: PortSentryConfig, modes: readonly Mode[]): Promise<number> {
     const plan = planCapture(config, modes);
-    if (plan === null) return 0;
-    for (const line of describeCaptureRules(plan.rules, new ProcListeningPorts())) this.deps.log(line);
+    const previous = this.capture;
+    const key = plan === null ? '' : captureKey(plan, config, modes);
+    // Watching the same packets the same way: the running tcpdump is what a fresh start would run.
+    if (previous !== null && previous.key === key && this.capturing) return 1;
+    this.capture = null;
+    // Make-before-break: the old capture stops once the new one runs (or could not start).
+    const live = plan === null ? 0 : await this.startCapture(plan, key, config, modes);
+    await previous?.close();
+    return live;
+  }
+
+  private async startCapture(plan: CapturePlan, key: string, config: PortSentryConfig, modes: readonly Mode[]): Promise<number> {
+    this.listening.refresh();
+    for (const line of describeCaptureRules(plan.rules, this.listening)) this.deps.log(line);
     const generation = ++this.captureGeneration;
     try {
       const sensor = await openCaptureSensor({
         plan,
         ipv6: config.ipv6,
         clock: this.deps.clock,
+        listening: this.listening,
         // With -stcp running too, a SYN is reported at once, as the stealth mode does; with
         // -tcp alone it waits to see whether the handshake completes (a "Connect").
         onProbe: (probe, wireAt) => (probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe, wireAt) : this.deps.onProbe(probe)),
@@ -346,16 +338,18 @@ export class SensorSet {
       });
       this.capturing = true;
       this.captureStats = () => sensor.stats();
-      this.sensors.push({
+      this.capture = {
+        key,
         close: async () => {
           if (generation === this.captureGeneration) this.capturing = false;
           this.captureBadBase += sensor.stats().badSource;
           this.captureBadSources = this.captureBadBase;
           await sensor.close();
         },
-      });
+      };
       return 1;
     } catch (error) {
+      if (generation === this.captureGeneration) this.capturing = false;
       const why = (error as Error).message;
       const lost = plan.requiredBy.length > 0 ? `modes ${plan.requiredBy.map((m) => `-${m}`).join(' ')} cannot run` : 'the -tcp mode will not see half-open (SYN) scans';
       this.deps.log(messages.error(`packet capture is unavailable: ${why}; ${lost}`));
@@ -392,13 +386,18 @@ export class SensorSet {
   }
 }
 
-/** What a classic tripwire mode was opened for: replace() keeps its sockets while this is unchanged. */
-function classicKey(config: PortSentryConfig, mode: 'tcp' | 'udp'): string {
-  return JSON.stringify([mode === 'tcp' ? config.tcpPorts : config.udpPorts, config.ipv6]);
+function classicModes(modes: readonly Mode[]): Classic[] {
+  return CLASSIC.filter((mode) => modes.includes(mode));
+}
+
+/** What a capture watches and how it reports it: a capture with the same key is the same capture. */
+function captureKey(plan: CapturePlan, config: PortSentryConfig, modes: readonly Mode[]): string {
+  const rules = plan.rules.map((rule) => ({ ...rule, exclude: [...rule.exclude] }));
+  return JSON.stringify([buildCaptureFilter(plan.watch), rules, plan.requiredBy, config.ipv6, modes]);
 }
 
 /** The original's start-up lines for the stealth and advanced modes. */
-function describeCaptureRules(rules: readonly WatchRule[], listening: ProcListeningPorts): string[] {
+function describeCaptureRules(rules: readonly WatchRule[], listening: ListeningPorts): string[] {
   const lines: string[] = [];
   for (const rule of rules) {
     if (rule.mode === 'tcp') continue;

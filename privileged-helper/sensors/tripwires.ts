@@ -1,6 +1,6 @@
 // The classic -tcp and -udp modes: bind every configured port (IPv4 and, if enabled, IPv6)
 // and treat any connection or datagram as a probe. A port already in use is reported and
-// skipped; the caller decides what to do when nothing at all could be bound.
+// skipped; the caller decides what that means (sensor-set.ts: the port is another program's).
 
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -29,8 +29,11 @@ export interface TripwireSet {
   readonly bound: ReadonlyArray<{ port: number; family: AddressFamily }>;
   readonly failed: readonly BindFailure[];
   close(): Promise<void>;
-  /** Closes the sockets of ports not in `keep` (a live change of the port list keeps the rest open). */
-  closeExcept(keep: ReadonlySet<number>): Promise<void>;
+  /**
+   * Closes the sockets `keep` says no to (a live change keeps the rest open); each leaves
+   * `bound` once it has closed, so `bound` never omits a socket that is still open.
+   */
+  closeExcept(keep: (port: number, family: AddressFamily) => boolean): Promise<void>;
 }
 
 export interface TripwireOptions {
@@ -83,8 +86,8 @@ export async function openTcpTripwires(options: TripwireOptions, mode: Mode = 't
       failed.push({ port, family, reason: error });
     }
   }
-  const closeOne = (s: Server) => () => new Promise<void>((r) => s.close(() => r()));
-  return { bound, failed, close: () => closeAll(servers.map(closeOne)), closeExcept: (keep) => closeAll(dropExcept(servers, bound, keep).map(closeOne)) };
+  const closeOne = (s: Server) => new Promise<void>((r) => s.close(() => r()));
+  return { bound, failed, close: () => closeAll(servers, closeOne), closeExcept: (keep) => closeExcept(servers, bound, keep, closeOne) };
 }
 
 export async function openUdpTripwires(options: TripwireOptions, mode: Mode = 'udp'): Promise<TripwireSet> {
@@ -112,19 +115,24 @@ export async function openUdpTripwires(options: TripwireOptions, mode: Mode = 'u
       socket.close();
     }
   }
-  const closeOne = (s: UdpSocket) => () => new Promise<void>((r) => s.close(() => r()));
-  return { bound, failed, close: () => closeAll(sockets.map(closeOne)), closeExcept: (keep) => closeAll(dropExcept(sockets, bound, keep).map(closeOne)) };
+  const closeOne = (s: UdpSocket) => new Promise<void>((r) => s.close(() => r()));
+  return { bound, failed, close: () => closeAll(sockets, closeOne), closeExcept: (keep) => closeExcept(sockets, bound, keep, closeOne) };
 }
 
-/** Removes (and returns) the sockets whose port is not in `keep`; `sockets` and `bound` are parallel. */
-function dropExcept<S>(sockets: S[], bound: Array<{ port: number; family: AddressFamily }>, keep: ReadonlySet<number>): S[] {
-  const dropped: S[] = [];
-  for (let i = bound.length - 1; i >= 0; i--) {
-    if (keep.has(bound[i]!.port)) continue;
-    dropped.push(...sockets.splice(i, 1));
+/** Closes the sockets `keep` refuses, then removes them from both lists (`sockets` and `bound` are parallel). */
+async function closeExcept<S>(
+  sockets: S[],
+  bound: Array<{ port: number; family: AddressFamily }>,
+  keep: (port: number, family: AddressFamily) => boolean,
+  closeOne: (socket: S) => Promise<void>,
+): Promise<void> {
+  const dropped = sockets.filter((_, i) => !keep(bound[i]!.port, bound[i]!.family));
+  await closeAll(dropped, closeOne);
+  for (const socket of dropped) {
+    const i = sockets.indexOf(socket);
+    sockets.splice(i, 1);
     bound.splice(i, 1);
   }
-  return dropped;
 }
 
 function onTcpConnection(socket: Socket, port: number, mode: Mode, options: TripwireOptions): void {
@@ -187,6 +195,6 @@ function bindUdp(socket: UdpSocket, port: number, family: AddressFamily): Promis
   });
 }
 
-async function closeAll(closers: Array<() => Promise<void>>): Promise<void> {
-  await Promise.all(closers.map((close) => close()));
+async function closeAll<S>(sockets: readonly S[], closeOne: (socket: S) => Promise<void>): Promise<void> {
+  await Promise.all(sockets.map(closeOne));
 }

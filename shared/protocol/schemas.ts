@@ -191,6 +191,8 @@ export const statusResultSchema = z.strictObject({
   blockedCount: z.int().min(0),
   eventsStored: z.int().min(0),
   captureActive: z.boolean(),
+  /** Configured tripwire ports not watched because another program holds them (the port is its). */
+  portsInUseByOthers: z.strictObject({ tcp: z.array(portSchema).max(65_535), udp: z.array(portSchema).max(65_535) }).optional(),
   backend: blockBackendSchema,
   /** What this connection may do: decided by the socket it came in on, never by the caller. */
   role: callerRoleSchema,

@@ -11,15 +11,14 @@ import { execFile } from 'node:child_process';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, type Lab } from '../support/netns-lab.js';
 import { blockedSetsText, helperConfigText } from '../support/helper-config.js';
+import { eventsOf, portsentryctl } from '../support/portsentryctl.js';
 
 const run = promisify(execFile);
-const CTL = fileURLToPath(new URL('../../privileged-helper/bin/portsentryctl.js', import.meta.url));
 const TABLE = `psmodes${process.pid}`.slice(0, 30);
 const GROUP = `psmg${process.pid}`;
 const MEMBER = `psmm${process.pid}`;
@@ -34,13 +33,6 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
   }
 }
 
-interface ScanEvent {
-  readonly type: string;
-  readonly source?: string;
-  readonly port?: number;
-  readonly mode?: string;
-}
-
 describe('detection modes from MODES, changed live through the operator socket', { timeout: 300_000 }, () => {
   let lab: Lab<'target' | 'scanner' | 'scanner2'>;
   let dir: string;
@@ -49,27 +41,14 @@ describe('detection modes from MODES, changed live through the operator socket',
   let operatorFile: string;
   let daemon: DaemonProcess;
 
-  const ctl = async (args: string[]) => {
-    // A real operator: a non-root member of the control group, on the operator socket.
-    const argv = ['-u', MEMBER, '--', process.execPath, CTL, '--socket', socketPath, ...args];
-    return run('runuser', argv).then(
-      (r) => ({ code: 0, stdout: String(r.stdout), stderr: String(r.stderr) }),
-      (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? -1, stdout: String(e.stdout ?? ''), stderr: String(e.stderr ?? '') }),
-    );
-  };
+  // A real operator: a non-root member of the control group, on the operator socket.
+  const ctl = (args: readonly string[]) => portsentryctl(socketPath, MEMBER)(args);
   const status = async (): Promise<{ modes: string[]; modesFrom?: string; role: string }> => {
     const result = await ctl(['--json', 'status']);
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout) as { modes: string[]; modesFrom?: string; role: string };
   };
-  const eventsFrom = async (host: string): Promise<ScanEvent[]> => {
-    const result = await ctl(['--json', 'events', '--host', host, '--limit', '200']);
-    assert.equal(result.code, 0, result.stderr);
-    return result.stdout
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as ScanEvent);
-  };
+  const eventsFrom = (host: string) => eventsOf(ctl, host);
   /** The inode of each socket bound to a port on the target ("udp 7" -> inode), from ss. */
   const socketInodes = async (protocol: 'tcp' | 'udp', port: number): Promise<string[]> => {
     const out = (await lab.exec(lab.hosts.target, ['ss', '-Hlne', protocol === 'tcp' ? '-t' : '-u', 'sport', `= :${port}`])).stdout;

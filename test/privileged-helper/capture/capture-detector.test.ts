@@ -69,11 +69,12 @@ describe('CaptureDetector: classic -tcp', () => {
     assert.deepEqual(detector(['tcp']).inspect(tcpIn(79), AT), { source: SCANNER, family: 4, port: 79, protocol: 'tcp', kind: 'syn', mode: 'tcp', at: AT, tcpFlags: 0x02 });
   });
 
-  it('our own tripwires listen on those ports: listening is not consulted, the probe stays', () => {
+  it("a configured port another program listens on is that program's, not a tripwire (the view never counts our own tripwires)", () => {
     const listening = new Listening([79]);
-    const found = detector(['tcp'], listening).inspect(tcpIn(79), AT);
-    assert.equal(found?.mode, 'tcp');
-    assert.deepEqual(listening.asked, []);
+    const d = detector(['tcp'], listening);
+    assert.equal(d.inspect(tcpIn(79), AT), null);
+    assert.equal(d.inspect(tcpIn(31337), AT)?.mode, 'tcp');
+    assert.deepEqual(listening.asked, ['tcp/79', 'tcp/31337']);
   });
 
   it('ports not configured, and UDP, are not probes', () => {
@@ -101,9 +102,9 @@ describe('CaptureDetector: stealth -stcp / -sudp', () => {
     assert.equal(d.inspect(udpIn(31337), AT)?.mode, 'sudp');
   });
 
-  it('with -tcp as well, the -tcp rule wins on its ports even where a service listens', () => {
+  it('with -tcp as well, the -tcp rule wins on its ports; a port a service listens on is neither', () => {
     const d = detector(['tcp', 'stcp'], new Listening([79]));
-    assert.equal(d.inspect(tcpIn(79), AT)?.mode, 'tcp');
+    assert.equal(d.inspect(tcpIn(79), AT), null);
     assert.equal(d.inspect(tcpIn(31337), AT)?.mode, 'tcp');
   });
 

@@ -20,7 +20,7 @@ describe('planCapture', () => {
   it('-tcp: the configured ports, listening ports not skipped, not required', () => {
     const plan = planCapture(SMALL, ['tcp']);
     assert.deepEqual(plan, {
-      rules: [{ mode: 'tcp', protocol: 'tcp', ports: { kind: 'list', ports: [79, 1, 31337] }, exclude: new Set(), skipListening: false }],
+      rules: [{ mode: 'tcp', protocol: 'tcp', ports: { kind: 'list', ports: [79, 1, 31337] }, exclude: new Set(), skipListening: true }],
       // The handshake's ACKs on the -tcp tripwires tell a connect from a half-open SYN.
       watch: { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: false, tcpHandshake: { kind: 'list', ports: [79, 1, 31337] } },
       requiredBy: [],
@@ -79,7 +79,7 @@ describe('planCapture', () => {
     assert.deepEqual(
       plan?.rules.map((rule) => [rule.mode, rule.skipListening]),
       [
-        ['tcp', false],
+        ['tcp', true],
         ['stcp', true],
       ],
     );

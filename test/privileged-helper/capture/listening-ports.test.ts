@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { parseProcNetPorts, ProcListeningPorts } from '../../../privileged-helper/capture/listening-ports.js';
+import { ownSocketInodes, parseProcNetPorts, parseProcNetSockets, ProcListeningPorts, socketInodes } from '../../../privileged-helper/capture/listening-ports.js';
 
 const run = promisify(execFile);
 
@@ -86,7 +88,57 @@ function fakeProc(initial: Record<string, string>): { files: Record<string, stri
   };
 }
 
+describe('parseProcNetSockets and socketInodes', () => {
+  it('each socket comes with its inode (field 9), the key of /proc/<pid>/fd links', () => {
+    assert.deepEqual(parseProcNetSockets(PROC_TCP, 'tcp'), [
+      { port: 22, inode: '21034' },
+      { port: 3306, inode: '23011' },
+      { port: 31337, inode: '31337' },
+    ]);
+    // A line cut short has no inode: it can never be taken for one of ours.
+    assert.deepEqual(parseProcNetSockets(`${HEADER_ONLY}   0: 00000000:0016 00000000:0000 0A\n`, 'tcp'), [{ port: 22, inode: '' }]);
+  });
+
+  it('socketInodes keeps only socket links', () => {
+    assert.deepEqual([...socketInodes(['socket:[123]', 'pipe:[456]', '/dev/null', 'socket:[9]', 'socket:[x]', 'anon_inode:[eventpoll]'])], ['123', '9']);
+  });
+
+  it('ownSocketInodes names a socket this process holds', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const mine = parseProcNetSockets(readFileSync('/proc/net/tcp', 'utf8'), 'tcp').filter((socket) => socket.port === port);
+      assert.equal(mine.length, 1);
+      assert.ok(ownSocketInodes().has(mine[0]!.inode));
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
+
 describe('ProcListeningPorts', () => {
+  it("the helper's own tripwire sockets are not a service listening; its other sockets and other programs' are", () => {
+    // 22 (inode 21034) and 31337 (inode 31337) are ours; only 31337 is one of our tripwires.
+    const proc = fakeProc({ '/proc/net/tcp': PROC_TCP, '/proc/net/tcp6': PROC_TCP6, '/proc/net/udp': PROC_UDP, '/proc/net/udp6': HEADER_ONLY });
+    let inodeReads = 0;
+    const own = {
+      ports: () => ({ tcp: new Set([31337, 80]), udp: new Set<number>() }),
+      inodes: () => {
+        inodeReads += 1;
+        return new Set(['21034', '31337']);
+      },
+    };
+    const ports = new ProcListeningPorts(250, proc.read, () => 0, own);
+    assert.equal(ports.isListening('tcp', 31337), false, 'our own tripwire');
+    assert.equal(ports.isListening('tcp', 22), true, 'ours, but not a tripwire (e.g. the metrics endpoint)');
+    assert.equal(ports.isListening('tcp', 80), true, "a tripwire port of ours, but this socket (inode 4711) is another program's");
+    assert.equal(ports.isListening('tcp', 3306), true);
+    assert.equal(inodeReads, 1, '/proc/self/fd is read once per refresh, and only when a port could be ours');
+    const none = new ProcListeningPorts(250, proc.read, () => 0, { ports: () => ({ tcp: new Set(), udp: new Set() }), inodes: () => assert.fail('no port is ours: nothing to look up') });
+    assert.equal(none.isListening('tcp', 31337), true);
+  });
+
   it('the first question reads all four tables; TCP and UDP are kept apart', () => {
     const proc = fakeProc({ '/proc/net/tcp': PROC_TCP, '/proc/net/tcp6': PROC_TCP6, '/proc/net/udp': PROC_UDP, '/proc/net/udp6': HEADER_ONLY });
     const ports = new ProcListeningPorts(250, proc.read, () => 1000);
@@ -100,7 +152,7 @@ describe('ProcListeningPorts', () => {
     assert.equal(proc.reads.length, 4, 'fresh cache: no re-read');
   });
 
-  it('a miss re-reads only when the cache is at least maxAge old; a hit never re-reads', () => {
+  it('any answer re-reads once the cache is at least maxAge old, a hit too (a stopped service is a tripwire again)', () => {
     const proc = fakeProc({ '/proc/net/tcp': HEADER_ONLY, '/proc/net/tcp6': HEADER_ONLY, '/proc/net/udp': HEADER_ONLY, '/proc/net/udp6': HEADER_ONLY });
     let now = 10_000;
     const ports = new ProcListeningPorts(250, proc.read, () => now);
@@ -118,16 +170,17 @@ describe('ProcListeningPorts', () => {
     assert.equal(ports.isListening('tcp', 22), true);
     assert.equal(proc.reads.length, 8);
 
-    // The service stops, but a hit answers from the cache however old it is.
+    // The service stops: within maxAge a hit still answers from the cache...
     proc.files['/proc/net/tcp'] = HEADER_ONLY;
-    now += 60_000;
+    now += 249;
     assert.equal(ports.isListening('tcp', 22), true);
     assert.equal(proc.reads.length, 8);
 
-    // A miss on another port refreshes (the cache is old) and drops 22 too.
-    assert.equal(ports.isListening('tcp', 23), false);
-    assert.equal(proc.reads.length, 12);
+    // ...and at maxAge it re-reads and finds the port free.
+    now += 1;
     assert.equal(ports.isListening('tcp', 22), false);
+    assert.equal(proc.reads.length, 12);
+    assert.equal(ports.isListening('tcp', 23), false);
     assert.equal(proc.reads.length, 12, 'the refresh just happened: no second read');
   });
 
