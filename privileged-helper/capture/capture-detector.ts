@@ -17,8 +17,9 @@ export interface WatchRule {
   /** Ports never watched (ADVANCED_EXCLUDE_*). */
   readonly exclude: ReadonlySet<number>;
   /**
-   * Skip ports a service listens on: a real service is not a tripwire. The classic -tcp
-   * mode's own tripwire sockets are not a service (the listening view leaves them out).
+   * Skip ports a service listens on: a real service is not a tripwire. False for the classic
+   * -tcp mode, whose tripwires are our own sockets (ports another program holds are left
+   * out of its rule by name, see capture-plan.ts).
    */
   readonly skipListening: boolean;
 }

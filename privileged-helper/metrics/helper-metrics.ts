@@ -89,10 +89,10 @@ export class HelperMetrics {
     });
     gauge('portsentry_capture_frames', 'Frames read from packet capture (tcpdump) since capture started.', [], (g, s) => g.set(s.captureFrames));
     gauge('portsentry_capture_undecoded_frames', 'Captured frames that could not be decoded (dropped by the parser) since capture started.', [], (g, s) => g.set(s.captureUndecoded));
-    gauge('portsentry_firewall_in_sync', 'Whether the kernel holds every block, drop rule and trap the helper believes it does (1), or not (0: degraded); absent without a firewall.', [], (g, s) => {
-      g.reset();
-      if (s.firewall !== null) g.set(s.firewall.inSync ? 1 : 0);
-    });
+    // Without a firewall there is nothing the kernel could lack (portsentry_protecting says whether anything is blocked).
+    gauge('portsentry_firewall_in_sync', 'Whether the kernel holds every block, drop rule and trap the helper believes it does (1), or not (0: degraded).', [], (g, s) =>
+      g.set(s.firewall === null || s.firewall.inSync ? 1 : 0),
+    );
     gauge('portsentry_protecting', 'Whether the helper blocks scanners at all (0: paused, blocking off, or every address ignored).', [], (g, s) => g.set(s.protecting ? 1 : 0));
     new Counter({
       name: 'portsentry_firewall_repairs_total',

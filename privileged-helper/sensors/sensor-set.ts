@@ -297,7 +297,7 @@ export class SensorSet {
    * says exactly what is not watched.
    */
   private async openCapture(config: PortSentryConfig, modes: readonly Mode[]): Promise<number> {
-    const plan = planCapture(config, modes);
+    const plan = planCapture(config, modes, new Set(this.portsInUseByOthers().tcp));
     const previous = this.capture;
     const key = plan === null ? '' : captureKey(plan, config, modes);
     // Watching the same packets the same way: the running tcpdump is what a fresh start would run.

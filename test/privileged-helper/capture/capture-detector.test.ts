@@ -27,8 +27,8 @@ class Listening implements ListeningPorts {
   }
 }
 
-function detector(modes: readonly Mode[], listening: ListeningPorts = new Listening(), config = CONFIG): CaptureDetector {
-  const plan = planCapture(config, modes);
+function detector(modes: readonly Mode[], listening: ListeningPorts = new Listening(), config = CONFIG, tcpHeldByOthers: ReadonlySet<number> = new Set()): CaptureDetector {
+  const plan = planCapture(config, modes, tcpHeldByOthers);
   assert.ok(plan !== null, `a plan for ${modes.join(',')}`);
   return new CaptureDetector(plan.rules, listening, (address) => OWN.has(address));
 }
@@ -69,12 +69,12 @@ describe('CaptureDetector: classic -tcp', () => {
     assert.deepEqual(detector(['tcp']).inspect(tcpIn(79), AT), { source: SCANNER, family: 4, port: 79, protocol: 'tcp', kind: 'syn', mode: 'tcp', at: AT, tcpFlags: 0x02 });
   });
 
-  it("a configured port another program listens on is that program's, not a tripwire (the view never counts our own tripwires)", () => {
+  it("a configured port another program holds is that program's, not a tripwire; the listening view is never asked", () => {
     const listening = new Listening([79]);
-    const d = detector(['tcp'], listening);
+    const d = detector(['tcp'], listening, CONFIG, new Set([79]));
     assert.equal(d.inspect(tcpIn(79), AT), null);
     assert.equal(d.inspect(tcpIn(31337), AT)?.mode, 'tcp');
-    assert.deepEqual(listening.asked, ['tcp/79', 'tcp/31337']);
+    assert.deepEqual(listening.asked, [], 'the ports -tcp holds are known by name, not looked up per packet');
   });
 
   it('ports not configured, and UDP, are not probes', () => {
@@ -103,7 +103,7 @@ describe('CaptureDetector: stealth -stcp / -sudp', () => {
   });
 
   it('with -tcp as well, the -tcp rule wins on its ports; a port a service listens on is neither', () => {
-    const d = detector(['tcp', 'stcp'], new Listening([79]));
+    const d = detector(['tcp', 'stcp'], new Listening([79]), CONFIG, new Set([79]));
     assert.equal(d.inspect(tcpIn(79), AT), null);
     assert.equal(d.inspect(tcpIn(31337), AT)?.mode, 'tcp');
   });

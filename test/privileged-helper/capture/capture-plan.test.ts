@@ -17,10 +17,17 @@ describe('planCapture', () => {
     assert.equal(planCapture(SMALL, ['udp']), null);
   });
 
-  it('-tcp: the configured ports, listening ports not skipped, not required', () => {
+  it('-tcp: the configured ports but those another program holds, listening ports not asked, not required', () => {
+    assert.deepEqual(planCapture(SMALL, ['tcp'], new Set([79]))?.rules[0], {
+      mode: 'tcp',
+      protocol: 'tcp',
+      ports: { kind: 'list', ports: [79, 1, 31337] },
+      exclude: new Set([79]),
+      skipListening: false,
+    });
     const plan = planCapture(SMALL, ['tcp']);
     assert.deepEqual(plan, {
-      rules: [{ mode: 'tcp', protocol: 'tcp', ports: { kind: 'list', ports: [79, 1, 31337] }, exclude: new Set(), skipListening: true }],
+      rules: [{ mode: 'tcp', protocol: 'tcp', ports: { kind: 'list', ports: [79, 1, 31337] }, exclude: new Set(), skipListening: false }],
       // The handshake's ACKs on the -tcp tripwires tell a connect from a half-open SYN.
       watch: { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: false, tcpHandshake: { kind: 'list', ports: [79, 1, 31337] } },
       requiredBy: [],
@@ -79,7 +86,7 @@ describe('planCapture', () => {
     assert.deepEqual(
       plan?.rules.map((rule) => [rule.mode, rule.skipListening]),
       [
-        ['tcp', true],
+        ['tcp', false],
         ['stcp', true],
       ],
     );

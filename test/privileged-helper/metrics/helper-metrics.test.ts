@@ -58,7 +58,7 @@ describe('helper metrics', () => {
     assert.match(degraded, /^# TYPE portsentry_firewall_repairs_total counter$/m);
     assert.match(degraded, /^portsentry_protecting 0$/m);
     const none = await new HelperMetrics(() => snapshotOf([], 1024)).registry.metrics();
-    assert.doesNotMatch(none, /^portsentry_firewall_in_sync /m, 'absent without a firewall');
+    assert.match(none, /^portsentry_firewall_in_sync 1$/m, 'without a firewall nothing can be out of sync');
     assert.match(none, /^portsentry_protecting 1$/m);
   });
 });
