@@ -386,10 +386,6 @@ export class Daemon {
     return { ok: true, address: parsed.address, until };
   }
 
-  blockedAddresses(): string[] {
-    return this.engine.blockedAddresses();
-  }
-
   /** The blocks the firewall holds (confirmed, not lapsed), from the ledger the firewall owner keeps the kernel to. */
   heldBlocks(): Array<{ key: string; until: number | null }> {
     return [...this.engine.ledger.confirmed(this.deps.clock())];
