@@ -13,6 +13,15 @@
 const PENDING = -1;
 const FOREVER = 0;
 
+/**
+ * Whole seconds a block lapsing at `until` has left, at least one: a kernel element put back
+ * (after a flush, a restart, a backend change) gets the time it had, and a timeout of 0 would
+ * mean "never" to nft.
+ */
+export function secondsLeft(until: number, now: number): number {
+  return Math.max(1, Math.ceil((until - now) / 1000));
+}
+
 export class BlockLedger {
   private readonly blocks = new Map<string, number>();
 

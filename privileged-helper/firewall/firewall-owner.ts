@@ -17,7 +17,7 @@ import type { TrapPlan } from './kernel-trap.js';
 import type { ForeignRemoval, NftMonitorHandle } from './nft-monitor.js';
 import { parseBlockTarget } from '../../shared/domain/block-target.js';
 import { messages } from '../reporters/messages.js';
-import type { BlockLedger } from './block-ledger.js';
+import { secondsLeft, type BlockLedger } from './block-ledger.js';
 
 /** What a backend offers for drift checking (the nftables backend has it all). */
 export interface CheckableBackend extends BlockBackend {
@@ -267,28 +267,27 @@ export class FirewallOwner implements BlockBackend {
     }
     // Blocks taken out one by one: those the helper still holds go back with their time left.
     const now = this.deps.clock();
-    const back: string[] = [];
+    const back: Array<{ key: string; until: number | null }> = [];
     for (const { set, text } of removals.flatMap((r) => r.elements)) {
       for (const key of backend.removedKeys?.(set, text) ?? []) {
         const until = this.ledger.until(key);
         if (until === undefined || (until !== null && until <= now)) continue;
-        back.push(key);
+        back.push({ key, until });
       }
     }
     if (back.length === 0) return;
-    const results = await Promise.allSettled(
-      back.map((key) => {
-        const until = this.ledger.until(key);
-        return backend.block(key, timeLeft(until ?? null, now));
-      }),
-    );
+    const results = await Promise.allSettled(back.map(({ key, until }) => backend.block(key, timeLeft(until, now))));
     const failed = results.filter((r) => r.status === 'rejected').length;
     if (failed > 0) {
       await this.check(`putting back ${failed} blocks another program removed failed`);
       return;
     }
     this.repairs += 1;
-    const shown = back.slice(0, 5).join(', ') + (back.length > 5 ? `, and ${back.length - 5} more` : '');
+    const shown =
+      back
+        .slice(0, 5)
+        .map(({ key }) => key)
+        .join(', ') + (back.length > 5 ? `, and ${back.length - 5} more` : '');
     this.deps.log(
       messages.warning(
         `another program (process ${by}) removed ${back.length} block${back.length === 1 ? '' : 's'} the helper holds (${shown}); put back, each with the time it had left (repair ${this.repairs})`,
@@ -329,7 +328,7 @@ export class FirewallOwner implements BlockBackend {
 
 /** Block options for what is left of a block's time (none: until unblocked). */
 function timeLeft(until: number | null, now: number): BlockOptions {
-  return until === null ? {} : { timeoutSeconds: Math.max(1, Math.ceil((until - now) / 1000)) };
+  return until === null ? {} : { timeoutSeconds: secondsLeft(until, now) };
 }
 
 /** The ledger's key for a block target (canonical text); the text itself when it does not parse. */

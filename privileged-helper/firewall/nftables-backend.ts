@@ -36,6 +36,7 @@ import { NFT_TABLE_NAME } from '../../shared/domain/config-keys.js';
 import { parseBlockTarget, prefixMask, maskAddress, type BlockTarget } from '../../shared/domain/block-target.js';
 import { PARDON_SETS, trapScript, type TrapPlan } from './kernel-trap.js';
 import { nftDuration } from './nft-duration.js';
+import { secondsLeft } from './block-ledger.js';
 import { MonitorParser, watchNftables, type ForeignRemoval, type NftMonitorHandle } from './nft-monitor.js';
 
 export interface NftablesOptions {
@@ -214,7 +215,7 @@ export class NftablesBackend implements BlockBackend {
       const hosts: string[] = [];
       const nets: string[] = [];
       for (const item of elements.slice(i, i + MAX_BATCH)) {
-        const timeout = item.expiresAt === null ? '' : ` timeout ${nftDuration(Math.max(1, Math.ceil((item.expiresAt - now) / 1000)))}`;
+        const timeout = item.expiresAt === null ? '' : ` timeout ${nftDuration(secondsLeft(item.expiresAt, now))}`;
         (item.key.includes('/') ? nets : hosts).push(`${item.key}${timeout}`);
       }
       if (hosts.length > 0) lines.push(`add element ${t} blocked6_hosts { ${hosts.join(', ')} }`);

@@ -6,6 +6,7 @@
 import type { Clock } from '../../shared/domain/types.js';
 import type { BlockBackend } from './block-backend.js';
 import { messages } from '../reporters/messages.js';
+import { secondsLeft } from './block-ledger.js';
 import type { EventStore } from '../store/event-store.js';
 
 export interface ReconcileDeps {
@@ -48,7 +49,7 @@ export async function reconcileBlocks(deps: ReconcileDeps): Promise<ReconcileSum
       deps.restore(block.address, block.until);
       continue;
     }
-    const left = block.until === null ? 0 : Math.max(1, Math.ceil((block.until - now) / 1000));
+    const left = block.until === null ? 0 : secondsLeft(block.until, now);
     reapplying.push(
       firewall.block(block.address, left > 0 ? { timeoutSeconds: left } : {}).then(
         () => {
