@@ -226,12 +226,22 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null });
 
       // A second supervisor stopped while its connect is in flight never reports anything.
-      const quitter = new HelperSupervisor({ socketPath });
+      // A barrier, not a sleep: the connection that was in flight is closed by the quitter itself
+      // (it would stay open, subscribed, if the quitter carried on), and only then is it judged.
+      let quitterClosed = false;
+      const quitter = new HelperSupervisor({
+        socketPath,
+        connect: async (path) => {
+          const connection = await HelperClient.connect(path, { timeoutMs: 5_000 });
+          connection.onClose(() => (quitterClosed = true));
+          return connection;
+        },
+      });
       const quitterStates: HelperState[] = [];
       quitter.onState((s) => quitterStates.push(s));
       quitter.start();
       quitter.stop();
-      await new Promise((r) => setTimeout(r, 200));
+      await until('the quitter closed the connection it had in flight', () => quitterClosed);
       assert.deepEqual(quitterStates, []);
       assert.deepEqual(quitter.state, { kind: 'connecting' });
 

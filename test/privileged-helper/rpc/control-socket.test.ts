@@ -146,8 +146,13 @@ describe('ControlSocket', () => {
     const subscriber = await HelperClient.connect(path);
     await subscriber.subscribe(() => undefined);
     await idleClosed;
-    // The idle one is gone; the subscriber still gets answers after several idle periods.
-    await new Promise((r) => setTimeout(r, 1000));
+    // The idle one is gone; the subscriber still gets answers after several idle periods. A
+    // barrier, not a sleep: each idle connection opened after the subscriber's last word is
+    // closed only after the subscriber's own idle timer (same length, started earlier) fired.
+    for (let period = 0; period < 3; period++) {
+      const later = createConnection(path);
+      await new Promise<void>((r) => later.once('close', () => r()));
+    }
     assert.deepEqual(await subscriber.call('version', {}), { version: 't', protocolVersion: 1 });
     assert.equal(server.connectionCount, 1);
     subscriber.close();
