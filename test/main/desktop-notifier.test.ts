@@ -68,8 +68,8 @@ describe('a real desktop notification (Xvfb + D-Bus + dunst)', { timeout: 30_000
     await until('dunst shows it', async () => (await desktop.dunstctl(['count', 'displayed'])) === '1');
     // A refresh of the same burst: same key, so dunst replaces instead of stacking.
     await raiseNotification({ ...REQUEST, update: true, body: '1200 probes on 1000 ports (syn) within 40 s, still going' }, { dbus: null });
-    await new Promise((r) => setTimeout(r, 200));
-    assert.equal(await desktop.dunstctl(['count', 'displayed']), '1', 'still one notification on screen');
+    // Judged below from dunst's history, not after a sleep: dunst handles the refresh before the
+    // next notification and the close-all, so a stacked first one would be in the history too.
     // Hostile text (a resolved name cannot carry this, but belt and braces) reaches dunst flattened, not executed.
     const marker = join(dir, 'pwned');
     await raiseNotification({ ...REQUEST, key: 'scan:x:2', title: `Port scan from $(touch ${marker}) \`touch ${marker}\``, body: '"; touch x; "' }, { dbus: null });
