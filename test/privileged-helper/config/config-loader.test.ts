@@ -30,7 +30,8 @@ describe('config loader', () => {
     await chmod(ignore, 0o666);
     await assert.rejects(loadIgnoreList(ignore), (error: unknown) => error instanceof ConfigError && /refused: .*can be written by users other than root \(mode 0666\)/.test(error.message));
     const conf = join(dir, 'real.conf');
-    await writeFile(conf, 'TCP_PORTS="1"\n');
+    // Its own operator settings file: the default one under /var/lib is the host's, not the test's.
+    await writeFile(conf, `TCP_PORTS="1"\nOPERATOR_SETTINGS_FILE="${join(dir, 'operator.conf')}"\n`);
     const link = join(dir, 'link.conf');
     await symlink(conf, link);
     await assert.rejects(loadConfig(link), (error: unknown) => error instanceof ConfigError && /symbolic link/.test(error.message));
