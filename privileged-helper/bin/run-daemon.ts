@@ -27,9 +27,10 @@ import { PRODUCT_VERSION } from '../reporters/messages.js';
 import { FleetAndMetrics } from '../fleet/fleet-and-metrics.js';
 import type { EarlyTripwires } from '../sensors/early-tripwires.js';
 import { BlockLedger } from '../firewall/block-ledger.js';
+import { DESKTOP_VERSION } from '../version.js';
 
 /** This product's own version (the classic version it is compatible with is PRODUCT_VERSION). */
-const PRODUCT_VERSION_DESKTOP = `0.1.0 (PortSentry ${PRODUCT_VERSION} compatible)`;
+const PRODUCT_VERSION_DESKTOP = `${DESKTOP_VERSION} (PortSentry ${PRODUCT_VERSION} compatible)`;
 const RETENTION_CHECK_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 

@@ -9,7 +9,7 @@ import { parseAddress } from '../../shared/domain/address.js';
 import type { FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { messages } from '../reporters/messages.js';
 import { LapiClient, LapiError } from './lapi-client.js';
-import { alertFor, decisionAddress, decisionTarget, MAX_STREAM_DECISIONS, type StreamDecision } from './lapi-messages.js';
+import { alertFor, decisionAddress, decisionTarget, DECISION_SKIP_REASONS, MAX_STREAM_DECISIONS, type StreamDecision } from './lapi-messages.js';
 import { RecentPorts, retryDelayMs, ShareQueue } from './share-queue.js';
 
 /** How often the decision stream is polled: the fleet's propagation time is about this. */
@@ -66,7 +66,17 @@ export function fleetSettingsOf(config: PortSentryConfig): FleetSettings | null 
   };
 }
 
-export type ApplyOutcome = { readonly ok: true } | { readonly ok: false; readonly code: string; readonly message: string };
+/** Why the daemon did not apply a fleet ban (its applyFleetBlock's refusals). */
+const APPLY_REFUSALS = ['invalid-address', 'paused', 'protected-address', 'no-firewall', 'firewall-failed'] as const;
+
+export type ApplyOutcome = { readonly ok: true } | { readonly ok: false; readonly code: (typeof APPLY_REFUSALS)[number] | 'already-blocked'; readonly message: string };
+
+/**
+ * Every reason a fleet decision is not applied here, known from the start so the metrics
+ * show each at 0 before the first refusal (Prometheus' rate() needs the series to exist).
+ */
+export const FLEET_REFUSAL_REASONS = [...DECISION_SKIP_REASONS, ...APPLY_REFUSALS, 'lapi-address', 'fleet-share-full', 'malformed', 'over-limit'] as const;
+export type FleetRefusalReason = (typeof FLEET_REFUSAL_REASONS)[number];
 
 export interface FleetDeps {
   readonly clock: () => number;
@@ -116,10 +126,11 @@ export class FleetSync {
   private startup = true;
   private stopped = true;
   private pulling: Promise<void> | null = null;
-  private counts = { sent: 0, rejected: 0, refused: 0 };
+  /** Since the helper started: handed over on reload, so the metrics' counters never go back. */
+  private counts = { sent: 0, rejected: 0, refused: 0, droppedBefore: 0 };
   private contact: { connected: boolean | null; at: number | null; error: string | null } = { connected: null, at: null, error: null };
   /** Refused decisions by reason, for the metrics. */
-  readonly refusedByReason = new Map<string, number>();
+  readonly refusedByReason = new Map<FleetRefusalReason, number>();
 
   constructor(
     readonly settings: FleetSettings,
@@ -176,6 +187,8 @@ export class FleetSync {
   handOver(next: FleetSync): void {
     for (const block of this.queue.peek(Number.MAX_SAFE_INTEGER)) next.queue.add(block);
     for (const [address, ids] of this.applied) next.applied.set(address, [...ids]);
+    next.counts = { ...this.counts, droppedBefore: this.counts.droppedBefore + this.queue.dropped };
+    for (const [reason, n] of this.refusedByReason) next.refusedByReason.set(reason, n);
     next.kick();
   }
 
@@ -208,7 +221,7 @@ export class FleetSync {
       lastError: this.contact.error,
       queued: this.queue.length,
       sent: this.counts.sent,
-      dropped: this.queue.dropped + this.counts.rejected,
+      dropped: this.counts.droppedBefore + this.queue.dropped + this.counts.rejected,
       fleetBlocks: this.applied.size,
       refused: this.counts.refused,
     };
@@ -377,7 +390,7 @@ export class FleetSync {
     await this.deps.liftBlock(address, 'the fleet withdrew its ban');
   }
 
-  private refuse(reason: string, line: string, quietKey: string, count = 1): void {
+  private refuse(reason: FleetRefusalReason, line: string, quietKey: string, count = 1): void {
     this.counts.refused += count;
     this.refusedByReason.set(reason, (this.refusedByReason.get(reason) ?? 0) + count);
     const now = this.deps.clock();

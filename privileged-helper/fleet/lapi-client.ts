@@ -4,10 +4,11 @@
 // password and the API key go only into request headers and bodies, never into errors.
 
 import { z } from 'zod';
+import { DESKTOP_VERSION } from '../version.js';
 import { alertLookupSchema, loginAnswerSchema, MAX_STREAM_DECISIONS, streamAnswerSchema, streamDecisionSchema, type StreamDecision } from './lapi-messages.js';
 
 /** The LAPI refuses clients whose User-Agent is not "name/version". */
-const USER_AGENT = 'portsentry-desktop/0.1.0';
+const USER_AGENT = `portsentry-desktop/${DESKTOP_VERSION}`;
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_SMALL_ANSWER = 64 * 1024;
 /** A first stream answer carries every active decision: allow for a large blocklist. */

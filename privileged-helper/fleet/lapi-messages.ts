@@ -64,9 +64,11 @@ export const alertLookupSchema = z
  */
 export const MAX_FLEET_BAN_SECONDS = 365 * 86_400;
 
+/** Why a decision names nothing we block. */
+export const DECISION_SKIP_REASONS = ['not-a-ban', 'simulated', 'scope', 'bad-value', 'range', 'bad-duration'] as const;
+
 /** What we do with one decision. */
-export type DecisionTarget =
-  { readonly ok: true; readonly address: string; readonly seconds: number } | { readonly ok: false; readonly reason: 'not-a-ban' | 'simulated' | 'scope' | 'bad-value' | 'range' | 'bad-duration' };
+export type DecisionTarget = { readonly ok: true; readonly address: string; readonly seconds: number } | { readonly ok: false; readonly reason: (typeof DECISION_SKIP_REASONS)[number] };
 
 /**
  * A ban on one IP becomes (canonical address, seconds left). Ranges are accepted only when

@@ -1,13 +1,18 @@
 // The helper's numbers for Prometheus, with prom-client: probes by kind and mode, blocks
 // added/removed/failed, blocks held per family and the share of the set they use, capture
-// frames, control connections, store size, and the fleet's exchange. Counters are fed from
-// the daemon's probes and events; gauges are read from a snapshot at scrape time.
+// frames, control connections, store size, the fleet's exchange, the build and Node's own
+// process metrics. By Prometheus' conventions: whatever counts since start is a counter
+// named _total, and every labelled series whose label values are known is there at 0 from
+// the start (rate() and absent() need a series before its first event). Counters for
+// probes and events are fed as they happen; the rest is read from a snapshot at scrape time.
 
-import { Counter, Gauge, Registry } from 'prom-client';
-import type { Probe } from '../../shared/domain/types.js';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { ALL_MODES, ALL_SCAN_KINDS, protocolOfMode, type Mode, type Probe, type ScanKind } from '../../shared/domain/types.js';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
-import type { FleetStatus } from '../fleet/fleet-sync.js';
+import { FLEET_REFUSAL_REASONS, type FleetRefusalReason, type FleetStatus } from '../fleet/fleet-sync.js';
 import type { FirewallHealth } from '../firewall/firewall-owner.js';
+import { PRODUCT_VERSION } from '../reporters/messages.js';
+import { DESKTOP_VERSION } from '../version.js';
 
 /**
  * A page is rendered at most once per this long; scrapes meanwhile get that page. Rendering
@@ -28,11 +33,37 @@ export interface MetricsSnapshot {
   readonly storeBytes: number;
   readonly storeEvents: number;
   readonly fleet: FleetStatus | null;
-  readonly fleetRefused: ReadonlyMap<string, number>;
+  readonly fleetRefused: ReadonlyMap<FleetRefusalReason, number>;
   /** The firewall owner's word on the kernel; null without a firewall. */
   readonly firewall: FirewallHealth | null;
   /** False when nothing is blocked at all (paused, blocking off, everything ignored). */
   readonly protecting: boolean;
+}
+
+/** The scan kinds a mode can report: classic tripwires see connections or datagrams, stealth and advanced TCP every kind. */
+export function kindsOfMode(mode: Mode): readonly ScanKind[] {
+  if (protocolOfMode(mode) === 'udp') return ['udp'];
+  return mode === 'tcp' ? ['connect'] : ALL_SCAN_KINDS.filter((kind) => kind !== 'udp');
+}
+
+export const BLOCK_ORIGINS = ['detection', 'hand', 'fleet'] as const;
+export const BLOCK_REMOVAL_REASONS = ['expired', 'hand', 'fleet', 'other'] as const;
+
+/**
+ * A count since start read from a source that starts again at 0 (the capture's frame count,
+ * when the capture is restarted for a new set of modes): what the source had when last read
+ * is kept, so the counter never goes back. Frames between the last scrape and a restart are
+ * not counted; a counter that went back would read to Prometheus as a helper restart.
+ */
+export class RunningTotal {
+  private base = 0;
+  private last = 0;
+
+  read(current: number): number {
+    if (current < this.last) this.base += this.last;
+    this.last = current;
+    return this.base + current;
+  }
 }
 
 export class HelperMetrics {
@@ -44,24 +75,39 @@ export class HelperMetrics {
 
   constructor(snapshot: () => MetricsSnapshot, clock: () => number = Date.now) {
     const registers = [this.registry];
+    // Node's and the process's own (process_cpu_seconds_total, process_resident_memory_bytes,
+    // nodejs_eventloop_lag_seconds...), under their standard names, without our prefix.
+    collectDefaultMetrics({ register: this.registry });
+    // Except the three gauges prom-client names _total (prometheus/client_js#283; promtool
+    // flags them): sum(nodejs_active_handles) and the like, grouped by type, say the same.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+    new Gauge({
+      name: 'portsentry_build_info',
+      help: 'Always 1; the labels say which build runs: its version, the PortSentry version it is compatible with, and the Node.js runtime.',
+      labelNames: ['version', 'classic', 'node'],
+      registers,
+    }).set({ version: DESKTOP_VERSION, classic: PRODUCT_VERSION, node: process.version }, 1);
     this.probes = new Counter({
       name: 'portsentry_probes_total',
       help: 'Probes seen (tripwire touches and captured scan packets), by scan kind and detection mode.',
       labelNames: ['kind', 'mode'],
       registers,
     });
+    for (const mode of ALL_MODES) for (const kind of kindsOfMode(mode)) this.probes.inc({ kind, mode }, 0);
     this.blocksAdded = new Counter({
       name: 'portsentry_blocks_added_total',
       help: 'Addresses blocked, by origin: local detection, by hand, or the fleet (CrowdSec).',
       labelNames: ['origin'],
       registers,
     });
+    for (const origin of BLOCK_ORIGINS) this.blocksAdded.inc({ origin }, 0);
     this.blocksRemoved = new Counter({
       name: 'portsentry_blocks_removed_total',
       help: 'Blocks lifted, by reason: expired, by hand, withdrawn by the fleet, other.',
       labelNames: ['reason'],
       registers,
     });
+    for (const reason of BLOCK_REMOVAL_REASONS) this.blocksRemoved.inc({ reason }, 0);
     this.blocksFailed = new Counter({ name: 'portsentry_blocks_failed_total', help: 'Scanners that should have been blocked but the firewall or command failed.', registers });
 
     // Gauges share one snapshot per scrape: the first collect() takes it, the others reuse it.
@@ -87,22 +133,32 @@ export class HelperMetrics {
       g.set({ family: 'ipv4' }, (s.blockedAddresses.length - v6) / s.setCapacity);
       g.set({ family: 'ipv6' }, v6 / s.setCapacity);
     });
-    gauge('portsentry_capture_frames', 'Frames read from packet capture (tcpdump) since capture started.', [], (g, s) => g.set(s.captureFrames));
-    gauge('portsentry_capture_undecoded_frames', 'Captured frames that could not be decoded (dropped by the parser) since capture started.', [], (g, s) => g.set(s.captureUndecoded));
+    // Counts since start that live elsewhere (the capture, the fleet): each scrape sets the counter to the source's total.
+    const total = (name: string, help: string, labelNames: string[], set: (add: (value: number, labels?: Record<string, string>) => void, s: MetricsSnapshot) => void) =>
+      new Counter({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          set((value, labels) => (labels === undefined ? this.inc(value) : this.inc(labels, value)), read());
+        },
+      });
+    const frames = new RunningTotal();
+    const undecoded = new RunningTotal();
+    total('portsentry_capture_frames_total', 'Frames read from packet capture (stealth and advanced modes) since the helper started.', [], (add, s) => add(frames.read(s.captureFrames)));
+    total('portsentry_capture_undecoded_frames_total', 'Captured frames that could not be decoded (dropped by the parser) since the helper started.', [], (add, s) =>
+      add(undecoded.read(s.captureUndecoded)),
+    );
     // Without a firewall there is nothing the kernel could lack (portsentry_protecting says whether anything is blocked).
     gauge('portsentry_firewall_in_sync', 'Whether the kernel holds every block, drop rule and trap the helper believes it does (1), or not (0: degraded).', [], (g, s) =>
       g.set(s.firewall === null || s.firewall.inSync ? 1 : 0),
     );
     gauge('portsentry_protecting', 'Whether the helper blocks scanners at all (0: paused, blocking off, or every address ignored).', [], (g, s) => g.set(s.protecting ? 1 : 0));
-    new Counter({
-      name: 'portsentry_firewall_repairs_total',
-      help: 'Times the firewall was restored after another program changed it (flushed the ruleset, deleted the table or blocks).',
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read().firewall?.repairs ?? 0);
-      },
-    });
+    total('portsentry_firewall_repairs_total', 'Times the firewall was restored after another program changed it (flushed the ruleset, deleted the table or blocks).', [], (add, s) =>
+      add(s.firewall?.repairs ?? 0),
+    );
     gauge('portsentry_rpc_connections', 'Clients connected to the control socket now.', [], (g, s) => g.set(s.rpcConnections));
     gauge('portsentry_store_bytes', 'Size of the SQLite event store in bytes.', [], (g, s) => g.set(s.storeBytes));
     gauge('portsentry_store_events', 'Events held in the store.', [], (g, s) => g.set(s.storeEvents));
@@ -111,12 +167,11 @@ export class HelperMetrics {
       if (s.fleet?.connected != null) g.set(s.fleet.connected ? 1 : 0);
     });
     gauge('portsentry_fleet_alerts_queued', 'Alerts waiting for the CrowdSec LAPI.', [], (g, s) => g.set(s.fleet?.queued ?? 0));
-    gauge('portsentry_fleet_alerts_sent', 'Alerts sent to the CrowdSec LAPI since start.', [], (g, s) => g.set(s.fleet?.sent ?? 0));
-    gauge('portsentry_fleet_alerts_dropped', 'Alerts dropped since start: queue full while the LAPI was down, or rejected by it.', [], (g, s) => g.set(s.fleet?.dropped ?? 0));
+    total('portsentry_fleet_alerts_sent_total', 'Alerts sent to the CrowdSec LAPI since start.', [], (add, s) => add(s.fleet?.sent ?? 0));
+    total('portsentry_fleet_alerts_dropped_total', 'Alerts dropped since start: queue full while the LAPI was down, or rejected by it.', [], (add, s) => add(s.fleet?.dropped ?? 0));
     gauge('portsentry_fleet_blocks_held', 'Blocks held here because the fleet asked.', [], (g, s) => g.set(s.fleet?.fleetBlocks ?? 0));
-    gauge('portsentry_fleet_decisions_refused', 'Fleet decisions not applied since start, by reason (protected address, ignore list, range, malformed...).', ['reason'], (g, s) => {
-      g.reset();
-      for (const [reason, n] of s.fleetRefused) g.set({ reason }, n);
+    total('portsentry_fleet_decisions_refused_total', 'Fleet decisions not applied since start, by reason (protected address, ignore list, range, malformed...).', ['reason'], (add, s) => {
+      for (const reason of FLEET_REFUSAL_REASONS) add(s.fleetRefused.get(reason) ?? 0, { reason });
     });
     // The snapshot lives for one rendering only; one rendering at a time, at most one per
     // MIN_RENDER_INTERVAL_MS, whatever the number of clients asking.
@@ -150,9 +205,11 @@ export class HelperMetrics {
       return;
     }
     if (event.change === 'added') {
-      this.blocksAdded.inc({ origin: event.fleet !== undefined ? 'fleet' : /^(touch|\w[\w-]* probe) of /.test(event.reason) ? 'detection' : 'hand' });
+      const origin: (typeof BLOCK_ORIGINS)[number] = event.fleet !== undefined ? 'fleet' : /^(touch|\w[\w-]* probe) of /.test(event.reason) ? 'detection' : 'hand';
+      this.blocksAdded.inc({ origin });
     } else {
-      const reason = event.reason === 'expired' ? 'expired' : event.reason === 'the fleet withdrew its ban' ? 'fleet' : /by hand/.test(event.reason) ? 'hand' : 'other';
+      const reason: (typeof BLOCK_REMOVAL_REASONS)[number] =
+        event.reason === 'expired' ? 'expired' : event.reason === 'the fleet withdrew its ban' ? 'fleet' : /by hand/.test(event.reason) ? 'hand' : 'other';
       this.blocksRemoved.inc({ reason });
     }
   }

@@ -201,6 +201,7 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     // A also holds one ban from the fleet: the admin's ban of B's friend (only B ignores it).
     assert.deepEqual(await prometheus.query('portsentry_blocks_added_total{origin="fleet"}'), [1]);
     assert.deepEqual(await prometheus.query('portsentry_blocks_held{family="ipv4"}'), [(await status('a')).blockedCount]);
+    assert.deepEqual(await prometheus.query('portsentry_build_info{classic="1.2"}'), [1], 'Prometheus reads which build runs');
     assert.ok(((await prometheus.query('sum(portsentry_probes_total{mode="stcp"})'))[0] ?? 0) >= 2);
     const page = await lab.exec(lab.hosts.lapi, [process.execPath, '-e', `fetch('http://${hostA.v4}:${METRICS_PORT}/metrics').then(r => r.text()).then(t => process.stdout.write(t))`]);
     for (const name of [

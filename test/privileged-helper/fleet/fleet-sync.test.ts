@@ -83,6 +83,24 @@ describe('fleet sync', () => {
   });
 });
 
+describe('fleet sync on reload', () => {
+  it('hands its counts since start to the FleetSync that replaces it, so the metrics never go back', async () => {
+    const { deps, applied } = recording([{ new: Array.from({ length: 10 }, (_, i) => ban(i + 1)), deleted: [] }]);
+    const before = new FleetSync(settings, deps);
+    before.start();
+    try {
+      await until('every decision is handled', () => applied.length + before.status().refused >= 10);
+    } finally {
+      await before.stop();
+    }
+    const after = new FleetSync(settings, recording([]).deps);
+    before.handOver(after);
+    assert.equal(after.status().refused, 2);
+    assert.equal(after.refusedByReason.get('fleet-share-full'), 2);
+    assert.equal(after.status().fleetBlocks, 8);
+  });
+});
+
 describe("fleet sync and the LAPI's own address", () => {
   const run = async (url: string, resolveHost: ((name: string) => Promise<string[]>) | undefined, decisions: object[]) => {
     const { deps, applied } = recording([{ new: decisions, deleted: [] }], resolveHost === undefined ? {} : { resolveHost });
