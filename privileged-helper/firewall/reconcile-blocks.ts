@@ -71,7 +71,9 @@ export async function reconcileBlocks(deps: ReconcileDeps): Promise<ReconcileSum
     adopted += 1;
   }
   if (reapplied + expired + adopted + failed > 0) {
-    log(messages.warning(`blocks at start: ${reapplied} re-applied from the store, ${expired} expired, ${adopted} adopted from the firewall, ${failed} failed`));
+    // A WARNING only when something failed: a start that put every block back is news, not a problem.
+    const summary = `blocks at start: ${reapplied} re-applied from the store, ${expired} expired, ${adopted} adopted from the firewall, ${failed} failed`;
+    log(failed > 0 ? messages.warning(summary) : `adminalert: ${summary}`);
   }
   return { reapplied, expired, adopted, failed };
 }

@@ -144,8 +144,26 @@ describe('EventStore (SQLite on disk)', () => {
       ['198.18.0.1', '198.18.0.2', '198.18.0.4'],
     );
     assert.ok(store.events({ limit: 10, host: '198.18.0.3' }).events.some((e) => e.type === 'block' && e.change === 'removed' && /expired/.test(e.reason)));
+    // Nothing failed: a plain notice, not a WARNING (logcheck and friends would flag every start).
+    assert.ok(lines.includes('adminalert: blocks at start: 2 re-applied from the store, 1 expired, 1 adopted from the firewall, 0 failed'), lines.join('\n'));
     const again = await reconcileBlocks({ store, firewall, clock: () => now, log: () => undefined, restore: () => undefined });
     assert.deepEqual(again, { reapplied: 3, expired: 0, adopted: 0, failed: 0 }, 'idempotent');
+    store.close();
+  });
+
+  it('says WARNING about the blocks at start only when one could not be re-applied', async () => {
+    const store = new EventStore(':memory:');
+    store.record({ type: 'block', change: 'added', at: 1, address: '198.18.0.1', reason: 'forever', until: null });
+    store.record({ type: 'block', change: 'added', at: 1, address: '198.18.0.2', reason: 'forever', until: null });
+    const firewall = new MemoryFirewall();
+    const block = firewall.block.bind(firewall);
+    firewall.block = async (address, options) => {
+      if (address === '198.18.0.2') throw new Error('nft: table is gone');
+      await block(address, options);
+    };
+    const lines: string[] = [];
+    await reconcileBlocks({ store, firewall, clock: () => 1000, log: (l) => lines.push(l), restore: () => undefined });
+    assert.ok(lines.includes('adminalert: WARNING: blocks at start: 1 re-applied from the store, 0 expired, 0 adopted from the firewall, 1 failed'), lines.join('\n'));
     store.close();
   });
   it('stats aggregate the whole store over a range, not a page of it, and stay bounded', () => {
