@@ -14,6 +14,8 @@ import { RecentPorts, retryDelayMs, ShareQueue } from './share-queue.js';
 
 /** How often the decision stream is polled: the fleet's propagation time is about this. */
 export const PULL_INTERVAL_MS = 1000;
+/** How often the machine says it is alive (CrowdSec's own agents: every 30 s), so `cscli machines list` shows it live. */
+export const HEARTBEAT_INTERVAL_MS = 30_000;
 /** Machine lookups (one GET /v1/alerts each) per pull; beyond, the decision's origin names it. */
 const MAX_LOOKUPS_PER_PULL = 20;
 /**
@@ -120,6 +122,8 @@ export class FleetSync {
   private learning: Promise<void> | null = null;
   private pushTimer: NodeJS.Timeout | null = null;
   private pullTimer: NodeJS.Timeout | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatFailing = false;
   private pushing = false;
   private pushFailures = 0;
   private pullFailures = 0;
@@ -167,6 +171,7 @@ export class FleetSync {
     }
     void this.learnLapiAddresses();
     if (this.shouldPull) this.schedulePull(0);
+    if (this.shouldPush) this.scheduleHeartbeat(0);
   }
 
   /** The LAPI's addresses as last learnt (empty until then, or when sharing is off). */
@@ -179,7 +184,8 @@ export class FleetSync {
     this.stopped = true;
     if (this.pushTimer !== null) clearTimeout(this.pushTimer);
     if (this.pullTimer !== null) clearTimeout(this.pullTimer);
-    this.pushTimer = this.pullTimer = null;
+    if (this.heartbeatTimer !== null) clearTimeout(this.heartbeatTimer);
+    this.pushTimer = this.pullTimer = this.heartbeatTimer = null;
     await this.pulling;
   }
 
@@ -265,6 +271,30 @@ export class FleetSync {
     } finally {
       this.pushing = false;
       this.kick();
+    }
+  }
+
+  private scheduleHeartbeat(delay: number): void {
+    if (this.stopped) return;
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeatTimer = null;
+      void this.beat().finally(() => this.scheduleHeartbeat(HEARTBEAT_INTERVAL_MS));
+    }, delay);
+    this.heartbeatTimer.unref();
+  }
+
+  /** One heartbeat; a failure is said once until one succeeds again (the LAPI may be down for a while). */
+  private async beat(): Promise<void> {
+    try {
+      await this.client.heartbeat();
+      this.heartbeatFailing = false;
+      this.contacted(null);
+    } catch (error) {
+      const problem = describe(error);
+      if (!this.heartbeatFailing)
+        this.deps.log(messages.warning(`fleet: cannot send a heartbeat to the CrowdSec LAPI (${problem}); cscli machines list will show ${this.settings.machineId} as stale until one arrives`));
+      this.heartbeatFailing = true;
+      this.contacted(problem);
     }
   }
 

@@ -1,5 +1,5 @@
 // The CrowdSec Local API over HTTP, with Node's own fetch: the watcher side (login for a
-// JWT, push alerts) and the bouncer side (the decision stream). Every answer is read with a
+// JWT, heartbeats, push alerts) and the bouncer side (the decision stream). Every answer is read with a
 // size cap and a timeout and checked against lapi-messages.ts before anything uses it; the
 // password and the API key go only into request headers and bodies, never into errors.
 
@@ -62,6 +62,14 @@ export class LapiClient {
       .safeParse(answer);
     if (!ids.success) throw new LapiError('the LAPI answered an alert push with something that is not a list of ids', 0);
     return ids.data.map(String);
+  }
+
+  /**
+   * Tells the LAPI this machine is alive (GET /v1/heartbeat with its JWT, as CrowdSec's own
+   * agents do every 30 s): `cscli machines list` shows the time as its last heartbeat.
+   */
+  async heartbeat(): Promise<void> {
+    await this.asWatcher((token) => this.request('GET', '/v1/heartbeat', { authorization: `Bearer ${token}` }, undefined, MAX_SMALL_ANSWER));
   }
 
   /** The machine that sent the alert holding this decision (null if none says). */
@@ -147,6 +155,8 @@ export class LapiClient {
       const message = /"message"\s*:\s*"([^"]{0,200})"/.exec(text)?.[1]?.replace(/[^\x20-\x7e]/g, '?') ?? '';
       throw new LapiError(`the LAPI refused ${method} ${path.split('?')[0]}: HTTP ${response.status}${message === '' ? '' : ` (${message})`}`, response.status);
     }
+    // An answer with no body (the heartbeat's) is null: every caller's schema check refuses it where it needs more.
+    if (text.trim() === '') return null;
     try {
       return JSON.parse(text) as unknown;
     } catch {

@@ -108,6 +108,26 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     assert.ok(!b.lines.some((line) => line.includes(`/${scanner.v4} to`)), 'B saw no probe from the scanner');
   });
 
+  it('is a live member: cscli machines list shows a heartbeat from each helper after any moment one picks', async () => {
+    // A moment on the LAPI's own clock: the creation time of a machine added now. Both
+    // helpers logged in before it (a login also stamps the heartbeat); only a heartbeat
+    // sent afterwards is later.
+    await lapi.addMachine('clock-mark', 'clock-mark-password-0123456789');
+    const mark = Date.parse((await lapi.machines()).find((m) => m.machineId === 'clock-mark')!.created_at);
+    let last = '';
+    await until(
+      'both helpers sent a heartbeat after the mark',
+      async () => {
+        const machines = await lapi.machines();
+        last = JSON.stringify(machines.map((m) => [m.machineId, m.last_heartbeat]));
+        return ['hostA', 'hostB'].every((id) => Date.parse(machines.find((m) => m.machineId === id)?.last_heartbeat ?? '') > mark);
+      },
+      90_000,
+      () => `mark ${new Date(mark).toISOString()}, machines ${last}`,
+    );
+    await lapi.cscli(['machines', 'delete', 'clock-mark']);
+  });
+
   it('shows the ban in cscli decisions list with our scenario', async () => {
     const decisions = await lapi.decisions();
     const ban = decisions.find((d) => d.value === scanner.v4);

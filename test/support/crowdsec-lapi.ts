@@ -106,6 +106,11 @@ export class CrowdsecLapi {
     return result.stdout;
   }
 
+  /** `cscli machines list -o json`: each machine with the LAPI's own timestamps (RFC 3339). */
+  async machines(): Promise<Array<{ machineId: string; created_at: string; last_heartbeat?: string; ipAddress?: string }>> {
+    return JSON.parse(await this.cscli(['machines', 'list', '-o', 'json'])) as Array<{ machineId: string; created_at: string; last_heartbeat?: string; ipAddress?: string }>;
+  }
+
   /** `cscli decisions list -o json`, flattened to the decisions. */
   async decisions(): Promise<Array<{ id: number; value: string; scenario: string; origin: string; type: string }>> {
     const text = await this.cscli(['decisions', 'list', '-o', 'json']);
