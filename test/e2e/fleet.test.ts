@@ -1,12 +1,14 @@
 // Two hosts in one CrowdSec fleet, end to end with the real Debian packages: a LAPI of the
-// test's own in its own namespace, portsentryd on hosts A and B, nmap against A. B blocks
+// test's own in its own namespace, set up with the README's own commands (TLS with a private
+// CA, cscli machines add -f /dev/null, the systemd drop-in's NODE_EXTRA_CA_CERTS, the
+// portsentry.conf lines), portsentryd on hosts A and B, nmap against A. B blocks
 // the scanner without being touched, records it as from the fleet with A as the origin,
 // lifts it when the decision is deleted, and never blocks its own or ignored addresses,
 // whatever the fleet says. With the LAPI down, A keeps detecting and blocking, and its alert
 // arrives once the LAPI is back. A real Prometheus scrapes A and counts the blocks.
 
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -17,6 +19,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { blockedSetsText, helperConfigText } from '../support/helper-config.js';
 import { createLab, type Lab, type LabHost } from '../support/netns-lab.js';
 import { PrometheusServer } from '../support/prometheus-server.js';
+import { readmeBlock, readmeCommands, substitute } from '../support/readme-blocks.js';
 import { until } from '../support/wait.js';
 
 const TABLE = 'psfleet';
@@ -35,6 +38,9 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
   let a: DaemonProcess, b: DaemonProcess;
   let hostA: LabHost, hostB: LabHost, scanner: LabHost, lateScanner: LabHost, friendOfB: LabHost;
   let prometheus: PrometheusServer | null = null;
+  /** The bouncer keys cscli printed (secrets: never in a log, config.get or the metrics). */
+  let keyA = '';
+  let keyB = '';
   const socket = (name: 'a' | 'b') => join(dir, name, 'run', 'helper.sock');
   const setOf = (host: LabHost) => blockedSetsText(lab, host, TABLE);
   const status = async (name: 'a' | 'b'): Promise<StatusResult> => {
@@ -51,39 +57,60 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     lab = await createLab(['lapi', 'hostA', 'hostB', 'scanner', 'lateScanner', 'friendOfB']);
     ({ hostA, hostB, scanner, lateScanner, friendOfB } = lab.hosts);
     dir = await mkdtemp(join(tmpdir(), 'portsentry-fleet-'));
-    lapi = await CrowdsecLapi.create(lab, lab.hosts.lapi, join(dir, 'lapi'));
-    await lapi.addMachine('hostA', 'passwordA-0123456789');
-    await lapi.addMachine('hostB', 'passwordB-0123456789');
-    await lapi.addBouncer('bouncerA', 'bouncer-key-A-0123456789');
-    await lapi.addBouncer('bouncerB', 'bouncer-key-B-0123456789');
+    lapi = await CrowdsecLapi.create(lab, lab.hosts.lapi, join(dir, 'lapi'), { tls: true });
+    const ownCredentials = await readFile(lapi.credentialsFile, 'utf8');
+    // The README's registration, for each host: a machine (-f /dev/null) and a bouncer whose key cscli prints.
+    const register = async (machine: string, password: string): Promise<string> => {
+      const words = substitute([
+        ['web-01-portsentry', `bouncer-${machine}`],
+        ['web-01', machine],
+        ['a-long-random-password', password],
+      ]);
+      let printed = '';
+      for (const [program, ...argv] of readmeCommands('register', words)) {
+        assert.equal(program, 'cscli');
+        printed = await lapi.cscli(argv);
+      }
+      const key = /^\s*([A-Za-z0-9+/=_-]{20,})\s*$/m.exec(printed)?.[1];
+      assert.ok(key !== undefined, `cscli bouncers add printed no key: ${printed}`);
+      return key;
+    };
+    keyA = await register('hostA', 'passwordA-0123456789');
+    keyB = await register('hostB', 'passwordB-0123456789');
+    assert.equal(await readFile(lapi.credentialsFile, 'utf8'), ownCredentials, "-f /dev/null left the LAPI host's own login alone");
     await lapi.start();
 
     const helper = async (name: 'a' | 'b', machine: string, password: string, key: string, ignore: readonly string[], extra: Record<string, string>) => {
       const hostDir = join(dir, name);
       await writeFile(join(dir, `${name}.ignore`), `${ignore.join('\n')}\n`);
-      await import('node:fs/promises').then((fs) => fs.mkdir(hostDir, { recursive: true }));
+      await mkdir(hostDir, { recursive: true });
+      // The README's lines for portsentry.conf, with this host's machine, password and key.
+      const words = substitute([
+        ['10.0.0.5', lapi.host.v4],
+        ['web-01', machine],
+        ['a-long-random-password', password],
+        ['THE-KEY-CSCLI-PRINTED', key],
+      ]);
+      const fleetLines = Object.fromEntries(readmeBlock('portsentry.conf').map((line) => /^(\w+)="(.*)"$/.exec(words(line))!.slice(1, 3) as [string, string]));
       await writeFile(
         join(hostDir, 'portsentry.conf'),
-        helperConfigText(hostDir, {
-          TCP_PORTS: TCP_TRIPWIRES,
-          NFT_TABLE: TABLE,
-          IGNORE_FILE: join(dir, `${name}.ignore`),
-          FLEET_SHARING: '1',
-          FLEET_LAPI_URL: lapi.url,
-          FLEET_MACHINE_ID: machine,
-          FLEET_MACHINE_PASSWORD: password,
-          FLEET_BOUNCER_KEY: key,
-          FLEET_DECISION_DURATION: '3600',
-          ...extra,
-        }),
+        helperConfigText(hostDir, { TCP_PORTS: TCP_TRIPWIRES, NFT_TABLE: TABLE, IGNORE_FILE: join(dir, `${name}.ignore`), FLEET_DECISION_DURATION: '3600', ...fleetLines, ...extra }),
       );
       return join(hostDir, 'portsentry.conf');
     };
     // A ignores B (the admin's ban of B's address below must not cut A off from it either).
-    const confA = await helper('a', 'hostA', 'passwordA-0123456789', 'bouncer-key-A-0123456789', [hostB.v4], { METRICS_ADDRESS: hostA.v4, METRICS_PORT: String(METRICS_PORT) });
-    const confB = await helper('b', 'hostB', 'passwordB-0123456789', 'bouncer-key-B-0123456789', [friendOfB.v4], {});
-    a = startDaemon(lab, hostA, ['-stcp', '-c', confA]);
-    b = startDaemon(lab, hostB, ['-stcp', '-c', confB]);
+    const confA = await helper('a', 'hostA', 'passwordA-0123456789', keyA, [hostB.v4], { METRICS_ADDRESS: hostA.v4, METRICS_PORT: String(METRICS_PORT) });
+    const confB = await helper('b', 'hostB', 'passwordB-0123456789', keyB, [friendOfB.v4], {});
+    // The README's systemd drop-in: the CA copied to where it says, the variable it sets.
+    const env: Record<string, string> = {};
+    for (const line of readmeBlock('drop-in')) {
+      const setting = /^Environment=(\w+)=(.*)$/.exec(line);
+      if (setting !== null) env[setting[1]!] = setting[2]!.replace('/etc/portsentry-desktop/', `${dir}/`);
+    }
+    assert.ok(env['NODE_EXTRA_CA_CERTS'] !== undefined, 'the drop-in sets NODE_EXTRA_CA_CERTS');
+    await copyFile(lapi.caFile, env['NODE_EXTRA_CA_CERTS']!);
+    a = startDaemon(lab, hostA, ['-stcp', '-c', confA], { env });
+    b = startDaemon(lab, hostB, ['-stcp', '-c', confB], { env });
     await a.waitFor('Control socket listening');
     await b.waitFor('Control socket listening');
     await until('both helpers reached the LAPI', async () => (await status('a')).fleet?.connected === true && (await status('b')).fleet?.connected === true);
@@ -236,7 +263,7 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     ]) {
       assert.match(page.stdout, new RegExp(`^# HELP ${name} \\S`, 'm'), name);
     }
-    assert.ok(!/password|bouncer-key/i.test(page.stdout), 'no secret in the metrics');
+    assert.ok(!/password/i.test(page.stdout) && !page.stdout.includes(keyA), 'no secret in the metrics');
   });
 
   it('lets the operator switch sharing off and on through config.set, and refuses the redacted placeholder as a secret', async () => {
@@ -261,13 +288,13 @@ describe('a fleet of two hosts through a CrowdSec LAPI, and Prometheus', { timeo
     const client = await HelperClient.connect(socket('a'));
     try {
       const config = await client.call('config.get', {});
-      assert.ok(!config.text.includes('passwordA') && !config.text.includes('bouncer-key-A'), 'file text redacted');
+      assert.ok(!config.text.includes('passwordA') && !config.text.includes(keyA), 'file text redacted');
       assert.equal(config.values['FLEET_MACHINE_PASSWORD'], '(secret, set)');
       assert.equal(config.values['FLEET_BOUNCER_KEY'], '(secret, set)');
       assert.equal(config.values['FLEET_MACHINE_ID'], 'hostA');
     } finally {
       client.close();
     }
-    for (const process of [a, b]) assert.ok(!process.lines.some((line) => /password[AB]-|bouncer-key-/.test(line)), 'no secret in the log');
+    for (const process of [a, b]) assert.ok(!process.lines.some((line) => /password[AB]-/.test(line) || line.includes(keyA) || line.includes(keyB)), 'no secret in the log');
   });
 });

@@ -1,14 +1,18 @@
 // A CrowdSec Local API of the test's own: Debian's crowdsec binary run with `-no-cs` (the
 // API only, no log agent) inside a lab namespace, listening on that host's test address,
 // with its config, credentials and SQLite database in a temp directory. Never the
-// machine's /etc/crowdsec service. cscli runs against the same config.
+// machine's /etc/crowdsec service. cscli runs against the same config. With `tls`, the
+// LAPI serves https with a certificate from a CA of the test's own, made by the README's
+// commands (fleet-readme: lapi-tls), and cscli trusts that CA as the README says.
 
 import { execFile } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readFile } from 'node:fs/promises';
 import { DaemonProcess } from './daemon-process.js';
 import type { Lab, LabHost } from './netns-lab.js';
+import { readmeCommands, substitute } from './readme-blocks.js';
 
 const run = promisify(execFile);
 export const LAPI_PORT = 8080;
@@ -20,10 +24,29 @@ export class CrowdsecLapi {
     private readonly lab: Lab,
     readonly host: LabHost,
     readonly dir: string,
+    readonly tls: boolean,
   ) {}
 
   get url(): string {
-    return `http://${this.host.v4}:${LAPI_PORT}`;
+    return `${this.tls ? 'https' : 'http'}://${this.host.v4}:${LAPI_PORT}`;
+  }
+
+  /** The private CA's certificate (with tls). */
+  get caFile(): string {
+    return join(this.dir, 'tls', 'ca.crt');
+  }
+
+  /** The README's example paths and address, made this LAPI's. */
+  readmeWords(): (word: string) => string {
+    return substitute([
+      ['/etc/crowdsec/', `${this.dir}/`],
+      ['10.0.0.5', this.host.v4],
+    ]);
+  }
+
+  /** The LAPI host's own credentials file (cscli's login). */
+  get credentialsFile(): string {
+    return join(this.dir, 'local_api_credentials.yaml');
   }
 
   get configFile(): string {
@@ -31,7 +54,8 @@ export class CrowdsecLapi {
   }
 
   /** Writes the config into dir (created) and registers the admin machine cscli itself uses. */
-  static async create(lab: Lab, host: LabHost, dir: string): Promise<CrowdsecLapi> {
+  static async create(lab: Lab, host: LabHost, dir: string, options: { tls?: boolean } = {}): Promise<CrowdsecLapi> {
+    const lapi = new CrowdsecLapi(lab, host, dir, options.tls === true);
     await mkdir(join(dir, 'data'), { recursive: true });
     await mkdir(join(dir, 'hub'), { recursive: true });
     await writeFile(join(dir, 'hub', '.index.json'), '{}\n');
@@ -69,13 +93,19 @@ export class CrowdsecLapi {
         '    log_level: info',
         `    listen_uri: ${host.v4}:${LAPI_PORT}`,
         `    profiles_path: ${dir}/profiles.yaml`,
+        ...(lapi.tls ? ['    tls:', `      cert_file: ${dir}/tls/lapi.crt`, `      key_file: ${dir}/tls/lapi.key`] : []),
         'prometheus:',
         '  enabled: false',
         '',
       ].join('\n'),
     );
-    const lapi = new CrowdsecLapi(lab, host, dir);
-    await lapi.cscli(['machines', 'add', 'test-admin', '--password', 'test-admin-password-0123456789', '-f', join(dir, 'local_api_credentials.yaml')]);
+    if (lapi.tls) for (const argv of readmeCommands('lapi-tls', lapi.readmeWords())) await lab.exec(host, argv);
+    await lapi.cscli(['machines', 'add', 'test-admin', '--password', 'test-admin-password-0123456789', '-f', lapi.credentialsFile]);
+    if (lapi.tls) {
+      // As the README says: the LAPI host's own cscli logs in at the new address and trusts the CA.
+      const credentials = (await readFile(lapi.credentialsFile, 'utf8')).replace(/^url: .*$/m, `url: ${lapi.url}/`);
+      await writeFile(lapi.credentialsFile, `${credentials.trimEnd()}\nca_cert_path: ${lapi.caFile}\n`);
+    }
     return lapi;
   }
 

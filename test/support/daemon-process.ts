@@ -73,10 +73,12 @@ export function withPrivateMounts(mounts: readonly string[] | undefined, command
 export interface DaemonOptions {
   /** private-mounts.ts options (--bind SOURCE TARGET, --tmpfs TARGET): the daemon's own view of those paths. */
   readonly privateMounts?: readonly string[];
+  /** Environment variables beyond the test's own (NODE_EXTRA_CA_CERTS, as a systemd drop-in sets it). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export function startDaemon(lab: Lab, host: LabHost, args: readonly string[], options: DaemonOptions = {}): DaemonProcess {
   const argv = withPrivateMounts(options.privateMounts, [process.execPath, ...DAEMON_NODE_FLAGS, DAEMON_SCRIPT, ...args]);
-  const child = lab.spawn(host, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = lab.spawn(host, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env === undefined ? {} : { env: { ...process.env, ...options.env } }) });
   return new DaemonProcess(child);
 }
