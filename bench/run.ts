@@ -141,7 +141,7 @@ async function main(): Promise<void> {
         capturePath: await step('capturePath', [], () => capturePath(bench, plan.capture)),
         ...(await step<{ fleet?: Awaited<ReturnType<typeof fleetFigure>> }>('fleet', {}, async () => ({ fleet: await fleetFigure(quick) }))),
         flood: await step('flood', null, () => floodAbsorbed(bench, configs, plan.flood)),
-        capacity: await step('capacity', null, () => capacity(bench, plan.capacity)),
+        capacity: await step('capacity', null, () => capacity(bench.target, plan.capacity)),
       };
       results = { machine: await machineInfo(), quick, repetitions: plan.repetitions, durationSeconds: Math.round((performance.now() - started) / 1000), figures, errors };
     } finally {
