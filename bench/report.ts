@@ -167,7 +167,7 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   out.push('## 7. Start-up (own exec to every tripwire bound)');
   out.push('');
   out.push(
-    "Both seen the same way: `ss` polled in the target's namespace until every tripwire port is bound. Ours is clocked from the spawn of `ip netns exec ... node portsentryd`, so its figure includes that launcher (measured alone as `ip netns exec true`); the peer from the moment its launcher execs portsentry (-tcp and -udp at once), so its figure leaves out the launcher's unshare, Node and bind mount (measured: spawn of the launcher to that exec).",
+    "Both seen the same way: `ss` polled in the target's namespace until every tripwire port is bound. Ours is clocked from the spawn of `ip netns exec ... node portsentryd`, so its figure includes that launcher (measured alone as `ip netns exec true`); the peer from the moment its launcher execs portsentry (-tcp and -udp at once), so its figure leaves out the launcher's unshare, Node and bind mount (measured: spawn of the launcher to that exec). Ours runs as the systemd unit runs it, with Node's compile cache (warm: the figures before this one started it).",
   );
   out.push('');
   out.push(
