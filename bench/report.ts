@@ -159,7 +159,7 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   out.push(
     table(
       ['detector', 'RSS MB (main)', 'RSS MB (all processes)', 'idle CPU s over', 'idle CPU %'],
-      figures.memory.idle.map((r) => [r.detector, fmt(r.rssMb, 1), fmt(r.treeRssMb, 1), `${fmt(r.idleCpuSeconds)} / ${r.idleSeconds} s`, fmt(r.idleCpuPercent, 1)]),
+      figures.memory.idle.map((r) => [r.detector, fmt(r.rssMb, 1), fmt(r.treeRssMb, 1), `${fmt(r.idleCpuSeconds)} / ${r.idleSeconds} s`, fmt(r.idleCpuPercent, 2)]),
     ),
   );
   out.push('');
@@ -279,6 +279,22 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   );
   out.push('');
 
+  const lone = figures.loneProbe ?? [];
+  if (lone.length > 0) {
+    out.push('## 10. Lone probe on a quiet network');
+    out.push('');
+    out.push(
+      "One trigger from a fresh source (a UDP datagram to 31337 for -udp, a TCP connect to 31337 for -tcp, one bare SYN for -stcp and -atcp) and nothing else on the wire. To block: trigger to the end of the first question to the kernel in the target's namespace, repeated back to back (`nft get element` on our set, `iptables -C` on the peer's rule: one process each, nothing on the wire), answered yes; resolution: that question's length. Ours also: trigger to its attack line and to its \"has been blocked\" line (the peer logs to syslog only). Never blocked: not in the firewall 10 s after the trigger.",
+    );
+    out.push('');
+    out.push(
+      table(
+        ['detector', 'mode', 'to block in the kernel ms', 'resolution ms', 'to attack line ms', 'to "blocked" line ms', 'never blocked'],
+        lone.map((r) => [r.detector, `-${r.mode}`, mp(r.toBlockMs), mp(r.resolutionMs), mp(r.toLogLineMs), mp(r.toBlockedLineMs), `${r.neverBlocked} of ${r.repetitions}`]),
+      ),
+    );
+    out.push('');
+  }
   const exclusions = statedExclusions(results);
   if (exclusions.length > 0) {
     out.push('## What the figures leave out, and unequal loads');
