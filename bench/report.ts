@@ -295,6 +295,32 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
     );
     out.push('');
   }
+  const masscans = figures.masscan ?? [];
+  if (masscans.length > 0) {
+    out.push("## 11. One source at masscan's pace (-atcp)");
+    out.push('');
+    out.push(
+      'One spoofed source sends SYNs to watched port 555, paced by the raw sender (achieved rate shown). Helper CPU: utime+stime of the daemon and its children over the flood, up to a barrier (a sentinel\'s trigger, whose attack line comes after every earlier packet was handled). Attack lines for the source: one means every later packet cost no line. Control socket: JSON-RPC "status" round trips on the operator socket, ten a second, during the flood (their own cost is in the helper CPU).',
+    );
+    out.push('');
+    out.push(
+      table(
+        ['offered /s', 'achieved /s', 'sent', 'helper CPU s', 'log lines', 'attack lines for the source', 'source blocked', 'control latency ms (median / p95)', 'control requests (timeouts)'],
+        masscans.map((r) => [
+          String(r.offeredPerSecond),
+          String(r.achievedPerSecond),
+          String(r.sent),
+          fmt(r.helperCpuSeconds),
+          String(r.logLines),
+          String(r.attackLinesForSource),
+          r.sourceBlocked ? 'yes' : '**no**',
+          mp(r.controlLatencyMs),
+          `${r.controlRequests} (${r.controlTimeouts})`,
+        ]),
+      ),
+    );
+    out.push('');
+  }
   const exclusions = statedExclusions(results);
   if (exclusions.length > 0) {
     out.push('## What the figures leave out, and unequal loads');

@@ -12,6 +12,7 @@ import type { StartupRow } from './fig-startup.js';
 import type { TriggerRow } from './fig-trigger.js';
 import type { FleetFigure } from './fig-fleet.js';
 import type { LoneProbeRow } from './fig-lone-probe.js';
+import type { MasscanRow } from './fig-masscan.js';
 
 export interface BenchResults {
   readonly machine: MachineInfo;
@@ -34,9 +35,10 @@ export interface BenchResults {
     readonly capacity?: CapacityRow | null;
     /** Absent in results written before this figure existed. */
     readonly loneProbe?: LoneProbeRow[];
+    readonly masscan?: MasscanRow[];
   };
   /** Figures that could not be measured, with the reason (the rest still ran). */
   readonly errors: Record<string, string>;
 }
 
-export const FIGURE_NAMES = ['triggerToBlackhole', 'scanTypes', 'leak', 'scale', 'blockCost', 'memory', 'startup', 'capturePath', 'flood', 'capacity', 'loneProbe'] as const;
+export const FIGURE_NAMES = ['triggerToBlackhole', 'scanTypes', 'leak', 'scale', 'blockCost', 'memory', 'startup', 'capturePath', 'flood', 'capacity', 'loneProbe', 'masscan'] as const;

@@ -20,6 +20,7 @@ import { fleetFigure } from './fig-fleet.js';
 import { capacity, floodAbsorbed } from './fig-hostile.js';
 import { leak } from './fig-leak.js';
 import { loneProbe } from './fig-lone-probe.js';
+import { masscan } from './fig-masscan.js';
 import { memory } from './fig-memory.js';
 import { scale } from './fig-scale.js';
 import { scanTypes, SCAN_TYPES } from './fig-scan-types.js';
@@ -45,6 +46,8 @@ export interface BenchPlan {
   readonly capacity: { setSize: number };
   /** Figure 10: lone triggers per detector and mode. */
   readonly loneProbeRepetitions: number;
+  /** Figure 11: one source at masscan's pace. */
+  readonly masscan: { rates: readonly number[]; seconds: number };
 }
 
 export const FULL_PLAN: BenchPlan = {
@@ -60,6 +63,7 @@ export const FULL_PLAN: BenchPlan = {
   flood: { sources: 100_000, rate: 10_000 },
   capacity: { setSize: 1_000_000 },
   loneProbeRepetitions: 10,
+  masscan: { rates: [50_000, 100_000], seconds: 10 },
 };
 
 export const QUICK_PLAN: BenchPlan = {
@@ -75,6 +79,7 @@ export const QUICK_PLAN: BenchPlan = {
   flood: { sources: 2000, rate: 2000 },
   capacity: { setSize: 20_000 },
   loneProbeRepetitions: 2,
+  masscan: { rates: [5000], seconds: 1 },
 };
 
 interface RunArgs {
@@ -148,6 +153,7 @@ async function main(): Promise<void> {
         flood: await step('flood', null, () => floodAbsorbed(bench, configs, plan.flood)),
         capacity: await step('capacity', null, () => capacity(bench.target, plan.capacity)),
         loneProbe: await step('loneProbe', [], () => loneProbe(bench, configs, plan.loneProbeRepetitions, triggerModes)),
+        masscan: await step('masscan', [], () => masscan(bench, configs, plan.masscan)),
       };
       results = { machine: await machineInfo(), quick, repetitions: plan.repetitions, durationSeconds: Math.round((performance.now() - started) / 1000), figures, errors };
     } finally {

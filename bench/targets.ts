@@ -111,6 +111,13 @@ export function analyseTargets(results: BenchResults): string[] {
       `- Lone probe on a quiet network, ours -${row.mode}: blocked in the kernel by ${f(row.toBlockMs?.median)} ms after the trigger, within the last ${f(row.resolutionMs?.median)} ms of that (one question to the kernel), ${row.neverBlocked} of ${row.repetitions} never blocked (target: every one blocked, no later than the peer: by ${f(peer?.toBlockMs?.median)} ms, ${peer?.neverBlocked ?? 'n/a'} never): ${mark(ok)}.`,
     );
   }
+  for (const row of figures.masscan ?? []) {
+    // "Near zero" after the first probe: under 2 % of one core over the flood, one attack line.
+    const ok = row.sourceBlocked && row.attackLinesForSource <= 1 && row.helperCpuSeconds <= 0.02 * row.seconds && row.controlTimeouts === 0;
+    lines.push(
+      `- One source at ${row.offeredPerSecond}/s (achieved ${row.achievedPerSecond}/s) for ${f(row.seconds, 1)} s: helper CPU ${f(row.helperCpuSeconds)} s, ${row.logLines} log lines, ${row.attackLinesForSource} attack lines for the source, blocked: ${row.sourceBlocked ? 'yes' : 'no'}, control socket ${f(row.controlLatencyMs?.median)} / ${f(row.controlLatencyMs?.p95)} ms (target: user-space CPU after the first probe near zero, under 2 % of a core; one attack line; the source blocked; the control socket answering): ${mark(ok)}.`,
+    );
+  }
   const idle = figures.memory.idle.find((r) => r.detector === 'ours');
   // Two decimals: the target (0.1 %) sits at the resolution one decimal would give.
   lines.push(
