@@ -32,12 +32,20 @@ export function blockedAddress(i: number): string {
   return `198.${18 + (n >>> 16)}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
+/** At most this many connect samples are dropped at the start of a series. */
+export const WARM_UP_CONNECTS = 10;
+
+/** Connect samples left out at the start of each series (warm-up: the client's first connects pay for ARP and cold caches); results.md says so. Pure. */
+export function warmUpConnects(samples: number): number {
+  return Math.min(WARM_UP_CONNECTS, Math.floor(samples / 5));
+}
+
 async function connectLatency(bench: BenchLab, count: number): Promise<Summary | null> {
   const { latenciesMs } = await bench.nodeScript<{ latenciesMs: number[] }>(bench.client, 'attacker-probe', [
     'latency',
     JSON.stringify({ target: bench.target.v4, servicePort: SERVICE_PORT, source: bench.client.v4, count }),
   ]);
-  return summarize(latenciesMs.slice(Math.min(10, Math.floor(latenciesMs.length / 5))).map((v) => round(v, 4)));
+  return summarize(latenciesMs.slice(warmUpConnects(latenciesMs.length)).map((v) => round(v, 4)));
 }
 
 async function timeEach(count: number, action: (i: number) => Promise<unknown>): Promise<Summary | null> {

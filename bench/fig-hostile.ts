@@ -4,17 +4,21 @@
 // still blackholed. (9) Capacity: a blocked set loaded to BLOCK_SET_SIZE (1,000,000), the
 // kernel memory it takes, the cost of one more block through the daemon's backend, and the
 // cost of a block when the set is full (evicting the soonest to expire, then the oldest, of
-// the blocks the backend knows, while it reads the rest in the background).
+// the blocks the backend knows, while it reads the rest in the background). What the set
+// holds is read back from the kernel (after the load, and after the newest scanner's block),
+// never taken from the plan: a load cut short reports the short count.
 
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { NftablesBackend } from '../privileged-helper/firewall/nftables-backend.js';
+import { parseAddress } from '../shared/domain/address.js';
 import type { BenchLab } from './bench-lab.js';
 import { ADVANCED_TRIGGER_PORT, type BenchConfigPaths } from './configs.js';
-import { startDetector } from './detectors.js';
+import { SETTLE_AFTER_START_MS, startDetector } from './detectors.js';
 import { sleep, runArgv } from './processes.js';
 import { flood, rawTrigger } from './raw-packets.js';
 import { triggerRequest } from './fig-trigger.js';
+import { parseNftSetJson } from './ours.js';
 import { round } from './stats.js';
 
 /** 100,000 sources from here upward stay inside 198.18.0.0/15 and clear of the lab's hosts. */
@@ -40,7 +44,7 @@ export async function floodAbsorbed(bench: BenchLab, configs: BenchConfigPaths, 
   const running = await startDetector(bench, configs, 'ours', ['atcp']);
   try {
     const ours = running.ours!;
-    await sleep(300);
+    await sleep(SETTLE_AFTER_START_MS);
     const sent = await flood(bench, { target: bench.target.v4, port: ADVANCED_TRIGGER_PORT, rate: plan.rate, sourceRange: FLOOD_RANGE, count: plan.sources });
     // Caught up when the log has been quiet for 2 s (the figure is the last line's arrival).
     let seen = ours.log.lines.length;
@@ -75,7 +79,16 @@ export async function floodAbsorbed(bench: BenchLab, configs: BenchConfigPaths, 
 
 export interface CapacityRow {
   readonly setSize: number;
+  /** Elements in the kernel's set after the newest scanner's block, read back (`nft -j list set`). */
   readonly held: number;
+  /** Elements in the kernel's set right after the bulk load, read back (absent in older results). */
+  readonly heldAfterLoad?: number;
+  /** The elements the load was planned to put in (the set size less the 5 added one at a time). */
+  readonly plannedLoad?: number;
+  /** Whether the newest scanner's address (the last block into the full set) is in the kernel's set. */
+  readonly newestBlocked?: boolean;
+  /** How long one read-back of the whole set took (the exact count costs a full dump). */
+  readonly readBackSeconds?: number;
   readonly bulkLoadSeconds: number;
   /** Kernel memory for the elements: Slab + VmallocUsed growth (machine-wide, so approximate). */
   readonly kernelMb: number;
@@ -90,6 +103,8 @@ export interface CapacityRow {
 }
 
 const CAPACITY_TABLE = 'psbench_cap';
+/** One of the backend's sets; every set has the same size and kind. */
+const CAPACITY_SET = 'blocked6_hosts';
 
 async function kernelKb(): Promise<number> {
   const text = await readFile('/proc/meminfo', 'utf8');
@@ -98,12 +113,26 @@ async function kernelKb(): Promise<number> {
 }
 
 /** The i-th test address for the capacity set: fd00:ff::/32 hosts, never on the wire. */
-function capacityAddress(i: number): string {
+export function capacityAddress(i: number): string {
   return `fd00:ff:${(i >>> 16).toString(16)}::${(i & 0xffff).toString(16)}`;
 }
 
-export async function capacity(bench: BenchLab, plan: { setSize: number }): Promise<CapacityRow> {
-  const ns = bench.target.netns;
+/** The set's elements as the kernel holds them (canonical text), and how long the dump took. */
+async function readBack(nft: readonly string[]): Promise<{ elements: Set<string>; seconds: number }> {
+  const started = performance.now();
+  const { stdout } = await runArgv([...nft, '-j', 'list', 'set', 'inet', CAPACITY_TABLE, CAPACITY_SET], { timeoutMs: 1_200_000 });
+  const elements = new Set(parseNftSetJson(stdout).map((e) => parseAddress(e)?.address ?? e));
+  return { elements, seconds: (performance.now() - started) / 1000 };
+}
+
+export interface CapacityHooks {
+  /** Runs right after the bulk load, before the read-back (the bench's own test cuts the load short here). */
+  readonly afterLoad?: (nft: readonly string[], table: string, set: string) => Promise<void>;
+}
+
+/** `target`: the namespace whose kernel holds the set (the bench lab's target). */
+export async function capacity(target: { readonly netns: string }, plan: { setSize: number }, hooks: CapacityHooks = {}): Promise<CapacityRow> {
+  const ns = target.netns;
   const nft = ['ip', 'netns', 'exec', ns, 'nft'] as const;
   let evicted = 0;
   let backgroundRead: number | null = null;
@@ -125,10 +154,12 @@ export async function capacity(bench: BenchLab, plan: { setSize: number }): Prom
     for (let from = 0; from < preload; from += 50_000) {
       const elements: string[] = [];
       for (let i = from; i < Math.min(preload, from + 50_000); i++) elements.push(capacityAddress(i));
-      await runArgv([...nft, '-f', '-'], { input: `add element inet ${CAPACITY_TABLE} blocked6_hosts { ${elements.join(', ')} }\n`, timeoutMs: 600_000 });
+      await runArgv([...nft, '-f', '-'], { input: `add element inet ${CAPACITY_TABLE} ${CAPACITY_SET} { ${elements.join(', ')} }\n`, timeoutMs: 600_000 });
     }
     const bulkLoadSeconds = round((performance.now() - started) / 1000, 3);
     const kernelMb = round(((await kernelKb()) - before) / 1024, 1);
+    await hooks.afterLoad?.(nft, CAPACITY_TABLE, CAPACITY_SET);
+    const afterLoad = await readBack(nft);
     const time = async (i: number) => {
       const t = performance.now();
       await backend.block(capacityAddress(i));
@@ -140,9 +171,26 @@ export async function capacity(bench: BenchLab, plan: { setSize: number }): Prom
     const addWhenFullNextMs: number[] = [];
     for (let i = 0; i < 5; i++) addWhenFullNextMs.push(await time(plan.setSize + 2 + i));
     // The elements were loaded behind the backend's back: it reads them in the background.
+    // (Only an eviction starts that read: a set that never filled has nothing to wait for.)
     const deadline = performance.now() + 20 * 60_000;
-    while (backgroundRead === null && performance.now() < deadline) await sleep(500);
-    return { setSize: plan.setSize, held: plan.setSize, bulkLoadSeconds, kernelMb, addOneMs, addWhenFullFirstMs, addWhenFullNextMs, evicted, backgroundReadSeconds: backgroundRead };
+    while (evicted > 0 && backgroundRead === null && performance.now() < deadline) await sleep(500);
+    const newest = parseAddress(capacityAddress(plan.setSize + 6))!.address;
+    const final = await readBack(nft);
+    return {
+      setSize: plan.setSize,
+      held: final.elements.size,
+      heldAfterLoad: afterLoad.elements.size,
+      plannedLoad: preload,
+      newestBlocked: final.elements.has(newest),
+      readBackSeconds: round(Math.max(afterLoad.seconds, final.seconds), 1),
+      bulkLoadSeconds,
+      kernelMb,
+      addOneMs,
+      addWhenFullFirstMs,
+      addWhenFullNextMs,
+      evicted,
+      backgroundReadSeconds: backgroundRead,
+    };
   } finally {
     await backend.remove();
   }

@@ -1,11 +1,14 @@
 // Figure 4: distinct scanning sources detected and blocked per second. Spoofed SYNs, one per
 // source from 198.18.128.0/17 (routed back through the attacker), to a watched port; the
 // rate is sources blocked / (last block - first packet), the misses are the sent sources
-// missing from the firewall afterwards.
+// missing from the firewall afterwards. Both detectors get the same clock (the firewall polled
+// every 100 ms; the last block is the end of the poll that first saw the final count) and
+// the same offered load (the peer's, which its rule per host can take); ours runs once more
+// at a load the peer cannot take, and results.md says so.
 
 import type { BenchLab } from './bench-lab.js';
 import { ADVANCED_TRIGGER_PORT, type BenchConfigPaths } from './configs.js';
-import { startDetector, type Detector } from './detectors.js';
+import { SETTLE_AFTER_START_MS, startDetector, type Detector } from './detectors.js';
 import { treeRssMb, rssMb } from './proc-stats.js';
 import { sleep } from './processes.js';
 import { flood } from './raw-packets.js';
@@ -25,35 +28,45 @@ export interface ScaleRow {
   /** Ours only: the daemon's RSS (and with its children) after the run. */
   readonly daemonRssMb: number | null;
   readonly daemonTreeRssMb: number | null;
+  /** Ours only: first packet to the arrival of its last "has been blocked" line, s (absent in older results). */
+  readonly secondsToLastBlockLine?: number | null;
 }
+
+/** Firewall polling interval, the same for both detectors: it bounds the resolution of "s to last block". */
+export const SCALE_POLL_MS = 100;
 
 export async function scale(bench: BenchLab, configs: BenchConfigPaths, plan: { ours: number; peer: number; rate: number; peerRate: number }): Promise<ScaleRow[]> {
   const rows: ScaleRow[] = [];
-  for (const detector of ['ours', 'peer'] as const) {
-    const count = detector === 'ours' ? plan.ours : plan.peer;
-    const rate = detector === 'ours' ? plan.rate : plan.peerRate;
+  const runs = [
+    { detector: 'peer', count: plan.peer, rate: plan.peerRate },
+    { detector: 'ours', count: plan.peer, rate: plan.peerRate },
+    { detector: 'ours', count: plan.ours, rate: plan.rate },
+  ] as const;
+  for (const { detector, count, rate } of runs) {
     // 10,000 sources from 40 /24s: the per-prefix limit would hold ours to 64 a /24 a minute.
     const running = await startDetector(bench, { ...configs, ours: configs.oursNoPrefixLimit }, detector, ['atcp']);
     try {
-      await sleep(300);
+      await sleep(SETTLE_AFTER_START_MS);
       const sent = await flood(bench, { target: bench.target.v4, port: ADVANCED_TRIGGER_PORT, rate, sourceRange: SCALE_RANGE, count, echoSources: true });
       // Watch the firewall until everything is in or nothing changed for 3 s.
+      const now = () => performance.timeOrigin + performance.now();
       let last = -1;
-      let lastChangeAt = Date.now();
+      let lastChangeAt = now();
       let blockedSet = new Set<string>();
       for (;;) {
         blockedSet = await running.blocked();
         if (blockedSet.size !== last) {
           last = blockedSet.size;
-          lastChangeAt = Date.now();
+          lastChangeAt = now();
         }
-        if (blockedSet.size >= count || Date.now() - lastChangeAt > 3000) break;
-        await sleep(detector === 'ours' ? 100 : 250);
+        if (blockedSet.size >= count || now() - lastChangeAt > 3000) break;
+        await sleep(SCALE_POLL_MS);
       }
-      // Ours: the moment of the last block is the arrival of its log line; the peer logs to
-      // syslog only, so its time is when the polled rule count stopped growing.
+      // One clock for both: the poll that first saw the final count (the peer logs to syslog
+      // only). Ours' own log line is kept beside it.
       const blockLines = running.ours?.log.lines.filter((l) => l.text.includes('has been blocked')) ?? [];
-      const lastBlockAt = running.ours !== null && blockLines.length > 0 ? performance.timeOrigin + blockLines[blockLines.length - 1]!.at : lastChangeAt;
+      const lastLineAt = blockLines.length > 0 ? performance.timeOrigin + blockLines[blockLines.length - 1]!.at : null;
+      const lastBlockAt = lastChangeAt;
       const sources = sent.sources ?? [];
       const missed = sources.filter((s) => !blockedSet.has(s)).length;
       const blocked = sources.length - missed;
@@ -69,6 +82,7 @@ export async function scale(bench: BenchLab, configs: BenchConfigPaths, plan: { 
         secondsToLastBlock: round(seconds, 3),
         daemonRssMb: running.ours === null ? null : await rssMb(running.ours.pid),
         daemonTreeRssMb: running.ours === null ? null : await treeRssMb(running.ours.pid),
+        secondsToLastBlockLine: lastLineAt === null ? null : round((lastLineAt - sent.startedAt) / 1000, 3),
       });
     } finally {
       await running.stop();

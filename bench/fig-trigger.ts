@@ -13,7 +13,7 @@
 import type { BenchLab } from './bench-lab.js';
 import { SERVICE_PORT } from './bench-lab.js';
 import { ADVANCED_TRIGGER_PORT, TRIGGER_TCP_PORT, TRIGGER_UDP_PORT, type BenchConfigPaths } from './configs.js';
-import { startDetector, type Detector } from './detectors.js';
+import { SETTLE_AFTER_START_MS, startDetector, type Detector } from './detectors.js';
 import { sleep } from './processes.js';
 import { rawTrigger, type RawTriggerRequest, type RawTriggerResult } from './raw-packets.js';
 import { round, summarize, type Summary } from './stats.js';
@@ -43,7 +43,48 @@ export interface TriggerRow {
   /** Repetitions whose very first probe went unanswered: the block was in before it left. */
   readonly blockedBeforeFirstProbe?: number;
   readonly repetitions: number;
+  /** Repetitions (not counting the first trigger after each start) never blocked. */
   readonly neverBlocked: number;
+  /** First triggers after a start that were never blocked (absent in older results): counted, not dropped. */
+  readonly firstNeverBlocked?: number;
+}
+
+/** What one detector and mode gave: the first trigger after each start, and the rest. */
+export interface TriggerSamples {
+  readonly firsts: readonly RawTriggerResult[];
+  readonly results: readonly RawTriggerResult[];
+  readonly handshakes: readonly number[];
+  readonly detect: readonly number[];
+  readonly respond: readonly number[];
+}
+
+/**
+ * The row of figure 1 from its samples. A trigger that was never blocked has no time: it is
+ * counted in neverBlocked (firstNeverBlocked for the first after a start), never silently left
+ * out of the medians' denominators. Pure.
+ */
+export function triggerRow(detector: Detector, mode: TriggerMode, starts: number, repetitions: number, samples: TriggerSamples): TriggerRow {
+  const { firsts, results } = samples;
+  const blocked = results.filter((r) => r.blackholeMs !== null);
+  const firstsBlocked = firsts.filter((r) => r.blackholeMs !== null).map((r) => round(r.blackholeMs!, 3));
+  const firstAfterStart = summarize(firstsBlocked);
+  return {
+    detector,
+    mode,
+    blackholeMs: summarize(blocked.map((r) => round(r.blackholeMs!, 3))),
+    resolutionMs: summarize(blocked.map((r) => round(r.blackholeMs! - (r.lastAnsweredMs ?? 0), 3))),
+    probeIntervalMs: summarize(results.map((r) => round(r.meanIntervalMs, 4))),
+    detectMs: summarize(samples.detect),
+    respondMs: summarize(samples.respond),
+    firstAfterStartMs: firstAfterStart === null ? null : round(firstAfterStart.median, 3),
+    firstAfterStart,
+    starts,
+    handshakeMs: summarize(samples.handshakes),
+    blockedBeforeFirstProbe: blocked.filter((r) => r.answeredProbes === 0).length,
+    repetitions,
+    neverBlocked: results.length - blocked.length,
+    firstNeverBlocked: firsts.length - firstsBlocked.length,
+  };
 }
 
 export function triggerRequest(mode: TriggerMode, source: string, target: string): RawTriggerRequest {
@@ -54,7 +95,7 @@ export function triggerRequest(mode: TriggerMode, source: string, target: string
 
 async function measureMode(bench: BenchLab, configs: BenchConfigPaths, detector: Detector, mode: TriggerMode, repetitions: number, starts: number): Promise<TriggerRow> {
   const results: RawTriggerResult[] = [];
-  const firsts: number[] = [];
+  const firsts: RawTriggerResult[] = [];
   const handshakes: number[] = [];
   const detect: number[] = [];
   const respond: number[] = [];
@@ -63,10 +104,9 @@ async function measureMode(bench: BenchLab, configs: BenchConfigPaths, detector:
     const count = Math.floor(repetitions / starts) + (start < repetitions % starts ? 1 : 0);
     const running = await startDetector(bench, configs, detector, [mode]);
     try {
-      await sleep(300); // let start-up work settle
+      await sleep(SETTLE_AFTER_START_MS); // let start-up work settle
       const [warmUp, ...sources] = await bench.freshSources(count + 1);
-      const first = await rawTrigger(bench, triggerRequest(mode, warmUp!.v4, bench.target.v4));
-      if (first.blackholeMs !== null) firsts.push(round(first.blackholeMs, 3));
+      firsts.push(await rawTrigger(bench, triggerRequest(mode, warmUp!.v4, bench.target.v4)));
       for (const source of sources) {
         const result = await rawTrigger(bench, triggerRequest(mode, source.v4, bench.target.v4));
         results.push(result);
@@ -81,24 +121,7 @@ async function measureMode(bench: BenchLab, configs: BenchConfigPaths, detector:
       await running.stop();
     }
   }
-  const blocked = results.filter((r) => r.blackholeMs !== null);
-  const firstAfterStart = summarize(firsts);
-  return {
-    detector,
-    mode,
-    blackholeMs: summarize(blocked.map((r) => round(r.blackholeMs!, 3))),
-    resolutionMs: summarize(blocked.map((r) => round(r.blackholeMs! - (r.lastAnsweredMs ?? 0), 3))),
-    probeIntervalMs: summarize(results.map((r) => round(r.meanIntervalMs, 4))),
-    detectMs: summarize(detect),
-    respondMs: summarize(respond),
-    firstAfterStartMs: firstAfterStart === null ? null : round(firstAfterStart.median, 3),
-    firstAfterStart,
-    starts,
-    handshakeMs: summarize(handshakes),
-    blockedBeforeFirstProbe: blocked.filter((r) => r.answeredProbes === 0).length,
-    repetitions,
-    neverBlocked: results.length - blocked.length,
-  };
+  return triggerRow(detector, mode, starts, repetitions, { firsts, results, handshakes, detect, respond });
 }
 
 export async function triggerToBlackhole(bench: BenchLab, configs: BenchConfigPaths, repetitions: number, starts = 1, modes: readonly TriggerMode[] = TRIGGER_MODES): Promise<TriggerRow[]> {

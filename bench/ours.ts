@@ -2,7 +2,7 @@
 // lines timestamped as they arrive, and its nftables set read back.
 
 import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DAEMON_NODE_FLAGS, DAEMON_SCRIPT } from '../test/support/daemon-process.js';
 import type { BenchLab } from './bench-lab.js';
@@ -24,7 +24,12 @@ export async function startOurs(bench: BenchLab, configPath: string, modes: read
   for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(`${store}${suffix}`, { force: true });
   const spawnedAt = performance.now();
   // `ip netns exec` execs the command, so the child's pid is the daemon's.
-  const child = bench.lab.spawn(bench.target, [process.execPath, ...DAEMON_NODE_FLAGS, DAEMON_SCRIPT, '-c', configPath, ...modes.map((m) => `-${m}`)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // As the systemd unit runs it: with Node's compile cache in a root-only directory (the
+  // bench's own temporary one), so every start after the first compiles nothing.
+  const child = bench.lab.spawn(bench.target, [process.execPath, ...DAEMON_NODE_FLAGS, DAEMON_SCRIPT, '-c', configPath, ...modes.map((m) => `-${m}`)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_COMPILE_CACHE: join(dirname(configPath), 'compile-cache') },
+  });
   const log = new LineRecorder(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let active;

@@ -9,7 +9,10 @@ import { pollUntil, runArgv } from './processes.js';
 
 export interface PeerDaemon {
   readonly pids: readonly number[];
+  /** performance.now() here when the launcher was spawned. */
   readonly spawnedAt: number;
+  /** performance.now() here of the launcher's moment just before it exec'd the peer (same epoch clock). */
+  readonly execAt: number;
   stop(): Promise<void>;
 }
 
@@ -26,13 +29,15 @@ async function peerPids(bench: BenchLab): Promise<number[]> {
 /** Starts one portsentry per mode; resolves once all of them are running (not necessarily bound). */
 export async function startPeer(bench: BenchLab, configPath: string, modes: readonly string[]): Promise<PeerDaemon> {
   const spawnedAt = performance.now();
-  await bench.lab.exec(bench.target, ['unshare', '--mount', '--propagation', 'private', process.execPath, benchScript('peer-launcher'), configPath, ...modes]);
+  const { stdout } = await bench.lab.exec(bench.target, ['unshare', '--mount', '--propagation', 'private', process.execPath, benchScript('peer-launcher'), configPath, ...modes]);
+  const execAt = parseLauncherExecAt(stdout) - performance.timeOrigin;
   let pids: number[] = [];
   const found = await pollUntil(async () => (pids = await peerPids(bench)).length >= modes.length, 5000, 10);
   if (!found) throw new Error(`peer portsentry did not stay up (${pids.length} of ${modes.length} running)`);
   return {
     pids,
     spawnedAt,
+    execAt,
     stop: async () => {
       for (const pid of pids) {
         try {
@@ -45,6 +50,14 @@ export async function startPeer(bench: BenchLab, configPath: string, modes: read
       await flushPeerRules(bench);
     },
   };
+}
+
+/** The launcher's `{"execAt": epoch ms}` line. Pure. */
+export function parseLauncherExecAt(stdout: string): number {
+  const line = stdout.trim().split('\n').pop() ?? '';
+  const execAt = (JSON.parse(line) as { execAt?: unknown }).execAt;
+  if (typeof execAt !== 'number' || !Number.isFinite(execAt)) throw new Error(`peer launcher printed no exec time: ${line.slice(0, 200)}`);
+  return execAt;
 }
 
 export async function flushPeerRules(bench: BenchLab): Promise<void> {

@@ -7,11 +7,15 @@
 //            user-space service on the target competes for CPU). The blackhole time is the
 //            send time of the first probe after the last answered one; the resolution is
 //            the probe interval. One clock: time.perf_counter_ns in this process.
+//   lone     one trigger and nothing else (a UDP datagram, a TCP connect, or one raw SYN);
+//            prints when it left, then holds the TCP connection open (no FIN on the wire)
+//            until its stdin is closed.
 //   flood    one SYN (or UDP datagram) per source address in `sources` to one port, paced
 //            at `rate` per second; prints the wall-clock start and end (epoch ms).
 
 import type { BenchLab } from './bench-lab.js';
 import type { LabHost } from '../test/support/netns-lab.js';
+import { LineRecorder } from './processes.js';
 
 export const PYTHON_RAW = String.raw`
 import json, socket, struct, sys, time, random, ipaddress
@@ -135,8 +139,27 @@ def flood(r):
     end_wall = time.time() * 1000
     print(json.dumps({'startedAt': start_wall, 'endedAt': end_wall, 'sent': len(sources), 'sources': sources if r.get('echoSources') else None}))
 
+def lone(r):
+    src, dst, kind, port = r['source'], r['target'], r['kind'], r['port']
+    if kind == 'udp':
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((src, 0))
+    elif kind == 'tcp':
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM); c.bind((src, 0)); c.settimeout(2)
+    else:
+        out = raw_sender()
+    t0_wall = time.time() * 1000
+    if kind == 'udp':
+        u.sendto(b'bench', (dst, port))
+    elif kind == 'tcp':
+        try: c.connect((dst, port))
+        except OSError: pass
+    else:
+        out.sendto(tcp_syn(src, dst, random.randint(20000, 60000), port, 1), (dst, 0))
+    print(json.dumps({'triggerWallMs': t0_wall}), flush=True)
+    sys.stdin.read()
+    if kind == 'tcp': c.close()
 req = json.loads(sys.argv[2])
-{'trigger': trigger, 'flood': flood}[sys.argv[1]](req)
+{'trigger': trigger, 'flood': flood, 'lone': lone}[sys.argv[1]](req)
 `;
 
 export interface RawTriggerRequest {
@@ -188,6 +211,33 @@ async function python<T>(bench: BenchLab, host: LabHost, command: string, reques
 
 export function rawTrigger(bench: BenchLab, request: RawTriggerRequest): Promise<RawTriggerResult> {
   return python(bench, bench.attacker, 'trigger', request, request.giveUpMs + 30_000);
+}
+
+/**
+ * Sends one trigger from the attacker and nothing else; resolves with the epoch ms it left at
+ * and a release() that lets the sender end (closing a TCP trigger's connection).
+ */
+export async function loneTrigger(
+  bench: BenchLab,
+  request: { kind: 'tcp' | 'udp' | 'syn'; source: string; target: string; port: number },
+): Promise<{ triggerWallMs: number; release: () => Promise<void> }> {
+  const child = bench.lab.spawn(bench.attacker, ['python3', '-c', PYTHON_RAW, 'lone', JSON.stringify(request)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const log = new LineRecorder(child);
+  try {
+    const line = await log.waitFor(/triggerWallMs/, 60_000);
+    const { triggerWallMs } = JSON.parse(line.text) as { triggerWallMs: number };
+    return {
+      triggerWallMs,
+      release: async () => {
+        child.stdin?.end();
+        await exited;
+      },
+    };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
 }
 
 export function flood(bench: BenchLab, request: FloodRequest): Promise<FloodResult> {

@@ -4,6 +4,7 @@
 import type { BenchResults } from './results.js';
 import type { Summary } from './stats.js';
 import { renderFleet } from './fig-fleet.js';
+import { statedExclusions } from './exclusions.js';
 
 const fmt = (value: number | null | undefined, digits = 2): string => (value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : value.toFixed(digits));
 const mp = (s: Summary | null | undefined, digits = 2): string => (s === null || s === undefined ? 'n/a' : `${fmt(s.median, digits)} / ${fmt(s.p95, digits)}`);
@@ -58,7 +59,7 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
         r.blockedBeforeFirstProbe === undefined ? 'n/a' : `${r.blockedBeforeFirstProbe} of ${r.repetitions}`,
         r.firstAfterStart === undefined ? fmt(r.firstAfterStartMs) : mp(r.firstAfterStart),
         String(r.starts ?? 1),
-        `${r.neverBlocked} of ${r.repetitions}`,
+        `${r.neverBlocked} of ${r.repetitions}${r.firstNeverBlocked === undefined ? '' : `; first after start: ${r.firstNeverBlocked} of ${r.starts ?? 1}`}`,
       ]),
     ),
   );
@@ -99,12 +100,12 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   out.push('## 4. Scale: distinct sources detected and blocked per second');
   out.push('');
   out.push(
-    'One spoofed SYN per source (198.18.128.0/17, routed back through the attacker) to watched port 555 in -atcp, paced by a Python raw sender; ours with BLOCK_RATE_PER_PREFIX=0, as the peer has no per-prefix limit (with the default, 64 new blocks a minute per /24, about 2,500 of these 10,000 are blocked, by design). Blocked/s = sources in the firewall / (last block - first packet); missed = sent sources absent from the firewall at the end.',
+    'One spoofed SYN per source (198.18.128.0/17, routed back through the attacker) to watched port 555 in -atcp, paced by a Python raw sender; ours with BLOCK_RATE_PER_PREFIX=0, as the peer has no per-prefix limit (with the default, 64 new blocks a minute per /24, about 2,500 of these 10,000 are blocked, by design). Blocked/s = sources in the firewall / (last block - first packet), the last block being, for both detectors, the end of the firewall poll (every 100 ms) that first saw the final count; our own last "has been blocked" line is shown beside it. Missed = sent sources absent from the firewall at the end.',
   );
   out.push('');
   out.push(
     table(
-      ['detector', 'sources', 'offered /s', 'blocked', 'missed', 'blocked /s', 's to last block', 'daemon RSS MB (with children)'],
+      ['detector', 'sources', 'offered /s', 'blocked', 'missed', 'blocked /s', 's to last block', 'ours: s to last blocked line', 'daemon RSS MB (with children)'],
       figures.scale.map((r) => [
         r.detector,
         String(r.sources),
@@ -113,6 +114,7 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
         String(r.missed),
         String(r.blockedPerSecond),
         fmt(r.secondsToLastBlock, 3),
+        fmt(r.secondsToLastBlockLine, 3),
         r.daemonRssMb === null ? 'n/a' : `${fmt(r.daemonRssMb, 1)} (${fmt(r.daemonTreeRssMb, 1)})`,
       ]),
     ),
@@ -157,17 +159,28 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   out.push(
     table(
       ['detector', 'RSS MB (main)', 'RSS MB (all processes)', 'idle CPU s over', 'idle CPU %'],
-      figures.memory.idle.map((r) => [r.detector, fmt(r.rssMb, 1), fmt(r.treeRssMb, 1), `${fmt(r.idleCpuSeconds)} / ${r.idleSeconds} s`, fmt(r.idleCpuPercent, 1)]),
+      figures.memory.idle.map((r) => [r.detector, fmt(r.rssMb, 1), fmt(r.treeRssMb, 1), `${fmt(r.idleCpuSeconds)} / ${r.idleSeconds} s`, fmt(r.idleCpuPercent, 2)]),
     ),
   );
   out.push('');
 
-  out.push('## 7. Start-up (spawn to every tripwire bound)');
+  out.push('## 7. Start-up (own exec to every tripwire bound)');
+  out.push('');
+  out.push(
+    "Both seen the same way: `ss` polled in the target's namespace until every tripwire port is bound. Ours is clocked from the spawn of `ip netns exec ... node portsentryd`, so its figure includes that launcher (measured alone as `ip netns exec true`); the peer from the moment its launcher execs portsentry (-tcp and -udp at once), so its figure leaves out the launcher's unshare, Node and bind mount (measured: spawn of the launcher to that exec). Ours runs as the systemd unit runs it, with Node's compile cache (warm: the figures before this one started it).",
+  );
   out.push('');
   out.push(
     table(
-      ['detector', 'modes', 'to "active and listening" ms', 'to all ports bound (ss) ms'],
-      figures.startup.map((r) => [r.detector, r.modes, mp(r.toActiveMs, 1), mp(r.toAllBoundMs, 1)]),
+      ['detector', 'modes', 'clocked from', 'to all ports bound (ss) ms', 'to "active and listening" ms', 'launcher ms'],
+      figures.startup.map((r) => [
+        r.detector,
+        r.modes,
+        r.clockedFrom ?? 'spawn of the launcher',
+        mp(r.toAllBoundMs, 1),
+        mp(r.toActiveMs, 1),
+        r.launcherMs === undefined ? 'n/a' : `${mp(r.launcherMs, 1)} (${r.launcherIncluded === true ? 'included' : 'left out'})`,
+      ]),
     ),
   );
   out.push('');
@@ -228,19 +241,31 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   out.push('## 9. Capacity: a blocked set at BLOCK_SET_SIZE');
   out.push('');
   out.push(
-    "One of our sets (blocked6_hosts; every set has the same size and kind) loaded with `nft -f` to the size, then one more block at a time through the daemon's NftablesBackend. When full, the backend evicts up to 1 % of the set (soonest to expire, then oldest) from the blocks it knows, and adds the newcomer: no read of the set on that path. The elements loaded behind its back (as the kernel trap adds them when capture loses their probes) are read in the background (last column), after which evictions follow the policy over the whole set. In the daemon, start-up reconciliation reads the sets and the blocks of the trap are learned from capture, so the index normally knows the set. Kernel memory: growth of Slab + VmallocUsed in /proc/meminfo (machine-wide).",
+    "One of our sets (blocked6_hosts; every set has the same size and kind) loaded with `nft -f` to the size less 5, then one more block at a time through the daemon's NftablesBackend. When full, the backend evicts up to 1 % of the set (soonest to expire, then oldest) from the blocks it knows, and adds the newcomer: no read of the set on that path. The elements loaded behind its back (as the kernel trap adds them when capture loses their probes) are read in the background (last column), after which evictions follow the policy over the whole set. In the daemon, start-up reconciliation reads the sets and the blocks of the trap are learned from capture, so the index normally knows the set. Kernel memory: growth of Slab + VmallocUsed in /proc/meminfo (machine-wide). Blocks held: the set read back from the kernel after the newest scanner's block (after the load in brackets), and whether that newest scanner's address is in it.",
   );
   out.push('');
   const cap = figures.capacity;
   out.push(
     table(
-      ['set size', 'blocks held', 'bulk load s', 'kernel MB', 'add one (nearly full) ms', 'add when full: first ms', 'add when full: next ms', 'evicted', 'background read s'],
+      [
+        'set size',
+        'blocks held (after load)',
+        'newest scanner blocked',
+        'bulk load s',
+        'kernel MB',
+        'add one (nearly full) ms',
+        'add when full: first ms',
+        'add when full: next ms',
+        'evicted',
+        'background read s',
+      ],
       cap === null || cap === undefined
         ? []
         : [
             [
               String(cap.setSize),
-              String(cap.held),
+              `${cap.held}${cap.heldAfterLoad === undefined ? ' (planned, not read back)' : ` (${cap.heldAfterLoad})`}`,
+              cap.newestBlocked === undefined ? 'n/a' : cap.newestBlocked ? 'yes' : '**no**',
               fmt(cap.bulkLoadSeconds, 1),
               fmt(cap.kernelMb, 1),
               cap.addOneMs.map((v) => fmt(v)).join(', '),
@@ -254,6 +279,55 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   );
   out.push('');
 
+  const lone = figures.loneProbe ?? [];
+  if (lone.length > 0) {
+    out.push('## 10. Lone probe on a quiet network');
+    out.push('');
+    out.push(
+      "One trigger from a fresh source (a UDP datagram to 31337 for -udp, a TCP connect to 31337 for -tcp, one bare SYN for -stcp and -atcp) and nothing else on the wire. To block: trigger to the end of the first question to the kernel in the target's namespace, repeated back to back (`nft get element` on our set, `iptables -C` on the peer's rule: one process each, nothing on the wire), answered yes; resolution: that question's length. Ours also: trigger to its attack line and to its \"has been blocked\" line (the peer logs to syslog only). Never blocked: not in the firewall 10 s after the trigger.",
+    );
+    out.push('');
+    out.push(
+      table(
+        ['detector', 'mode', 'to block in the kernel ms', 'resolution ms', 'to attack line ms', 'to "blocked" line ms', 'never blocked'],
+        lone.map((r) => [r.detector, `-${r.mode}`, mp(r.toBlockMs), mp(r.resolutionMs), mp(r.toLogLineMs), mp(r.toBlockedLineMs), `${r.neverBlocked} of ${r.repetitions}`]),
+      ),
+    );
+    out.push('');
+  }
+  const masscans = figures.masscan ?? [];
+  if (masscans.length > 0) {
+    out.push("## 11. One source at masscan's pace (-atcp)");
+    out.push('');
+    out.push(
+      'One spoofed source sends SYNs to watched port 555, paced by the raw sender (achieved rate shown). Helper CPU: utime+stime of the daemon and its children over the flood, up to a barrier (a sentinel\'s trigger, whose attack line comes after every earlier packet was handled). Attack lines for the source: one means every later packet cost no line. Control socket: JSON-RPC "status" round trips on the operator socket, ten a second, during the flood (their own cost is in the helper CPU).',
+    );
+    out.push('');
+    out.push(
+      table(
+        ['offered /s', 'achieved /s', 'sent', 'helper CPU s', 'log lines', 'attack lines for the source', 'source blocked', 'control latency ms (median / p95)', 'control requests (timeouts)'],
+        masscans.map((r) => [
+          String(r.offeredPerSecond),
+          String(r.achievedPerSecond),
+          String(r.sent),
+          fmt(r.helperCpuSeconds),
+          String(r.logLines),
+          String(r.attackLinesForSource),
+          r.sourceBlocked ? 'yes' : '**no**',
+          mp(r.controlLatencyMs),
+          `${r.controlRequests} (${r.controlTimeouts})`,
+        ]),
+      ),
+    );
+    out.push('');
+  }
+  const exclusions = statedExclusions(results);
+  if (exclusions.length > 0) {
+    out.push('## What the figures leave out, and unequal loads');
+    out.push('');
+    out.push(...exclusions);
+    out.push('');
+  }
   if (analysis.length > 0) {
     out.push('## Targets');
     out.push('');

@@ -11,6 +11,8 @@ import type { ScanTypeRow } from './fig-scan-types.js';
 import type { StartupRow } from './fig-startup.js';
 import type { TriggerRow } from './fig-trigger.js';
 import type { FleetFigure } from './fig-fleet.js';
+import type { LoneProbeRow } from './fig-lone-probe.js';
+import type { MasscanRow } from './fig-masscan.js';
 
 export interface BenchResults {
   readonly machine: MachineInfo;
@@ -31,9 +33,12 @@ export interface BenchResults {
     /** Absent in results written before these figures existed. */
     readonly flood?: FloodRow | null;
     readonly capacity?: CapacityRow | null;
+    /** Absent in results written before this figure existed. */
+    readonly loneProbe?: LoneProbeRow[];
+    readonly masscan?: MasscanRow[];
   };
   /** Figures that could not be measured, with the reason (the rest still ran). */
   readonly errors: Record<string, string>;
 }
 
-export const FIGURE_NAMES = ['triggerToBlackhole', 'scanTypes', 'leak', 'scale', 'blockCost', 'memory', 'startup', 'capturePath', 'flood', 'capacity'] as const;
+export const FIGURE_NAMES = ['triggerToBlackhole', 'scanTypes', 'leak', 'scale', 'blockCost', 'memory', 'startup', 'capturePath', 'flood', 'capacity', 'loneProbe', 'masscan'] as const;

@@ -19,6 +19,8 @@ import { capturePath } from './fig-capture.js';
 import { fleetFigure } from './fig-fleet.js';
 import { capacity, floodAbsorbed } from './fig-hostile.js';
 import { leak } from './fig-leak.js';
+import { loneProbe } from './fig-lone-probe.js';
+import { masscan } from './fig-masscan.js';
 import { memory } from './fig-memory.js';
 import { scale } from './fig-scale.js';
 import { scanTypes, SCAN_TYPES } from './fig-scan-types.js';
@@ -42,6 +44,10 @@ export interface BenchPlan {
   readonly capture: { rates: readonly number[]; seconds: number };
   readonly flood: { sources: number; rate: number };
   readonly capacity: { setSize: number };
+  /** Figure 10: lone triggers per detector and mode. */
+  readonly loneProbeRepetitions: number;
+  /** Figure 11: one source at masscan's pace. */
+  readonly masscan: { rates: readonly number[]; seconds: number };
 }
 
 export const FULL_PLAN: BenchPlan = {
@@ -50,12 +56,14 @@ export const FULL_PLAN: BenchPlan = {
   leakRepetitions: 3,
   scale: { ours: 10_000, peer: 300, rate: 20_000, peerRate: 1000 },
   blockCost: { sizes: [1000, 10_000, 100_000], adds: 20, connects: 300 },
-  memory: { engineSources: 1_000_000, idleSeconds: 10 },
+  memory: { engineSources: 1_000_000, idleSeconds: 60 },
   startupRepetitions: 5,
   triggerStarts: 5,
   capture: { rates: [10_000, 50_000, 100_000], seconds: 1 },
   flood: { sources: 100_000, rate: 10_000 },
   capacity: { setSize: 1_000_000 },
+  loneProbeRepetitions: 10,
+  masscan: { rates: [50_000, 100_000], seconds: 10 },
 };
 
 export const QUICK_PLAN: BenchPlan = {
@@ -70,6 +78,8 @@ export const QUICK_PLAN: BenchPlan = {
   capture: { rates: [5000], seconds: 0.5 },
   flood: { sources: 2000, rate: 2000 },
   capacity: { setSize: 20_000 },
+  loneProbeRepetitions: 2,
+  masscan: { rates: [5000], seconds: 1 },
 };
 
 interface RunArgs {
@@ -141,7 +151,9 @@ async function main(): Promise<void> {
         capturePath: await step('capturePath', [], () => capturePath(bench, plan.capture)),
         ...(await step<{ fleet?: Awaited<ReturnType<typeof fleetFigure>> }>('fleet', {}, async () => ({ fleet: await fleetFigure(quick) }))),
         flood: await step('flood', null, () => floodAbsorbed(bench, configs, plan.flood)),
-        capacity: await step('capacity', null, () => capacity(bench, plan.capacity)),
+        capacity: await step('capacity', null, () => capacity(bench.target, plan.capacity)),
+        loneProbe: await step('loneProbe', [], () => loneProbe(bench, configs, plan.loneProbeRepetitions, triggerModes)),
+        masscan: await step('masscan', [], () => masscan(bench, configs, plan.masscan)),
       };
       results = { machine: await machineInfo(), quick, repetitions: plan.repetitions, durationSeconds: Math.round((performance.now() - started) / 1000), figures, errors };
     } finally {

@@ -3,7 +3,7 @@
 // file and, where it can, the line. Root runs what these files say, so each must be a file
 // only root can change (see files/safe-paths.ts): a config someone else can write is refused.
 
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from '../files/start-fs.js';
 import { dirname } from 'node:path';
 import { ConfigError } from './conf-file.js';
 import { parseConfig, parseLayeredConfig, type PortSentryConfig } from './config.js';

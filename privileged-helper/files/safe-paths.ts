@@ -4,10 +4,16 @@
 // without following symlinks, and a directory is only created, chowned or chmodded by us if
 // we made it. A path that fails these rules is refused with a sentence, never "fixed".
 
-import { constants } from 'node:fs';
-import { chmod, chown, lstat, mkdir, open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Stats } from 'node:fs';
+import { fsConstants as constants, lstat, realpath, stat } from './start-fs.js';
+
+/**
+ * node:fs/promises for the writes, fetched on first use: the checks the start path makes
+ * (before the tripwires are bound) need none of it (see start-fs.ts).
+ */
+const fsp = () => process.getBuiltinModule('node:fs/promises');
 
 /** A path the helper refuses to use; the message names the path and the reason. */
 export class UnsafePathError extends Error {
@@ -115,14 +121,14 @@ export async function assertSafeFile(path: string, what: string): Promise<Stats 
 /** Opens a state file for appending (created with `mode`), never through a symlink. */
 export async function openForAppend(path: string, mode: number, what: string): Promise<FileHandle> {
   await assertSafeFile(path, what);
-  const handle = await open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW, mode);
+  const handle = await fsp().open(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NOFOLLOW, mode);
   return checkedHandle(handle, path, what);
 }
 
 /** Opens an existing file for reading and rewriting in place (hosts.deny), never through a symlink. */
 export async function openForUpdate(path: string, what: string): Promise<FileHandle> {
   await assertSafeFile(path, what);
-  const handle = await open(path, constants.O_RDWR | NOFOLLOW);
+  const handle = await fsp().open(path, constants.O_RDWR | NOFOLLOW);
   return checkedHandle(handle, path, what);
 }
 
@@ -148,7 +154,7 @@ export async function appendToFile(path: string, text: string, mode: number, wha
 /** Empties (or creates) a state file, never through a symlink. */
 export async function truncateFile(path: string, mode: number, what: string): Promise<void> {
   await assertSafeFile(path, what);
-  const handle = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NOFOLLOW, mode);
+  const handle = await fsp().open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NOFOLLOW, mode);
   await (await checkedHandle(handle, path, what)).close();
 }
 
@@ -160,15 +166,17 @@ export async function truncateFile(path: string, mode: number, what: string): Pr
 export async function writeFileAtomically(path: string, text: string, mode: number, what: string): Promise<void> {
   const existing = await assertSafeFile(path, what);
   const temporary = join(dirname(path), `.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
-  const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, existing === null ? mode : existing.mode & 0o777);
+  const handle = await fsp().open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NOFOLLOW, existing === null ? mode : existing.mode & 0o777);
   try {
     await handle.writeFile(text);
     await handle.sync();
     await handle.close();
-    await rename(temporary, path);
+    await fsp().rename(temporary, path);
   } catch (error) {
     await handle.close().catch(() => undefined);
-    await unlink(temporary).catch(() => undefined);
+    await fsp()
+      .unlink(temporary)
+      .catch(() => undefined);
     throw error;
   }
 }
@@ -182,12 +190,12 @@ export async function writeFileAtomically(path: string, text: string, mode: numb
 export async function ensureOwnDirectory(dir: string, mode: number, groupId: number | null): Promise<boolean> {
   const absolute = resolve(dir);
   if (WINDOWS) {
-    await mkdir(absolute, { recursive: true });
+    await fsp().mkdir(absolute, { recursive: true });
     return false;
   }
   let created = false;
   try {
-    await mkdir(absolute, { mode: 0o700 });
+    await fsp().mkdir(absolute, { mode: 0o700 });
     created = true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -204,8 +212,8 @@ export async function ensureOwnDirectory(dir: string, mode: number, groupId: num
     // owner and mode. lstat again so a race cannot make us chown something else.
     const info = await lstat(absolute);
     if (!info.isDirectory() || info.uid !== myUid()) throw new UnsafePathError(`${absolute} changed under us while being created`);
-    await chown(absolute, myUid(), groupId ?? info.gid);
-    await chmod(absolute, mode);
+    await fsp().chown(absolute, myUid(), groupId ?? info.gid);
+    await fsp().chmod(absolute, mode);
   }
   await assertSafeDirectory(absolute);
   return created;

@@ -1,0 +1,122 @@
+// Figure 11: one source scanning at masscan's pace. A single spoofed source sends SYNs to the
+// watched port 555 in -atcp at 50k and 100k packets/s for 10 s (paced by the raw sender; the
+// achieved rate is reported). Measured: the helper's CPU seconds (with its children) over the
+// flood, the log lines it wrote, whether the source ends up blocked and how many attack lines
+// it got (one: every packet after the first cost user space no line), and the latency of the
+// control socket (a JSON-RPC "status" request, ten a second) during the flood. The end of the
+// flood is a barrier, not a wait: a sentinel source's trigger, whose attack line comes after
+// every earlier packet was handled.
+
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { BenchLab } from './bench-lab.js';
+import { ADVANCED_TRIGGER_PORT, type BenchConfigPaths } from './configs.js';
+import { SETTLE_AFTER_START_MS, startDetector } from './detectors.js';
+import { cpuSeconds, processTree } from './proc-stats.js';
+import { sleep } from './processes.js';
+import { flood, loneTrigger } from './raw-packets.js';
+import { round, summarize, type Summary } from './stats.js';
+
+/** Pause between control requests during the flood. */
+const CONTROL_INTERVAL_MS = 100;
+
+export interface MasscanRow {
+  readonly offeredPerSecond: number;
+  readonly seconds: number;
+  readonly sent: number;
+  readonly achievedPerSecond: number;
+  /** utime+stime of the helper and its children (nft, tcpdump) over the flood, s. */
+  readonly helperCpuSeconds: number;
+  readonly logLines: number;
+  readonly attackLinesForSource: number;
+  readonly sourceBlocked: boolean;
+  readonly controlLatencyMs: Summary | null;
+  readonly controlRequests: number;
+  /** Control requests not answered within 5 s. */
+  readonly controlTimeouts: number;
+}
+
+/** An attack line about `address` (`from host: NAME/ADDRESS to ...`). */
+function attackLine(address: string): RegExp {
+  return new RegExp(` from host: \\S*/${address.replace(/\./g, '\\.')} `);
+}
+
+async function treeCpu(pid: number): Promise<number> {
+  let total = 0;
+  for (const p of await processTree(pid)) total += (await cpuSeconds(p)) ?? 0;
+  return total;
+}
+
+/** One JSON-RPC status request over the operator socket: its round trip in ms, or null (no answer in 5 s). */
+function statusOnce(socketPath: string): Promise<number | null> {
+  return new Promise((resolve) => {
+    const started = performance.now();
+    const socket = createConnection(socketPath);
+    let buffer = '';
+    const done = (value: number | null) => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(value);
+    };
+    const timer = setTimeout(() => done(null), 5000);
+    socket.on('error', () => done(null));
+    socket.on('connect', () => socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'status', params: {} })}\n`));
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('utf8');
+      if (buffer.includes('\n')) done(performance.now() - started);
+    });
+  });
+}
+
+export async function masscan(bench: BenchLab, configs: BenchConfigPaths, plan: { rates: readonly number[]; seconds: number }): Promise<MasscanRow[]> {
+  const rows: MasscanRow[] = [];
+  for (const rate of plan.rates) {
+    const running = await startDetector(bench, configs, 'ours', ['atcp']);
+    try {
+      const ours = running.ours!;
+      await sleep(SETTLE_AFTER_START_MS);
+      const [scanner, sentinel] = await bench.freshSources(2);
+      const cpuBefore = await treeCpu(ours.pid);
+      const linesBefore = ours.log.lines.length;
+      let flooding = true;
+      const latencies: number[] = [];
+      let timeouts = 0;
+      const control = (async () => {
+        while (flooding) {
+          const ms = await statusOnce(join(configs.dir, 'helper.sock'));
+          if (ms === null) timeouts++;
+          else latencies.push(round(ms, 3));
+          // Paced (ten a second), so the requests themselves add little to the helper's CPU.
+          await sleep(CONTROL_INTERVAL_MS);
+        }
+      })();
+      const count = Math.round(rate * plan.seconds);
+      const sent = await flood(bench, { target: bench.target.v4, port: ADVANCED_TRIGGER_PORT, rate, source: scanner!.v4, count }).finally(() => (flooding = false));
+      await control;
+      // Barrier: the sentinel's attack line comes after every packet before it was handled.
+      const trigger = await loneTrigger(bench, { kind: 'syn', source: sentinel!.v4, target: bench.target.v4, port: ADVANCED_TRIGGER_PORT });
+      await trigger.release();
+      await ours.log.waitFor(attackLine(sentinel!.v4), 60_000);
+      const cpuAfter = await treeCpu(ours.pid);
+      const lines = ours.log.lines.slice(linesBefore).filter((l) => !l.text.includes(sentinel!.v4));
+      const seconds = (sent.endedAt - sent.startedAt) / 1000;
+      rows.push({
+        offeredPerSecond: rate,
+        seconds: round(seconds, 3),
+        sent: sent.sent,
+        achievedPerSecond: round(sent.sent / Math.max(0.001, seconds), 0),
+        helperCpuSeconds: round(cpuAfter - cpuBefore, 2),
+        logLines: lines.length,
+        attackLinesForSource: lines.filter((l) => attackLine(scanner!.v4).test(l.text)).length,
+        sourceBlocked: (await running.blocked()).has(scanner!.v4),
+        controlLatencyMs: summarize(latencies),
+        controlRequests: latencies.length + timeouts,
+        controlTimeouts: timeouts,
+      });
+    } finally {
+      await running.stop();
+    }
+  }
+  return rows;
+}
