@@ -7,6 +7,7 @@ import { lookupService } from 'node:dns/promises';
 import type { AddressFamily, Clock, Mode, Probe } from '../../shared/domain/types.js';
 import type { PortSentryConfig } from '../config/config.js';
 import type { IgnoreEntry } from '../config/ignore-list.js';
+import { coversFamily } from '../config/operator-bounds.js';
 import { describeNeverBlockReason, NeverBlock, type HostAddresses } from '../never-block/never-block.js';
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
@@ -401,8 +402,9 @@ export class Daemon {
     const config = this.config;
     if (config.blockTcp !== 1 && config.blockUdp !== 1) reasons.push(`blocking is off (BLOCK_TCP=${config.blockTcp}, BLOCK_UDP=${config.blockUdp}): scans are reported only`);
     else if (this.deps.actions.firewall === null) reasons.push('no firewall backend is configured (BLOCK_BACKEND="none")');
-    const everything = (family: AddressFamily) => this.settings.ignore.some((entry) => entry.family === family && entry.prefix === 0);
-    if (everything(4) && (everything(6) || !config.ipv6)) reasons.push(`the ignore list holds ${config.ipv6 ? '0.0.0.0/0 and ::/0' : '0.0.0.0/0'}: every address is ignored`);
+    // Every address, whether as 0.0.0.0/0 or as ranges that together leave nothing out.
+    const everything = (family: AddressFamily) => coversFamily(this.settings.ignore, family);
+    if (everything(4) && (everything(6) || !config.ipv6)) reasons.push(`the ignore list covers every ${config.ipv6 ? 'IPv4 and IPv6' : 'IPv4'} address: every scanner is ignored`);
     return { protecting: reasons.length === 0, reason: reasons.length === 0 ? null : reasons.join('; ') };
   }
 

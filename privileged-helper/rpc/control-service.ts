@@ -11,7 +11,9 @@ import { applyConfigChange, ConfigChangeError, planConfigChange } from '../confi
 import { checkKeyValue, isConfigKey, operatorMayChange, operatorSettingsOffReason, rootOnlyReason } from '../../shared/domain/config-keys.js';
 import { ensureOwnDirectory, writeFileAtomically as writeSafely } from '../files/safe-paths.js';
 import { addIgnoreLine, listIgnoreLines, MAX_OPERATOR_IGNORE_ENTRIES, removeIgnoreLine } from '../config/ignore-edit.js';
-import { parseIgnoreText } from '../config/ignore-list.js';
+import { parseIgnoreEntry, parseIgnoreText } from '../config/ignore-list.js';
+import { operatorBlockRefusal, operatorIgnoreRefusal, type Prefix } from '../config/operator-bounds.js';
+import { parseBlockTarget } from '../../shared/domain/block-target.js';
 import type { Clock } from '../../shared/domain/types.js';
 import type { BlockResult, Daemon } from '../daemon/daemon.js';
 import { StatsBusyError, StoreError, type EventStore } from '../store/event-store.js';
@@ -62,6 +64,9 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
   const serialized = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_EDITS, 'settings or ignore-list changes'));
   const statsInLine = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_STATS, 'statistics requests'));
   const listInLine = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_LISTS, 'event listings'));
+  // Operators' range blocks one at a time: the total they may cover is checked against what is
+  // held, and two at once would each pass against the same count.
+  const rangesInLine = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_EDITS, 'range blocks'));
 
   return {
     status: (_params, context) => {
@@ -101,10 +106,20 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
     // the store recorded of it; a block the store could not record, or a store that cannot be
     // read, still shows every held block.
     'blocks.list': () => ({ blocks: heldBlocksWithRecords(daemon.heldBlocks(), recordedBlocks(store)) }),
-    block: async (params) => {
-      const result = await daemon.blockByHand(params.address, params.timeoutSeconds ?? null, params.reason ?? 'blocked by hand');
-      const ok = expectOk(result);
-      return { address: ok.address, until: ok.until };
+    block: async (params, context) => {
+      const blockNow = async () => {
+        const result = await daemon.blockByHand(params.address, params.timeoutSeconds ?? null, params.reason ?? 'blocked by hand');
+        const ok = expectOk(result);
+        return { address: ok.address, until: ok.until };
+      };
+      const target = parseBlockTarget(params.address);
+      // Root is not bound; a single address is never a range (the daemon refuses protected ones).
+      if (context.role === 'admin' || typeof target === 'string' || !params.address.includes('/')) return blockNow();
+      return rangesInLine(context, async () => {
+        const refusal = operatorBlockRefusal(target, daemon.heldBlocks().map((block) => block.key), config());
+        if (refusal !== null) throw new ProtocolError(ErrorCode.NOT_AUTHORIZED, refusal);
+        return blockNow();
+      });
     },
     unblock: async (params) => {
       const ok = expectOk(await daemon.unblock(params.address, params.reason ?? 'unblocked by hand'));
@@ -114,7 +129,12 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
     'ignore.add': (params, context) =>
       serialized(context, async () => {
         const file = config().ignoreFile;
-        const edit = addIgnoreLine(await readIgnoreText(file), params.entry, params.comment, context.role === 'admin' ? Infinity : MAX_OPERATOR_IGNORE_ENTRIES);
+        const text = await readIgnoreText(file);
+        if (context.role !== 'admin') {
+          const refusal = ignoreRefusal(params.entry, text, config());
+          if (refusal !== null) throw new ProtocolError(ErrorCode.NOT_AUTHORIZED, refusal);
+        }
+        const edit = addIgnoreLine(text, params.entry, params.comment, context.role === 'admin' ? Infinity : MAX_OPERATOR_IGNORE_ENTRIES);
         if (edit.full === true) {
           throw new ProtocolError(
             ErrorCode.CONFIG_INVALID,
@@ -251,6 +271,16 @@ function expectOk(result: BlockResult): Extract<BlockResult, { ok: true }> {
 }
 
 const readIgnoreText = readOptional;
+
+/** Whether an operator may add this ignore entry, judged against the entries the file lists now. */
+function ignoreRefusal(entryText: string, fileText: string, bounds: PortSentryConfig): string | null {
+  const entry = parseIgnoreEntry(entryText);
+  if (typeof entry === 'string') return null; // the protocol's schema already refused it; the edit says so
+  const listed = listIgnoreLines(fileText)
+    .map((line) => parseIgnoreEntry(line.entry))
+    .filter((parsed): parsed is Prefix => typeof parsed !== 'string');
+  return operatorIgnoreRefusal(entry, listed, bounds);
+}
 
 async function writeValidatedIgnore(file: string, text: string, reload: () => Promise<boolean>): Promise<void> {
   try {

@@ -81,6 +81,11 @@ export function maskAddress(address: string, family: AddressFamily, prefix: numb
   return fromBits(bits, family);
 }
 
+/** The address as a number (IPv4 32 bits, IPv6 128 bits), for counting and comparing ranges. */
+export function addressValue(address: string, family: AddressFamily): bigint {
+  return toBits(address, family).reduce((acc, bit) => (acc << 1n) | BigInt(bit), 0n);
+}
+
 /** The nft mask for a prefix length, e.g. 64 -> "ffff:ffff:ffff:ffff::". */
 export function prefixMask(family: AddressFamily, prefix: number): string {
   const total = family === 4 ? 32 : 128;

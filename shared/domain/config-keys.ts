@@ -33,7 +33,8 @@ export type RootReason =
   | 'a secret'
   | 'what this host tells the fleet'
   | 'a network endpoint'
-  | 'the reach of a block';
+  | 'the reach of a block'
+  | 'how much of the network an operator may block or ignore';
 
 export type FieldGroup = 'ports' | 'detection' | 'responses' | 'ignore' | 'files';
 export type FieldWidget = 'text' | 'flag' | 'block-level' | 'backend' | 'modes' | 'duration';
@@ -441,6 +442,75 @@ export const CONFIG_KEYS = {
     widget: 'text',
     label: 'IPv6 block width (prefix bits)',
     hint: 'An IPv6 scanner is blocked by its network of this many bits; 128 blocks the host alone (16-128).',
+  }),
+  // Operator bounds: the desktop user may block and ignore, but never cut the host off the
+  // network or switch protection off unseen. The helper enforces these, not the page; root is
+  // not bound by them. The totals stop many narrow prefixes that add up to everything.
+  OPERATOR_BLOCK_PREFIX4: key({
+    field: 'operatorBlockPrefix4',
+    parse: integer(0, 32),
+    defaultText: '16',
+    access: 'root',
+    names: 'how much of the network an operator may block or ignore',
+    group: 'responses',
+    widget: 'text',
+    label: 'Widest IPv4 block an operator may add (prefix bits)',
+    hint: 'An operator (the desktop user) may block an IPv4 prefix of at least this many bits; root may block any (0-32).',
+  }),
+  OPERATOR_BLOCK_PREFIX6: key({
+    field: 'operatorBlockPrefix6',
+    parse: integer(0, 128),
+    defaultText: '48',
+    access: 'root',
+    names: 'how much of the network an operator may block or ignore',
+    group: 'responses',
+    widget: 'text',
+    label: 'Widest IPv6 block an operator may add (prefix bits)',
+    hint: 'An operator may block an IPv6 prefix of at least this many bits; root may block any (0-128).',
+  }),
+  OPERATOR_IGNORE_PREFIX4: key({
+    field: 'operatorIgnorePrefix4',
+    parse: integer(0, 32),
+    defaultText: '16',
+    access: 'root',
+    names: 'how much of the network an operator may block or ignore',
+    group: 'ignore',
+    widget: 'text',
+    label: 'Widest IPv4 ignore entry an operator may add (prefix bits)',
+    hint: 'An operator may add an IPv4 ignore entry of at least this many bits; root may add any (0-32).',
+  }),
+  OPERATOR_IGNORE_PREFIX6: key({
+    field: 'operatorIgnorePrefix6',
+    parse: integer(0, 128),
+    defaultText: '48',
+    access: 'root',
+    names: 'how much of the network an operator may block or ignore',
+    group: 'ignore',
+    widget: 'text',
+    label: 'Widest IPv6 ignore entry an operator may add (prefix bits)',
+    hint: 'An operator may add an IPv6 ignore entry of at least this many bits; root may add any (0-128).',
+  }),
+  OPERATOR_RANGE_TOTAL4: key({
+    field: 'operatorRangeTotal4',
+    parse: integer(0, 32),
+    defaultText: '8',
+    access: 'root',
+    names: 'how much of the network an operator may block or ignore',
+    group: 'responses',
+    widget: 'text',
+    label: 'IPv4 addresses all ranges may cover, as a prefix',
+    hint: 'An operator may add an IPv4 range block (or ignore entry) only while all such ranges together cover no more addresses than one prefix of this many bits (8: 16,777,216) (0-32).',
+  }),
+  OPERATOR_RANGE_TOTAL6: key({
+    field: 'operatorRangeTotal6',
+    parse: integer(0, 128),
+    defaultText: '32',
+    access: 'root',
+    names: 'how much of the network an operator may block or ignore',
+    group: 'responses',
+    widget: 'text',
+    label: 'IPv6 addresses all ranges may cover, as a prefix',
+    hint: 'An operator may add an IPv6 range block (or ignore entry) only while all such ranges together cover no more addresses than one prefix of this many bits (0-128).',
   }),
   BLOCK_TIMEOUT: key({
     field: 'blockTimeoutSeconds',

@@ -135,6 +135,13 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       // No limit on new blocks per /24: a spoofed flood would fill the sets and evict real blocks.
       BLOCK_RATE_PER_PREFIX: '0',
       BLOCK_PREFIX6: '16',
+      // How much of the network the member may block or ignore.
+      OPERATOR_BLOCK_PREFIX4: '0',
+      OPERATOR_BLOCK_PREFIX6: '0',
+      OPERATOR_IGNORE_PREFIX4: '0',
+      OPERATOR_IGNORE_PREFIX6: '0',
+      OPERATOR_RANGE_TOTAL4: '0',
+      OPERATOR_RANGE_TOTAL6: '0',
     };
     const rootKeys = CONFIG_KEY_NAMES.filter((key) => CONFIG_KEYS[key].access === 'root');
     assert.deepEqual(Object.keys(tricks).sort(), [...rootKeys].sort(), 'every root-only key is tried');
@@ -202,6 +209,45 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
     const own = await ctl(['block', lab.hosts.target.v4], 'member');
     assert.equal(own.code, 1);
     assert.equal((await ctl(['config', 'set', 'SCAN_TRIGGER=0', 'BLOCK_TIMEOUT=0'], 'member')).code, 0);
+  });
+
+  it('the member may not cut the host off or switch protection off unseen: a /2 block and ignore 0.0.0.0/0 are refused with the reason; root may do both', async () => {
+    const ignoreBefore = await readFile(join(dir, 'ignore'), 'utf8');
+    const kernelBefore = await blockedSetsText(lab, lab.hosts.target, TABLE);
+    const wide = await ctl(['block', '128.0.0.0/2'], 'member');
+    assert.equal(wide.code, 1, wide.stdout);
+    assert.match(wide.stderr, /128\.0\.0\.0\/2 is wider than an operator may block \(at most \/16 for IPv4, OPERATOR_BLOCK_PREFIX4\)/);
+    const everything = await ctl(['ignore', 'add', '0.0.0.0/0'], 'member');
+    assert.equal(everything.code, 1, everything.stdout);
+    assert.match(everything.stderr, /0\.0\.0\.0\/0 is wider than an operator may ignore/);
+    assert.match((await ctl(['ignore', 'add', '::/0'], 'member')).stderr, /::\/0 is wider than an operator may ignore/);
+    // Many narrow ones that add up: 256 /16s are the default total (a /8); the 257th is refused.
+    const many = Array.from({ length: 256 }, (_, i) => `10.${i}.0.0/16`);
+    await writeFile(join(dir, 'ignore'), `${ignoreBefore}${many.join('\n')}\n`);
+    const past = await ctl(['ignore', 'add', '11.0.0.0/16'], 'member');
+    assert.equal(past.code, 1);
+    assert.match(past.stderr, /more than an operator may reach \(16,777,216, one \/8, OPERATOR_RANGE_TOTAL4\)/);
+    await writeFile(join(dir, 'ignore'), ignoreBefore);
+    assert.equal(await readFile(join(dir, 'ignore'), 'utf8'), ignoreBefore, 'nothing was added');
+    assert.equal(await blockedSetsText(lab, lab.hosts.target, TABLE), kernelBefore, 'nothing reached the kernel');
+    const status = JSON.parse((await ctl(['--json', 'status'], 'member')).stdout) as { protecting: boolean };
+    assert.equal(status.protecting, true);
+
+    // Root may do both, and status then says it is not protecting, and why.
+    const rootBlock = await ctl(['block', '128.0.0.0/2'], 'root');
+    assert.equal(rootBlock.code, 0, rootBlock.stderr);
+    assert.match(await blockedSetsText(lab, lab.hosts.target, TABLE), /128\.0\.0\.0\/2/);
+    assert.equal((await ctl(['unblock', '128.0.0.0/2'], 'root')).code, 0);
+    assert.equal((await ctl(['ignore', 'add', '0.0.0.0/1'], 'root')).code, 0);
+    assert.equal((await ctl(['ignore', 'add', '128.0.0.0/1'], 'root')).code, 0);
+    assert.equal((await ctl(['ignore', 'add', '::/0'], 'root')).code, 0);
+    const off = JSON.parse((await ctl(['--json', 'status'], 'member')).stdout) as { protecting: boolean; notProtectingReason: string };
+    assert.equal(off.protecting, false, 'two /1s ignore every IPv4 address as surely as 0.0.0.0/0');
+    assert.match(off.notProtectingReason, /the ignore list covers every IPv4 and IPv6 address/);
+    const word = await ctl(['status'], 'member');
+    assert.match(word.stdout, /NOT PROTECTING: .*the ignore list covers every/);
+    for (const entry of ['0.0.0.0/1', '128.0.0.0/1', '::/0']) assert.equal((await ctl(['ignore', 'remove', entry], 'root')).code, 0);
+    assert.equal(JSON.parse((await ctl(['--json', 'status'], 'member')).stdout).protecting, true);
   });
 
   it("root's own channel changes every key, even while the member holds every operator connection", async () => {
