@@ -1,8 +1,10 @@
 // Desktop notifications on Linux that can be answered: the freedesktop notification service
 // (org.freedesktop.Notifications) over the session D-Bus, through @homebridge/dbus-native
-// (pure JavaScript, no native addon). Buttons Block / Ignore / Open, a click opens the
-// dashboard, a refresh replaces the notification in place (replaces_id), and the answer
-// comes back as an ActionInvoked signal, accepted only from the service that showed it.
+// (pure JavaScript, no native addon). Buttons Block / Ignore and one Open (the default
+// action: a click), a refresh or the outcome of an answer replaces the notification in place
+// (replaces_id), and the answer comes back as an ActionInvoked signal, accepted only from the
+// service that owns the name now: when the service restarts (NameOwnerChanged), the new owner
+// is followed and the old one's notifications are let go.
 // node-notifier stays the backend on macOS and Windows (desktop-notifier.ts).
 
 import { createRequire } from 'node:module';
@@ -12,6 +14,7 @@ import type { NotificationAction, NotificationRequest } from './notification-pol
 export const NOTIFICATIONS_NAME = 'org.freedesktop.Notifications';
 const NOTIFICATIONS_PATH = '/org/freedesktop/Notifications';
 const DBUS_SIGNAL = 4;
+const BUS_NAME = 'org.freedesktop.DBus';
 /** Open notifications waiting for an answer; older ones are let go (resolved as shown). */
 const MAX_PENDING = 64;
 
@@ -75,9 +78,9 @@ export interface NotifyArgs {
 
 /** The Notify call for a request: text flattened, the actions it offers plus Open, hints for the daemon. */
 export function notifyArgs(request: NotificationRequest, replacesId: number, icon = ''): NotifyArgs {
+  // One Open: the default action (a click, and its own entry in menus such as dunst's).
   const actions: string[] = ['default', 'Open'];
   for (const [key, label] of BUTTONS) if (request.actions.includes(key as NotificationAction)) actions.push(key, label);
-  actions.push('open', 'Open');
   const hints: Array<readonly [string, readonly [string, string | number]]> = [
     ['category', ['s', 'network.security']],
     ['urgency', ['y', request.blocked ? 1 : 2]],
@@ -131,8 +134,8 @@ export class DbusNotifier {
 
   private constructor(
     private readonly bus: DbusBus,
-    /** The unique bus name of the notification service: signals from anyone else are ignored. */
-    private readonly serviceOwner: string,
+    /** The unique bus name of the notification service now: signals from anyone else are ignored. */
+    private serviceOwner: string,
   ) {
     bus.connection.on('message', (message) => this.onMessage(message));
     const lost = () => this.shutdown();
@@ -158,7 +161,13 @@ export class DbusNotifier {
       await withTimeout(
         new Promise<void>((resolve, reject) => {
           stream.once('error', reject);
-          bus.addMatch(`type='signal',interface='${NOTIFICATIONS_NAME}',path='${NOTIFICATIONS_PATH}'`, (error) => (error ? reject(new Error(describeDbusError(error))) : resolve()));
+          bus.addMatch(`type='signal',interface='${NOTIFICATIONS_NAME}',path='${NOTIFICATIONS_PATH}'`, (error) => {
+            if (error) return reject(new Error(describeDbusError(error)));
+            // The service may restart (an update, a crash, a new session of it): its new owner is followed.
+            bus.addMatch(`type='signal',sender='${BUS_NAME}',interface='${BUS_NAME}',member='NameOwnerChanged',arg0='${NOTIFICATIONS_NAME}'`, (second) =>
+              second ? reject(new Error(describeDbusError(second))) : resolve(),
+            );
+          });
         }),
         timeoutMs,
         'the session bus did not answer',
@@ -237,7 +246,20 @@ export class DbusNotifier {
     this.pending.clear();
   }
 
+  /** The notification service changed hands: its notifications are gone, answers now come from the new owner. */
+  private onOwnerChanged(newOwner: string): void {
+    this.serviceOwner = newOwner;
+    for (const entry of this.pending.values()) entry.resolve({ kind: 'shown' });
+    this.pending.clear();
+    this.idsByKey.clear();
+  }
+
   private onMessage(message: DbusMessage): void {
+    if (message.type === DBUS_SIGNAL && message.sender === BUS_NAME && message.interface === BUS_NAME && message.member === 'NameOwnerChanged') {
+      const [name, , newOwner] = message.body ?? [];
+      if (name === NOTIFICATIONS_NAME && typeof newOwner === 'string') this.onOwnerChanged(newOwner);
+      return;
+    }
     if (message.type !== DBUS_SIGNAL || message.interface !== NOTIFICATIONS_NAME || message.sender !== this.serviceOwner) return;
     const [id, detail] = message.body ?? [];
     if (typeof id !== 'number') return;

@@ -22,6 +22,8 @@ export async function fixHelper(action: HelperFix, deps: FixerDeps): Promise<Hel
   switch (plan.kind) {
     case 'refused':
       return { done: false, message: `Nothing was done: ${plan.message}.` };
+    case 'manual':
+      return { done: false, message: `No graphical password prompt (pkexec or kdesudo) is installed. Run this in a terminal, then press Try again: ${plan.command}` };
     case 'retry':
       deps.retry();
       return { done: true, message: 'Trying to reach the helper again…' };

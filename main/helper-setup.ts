@@ -8,7 +8,10 @@
 import { readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import type { HelperFix, HelperSetup, HelperState } from '../shared/desktop-api.js';
-import { planHelperInstall, type InstallPlan } from './install-helper.js';
+import { execFile } from 'node:child_process';
+import { access, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { planHelperInstall, privilegedArgv, SERVICE_NAME, shellCommand, type InstallPlan } from './install-helper.js';
 
 /** The group the helper's socket admits (RPC_GROUP's default). */
 export const HELPER_GROUP = 'portsentry';
@@ -26,6 +29,10 @@ export interface SetupFacts {
   readonly processGroups: readonly number[];
   /** The login session to end for "log out" (XDG_SESSION_ID), when known. */
   readonly sessionId: string | null;
+  /** Why the installed service is not running, from systemd (exit status, its last journal line); null when unknown. */
+  readonly stoppedBecause?: string | null;
+  /** A graphical password prompt exists (pkexec or kdesudo on Linux); without one, the command is shown to copy. */
+  readonly elevation?: boolean;
 }
 
 /** "name:x:gid:member,member" lines; the named group, or null. */
@@ -93,7 +100,7 @@ export function diagnoseHelper(facts: SetupFacts): HelperSetup {
         return {
           state: 'not-running',
           title: 'The PortSentry helper is not running',
-          detail: 'The helper service is installed but stopped, so nothing is watching for port scans. Starting it needs an administrator password.',
+          detail: `The helper service is installed but stopped, so nothing is watching for port scans.${(facts.stoppedBecause ?? null) === null ? '' : ` It stopped: ${facts.stoppedBecause}.`} Starting it needs an administrator password.`,
           action: action('start'),
         };
       }
@@ -118,6 +125,8 @@ export function safeAccountName(name: string): boolean {
 
 export type FixPlan =
   | { readonly kind: 'elevated'; readonly plan: Exclude<InstallPlan, { kind: 'unavailable' }> }
+  /** No graphical password prompt: the command for the user to run in a terminal. */
+  | { readonly kind: 'manual'; readonly command: string }
   | { readonly kind: 'run'; readonly argv: readonly string[] }
   | { readonly kind: 'retry' }
   | { readonly kind: 'refused'; readonly message: string };
@@ -127,6 +136,13 @@ export type FixPlan =
  * for the action the diagnosis offers now, and the names put into a command are validated.
  */
 export function fixPlan(requested: HelperFix, facts: SetupFacts): FixPlan {
+  const plan = checkedFixPlan(requested, facts);
+  // sudo-prompt needs pkexec (or kdesudo) on Linux; without it, the user runs the same argv with sudo.
+  if (plan.kind === 'elevated' && facts.elevation === false) return { kind: 'manual', command: `sudo ${shellCommand(privilegedArgv(plan.plan))}` };
+  return plan;
+}
+
+function checkedFixPlan(requested: HelperFix, facts: SetupFacts): FixPlan {
   const offered = diagnoseHelper(facts).action?.id;
   if (offered !== requested) return { kind: 'refused', message: `"${requested}" is not what the helper needs now${offered === undefined ? '' : ` (that is "${offered}")`}` };
   switch (requested) {
@@ -159,5 +175,51 @@ export async function gatherSetupFacts(helper: HelperState, installer: string | 
     group: findGroup(text, HELPER_GROUP),
     processGroups: typeof process.getgroups === 'function' ? process.getgroups() : [],
     sessionId: process.env.XDG_SESSION_ID ?? null,
+    stoppedBecause: plan.kind === 'start' && helper.kind === 'unreachable' && helper.reason === 'not-running' ? await serviceStopReason() : null,
+    elevation: await graphicalElevation(),
   };
+}
+
+/**
+ * Why a systemd service is not running, in words, from `systemctl show` (its result and the
+ * main process's exit) and its last journal line (absent when this user may not read it).
+ * Null when systemd says nothing useful (it never ran, or it was stopped on purpose).
+ */
+export function describeServiceStop(show: string, journalLine: string): string | null {
+  const values = new Map(
+    show
+      .split('\n')
+      .map((line) => line.split('=', 2) as [string, string?])
+      .filter((pair): pair is [string, string] => pair[1] !== undefined),
+  );
+  const result = values.get('Result') ?? '';
+  const status = values.get('ExecMainStatus') ?? '';
+  const journal = journalLine.trim().slice(0, 300);
+  if ((result === '' || result === 'success') && (status === '' || status === '0') && journal === '') return null;
+  const parts: string[] = [];
+  if (status !== '' && status !== '0') parts.push(`${result === 'signal' ? 'killed by signal' : 'exit status'} ${status}`);
+  if (result !== '' && result !== 'success') parts.push(`systemd: ${result}`);
+  if (journal !== '') parts.push(`last log line: "${journal}"`);
+  return parts.join(', ');
+}
+
+/** Why the helper service stopped, read now from systemd; null when it does not say. */
+export async function serviceStopReason(): Promise<string | null> {
+  const output = (argv: readonly string[]) =>
+    new Promise<string>((resolve) => execFile(argv[0]!, argv.slice(1), { timeout: 5000 }, (error, stdout) => resolve(error ? '' : String(stdout))));
+  const [show, journal] = await Promise.all([
+    output(['systemctl', 'show', SERVICE_NAME, '--property=Result,ExecMainStatus']),
+    output(['journalctl', '--unit', SERVICE_NAME, '--lines', '1', '--output', 'cat', '--no-pager', '--quiet']),
+  ]);
+  return describeServiceStop(show, journal);
+}
+
+/** Whether sudo-prompt can ask for a password graphically here (it uses pkexec or kdesudo on Linux). */
+export async function graphicalElevation(platform: NodeJS.Platform = process.platform, path = process.env.PATH ?? '/usr/bin:/bin'): Promise<boolean> {
+  if (platform !== 'linux') return true;
+  const dirs = [...new Set([...path.split(delimiter).filter((dir) => dir.startsWith('/')), '/usr/bin'])];
+  const found = await Promise.all(
+    dirs.flatMap((dir) => ['pkexec', 'kdesudo'].map((name) => new Promise<boolean>((resolve) => access(join(dir, name), constants.X_OK, (error) => resolve(error === null))))),
+  );
+  return found.includes(true);
 }

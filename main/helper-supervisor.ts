@@ -6,7 +6,7 @@
 
 import type { HelperState } from '../shared/desktop-api.js';
 import type { MethodName, ParamsOf, ResultOf } from '../shared/protocol/methods.js';
-import type { StoredEvent } from '../shared/protocol/schemas.js';
+import type { StatusResult, StoredEvent } from '../shared/protocol/schemas.js';
 import { HelperClient, HelperUnavailableError } from '../shared/rpc/helper-client.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 
@@ -126,7 +126,9 @@ export class HelperSupervisor {
     }
     const result = await connection.call(method, params);
     if ((method === 'pause' || method === 'resume') && this.connection === connection) {
-      this.setState({ kind: 'connected', paused: (result as ResultOf<'pause'>).paused, pausedUntil: (result as ResultOf<'pause'>).pausedUntil ?? null });
+      // The pause answer alone; the rest of the status (protection, firewall) comes with the next refresh.
+      const current = this.current.kind === 'connected' ? this.current : { kind: 'connected' as const, paused: false };
+      this.setState({ ...current, paused: (result as ResultOf<'pause'>).paused, pausedUntil: (result as ResultOf<'pause'>).pausedUntil ?? null });
     }
     return result;
   }
@@ -137,7 +139,7 @@ export class HelperSupervisor {
     if (connection === null) return;
     try {
       const status = await connection.call('status', {});
-      if (this.connection === connection) this.setState({ kind: 'connected', paused: status.paused, pausedUntil: status.pausedUntil ?? null });
+      if (this.connection === connection) this.setState(connectedState(status));
     } catch (error) {
       this.log(`status refresh failed: ${describe(error)}`);
     }
@@ -165,7 +167,7 @@ export class HelperSupervisor {
       }
       this.connection = live;
       this.attempt = 0;
-      this.setState({ kind: 'connected', paused: status.paused, pausedUntil: status.pausedUntil ?? null });
+      this.setState(connectedState(status));
     } catch (error) {
       const failed = connection;
       if (failed !== null) safely(() => failed.close(), this.log);
@@ -208,6 +210,14 @@ export class HelperSupervisor {
   }
 }
 
+/** The connected state from the helper's status: paused, protecting or not (why), firewall degraded (why). */
+export function connectedState(status: Pick<StatusResult, 'paused' | 'pausedUntil' | 'protecting' | 'notProtectingReason' | 'firewall'>): HelperState {
+  // Paused is its own state (the tray offers Resume); "not protecting" is every other reason.
+  const notProtecting = status.protecting === false && !status.paused ? (status.notProtectingReason ?? 'nothing is being blocked') : null;
+  const degraded = status.firewall !== undefined && !status.firewall.inSync ? (status.firewall.problem ?? 'the firewall does not hold what the helper believes') : null;
+  return { kind: 'connected', paused: status.paused, pausedUntil: status.pausedUntil ?? null, notProtecting, degraded };
+}
+
 function unreachableState(error: unknown): HelperState {
   if (error instanceof HelperUnavailableError) return { kind: 'unreachable', reason: error.reason, message: error.message };
   // A HelperError during subscribe/status means we speak past each other.
@@ -216,7 +226,9 @@ function unreachableState(error: unknown): HelperState {
 
 function sameState(a: HelperState, b: HelperState): boolean {
   if (a.kind !== b.kind) return false;
-  if (a.kind === 'connected' && b.kind === 'connected') return a.paused === b.paused && (a.pausedUntil ?? null) === (b.pausedUntil ?? null);
+  if (a.kind === 'connected' && b.kind === 'connected') {
+    return a.paused === b.paused && (a.pausedUntil ?? null) === (b.pausedUntil ?? null) && (a.notProtecting ?? null) === (b.notProtecting ?? null) && (a.degraded ?? null) === (b.degraded ?? null);
+  }
   if (a.kind === 'unreachable' && b.kind === 'unreachable') return a.reason === b.reason && a.message === b.message;
   return true;
 }

@@ -53,6 +53,8 @@ interface Burst {
   readonly kinds: Set<ScanKind>;
   blocked: boolean;
   blockFailed: boolean;
+  /** The helper's reason the latest time it did not block this source (report only, paused, rate limit, a failure). */
+  notBlockedReason: string | null;
   readonly firstEventId: number;
   triggerEventId: number | null;
   notifiedAt: number | null;
@@ -122,6 +124,9 @@ export class NotificationPolicy {
         burst.triggerEventId ??= event.id;
       }
       if (event.action === 'block-failed') burst.blockFailed = true;
+      if ((event.action === 'alert-only' || event.action === 'rate-limited' || event.action === 'block-failed') && event.reason !== undefined) {
+        burst.notBlockedReason = event.reason.replace(/^(reported already, )?not blocked: /, '');
+      }
       burst.dirty = true;
       this.noteFoldedBlock(burst);
     }
@@ -184,6 +189,7 @@ export class NotificationPolicy {
       kinds: new Set(),
       blocked: false,
       blockFailed: false,
+      notBlockedReason: null,
       firstEventId: eventId,
       triggerEventId: null,
       notifiedAt: null,
@@ -231,7 +237,9 @@ export class NotificationPolicy {
       .sort()
       .map((kind) => KIND_WORDS[kind])
       .join(', ');
-    const body = `${plural(burst.probes, 'probe')} on ${plural(burst.ports.size, 'port')} (${kinds}) within ${seconds} s${update ? ', still going' : ''}`;
+    // Not blocked: say why, in the helper's words (report only, paused, over the rate limit).
+    const why = !burst.blocked && burst.notBlockedReason !== null ? `. Not blocked: ${burst.notBlockedReason}` : '';
+    const body = `${plural(burst.probes, 'probe')} on ${plural(burst.ports.size, 'port')} (${kinds}) within ${seconds} s${update ? ', still going' : ''}${why}`;
     return {
       key: burst.key,
       update,

@@ -1,11 +1,12 @@
 // The tray icon as a set of PNG images per state: 1x and 2x (HiDPI screens and macOS Retina),
-// and on macOS template images (black and alpha only; the menu bar tints them for light and
-// dark mode, so the state is carried by the shape instead of the colour). PNG carries straight
+// each state's shape from tray-icons.ts on every OS: in the state's colour on Linux and
+// Windows, and on macOS as template images (black and alpha only; the menu bar tints them for
+// light and dark mode). PNG carries straight
 // (unpremultiplied) alpha, so the soft edge stays the state's colour instead of the bright
 // fringe raw unpremultiplied BGRA gives nativeImage.createFromBitmap.
 
 import { crc32, deflateSync } from 'node:zlib';
-import { ICON_COLOURS } from './tray-icons.js';
+import { ICON_COLOURS, shapeCoverage } from './tray-icons.js';
 import type { TrayIcon } from './tray-model.js';
 
 /** Points (1x pixels): what trays on all three systems expect for a status icon. */
@@ -38,50 +39,15 @@ export function trayIconSet(icon: TrayIcon, platform: NodeJS.Platform): TrayIcon
   };
 }
 
-/** Coverage (0..1) of a pixel by a disc, with a one-pixel (at this scale) soft edge. */
-function disc(x: number, y: number, centre: number, radius: number): number {
-  return clamp(radius + 0.5 - Math.hypot(x - centre, y - centre));
-}
-
-function clamp(value: number): number {
-  return Math.min(1, Math.max(0, value));
-}
-
-/** Linux and Windows: a filled dot in the state's colour. */
+/** Linux and Windows: the state's shape in its colour. */
 function colourPixels(icon: TrayIcon, size: number): Buffer {
   const [r, g, b] = ICON_COLOURS[icon];
-  const centre = (size - 1) / 2;
-  return paint(size, (x, y) => [r, g, b, disc(x, y, centre, size / 2 - size / 16)]);
+  return paint(size, (x, y) => [r, g, b, shapeCoverage(icon, x, y, size)]);
 }
 
-/**
- * macOS template: black with alpha. armed: a filled dot; alert: a filled dot in a ring;
- * paused: two bars; unreachable: a hollow ring.
- */
+/** macOS template: the same shapes, black with alpha. */
 function templatePixels(icon: TrayIcon, size: number): Buffer {
-  const unit = size / 16;
-  const centre = (size - 1) / 2;
-  const outer = size / 2 - unit;
-  return paint(size, (x, y) => {
-    let coverage: number;
-    switch (icon) {
-      case 'armed':
-        coverage = disc(x, y, centre, outer - unit);
-        break;
-      case 'alert':
-        coverage = Math.max(disc(x, y, centre, outer - 3.5 * unit), clamp(disc(x, y, centre, outer) - disc(x, y, centre, outer - 1.5 * unit)));
-        break;
-      case 'paused': {
-        const inBar = (left: number) => x >= left && x < left + 3 * unit && y >= 3 * unit && y < size - 3 * unit;
-        coverage = inBar(4 * unit) || inBar(size - 7 * unit) ? 1 : 0;
-        break;
-      }
-      case 'unreachable':
-        coverage = clamp(disc(x, y, centre, outer) - disc(x, y, centre, outer - 2 * unit));
-        break;
-    }
-    return [0, 0, 0, coverage];
-  });
+  return paint(size, (x, y) => [0, 0, 0, shapeCoverage(icon, x, y, size)]);
 }
 
 function paint(size: number, pixel: (x: number, y: number) => readonly [number, number, number, number]): Buffer {

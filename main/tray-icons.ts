@@ -1,7 +1,9 @@
 // Tray icons drawn in code, one shape per state as well as one colour, so the state reads in
 // a monochrome tray and for colour-blind users too: armed is a filled disc, alert a warning
-// triangle, paused the two bars of a pause sign, unreachable a ring struck through. No image
-// files to ship or lose; edges are anti-aliased by sampling each pixel 4x4.
+// triangle, paused the two bars of a pause sign, not protecting (or a degraded firewall) a
+// ring with an exclamation mark, unreachable a ring struck through. The shipped icons on every
+// OS are these shapes (tray-icon-set.ts: coloured on Linux and Windows, black templates on
+// macOS). No image files to ship or lose; edges are anti-aliased by sampling each pixel 4x4.
 
 import type { TrayIcon } from './tray-model.js';
 
@@ -10,6 +12,7 @@ export const ICON_COLOURS: Record<TrayIcon, readonly [number, number, number]> =
   armed: [0x2e, 0xa0, 0x43],
   alert: [0xd7, 0x26, 0x1e],
   paused: [0xe3, 0xa0, 0x08],
+  unprotected: [0x8e, 0x44, 0xad],
   unreachable: [0x80, 0x80, 0x80],
 };
 
@@ -19,6 +22,13 @@ export const ICON_SHAPES: Record<TrayIcon, (x: number, y: number) => boolean> = 
   // A triangle on its base, apex at the top: |x - 0.5| grows with the distance from the apex.
   alert: (x, y) => y >= 0.08 && y <= 0.9 && Math.abs(x - 0.5) <= ((y - 0.08) / 0.82) * 0.46,
   paused: (x, y) => y >= 0.12 && y <= 0.88 && ((x >= 0.18 && x <= 0.4) || (x >= 0.6 && x <= 0.82)),
+  unprotected: (x, y) => {
+    const d = Math.hypot(x - 0.5, y - 0.5);
+    const ring = d <= 0.46 && d >= 0.34;
+    const bar = Math.abs(x - 0.5) <= 0.07 && y >= 0.2 && y <= 0.58;
+    const dot = Math.hypot(x - 0.5, y - 0.72) <= 0.08;
+    return ring || bar || dot;
+  },
   unreachable: (x, y) => {
     const d = Math.hypot(x - 0.5, y - 0.5);
     const ring = d <= 0.44 && d >= 0.3;
@@ -30,8 +40,8 @@ export const ICON_SHAPES: Record<TrayIcon, (x: number, y: number) => boolean> = 
 
 const SAMPLES = 4;
 
-/** The share (0..1) of one pixel the shape covers. */
-function coverage(icon: TrayIcon, px: number, py: number, size: number): number {
+/** The share (0..1) of pixel (px, py) of a size x size icon the state's shape covers. */
+export function shapeCoverage(icon: TrayIcon, px: number, py: number, size: number): number {
   const inside = ICON_SHAPES[icon];
   let hits = 0;
   for (let sy = 0; sy < SAMPLES; sy++) {
@@ -40,20 +50,4 @@ function coverage(icon: TrayIcon, px: number, py: number, size: number): number 
     }
   }
   return hits / (SAMPLES * SAMPLES);
-}
-
-/** A size x size icon as raw BGRA pixels (what Electron's nativeImage.createFromBitmap takes). */
-export function iconBitmap(icon: TrayIcon, size = 16): Buffer {
-  const [r, g, b] = ICON_COLOURS[icon];
-  const pixels = Buffer.alloc(size * size * 4);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const at = (y * size + x) * 4;
-      pixels[at] = b;
-      pixels[at + 1] = g;
-      pixels[at + 2] = r;
-      pixels[at + 3] = Math.round(255 * coverage(icon, x, y, size));
-    }
-  }
-  return pixels;
 }

@@ -6,7 +6,8 @@ import type { GuiPreferences, HelperState } from '../shared/desktop-api.js';
 import type { RecentScanner } from './recent-scanners.js';
 import { relativeTime } from './relative-time.js';
 
-export type TrayIcon = 'armed' | 'alert' | 'paused' | 'unreachable';
+/** 'unprotected': connected, not paused, yet nobody is blocked (blocking off, everything ignored) or the firewall is degraded. */
+export type TrayIcon = 'armed' | 'alert' | 'paused' | 'unprotected' | 'unreachable';
 
 export type TrayAction =
   | { readonly id: 'block'; readonly address: string }
@@ -46,6 +47,8 @@ export interface TrayInput {
   readonly now: number;
   /** How long the icon stays "alert" after the latest scan. */
   readonly alertSeconds?: number;
+  /** Why the helper service stopped (exit status, last log line), when it is not running and systemd says. */
+  readonly stoppedBecause?: string | null;
 }
 
 export const DEFAULT_ALERT_SECONDS = 60;
@@ -70,11 +73,24 @@ export function trayModel(input: TrayInput): TrayModel {
   const alertMs = (input.alertSeconds ?? DEFAULT_ALERT_SECONDS) * 1000;
   const recentlyScanned = latest !== undefined && now - latest.lastSeen >= 0 && now - latest.lastSeen < alertMs;
 
-  const icon: TrayIcon = !connected ? 'unreachable' : helper.paused ? 'paused' : recentlyScanned ? 'alert' : 'armed';
+  const trouble = helper.kind === 'connected' && !helper.paused ? troubleOf(helper) : null;
+  const icon: TrayIcon = !connected ? 'unreachable' : helper.paused ? 'paused' : trouble !== null ? 'unprotected' : recentlyScanned ? 'alert' : 'armed';
 
   const menu: TrayMenuItem[] = [info(statusLine(helper, now))];
+  // Each state that needs the user has an item that leads to its fix.
   if (helper.kind === 'unreachable' && helper.reason === 'not-running') {
+    if ((input.stoppedBecause ?? null) !== null) menu.push(info(`Stopped: ${input.stoppedBecause}`));
     menu.push({ type: 'item', label: 'Install or start the helper…', enabled: true, action: { id: 'install-helper' } });
+  }
+  if (helper.kind === 'unreachable' && helper.reason === 'permission-denied') {
+    // The dashboard's set-up card knows whether joining the group or a new login is what is missing.
+    menu.push({ type: 'item', label: 'Get access to the helper…', enabled: true, action: { id: 'open-dashboard' } });
+  }
+  if (helper.kind === 'connected' && !helper.paused && (helper.notProtecting ?? null) !== null) {
+    menu.push({ type: 'item', label: 'Turn protection back on…', enabled: true, action: { id: 'open-settings' } });
+  }
+  if (helper.kind === 'connected' && (helper.degraded ?? null) !== null) {
+    menu.push({ type: 'item', label: 'Show the firewall problem…', enabled: true, action: { id: 'open-dashboard' } });
   }
   menu.push(SEPARATOR);
   if (scanners.length === 0) {
@@ -116,11 +132,19 @@ function statusLine(helper: HelperState, now: number): string {
     case 'connecting':
       return 'Connecting to the helper…';
     case 'connected':
-      if (!helper.paused) return 'Protection active';
+      if (!helper.paused) return troubleOf(helper) ?? 'Protection active';
       return helper.pausedUntil === undefined || helper.pausedUntil === null ? 'Protection paused' : `Protection paused, resumes ${remainingText(helper.pausedUntil, now)}`;
     case 'unreachable':
       return `Helper unreachable: ${unreachableSummary(helper.reason)}`;
   }
+}
+
+/** Why a connected, unpaused helper does not protect as it should, in one line; null when it does. */
+function troubleOf(helper: Extract<HelperState, { kind: 'connected' }>): string | null {
+  const parts: string[] = [];
+  if ((helper.notProtecting ?? null) !== null) parts.push(`Not protecting: ${helper.notProtecting}`);
+  if ((helper.degraded ?? null) !== null) parts.push(`Firewall degraded: ${helper.degraded}`);
+  return parts.length === 0 ? null : parts.join('; ');
 }
 
 function unreachableSummary(reason: Extract<HelperState, { kind: 'unreachable' }>['reason']): string {
@@ -155,7 +179,8 @@ function tooltip(helper: HelperState, latest: RecentScanner | undefined, recentl
       return `PortSentry: helper ${unreachableSummary(helper.reason)}`;
     case 'connected': {
       const until = helper.paused && helper.pausedUntil !== undefined && helper.pausedUntil !== null ? `, resumes ${remainingText(helper.pausedUntil, now)}` : '';
-      const head = `PortSentry: protection ${helper.paused ? 'paused' : 'active'}${until}`;
+      const trouble = helper.paused ? null : troubleOf(helper);
+      const head = trouble !== null ? `PortSentry: ${trouble}` : `PortSentry: protection ${helper.paused ? 'paused' : 'active'}${until}`;
       if (latest === undefined) return head;
       const what = latest.blocked ? 'blocked' : 'not blocked';
       return `${head}\n${recentlyScanned ? 'Scanned just now' : 'Last scan'} by ${latest.source} (${what}), ${relativeTime(latest.lastSeen, now)}`;

@@ -70,6 +70,10 @@ export const helperStateSchema = z.discriminatedUnion('kind', [
     paused: z.boolean(),
     /** When a timed pause ends by itself. */
     pausedUntil: epochMsSchema.nullable().optional(),
+    /** Why the helper blocks nobody (blocking off, everything ignored, paused); null when it protects. */
+    notProtecting: z.string().nullable().optional(),
+    /** Why the kernel does not hold what the helper believes (a degraded firewall); null when in sync. */
+    degraded: z.string().nullable().optional(),
   }),
   z.strictObject({ kind: z.literal('unreachable'), reason: z.enum(['not-running', 'permission-denied', 'disconnected', 'timeout', 'protocol']), message: z.string() }),
 ]);

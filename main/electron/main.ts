@@ -15,11 +15,11 @@ import { toApiError, type LocalHandlers } from '../api-router.js';
 import { APP_USER_MODEL_ID } from '../app-identity.js';
 import { raiseNotification, sharedDbusNotifier, type NotificationOutcome } from '../desktop-notifier.js';
 import { fixHelper } from '../helper-fixer.js';
-import { diagnoseHelper, gatherSetupFacts } from '../helper-setup.js';
+import { diagnoseHelper, gatherSetupFacts, graphicalElevation, serviceStopReason } from '../helper-setup.js';
 import { shouldOpenDashboardAtStart, trayAvailable } from '../startup.js';
 import { handleNotificationOutcome } from '../notification-actions.js';
 import { HelperSupervisor } from '../helper-supervisor.js';
-import { consentFromDialog, consentText, planHelperInstall, runPrivileged } from '../install-helper.js';
+import { consentFromDialog, consentText, planHelperInstall, privilegedArgv, runPrivileged, shellCommand } from '../install-helper.js';
 import { pushMessage, registerIpcHandlers } from '../ipc-handlers.js';
 import { isTrustedSender } from '../ipc-validation.js';
 import { autostartCommand, setLinuxAutostart } from '../login-item.js';
@@ -74,6 +74,7 @@ let tray: Tray | null = null;
 let trayMenu: Menu | null = null;
 const trayDiff = new TrayDiff();
 let scanners: RecentScanner[] = [];
+let stoppedBecause: string | null = null;
 const policy = new NotificationPolicy();
 const timers: NodeJS.Timeout[] = [];
 
@@ -91,7 +92,15 @@ async function start(): Promise<void> {
   if (MENU_ON_RIGHT_CLICK) tray.on('right-click', () => trayMenu !== null && tray?.popUpContextMenu(trayMenu));
   supervisor.onState((state) => {
     broadcast('onHelperState', state);
+    stoppedBecause = null;
     updateTray();
+    // Not running: the tray says why it stopped, as systemd tells it.
+    if (state.kind === 'unreachable' && state.reason === 'not-running') {
+      void serviceStopReason().then((why) => {
+        if (supervisor.state === state) stoppedBecause = why;
+        updateTray();
+      });
+    }
   });
   supervisor.onEvent((event) => {
     scanners = recordScannerEvent(scanners, event);
@@ -157,7 +166,7 @@ function registerIpc(): void {
 
 function updateTray(): void {
   if (tray === null) return;
-  const model = trayModel({ helper: supervisor.state, scanners, preferences: preferences.get(), now: Date.now() });
+  const model = trayModel({ helper: supervisor.state, scanners, preferences: preferences.get(), now: Date.now(), stoppedBecause });
   // Only what changed: rebuilding a menu closes it if it is open (Linux), and a flood calls this per event.
   const update = trayDiff.next(model);
   if (update.icon !== undefined) tray.setImage(trayImage(update.icon));
@@ -229,6 +238,21 @@ async function installHelper(): Promise<void> {
     await dialog.showMessageBox({ type: 'info', message: 'The PortSentry helper is not installed.', detail: plan.message });
     return;
   }
+  if (!(await graphicalElevation())) {
+    // No pkexec (or kdesudo): nothing can ask for the password here; the user runs the same argv with sudo.
+    const command = `sudo ${shellCommand(privilegedArgv(plan))}`;
+    const { response } = await dialog.showMessageBox({
+      type: 'info',
+      message: 'No graphical password prompt (pkexec) is installed.',
+      detail: `Run this in a terminal as a user who may use sudo:\n\n${command}`,
+      buttons: ['Close', 'Copy command'],
+      defaultId: 1,
+      cancelId: 0,
+      noLink: true,
+    });
+    if (response === 1) clipboard.writeText(command);
+    return;
+  }
   const text = consentText(plan);
   const { response } = await dialog.showMessageBox({ type: 'warning', message: text.message, detail: text.detail, buttons: [...text.buttons], defaultId: 0, cancelId: 0, noLink: true });
   const result = await runPrivileged(consentFromDialog(plan, response));
@@ -241,7 +265,7 @@ function showNotification(request: NotificationRequest): void {
 }
 
 function onNotificationOutcome(request: NotificationRequest, outcome: NotificationOutcome): Promise<void> {
-  return handleNotificationOutcome(request, outcome, { helper: supervisor, openDashboard: (id) => openWindow('dashboard', id), log });
+  return handleNotificationOutcome(request, outcome, { helper: supervisor, openDashboard: (id) => openWindow('dashboard', id), log, show: showNotification });
 }
 
 function openWindow(page: Page, focusEventId?: number): void {

@@ -11,7 +11,7 @@ import { ICON_COLOURS } from '../../main/tray-icons.js';
 import { encodePng, trayIconSet } from '../../main/tray-icon-set.js';
 import { trayModel, type TrayIcon } from '../../main/tray-model.js';
 
-const STATES: readonly TrayIcon[] = ['armed', 'alert', 'paused', 'unreachable'];
+const STATES: readonly TrayIcon[] = ['armed', 'alert', 'paused', 'unprotected', 'unreachable'];
 
 /** Decodes the PNGs encodePng writes (8-bit RGBA, filter 0): size and RGBA pixels. */
 function decode(png: Buffer): { width: number; height: number; rgba: Buffer } {
@@ -58,7 +58,7 @@ describe('tray icon set', () => {
             assert.deepEqual([rgba[i], rgba[i + 1], rgba[i + 2]], [...ICON_COLOURS[state]], `${state} ${rep.scaleFactor}x pixel ${i / 4}`);
             if (alpha < 255) edges++;
           }
-          assert.ok(edges > 0, 'the dot has a soft edge');
+          assert.ok(edges > 0, 'the shape has a soft edge');
         }
       }
     }
@@ -80,6 +80,27 @@ describe('tray icon set', () => {
       }
     }
     assert.equal(shapes.size, STATES.length, 'without colour, the shape tells the states apart');
+  });
+
+  it('Linux and Windows: the shipped icons differ by shape as well as colour (what a monochrome tray or a colour-blind user sees)', () => {
+    for (const platform of ['linux', 'win32'] as const) {
+      const masks = STATES.map((state) => {
+        const { rgba } = decode(trayIconSet(state, platform).representations[0]!.png);
+        return Array.from({ length: 256 }, (_, i): number => (rgba[i * 4 + 3]! >= 128 ? 1 : 0));
+      });
+      for (let a = 0; a < masks.length; a++) {
+        for (let b = a + 1; b < masks.length; b++) {
+          const differing = masks[a]!.reduce((n, bit, i) => n + (bit === masks[b]![i] ? 0 : 1), 0);
+          assert.ok(differing >= 20, `${platform}: ${STATES[a]} and ${STATES[b]} differ in ${differing} of 256 pixels only`);
+        }
+      }
+      assert.equal(new Set(STATES.map((state) => ICON_COLOURS[state].join())).size, STATES.length, 'and each state has its colour');
+      const alpha = (state: TrayIcon, x: number, y: number) => decode(trayIconSet(state, platform).representations[0]!.png).rgba[(y * 16 + x) * 4 + 3]!;
+      assert.ok(alpha('paused', 8, 8) < 64, 'a gap between the pause bars');
+      assert.ok(alpha('unreachable', 11, 5) < 64, 'the ring is hollow off the stroke');
+      assert.ok(alpha('alert', 1, 2) < 64, 'the triangle leaves the top corners empty');
+      assert.ok(alpha('unprotected', 8, 8) > 128 && alpha('unprotected', 5, 8) < 64, 'an exclamation mark inside a ring');
+    }
   });
 
   it('encodePng refuses pixels that do not match the size', () => {

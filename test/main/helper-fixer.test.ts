@@ -48,6 +48,13 @@ describe('carrying out the first-run action', () => {
     assert.deepEqual(agreed.log.slice(1), ['root: /usr/bin/systemctl start portsentryd', 'retry']);
   });
 
+  it('without pkexec, asks nothing and runs nothing: the answer is the command to run with sudo', async () => {
+    const none = deps(1, { elevation: false });
+    const result = await fixHelper('start', none.d);
+    assert.deepEqual(result, { done: false, message: "No graphical password prompt (pkexec or kdesudo) is installed. Run this in a terminal, then press Try again: sudo '/usr/bin/systemctl' 'start' 'portsentryd'" });
+    assert.deepEqual(none.log, []);
+  });
+
   it('adds the user to the group after consent; a fix the state does not need is refused unasked', async () => {
     const denied = { helper: { kind: 'unreachable', reason: 'permission-denied', message: 'x' } as const, group: { name: 'portsentry', gid: 998, members: [] } };
     const agreed = deps(1, denied);

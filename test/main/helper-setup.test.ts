@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { diagnoseHelper, findGroup, fixPlan, safeAccountName, type SetupFacts } from '../../main/helper-setup.js';
+import { describeServiceStop, diagnoseHelper, findGroup, fixPlan, graphicalElevation, safeAccountName, type SetupFacts } from '../../main/helper-setup.js';
 import { privilegedArgv, shellCommand } from '../../main/install-helper.js';
 
 const GROUP_FILE = 'root:x:0:\nsudo:x:27:alice\nportsentry:x:998:bob,alice\nalice:x:1000:\n';
@@ -76,5 +76,24 @@ describe('first-run diagnosis', () => {
     ] as const) {
       assert.equal(safeAccountName(name), ok, name);
     }
+  });
+
+  it('not running: says why it stopped, from systemd\'s exit status and last journal line', () => {
+    assert.equal(describeServiceStop('Result=exit-code\nExecMainStatus=78\n', 'portsentryd: /etc/portsentry/portsentry.conf:12: unknown key FOO\n'), 'exit status 78, systemd: exit-code, last log line: "portsentryd: /etc/portsentry/portsentry.conf:12: unknown key FOO"');
+    assert.equal(describeServiceStop('Result=signal\nExecMainStatus=9\n', ''), 'killed by signal 9, systemd: signal');
+    assert.equal(describeServiceStop('Result=success\nExecMainStatus=0\n', ''), null, 'stopped on purpose: nothing to say');
+    assert.equal(describeServiceStop('', ''), null);
+    const detail = diagnoseHelper({ ...base, installed: true, stoppedBecause: 'exit status 78, systemd: exit-code' }).detail;
+    assert.match(detail, /It stopped: exit status 78, systemd: exit-code\./);
+  });
+
+  it('without a graphical password prompt (no pkexec), the fix is the command to copy, never a silent failure', async () => {
+    const plan = fixPlan('start', { ...base, installed: true, elevation: false });
+    assert.deepEqual(plan, { kind: 'manual', command: "sudo '/usr/bin/systemctl' 'start' 'portsentryd'" });
+    const denied = { ...base, helper: { kind: 'unreachable', reason: 'permission-denied', message: 'x' } as const, elevation: false };
+    assert.deepEqual(fixPlan('join-group', denied), { kind: 'manual', command: "sudo '/usr/sbin/usermod' '-a' '-G' 'portsentry' 'alice'" });
+    assert.equal(fixPlan('start', { ...base, installed: true, elevation: true }).kind, 'elevated');
+    assert.equal(await graphicalElevation('linux', '/nonexistent-a:/nonexistent-b'), (await import('node:fs')).existsSync('/usr/bin/pkexec') || (await import('node:fs')).existsSync('/usr/bin/kdesudo'));
+    assert.equal(await graphicalElevation('darwin', ''), true);
   });
 });

@@ -193,11 +193,11 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
     supervisor.start();
     try {
       await until('connected', () => supervisor.state.kind === 'connected');
-      assert.deepEqual(states[0], { kind: 'connected', paused: false, pausedUntil: null });
+      assert.deepEqual(states[0], { kind: 'connected', paused: false, pausedUntil: null, notProtecting: null, degraded: null });
 
       // Pause through the supervisor: the state follows the answer at once.
       await supervisor.call('pause', {});
-      assert.deepEqual(supervisor.state, { kind: 'connected', paused: true, pausedUntil: null });
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: true, pausedUntil: null, notProtecting: null, degraded: null });
 
       daemon.child.kill('SIGKILL');
       await daemon.exited;
@@ -206,7 +206,7 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       await start();
       await until('reconnected', () => supervisor.state.kind === 'connected');
       // A fresh helper starts unpaused: the status re-read after reconnecting says so.
-      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null });
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null, notProtecting: null, degraded: null });
       // The loss is "disconnected", the retries that find no socket "not-running".
       assert.deepEqual(
         states.map((s) => (s.kind === 'unreachable' ? `unreachable:${s.reason}` : s.kind)),
@@ -217,13 +217,13 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       // Paused behind the app's back (portsentryctl does this): refreshStatus picks it up.
       const other = await HelperClient.connect(socketPath);
       await other.call('pause', {});
-      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null });
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null, notProtecting: null, degraded: null });
       await supervisor.refreshStatus();
-      assert.deepEqual(supervisor.state, { kind: 'connected', paused: true, pausedUntil: null });
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: true, pausedUntil: null, notProtecting: null, degraded: null });
       await other.call('resume', {});
       other.close();
       await supervisor.refreshStatus();
-      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null });
+      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null, notProtecting: null, degraded: null });
 
       // A second supervisor stopped while its connect is in flight never reports anything.
       // A barrier, not a sleep: the connection that was in flight is closed by the quitter itself

@@ -22,14 +22,20 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { blockedSetsText, helperConfigText, startTcpService } from '../support/helper-config.js';
 import { startDesktopSession, type DesktopSession } from '../support/desktop-session.js';
 import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
-import { until } from '../support/wait.js';
+import { until, untilValue } from '../support/wait.js';
 
 const run = promisify(execFile);
 const TABLE = `psna${process.pid}`.slice(0, 30);
 const PREFS: NotificationPreferences = { notifications: 'all', quietStart: '00:00', quietEnd: '00:00' };
 const SERVICE_PORT = 8080;
 
-describe('a real scan raises one notification whose Block button blocks the scanner (Xvfb + D-Bus + dunst)', { timeout: 120_000 }, () => {
+interface DunstEntry {
+  readonly id: { data: number };
+  readonly summary: { data: string };
+  readonly body: { data: string };
+}
+
+describe('a real scan raises one notification whose Block button blocks the scanner (Xvfb + D-Bus + dunst)', { timeout: 240_000 }, () => {
   let dir: string;
   let desktop: DesktopSession;
   let lab: Lab<'target' | 'scanner'>;
@@ -86,7 +92,7 @@ describe('a real scan raises one notification whose Block button blocks the scan
         }),
       );
     };
-    await helper.subscribe((event) => policy.onEvent(event, Date.now(), PREFS).forEach(show));
+    const unsubscribe = await helper.subscribe((event) => policy.onEvent(event, Date.now(), PREFS).forEach(show));
     const ticker = setInterval(() => policy.tick(Date.now(), PREFS).forEach(show), 200);
     try {
       await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79,111', target.v4]);
@@ -97,7 +103,8 @@ describe('a real scan raises one notification whose Block button blocks the scan
       assert.equal(await desktop.dunstctl(['count', 'displayed']), '1');
       const [request] = raised;
       assert.equal(request!.title, `Port scan from ${scanner.v4}`);
-      assert.match(request!.body, /^\d+ probes? on \d+ ports? \(SYN scan\) within \d+ s$/);
+      // Report only: the notification says why it was not blocked, in the helper's words.
+      assert.match(request!.body, /^\d+ probes? on \d+ ports? \(SYN scan\) within \d+ s\. Not blocked: report only \(BLOCK_TCP=0\)$/);
       assert.deepEqual(request!.actions, ['block', 'ignore']);
       assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), true, 'report only: not blocked yet');
 
@@ -119,12 +126,69 @@ describe('a real scan raises one notification whose Block button blocks the scan
       await Promise.all(answered);
       const menu = await readFile(join(dir, 'menu'), 'utf8');
       for (const label of ['Block', 'Ignore', 'Open']) assert.match(menu, new RegExp(label), `the menu offers ${label}: ${menu}`);
+      assert.equal(menu.match(/Open/g)?.length, 1, `one Open, not two: ${menu}`);
       await until('the block in nftables', async () => new RegExp(scanner.v4.replace(/\./g, '\\.')).test(await blockedSetsText(lab, target, TABLE)));
       assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), false, 'the scanner is really blocked');
       const blocks = (await helper.call('blocks.list', {})).blocks;
       assert.equal(blocks.find((b) => b.address === scanner.v4)?.reason, 'blocked from a notification');
     } finally {
       clearInterval(ticker);
+      unsubscribe();
+    }
+  });
+
+  it('after dunst restarts, the app follows the new service: a scan\'s Block still blocks in nftables, and the notification is replaced by the outcome', async () => {
+    const { target, scanner } = lab.hosts;
+    const blockedHere = async () => new RegExp(`\\b${scanner.v4.replace(/\./g, '\\.')}\\b`).test(await blockedSetsText(lab, target, TABLE));
+    await helper.call('unblock', { address: scanner.v4 });
+    await until('the scanner unblocked', async () => !(await blockedHere()));
+    await desktop.dunstctl(['close-all']);
+    // The notification service goes away and comes back under a new unique name, while the notifier stays connected.
+    await desktop.restartDunst();
+    const policy = new NotificationPolicy({ windowMs: 2000, localMinutes: () => 12 * 60 });
+    const outcomes: Array<{ request: NotificationRequest; outcome: NotificationOutcome }> = [];
+    const answered: Array<Promise<void>> = [];
+    const raisedHere: NotificationRequest[] = [];
+    const show = (request: NotificationRequest): void => {
+      raisedHere.push(request);
+      answered.push(
+        raiseNotification(request, { dbus: async () => notifier }).then(async (outcome) => {
+          outcomes.push({ request, outcome });
+          await handleNotificationOutcome(request, outcome, { helper, openDashboard: () => undefined, log: (m) => assert.fail(m), show });
+        }),
+      );
+    };
+    const unsubscribe = await helper.subscribe((event) => policy.onEvent(event, Date.now(), PREFS).forEach(show));
+    const ticker = setInterval(() => policy.tick(Date.now(), PREFS).forEach(show), 200);
+    try {
+      await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79,111', target.v4]);
+      await until('the notification on screen', async () => (await desktop.dunstctl(['count', 'displayed'])) === '1');
+      await desktop.dunstctl(['context']);
+      await until('the answer', async () => outcomes.some((o) => o.outcome.kind === 'action'));
+      await until('the block in nftables', blockedHere);
+      // The outcome replaces the answered notification: it says Blocked and offers no Block.
+      await until('the outcome on screen', async () => (await desktop.dunstctl(['count', 'displayed'])) === '1');
+      await desktop.dunstctl(['close-all']);
+      const entries = await untilValue('the history', async () => {
+        const parsed = JSON.parse(await desktop.dunstctl(['history'])) as { data: DunstEntry[][] };
+        const list = parsed.data[0] ?? [];
+        return list.some((e) => e.summary.data.startsWith('Blocked ')) ? list : undefined;
+      });
+      const outcome = entries.find((e) => e.summary.data === `Blocked ${scanner.v4}`);
+      assert.ok(outcome !== undefined, JSON.stringify(entries.map((e) => e.summary.data)));
+      assert.match(outcome.body.data, /^Blocked from this notification, until you unblock it\.$/);
+      // What the app raised in its place: the same key (so replaces_id), no Block, Open only.
+      const answered = outcomes.find((o) => o.outcome.kind === 'action')!.request;
+      const replacement = raisedHere.at(-1)!;
+      assert.equal(replacement.key, answered.key);
+      assert.equal(replacement.title, `Blocked ${scanner.v4}`);
+      assert.deepEqual(notifyArgs(replacement, 0).actions, ['default', 'Open'], 'only Open is left');
+      const scan = entries.find((e) => e.summary.data === `Port scan from ${scanner.v4}`);
+      assert.ok(scan === undefined || scan.id.data === outcome.id.data, 'the outcome took the scan notification\'s place (replaces_id)');
+    } finally {
+      clearInterval(ticker);
+      unsubscribe();
+      await Promise.all(answered);
     }
   });
 });
@@ -143,7 +207,7 @@ describe('the D-Bus notification call', () => {
 
   it('offers the actions the request allows plus Open, with an icon, urgency and category; no markup gets through', () => {
     const args = notifyArgs(request, 7, '/opt/icon.png');
-    assert.deepEqual(args.actions, ['default', 'Open', 'block', 'Block', 'ignore', 'Ignore', 'open', 'Open']);
+    assert.deepEqual(args.actions, ['default', 'Open', 'block', 'Block', 'ignore', 'Ignore'], 'one Open: the default action');
     assert.equal(args.replacesId, 7);
     assert.equal(args.icon, '/opt/icon.png');
     assert.equal(args.summary, 'Port scan from 198.18.0.11 b x /b', 'no markup reaches the daemon');
@@ -154,8 +218,8 @@ describe('the D-Bus notification call', () => {
       'x-dunst-stack-tag': ['s', 'scan:198.18.0.11:1'],
       'image-path': ['s', '/opt/icon.png'],
     });
-    assert.deepEqual(notifyArgs({ ...request, blocked: true, actions: ['ignore'] }, 0).actions, ['default', 'Open', 'ignore', 'Ignore', 'open', 'Open']);
-    assert.deepEqual(notifyArgs({ ...request, source: null, actions: [] }, 0).actions, ['default', 'Open', 'open', 'Open'], 'the summary of a flood can only be opened');
+    assert.deepEqual(notifyArgs({ ...request, blocked: true, actions: ['ignore'] }, 0).actions, ['default', 'Open', 'ignore', 'Ignore']);
+    assert.deepEqual(notifyArgs({ ...request, source: null, actions: [] }, 0).actions, ['default', 'Open'], 'the summary of a flood can only be opened');
   });
 
   it('maps answers and parses bus addresses', () => {
@@ -185,5 +249,24 @@ describe('the D-Bus notification call', () => {
     await handleNotificationOutcome(request, { kind: 'action', action: 'ignore' }, deps);
     await handleNotificationOutcome(request, { kind: 'failed', message: 'no daemon' }, deps);
     assert.deepEqual(calls, ['open undefined', 'ignore.add', 'log notification failed: no daemon']);
+  });
+
+  it('after an answer, the notification is replaced by its outcome under the same key, offering only Open; a refusal says why', async () => {
+    const shown: NotificationRequest[] = [];
+    const refusing = {
+      helper: { call: async () => Promise.reject(new Error('198.18.0.11 is this host\'s gateway and is never blocked')) } as never,
+      openDashboard: () => undefined,
+      log: () => undefined,
+      show: (r: NotificationRequest) => void shown.push(r),
+    };
+    await handleNotificationOutcome(request, { kind: 'action', action: 'block' }, refusing);
+    assert.deepEqual(shown, [
+      { key: request.key, update: true, source: request.source, actions: [], openEventId: 3, blocked: false, title: 'Not blocked: 198.18.0.11', body: "The helper refused: 198.18.0.11 is this host's gateway and is never blocked" },
+    ]);
+    shown.length = 0;
+    await handleNotificationOutcome(request, { kind: 'action', action: 'block' }, { ...refusing, helper: { call: async () => ({ address: '198.18.0.11', until: Date.UTC(2030, 0, 2, 3, 4) }) } as never });
+    assert.equal(shown[0]!.title, 'Blocked 198.18.0.11');
+    assert.equal(shown[0]!.body, 'Blocked from this notification, until 2030-01-02 03:04 UTC.');
+    assert.deepEqual(notifyArgs(shown[0]!, 9).actions, ['default', 'Open']);
   });
 });

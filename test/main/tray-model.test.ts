@@ -7,7 +7,6 @@ import type { HelperState } from '../../shared/desktop-api.js';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
 import { recordScannerEvent, type RecentScanner } from '../../main/recent-scanners.js';
 import { relativeTime } from '../../main/relative-time.js';
-import { ICON_COLOURS, iconBitmap } from '../../main/tray-icons.js';
 import { trayModel, type TrayMenuItem } from '../../main/tray-model.js';
 
 const NOW = 1_800_000_000_000;
@@ -168,38 +167,35 @@ describe('tray model', () => {
     assert.equal(item(connecting.menu, 'Connecting to the helper…').enabled, false);
   });
 
-  it('formats relative times and draws distinct icons', () => {
+  it('not protecting or a degraded firewall: its own icon, the reason in the status line and tooltip, and an item that leads to the fix', () => {
+    const prefs = { startAtLogin: false };
+    const recent = recordScannerEvent([], scan(1, '198.18.0.11', NOW - 1000));
+    const off = trayModel({ helper: { ...connected, notProtecting: 'the ignore list covers every IPv4 and IPv6 address: every scanner is ignored' }, scanners: recent, preferences: prefs, now: NOW });
+    assert.equal(off.icon, 'unprotected', 'not "alert" or "armed": nothing is being blocked');
+    assert.equal(item(off.menu, /^Not protecting: the ignore list covers every/).enabled, false);
+    assert.deepEqual(item(off.menu, 'Turn protection back on…').action, { id: 'open-settings' });
+    assert.match(off.tooltip, /^PortSentry: Not protecting: the ignore list covers every/);
+    const degraded = trayModel({ helper: { ...connected, notProtecting: null, degraded: 'blocked4 is missing from the kernel' }, scanners: [], preferences: prefs, now: NOW });
+    assert.equal(degraded.icon, 'unprotected');
+    assert.ok(labels(degraded.menu).includes('Firewall degraded: blocked4 is missing from the kernel'));
+    assert.deepEqual(item(degraded.menu, 'Show the firewall problem…').action, { id: 'open-dashboard' });
+    // Paused says paused (Resume is its fix), not "not protecting".
+    const paused = trayModel({ helper: { kind: 'connected', paused: true, notProtecting: 'protection is paused' }, scanners: [], preferences: prefs, now: NOW });
+    assert.equal(paused.icon, 'paused');
+    assert.ok(!labels(paused.menu).includes('Turn protection back on…'));
+    const fine = trayModel({ helper: { ...connected, notProtecting: null, degraded: null }, scanners: [], preferences: prefs, now: NOW });
+    assert.equal(fine.icon, 'armed');
+    assert.ok(labels(fine.menu).includes('Protection active'));
+    const stopped = trayModel({ helper: { kind: 'unreachable', reason: 'not-running', message: 'ENOENT' }, scanners: [], preferences: prefs, now: NOW, stoppedBecause: 'exit status 78, systemd: exit-code' });
+    assert.deepEqual(labels(stopped.menu).slice(0, 3), ['Helper unreachable: not running', 'Stopped: exit status 78, systemd: exit-code', 'Install or start the helper…']);
+    const denied = trayModel({ helper: { kind: 'unreachable', reason: 'permission-denied', message: 'EACCES' }, scanners: [], preferences: prefs, now: NOW });
+    assert.deepEqual(item(denied.menu, 'Get access to the helper…').action, { id: 'open-dashboard' });
+  });
+
+  it('formats relative times', () => {
     assert.deepEqual(
       [0, 59_000, 60_000, 3_599_000, 3_600_000, 86_399_000, 86_400_000 * 3, -5_000].map((d) => relativeTime(NOW - d, NOW)),
       ['0 s ago', '59 s ago', '1 min ago', '59 min ago', '1 h ago', '23 h ago', '3 d ago', '0 s ago'],
     );
-    const armed = iconBitmap('armed', 16);
-    assert.equal(armed.length, 16 * 16 * 4);
-    const centre = (8 * 16 + 8) * 4;
-    assert.deepEqual([...armed.subarray(centre, centre + 4)], [ICON_COLOURS.armed[2], ICON_COLOURS.armed[1], ICON_COLOURS.armed[0], 255], 'BGRA, opaque centre');
-    assert.equal(armed[3], 0, 'transparent corner');
-    const colours = new Set(
-      (['armed', 'alert', 'paused', 'unreachable'] as const).map((i) =>
-        iconBitmap(i, 8)
-          .subarray(16 * 4 + 16, 16 * 4 + 20)
-          .toString('hex'),
-      ),
-    );
-    assert.equal(colours.size, 4);
-    // Shape as well as colour: the alpha masks alone (what a monochrome tray shows) differ.
-    const masks = (['armed', 'alert', 'paused', 'unreachable'] as const).map((icon) => {
-      const bitmap = iconBitmap(icon, 16);
-      return Array.from({ length: 256 }, (_, i): number => (bitmap[i * 4 + 3]! >= 128 ? 1 : 0));
-    });
-    for (let a = 0; a < masks.length; a++) {
-      for (let b = a + 1; b < masks.length; b++) {
-        const differing = masks[a]!.reduce((n, bit, i) => n + (bit === masks[b]![i] ? 0 : 1), 0);
-        assert.ok(differing >= 20, `icons ${a} and ${b} differ in ${differing} of 256 pixels only`);
-      }
-    }
-    const at = (icon: 'paused' | 'unreachable' | 'alert', x: number, y: number) => iconBitmap(icon, 16)[(y * 16 + x) * 4 + 3]!;
-    assert.ok(at('paused', 8, 8) < 64, 'a gap between the pause bars');
-    assert.ok(at('unreachable', 11, 5) < 64, 'the ring is hollow off the stroke');
-    assert.ok(at('alert', 1, 2) < 64, 'the triangle leaves the top corners empty');
   });
 });

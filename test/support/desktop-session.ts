@@ -16,6 +16,8 @@ export interface DesktopSession {
   readonly busAddress: string;
   /** Runs dunstctl against this session's dunst; resolves with its trimmed output. */
   dunstctl(args: readonly string[]): Promise<string>;
+  /** Ends dunst and starts a new one (a new owner of the notification service on the bus); resolves once it answers. */
+  restartDunst(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -57,10 +59,22 @@ export async function startDesktopSession(dir: string, dunstConfig = '/dev/null'
     children.push(dbus);
     const [display, busAddress] = await Promise.all([firstLine(xvfb, 'Xvfb'), firstLine(dbus, 'dbus-daemon')]);
     const env: NodeJS.ProcessEnv = { ...process.env, DISPLAY: `:${display}`, DBUS_SESSION_BUS_ADDRESS: busAddress };
-    children.push(spawn('dunst', ['-config', dunstConfig], { env, stdio: 'ignore' }));
     const dunstctl = async (args: readonly string[]) => (await run('dunstctl', [...args], { env })).stdout.trim();
-    await untilValue('dunst answers on the bus', async () => ((await dunstctl(['is-paused']).catch(() => '')) === 'false' ? true : undefined));
-    return { env, busAddress, dunstctl, stop };
+    const startDunst = async () => {
+      const dunst = spawn('dunst', ['-config', dunstConfig], { env, stdio: 'ignore' });
+      children.push(dunst);
+      await untilValue('dunst answers on the bus', async () => ((await dunstctl(['is-paused']).catch(() => '')) === 'false' ? true : undefined));
+      return dunst;
+    };
+    let dunst = await startDunst();
+    const restartDunst = async () => {
+      const old = dunst;
+      old.kill();
+      await exited(old);
+      children.splice(children.indexOf(old), 1);
+      dunst = await startDunst();
+    };
+    return { env, busAddress, dunstctl, restartDunst, stop };
   } catch (error) {
     await stop();
     throw error;
