@@ -5,9 +5,10 @@
 # and works wherever the app was put:
 #   .deb/.rpm  (/opt/PortSentry Desktop, root-owned): /usr/lib/portsentry-desktop links there,
 #              as build/linux/after-install.sh does;
-#   tarball or AppImage (a home directory, a temporary AppImage mount): the helper is COPIED to
-#              /usr/lib/portsentry-desktop and owned by root, because a service running as root
-#              must never run code its user (or anything running as that user) can rewrite.
+#   tarball or AppImage (a home directory, a temporary AppImage mount): REFUSED. Root must never
+#              run code its user (or anything running as that user) can rewrite, and that starts
+#              with this very script: the app does not offer it from there (main/install-helper.ts)
+#              and it stops here too, pointing to the system package.
 # Then: the config (kept if present), the portsentry group with the desktop user in it, the
 # state directory, the systemd unit, and the service enabled and started.
 # Usage (as root): install-helper.sh [--user NAME]
@@ -44,6 +45,7 @@ if [ -n "$USER_NAME" ]; then
 fi
 
 HERE=$(cd -- "$(dirname -- "$0")" && pwd -P)
+SELF="$HERE/$(basename -- "$0")"
 HELPER="$HERE/helper"
 TARGET=/usr/lib/portsentry-desktop
 MARK=.installed-by-portsentry-desktop-app
@@ -73,19 +75,12 @@ root_only() {
 if [ -d "$TARGET" ] && [ ! -L "$TARGET" ] && [ ! -e "$TARGET/$MARK" ]; then
   # The server package (or an admin) put a helper there: it stays, ours is not needed.
   echo "install-helper: keeping the helper already in $TARGET"
-elif root_only "$HELPER"; then
+elif root_only "$HELPER" && root_only "$SELF"; then
   rm -rf -- "$TARGET"
   ln -s -- "$HELPER" "$TARGET"
   echo "install-helper: $TARGET -> $HELPER"
 else
-  rm -rf -- "$TARGET.new"
-  cp -R -- "$HELPER" "$TARGET.new"
-  chown -R root:root "$TARGET.new"
-  chmod -R u+rwX,go+rX,go-w "$TARGET.new"
-  : >"$TARGET.new/$MARK"
-  rm -rf -- "$TARGET"
-  mv -- "$TARGET.new" "$TARGET"
-  echo "install-helper: copied the helper to $TARGET (root-owned)"
+  die "this copy of the app ($HERE) is not root's alone, so root will not install a service from it: install the portsentry-desktop package (.deb or .rpm) for your system instead"
 fi
 
 install -d -m 0755 /etc/portsentry-desktop

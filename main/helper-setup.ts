@@ -205,8 +205,7 @@ export function describeServiceStop(show: string, journalLine: string): string |
 
 /** Why the helper service stopped, read now from systemd; null when it does not say. */
 export async function serviceStopReason(): Promise<string | null> {
-  const output = (argv: readonly string[]) =>
-    new Promise<string>((resolve) => execFile(argv[0]!, argv.slice(1), { timeout: 5000 }, (error, stdout) => resolve(error ? '' : String(stdout))));
+  const output = (argv: readonly string[]) => new Promise<string>((resolve) => execFile(argv[0]!, argv.slice(1), { timeout: 5000 }, (error, stdout) => resolve(error ? '' : String(stdout))));
   const [show, journal] = await Promise.all([
     output(['systemctl', 'show', SERVICE_NAME, '--property=Result,ExecMainStatus']),
     output(['journalctl', '--unit', SERVICE_NAME, '--lines', '1', '--output', 'cat', '--no-pager', '--quiet']),

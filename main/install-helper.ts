@@ -2,11 +2,15 @@
 // firewall, binding low ports), so the app asks the system for it through sudo-prompt
 // (pkexec / the platform's admin prompt), and only after the user has read why and agreed
 // in a dialog. The command is built from fixed strings: nothing the user or the network
-// typed ever reaches the root shell that sudo-prompt starts.
+// typed ever reaches the root shell that sudo-prompt starts. And root never runs a file the
+// user could have rewritten: the bundled installer is offered only when it, the helper next
+// to it and every folder above them belong to root and nobody else may write them (a .deb or
+// .rpm under /opt); from a tarball or an AppImage in the user's reach, the app offers the
+// system package instead of `sh ~/…/install-helper.sh`.
 
-import { access, constants } from 'node:fs/promises';
+import { access, constants, lstat, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { isAbsolute } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 
 export const SERVICE_NAME = 'portsentryd';
 export const SYSTEMCTL = '/usr/bin/systemctl';
@@ -41,9 +45,50 @@ export async function planHelperInstall(options: DetectOptions = {}): Promise<In
     if (await exists(unit)) return { kind: 'start' };
   }
   if (options.installer !== undefined && safeInstallerPath(options.installer) && (await exists(options.installer))) {
-    return { kind: 'install', installer: options.installer };
+    const writable = await notRootOnly([options.installer, join(dirname(options.installer), 'helper')]);
+    if (writable === null) return { kind: 'install', installer: options.installer };
+    return { kind: 'unavailable', message: userWritableMessage(writable) };
   }
   return { kind: 'unavailable', message: 'The helper is not installed and this build has no installer. Install the portsentry-desktop package.' };
+}
+
+/** What the user reads when this copy of the app is one they could change (a tarball, an AppImage). */
+export function userWritableMessage(path: string): string {
+  return (
+    `This copy of PortSentry is not one only the administrator can change (${path} is not root's alone), so it will not run its installer as administrator: ` +
+    'the helper runs as root, and root must never run code your account could rewrite. Install the portsentry-desktop package for your system instead ' +
+    '(for example "sudo apt install ./portsentry-desktop_VERSION_amd64.deb" or "sudo dnf install ./portsentry-desktop-VERSION.x86_64.rpm"); it installs and starts the helper itself.'
+  );
+}
+
+/**
+ * The first path that someone other than root could change: not owned by root, writable by
+ * group or others, a symbolic link, or below a folder like that (every folder up to /). Each
+ * tree is walked whole. Null when every one is root's alone.
+ */
+export async function notRootOnly(paths: readonly string[]): Promise<string | null> {
+  const checked = new Set<string>();
+  const unsafe = async (path: string): Promise<boolean> => {
+    const info = await lstat(path).catch(() => null);
+    return info === null || info.isSymbolicLink() || info.uid !== 0 || (info.mode & 0o022) !== 0;
+  };
+  for (const path of paths) {
+    for (let dir = dirname(path); ; dir = dirname(dir)) {
+      if (!checked.has(dir)) {
+        checked.add(dir);
+        if (await unsafe(dir)) return dir;
+      }
+      if (dir === dirname(dir)) break;
+    }
+    const pending = [path];
+    while (pending.length > 0) {
+      const next = pending.pop()!;
+      if (await unsafe(next)) return next;
+      const info = await lstat(next);
+      if (info.isDirectory()) for (const name of await readdir(next)) pending.push(join(next, name));
+    }
+  }
+  return null;
 }
 
 /** What the consent dialog says for a plan. */
@@ -51,14 +96,17 @@ export function consentText(plan: Exclude<InstallPlan, { kind: 'unavailable' }>)
   if (plan.kind === 'join-group') {
     return {
       message: `PortSentry needs administrator rights to add ${plan.user} to the "${plan.group}" group.`,
-      detail: `Members of "${plan.group}" may talk to the PortSentry helper (see scans, block and unblock, change settings). After this you log out and back in once. ${ROOT_EXPLANATION}`,
+      detail: `Members of "${plan.group}" may talk to the PortSentry helper (see scans, block and unblock, change settings). After this you log out and back in once. ${ROOT_EXPLANATION} Runs as administrator: ${USERMOD} -a -G ${plan.group} ${plan.user}.`,
       buttons: ['Cancel', 'Add me to the group'],
     };
   }
   const action = plan.kind === 'start' ? 'start the PortSentry helper service' : 'install and start the PortSentry helper service';
+  // Say exactly what runs as root (and for the installer, that only root can change it).
+  const what =
+    plan.kind === 'start' ? `${SYSTEMCTL} start ${SERVICE_NAME}` : `${SH} ${plan.installer}${plan.user === undefined ? '' : ` --user ${plan.user}`} (a file only root can change, checked just now)`;
   return {
     message: `PortSentry needs administrator rights to ${action}.`,
-    detail: ROOT_EXPLANATION,
+    detail: `${ROOT_EXPLANATION} Runs as administrator: ${what}.`,
     buttons: ['Cancel', plan.kind === 'start' ? 'Start helper' : 'Install helper'],
   };
 }

@@ -107,4 +107,3 @@ export function coversFamily(entries: readonly Prefix[], family: AddressFamily):
   }
   return reached >= addressCount(family, 0);
 }
-

@@ -116,7 +116,11 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
       // Root is not bound; a single address is never a range (the daemon refuses protected ones).
       if (context.role === 'admin' || typeof target === 'string' || !params.address.includes('/')) return blockNow();
       return rangesInLine(context, async () => {
-        const refusal = operatorBlockRefusal(target, daemon.heldBlocks().map((block) => block.key), config());
+        const refusal = operatorBlockRefusal(
+          target,
+          daemon.heldBlocks().map((block) => block.key),
+          config(),
+        );
         if (refusal !== null) throw new ProtocolError(ErrorCode.NOT_AUTHORIZED, refusal);
         return blockNow();
       });

@@ -1,8 +1,8 @@
 // The helper installer the desktop app runs (build/install-helper.sh), in a clean Debian 12
-// root (test/build/debian-rootfs.ts): from a tarball in a user's home (the helper is copied,
-// root-owned, so the user cannot rewrite what root runs), from a package's tree under /opt
-// (linked, as the .deb's after-install does), run twice (nothing lost, the config kept), with
-// bad arguments refused; and the installed helper starts and blocks a real scan from another
+// root (test/build/debian-rootfs.ts): from a tarball in a user's home never (the app offers the
+// system package, and the script refuses a tree the user could rewrite: root never runs a file
+// the user owns), from a package's tree under /opt (linked, as the .deb's after-install does),
+// run twice (nothing lost, the config kept), with bad arguments refused; and the installed helper starts and blocks a real scan from another
 // namespace. The app's own plan for it (main/helper-setup.ts) is checked against the same
 // script: the argv it would hand to sudo-prompt runs it.
 
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { privilegedArgv } from '../../main/install-helper.js';
+import { consentFromDialog, planHelperInstall, privilegedArgv, runPrivileged } from '../../main/install-helper.js';
 import { fixPlan, type SetupFacts } from '../../main/helper-setup.js';
 import { DaemonProcess } from '../support/daemon-process.js';
 import { startTcpService } from '../support/helper-config.js';
@@ -89,12 +89,34 @@ describe('the helper installer the app runs, in a clean Debian root', { timeout:
     await assert.rejects(lstat(join(rootfs.dir, TARGET)), 'nothing was installed');
   });
 
-  it('tarball in a home directory: copies the helper root-owned, sets up config, group, state and unit', async () => {
+  it('tarball in a home directory: the app never offers to run its files as root, and the installer itself refuses them', async () => {
+    // The app's plan for alice's tarball: the system package, not "sh ~/…/install-helper.sh".
+    const installer = join(rootfs.dir, HOME_APP, 'install-helper.sh');
+    const plan = await planHelperInstall({ unitPaths: [], installer });
+    assert.equal(plan.kind, 'unavailable');
+    assert.match((plan as { message: string }).message, /Install the portsentry-desktop package/);
+    // With no plan there is nothing to consent to, and sudo-prompt is never called.
+    const asked: string[] = [];
+    const result = await runPrivileged(consentFromDialog(plan, 1), (command, _options, callback) => {
+      asked.push(command);
+      callback();
+    });
+    assert.deepEqual([result.ok, asked], [false, []]);
+    // Run by hand as root anyway, the installer stops before it copies, links or starts anything.
+    await assert.rejects(rootfs.chroot(['sh', `${HOME_APP}/install-helper.sh`, '--user', 'alice']), (error: { stderr?: string }) =>
+      /is not root's alone, so root will not install a service from it: install the portsentry-desktop package/.test(String(error.stderr)),
+    );
+    await assert.rejects(lstat(join(rootfs.dir, TARGET)), 'nothing was installed');
+    await assert.rejects(lstat(join(rootfs.dir, 'etc/systemd/system/portsentryd.service')), 'no unit either');
+  });
+
+  it('package tree under /opt (root-owned): links to it, as the .deb does, and sets up config, group, state and unit', async () => {
+    await writeAppResources(join(rootfs.dir, OPT_APP));
     // The exact argv the app hands to sudo-prompt for "Install the helper".
     const facts: SetupFacts = {
       helper: { kind: 'unreachable', reason: 'not-running', message: 'no socket' },
       installed: false,
-      installer: `${HOME_APP}/install-helper.sh`,
+      installer: `${OPT_APP}/install-helper.sh`,
       user: 'alice',
       group: null,
       processGroups: [],
@@ -103,19 +125,11 @@ describe('the helper installer the app runs, in a clean Debian root', { timeout:
     const plan = fixPlan('install', facts);
     assert.equal(plan.kind, 'elevated');
     const argv = privilegedArgv((plan as Extract<typeof plan, { kind: 'elevated' }>).plan);
-    assert.deepEqual(argv, ['/bin/sh', `${HOME_APP}/install-helper.sh`, '--user', 'alice']);
+    assert.deepEqual(argv, ['/bin/sh', `${OPT_APP}/install-helper.sh`, '--user', 'alice']);
     const { stdout } = await rootfs.chroot([...argv]);
-    assert.match(stdout, /copied the helper to \/usr\/lib\/portsentry-desktop \(root-owned\)/);
+    assert.match(stdout, /portsentry-desktop -> \/opt\/PortSentry Desktop\/resources\/helper/);
     assert.match(stdout, /no systemd running here/);
-
-    const target = await lstat(join(rootfs.dir, TARGET));
-    assert.equal(target.isDirectory(), true, "a real directory, not a link into alice's home");
-    const writable = String((await rootfs.chroot(['find', TARGET, '(', '!', '-user', 'root', '-o', '-perm', '/022', ')', '-print'])).stdout).trim();
-    assert.equal(writable, '', "nothing in the installed helper is alice's or writable by others");
-    // Alice changing her copy afterwards changes nothing root runs.
-    await writeFile(join(rootfs.dir, HOME_APP, 'helper/dist/privileged-helper/bin/portsentryd.js'), 'process.exit(99)\n');
-    await rootfs.chroot([`${TARGET}/node/bin/node`, `${TARGET}/dist/privileged-helper/bin/portsentryd.js`, '--check-config', '-c', '/etc/portsentry-desktop/portsentry.conf']);
-
+    assert.equal(await readlink(join(rootfs.dir, TARGET)), `${OPT_APP}/helper`);
     assert.match(await readFile(join(rootfs.dir, 'etc/portsentry-desktop/portsentry.conf'), 'utf8'), /^TCP_PORTS=/m);
     assert.match(String((await rootfs.chroot(['getent', 'group', 'portsentry'])).stdout), /^portsentry:x:\d+:alice$/m);
     const state = await stat(join(rootfs.dir, 'var/lib/portsentry-desktop'));
@@ -124,11 +138,10 @@ describe('the helper installer the app runs, in a clean Debian root', { timeout:
     assert.match(unit, /^ExecStart=\/usr\/lib\/portsentry-desktop\/node\/bin\/node .*portsentryd\.js -c \/etc\/portsentry-desktop\/portsentry\.conf/m);
   });
 
-  it("run again: the admin's config is kept and the copy refreshed", async () => {
+  it("run again: the admin's config is kept; a tree someone else may write is refused, not linked", async () => {
     const conf = join(rootfs.dir, 'etc/portsentry-desktop/portsentry.conf');
     await writeFile(conf, `${await readFile(conf, 'utf8')}\n# edited by the admin\n`);
-    await writeAppResources(join(rootfs.dir, HOME_APP)); // a newer app version, same place
-    await rootfs.chroot(['sh', `${HOME_APP}/install-helper.sh`, '--user', 'alice']);
+    await rootfs.chroot(['sh', `${OPT_APP}/install-helper.sh`, '--user', 'alice']);
     assert.match(await readFile(conf, 'utf8'), /# edited by the admin/);
     assert.equal(
       String((await rootfs.chroot(['getent', 'group', 'portsentry'])).stdout)
@@ -137,19 +150,10 @@ describe('the helper installer the app runs, in a clean Debian root', { timeout:
       'alice',
       'alice once, not twice',
     );
-  });
-
-  it('package tree under /opt (root-owned): links to it, as the .deb does', async () => {
-    await rootfs.chroot(['rm', '-rf', TARGET]);
-    await writeAppResources(join(rootfs.dir, OPT_APP));
-    const { stdout } = await rootfs.chroot(['sh', `${OPT_APP}/install-helper.sh`]);
-    assert.match(stdout, /portsentry-desktop -> \/opt\/PortSentry Desktop\/resources\/helper/);
-    assert.equal(await readlink(join(rootfs.dir, TARGET)), `${OPT_APP}/helper`);
-    // The same tree made writable by a user is copied instead: root never runs what others can change.
+    // The same tree made writable by others: root never runs what others can change.
     await rootfs.chroot(['chmod', 'o+w', `${OPT_APP}/helper/dist`]);
-    const again = await rootfs.chroot(['sh', `${OPT_APP}/install-helper.sh`]);
-    assert.match(again.stdout, /copied the helper/);
-    assert.equal((await lstat(join(rootfs.dir, TARGET))).isSymbolicLink(), false);
+    await assert.rejects(rootfs.chroot(['sh', `${OPT_APP}/install-helper.sh`]), (error: { stderr?: string }) => /not root's alone/.test(String(error.stderr)));
+    await rootfs.chroot(['chmod', 'o-w', `${OPT_APP}/helper/dist`]);
   });
 
   it('the installed helper starts as the unit runs it and blackholes a real scan', async () => {

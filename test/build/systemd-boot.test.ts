@@ -7,7 +7,7 @@
 // Then the desktop package's hooks (electron-builder's own after-install/after-remove with
 // ours appended) run in the same booted system against a desktop-like /opt tree, and last the
 // helper installer the app runs (build/install-helper.sh, with the argv the app hands to
-// sudo-prompt) from a tarball in a user's home, and the app's "start" fix.
+// sudo-prompt) from a root-owned copy of the app under /opt, and the app's "start" fix.
 // Needs root, systemd-nspawn (systemd-container), nmap, socat; builds the .deb (~minutes)
 // and, once, a bootable tree under /var/cache/portsentry-test-root.
 
@@ -228,22 +228,24 @@ describe('the server .deb under a real systemd (systemd-nspawn --boot)', { timeo
     assert.equal((await c.exec(['test', '-e', '/etc/systemd/system/portsentryd.service'], { allowFailure: true })).code, 1, 'the unit is gone');
   });
 
-  it('the helper installer the app runs, from a tarball in a home directory, has systemd start the unit; the app\'s "start" fix starts it again', async () => {
+  it('the helper installer the app runs, from a root-owned copy of the app, has systemd start the unit; the app\'s "start" fix starts it again', async () => {
     const c = container!;
     const root = tree!.dir;
-    // What a tarball of the app unpacked by alice holds: resources/install-helper.sh beside resources/helper.
-    const resources = '/home/alice/PortSentry-linux-x64/resources';
+    // The app unpacked by root under /opt (a tarball in a user's home is refused: install-helper-script.test.ts):
+    // resources/install-helper.sh beside resources/helper, root's alone.
+    const resources = '/opt/portsentry-unpacked/resources';
     await mkdir(join(root, resources), { recursive: true });
     await run('cp', ['-a', join(out, 'server-tree/usr/lib/portsentry-desktop'), join(root, resources, 'helper')]);
     await run('cp', ['-a', join(REPO, 'build/systemd'), join(root, resources, 'helper/systemd')]);
     await copyFile(join(REPO, 'build/install-helper.sh'), join(root, resources, 'install-helper.sh'));
-    await c.exec(['chown', '-R', 'alice:alice', '/home/alice/PortSentry-linux-x64']);
+    await c.exec(['chown', '-R', 'root:root', '/opt/portsentry-unpacked']);
+    await c.exec(['chmod', '-R', 'go-w', '/opt/portsentry-unpacked']);
     const unreachable = { kind: 'unreachable', reason: 'not-running', message: 'no socket' } as const;
     const facts: SetupFacts = { helper: unreachable, installed: false, installer: `${resources}/install-helper.sh`, user: 'alice', group: null, processGroups: [], sessionId: null };
     const install = fixPlan('install', facts);
     assert.equal(install.kind, 'elevated');
     const { stdout } = await c.exec([...privilegedArgv((install as Extract<typeof install, { kind: 'elevated' }>).plan)], { timeoutMs: 180_000 });
-    assert.match(stdout, /copied the helper to \/usr\/lib\/portsentry-desktop \(root-owned\)/);
+    assert.match(stdout, /\/usr\/lib\/portsentry-desktop -> \/opt\/portsentry-unpacked\/resources\/helper/);
     assert.match(stdout, /portsentryd is enabled and started/);
     assert.equal((await c.exec(['systemctl', 'is-enabled', 'portsentryd'])).stdout.trim(), 'enabled');
     const listening = async (count: number) =>

@@ -51,7 +51,10 @@ describe('carrying out the first-run action', () => {
   it('without pkexec, asks nothing and runs nothing: the answer is the command to run with sudo', async () => {
     const none = deps(1, { elevation: false });
     const result = await fixHelper('start', none.d);
-    assert.deepEqual(result, { done: false, message: "No graphical password prompt (pkexec or kdesudo) is installed. Run this in a terminal, then press Try again: sudo '/usr/bin/systemctl' 'start' 'portsentryd'" });
+    assert.deepEqual(result, {
+      done: false,
+      message: "No graphical password prompt (pkexec or kdesudo) is installed. Run this in a terminal, then press Try again: sudo '/usr/bin/systemctl' 'start' 'portsentryd'",
+    });
     assert.deepEqual(none.log, []);
   });
 

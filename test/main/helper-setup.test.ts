@@ -78,8 +78,11 @@ describe('first-run diagnosis', () => {
     }
   });
 
-  it('not running: says why it stopped, from systemd\'s exit status and last journal line', () => {
-    assert.equal(describeServiceStop('Result=exit-code\nExecMainStatus=78\n', 'portsentryd: /etc/portsentry/portsentry.conf:12: unknown key FOO\n'), 'exit status 78, systemd: exit-code, last log line: "portsentryd: /etc/portsentry/portsentry.conf:12: unknown key FOO"');
+  it("not running: says why it stopped, from systemd's exit status and last journal line", () => {
+    assert.equal(
+      describeServiceStop('Result=exit-code\nExecMainStatus=78\n', 'portsentryd: /etc/portsentry/portsentry.conf:12: unknown key FOO\n'),
+      'exit status 78, systemd: exit-code, last log line: "portsentryd: /etc/portsentry/portsentry.conf:12: unknown key FOO"',
+    );
     assert.equal(describeServiceStop('Result=signal\nExecMainStatus=9\n', ''), 'killed by signal 9, systemd: signal');
     assert.equal(describeServiceStop('Result=success\nExecMainStatus=0\n', ''), null, 'stopped on purpose: nothing to say');
     assert.equal(describeServiceStop('', ''), null);
@@ -93,7 +96,10 @@ describe('first-run diagnosis', () => {
     const denied = { ...base, helper: { kind: 'unreachable', reason: 'permission-denied', message: 'x' } as const, elevation: false };
     assert.deepEqual(fixPlan('join-group', denied), { kind: 'manual', command: "sudo '/usr/sbin/usermod' '-a' '-G' 'portsentry' 'alice'" });
     assert.equal(fixPlan('start', { ...base, installed: true, elevation: true }).kind, 'elevated');
-    assert.equal(await graphicalElevation('linux', '/nonexistent-a:/nonexistent-b'), (await import('node:fs')).existsSync('/usr/bin/pkexec') || (await import('node:fs')).existsSync('/usr/bin/kdesudo'));
+    assert.equal(
+      await graphicalElevation('linux', '/nonexistent-a:/nonexistent-b'),
+      (await import('node:fs')).existsSync('/usr/bin/pkexec') || (await import('node:fs')).existsSync('/usr/bin/kdesudo'),
+    );
     assert.equal(await graphicalElevation('darwin', ''), true);
   });
 });

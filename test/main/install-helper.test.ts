@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,7 +20,8 @@ const run = promisify(execFile);
 describe('installing the helper', () => {
   let dir: string;
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ps-install-'));
+    // Under /run (root's, 0755), not /tmp: a folder anyone may write is no place for what root runs.
+    dir = await mkdtemp('/run/ps-install-');
   });
   after(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -34,16 +35,55 @@ describe('installing the helper', () => {
       message: 'The helper is not installed and this build has no installer. Install the portsentry-desktop package.',
     });
     await writeFile(installer, '#!/bin/sh\n');
+    await mkdir(join(dir, 'helper', 'dist'), { recursive: true });
+    await writeFile(join(dir, 'helper', 'dist', 'portsentryd.js'), '');
     assert.deepEqual(await planHelperInstall({ unitPaths: [unit], installer }), { kind: 'install', installer });
     assert.equal((await planHelperInstall({ unitPaths: [unit], installer: `${dir}/evil$(id).sh` })).kind, 'unavailable');
     await writeFile(unit, '[Unit]\n');
     assert.deepEqual(await planHelperInstall({ unitPaths: [join(dir, 'missing'), unit], installer }), { kind: 'start' });
   });
 
-  it('explains why root is needed, and only button 1 of that dialog is consent', () => {
+  it('a tarball or AppImage the user could change is never run as root: the plan is the system package, not sh on their file', async () => {
+    // The same layout as a tarball unpacked in a home directory: the files are the user's.
+    const home = await mkdtemp('/run/ps-tarball-');
+    try {
+      const installer = join(home, 'resources', 'install-helper.sh');
+      await mkdir(join(home, 'resources', 'helper', 'dist'), { recursive: true });
+      await writeFile(installer, '#!/bin/sh\n');
+      await writeFile(join(home, 'resources', 'helper', 'dist', 'portsentryd.js'), '');
+      assert.equal((await planHelperInstall({ unitPaths: [], installer })).kind, 'install', "root's alone: offered");
+      const refused = async (why: string) => {
+        const plan = await planHelperInstall({ unitPaths: [], installer });
+        assert.equal(plan.kind, 'unavailable', why);
+        assert.match((plan as { message: string }).message, /root must never run code your account could rewrite\. Install the portsentry-desktop package/, why);
+        assert.equal(consentFromDialog(plan, 1), null, `${why}: nothing to agree to, nothing runs`);
+      };
+      // A file deep in the helper the user owns (what they could rewrite after the check).
+      await chown(join(home, 'resources', 'helper', 'dist', 'portsentryd.js'), 65534, 65534);
+      await refused('a helper file owned by the user');
+      await chown(join(home, 'resources', 'helper', 'dist', 'portsentryd.js'), 0, 0);
+      await chmod(join(home, 'resources'), 0o777);
+      await refused('a folder others may write');
+      await chmod(join(home, 'resources'), 0o755);
+      await chown(home, 65534, 65534);
+      await refused('the whole tree unpacked by the user');
+      await chown(home, 0, 0);
+      await rm(installer);
+      await symlink('/bin/true', installer);
+      await refused('the installer a link');
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  });
+
+  it('explains why root is needed and what runs as root, and only button 1 of that dialog is consent', () => {
     const start = consentText({ kind: 'start' });
     assert.match(start.message, /administrator rights to start the PortSentry helper service/);
-    assert.equal(start.detail, ROOT_EXPLANATION);
+    assert.equal(start.detail, `${ROOT_EXPLANATION} Runs as administrator: /usr/bin/systemctl start portsentryd.`);
+    assert.match(
+      consentText({ kind: 'install', installer: '/opt/PortSentry/resources/install-helper.sh', user: 'alice' }).detail,
+      /Runs as administrator: \/bin\/sh \/opt\/PortSentry\/resources\/install-helper\.sh --user alice \(a file only root can change, checked just now\)\.$/,
+    );
     assert.match(ROOT_EXPLANATION, /firewall/);
     assert.deepEqual(start.buttons, ['Cancel', 'Start helper']);
     assert.deepEqual(consentText({ kind: 'install', installer: '/x' }).buttons, ['Cancel', 'Install helper']);

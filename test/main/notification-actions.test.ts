@@ -137,7 +137,7 @@ describe('a real scan raises one notification whose Block button blocks the scan
     }
   });
 
-  it('after dunst restarts, the app follows the new service: a scan\'s Block still blocks in nftables, and the notification is replaced by the outcome', async () => {
+  it("after dunst restarts, the app follows the new service: a scan's Block still blocks in nftables, and the notification is replaced by the outcome", async () => {
     const { target, scanner } = lab.hosts;
     const blockedHere = async () => new RegExp(`\\b${scanner.v4.replace(/\./g, '\\.')}\\b`).test(await blockedSetsText(lab, target, TABLE));
     await helper.call('unblock', { address: scanner.v4 });
@@ -184,7 +184,7 @@ describe('a real scan raises one notification whose Block button blocks the scan
       assert.equal(replacement.title, `Blocked ${scanner.v4}`);
       assert.deepEqual(notifyArgs(replacement, 0).actions, ['default', 'Open'], 'only Open is left');
       const scan = entries.find((e) => e.summary.data === `Port scan from ${scanner.v4}`);
-      assert.ok(scan === undefined || scan.id.data === outcome.id.data, 'the outcome took the scan notification\'s place (replaces_id)');
+      assert.ok(scan === undefined || scan.id.data === outcome.id.data, "the outcome took the scan notification's place (replaces_id)");
     } finally {
       clearInterval(ticker);
       unsubscribe();
@@ -254,17 +254,30 @@ describe('the D-Bus notification call', () => {
   it('after an answer, the notification is replaced by its outcome under the same key, offering only Open; a refusal says why', async () => {
     const shown: NotificationRequest[] = [];
     const refusing = {
-      helper: { call: async () => Promise.reject(new Error('198.18.0.11 is this host\'s gateway and is never blocked')) } as never,
+      helper: { call: async () => Promise.reject(new Error("198.18.0.11 is this host's gateway and is never blocked")) } as never,
       openDashboard: () => undefined,
       log: () => undefined,
       show: (r: NotificationRequest) => void shown.push(r),
     };
     await handleNotificationOutcome(request, { kind: 'action', action: 'block' }, refusing);
     assert.deepEqual(shown, [
-      { key: request.key, update: true, source: request.source, actions: [], openEventId: 3, blocked: false, title: 'Not blocked: 198.18.0.11', body: "The helper refused: 198.18.0.11 is this host's gateway and is never blocked" },
+      {
+        key: request.key,
+        update: true,
+        source: request.source,
+        actions: [],
+        openEventId: 3,
+        blocked: false,
+        title: 'Not blocked: 198.18.0.11',
+        body: "The helper refused: 198.18.0.11 is this host's gateway and is never blocked",
+      },
     ]);
     shown.length = 0;
-    await handleNotificationOutcome(request, { kind: 'action', action: 'block' }, { ...refusing, helper: { call: async () => ({ address: '198.18.0.11', until: Date.UTC(2030, 0, 2, 3, 4) }) } as never });
+    await handleNotificationOutcome(
+      request,
+      { kind: 'action', action: 'block' },
+      { ...refusing, helper: { call: async () => ({ address: '198.18.0.11', until: Date.UTC(2030, 0, 2, 3, 4) }) } as never },
+    );
     assert.equal(shown[0]!.title, 'Blocked 198.18.0.11');
     assert.equal(shown[0]!.body, 'Blocked from this notification, until 2030-01-02 03:04 UTC.');
     assert.deepEqual(notifyArgs(shown[0]!, 9).actions, ['default', 'Open']);

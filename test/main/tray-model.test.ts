@@ -186,7 +186,13 @@ describe('tray model', () => {
     const fine = trayModel({ helper: { ...connected, notProtecting: null, degraded: null }, scanners: [], preferences: prefs, now: NOW });
     assert.equal(fine.icon, 'armed');
     assert.ok(labels(fine.menu).includes('Protection active'));
-    const stopped = trayModel({ helper: { kind: 'unreachable', reason: 'not-running', message: 'ENOENT' }, scanners: [], preferences: prefs, now: NOW, stoppedBecause: 'exit status 78, systemd: exit-code' });
+    const stopped = trayModel({
+      helper: { kind: 'unreachable', reason: 'not-running', message: 'ENOENT' },
+      scanners: [],
+      preferences: prefs,
+      now: NOW,
+      stoppedBecause: 'exit status 78, systemd: exit-code',
+    });
     assert.deepEqual(labels(stopped.menu).slice(0, 3), ['Helper unreachable: not running', 'Stopped: exit status 78, systemd: exit-code', 'Install or start the helper…']);
     const denied = trayModel({ helper: { kind: 'unreachable', reason: 'permission-denied', message: 'EACCES' }, scanners: [], preferences: prefs, now: NOW });
     assert.deepEqual(item(denied.menu, 'Get access to the helper…').action, { id: 'open-dashboard' });
