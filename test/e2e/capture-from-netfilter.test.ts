@@ -87,10 +87,10 @@ describe('capture from netfilter: blocked sources cost nothing, fragments are se
         await lab.exec(flooder, ['hping3', '-q', '-S', '-c', '1', '-p', '79', target.v4], { allowFailure: true });
         await daemon.waitFor(new RegExp(`Host ${escaped(flooder.v4)} has been blocked`));
         const before = await frames(target);
-        // 3,000 probes of every kind the capture rules take, to watched ports, from the blocked scanner.
-        await lab.exec(flooder, ['hping3', '-q', '-S', '-c', '1000', '-i', 'u200', '-p', '++1', target.v4], { allowFailure: true });
-        await lab.exec(flooder, ['hping3', '-q', '-F', '-c', '1000', '-i', 'u200', '-p', '++1', target.v4], { allowFailure: true });
-        await lab.exec(flooder, ['hping3', '-q', '--udp', '-c', '1000', '-i', 'u200', '-p', '++1', target.v4], { allowFailure: true });
+        // 3,000 probes of kinds the capture rules take, to watched ports, from the blocked scanner.
+        await lab.exec(flooder, ['hping3', '-q', '-S', '-c', '1000', '-i', 'u200', '-p', '79', target.v4], { allowFailure: true });
+        await lab.exec(flooder, ['hping3', '-q', '-F', '-c', '1000', '-i', 'u200', '-p', '111', target.v4], { allowFailure: true });
+        await lab.exec(flooder, ['hping3', '-q', '--udp', '-c', '1000', '-i', 'u200', '-p', '1', target.v4], { allowFailure: true });
         // The barrier: a probe from a fresh source, sent after the flood, handled in order after it.
         await lab.exec(sentinel, ['hping3', '-q', '-S', '-c', '1', '-p', '111', target.v4], { allowFailure: true });
         await daemon.waitFor(new RegExp(`Host ${escaped(sentinel.v4)} has been blocked`));
