@@ -39,7 +39,7 @@ describe('capture from netfilter: blocked sources cost nothing, fragments are se
   const frames = async (target: LabHost): Promise<number> => {
     const script = `fetch('http://127.0.0.1:${METRICS_PORT}/metrics').then(r => r.text()).then(t => process.stdout.write(t))`;
     const page = (await lab.exec(target, [process.execPath, '-e', script])).stdout;
-    const match = /^portsentry_capture_frames (\d+)$/m.exec(page);
+    const match = /^portsentry_capture_frames_total (\d+)$/m.exec(page);
     assert.ok(match !== null, `no capture frame count in:\n${page}`);
     return Number(match[1]);
   };
