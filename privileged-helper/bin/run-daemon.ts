@@ -18,6 +18,7 @@ import { StoreError, type EventStore } from '../store/event-store.js';
 import { openStore } from '../store/open-store.js';
 import { moveStoreAside } from '../store/store-files.js';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
+import type { NflogCapturePlan } from '../capture/nflog-capture.js';
 import type { TrapPlan } from '../firewall/kernel-trap.js';
 import { reconcileBlocks } from '../firewall/reconcile-blocks.js';
 import { ControlSocket } from '../rpc/control-socket.js';
@@ -90,6 +91,12 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     // The trap lives in our nftables table; `response` is the current one, also after a reload.
     kernelTrap: async (plan: TrapPlan | null) => {
       await response.actions.firewall?.setTrap?.(plan);
+    },
+    // Capture's rules live there too, owned (and repaired) by the same firewall owner.
+    kernelCapture: async (plan: NflogCapturePlan | null) => {
+      const firewall = response.actions.firewall;
+      if (firewall?.setCapture === undefined) throw new Error('no nftables firewall backend is running');
+      await firewall.setCapture(plan);
     },
     observeProbe: (probe) => beyond?.observeProbe(probe),
     ledger,

@@ -78,8 +78,13 @@ export class CaptureDetector {
     return packet.direction !== 'out' && this.isOwnAddress(packet.destination);
   }
 
-  /** Returns the probe this packet is, or null when it is not a scan we watch for. */
-  inspect(packet: DecodedPacket, at: number): Probe | null {
+  /**
+   * Returns the probe this packet is, or null when it is not a scan we watch for.
+   * `trapped`: the kernel trap blocked its sender already, having asked the kernel itself
+   * whether a socket owns the port and whether it answers a conversation of ours: those
+   * questions are not asked again of a view that may be older.
+   */
+  inspect(packet: DecodedPacket, at: number, trapped = false): Probe | null {
     if (packet.direction === 'out') {
       // Forwarded packets leave too; only this host's own conversations are remembered.
       if (this.isOwnAddress(packet.source)) this.conversations.note(packet, at);
@@ -88,7 +93,7 @@ export class CaptureDetector {
     if (!this.isOwnAddress(packet.destination)) return null;
     const kind = packet.protocol === 'tcp' ? classifyTcpFlags(packet.tcpFlags) : 'udp';
     if (kind === null) return null;
-    const rule = this.rules.find((r) => this.applies(r, packet, at));
+    const rule = this.rules.find((r) => (trapped ? r.mode !== 'tcp' && r.protocol === packet.protocol && watches(r, packet.destinationPort) : this.applies(r, packet, at)));
     if (rule === undefined) return null;
     return {
       source: packet.source,
@@ -100,6 +105,7 @@ export class CaptureDetector {
       at,
       ...(packet.protocol === 'tcp' ? { tcpFlags: packet.tcpFlags } : {}),
       ...(packet.ipOptions ? { ipOptions: true } : {}),
+      ...(trapped ? { kernelBlocked: true } : {}),
     };
   }
 

@@ -3,6 +3,11 @@
 // because every byte here comes from whoever is on the network. A packet whose source can
 // never be a real remote host (IPv4-mapped, multicast, link-local, ...) is dropped here and
 // counted, before any address mapping could turn it into someone else.
+//
+// Frames come from an interface (Ethernet, raw IP, Linux cooked) or from netfilter's log
+// (DLT_NFLOG, `tcpdump -i nflog:N`): there a header names the family and TLVs carry the
+// packet, the interfaces it came in or goes out on, and the rule's log prefix, which says
+// which of our rules sent it (nflog-capture.ts).
 
 import { parseAddress } from '../../shared/domain/address.js';
 import type { AddressFamily, Protocol } from '../../shared/domain/types.js';
@@ -12,6 +17,7 @@ export const LINKTYPE_ETHERNET = 1;
 export const LINKTYPE_RAW = 101;
 export const LINKTYPE_LINUX_SLL = 113;
 export const LINKTYPE_LINUX_SLL2 = 276;
+export const LINKTYPE_NFLOG = 239;
 
 export type Direction = 'in' | 'out' | 'unknown';
 
@@ -27,6 +33,8 @@ export interface DecodedPacket {
   readonly tcpFlags: number;
   /** IPv4 header longer than 20 bytes: options present. */
   readonly ipOptions: boolean;
+  /** The log prefix of the nftables rule that sent it (NFLOG frames only; absent when none). */
+  readonly logPrefix?: string;
 }
 
 /** Packets dropped for an impossible source; the caller reads and resets it as it likes. */
@@ -54,8 +62,14 @@ function sllDirection(packetType: number): Direction {
   return 'unknown';
 }
 
-export function decodeFrame(linkType: number, frame: Buffer, counters?: DecodeCounters): DecodedPacket | null {
+/**
+ * `littleEndian`: the byte order of the host that wrote the capture (the pcap header's), in
+ * which NFLOG writes its TLV lengths and types.
+ */
+export function decodeFrame(linkType: number, frame: Buffer, counters?: DecodeCounters, littleEndian = true): DecodedPacket | null {
   switch (linkType) {
+    case LINKTYPE_NFLOG:
+      return decodeNflog(frame, counters, littleEndian);
     case LINKTYPE_LINUX_SLL2:
       if (frame.length < 20) return null;
       return decodeNetwork(frame.readUInt16BE(0), frame.subarray(20), sllDirection(frame[10]!), { loopback: frame.readUInt16BE(8) === ARPHRD_LOOPBACK, counters });
@@ -79,6 +93,48 @@ export function decodeFrame(linkType: number, frame: Buffer, counters?: DecodeCo
     default:
       return null;
   }
+}
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const NFULA_IFINDEX_INDEV = 4;
+const NFULA_IFINDEX_OUTDEV = 5;
+const NFULA_PAYLOAD = 9;
+const NFULA_PREFIX = 10;
+const NFULA_HWTYPE = 15;
+
+/**
+ * One NFLOG frame: a 4-byte header (family, version 0, group), then TLVs of a 16-bit length
+ * and type in the writer's byte order, each padded to 4 bytes. A frame that logged on the
+ * input path names the interface it came in on (inbound); one from the output path only the
+ * one it leaves by (outbound).
+ */
+function decodeNflog(frame: Buffer, counters: DecodeCounters | undefined, littleEndian: boolean): DecodedPacket | null {
+  if (frame.length < 4 || frame[1] !== 0) return null;
+  const family = frame[0];
+  if (family !== AF_INET && family !== AF_INET6) return null;
+  let payload: Buffer | null = null;
+  let prefix: string | undefined;
+  let inbound = false;
+  let outbound = false;
+  let loopback = false;
+  let offset = 4;
+  while (offset + 4 <= frame.length) {
+    const length = littleEndian ? frame.readUInt16LE(offset) : frame.readUInt16BE(offset);
+    const type = (littleEndian ? frame.readUInt16LE(offset + 2) : frame.readUInt16BE(offset + 2)) & 0x7fff;
+    if (length < 4 || offset + length > frame.length) return null;
+    const value = frame.subarray(offset + 4, offset + length);
+    if (type === NFULA_PAYLOAD) payload = value;
+    else if (type === NFULA_PREFIX) prefix = value.toString('latin1').replace(/\0.*$/s, '');
+    else if (type === NFULA_IFINDEX_INDEV) inbound = true;
+    else if (type === NFULA_IFINDEX_OUTDEV) outbound = true;
+    else if (type === NFULA_HWTYPE && value.length >= 2) loopback = value.readUInt16BE(0) === ARPHRD_LOOPBACK;
+    offset += (length + 3) & ~3;
+  }
+  if (payload === null) return null;
+  const direction: Direction = inbound ? 'in' : outbound ? 'out' : 'unknown';
+  const packet = decodeNetwork(family === AF_INET ? ETHERTYPE_IPV4 : ETHERTYPE_IPV6, payload, direction, { loopback, counters });
+  return packet === null || prefix === undefined || prefix === '' ? packet : { ...packet, logPrefix: prefix };
 }
 
 interface Vetting {

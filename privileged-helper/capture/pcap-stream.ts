@@ -33,6 +33,11 @@ export class PcapStreamParser {
     return this.header?.linkType ?? null;
   }
 
+  /** The writer's byte order (NFLOG TLVs are in it too); known once the header was read. */
+  get writerLittleEndian(): boolean {
+    return this.littleEndian;
+  }
+
   /** Feeds bytes; returns every record completed by them. Throws PcapFormatError on garbage. */
   push(chunk: Buffer): PcapRecord[] {
     this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);

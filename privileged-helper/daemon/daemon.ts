@@ -16,6 +16,7 @@ import { cleanText } from '../reporters/clean-text.js';
 import { planCapture } from '../capture/capture-plan.js';
 import { planTrap, type TrapPlan } from '../firewall/kernel-trap.js';
 import { TrapController } from '../firewall/trap-controller.js';
+import type { NflogCapturePlan } from '../capture/nflog-capture.js';
 import type { BlockChangeEvent, DetectionEvent, FleetOrigin, HelperEvent } from '../../shared/domain/detection-event.js';
 import { parseAddress } from '../../shared/domain/address.js';
 import { aggregateTarget, hostTarget, parseBlockTarget, protectedOverlap, type BlockTarget } from '../../shared/domain/block-target.js';
@@ -34,6 +35,8 @@ export interface DaemonDeps {
   readonly hostAddresses: () => Promise<HostAddresses>;
   /** Installs (plan) or disarms (null) the kernel trap; absent when the firewall cannot. */
   readonly kernelTrap?: (plan: TrapPlan | null) => Promise<void>;
+  /** Installs (plan) or removes (null) the rules feeding capture from netfilter's log; absent: capture reads interfaces. */
+  readonly kernelCapture?: (plan: NflogCapturePlan | null) => Promise<void>;
   /** Reverse lookup for RESOLVE_HOST; null when there is no name. */
   readonly resolveName?: (address: string) => Promise<string | null>;
   /** Sees every probe before the engine (metrics); must not throw or block. */
@@ -89,6 +92,7 @@ export class Daemon {
       onProbe: (probe, reply) => this.handleProbe(probe, reply),
       mayWarn: (key) => this.shouldLogQuietly(key, deps.clock()),
       isOwnAddress: (address) => this.ownAddresses.has(address),
+      ...(deps.kernelCapture !== undefined ? { kernelCapture: deps.kernelCapture } : {}),
     });
     this.listenForEvictions();
   }
@@ -472,7 +476,10 @@ export class Daemon {
     const planned = planTrap(this.config, this.settings.modes, rules, this.policy().forKernelTrap(), this.paused, this.sensors.boundTripwires());
     // Stealth and advanced ports only while capture runs, so every probe the kernel stops is
     // also seen here; UDP tripwires are seen by their own sockets (the trap lets them through).
-    await this.trap.apply(planned === null || this.sensors.captureActive ? planned : withoutCaptured(planned));
+    const captured = planned === null || this.sensors.captureActive ? planned : withoutCaptured(planned);
+    // Capture reads netfilter's log: the trap logs what it blocks there, so the daemon learns it.
+    const group = this.sensors.nflogGroup;
+    await this.trap.apply(captured === null || group === null ? captured : { ...captured, logGroup: group });
   }
 
   private async liftExpiredBlocks(): Promise<void> {

@@ -4,6 +4,7 @@
 // whether the backend can block inside the kernel before user space hears of a probe (the trap).
 
 import type { TrapPlan } from './kernel-trap.js';
+import type { NflogCapturePlan } from '../capture/nflog-capture.js';
 
 export interface BlockOptions {
   /** Seconds until the kernel lifts the block by itself; undefined = until unblocked. */
@@ -35,6 +36,11 @@ export interface BlockBackend {
    * the kernel. Only backends that can do that have it (nftables). Idempotent.
    */
   setTrap?(plan: TrapPlan | null): Promise<void>;
+  /**
+   * Installs (a plan) or removes (null) the rules that feed packet capture from netfilter's
+   * log (capture/nflog-capture.ts). Only backends that own nftables rules have it. Idempotent.
+   */
+  setCapture?(plan: NflogCapturePlan | null): Promise<void>;
   /** Creates what the backend owns (table, sets, rules). Idempotent. */
   start(): Promise<void>;
   /**

@@ -14,6 +14,7 @@
 
 import type { BlockBackend, BlockOptions } from './block-backend.js';
 import type { TrapPlan } from './kernel-trap.js';
+import type { NflogCapturePlan } from '../capture/nflog-capture.js';
 import type { ForeignRemoval, NftMonitorHandle } from './nft-monitor.js';
 import { parseBlockTarget } from '../../shared/domain/block-target.js';
 import { messages } from '../reporters/messages.js';
@@ -61,6 +62,7 @@ export function isCheckable(backend: BlockBackend): backend is CheckableBackend 
 
 export class FirewallOwner implements BlockBackend {
   private trap: TrapPlan | null = null;
+  private capture: NflogCapturePlan | null = null;
   private inSync = true;
   private problem: string | null = null;
   private repairs = 0;
@@ -137,6 +139,14 @@ export class FirewallOwner implements BlockBackend {
     const setTrap = this.backend.setTrap?.bind(this.backend);
     if (setTrap === undefined) return;
     await this.withRepair('installing the kernel trap', () => this.serially(() => setTrap(plan)));
+  }
+
+  /** The rules feeding capture from netfilter's log: installed now, and put back with every repair. */
+  async setCapture(plan: NflogCapturePlan | null): Promise<void> {
+    this.capture = plan;
+    const setCapture = this.backend.setCapture?.bind(this.backend);
+    if (setCapture === undefined) return;
+    await this.withRepair('installing the capture rules', () => this.serially(() => setCapture(plan)));
   }
 
   list(): Promise<string[]> {
@@ -227,6 +237,7 @@ export class FirewallOwner implements BlockBackend {
         await Promise.all(readding);
       }
       if (this.trap !== null) await backend.setTrap?.(this.trap);
+      if (this.capture !== null) await backend.setCapture?.(this.capture);
       const still = await backend.verify(this.trap);
       if (still.length > 0) {
         this.degraded(`the firewall was restored but still lacks ${still.join(', ')}`);

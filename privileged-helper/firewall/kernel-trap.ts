@@ -33,6 +33,13 @@
 // and decides under its own limit. IPv6 sources go in as their
 // BLOCK_PREFIX6 network, except in a network that also holds a never-block address
 // (trap_shared6), where only the one host is blocked (blocked6_hosts).
+//
+// Where capture reads netfilter's log (capture/nflog-capture.ts, `logGroup`), a probe the trap
+// drops is logged from here, once: from the add rule itself, after the add, with the trap's
+// prefix (a rule stops at a statement that fails, so only a source the kernel really put in
+// a blocked set is logged so: the daemon records that block without running nft), or, when
+// no add happened (over the limit, a full set), with the ordinary probe prefix before the
+// drop, so user space decides as before.
 
 import type { WatchRule } from '../capture/capture-detector.js';
 import type { TrapNeverBlock } from '../never-block/never-block.js';
@@ -40,6 +47,7 @@ import type { PortSentryConfig } from '../config/config.js';
 import type { Mode } from '../../shared/domain/types.js';
 import { maskAddress, prefixMask } from '../../shared/domain/block-target.js';
 import { nftDuration } from './nft-duration.js';
+import { nflogStatement, PROBE_LOG_PREFIX, TRAP_LOG_PREFIX } from '../capture/nflog-capture.js';
 
 export interface TrapPlan {
   readonly tcpPorts: readonly PortRange[];
@@ -62,6 +70,8 @@ export interface TrapPlan {
   readonly shared6: readonly string[];
   /** New blocks a minute the kernel may add per IPv4 /24 or IPv6 /64 (BLOCK_RATE_PER_PREFIX); 0: no limit. */
   readonly ratePerPrefix: number;
+  /** The NFLOG group capture reads, to which trapped probes are logged; absent: capture reads an interface. */
+  readonly logGroup?: number;
 }
 
 /** The tripwire ports the sensors actually hold (a port a service owns is not ours to trap). */
@@ -193,16 +203,23 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
   const rate = plan.ratePerPrefix;
   const limit4 = rate > 0 ? ` update @trap_rate4 { ip saddr & 255.255.255.0 limit rate ${rate}/minute burst ${rate} packets }` : '';
   const limit6 = rate > 0 ? ` update @trap_rate6 { ip6 saddr & ffff:ffff:ffff:ffff:: limit rate ${rate}/minute burst ${rate} packets }` : '';
-  const block = (match: string, verdict: 'drop' | 'accept', comment: string) => [
-    `add rule ${t} trap ${match}${limit4} add @blocked4 { ip saddr${timeout} }`,
-    ...(plan.prefix6 < 128
-      ? [
-          `add rule ${t} trap ${match} ip6 saddr @trap_shared6${limit6} add @blocked6_hosts { ip6 saddr${timeout} }`,
-          `add rule ${t} trap ${match} ip6 saddr != @trap_shared6${limit6} add @blocked6 { ip6 saddr${mask}${timeout} }`,
-        ]
-      : [`add rule ${t} trap ${match}${limit6} add @blocked6 { ip6 saddr${timeout} }`]),
-    `add rule ${t} trap ${match} counter ${verdict} comment "${comment}"`,
-  ];
+  // Only the probes the trap drops are logged (the tripwires' own sockets see theirs).
+  const block = (match: string, verdict: 'drop' | 'accept', comment: string) => {
+    const logged = verdict === 'drop' && plan.logGroup !== undefined;
+    const trapped = logged ? ` ${nflogStatement(plan.logGroup!, TRAP_LOG_PREFIX)}` : '';
+    const notAdded = plan.prefix6 < 128 ? [`ip saddr != @blocked4`, `ip6 saddr${mask} != @blocked6 ip6 saddr != @blocked6_hosts`] : [`ip saddr != @blocked4`, `ip6 saddr != @blocked6`];
+    return [
+      `add rule ${t} trap ${match}${limit4} add @blocked4 { ip saddr${timeout} }${trapped}`,
+      ...(plan.prefix6 < 128
+        ? [
+            `add rule ${t} trap ${match} ip6 saddr @trap_shared6${limit6} add @blocked6_hosts { ip6 saddr${timeout} }${trapped}`,
+            `add rule ${t} trap ${match} ip6 saddr != @trap_shared6${limit6} add @blocked6 { ip6 saddr${mask}${timeout} }${trapped}`,
+          ]
+        : [`add rule ${t} trap ${match}${limit6} add @blocked6 { ip6 saddr${timeout} }${trapped}`]),
+      ...(logged ? notAdded.map((absent) => `add rule ${t} trap ${match} ${absent} ${nflogStatement(plan.logGroup!, PROBE_LOG_PREFIX)}`) : []),
+      `add rule ${t} trap ${match} counter ${verdict} comment "${comment}"`,
+    ];
+  };
   lines.push(
     ...elements('trap_ignore4', plan.ignore4),
     ...elements('trap_ignore6', plan.ignore6),

@@ -36,6 +36,7 @@ import { NFT_TABLE_NAME } from '../../shared/domain/config-keys.js';
 import { parseBlockTarget, prefixMask, maskAddress, type BlockTarget } from '../../shared/domain/block-target.js';
 import { PARDON_SETS, trapScript, type TrapPlan } from './kernel-trap.js';
 import { nftDuration } from './nft-duration.js';
+import { nflogCaptureScript, type NflogCapturePlan } from '../capture/nflog-capture.js';
 import { secondsLeft } from './block-ledger.js';
 import { MonitorParser, watchNftables, type ForeignRemoval, type NftMonitorHandle } from './nft-monitor.js';
 
@@ -275,6 +276,11 @@ export class NftablesBackend implements BlockBackend {
   /** Installs or disarms the kernel trap (see kernel-trap.ts); one atomic nft transaction. */
   async setTrap(plan: TrapPlan | null): Promise<void> {
     await this.runOnce(['-f', '-'], trapScript(this.table, plan));
+  }
+
+  /** Installs or removes the rules that feed capture from netfilter's log; one nft transaction. */
+  async setCapture(plan: NflogCapturePlan | null): Promise<void> {
+    await this.runOnce(['-f', '-'], nflogCaptureScript(this.table, plan));
   }
 
   /** Where a block goes and what nft is told: exposed for log lines and tests. */

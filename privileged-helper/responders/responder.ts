@@ -67,7 +67,8 @@ async function runStep(step: ResponseStep, vars: CommandVariables, probe: Probe,
         if (actions.firewall === null) throw new Error('no firewall backend is available');
         const timeout = config.blockTimeoutSeconds > 0 ? { timeoutSeconds: config.blockTimeoutSeconds } : {};
         const options = { ...timeout, port: vars.port, mode: vars.mode };
-        await actions.firewall.block(firewallTarget, options);
+        // The kernel trap put it in the set already (and said so): learned, not done again.
+        if (probe.kernelBlocked !== true) await actions.firewall.block(firewallTarget, options);
         // A block wider than the address seen (its IPv6 prefix) says what it covers, after the command.
         const covers = firewallTarget === probe.source ? undefined : `covers ${firewallTarget}`;
         return { ok: true, firewalled: true, line: messages.blockedViaRoute(probe.source, actions.firewall.describeBlock(firewallTarget, options), covers) };

@@ -1,5 +1,6 @@
-// Packet capture as a sensor: tcpdump with the plan's BPF filter, decoded packets turned
-// into probes by the pure CaptureDetector, probes handed to the daemon. Packets the decoder
+// Packet capture as a sensor: tcpdump reading an NFLOG group our nftables rules feed (or,
+// without them, an interface through the plan's BPF filter), decoded packets turned into
+// probes by the pure CaptureDetector, probes handed to the daemon. Packets the decoder
 // dropped for an impossible source are reported as a count, never as probes.
 
 import type { Clock, Probe } from '../../shared/domain/types.js';
@@ -9,6 +10,7 @@ import type { CapturePlan } from '../capture/capture-plan.js';
 import type { DecodedPacket } from '../capture/packet-decoder.js';
 import type { ListeningPorts } from '../capture/listening-ports.js';
 import { startCapture, type CaptureStats } from '../capture/tcpdump-capture.js';
+import { TRAP_LOG_PREFIX, type NflogCapturePlan } from '../capture/nflog-capture.js';
 
 export interface CaptureSensorOptions {
   readonly plan: CapturePlan;
@@ -26,10 +28,17 @@ export interface CaptureSensorOptions {
   /** More packets were dropped for an impossible source since the last call (checked every few seconds). */
   readonly onBadSources?: (stats: CaptureStats) => void;
   readonly tcpdumpPath?: string;
+  /**
+   * Read this NFLOG group, and once tcpdump reads it, have the rules that feed it installed
+   * (`install` rejects: the sensor does not open). Absent: capture reads every interface.
+   */
+  readonly nflog?: { readonly group: number; install(plan: NflogCapturePlan): Promise<void> };
 }
 
 export interface CaptureSensor {
   readonly filter: string;
+  /** The NFLOG group read; null when reading interfaces. */
+  readonly nflogGroup: number | null;
   stats(): CaptureStats;
   close(): Promise<void>;
 }
@@ -39,18 +48,28 @@ const BAD_SOURCE_CHECK_MS = 2_000;
 export async function openCaptureSensor(options: CaptureSensorOptions): Promise<CaptureSensor> {
   const detector = new CaptureDetector(options.plan.rules, options.listening, options.isOwnAddress);
   const filter = buildCaptureFilter(options.plan.watch);
+  const nflog = options.nflog;
   const capture = await startCapture({
     filter,
+    ...(nflog !== undefined ? { nflogGroup: nflog.group } : {}),
     ...(options.tcpdumpPath !== undefined ? { tcpdumpPath: options.tcpdumpPath } : {}),
     onPacket: (packet, wireAt) => {
       if (packet.family === 6 && !options.ipv6) return;
       const at = options.clock();
-      const probe = detector.inspect(packet, at);
+      const probe = detector.inspect(packet, at, packet.logPrefix === TRAP_LOG_PREFIX);
       if (probe !== null) options.onProbe(probe, wireAt);
       else if (options.onPacket !== undefined && detector.addressedToUs(packet)) options.onPacket(packet, at);
     },
     onFailure: options.onFailure,
   });
+  if (nflog !== undefined) {
+    try {
+      await nflog.install({ watch: options.plan.watch, group: nflog.group });
+    } catch (error) {
+      await capture.stop();
+      throw error;
+    }
+  }
   let reported = 0;
   const timer = setInterval(() => {
     const stats = capture.stats();
@@ -61,6 +80,7 @@ export async function openCaptureSensor(options: CaptureSensorOptions): Promise<
   timer.unref();
   return {
     filter,
+    nflogGroup: nflog?.group ?? null,
     stats: () => capture.stats(),
     close: async () => {
       clearInterval(timer);

@@ -15,7 +15,8 @@ import { ownSocketInodes, ProcListeningPorts, type ListeningPorts } from '../cap
 import type { PortSentryConfig } from '../config/config.js';
 import { messages } from '../reporters/messages.js';
 import { describeSourceProblem, type SourceProblem } from '../capture/source-address.js';
-import { openCaptureSensor } from './capture-sensor.js';
+import { openCaptureSensor, type CaptureSensorOptions } from './capture-sensor.js';
+import { nflogGroupFor, type NflogCapturePlan } from '../capture/nflog-capture.js';
 import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from './tripwires.js';
 import { tripwireKey, type EarlyTripwires, type TripwireEvent } from './early-tripwires.js';
 
@@ -27,6 +28,12 @@ export interface SensorSetDeps {
   readonly mayWarn: (key: string) => boolean;
   /** Whether an address is one of this host's own (only packets to those are probes). */
   readonly isOwnAddress: (address: string) => boolean;
+  /**
+   * Installs (or removes, null) the nftables rules feeding capture from netfilter's log, in
+   * our table through the firewall owner; absent, or where the block backend is not nftables,
+   * capture reads every interface instead.
+   */
+  readonly kernelCapture?: (plan: NflogCapturePlan | null) => Promise<void>;
 }
 
 /** How long a SYN to a -tcp tripwire waits for its handshake before it counts as half-open. */
@@ -52,7 +59,7 @@ export class SensorSet {
   private readonly openSets = new Map<TripwireSet, Classic>();
   /** Configured tripwire ports of each classic mode that are not watched, with why. */
   private readonly unwatched = new Map<Classic, ReadonlyMap<number, string>>();
-  private capture: { readonly key: string; close(): Promise<void> } | null = null;
+  private capture: { readonly key: string; readonly nflogGroup: number | null; close(): Promise<void> } | null = null;
   private capturing = false;
   private families: readonly AddressFamily[] = [4];
   private readonly halfOpen: HalfOpenTracker;
@@ -123,6 +130,20 @@ export class SensorSet {
     this.unwatched.clear();
     this.capture = null;
     await Promise.all([...sets.map((set) => this.closeSet(set)), capture?.close()]);
+    if (capture?.nflogGroup !== null && capture?.nflogGroup !== undefined) await this.removeCaptureRules();
+  }
+
+  /** The NFLOG group capture reads (the kernel trap logs to it too); null when reading interfaces. */
+  get nflogGroup(): number | null {
+    return this.capturing ? (this.capture?.nflogGroup ?? null) : null;
+  }
+
+  private currentNflogGroup(): number | null {
+    return this.capture?.nflogGroup ?? null;
+  }
+
+  private async removeCaptureRules(): Promise<void> {
+    await this.deps.kernelCapture?.(null).catch((error: unknown) => this.deps.log(messages.warning(`the capture rules could not be removed: ${(error as Error).message}`)));
   }
 
   /**
@@ -306,6 +327,8 @@ export class SensorSet {
     // Make-before-break: the old capture stops once the new one runs (or could not start).
     const live = plan === null ? 0 : await this.startCapture(plan, key, config, modes);
     await previous?.close();
+    // Rules feeding a group nobody reads any more go: the new capture reads an interface, or none runs.
+    if (previous?.nflogGroup !== null && previous?.nflogGroup !== undefined && this.currentNflogGroup() === null) await this.removeCaptureRules();
     return live;
   }
 
@@ -314,7 +337,7 @@ export class SensorSet {
     for (const line of describeCaptureRules(plan.rules, this.listening)) this.deps.log(line);
     const generation = ++this.captureGeneration;
     try {
-      const sensor = await openCaptureSensor({
+      const sensor = await this.openSensor(config, generation, {
         plan,
         ipv6: config.ipv6,
         clock: this.deps.clock,
@@ -340,6 +363,7 @@ export class SensorSet {
       this.captureStats = () => sensor.stats();
       this.capture = {
         key,
+        nflogGroup: sensor.nflogGroup,
         close: async () => {
           if (generation === this.captureGeneration) this.capturing = false;
           this.captureBadBase += sensor.stats().badSource;
@@ -355,6 +379,23 @@ export class SensorSet {
       this.deps.log(messages.error(`packet capture is unavailable: ${why}; ${lost}`));
       return 0;
     }
+  }
+
+  /**
+   * From netfilter's log where our nftables table is there (a blocked source's packets never
+   * reach user space; fragments arrive reassembled), else, or if that cannot start, from
+   * every interface through a BPF filter (pf, Windows, no nftables).
+   */
+  private async openSensor(config: PortSentryConfig, generation: number, options: CaptureSensorOptions) {
+    const install = this.deps.kernelCapture;
+    if (install !== undefined && config.blockBackend === 'nftables') {
+      try {
+        return await openCaptureSensor({ ...options, nflog: { group: nflogGroupFor(config.nftTable, generation), install } });
+      } catch (error) {
+        this.deps.log(messages.warning(`packet capture from netfilter's log could not start (${(error as Error).message}); capturing from every interface instead`));
+      }
+    }
+    return openCaptureSensor(options);
   }
 
   /**

@@ -36,6 +36,8 @@ export interface Probe {
   readonly tcpFlags?: number;
   /** The IPv4 header carried options (a detection-avoidance hint the original also reports). */
   readonly ipOptions?: boolean;
+  /** The kernel trap already put the sender in a blocked set (it said so through netfilter's log). */
+  readonly kernelBlocked?: boolean;
 }
 
 /** A clock in milliseconds since the epoch; injected so pure code stays testable. */

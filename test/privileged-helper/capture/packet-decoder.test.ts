@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeFrame, LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, type DecodeCounters, type DecodedPacket } from '../../../privileged-helper/capture/packet-decoder.js';
+import {
+  decodeFrame,
+  LINKTYPE_NFLOG,
+  LINKTYPE_ETHERNET,
+  LINKTYPE_LINUX_SLL,
+  LINKTYPE_LINUX_SLL2,
+  LINKTYPE_RAW,
+  type DecodeCounters,
+  type DecodedPacket,
+} from '../../../privileged-helper/capture/packet-decoder.js';
 
 // Frames are assembled by hand, field by field, so the decoder is checked against the
 // wire formats themselves rather than against its own reading of them.
@@ -455,5 +464,94 @@ describe('decodeFrame on truncated and random frames', () => {
       }
     }
     assert.ok(decoded > 0, 'some random frames should decode');
+  });
+});
+
+/** One NFLOG TLV: 16-bit length and type in the writer's byte order, value padded to 4 bytes. */
+function tlv(type: number, value: Buffer, littleEndian = true): Buffer {
+  const head = Buffer.alloc(4);
+  if (littleEndian) {
+    head.writeUInt16LE(4 + value.length, 0);
+    head.writeUInt16LE(type, 2);
+  } else {
+    head.writeUInt16BE(4 + value.length, 0);
+    head.writeUInt16BE(type, 2);
+  }
+  return Buffer.concat([head, value, Buffer.alloc((4 - (value.length % 4)) % 4)]);
+}
+
+const NFULA_PACKET_HDR = 1;
+const NFULA_INDEV = 4;
+const NFULA_OUTDEV = 5;
+const NFULA_PAYLOAD = 9;
+const NFULA_PREFIX = 10;
+const NFULA_HWTYPE = 15;
+
+/** An NFLOG frame (DLT 239): family, version 0, group (big-endian), then TLVs. */
+function nflog(family: 2 | 10, tlvs: readonly Buffer[]): Buffer {
+  return Buffer.concat([Buffer.from([family, 0, 0x27, 0x11]), ...tlvs]);
+}
+
+const u16 = (value: number) => Buffer.from([value >> 8, value & 0xff]);
+const ifindex = Buffer.from([0, 0, 0, 2]);
+const prefix = (text: string) => Buffer.from(`${text}\0`, 'latin1');
+
+describe('decodeFrame NFLOG (239), from netfilter log groups', () => {
+  it('a frame tcpdump -i nflog wrote in a lab (trap prefix, an nmap SYN): every field', () => {
+    // Bytes as captured from `log prefix "portsentry-probe" group ...` on a veth, trimmed of nothing.
+    const frame = Buffer.from(
+      '02009311080001000800000015000a00706f727473656e7472792d70726f62650000000008000400000000021000080000060000d25c69e73639000006000f000001000006001100000e000012001000f2738ba93624d25c69e736390800000014000300000000006b1745f20000000000047c4f300009004500002c2f1600003706c87cc612000bc612000aec0c008f056ea7cb00000000600204006e170000020405b4',
+      'hex',
+    );
+    assert.deepEqual(decodeFrame(LINKTYPE_NFLOG, frame), expected({ destinationPort: 143, sourcePort: 60428, logPrefix: 'portsentry-probe' }));
+  });
+
+  it('input-path frames are inbound, output-path frames outbound; IPv4 and IPv6; the prefix is kept', () => {
+    const inbound = nflog(2, [
+      tlv(NFULA_PACKET_HDR, Buffer.alloc(4)),
+      tlv(NFULA_PREFIX, prefix('portsentry-trap')),
+      tlv(NFULA_INDEV, ifindex),
+      tlv(NFULA_PAYLOAD, ipv4(SCANNER, US, PROTO_TCP, tcp(40001, 31337, 0x02))),
+    ]);
+    assert.deepEqual(decodeFrame(LINKTYPE_NFLOG, inbound), expected({ logPrefix: 'portsentry-trap' }));
+    const outbound = nflog(10, [tlv(NFULA_OUTDEV, ifindex), tlv(NFULA_PAYLOAD, ipv6(US6, SCANNER6, PROTO_UDP, udp(5353, 53)))]);
+    assert.deepEqual(
+      decodeFrame(LINKTYPE_NFLOG, outbound),
+      expected({ direction: 'out', family: 6, source: US6, destination: SCANNER6, protocol: 'udp', sourcePort: 5353, destinationPort: 53, tcpFlags: 0 }),
+    );
+  });
+
+  it('TLVs in big-endian order when the writer was big-endian', () => {
+    const frame = nflog(2, [tlv(NFULA_INDEV, ifindex, false), tlv(NFULA_PAYLOAD, ipv4(SCANNER, US, PROTO_TCP, tcp(40001, 31337, 0x02)), false)]);
+    assert.deepEqual(decodeFrame(LINKTYPE_NFLOG, frame, undefined, false), expected({}));
+    assert.equal(decodeFrame(LINKTYPE_NFLOG, frame, undefined, true), null, 'read in the wrong order, the lengths make no sense');
+  });
+
+  it('a fragmented probe arrives reassembled: the whole TCP header is there, flags and all', () => {
+    // nf_defrag runs before our hook: what NFLOG hands over is the reassembled datagram.
+    const frame = nflog(2, [tlv(NFULA_INDEV, ifindex), tlv(NFULA_PAYLOAD, ipv4(SCANNER, US, PROTO_TCP, tcp(40001, 31337, 0x29)))]);
+    assert.equal(decodeFrame(LINKTYPE_NFLOG, frame)?.tcpFlags, 0x29);
+  });
+
+  it('an impossible source is counted and dropped; loopback traffic is judged as on lo', () => {
+    const counters: DecodeCounters = { badSource: 0 };
+    const multicast = nflog(2, [tlv(NFULA_INDEV, ifindex), tlv(NFULA_PAYLOAD, ipv4('224.0.0.5', US, PROTO_UDP, udp(1, 2)))]);
+    assert.equal(decodeFrame(LINKTYPE_NFLOG, multicast, counters), null);
+    assert.equal(counters.badSource, 1);
+    const onLo = nflog(2, [tlv(NFULA_INDEV, ifindex), tlv(NFULA_HWTYPE, u16(772)), tlv(NFULA_PAYLOAD, ipv4(US, US, PROTO_UDP, udp(1, 2)))]);
+    assert.equal(decodeFrame(LINKTYPE_NFLOG, onLo, counters)?.source, US);
+    assert.equal(counters.badSource, 1, 'traffic of this host with itself is not a bad source');
+  });
+
+  it('truncated, overlong or odd frames are null, never a throw', () => {
+    const good = nflog(2, [tlv(NFULA_INDEV, ifindex), tlv(NFULA_PAYLOAD, ipv4(SCANNER, US, PROTO_TCP, tcp(40001, 31337, 0x02)))]);
+    for (let cut = 0; cut < good.length; cut += 1) decodeFrame(LINKTYPE_NFLOG, good.subarray(0, cut));
+    assert.equal(decodeFrame(LINKTYPE_NFLOG, good.subarray(0, good.length - 30)), null, 'a TLV longer than the frame');
+    assert.equal(decodeFrame(LINKTYPE_NFLOG, nflog(2, [tlv(NFULA_INDEV, ifindex)])), null, 'no payload');
+    const wrongFamily = Buffer.from(good);
+    wrongFamily[0] = 7;
+    assert.equal(decodeFrame(LINKTYPE_NFLOG, wrongFamily), null);
+    const zeroLength = Buffer.concat([Buffer.from([2, 0, 0, 1]), Buffer.from([0, 0, 9, 0])]);
+    assert.equal(decodeFrame(LINKTYPE_NFLOG, zeroLength), null, 'a zero-length TLV cannot loop forever');
   });
 });

@@ -1,0 +1,81 @@
+// Capture from netfilter instead of an interface, where our nftables table is there: rules
+// of ours send the candidate packets to an NFLOG group that tcpdump reads (`-i nflog:N`).
+// They sit after the drop rules of the blocked sets (raw priority) and after the kernel trap
+// (mangle), so a blocked source's packets never reach user space at all, and after
+// defragmentation, so a fragmented probe arrives whole and is logged with its kind. The
+// kernel trap logs what it blocks to the same group with its own prefix (kernel-trap.ts): the
+// daemon learns "the kernel blocked this source" without asking nft again. Pure: builds the
+// nft script; the firewall owner installs it (and puts it back after another program removed it).
+
+import type { CaptureWatch, PortSelector } from './capture-filter.js';
+
+/** Bytes of each packet the kernel copies to user space: IPv6 with a few extension headers, and TCP. */
+export const NFLOG_SNAPLEN = 160;
+/** The log prefix of a probe the kernel trap blocked its sender for (the sender is in a blocked set). */
+export const TRAP_LOG_PREFIX = 'portsentry-trap';
+/** The log prefix of every other candidate packet: user space decides. */
+export const PROBE_LOG_PREFIX = 'portsentry-probe';
+
+/** What capture installs: which packets, and the group they go to. */
+export interface NflogCapturePlan {
+  readonly watch: CaptureWatch;
+  readonly group: number;
+}
+
+/**
+ * The NFLOG group for a table: NFLOG groups are one per network namespace, so two helpers
+ * with different tables never read each other's. `generation` alternates between two groups,
+ * so a new capture can bind its group while the old one still reads (make-before-break).
+ */
+export function nflogGroupFor(table: string, generation: number): number {
+  let hash = 0;
+  for (const char of table) hash = (hash * 31 + char.charCodeAt(0)) % 30_000;
+  return 10_000 + hash * 2 + (generation % 2);
+}
+
+/**
+ * The `log` statement sending a packet to the group, with one of our prefixes. Each packet
+ * goes to user space at once (queue-threshold 1): the kernel would otherwise hold up to 100
+ * of them for up to a second, and a lone probe would wait that long to be reported.
+ */
+export function nflogStatement(group: number, prefix: string): string {
+  return `log prefix "${prefix}" group ${group} snaplen ${NFLOG_SNAPLEN} queue-threshold 1`;
+}
+
+function ports(selector: PortSelector): string {
+  if (selector.kind === 'below') return `1-${selector.limit}`;
+  if (selector.ports.length === 0) throw new Error('a port list to watch cannot be empty');
+  return `{ ${selector.ports.join(', ')} }`;
+}
+
+/**
+ * The script that installs (or, with null, removes) the capture chains in `inet <table>`:
+ * the same packets the interface filter takes (capture-filter.ts), to this host's own addresses.
+ */
+export function nflogCaptureScript(table: string, plan: NflogCapturePlan | null): string {
+  const t = `inet ${table}`;
+  const lines = [
+    `table ${t} {`,
+    // After the trap (mangle): what it blocked, it logged itself; each packet is logged once.
+    '  chain capture { type filter hook prerouting priority mangle + 10; policy accept; }',
+    '  chain capture_out { type filter hook output priority mangle + 10; policy accept; }',
+    '}',
+  ];
+  if (plan === null) {
+    lines.push(`delete chain ${t} capture`, `delete chain ${t} capture_out`);
+    return `${lines.join('\n')}\n`;
+  }
+  const { watch, group } = plan;
+  const log = nflogStatement(group, PROBE_LOG_PREFIX);
+  lines.push(`flush chain ${t} capture`, `flush chain ${t} capture_out`, `add rule ${t} capture fib daddr type != local return`);
+  if (watch.tcp !== null) lines.push(`add rule ${t} capture tcp dport ${ports(watch.tcp)} tcp flags & (ack|rst) == 0 ${log}`);
+  if (watch.tcpHandshake !== undefined && watch.tcpHandshake !== null) {
+    lines.push(`add rule ${t} capture tcp dport ${ports(watch.tcpHandshake)} tcp flags & (syn|rst|ack) == ack ${log}`);
+  }
+  if (watch.udp !== null) lines.push(`add rule ${t} capture udp dport ${ports(watch.udp)} ${log}`);
+  if (watch.outbound) {
+    lines.push(`add rule ${t} capture_out tcp flags & (syn|ack) == syn ${log}`);
+    if (watch.udp !== null) lines.push(`add rule ${t} capture_out meta l4proto udp ${log}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { nflogCaptureScript, nflogGroupFor, NFLOG_SNAPLEN } from '../../../privileged-helper/capture/nflog-capture.js';
+import { trapScript, type TrapPlan } from '../../../privileged-helper/firewall/kernel-trap.js';
+
+const run = promisify(execFile);
+
+const TRAP: TrapPlan = {
+  tcpPorts: [[1, 1024]],
+  udpPorts: [[7, 7]],
+  udpTripwires: [],
+  tcpTripwires: [],
+  ignore4: ['127.0.0.0/8'],
+  ignore6: ['::1'],
+  timeoutSeconds: 0,
+  prefix6: 64,
+  shared6: ['fd00:5e::/64'],
+  ratePerPrefix: 64,
+};
+
+describe('capture from netfilter: the rules', () => {
+  it('two groups per table, alternating, so a new capture binds its own while the old one reads', () => {
+    assert.notEqual(nflogGroupFor('portsentry', 1), nflogGroupFor('portsentry', 2));
+    assert.equal(nflogGroupFor('portsentry', 1), nflogGroupFor('portsentry', 3));
+    assert.notEqual(nflogGroupFor('portsentry', 1), nflogGroupFor('other', 1));
+    for (const table of ['a', 'portsentry', 'x'.repeat(64)]) for (const g of [0, 1]) assert.ok(nflogGroupFor(table, g) > 0 && nflogGroupFor(table, g) < 65_536);
+  });
+
+  it('are scripts nft accepts, and the trap logs only what it really added (checked by nft itself, in a namespace)', async () => {
+    const ns = `psnflog${process.pid}`;
+    await run('ip', ['netns', 'add', ns]);
+    try {
+      const nft = (script: string) =>
+        new Promise<void>((resolve, reject) => {
+          const child = execFile('ip', ['netns', 'exec', ns, 'nft', '-f', '-'], (error, _o, stderr) => (error ? reject(new Error(String(stderr))) : resolve()));
+          child.stdin?.end(script);
+        });
+      const list = async (chain: string) => String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', chain])).stdout);
+      await nft('table inet t {\n set blocked4 { type ipv4_addr; flags timeout; }\n set blocked6 { type ipv6_addr; flags timeout; }\n set blocked6_hosts { type ipv6_addr; flags timeout; }\n}\n');
+      const watch = { tcp: { kind: 'below', limit: 1024 }, udp: { kind: 'list', ports: [7, 9] }, outbound: true, tcpHandshake: { kind: 'list', ports: [31337] } } as const;
+      await nft(nflogCaptureScript('t', { watch, group: 12 }));
+      const capture = await list('capture');
+      const log = `log prefix "portsentry-probe" group 12 snaplen ${NFLOG_SNAPLEN} queue-threshold 1`;
+      assert.match(capture, /priority mangle \+ 10/);
+      assert.ok(capture.indexOf('fib daddr type != local return') < capture.indexOf('tcp dport 1-1024'), 'only packets to this host');
+      assert.ok(capture.includes(`tcp dport 1-1024 tcp flags ! rst,ack ${log}`), capture);
+      assert.ok(capture.includes(`udp dport { 7, 9 } ${log}`), capture);
+      assert.ok(capture.includes(`tcp dport 31337 tcp flags ack / syn,rst,ack ${log}`), capture);
+      assert.ok((await list('capture_out')).includes(`tcp flags syn / syn,ack ${log}`));
+      await nft(nflogCaptureScript('t', { watch, group: 12 })); // re-applying replaces, never duplicates
+      assert.equal((await list('capture')).match(/log prefix/g)?.length, 3);
+
+      await nft(trapScript('t', { ...TRAP, logGroup: 12 }));
+      const trap = await list('trap');
+      const trapLog = `log prefix "portsentry-trap" group 12 snaplen ${NFLOG_SNAPLEN} queue-threshold 1`;
+      // After the add in the same rule: a rule stops at a failed add (full set, no token), so
+      // only a source really put into a blocked set is logged as trapped...
+      assert.match(trap, new RegExp(`tcp dport @trap_tcp update @trap_rate4 .* add @blocked4 \\{ ip saddr \\} ${trapLog.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`));
+      // ...and one that was not is logged as an ordinary probe before the drop: user space decides.
+      const notAdded = trap.indexOf('tcp dport @trap_tcp ip saddr != @blocked4 log prefix "portsentry-probe"');
+      assert.ok(notAdded > 0 && notAdded < trap.indexOf('tcp dport @trap_tcp counter'), trap);
+      assert.ok(trap.includes('ip6 saddr & ffff:ffff:ffff:ffff:: != @blocked6 ip6 saddr != @blocked6_hosts log prefix "portsentry-probe"'), trap);
+      // Without a log group (interface capture) the trap logs nothing.
+      await nft(trapScript('t', TRAP));
+      assert.doesNotMatch(await list('trap'), /log prefix/);
+
+      await nft(nflogCaptureScript('t', null));
+      const chains = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chains', 'inet'])).stdout);
+      assert.doesNotMatch(chains, /chain capture/);
+    } finally {
+      await run('ip', ['netns', 'delete', ns]);
+    }
+  });
+});
