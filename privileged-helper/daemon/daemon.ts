@@ -9,6 +9,7 @@ import type { PortSentryConfig } from '../config/config.js';
 import type { IgnoreEntry } from '../config/ignore-list.js';
 import { describeNeverBlockReason, NeverBlock, type HostAddresses } from '../never-block/never-block.js';
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
+import { scoreOptions } from '../engine/scan-score.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { cleanText } from '../reporters/clean-text.js';
@@ -159,8 +160,19 @@ export class Daemon {
     // which is then what the engine counts and dedupes: rotating through a /64 gains nothing.
     const scope = this.scopeOf(probe.source, probe.family as AddressFamily);
     const key = scope.text;
-    const verdict = this.engine.assess(key === probe.source ? probe : { ...probe, source: key });
+    const onLink = this.policy().isOnLink(probe.source, probe.family as AddressFamily);
+    const verdict = this.engine.assess(key === probe.source ? probe : { ...probe, source: key }, { onLink });
     switch (verdict.kind) {
+      case 'below-threshold': {
+        // An on-link neighbour's lone touch of a LAN service (scan-score.ts): reported once a
+        // minute per source and service, never blocked, never counted as a handled scanner.
+        const what = verdict.service ?? `${probe.protocol.toUpperCase()} port ${probe.port}`;
+        if (!this.shouldLogQuietly(`lan ${probe.source} ${what}`, probe.at)) return;
+        const why = `${onLink ? 'a neighbour on this link' : 'a source'} touching ${what} (score ${verdict.score} of ${verdict.threshold}, SCAN_SCORING="${this.config.scanScoring}")`;
+        this.deps.log(messages.lanTouch(probe, why));
+        this.emit(probe, 'alert-only', `reported, not blocked: ${why}`);
+        return;
+      }
       case 'ignored': {
         const why = describeNeverBlockReason(verdict.reason);
         // Repeats are summarised (logs, store and subscribers alike): an ignored host
@@ -453,7 +465,7 @@ export class Daemon {
 
   private async refreshHostAddresses(): Promise<void> {
     const host = await this.deps.hostAddresses();
-    const key = JSON.stringify([[...host.own], [...(host.gateways ?? [])], [...(host.resolvers ?? [])], [...(host.fleetServers ?? [])]]);
+    const key = JSON.stringify([[...host.own], [...(host.gateways ?? [])], [...(host.resolvers ?? [])], [...(host.fleetServers ?? [])], [...(host.onLink ?? [])]]);
     if (key === this.hostKey) return;
     this.host = host;
     this.hostKey = key;
@@ -538,6 +550,7 @@ function engineOptions(config: PortSentryConfig): EngineOptions {
     windowMs: config.scanTriggerWindowSeconds * 1000,
     maxSources: config.stateMaxSources,
     blockRatePerPrefix: config.blockRatePerPrefix,
+    score: scoreOptions(config),
   };
 }
 
