@@ -10,6 +10,7 @@ import { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { SyslogReporter } from '../reporters/syslog.js';
 import { checkModes, loadConfig, loadIgnoreList } from '../config/config-loader.js';
+import { ephemeralTripwireWarnings, readLocalPortRange } from '../config/ephemeral-ports.js';
 import { Daemon, type DaemonSettings } from '../daemon/daemon.js';
 import { hostAddresses } from '../never-block/host-addresses.js';
 import { createResponseActions, sameResponseSetup, type ResponseActionsHandle } from '../responders/response-actions.js';
@@ -51,6 +52,7 @@ export async function loadSettings(configPath: string | null, flagModes: readonl
   for (const notice of config.notices) warn(messages.warning(notice));
   const modes = flagModes ?? config.modes;
   checkModes(config, modes);
+  for (const warning of ephemeralTripwireWarnings(config, modes, await readLocalPortRange())) warn(messages.warning(warning));
   const ignore = await loadIgnoreList(config.ignoreFile);
   if (ignore.missing) warn(messages.warning(`ignore file ${config.ignoreFile} does not exist; only this host's own addresses are ignored`));
   return { config, ignore: ignore.entries, modes, modesFrom: flagModes === null ? 'config' : 'command-line' };

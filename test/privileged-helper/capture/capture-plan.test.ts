@@ -68,8 +68,8 @@ describe('planCapture', () => {
       ['tcp', 'stcp', 'sudp', 'atcp', 'audp'],
     );
     assert.deepEqual(plan.requiredBy, ['stcp', 'sudp', 'atcp', 'audp']);
-    // TCP_PORTS goes up to 54320 and UDP_PORTS up to 54321, above the 1024 ranges.
-    assert.deepEqual(plan.watch, { tcp: { kind: 'below', limit: 54320 }, udp: { kind: 'below', limit: 54321 }, outbound: true, tcpHandshake: { kind: 'list', ports: [...EMBEDDED.tcpPorts] } });
+    // TCP_PORTS goes up to 31337 and UDP_PORTS up to 31338, above the 1024 ranges.
+    assert.deepEqual(plan.watch, { tcp: { kind: 'below', limit: 31337 }, udp: { kind: 'below', limit: 31338 }, outbound: true, tcpHandshake: { kind: 'list', ports: [...EMBEDDED.tcpPorts] } });
     assert.deepEqual(plan.rules[3]?.exclude, new Set([113, 139]));
     assert.deepEqual(plan.rules[4]?.exclude, new Set([520, 138, 137, 67]));
     assert.deepEqual(plan.rules[0]?.ports, { kind: 'list', ports: [...EMBEDDED.tcpPorts] });
