@@ -95,6 +95,8 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     },
     observeProbe: (probe) => beyond?.observeProbe(probe),
     ledger,
+    // Repeat offenders are counted from the store's history (opened below, before any probe is handled).
+    earlierBlocks: (address) => store.countDetectionBlocks(address),
   });
   if (early !== undefined) daemon.adoptEarlyTripwires(early);
   // Never fails: a damaged store is moved aside and a new one started, one that cannot be

@@ -10,6 +10,7 @@ import type { IgnoreEntry } from '../config/ignore-list.js';
 import { describeNeverBlockReason, NeverBlock, type HostAddresses } from '../never-block/never-block.js';
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import { scoreOptions } from '../engine/scan-score.js';
+import { repeatBlockSeconds } from '../engine/repeat-offender.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { cleanText } from '../reporters/clean-text.js';
@@ -40,6 +41,8 @@ export interface DaemonDeps {
   readonly observeProbe?: (probe: Probe) => void;
   /** What the firewall holds, shared with the firewall owner (run-daemon makes one for the helper's life). */
   readonly ledger?: BlockLedger;
+  /** How many times detection blocked this address before (the store's history); absent: 0. */
+  readonly earlierBlocks?: (address: string) => number;
 }
 
 export interface DaemonSettings {
@@ -230,7 +233,12 @@ export class Daemon {
     // name, but the block never waits for DNS.
     if (!config.resolveHost) this.deps.log(messages.attack(probe, probe.source));
     const resolving = config.resolveHost ? this.resolve(probe.source) : Promise.resolve(probe.source);
-    const [outcome, resolved] = await Promise.all([carryOut(plan, probe, config, this.deps.actions, scope.text), resolving]);
+    // A repeat offender (blocked before, its block lapsed) gets a longer block; it replaces the
+    // element the kernel trap may have added with the base timeout.
+    const earlier = planBlocks(plan) && config.blockTimeoutSeconds > 0 ? this.earlierBlocks(probe.source) : 0;
+    const seconds = repeatBlockSeconds(config.blockTimeoutSeconds, earlier, { factor: config.blockRepeatFactor, formula: config.blockRepeatFormula, maxSeconds: config.blockRepeatMaxSeconds });
+    const longer = seconds === config.blockTimeoutSeconds ? undefined : seconds;
+    const [outcome, resolved] = await Promise.all([carryOut(plan, probe, config, this.deps.actions, scope.text, longer), resolving]);
 
     if (config.resolveHost) this.deps.log(messages.attack(probe, resolved));
     if (probe.ipOptions === true) this.deps.log(messages.ipOptions(resolved, probe.source, probe.port));
@@ -244,7 +252,10 @@ export class Daemon {
       this.emit(probe, 'block-failed', outcome.lines.join('; '), resolvedName);
       return;
     }
-    const until = planBlocks(plan) && config.blockTimeoutSeconds > 0 ? probe.at + config.blockTimeoutSeconds * 1000 : null;
+    const until = planBlocks(plan) && seconds > 0 ? probe.at + seconds * 1000 : null;
+    const repeat =
+      longer !== undefined && outcome.firewalled ? `repeat offender: blocked ${earlier} ${earlier === 1 ? 'time' : 'times'} before, this block lasts ${seconds} s (BLOCK_REPEAT_*)` : undefined;
+    if (repeat !== undefined) this.deps.log(messages.repeatOffender(probe.source, repeat));
     // Only what the kernel holds is "blocked": a source reported without a block is remembered
     // as reported (its next probes say so), never as blocked.
     if (outcome.firewalled) this.engine.confirmBlock(scope.text, until);
@@ -252,12 +263,12 @@ export class Daemon {
     // Like the original, the history records every handled scanner, even with BLOCK_* = 0.
     await this.deps.history.record({ at: probe.at, resolved, source: probe.source, port: probe.port, protocol: probe.protocol === 'tcp' ? 'TCP' : 'UDP' }, probe.mode);
     const action = outcome.firewalled ? 'blocked' : 'alert-only';
-    const reason = !outcome.ok ? outcome.lines.join('; ') : outcome.firewalled ? undefined : `not blocked: ${this.whyNotBlocked(probe.protocol)}`;
+    const reason = !outcome.ok ? outcome.lines.join('; ') : outcome.firewalled ? repeat : `not blocked: ${this.whyNotBlocked(probe.protocol)}`;
     this.emit(probe, outcome.ok ? action : 'block-failed', reason, resolvedName);
     if (outcome.firewalled) {
       const what = probe.kind === 'connect' || probe.kind === 'udp' ? 'touch' : `${probe.kind} probe`;
       const seen = scope.text === probe.source ? '' : ` by ${probe.source}`;
-      this.emitBlock('added', scope.text, `${what} of ${probe.protocol.toUpperCase()} port ${probe.port}${seen}`, until);
+      this.emitBlock('added', scope.text, `${what} of ${probe.protocol.toUpperCase()} port ${probe.port}${seen}${repeat === undefined ? '' : `; ${repeat}`}`, until);
     }
   }
 
@@ -416,6 +427,15 @@ export class Daemon {
     const everything = (family: AddressFamily) => this.settings.ignore.some((entry) => entry.family === family && entry.prefix === 0);
     if (everything(4) && (everything(6) || !config.ipv6)) reasons.push(`the ignore list holds ${config.ipv6 ? '0.0.0.0/0 and ::/0' : '0.0.0.0/0'}: every address is ignored`);
     return { protecting: reasons.length === 0, reason: reasons.length === 0 ? null : reasons.join('; ') };
+  }
+
+  /** Earlier detection blocks of an address, from the store; a store that cannot answer counts none. */
+  private earlierBlocks(address: string): number {
+    try {
+      return this.deps.earlierBlocks?.(address) ?? 0;
+    } catch {
+      return 0;
+    }
   }
 
   /** Why a triggered source of this protocol is reported but not blocked (the config's choice). */

@@ -45,6 +45,8 @@ export const messages = {
   alreadyReported: (source: string, why: string) => `attackalert: Host: ${source} was reported already and is not blocked (${why}). Ignoring`,
   /** Not 1.2's: a touch the scan score reports without a block (engine/scan-score.ts). No "from host:", so 1.2 filters do not take it for a scan. */
   lanTouch: (probe: Probe, why: string) => `attackalert: Host: ${probe.source} touched ${probe.protocol.toUpperCase()} port: ${probe.port}, reported, not blocked: ${why}`,
+  /** Not 1.2's: a block made longer because the host was blocked before (engine/repeat-offender.ts). */
+  repeatOffender: (source: string, why: string) => `attackalert: Host ${source} is a ${why}`,
   blockExpired: (source: string) => `attackalert: Host ${source} block has expired and was lifted`,
   unblocked: (source: string, why: string) => `attackalert: Host ${source} has been unblocked (${why})`,
   reloaded: (file: string) => `adminalert: Configuration reloaded from ${file}`,

@@ -362,6 +362,14 @@ export class EventStore {
     }
   }
 
+  /**
+   * How many times detection blocked this address (its 'blocked' scan events still in the
+   * store): the repeat-offender count, which survives a restart. Throws when the store cannot be read.
+   */
+  countDetectionBlocks(address: string): number {
+    return this.reading(() => Number((this.db.prepare("SELECT count(*) AS n FROM events WHERE host = ? AND type = 'scan' AND action = 'blocked'").get(address) as { n: number }).n));
+  }
+
   /** Events stored; the last known count when the store cannot be read (status() says why). */
   countEvents(): number {
     try {

@@ -173,6 +173,12 @@ function hostsDenyLine(value: string, name: string): string | null {
 
 export type ScanScoring = 'lan' | 'classic';
 
+function repeatFormula(value: string, name: string): 'exponential' | 'linear' {
+  const text = value.trim();
+  if (text === 'exponential' || text === 'linear') return text;
+  throw new ConfigValueError(`${name} must be "exponential" or "linear", not "${printable(value)}"`);
+}
+
 function scoringName(value: string, name: string): ScanScoring {
   const text = value.trim();
   if (text === 'lan' || text === 'classic') return text;
@@ -529,6 +535,41 @@ export const CONFIG_KEYS = {
     unit: 'seconds',
     label: 'Block lasts',
     hint: '0 blocks until you unblock by hand; at most 3650 days.',
+  }),
+  // Root's, like BLOCK_PREFIX6: how far a block reaches (here in time).
+  BLOCK_REPEAT_FACTOR: key({
+    field: 'blockRepeatFactor',
+    parse: integer(0, 1000),
+    defaultText: '1',
+    access: 'root',
+    names: 'the reach of a block',
+    group: 'responses',
+    widget: 'text',
+    label: 'Repeat offenders: factor',
+    hint: 'A host blocked again after its block lapsed gets a longer block, by this factor in the formula (0: the same block as anyone; 0-1000).',
+  }),
+  BLOCK_REPEAT_FORMULA: key({
+    field: 'blockRepeatFormula',
+    parse: repeatFormula,
+    defaultText: 'exponential',
+    access: 'root',
+    names: 'the reach of a block',
+    group: 'responses',
+    widget: 'text',
+    label: 'Repeat offenders: formula',
+    hint: '"exponential": BLOCK_TIMEOUT x factor x 2^(earlier blocks), as fail2ban; "linear": BLOCK_TIMEOUT x (1 + factor x earlier blocks).',
+  }),
+  BLOCK_REPEAT_MAX: key({
+    field: 'blockRepeatMaxSeconds',
+    parse: integer(0, 10 * 365 * 86400),
+    defaultText: '604800',
+    access: 'root',
+    names: 'the reach of a block',
+    group: 'responses',
+    widget: 'duration',
+    unit: 'seconds',
+    label: 'Repeat offenders: longest block',
+    hint: 'The longest block a repeat offender gets (0: no maximum; at most 3650 days).',
   }),
   PORT_BANNER: key({
     field: 'portBanner',
