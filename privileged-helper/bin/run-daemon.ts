@@ -97,6 +97,13 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     ledger,
     // Repeat offenders are counted from the store's history (opened below, before any probe is handled).
     earlierBlocks: (address) => store.countDetectionBlocks(address),
+    recordScans: (records) => {
+      try {
+        store.recordScans(records);
+      } catch {
+        // The store has said so (status, log); detection goes on without the records.
+      }
+    },
   });
   if (early !== undefined) daemon.adoptEarlyTripwires(early);
   // Never fails: a damaged store is moved aside and a new one started, one that cannot be

@@ -11,6 +11,8 @@ import { describeNeverBlockReason, NeverBlock, type HostAddresses } from '../nev
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import { scoreOptions } from '../engine/scan-score.js';
 import { repeatBlockSeconds } from '../engine/repeat-offender.js';
+import { ScanRecords } from '../engine/scan-records.js';
+import type { ScanRecord } from '../../shared/domain/scan-record.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { cleanText } from '../reporters/clean-text.js';
@@ -41,6 +43,8 @@ export interface DaemonDeps {
   readonly observeProbe?: (probe: Probe) => void;
   /** What the firewall holds, shared with the firewall owner (run-daemon makes one for the helper's life). */
   readonly ledger?: BlockLedger;
+  /** Writes the scan records that changed (the store); called at most once a second. */
+  readonly recordScans?: (records: readonly ScanRecord[]) => void;
   /** How many times detection blocked this address before (the store's history); absent: 0. */
   readonly earlierBlocks?: (address: string) => number;
 }
@@ -62,6 +66,8 @@ const EXPIRY_CHECK_MS = 1_000;
 export class Daemon {
   private settings: DaemonSettings;
   private readonly engine: DetectionEngine;
+  /** One record per scan, beside the per-probe events (engine/scan-records.ts). */
+  private readonly scans: ScanRecords;
   private readonly sensors: SensorSet;
   private readonly listeners = new Set<(event: HelperEvent) => void>();
   private paused = false;
@@ -86,6 +92,7 @@ export class Daemon {
     this.settings = settings;
     this.trap = deps.kernelTrap === undefined ? null : new TrapController(deps.kernelTrap, deps.log);
     this.engine = new DetectionEngine(engineOptions(settings.config), this.policy(), deps.ledger ?? new BlockLedger());
+    this.scans = new ScanRecords(settings.config.stateMaxSources);
     this.sensors = new SensorSet({
       clock: deps.clock,
       log: deps.log,
@@ -118,6 +125,7 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    this.writeScanRecords();
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await this.trap?.close();
@@ -165,6 +173,7 @@ export class Daemon {
     const key = scope.text;
     const onLink = this.policy().isOnLink(probe.source, probe.family as AddressFamily);
     const verdict = this.engine.assess(key === probe.source ? probe : { ...probe, source: key }, { onLink });
+    if (verdict.kind !== 'ignored') this.scans.note(key, probe, verdict.kind === 'already-blocked' ? 'blocked' : verdict.kind === 'already-reported' ? 'reported' : 'watched');
     switch (verdict.kind) {
       case 'below-threshold': {
         // An on-link neighbour's lone touch of a LAN service (scan-score.ts): reported once a
@@ -217,6 +226,7 @@ export class Daemon {
           // Paused: report, but block nothing, and let the source trigger again on resume.
           this.engine.abandonBlock(key);
           if (this.shouldLogQuietly(`paused ${probe.source}`, probe.at)) this.deps.log(messages.attack(probe, probe.source));
+          this.scans.settle(key, 'reported');
           this.emit(probe, 'alert-only', 'protection is paused');
           return;
         }
@@ -260,6 +270,7 @@ export class Daemon {
     // as reported (its next probes say so), never as blocked.
     if (outcome.firewalled) this.engine.confirmBlock(scope.text, until);
     else this.engine.confirmReported(scope.text, probe.protocol, probe.at);
+    this.scans.settle(scope.text, outcome.firewalled ? 'blocked' : 'reported');
     // Like the original, the history records every handled scanner, even with BLOCK_* = 0.
     await this.deps.history.record({ at: probe.at, resolved, source: probe.source, port: probe.port, protocol: probe.protocol === 'tcp' ? 'TCP' : 'UDP' }, probe.mode);
     const action = outcome.firewalled ? 'blocked' : 'alert-only';
@@ -505,7 +516,21 @@ export class Daemon {
     await this.trap.apply(planned === null || this.sensors.captureActive ? planned : withoutCaptured(planned));
   }
 
+  /** Scans started since the helper started (metrics). */
+  get scansStarted(): number {
+    return this.scans.startedCount;
+  }
+
+  /** Hands the scan records that changed to the store (the once-a-second tick). */
+  private writeScanRecords(): void {
+    const changed = this.scans.takeChanged();
+    if (changed.length > 0) this.deps.recordScans?.(changed);
+    // One line per scan beside 1.2's per-probe lines, only when asked for (1.2's consumers see what they always saw).
+    if (this.config.scanSummaryLog) for (const record of this.scans.takeSummaries()) this.deps.log(messages.scanSummary(record));
+  }
+
   private async liftExpiredBlocks(): Promise<void> {
+    this.writeScanRecords();
     if (this.paused && this.pauseEndsAt !== null && this.deps.clock() >= this.pauseEndsAt) await this.setPaused(false);
     for (const address of this.engine.takeExpiredBlocks(this.deps.clock())) {
       try {

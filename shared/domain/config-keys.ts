@@ -469,6 +469,16 @@ export const CONFIG_KEYS = {
     label: 'Block the first probe in the kernel',
     hint: 'Stealth and advanced modes: the scanner is blocked by nftables on its first probe, before any reply reveals a port.',
   }),
+  SCAN_SUMMARY_LOG: key({
+    field: 'scanSummaryLog',
+    parse: flag,
+    defaultText: '0',
+    access: 'operator',
+    group: 'detection',
+    widget: 'flag',
+    label: 'One log line per scan',
+    hint: "Beside the per-probe lines, one summary line per scan (host, probes, ports, kinds, what was done); off keeps 1.2's log as it was.",
+  }),
   RESOLVE_HOST: key({
     field: 'resolveHost',
     parse: flag,

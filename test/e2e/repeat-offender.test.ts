@@ -2,6 +2,7 @@
 // bantime.increment): BLOCK_TIMEOUT 5 s, doubled for each earlier block, read back from the
 // timeout nftables holds for the element. The count comes from the store, so a restart of the
 // helper in between keeps it. Each step waits for a line or a kernel state, never a clock.
+// The scanner's scan records are in the store too.
 
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -12,6 +13,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, type Lab } from '../support/netns-lab.js';
 import { blockedSetsText, helperConfigText } from '../support/helper-config.js';
 import { until } from '../support/wait.js';
+import { EventStore } from '../../privileged-helper/store/event-store.js';
 
 const TABLE = 'psrepeat';
 
@@ -72,6 +74,21 @@ describe('a repeat offender gets a longer block, also after a restart', { timeou
       await heldTimeout(20);
     } finally {
       await daemon.stop();
+    }
+    // One record per scan in the store beside the per-probe events (written at the latest when
+    // the helper stops): this scanner's three probes, the first two in one run before the restart.
+    const store = new EventStore(join(dir, 'events.db'));
+    try {
+      const records = store.scans(10).filter((record) => record.scanner === ip);
+      assert.deepEqual(
+        records.map((record) => [record.probes, record.outcome, record.ports.udp, record.kinds]),
+        [
+          [1, 'blocked', [700], ['udp']],
+          [2, 'blocked', [700], ['udp']],
+        ],
+      );
+    } finally {
+      store.close();
     }
   });
 });
