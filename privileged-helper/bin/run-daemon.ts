@@ -10,6 +10,7 @@ import { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { SyslogReporter } from '../reporters/syslog.js';
 import { checkModes, loadConfig, loadIgnoreList } from '../config/config-loader.js';
+import { ephemeralTripwireWarnings, readLocalPortRange } from '../config/ephemeral-ports.js';
 import { Daemon, type DaemonSettings } from '../daemon/daemon.js';
 import { hostAddresses } from '../never-block/host-addresses.js';
 import { createResponseActions, sameResponseSetup, type ResponseActionsHandle } from '../responders/response-actions.js';
@@ -52,6 +53,7 @@ export async function loadSettings(configPath: string | null, flagModes: readonl
   for (const notice of config.notices) warn(messages.warning(notice));
   const modes = flagModes ?? config.modes;
   checkModes(config, modes);
+  for (const warning of ephemeralTripwireWarnings(config, modes, await readLocalPortRange())) warn(messages.warning(warning));
   const ignore = await loadIgnoreList(config.ignoreFile);
   if (ignore.missing) warn(messages.warning(`ignore file ${config.ignoreFile} does not exist; only this host's own addresses are ignored`));
   return { config, ignore: ignore.entries, modes, modesFrom: flagModes === null ? 'config' : 'command-line' };
@@ -100,6 +102,15 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     },
     observeProbe: (probe) => beyond?.observeProbe(probe),
     ledger,
+    // Repeat offenders are counted from the store's history (opened below, before any probe is handled).
+    earlierBlocks: (address) => store.countDetectionBlocks(address),
+    recordScans: (records) => {
+      try {
+        store.recordScans(records);
+      } catch {
+        // The store has said so (status, log); detection goes on without the records.
+      }
+    },
   });
   if (early !== undefined) daemon.adoptEarlyTripwires(early);
   // Never fails: a damaged store is moved aside and a new one started, one that cannot be

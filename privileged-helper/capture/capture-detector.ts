@@ -33,19 +33,25 @@ const EPHEMERAL_FLOOR = 1024;
 /**
  * Remembers this host's own outgoing conversations (SYNs and datagrams it sent) so the
  * replies, and data channels a server opens back to us (active FTP), are not taken for scans.
+ * A query sent to a multicast or broadcast group (SSDP M-SEARCH, LLMNR, WS-Discovery) is
+ * answered by whoever hears it, from its own address: any datagram back to the port it left
+ * from is a reply (the kernel trap's trap_query_ports says the same).
  */
 export class ConversationMemory {
   private readonly byPeer = new Map<string, number>();
   private readonly byFlow = new Map<string, number>();
+  private readonly byQueryPort = new Map<string, number>();
 
   note(packet: DecodedPacket, at: number): void {
     this.remember(this.byPeer, packet.destination, at);
     this.remember(this.byFlow, `${packet.protocol}|${packet.destination}|${packet.sourcePort}`, at);
+    if (packet.protocol === 'udp' && isGroupAddress(packet.destination)) this.remember(this.byQueryPort, String(packet.sourcePort), at);
   }
 
   /** True when an inbound packet answers something this host started. */
   answers(packet: DecodedPacket, at: number): boolean {
     if (this.fresh(this.byFlow, `${packet.protocol}|${packet.source}|${packet.destinationPort}`, at)) return true;
+    if (packet.protocol === 'udp' && this.fresh(this.byQueryPort, String(packet.destinationPort), at)) return true;
     return packet.destinationPort >= EPHEMERAL_FLOOR && this.fresh(this.byPeer, packet.source, at);
   }
 
@@ -112,8 +118,17 @@ export class CaptureDetector {
   private applies(rule: WatchRule, packet: DecodedPacket, at: number): boolean {
     if (rule.protocol !== packet.protocol || !watches(rule, packet.destinationPort)) return false;
     if (rule.skipListening && this.listening.isListening(packet.protocol, packet.destinationPort)) return false;
-    return !(rule.mode.startsWith('a') && this.conversations.answers(packet, at));
+    // A reply to this host's own traffic is never a probe, in the stealth modes too (the
+    // kernel trap lets it through in every mode); -tcp's tripwires are our own listening sockets.
+    return !(rule.mode !== 'tcp' && this.conversations.answers(packet, at));
   }
+}
+
+/** An IPv4 multicast or limited-broadcast address, or an IPv6 multicast one (nft: 224.0.0.0/4, 255.255.255.255, ff00::/8). */
+export function isGroupAddress(address: string): boolean {
+  if (address.includes(':')) return address.toLowerCase().startsWith('ff');
+  const first = Number(address.slice(0, address.indexOf('.')));
+  return (first >= 224 && first <= 239) || address === '255.255.255.255';
 }
 
 function watches(rule: WatchRule, port: number): boolean {

@@ -35,7 +35,9 @@ export function planCapture(config: PortSentryConfig, modes: readonly Mode[], tc
   }
   const usable = rules.filter((rule) => rule.ports.kind === 'below' || rule.ports.ports.length > 0);
   if (usable.length === 0) return null;
-  const advanced = usable.some((rule) => rule.mode.startsWith('a'));
+  // The stealth and advanced modes both remember this host's own conversations: a reply to
+  // them is never a probe, whatever port it reaches (capture-detector.ts), as in the kernel trap.
+  const conversations = usable.some((rule) => rule.mode !== 'tcp');
   // -tcp tells connects from half-open SYNs by the handshake's ACK (half-open-tracker.ts).
   const classicTcp = usable.find((rule) => rule.mode === 'tcp');
   return {
@@ -43,7 +45,7 @@ export function planCapture(config: PortSentryConfig, modes: readonly Mode[], tc
     watch: {
       tcp: selectorFor(usable, 'tcp'),
       udp: selectorFor(usable, 'udp'),
-      outbound: advanced,
+      outbound: conversations,
       ...(classicTcp === undefined ? {} : { tcpHandshake: classicTcp.ports }),
     },
     requiredBy: usable.map((rule) => rule.mode).filter((mode) => mode !== 'tcp'),

@@ -5,9 +5,13 @@
 export const EMBEDDED_CONFIG_NAME = '<embedded defaults>';
 
 export const EMBEDDED_CONFIG_TEXT = `# PortSentry Desktop embedded defaults (classic portsentry.conf syntax).
-# Tripwire ports: the ones PortSentry 1.2 shipped with, known backdoor and probe targets.
-TCP_PORTS="1,11,15,79,111,119,143,540,635,1080,1524,2000,5742,6667,12345,12346,20034,27665,31337,32771,32772,32773,32774,40421,49724,54320"
-UDP_PORTS="1,7,9,69,161,162,513,635,640,641,700,37444,34555,31335,32770,32771,32772,32773,32774,31337,54321"
+# Tripwire ports: the ones PortSentry 1.2 shipped with, known backdoor and probe targets, less
+# those inside Linux's ephemeral range (32768-60999), where a late reply to this host's own
+# query lands: TCP 32771-32774, 40421, 49724, 54320 and UDP 32770-32774, 34555, 37444, 54321.
+# In their place, backdoor ports below it: SubSeven (TCP 1243, 27374), Trinoo (UDP 27444) and
+# Back Orifice's other port (UDP 31338).
+TCP_PORTS="1,11,15,79,111,119,143,540,635,1080,1243,1524,2000,5742,6667,12345,12346,20034,27374,27665,31337"
+UDP_PORTS="1,7,9,69,161,162,513,635,640,641,700,27444,31335,31337,31338"
 ADVANCED_PORTS_TCP="1024"
 ADVANCED_PORTS_UDP="1024"
 ADVANCED_EXCLUDE_TCP="113,139"

@@ -10,6 +10,10 @@ import type { IgnoreEntry } from '../config/ignore-list.js';
 import { coversFamily } from '../config/operator-bounds.js';
 import { describeNeverBlockReason, NeverBlock, type HostAddresses } from '../never-block/never-block.js';
 import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
+import { scoreOptions } from '../engine/scan-score.js';
+import { repeatBlockSeconds } from '../engine/repeat-offender.js';
+import { ScanRecords } from '../engine/scan-records.js';
+import type { ScanRecord } from '../../shared/domain/scan-record.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { cleanText } from '../reporters/clean-text.js';
@@ -43,6 +47,10 @@ export interface DaemonDeps {
   readonly observeProbe?: (probe: Probe) => void;
   /** What the firewall holds, shared with the firewall owner (run-daemon makes one for the helper's life). */
   readonly ledger?: BlockLedger;
+  /** Writes the scan records that changed (the store); called at most once a second. */
+  readonly recordScans?: (records: readonly ScanRecord[]) => void;
+  /** How many times detection blocked this address before (the store's history); absent: 0. */
+  readonly earlierBlocks?: (address: string) => number;
 }
 
 export interface DaemonSettings {
@@ -62,6 +70,8 @@ const EXPIRY_CHECK_MS = 1_000;
 export class Daemon {
   private settings: DaemonSettings;
   private readonly engine: DetectionEngine;
+  /** One record per scan, beside the per-probe events (engine/scan-records.ts). */
+  private readonly scans: ScanRecords;
   private readonly sensors: SensorSet;
   private readonly listeners = new Set<(event: HelperEvent) => void>();
   private paused = false;
@@ -86,6 +96,7 @@ export class Daemon {
     this.settings = settings;
     this.trap = deps.kernelTrap === undefined ? null : new TrapController(deps.kernelTrap, deps.log);
     this.engine = new DetectionEngine(engineOptions(settings.config), this.policy(), deps.ledger ?? new BlockLedger());
+    this.scans = new ScanRecords(settings.config.stateMaxSources);
     this.sensors = new SensorSet({
       clock: deps.clock,
       log: deps.log,
@@ -119,6 +130,7 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
+    this.writeScanRecords();
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     await this.trap?.close();
@@ -164,8 +176,20 @@ export class Daemon {
     // which is then what the engine counts and dedupes: rotating through a /64 gains nothing.
     const scope = this.scopeOf(probe.source, probe.family as AddressFamily);
     const key = scope.text;
-    const verdict = this.engine.assess(key === probe.source ? probe : { ...probe, source: key });
+    const onLink = this.policy().isOnLink(probe.source, probe.family as AddressFamily);
+    const verdict = this.engine.assess(key === probe.source ? probe : { ...probe, source: key }, { onLink });
+    if (verdict.kind !== 'ignored') this.scans.note(key, probe, verdict.kind === 'already-blocked' ? 'blocked' : verdict.kind === 'already-reported' ? 'reported' : 'watched');
     switch (verdict.kind) {
+      case 'below-threshold': {
+        // An on-link neighbour's lone touch of a LAN service (scan-score.ts): reported once a
+        // minute per source and service, never blocked, never counted as a handled scanner.
+        const what = verdict.service ?? `${probe.protocol.toUpperCase()} port ${probe.port}`;
+        if (!this.shouldLogQuietly(`lan ${probe.source} ${what}`, probe.at)) return;
+        const why = `${onLink ? 'a neighbour on this link' : 'a source'} touching ${what} (score ${verdict.score} of ${verdict.threshold}, SCAN_SCORING="${this.config.scanScoring}")`;
+        this.deps.log(messages.lanTouch(probe, why));
+        this.emit(probe, 'alert-only', `reported, not blocked: ${why}`);
+        return;
+      }
       case 'ignored': {
         const why = describeNeverBlockReason(verdict.reason);
         // Repeats are summarised (logs, store and subscribers alike): an ignored host
@@ -207,6 +231,7 @@ export class Daemon {
           // Paused: report, but block nothing, and let the source trigger again on resume.
           this.engine.abandonBlock(key);
           if (this.shouldLogQuietly(`paused ${probe.source}`, probe.at)) this.deps.log(messages.attack(probe, probe.source));
+          this.scans.settle(key, 'reported');
           this.emit(probe, 'alert-only', 'protection is paused');
           return;
         }
@@ -223,7 +248,12 @@ export class Daemon {
     // name, but the block never waits for DNS.
     if (!config.resolveHost) this.deps.log(messages.attack(probe, probe.source));
     const resolving = config.resolveHost ? this.resolve(probe.source) : Promise.resolve(probe.source);
-    const [outcome, resolved] = await Promise.all([carryOut(plan, probe, config, this.deps.actions, scope.text), resolving]);
+    // A repeat offender (blocked before, its block lapsed) gets a longer block; it replaces the
+    // element the kernel trap may have added with the base timeout.
+    const earlier = planBlocks(plan) && config.blockTimeoutSeconds > 0 ? this.earlierBlocks(probe.source) : 0;
+    const seconds = repeatBlockSeconds(config.blockTimeoutSeconds, earlier, { factor: config.blockRepeatFactor, formula: config.blockRepeatFormula, maxSeconds: config.blockRepeatMaxSeconds });
+    const longer = seconds === config.blockTimeoutSeconds ? undefined : seconds;
+    const [outcome, resolved] = await Promise.all([carryOut(plan, probe, config, this.deps.actions, scope.text, longer), resolving]);
 
     if (config.resolveHost) this.deps.log(messages.attack(probe, resolved));
     if (probe.ipOptions === true) this.deps.log(messages.ipOptions(resolved, probe.source, probe.port));
@@ -237,20 +267,24 @@ export class Daemon {
       this.emit(probe, 'block-failed', outcome.lines.join('; '), resolvedName);
       return;
     }
-    const until = planBlocks(plan) && config.blockTimeoutSeconds > 0 ? probe.at + config.blockTimeoutSeconds * 1000 : null;
+    const until = planBlocks(plan) && seconds > 0 ? probe.at + seconds * 1000 : null;
+    const repeat =
+      longer !== undefined && outcome.firewalled ? `repeat offender: blocked ${earlier} ${earlier === 1 ? 'time' : 'times'} before, this block lasts ${seconds} s (BLOCK_REPEAT_*)` : undefined;
+    if (repeat !== undefined) this.deps.log(messages.repeatOffender(probe.source, repeat));
     // Only what the kernel holds is "blocked": a source reported without a block is remembered
     // as reported (its next probes say so), never as blocked.
     if (outcome.firewalled) this.engine.confirmBlock(scope.text, until);
     else this.engine.confirmReported(scope.text, probe.protocol, probe.at);
+    this.scans.settle(scope.text, outcome.firewalled ? 'blocked' : 'reported');
     // Like the original, the history records every handled scanner, even with BLOCK_* = 0.
     await this.deps.history.record({ at: probe.at, resolved, source: probe.source, port: probe.port, protocol: probe.protocol === 'tcp' ? 'TCP' : 'UDP' }, probe.mode);
     const action = outcome.firewalled ? 'blocked' : 'alert-only';
-    const reason = !outcome.ok ? outcome.lines.join('; ') : outcome.firewalled ? undefined : `not blocked: ${this.whyNotBlocked(probe.protocol)}`;
+    const reason = !outcome.ok ? outcome.lines.join('; ') : outcome.firewalled ? repeat : `not blocked: ${this.whyNotBlocked(probe.protocol)}`;
     this.emit(probe, outcome.ok ? action : 'block-failed', reason, resolvedName);
     if (outcome.firewalled) {
       const what = probe.kind === 'connect' || probe.kind === 'udp' ? 'touch' : `${probe.kind} probe`;
       const seen = scope.text === probe.source ? '' : ` by ${probe.source}`;
-      this.emitBlock('added', scope.text, `${what} of ${probe.protocol.toUpperCase()} port ${probe.port}${seen}`, until);
+      this.emitBlock('added', scope.text, `${what} of ${probe.protocol.toUpperCase()} port ${probe.port}${seen}${repeat === undefined ? '' : `; ${repeat}`}`, until);
     }
   }
 
@@ -412,6 +446,15 @@ export class Daemon {
     return { protecting: reasons.length === 0, reason: reasons.length === 0 ? null : reasons.join('; ') };
   }
 
+  /** Earlier detection blocks of an address, from the store; a store that cannot answer counts none. */
+  private earlierBlocks(address: string): number {
+    try {
+      return this.deps.earlierBlocks?.(address) ?? 0;
+    } catch {
+      return 0;
+    }
+  }
+
   /** Why a triggered source of this protocol is reported but not blocked (the config's choice). */
   private whyNotBlocked(protocol: Probe['protocol']): string {
     const config = this.config;
@@ -459,7 +502,7 @@ export class Daemon {
 
   private async refreshHostAddresses(): Promise<void> {
     const host = await this.deps.hostAddresses();
-    const key = JSON.stringify([[...host.own], [...(host.gateways ?? [])], [...(host.resolvers ?? [])], [...(host.fleetServers ?? [])]]);
+    const key = JSON.stringify([[...host.own], [...(host.gateways ?? [])], [...(host.resolvers ?? [])], [...(host.fleetServers ?? [])], [...(host.onLink ?? [])]]);
     if (key === this.hostKey) return;
     this.host = host;
     this.hostKey = key;
@@ -482,7 +525,21 @@ export class Daemon {
     await this.trap.apply(captured === null || group === null ? captured : { ...captured, logGroup: group });
   }
 
+  /** Scans started since the helper started (metrics). */
+  get scansStarted(): number {
+    return this.scans.startedCount;
+  }
+
+  /** Hands the scan records that changed to the store (the once-a-second tick). */
+  private writeScanRecords(): void {
+    const changed = this.scans.takeChanged();
+    if (changed.length > 0) this.deps.recordScans?.(changed);
+    // One line per scan beside 1.2's per-probe lines, only when asked for (1.2's consumers see what they always saw).
+    if (this.config.scanSummaryLog) for (const record of this.scans.takeSummaries()) this.deps.log(messages.scanSummary(record));
+  }
+
   private async liftExpiredBlocks(): Promise<void> {
+    this.writeScanRecords();
     if (this.paused && this.pauseEndsAt !== null && this.deps.clock() >= this.pauseEndsAt) await this.setPaused(false);
     for (const address of this.engine.takeExpiredBlocks(this.deps.clock())) {
       try {
@@ -547,6 +604,7 @@ function engineOptions(config: PortSentryConfig): EngineOptions {
     windowMs: config.scanTriggerWindowSeconds * 1000,
     maxSources: config.stateMaxSources,
     blockRatePerPrefix: config.blockRatePerPrefix,
+    score: scoreOptions(config),
   };
 }
 

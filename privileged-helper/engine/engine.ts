@@ -6,10 +6,15 @@
 // the window (0 and 1 both mean "at the first touch"). New blocks from one IPv4 /24 or IPv6
 // /64 are rate-limited (BLOCK_RATE_PER_PREFIX a minute): an attacker who can spoof or own a
 // whole prefix cannot fill the block sets from it.
+//
+// Before SCAN_TRIGGER counts, the score (scan-score.ts) weighs the distinct ports a source
+// touched within the window: below the threshold (an on-link neighbour's lone touch of a LAN
+// service port), the probe is reported, not counted towards a block.
 
 import type { AddressFamily, Probe } from '../../shared/domain/types.js';
 import type { NeverBlockReason } from '../never-block/never-block.js';
 import { BlockLedger } from '../firewall/block-ledger.js';
+import { weigh, type ScoreOptions } from './scan-score.js';
 
 export interface EngineOptions {
   readonly scanTrigger: number;
@@ -17,6 +22,14 @@ export interface EngineOptions {
   readonly maxSources: number;
   /** New blocks a minute from one IPv4 /24 or IPv6 /64; 0 = no limit. */
   readonly blockRatePerPrefix?: number;
+  /** How probes are weighed (scan-score.ts); absent: every probe counts, as in 1.2. */
+  readonly score?: ScoreOptions;
+}
+
+/** What the daemon knows about a probe's source beyond its address. */
+export interface ProbeContext {
+  /** The source is inside one of this host's interface networks (a neighbour on the link). */
+  readonly onLink: boolean;
 }
 
 export interface NeverBlockPolicy {
@@ -29,6 +42,11 @@ export type Verdict =
   /** Reported within the trigger window without a block (report only): not news, and not "blocked". */
   | { readonly kind: 'already-reported' }
   | { readonly kind: 'counted'; readonly hits: number; readonly needed: number }
+  /**
+   * Below the score threshold (an on-link neighbour's lone touch of a LAN service): reported,
+   * never blocked. `first` is true when this touch added to the score (not a repeat).
+   */
+  | { readonly kind: 'below-threshold'; readonly score: number; readonly threshold: number; readonly service: string | null; readonly first: boolean }
   | { readonly kind: 'triggered'; readonly hits: number }
   /**
    * Would trigger, but its prefix used up its new blocks for now. `firstHit` is true once
@@ -48,6 +66,10 @@ const MINUTE_MS = 60_000;
 interface SourceState {
   hits: number;
   windowStart: number;
+  /** Sum of the weights of `weighed`. */
+  score: number;
+  /** What added to the score within the window (services, protocol/port). */
+  weighed: Set<string> | null;
 }
 
 export class DetectionEngine {
@@ -72,13 +94,25 @@ export class DetectionEngine {
     this.trimSources();
   }
 
-  assess(probe: Probe): Verdict {
+  assess(probe: Probe, context: ProbeContext = { onLink: false }): Verdict {
     const reason = this.policy.reasonToIgnore(probe.source, probe.family);
     if (reason !== null) return { kind: 'ignored', reason };
     if (this.isBlocked(probe.source, probe.at)) return { kind: 'already-blocked' };
     if (this.wasReported(reportKey(probe.source, probe.protocol), probe.at)) return { kind: 'already-reported' };
 
-    const hits = this.countHit(probe.source, probe.at);
+    const state = this.countHit(probe.source, probe.at);
+    const hits = state.hits;
+    const options = this.options.score;
+    if (options !== undefined) {
+      const weighed = weigh(probe, context.onLink, options);
+      const first = weighed.weight > 0 && !(state.weighed?.has(weighed.key) ?? false);
+      if (first) {
+        state.weighed ??= new Set();
+        state.weighed.add(weighed.key);
+        state.score += weighed.weight;
+      }
+      if (state.score < options.threshold) return { kind: 'below-threshold', score: state.score, threshold: options.threshold, service: weighed.service, first };
+    }
     const needed = Math.max(1, this.options.scanTrigger);
     if (hits < needed) return { kind: 'counted', hits, needed };
     // The counter is kept: once the prefix has room again, the next touch triggers.
@@ -198,15 +232,15 @@ export class DetectionEngine {
     return { kind: 'rate-limited', prefix, limit, firstHit };
   }
 
-  private countHit(address: string, now: number): number {
+  private countHit(address: string, now: number): SourceState {
     const existing = this.sources.get(address);
     // Delete and re-insert: the Map's order is then least-recently-seen first, for eviction.
     if (existing !== undefined) this.sources.delete(address);
-    const state = existing === undefined || now - existing.windowStart >= this.options.windowMs ? { hits: 0, windowStart: now } : existing;
+    const state = existing === undefined || now - existing.windowStart >= this.options.windowMs ? { hits: 0, windowStart: now, score: 0, weighed: null } : existing;
     state.hits += 1;
     this.sources.set(address, state);
     this.trimSources();
-    return state.hits;
+    return state;
   }
 
   private trimSources(): void {

@@ -40,6 +40,13 @@
 // a blocked set is logged so: the daemon records that block without running nft), or, when
 // no add happened (over the limit, a full set), with the ordinary probe prefix before the
 // drop, so user space decides as before.
+//
+// The scan score (engine/scan-score.ts) holds here too: the trap only blocks alone when any
+// first touch acts (SCAN_SCORE_PORT at or above SCAN_SCORE_THRESHOLD, or SCAN_SCORING
+// "classic"), and it leaves an on-link neighbour's touches of the LAN service ports to user
+// space (trap_onlink4/6, trap_lan_tcp/udp), which reports a lone one and blocks a second. A
+// reply to a query this host sent to a multicast or broadcast group comes from whoever heard
+// it: datagrams to the port the query left from are replies for five minutes (trap_query_ports).
 
 import type { WatchRule } from '../capture/capture-detector.js';
 import type { TrapNeverBlock } from '../never-block/never-block.js';
@@ -48,6 +55,7 @@ import type { Mode } from '../../shared/domain/types.js';
 import { maskAddress, prefixMask } from '../../shared/domain/block-target.js';
 import { nftDuration } from './nft-duration.js';
 import { nflogStatement, PROBE_LOG_PREFIX, TRAP_LOG_PREFIX } from '../capture/nflog-capture.js';
+import { kernelScope, scoreOptions } from '../engine/scan-score.js';
 
 export interface TrapPlan {
   readonly tcpPorts: readonly PortRange[];
@@ -72,6 +80,11 @@ export interface TrapPlan {
   readonly ratePerPrefix: number;
   /** The NFLOG group capture reads, to which trapped probes are logged; absent: capture reads an interface. */
   readonly logGroup?: number;
+  /** This host's interface networks and the LAN service ports whose touches from them are left to user space. */
+  readonly onLink4?: readonly string[];
+  readonly onLink6?: readonly string[];
+  readonly lanTcp?: readonly PortRange[];
+  readonly lanUdp?: readonly PortRange[];
 }
 
 /** The tripwire ports the sensors actually hold (a port a service owns is not ours to trap). */
@@ -87,7 +100,8 @@ export const RATE_BUCKETS = 65_536;
 
 /** The plan for a config and modes, or null when the trap must be off. */
 export function planTrap(config: PortSentryConfig, modes: readonly Mode[], rules: readonly WatchRule[], neverBlock: TrapNeverBlock, paused: boolean, bound?: BoundTripwires): TrapPlan | null {
-  if (paused || !config.kernelTrap || config.blockBackend !== 'nftables' || config.scanTrigger > 1) return null;
+  const score = kernelScope(scoreOptions(config));
+  if (paused || !config.kernelTrap || config.blockBackend !== 'nftables' || config.scanTrigger > 1 || !score.firstTouchActs) return null;
   const trapped = rules.filter((rule) => rule.mode !== 'tcp' && modes.includes(rule.mode));
   const tcp = config.blockTcp === 1 ? portRanges(trapped.filter((r) => r.protocol === 'tcp')) : [];
   const udp = config.blockUdp === 1 ? portRanges(trapped.filter((r) => r.protocol === 'udp')) : [];
@@ -121,6 +135,19 @@ export function planTrap(config: PortSentryConfig, modes: readonly Mode[], rules
     prefix6,
     shared6: [...shared6].sort(),
     ratePerPrefix: config.blockRatePerPrefix,
+    ...(score.leaveLanToUserSpace ? lanPlan(config, neverBlock) : {}),
+  };
+}
+
+/** What the trap leaves to user space's score: on-link sources' touches of the LAN service ports. */
+function lanPlan(config: PortSentryConfig, neverBlock: TrapNeverBlock): Pick<TrapPlan, 'onLink4' | 'onLink6' | 'lanTcp' | 'lanUdp'> {
+  const links = neverBlock.onLink ?? [];
+  const ports = (protocol: 'tcp' | 'udp', list: readonly number[]) => portRanges([{ mode: protocol, protocol, ports: { kind: 'list', ports: list }, exclude: new Set(), skipListening: false }]);
+  return {
+    onLink4: links.filter((n) => n.family === 4).map((n) => `${n.address}/${n.prefix}`),
+    onLink6: links.filter((n) => n.family === 6).map((n) => `${n.address}/${n.prefix}`),
+    lanTcp: ports('tcp', config.lanServicePortsTcp),
+    lanUdp: ports('udp', config.lanServicePortsUdp),
   };
 }
 
@@ -174,6 +201,12 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     // Hosts this host opened a conversation with in the last five minutes (filled by trap_out).
     '  set trap_peers4 { type ipv4_addr; flags dynamic, timeout; timeout 5m; }',
     '  set trap_peers6 { type ipv6_addr; flags dynamic, timeout; timeout 5m; }',
+    '  set trap_onlink4 { type ipv4_addr; flags interval; auto-merge; }',
+    '  set trap_onlink6 { type ipv6_addr; flags interval; auto-merge; }',
+    '  set trap_lan_tcp { type inet_service; flags interval; }',
+    '  set trap_lan_udp { type inet_service; flags interval; }',
+    // Ports this host sent a multicast or broadcast query from in the last five minutes.
+    '  set trap_query_ports { type inet_service; flags dynamic, timeout; timeout 5m; }',
     '  chain trap_out { type filter hook output priority mangle; policy accept; }',
     // After raw (where blocked sources are dropped) and defragmentation, so the socket lookup works.
     '  chain trap { type filter hook prerouting priority mangle; policy accept; }',
@@ -187,6 +220,10 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     `flush set ${t} trap_udp_tripwires`,
     `flush set ${t} trap_tcp_tripwires`,
     `flush set ${t} trap_shared6`,
+    `flush set ${t} trap_onlink4`,
+    `flush set ${t} trap_onlink6`,
+    `flush set ${t} trap_lan_tcp`,
+    `flush set ${t} trap_lan_udp`,
     // A changed limit starts with fresh buckets.
     `flush set ${t} trap_rate4`,
     `flush set ${t} trap_rate6`,
@@ -228,11 +265,24 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     ...elements('trap_udp_tripwires', plan.udpTripwires.map(range)),
     ...elements('trap_tcp_tripwires', plan.tcpTripwires.map(range)),
     ...elements('trap_shared6', plan.shared6),
+    ...elements('trap_onlink4', plan.onLink4 ?? []),
+    ...elements('trap_onlink6', plan.onLink6 ?? []),
+    ...elements('trap_lan_tcp', (plan.lanTcp ?? []).map(range)),
+    ...elements('trap_lan_udp', (plan.lanUdp ?? []).map(range)),
     `add rule ${t} trap_out ct state new update @trap_peers4 { ip daddr }`,
     `add rule ${t} trap_out ct state new update @trap_peers6 { ip6 daddr }`,
+    `add rule ${t} trap_out ip daddr { 224.0.0.0/4, 255.255.255.255 } update @trap_query_ports { udp sport }`,
+    `add rule ${t} trap_out ip6 daddr ff00::/8 update @trap_query_ports { udp sport }`,
     `add rule ${t} trap fib daddr type != local return`,
     `add rule ${t} trap ip saddr @trap_ignore4 return`,
     `add rule ${t} trap ip6 saddr @trap_ignore6 return`,
+    // An on-link neighbour's touch of a LAN service: user space's score decides (a lone one is reported).
+    ...((plan.lanTcp ?? []).length > 0
+      ? [`add rule ${t} trap ip saddr @trap_onlink4 tcp dport @trap_lan_tcp return`, `add rule ${t} trap ip6 saddr @trap_onlink6 tcp dport @trap_lan_tcp return`]
+      : []),
+    ...((plan.lanUdp ?? []).length > 0
+      ? [`add rule ${t} trap ip saddr @trap_onlink4 udp dport @trap_lan_udp return`, `add rule ${t} trap ip6 saddr @trap_onlink6 udp dport @trap_lan_udp return`]
+      : []),
     // Classic -tcp: the ACK that completes a handshake with our tripwire socket (the peer
     // opened it: original direction). It goes through, so the connection completes.
     // A host unblocked by hand is pardoned here for a while: its connection that was open at
@@ -256,6 +306,7 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     // in user space (capture/capture-detector.ts ConversationMemory).
     `add rule ${t} trap th dport >= 1024 ip saddr @trap_peers4 return`,
     `add rule ${t} trap th dport >= 1024 ip6 saddr @trap_peers6 return`,
+    `add rule ${t} trap udp dport @trap_query_ports return`,
     ...(plan.udpTripwires.length > 0 ? block('udp dport @trap_udp_tripwires', 'accept', 'portsentry tripwire') : []),
     // A socket owns the port (a listening service, or a reply to our own connection): not a probe.
     `add rule ${t} trap socket transparent 0 return`,

@@ -45,6 +45,7 @@ export class FleetAndMetrics {
       fleetRefused: this.fleet?.refusedByReason ?? new Map(),
       firewall: deps.firewallHealth?.() ?? null,
       protecting: deps.daemon.protection().protecting,
+      scansStarted: deps.daemon.scansStarted,
     }));
   }
 

@@ -38,6 +38,8 @@ export interface MetricsSnapshot {
   readonly firewall: FirewallHealth | null;
   /** False when nothing is blocked at all (paused, blocking off, everything ignored). */
   readonly protecting: boolean;
+  /** Scans (one record per scan, engine/scan-records.ts) since the helper started. */
+  readonly scansStarted?: number;
 }
 
 /** The scan kinds a mode can report: classic tripwires see connections or datagrams, stealth and advanced TCP every kind. */
@@ -158,6 +160,9 @@ export class HelperMetrics {
     gauge('portsentry_protecting', 'Whether the helper blocks scanners at all (0: paused, blocking off, or every address ignored).', [], (g, s) => g.set(s.protecting ? 1 : 0));
     total('portsentry_firewall_repairs_total', 'Times the firewall was restored after another program changed it (flushed the ruleset, deleted the table or blocks).', [], (add, s) =>
       add(s.firewall?.repairs ?? 0),
+    );
+    total('portsentry_scans_total', 'Scans seen since the helper started: one per scanner and run of probes (its record is in scans.list), however many probes it sent.', [], (add, s) =>
+      add(s.scansStarted ?? 0),
     );
     gauge('portsentry_rpc_connections', 'Clients connected to the control socket now.', [], (g, s) => g.set(s.rpcConnections));
     gauge('portsentry_store_bytes', 'Size of the SQLite event store in bytes.', [], (g, s) => g.set(s.storeBytes));

@@ -91,8 +91,24 @@ export function localAddresses(): string[] {
   return [...found].sort();
 }
 
-/** Everything the host protects by nature: own addresses, gateways, resolvers. The daemon re-reads it. */
+/**
+ * The networks of this host's interfaces ("198.18.0.0/24"), loopback left out: a source in one
+ * is a neighbour on the link. IPv6 link-local networks are left out too (such sources are never
+ * scanners here: see never-block.ts 'not-unicast').
+ */
+export function onLinkNetworks(interfaces: ReturnType<typeof networkInterfaces> = networkInterfaces()): string[] {
+  const found = new Set<string>();
+  for (const entries of Object.values(interfaces)) {
+    for (const entry of entries ?? []) {
+      if (entry.internal || entry.cidr === null || entry.address.toLowerCase().startsWith('fe80:')) continue;
+      found.add(entry.cidr);
+    }
+  }
+  return [...found].sort();
+}
+
+/** Everything the host protects by nature: own addresses, gateways, resolvers; and its links. The daemon re-reads it. */
 export async function hostAddresses(files: ProtectedAddressFiles = SYSTEM_PROTECTED_ADDRESS_FILES): Promise<HostAddresses> {
   const { gateways, resolvers } = await readProtectedAddresses(files);
-  return { own: localAddresses(), gateways, resolvers };
+  return { own: localAddresses(), gateways, resolvers, onLink: onLinkNetworks() };
 }

@@ -7,7 +7,7 @@
 
 import { BlockList } from 'node:net';
 import { parseAddress } from '../../shared/domain/address.js';
-import type { ProtectedNetwork } from '../../shared/domain/block-target.js';
+import { maskAddress, type ProtectedNetwork } from '../../shared/domain/block-target.js';
 import type { AddressFamily } from '../../shared/domain/types.js';
 import { IMPOSSIBLE_SOURCE_NETWORKS, sourceProblem } from '../capture/source-address.js';
 import type { IgnoreEntry } from '../config/ignore-list.js';
@@ -21,6 +21,12 @@ export interface HostAddresses {
   readonly resolvers?: Iterable<string>;
   /** The fleet's CrowdSec LAPI: blocked, it would cut the host off from the fleet (one spoofed scan would do). */
   readonly fleetServers?: Iterable<string>;
+  /**
+   * The networks of this host's interfaces ("198.18.0.0/24"): a source inside one is a
+   * neighbour on the link (the scan score weighs its LAN service touches less). Never a reason
+   * not to block.
+   */
+  readonly onLink?: Iterable<string>;
 }
 
 /** Addresses that are this host's whatever its interfaces say; 0.0.0.0 and :: are never real scanners (1.2 shipped 0.0.0.0 in its ignore file). */
@@ -33,6 +39,8 @@ type Network = Omit<IgnoreEntry, 'line'>;
 export interface TrapNeverBlock {
   readonly ignore: readonly Network[];
   readonly host: readonly string[];
+  /** The host's interface networks (not protected: the trap leaves their LAN service touches to the score). */
+  readonly onLink?: readonly Network[];
 }
 
 /** Answers "may this address ever be blocked?". Rebuilt whenever its inputs change. */
@@ -41,6 +49,8 @@ export class NeverBlock {
   private readonly protectedBy = new Map<string, NeverBlockReason>();
   private readonly host: HostAddresses;
   private networkList: ProtectedNetwork[] | null = null;
+  private readonly links = new BlockList();
+  private readonly linkNetworks: Network[] = [];
 
   constructor(
     private readonly entries: readonly Network[],
@@ -51,8 +61,16 @@ export class NeverBlock {
       this.list.addSubnet(entry.address, entry.prefix, type);
     }
     const addresses: HostAddresses =
-      Symbol.iterator in host ? { own: [...host] } : { own: [...host.own], gateways: [...(host.gateways ?? [])], resolvers: [...(host.resolvers ?? [])], fleetServers: [...(host.fleetServers ?? [])] };
+      Symbol.iterator in host
+        ? { own: [...host] }
+        : { own: [...host.own], gateways: [...(host.gateways ?? [])], resolvers: [...(host.resolvers ?? [])], fleetServers: [...(host.fleetServers ?? [])], onLink: [...(host.onLink ?? [])] };
     this.host = addresses;
+    for (const text of addresses.onLink ?? []) {
+      const network = parseNetwork(text);
+      if (network === null) continue;
+      this.links.addSubnet(network.address, network.prefix, network.family === 4 ? 'ipv4' : 'ipv6');
+      this.linkNetworks.push(network);
+    }
     for (const address of addresses.fleetServers ?? []) this.protectedBy.set(address, 'fleet-server');
     for (const address of addresses.resolvers ?? []) this.protectedBy.set(address, 'dns-resolver');
     for (const address of addresses.gateways ?? []) this.protectedBy.set(address, 'gateway');
@@ -86,7 +104,13 @@ export class NeverBlock {
     return {
       ignore: [...this.entries, ...IMPOSSIBLE_SOURCE_NETWORKS],
       host: [...this.host.own, ...(this.host.gateways ?? []), ...(this.host.resolvers ?? []), ...(this.host.fleetServers ?? [])],
+      onLink: this.linkNetworks,
     };
+  }
+
+  /** True when the address is inside one of the host's interface networks (a neighbour on the link). */
+  isOnLink(address: string, family: AddressFamily): boolean {
+    return this.links.check(address, family === 4 ? 'ipv4' : 'ipv6');
   }
 
   /** Null when the address may be blocked, else why it may not. Address must be canonical. */
@@ -98,6 +122,17 @@ export class NeverBlock {
     if (sourceProblem(address) !== null) return 'not-unicast';
     return this.list.check(address, family === 4 ? 'ipv4' : 'ipv6') ? 'ignore-list' : null;
   }
+}
+
+/** "address/prefix" as a canonical network (host bits cleared), or null. */
+function parseNetwork(text: string): Network | null {
+  const slash = text.indexOf('/');
+  const parsed = parseAddress(slash < 0 ? text : text.slice(0, slash));
+  if (parsed === null) return null;
+  const width = parsed.family === 4 ? 32 : 128;
+  const prefix = slash < 0 ? width : Number(text.slice(slash + 1));
+  if (!Number.isInteger(prefix) || prefix < 1 || prefix > width) return null;
+  return { address: maskAddress(parsed.address, parsed.family, prefix), family: parsed.family, prefix };
 }
 
 /** Words for logs and events. */

@@ -3,6 +3,7 @@
 // matching. Pure functions; one place to read every line the helper can print.
 
 import type { Probe } from '../../shared/domain/types.js';
+import type { ScanRecord } from '../../shared/domain/scan-record.js';
 
 export const PRODUCT_VERSION = '1.2';
 
@@ -43,6 +44,16 @@ export const messages = {
   responseIgnored: (protocol: 'TCP' | 'UDP') => `attackalert: Ignoring ${protocol} response per configuration file setting.`,
   /** Not 1.2's (1.2 said "already blocked" for a host it only reported, which was not true). */
   alreadyReported: (source: string, why: string) => `attackalert: Host: ${source} was reported already and is not blocked (${why}). Ignoring`,
+  /** Not 1.2's: a touch the scan score reports without a block (engine/scan-score.ts). No "from host:", so 1.2 filters do not take it for a scan. */
+  lanTouch: (probe: Probe, why: string) => `attackalert: Host: ${probe.source} touched ${probe.protocol.toUpperCase()} port: ${probe.port}, reported, not blocked: ${why}`,
+  /** Not 1.2's: a block made longer because the host was blocked before (engine/repeat-offender.ts). */
+  repeatOffender: (source: string, why: string) => `attackalert: Host ${source} is a ${why}`,
+  /** Not 1.2's (SCAN_SUMMARY_LOG, off by default): one line per scan, as scanlogd and psad write. */
+  scanSummary: (record: ScanRecord) => {
+    const ports = (name: string, list: readonly number[]) => (list.length === 0 ? [] : [`${name} ports ${list.join(',')}`]);
+    const what = [...ports('TCP', record.ports.tcp), ...ports('UDP', record.ports.udp)].join(' ');
+    return `attackalert: Scan summary: host ${record.scanner}: ${record.probes} ${record.probes === 1 ? 'probe' : 'probes'} (${record.kinds.join(', ')}) to ${what} between ${new Date(record.firstProbe).toISOString()} and ${new Date(record.lastProbe).toISOString()}: ${record.outcome}`;
+  },
   blockExpired: (source: string) => `attackalert: Host ${source} block has expired and was lifted`,
   unblocked: (source: string, why: string) => `attackalert: Host ${source} has been unblocked (${why})`,
   reloaded: (file: string) => `adminalert: Configuration reloaded from ${file}`,

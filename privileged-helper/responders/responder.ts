@@ -38,13 +38,15 @@ export async function carryOut(
   actions: ResponseActions,
   /** What the firewall blocks: the source, or the prefix it belongs to (IPv6 aggregation). */
   firewallTarget: string = probe.source,
+  /** A repeat offender's longer block, in seconds: it replaces whatever element the kernel trap added. */
+  longerSeconds?: number,
 ): Promise<ResponseOutcome> {
   const vars: CommandVariables = { target: probe.source, port: probe.port, mode: probe.mode satisfies Mode };
   const lines: string[] = [];
   let ok = true;
   let firewalled = false;
   for (const stage of plan) {
-    const results = await Promise.all(stage.map((step) => runStep(step, vars, probe, config, actions, firewallTarget)));
+    const results = await Promise.all(stage.map((step) => runStep(step, vars, probe, config, actions, firewallTarget, longerSeconds)));
     for (const result of results) {
       lines.push(result.line);
       ok &&= result.ok;
@@ -60,15 +62,25 @@ interface StepResult {
   readonly line: string;
 }
 
-async function runStep(step: ResponseStep, vars: CommandVariables, probe: Probe, config: PortSentryConfig, actions: ResponseActions, firewallTarget: string): Promise<StepResult> {
+async function runStep(
+  step: ResponseStep,
+  vars: CommandVariables,
+  probe: Probe,
+  config: PortSentryConfig,
+  actions: ResponseActions,
+  firewallTarget: string,
+  longerSeconds: number | undefined,
+): Promise<StepResult> {
   try {
     switch (step) {
       case 'firewall': {
         if (actions.firewall === null) throw new Error('no firewall backend is available');
-        const timeout = config.blockTimeoutSeconds > 0 ? { timeoutSeconds: config.blockTimeoutSeconds } : {};
-        const options = { ...timeout, port: vars.port, mode: vars.mode };
-        // The kernel trap put it in the set already (and said so): learned, not done again.
-        if (probe.kernelBlocked !== true) await actions.firewall.block(firewallTarget, options);
+        const seconds = longerSeconds ?? config.blockTimeoutSeconds;
+        const timeout = seconds > 0 ? { timeoutSeconds: seconds } : {};
+        const options = { ...timeout, ...(longerSeconds === undefined ? {} : { replace: true }), port: vars.port, mode: vars.mode };
+        // The kernel trap put it in the set already (and said so): learned, not done again,
+        // unless a repeat offender's longer block must replace the trap's.
+        if (probe.kernelBlocked !== true || longerSeconds !== undefined) await actions.firewall.block(firewallTarget, options);
         // A block wider than the address seen (its IPv6 prefix) says what it covers, after the command.
         const covers = firewallTarget === probe.source ? undefined : `covers ${firewallTarget}`;
         return { ok: true, firewalled: true, line: messages.blockedViaRoute(probe.source, actions.firewall.describeBlock(firewallTarget, options), covers) };

@@ -106,6 +106,8 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
     // the store recorded of it; a block the store could not record, or a store that cannot be
     // read, still shows every held block.
     'blocks.list': () => ({ blocks: heldBlocksWithRecords(daemon.heldBlocks(), recordedBlocks(store)) }),
+    // One record per scan, most recent first (written once a second; a store that cannot be read says so).
+    'scans.list': async (params) => ({ scans: await fromStore(() => store.scans(params.limit)) }),
     block: async (params, context) => {
       const blockNow = async () => {
         const result = await daemon.blockByHand(params.address, params.timeoutSeconds ?? null, params.reason ?? 'blocked by hand');

@@ -7,6 +7,7 @@
 // failure is logged (rate-limited), `status()` says what is wrong, and a read that cannot be
 // done throws a StoreError naming the file.
 
+import type { ScanRecord } from '../../shared/domain/scan-record.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
@@ -63,6 +64,13 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_at ON events(at);
 CREATE INDEX IF NOT EXISTS events_host ON events(host, id);
+CREATE TABLE IF NOT EXISTS scans (
+  id TEXT PRIMARY KEY,
+  scanner TEXT NOT NULL,
+  last_probe INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS scans_last ON scans(last_probe);
 CREATE TABLE IF NOT EXISTS blocks (
   address TEXT PRIMARY KEY,
   since INTEGER NOT NULL,
@@ -362,6 +370,34 @@ export class EventStore {
     }
   }
 
+  /**
+   * How many times detection blocked this address (its 'blocked' scan events still in the
+   * store): the repeat-offender count, which survives a restart. Throws when the store cannot be read.
+   */
+  countDetectionBlocks(address: string): number {
+    return this.reading(() => Number((this.db.prepare("SELECT count(*) AS n FROM events WHERE host = ? AND type = 'scan' AND action = 'blocked'").get(address) as { n: number }).n));
+  }
+
+  /** Writes scan records (one per scan, updated as it goes on), all in one transaction. */
+  recordScans(records: readonly ScanRecord[]): void {
+    this.writing(() => {
+      const upsert = this.db.prepare('INSERT INTO scans (id, scanner, last_probe, body) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_probe = excluded.last_probe, body = excluded.body');
+      this.db.exec('BEGIN');
+      try {
+        for (const record of records) upsert.run(record.id, record.scanner, record.lastProbe, JSON.stringify(record));
+        this.db.exec('COMMIT');
+      } catch (error) {
+        this.db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  /** The most recent scan records, latest probe first. Throws a StoreError when the store cannot be read. */
+  scans(limit: number): ScanRecord[] {
+    return this.reading(() => (this.db.prepare('SELECT body FROM scans ORDER BY last_probe DESC LIMIT ?').all(limit) as Array<{ body: string }>).map((row) => JSON.parse(row.body) as ScanRecord));
+  }
+
   /** Events stored; the last known count when the store cannot be read (status() says why). */
   countEvents(): number {
     try {
@@ -375,7 +411,10 @@ export class EventStore {
   /** Deletes events older than the retention; returns how many went (0 when the store cannot be written, which is said). */
   prune(olderThan: number): number {
     try {
-      return this.writing(() => Number(this.db.prepare('DELETE FROM events WHERE at < ?').run(olderThan).changes));
+      return this.writing(() => {
+        this.db.prepare('DELETE FROM scans WHERE last_probe < ?').run(olderThan);
+        return Number(this.db.prepare('DELETE FROM events WHERE at < ?').run(olderThan).changes);
+      });
     } catch {
       return 0;
     }

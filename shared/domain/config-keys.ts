@@ -34,7 +34,8 @@ export type RootReason =
   | 'what this host tells the fleet'
   | 'a network endpoint'
   | 'the reach of a block'
-  | 'how much of the network an operator may block or ignore';
+  | 'how much of the network an operator may block or ignore'
+  | 'what counts as a scan';
 
 export type FieldGroup = 'ports' | 'detection' | 'responses' | 'ignore' | 'files';
 export type FieldWidget = 'text' | 'flag' | 'block-level' | 'backend' | 'modes' | 'duration';
@@ -169,6 +170,20 @@ function hostsDenyLine(value: string, name: string): string | null {
   if (value.trim() === '') return null;
   if (!value.includes('$TARGET$')) throw new ConfigValueError(`${name} must contain $TARGET$, where the scanner's address goes`);
   return value;
+}
+
+export type ScanScoring = 'lan' | 'classic';
+
+function repeatFormula(value: string, name: string): 'exponential' | 'linear' {
+  const text = value.trim();
+  if (text === 'exponential' || text === 'linear') return text;
+  throw new ConfigValueError(`${name} must be "exponential" or "linear", not "${printable(value)}"`);
+}
+
+function scoringName(value: string, name: string): ScanScoring {
+  const text = value.trim();
+  if (text === 'lan' || text === 'classic') return text;
+  throw new ConfigValueError(`${name} must be "lan" (a lone LAN service touch from an on-link neighbour is reported) or "classic" (every probe counts, as in 1.2), not "${printable(value)}"`);
 }
 
 function backendName(value: string, name: string): BlockBackendName {
@@ -367,6 +382,74 @@ export const CONFIG_KEYS = {
     label: 'New blocks a minute per network',
     hint: 'At most this many new blocks a minute from one IPv4 /24 or IPv6 /64, so a spoofed flood cannot fill the block sets (0: no limit).',
   }),
+  // How a probe is judged (engine/scan-score.ts). Root's: an operator (the desktop user's
+  // process) must not be able to make a real scan count as a neighbour's discovery traffic.
+  SCAN_SCORING: key({
+    field: 'scanScoring',
+    parse: scoringName,
+    defaultText: 'lan',
+    access: 'root',
+    names: 'what counts as a scan',
+    group: 'detection',
+    widget: 'text',
+    label: 'How probes are judged',
+    hint: '"lan": a lone touch of a LAN service port from an on-link neighbour is reported, not blocked; "classic": every probe counts, as in PortSentry 1.2.',
+  }),
+  SCAN_SCORE_THRESHOLD: key({
+    field: 'scanScoreThreshold',
+    parse: integer(1, 1000),
+    defaultText: '4',
+    access: 'root',
+    names: 'what counts as a scan',
+    group: 'detection',
+    widget: 'text',
+    label: 'Score that makes a scan',
+    hint: 'A host is acted on once the weights of the distinct ports it touched within the counting window reach this (1-1000).',
+  }),
+  SCAN_SCORE_PORT: key({
+    field: 'scanScorePort',
+    parse: integer(0, 1000),
+    defaultText: '4',
+    access: 'root',
+    names: 'what counts as a scan',
+    group: 'detection',
+    widget: 'text',
+    label: 'Weight of a watched port',
+    hint: 'Weight of a touch of any watched port that is not an on-link neighbour touching a LAN service port; at or above the threshold it acts at once (0-1000).',
+  }),
+  SCAN_SCORE_LAN_SERVICE: key({
+    field: 'scanScoreLanService',
+    parse: integer(0, 1000),
+    defaultText: '2',
+    access: 'root',
+    names: 'what counts as a scan',
+    group: 'detection',
+    widget: 'text',
+    label: 'Weight of a LAN service touch',
+    hint: "Weight of an on-link neighbour's touch of a LAN service port, counted once per service (0-1000).",
+  }),
+  LAN_SERVICE_PORTS_TCP: key({
+    field: 'lanServicePortsTcp',
+    parse: portList,
+    defaultText: '139,445,631,1716,2869,3702,5353,5355,5357,17500,27036,57621',
+    access: 'root',
+    names: 'what counts as a scan',
+    group: 'detection',
+    widget: 'text',
+    label: 'LAN service ports (TCP)',
+    hint: 'TCP ports a neighbour on this link touches in normal use (SMB, IPP, KDE Connect...): a lone touch is reported, not blocked.',
+  }),
+  LAN_SERVICE_PORTS_UDP: key({
+    field: 'lanServicePortsUdp',
+    parse: portList,
+    defaultText: '67,68,137,138,161,162,1716,1900,3702,5353,5355,17500,27036,57621',
+    access: 'root',
+    names: 'what counts as a scan',
+    group: 'detection',
+    widget: 'text',
+    label: 'LAN service ports (UDP)',
+    hint: 'UDP ports a neighbour on this link touches in normal use (NetBIOS, DHCP, SNMP, SSDP, mDNS...): a lone touch is reported, not blocked.',
+  }),
   IPV6: key({
     field: 'ipv6',
     parse: flag,
@@ -386,6 +469,16 @@ export const CONFIG_KEYS = {
     widget: 'flag',
     label: 'Block the first probe in the kernel',
     hint: 'Stealth and advanced modes: the scanner is blocked by nftables on its first probe, before any reply reveals a port.',
+  }),
+  SCAN_SUMMARY_LOG: key({
+    field: 'scanSummaryLog',
+    parse: flag,
+    defaultText: '0',
+    access: 'operator',
+    group: 'detection',
+    widget: 'flag',
+    label: 'One log line per scan',
+    hint: "Beside the per-probe lines, one summary line per scan (host, probes, ports, kinds, what was done); off keeps 1.2's log as it was.",
   }),
   RESOLVE_HOST: key({
     field: 'resolveHost',
@@ -522,6 +615,41 @@ export const CONFIG_KEYS = {
     unit: 'seconds',
     label: 'Block lasts',
     hint: '0 blocks until you unblock by hand; at most 3650 days.',
+  }),
+  // Root's, like BLOCK_PREFIX6: how far a block reaches (here in time).
+  BLOCK_REPEAT_FACTOR: key({
+    field: 'blockRepeatFactor',
+    parse: integer(0, 1000),
+    defaultText: '1',
+    access: 'root',
+    names: 'the reach of a block',
+    group: 'responses',
+    widget: 'text',
+    label: 'Repeat offenders: factor',
+    hint: 'A host blocked again after its block lapsed gets a longer block, by this factor in the formula (0: the same block as anyone; 0-1000).',
+  }),
+  BLOCK_REPEAT_FORMULA: key({
+    field: 'blockRepeatFormula',
+    parse: repeatFormula,
+    defaultText: 'exponential',
+    access: 'root',
+    names: 'the reach of a block',
+    group: 'responses',
+    widget: 'text',
+    label: 'Repeat offenders: formula',
+    hint: '"exponential": BLOCK_TIMEOUT x factor x 2^(earlier blocks), as fail2ban; "linear": BLOCK_TIMEOUT x (1 + factor x earlier blocks).',
+  }),
+  BLOCK_REPEAT_MAX: key({
+    field: 'blockRepeatMaxSeconds',
+    parse: integer(0, 10 * 365 * 86400),
+    defaultText: '604800',
+    access: 'root',
+    names: 'the reach of a block',
+    group: 'responses',
+    widget: 'duration',
+    unit: 'seconds',
+    label: 'Repeat offenders: longest block',
+    hint: 'The longest block a repeat offender gets (0: no maximum; at most 3650 days).',
   }),
   PORT_BANNER: key({
     field: 'portBanner',

@@ -14,6 +14,7 @@ export const methods = {
   'events.list': { params: s.eventsListParamsSchema, result: s.eventsListResultSchema, access: 'operator' },
   'events.subscribe': { params: s.eventsSubscribeParamsSchema, result: s.eventsSubscribeResultSchema, access: 'operator' },
   'blocks.list': { params: s.blocksListParamsSchema, result: s.blocksListResultSchema, access: 'operator' },
+  'scans.list': { params: s.scansListParamsSchema, result: s.scansListResultSchema, access: 'operator' },
   block: { params: s.blockParamsSchema, result: s.blockResultSchema, access: 'operator' },
   unblock: { params: s.unblockParamsSchema, result: s.unblockResultSchema, access: 'operator' },
   'ignore.list': { params: s.ignoreListParamsSchema, result: s.ignoreListResultSchema, access: 'operator' },

@@ -10,6 +10,7 @@ import type { AddressFamily, Mode, Protocol, ScanKind } from '../domain/types.js
 import { parseIgnoreEntry } from '../domain/ignore-entry.js';
 import type { BlockBackendName } from '../domain/config-keys.js';
 import { parseBlockTarget } from '../domain/block-target.js';
+import { MAX_RECORD_PORTS, type ScanRecord } from '../domain/scan-record.js';
 import type { BlockChangeEvent, DetectionAction, DetectionEvent, FleetOrigin, HelperEvent } from '../domain/detection-event.js';
 
 // ---------------------------------------------------------------------------------------
@@ -25,6 +26,8 @@ export const DEFAULT_EVENTS_PER_PAGE = 100;
 export const MAX_USER_TEXT = 200;
 /** Text the helper writes itself (event reasons, firewall errors); still bounded. */
 export const MAX_HELPER_TEXT = 1024;
+/** Scan records one `scans.list` call returns at most. */
+export const MAX_SCANS_PER_PAGE = 1000;
 export const MAX_CONFIG_VALUE = 4096;
 
 /** Milliseconds since the epoch. */
@@ -281,6 +284,22 @@ export const blockEntrySchema = z.strictObject({
 export const blocksListParamsSchema = noParamsSchema;
 export const blocksListResultSchema = z.strictObject({ blocks: z.array(blockEntrySchema) });
 
+/** One record per scan (shared/domain/scan-record.ts): what `scans.list` returns. */
+export const scanRecordSchema = z.strictObject({
+  id: textSchema(MAX_HELPER_TEXT),
+  scanner: addressOrPrefixSchema,
+  family: addressFamilySchema,
+  firstProbe: epochMsSchema,
+  lastProbe: epochMsSchema,
+  ports: z.strictObject({ tcp: z.array(portSchema).max(MAX_RECORD_PORTS), udp: z.array(portSchema).max(MAX_RECORD_PORTS) }),
+  kinds: z.array(scanKindSchema).max(scanKindSchema.options.length),
+  protocols: z.array(protocolSchema).max(2),
+  probes: z.int().min(1),
+  outcome: z.enum(['blocked', 'reported', 'watched']),
+});
+export const scansListParamsSchema = z.strictObject({ limit: z.int().min(1).max(MAX_SCANS_PER_PAGE).default(100) });
+export const scansListResultSchema = z.strictObject({ scans: z.array(scanRecordSchema).max(MAX_SCANS_PER_PAGE) });
+
 export const blockParamsSchema = z.strictObject({
   address: addressOrPrefixSchema,
   reason: textSchema(MAX_USER_TEXT).optional(),
@@ -437,6 +456,7 @@ assertType<SameShape<z.infer<typeof blockChangeEventSchema>, BlockChangeEvent>>(
 assertType<SameShape<Extract<z.infer<typeof helperEventSchema>, { type: 'scan' }>, Extract<HelperEvent, { type: 'scan' }>>>();
 assertType<SameShape<Extract<z.infer<typeof helperEventSchema>, { type: 'block' }>, Extract<HelperEvent, { type: 'block' }>>>();
 assertType<SameShape<z.infer<typeof fleetOriginSchema>, FleetOrigin>>();
+assertType<MutuallyAssignable<z.infer<typeof scanRecordSchema>, ScanRecord>>();
 assertType<Equals<z.infer<typeof protocolSchema>, Protocol>>();
 assertType<Equals<z.infer<typeof modeSchema>, Mode>>();
 assertType<Equals<z.infer<typeof scanKindSchema>, ScanKind>>();

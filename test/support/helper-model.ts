@@ -21,13 +21,14 @@ export const ADDRESSES_PER_FAMILY = 3;
 export const TARGET_OCTET = 10;
 
 export const TCP_PORT_POOL = [1, 11, 79, 143, 4000, 31337] as const;
-export const UDP_PORT_POOL = [7, 9, 69, 161, 4001] as const;
+// Not 161: an on-link neighbour's lone SNMP touch is reported, not blocked (engine/scan-score.ts).
+export const UDP_PORT_POOL = [7, 9, 69, 513, 4001] as const;
 /** A real service the target runs the whole time (both families); never a tripwire. */
 export const SERVICE_PORT = 8080;
 /** ADVANCED_PORTS_TCP/UDP: every pool port (and the service port) is inside the advanced range. */
 export const ADVANCED_LIMIT = 9000;
 export const INITIAL_TCP_PORTS = [1, 11, 79, 143, 31337];
-export const INITIAL_UDP_PORTS = [7, 9, 69, 161];
+export const INITIAL_UDP_PORTS = [7, 9, 69, 513];
 
 /** The text address of a source. Own lab addresses come from netns-lab (198.18.0.x, fd00:5e::x). */
 export function sourceAddress(source: Source): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CaptureDetector, CONVERSATION_TTL_MS } from '../../../privileged-helper/capture/capture-detector.js';
+import { CaptureDetector, CONVERSATION_TTL_MS, isGroupAddress } from '../../../privileged-helper/capture/capture-detector.js';
 import { planCapture } from '../../../privileged-helper/capture/capture-plan.js';
 import type { ListeningPorts } from '../../../privileged-helper/capture/listening-ports.js';
 import type { DecodedPacket } from '../../../privileged-helper/capture/packet-decoder.js';
@@ -108,10 +108,32 @@ describe('CaptureDetector: stealth -stcp / -sudp', () => {
     assert.equal(d.inspect(tcpIn(31337), AT)?.mode, 'tcp');
   });
 
-  it('stealth modes ignore conversations: a reply from a peer we called is still a probe', () => {
+  it('stealth modes recognise replies to our own conversations too (the kernel trap lets them through in every mode)', () => {
     const d = detector(['stcp']);
     assert.equal(d.inspect(out('tcp', 79, PEER, 22), AT), null);
-    assert.equal(d.inspect(tcpIn(79, 0x01, { source: PEER, sourcePort: 22 }), AT + 1)?.mode, 'stcp');
+    assert.equal(d.inspect(tcpIn(79, 0x01, { source: PEER, sourcePort: 22 }), AT + 1), null);
+    // Another peer's FIN to the same port is still a probe.
+    assert.equal(d.inspect(tcpIn(79, 0x01, { source: '198.18.0.99', sourcePort: 22 }), AT + 1)?.mode, 'stcp');
+  });
+
+  it('a datagram back to the port a multicast or broadcast query left from is a reply, from whoever heard it', () => {
+    const d = detector(['sudp']);
+    assert.equal(d.inspect(out('udp', 161, '239.255.255.250', 1900), AT), null);
+    assert.equal(d.inspect(udpIn(161, { source: '198.18.0.77', sourcePort: 1900 }), AT + 1), null);
+    assert.equal(d.inspect(udpIn(7, { source: '198.18.0.77', sourcePort: 1900 }), AT + 1)?.mode, 'sudp');
+    // After five minutes it is a probe again.
+    assert.equal(d.inspect(udpIn(161, { source: '198.18.0.77', sourcePort: 1900 }), AT + 5 * 60_000 + 1)?.mode, 'sudp');
+    const v6 = detector(['sudp']);
+    v6.inspect(out('udp', 161, 'ff02::c', 1900), AT);
+    assert.equal(v6.inspect(udpIn(161, { source: '198.18.0.77', sourcePort: 1900 }), AT + 1), null);
+    const broadcast = detector(['sudp']);
+    broadcast.inspect(out('udp', 161, '255.255.255.255', 67), AT);
+    assert.equal(broadcast.inspect(udpIn(161, { source: '198.18.0.77', sourcePort: 67 }), AT + 1), null);
+  });
+
+  it('isGroupAddress: IPv4 multicast and limited broadcast, IPv6 multicast', () => {
+    for (const a of ['224.0.0.251', '239.255.255.250', '255.255.255.255', 'ff02::1:3']) assert.equal(isGroupAddress(a), true, a);
+    for (const a of ['198.18.0.255', '223.1.1.1', '240.0.0.1', 'fd00::1']) assert.equal(isGroupAddress(a), false, a);
   });
 });
 

@@ -34,15 +34,15 @@ describe('planCapture', () => {
     });
   });
 
-  it('-stcp and -sudp: the configured ports, listening ports skipped, required', () => {
+  it('-stcp and -sudp: the configured ports, listening ports skipped, required, outbound on (replies to our own traffic)', () => {
     assert.deepEqual(planCapture(SMALL, ['stcp']), {
       rules: [{ mode: 'stcp', protocol: 'tcp', ports: { kind: 'list', ports: [79, 1, 31337] }, exclude: new Set(), skipListening: true }],
-      watch: { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: false },
+      watch: { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: true },
       requiredBy: ['stcp'],
     });
     assert.deepEqual(planCapture(SMALL, ['sudp']), {
       rules: [{ mode: 'sudp', protocol: 'udp', ports: { kind: 'list', ports: [161, 7] }, exclude: new Set(), skipListening: true }],
-      watch: { tcp: null, udp: { kind: 'list', ports: [7, 161] }, outbound: false },
+      watch: { tcp: null, udp: { kind: 'list', ports: [7, 161] }, outbound: true },
       requiredBy: ['sudp'],
     });
   });
@@ -68,8 +68,8 @@ describe('planCapture', () => {
       ['tcp', 'stcp', 'sudp', 'atcp', 'audp'],
     );
     assert.deepEqual(plan.requiredBy, ['stcp', 'sudp', 'atcp', 'audp']);
-    // TCP_PORTS goes up to 54320 and UDP_PORTS up to 54321, above the 1024 ranges.
-    assert.deepEqual(plan.watch, { tcp: { kind: 'below', limit: 54320 }, udp: { kind: 'below', limit: 54321 }, outbound: true, tcpHandshake: { kind: 'list', ports: [...EMBEDDED.tcpPorts] } });
+    // TCP_PORTS goes up to 31337 and UDP_PORTS up to 31338, above the 1024 ranges.
+    assert.deepEqual(plan.watch, { tcp: { kind: 'below', limit: 31337 }, udp: { kind: 'below', limit: 31338 }, outbound: true, tcpHandshake: { kind: 'list', ports: [...EMBEDDED.tcpPorts] } });
     assert.deepEqual(plan.rules[3]?.exclude, new Set([113, 139]));
     assert.deepEqual(plan.rules[4]?.exclude, new Set([520, 138, 137, 67]));
     assert.deepEqual(plan.rules[0]?.ports, { kind: 'list', ports: [...EMBEDDED.tcpPorts] });
@@ -82,7 +82,7 @@ describe('planCapture', () => {
 
   it('-tcp with -stcp: one sorted list without duplicates', () => {
     const plan = planCapture(SMALL, ['stcp', 'tcp']);
-    assert.deepEqual(plan?.watch, { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: false, tcpHandshake: { kind: 'list', ports: [79, 1, 31337] } });
+    assert.deepEqual(plan?.watch, { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: true, tcpHandshake: { kind: 'list', ports: [79, 1, 31337] } });
     assert.deepEqual(
       plan?.rules.map((rule) => [rule.mode, rule.skipListening]),
       [
@@ -102,7 +102,7 @@ describe('planCapture', () => {
       plan?.rules.map((rule) => rule.mode),
       ['sudp'],
     );
-    assert.deepEqual(plan?.watch, { tcp: null, udp: { kind: 'list', ports: [53] }, outbound: false });
+    assert.deepEqual(plan?.watch, { tcp: null, udp: { kind: 'list', ports: [53] }, outbound: true });
     // An advanced range never depends on the lists.
     assert.deepEqual(planCapture(noTcp, ['atcp'])?.watch, { tcp: { kind: 'below', limit: 1024 }, udp: null, outbound: true });
   });
@@ -129,7 +129,7 @@ describe('planCapture', () => {
       const [protocol, kind] = shape.split(':');
       assert.equal(plan.rules[0]?.protocol, protocol, mode);
       assert.equal(plan.rules[0]?.ports.kind, kind, mode);
-      assert.equal(plan.watch.outbound, mode.startsWith('a'), mode);
+      assert.equal(plan.watch.outbound, mode !== 'tcp', mode);
     }
   });
 });

@@ -77,6 +77,38 @@ describe('kernel trap plan', () => {
     assert.deepEqual(plan('', ['udp'], false, { tcp: [], udp: [9] })?.udpTripwires, [[9, 9]], 'a UDP port a service holds is not trapped');
   });
 
+  it('leaves on-link LAN service touches to the score, and is off when a first touch may not act (scan-score.ts)', () => {
+    const links = {
+      ignore: [],
+      host: ['198.18.0.10'],
+      onLink: [
+        { address: '198.18.0.0', family: 4 as const, prefix: 24 },
+        { address: 'fd00:5e::', family: 6 as const, prefix: 64 },
+      ],
+    };
+    const config = (text: string) => parseConfig(['TCP_PORTS="1,31337"', 'UDP_PORTS="161,54321"', 'BLOCK_TCP="1"', 'BLOCK_UDP="1"', text].join('\n'), 't.conf');
+    const lan = (text: string, modes: Mode[] = ['stcp', 'sudp']) => planTrap(config(text), modes, planCapture(config(text), modes)?.rules ?? [], links, false);
+    const p = lan('LAN_SERVICE_PORTS_TCP="445,631"\nLAN_SERVICE_PORTS_UDP="161,162"');
+    assert.deepEqual(
+      [p?.onLink4, p?.onLink6, p?.lanTcp, p?.lanUdp],
+      [
+        ['198.18.0.0/24'],
+        ['fd00:5e::/64'],
+        [
+          [445, 445],
+          [631, 631],
+        ],
+        [[161, 162]],
+      ],
+    );
+    // A lone LAN touch blocks anyway: nothing is left to user space.
+    assert.equal(lan('SCAN_SCORE_LAN_SERVICE="4"')?.lanTcp, undefined);
+    assert.equal(lan('SCAN_SCORING="classic"')?.lanUdp, undefined);
+    // Any first touch would only count (scanlogd-like weights): the kernel cannot decide alone.
+    assert.equal(lan('SCAN_SCORE_PORT="1"'), null);
+    assert.notEqual(lan('SCAN_SCORE_PORT="1"\nSCAN_SCORING="classic"'), null);
+  });
+
   it('merges ports into ranges and drops excluded ones', () => {
     const rule = (ports: number[], exclude: number[] = []) => ({
       mode: 'stcp' as const,
@@ -130,6 +162,16 @@ describe('kernel trap plan', () => {
       await nft(trapScript('t', armed)); // re-applying replaces, never duplicates
       const again = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
       assert.equal(again.match(/drop comment/g)?.length, 2);
+      // On-link LAN touches return before any block rule (the -udp tripwire one too); replies to our multicast queries before the tripwires.
+      const lanPlan = { ...plan('', ['stcp', 'udp'])!, onLink4: ['198.18.0.0/24'], onLink6: ['fd00:5e::/64'], lanTcp: [[445, 445] as const], lanUdp: [[161, 162] as const] };
+      await nft(trapScript('t', lanPlan));
+      const lanRules = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
+      assert.match(lanRules, /ip saddr @trap_onlink4 udp dport @trap_lan_udp return/);
+      assert.ok(lanRules.indexOf('@trap_lan_udp return') < lanRules.indexOf('dport @trap_udp_tripwires'));
+      assert.ok(lanRules.indexOf('@trap_lan_tcp return') < lanRules.indexOf('dport @trap_tcp '));
+      assert.ok(lanRules.indexOf('udp dport @trap_query_ports return') < lanRules.indexOf('dport @trap_udp_tripwires'));
+      const out = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap_out'])).stdout);
+      assert.match(out, /ip daddr \{ 224\.0\.0\.0\/4, 255\.255\.255\.255 \} update @trap_query_ports \{ udp sport \}/);
       const withTripwires = plan('', ['stcp', 'udp']);
       await nft(trapScript('t', withTripwires));
       const tripwires = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);

@@ -45,6 +45,12 @@ describe('helper metrics', () => {
     assert.equal(snapshots, 2, 'a scrape after the interval sees fresh numbers');
   });
 
+  it('counts scans (one record per scan), not probes', async () => {
+    const page = await new HelperMetrics(() => snapshotOf([], 1024, { scansStarted: 7 })).registry.metrics();
+    assert.match(page, /^# TYPE portsentry_scans_total counter$/m);
+    assert.match(page, /^portsentry_scans_total 7$/m);
+  });
+
   it('reports the share of the set in use against BLOCK_SET_SIZE', async () => {
     const held = Array.from({ length: 256 }, (_, i) => `198.18.1.${i}`).concat(['fd00::1']);
     const page = await new HelperMetrics(() => snapshotOf(held, 1024)).registry.metrics();

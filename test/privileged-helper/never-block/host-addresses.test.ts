@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { NeverBlock } from '../../../privileged-helper/never-block/never-block.js';
 import {
   hostAddresses,
+  onLinkNetworks,
   parseIpv4RouteGateways,
   parseIpv6RouteGateways,
   parseResolvConfNameservers,
@@ -76,5 +77,23 @@ describe('resolvers behind systemd-resolved, re-read when the files change', () 
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('onLinkNetworks', () => {
+  it("lists the interfaces' networks, without loopback and IPv6 link-local", () => {
+    const entry = (address: string, cidr: string, internal = false) => ({
+      address,
+      cidr,
+      internal,
+      netmask: '',
+      family: address.includes(':') ? ('IPv6' as const) : ('IPv4' as const),
+      mac: '00:00:00:00:00:00',
+      scopeid: 0,
+    });
+    assert.deepEqual(
+      onLinkNetworks({ lo: [entry('127.0.0.1', '127.0.0.1/8', true)], eth0: [entry('198.18.0.10', '198.18.0.10/24'), entry('fe80::1', 'fe80::1/64'), entry('fd00:5e::a', 'fd00:5e::a/64')] }),
+      ['198.18.0.10/24', 'fd00:5e::a/64'],
+    );
   });
 });

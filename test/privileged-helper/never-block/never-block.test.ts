@@ -51,3 +51,19 @@ describe('what is never blocked, in one place', () => {
     assert.deepEqual(never.forKernelTrap().host, ['198.18.0.10']);
   });
 });
+
+describe('on-link neighbours', () => {
+  it("are the sources inside the host's interface networks, never protected for it", () => {
+    const never = new NeverBlock([], { own: ['198.18.0.10', 'fd00:5e::a'], onLink: ['198.18.0.10/24', 'fd00:5e::a/64', 'not a network', '198.18.9.0/33'] });
+    assert.equal(never.isOnLink('198.18.0.20', 4), true);
+    assert.equal(never.isOnLink('fd00:5e::20', 6), true);
+    assert.equal(never.isOnLink('198.18.1.20', 4), false);
+    assert.equal(never.isOnLink('fd00:5f::20', 6), false);
+    assert.equal(never.reasonToIgnore('198.18.0.20', 4), null);
+    // The kernel trap gets them as networks with the host bits cleared; bad entries are dropped.
+    assert.deepEqual(never.forKernelTrap().onLink, [
+      { address: '198.18.0.0', family: 4, prefix: 24 },
+      { address: 'fd00:5e::', family: 6, prefix: 64 },
+    ]);
+  });
+});

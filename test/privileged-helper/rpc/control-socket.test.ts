@@ -26,6 +26,7 @@ function handlers(overrides: Partial<MethodHandlers<ConnectionContext>> = {}): M
       return { subscribed: true as const };
     },
     'blocks.list': never,
+    'scans.list': never,
     block: never,
     unblock: never,
     'ignore.list': never,

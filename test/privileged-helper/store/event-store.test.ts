@@ -113,6 +113,55 @@ describe('EventStore (SQLite on disk)', () => {
     assert.equal(forgetStoredBlocks(join(dir, 'none.db'), 'x'), 0);
   });
 
+  it('keeps one record per scan, updated as it goes on, newest first, across reopening; counts detection blocks; prunes both', () => {
+    const file = join(dir, 'scans.db');
+    let store = new EventStore(file);
+    const record = (scanner: string, first: number, last: number, outcome: 'blocked' | 'watched') => ({
+      id: `${scanner}@${first}`,
+      scanner,
+      family: 4 as const,
+      firstProbe: first,
+      lastProbe: last,
+      ports: { tcp: [445], udp: [] },
+      kinds: ['syn' as const],
+      protocols: ['tcp' as const],
+      probes: 1,
+      outcome,
+    });
+    store.recordScans([record('198.18.0.7', 1000, 1000, 'watched'), record('198.18.0.8', 2000, 2000, 'watched')]);
+    store.recordScans([{ ...record('198.18.0.7', 1000, 3000, 'blocked'), probes: 5 }]);
+    store.close();
+    store = new EventStore(file);
+    assert.deepEqual(
+      store.scans(10).map((r) => [r.scanner, r.lastProbe, r.probes, r.outcome]),
+      [
+        ['198.18.0.7', 3000, 5, 'blocked'],
+        ['198.18.0.8', 2000, 1, 'watched'],
+      ],
+    );
+    assert.equal(store.scans(1).length, 1);
+    const blocked = {
+      type: 'scan' as const,
+      at: 1000,
+      source: '198.18.0.7',
+      family: 4 as const,
+      port: 445,
+      protocol: 'tcp' as const,
+      kind: 'syn' as const,
+      mode: 'atcp' as const,
+      action: 'blocked' as const,
+    };
+    store.recordBatch([blocked, { ...blocked, at: 2000 }, { ...blocked, action: 'already-blocked' }, { ...blocked, source: '198.18.0.8' }]);
+    assert.equal(store.countDetectionBlocks('198.18.0.7'), 2);
+    assert.equal(store.countDetectionBlocks('198.18.0.9'), 0);
+    store.prune(2500);
+    assert.deepEqual(
+      store.scans(10).map((r) => r.scanner),
+      ['198.18.0.7'],
+    );
+    store.close();
+  });
+
   it('reconciles store and firewall at start: re-applies with time left, lifts expired, adopts strays', async () => {
     const store = new EventStore(':memory:');
     const now = 1_000_000;

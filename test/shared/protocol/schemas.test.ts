@@ -90,6 +90,25 @@ const GOOD: { [M in MethodName]: { params: unknown[]; result: unknown } } = {
     },
   },
   'events.subscribe': { params: [{}], result: { subscribed: true } },
+  'scans.list': {
+    params: [{}, { limit: 1 }, { limit: 1000 }],
+    result: {
+      scans: [
+        {
+          id: '198.18.0.7@1',
+          scanner: '198.18.0.7',
+          family: 4,
+          firstProbe: 1,
+          lastProbe: 2,
+          ports: { tcp: [22, 445], udp: [] },
+          kinds: ['syn'],
+          protocols: ['tcp'],
+          probes: 3,
+          outcome: 'blocked',
+        },
+      ],
+    },
+  },
   'blocks.list': {
     params: [{}],
     result: {
@@ -169,6 +188,7 @@ const BAD: { [M in MethodName]: unknown[] } = {
   ],
   'events.subscribe': [{ subscribed: true }],
   'blocks.list': [],
+  'scans.list': [{ limit: 0 }, { limit: 1001 }, { limit: '5' }, { limit: 1.5 }],
   block: [
     {},
     { address: 42 },

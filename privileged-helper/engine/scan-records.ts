@@ -1,0 +1,112 @@
+// Folds the probes the daemon handled into one record per scan (shared/domain/scan-record.ts).
+// A scan is one source's probes with no gap longer than SCAN_GAP_MS between them; a probe
+// after a longer quiet starts a new record. Records that changed are handed out once
+// (takeChanged) for the store to write, so a fast scan costs one write a tick, not one a probe.
+// Pure: the clock arrives with each probe; memory is bounded (least recently active first out).
+
+import { MAX_RECORD_PORTS, type ScanOutcome, type ScanRecord } from '../../shared/domain/scan-record.js';
+import type { Probe, Protocol, ScanKind } from '../../shared/domain/types.js';
+
+/** Quiet after which a source's next probe is a new scan. */
+export const SCAN_GAP_MS = 5 * 60_000;
+
+interface OpenScan {
+  id: string;
+  first: number;
+  last: number;
+  tcp: Set<number>;
+  udp: Set<number>;
+  kinds: Set<ScanKind>;
+  probes: number;
+  outcome: ScanOutcome;
+  family: Probe['family'];
+  /** The one summary line (SCAN_SUMMARY_LOG) was handed out. */
+  summarized: boolean;
+}
+
+const STRENGTH: Record<ScanOutcome, number> = { watched: 0, reported: 1, blocked: 2 };
+
+export class ScanRecords {
+  private readonly open = new Map<string, OpenScan>();
+  private readonly changed = new Set<string>();
+  private started = 0;
+
+  constructor(private readonly maxSources: number) {}
+
+  /** One handled probe of `source` (the scope the engine judged) and what was done about it. */
+  note(source: string, probe: Probe, outcome: ScanOutcome): void {
+    let scan = this.open.get(source);
+    if (scan !== undefined) this.open.delete(source); // re-inserted: least recently active first
+    if (scan === undefined || probe.at - scan.last > SCAN_GAP_MS) {
+      scan = { id: `${source}@${probe.at}`, first: probe.at, last: probe.at, tcp: new Set(), udp: new Set(), kinds: new Set(), probes: 0, outcome: 'watched', family: probe.family, summarized: false };
+      this.started += 1;
+    }
+    scan.last = Math.max(scan.last, probe.at);
+    const ports = probe.protocol === 'tcp' ? scan.tcp : scan.udp;
+    // Bounded: a record names at most MAX_RECORD_PORTS ports per protocol.
+    if (ports.size < MAX_RECORD_PORTS) ports.add(probe.port);
+    scan.kinds.add(probe.kind);
+    scan.probes += 1;
+    if (STRENGTH[outcome] > STRENGTH[scan.outcome]) scan.outcome = outcome;
+    this.open.set(source, scan);
+    this.changed.add(source);
+    while (this.open.size > this.maxSources) {
+      const oldest = this.open.keys().next();
+      if (oldest.done === true) break;
+      this.open.delete(oldest.value);
+      this.changed.delete(oldest.value);
+    }
+  }
+
+  /** The response to a scan finished: its outcome, if stronger than what the record says. */
+  settle(source: string, outcome: ScanOutcome): void {
+    const scan = this.open.get(source);
+    if (scan === undefined || STRENGTH[outcome] <= STRENGTH[scan.outcome]) return;
+    scan.outcome = outcome;
+    this.changed.add(source);
+  }
+
+  /** The records changed since the last call (for the store), each once. */
+  takeChanged(): ScanRecord[] {
+    const records: ScanRecord[] = [];
+    for (const source of this.changed) {
+      const scan = this.open.get(source);
+      if (scan !== undefined) records.push(toRecord(source, scan));
+    }
+    this.changed.clear();
+    return records;
+  }
+
+  /** Scans decided (blocked or reported) since the last call and not summarized before: one summary each. */
+  takeSummaries(): ScanRecord[] {
+    const records: ScanRecord[] = [];
+    for (const [source, scan] of this.open) {
+      if (scan.summarized || scan.outcome === 'watched') continue;
+      scan.summarized = true;
+      records.push(toRecord(source, scan));
+    }
+    return records;
+  }
+
+  /** Scans started since the helper started (metrics). */
+  get startedCount(): number {
+    return this.started;
+  }
+}
+
+function toRecord(source: string, scan: OpenScan): ScanRecord {
+  const sorted = (ports: Set<number>) => [...ports].sort((a, b) => a - b);
+  const protocols: Protocol[] = [...(scan.tcp.size > 0 ? (['tcp'] as const) : []), ...(scan.udp.size > 0 ? (['udp'] as const) : [])];
+  return {
+    id: scan.id,
+    scanner: source,
+    family: scan.family,
+    firstProbe: scan.first,
+    lastProbe: scan.last,
+    ports: { tcp: sorted(scan.tcp), udp: sorted(scan.udp) },
+    kinds: [...scan.kinds].sort(),
+    protocols,
+    probes: scan.probes,
+    outcome: scan.outcome,
+  };
+}

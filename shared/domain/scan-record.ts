@@ -1,0 +1,26 @@
+// One record per scan, beside the per-probe events (scanlogd and psad write one line per
+// scan): who, from when to when, which ports and kinds, how many probes, what was done. The
+// daemon folds its probes into these (privileged-helper/engine/scan-records.ts), the store
+// keeps them, `scans.list` serves them, so nothing downstream has to fold probes itself.
+
+import type { AddressFamily, Protocol, ScanKind } from './types.js';
+
+/** What was done about the scan, the strongest so far: blocked > reported > watched (counted, below the threshold or rate-limited). */
+export type ScanOutcome = 'blocked' | 'reported' | 'watched';
+
+export interface ScanRecord {
+  /** `<scanner>@<firstProbe>`: stable while the scan goes on. */
+  readonly id: string;
+  readonly scanner: string;
+  readonly family: AddressFamily;
+  readonly firstProbe: number;
+  readonly lastProbe: number;
+  /** Distinct ports touched per protocol, lowest first; the first MAX_RECORD_PORTS of each are kept. */
+  readonly ports: { readonly tcp: number[]; readonly udp: number[] };
+  readonly kinds: ScanKind[];
+  readonly protocols: Protocol[];
+  readonly probes: number;
+  readonly outcome: ScanOutcome;
+}
+
+export const MAX_RECORD_PORTS = 1024;

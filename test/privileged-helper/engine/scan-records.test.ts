@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SCAN_GAP_MS, ScanRecords } from '../../../privileged-helper/engine/scan-records.js';
+import { MAX_RECORD_PORTS } from '../../../shared/domain/scan-record.js';
+import type { Probe, Protocol, ScanKind } from '../../../shared/domain/types.js';
+import { messages } from '../../../privileged-helper/reporters/messages.js';
+
+function probe(at: number, port: number, protocol: Protocol = 'tcp', kind: ScanKind = 'syn', source = '198.18.0.7'): Probe {
+  return { source, family: 4, port, protocol, kind, mode: protocol === 'tcp' ? 'atcp' : 'audp', at };
+}
+
+describe('scan records: one per scan', () => {
+  it('folds a scan: first and last probe, ports per protocol, kinds, probes, the strongest outcome', () => {
+    const r = new ScanRecords(100);
+    r.note('198.18.0.7', probe(10, 445), 'watched');
+    r.note('198.18.0.7', probe(20, 22, 'tcp', 'fin'), 'watched');
+    r.note('198.18.0.7', probe(15, 161, 'udp', 'udp'), 'watched');
+    r.settle('198.18.0.7', 'blocked');
+    r.note('198.18.0.7', probe(30, 22), 'reported'); // weaker: the record stays "blocked"
+    assert.deepEqual(r.takeChanged(), [
+      {
+        id: '198.18.0.7@10',
+        scanner: '198.18.0.7',
+        family: 4,
+        firstProbe: 10,
+        lastProbe: 30,
+        ports: { tcp: [22, 445], udp: [161] },
+        kinds: ['fin', 'syn', 'udp'],
+        protocols: ['tcp', 'udp'],
+        probes: 4,
+        outcome: 'blocked',
+      },
+    ]);
+    assert.deepEqual(r.takeChanged(), [], 'each change is handed out once');
+    assert.equal(r.startedCount, 1);
+  });
+
+  it('a probe after a longer quiet than SCAN_GAP_MS starts a new record', () => {
+    const r = new ScanRecords(100);
+    r.note('198.18.0.7', probe(0, 1), 'blocked');
+    r.note('198.18.0.7', probe(SCAN_GAP_MS, 2), 'watched');
+    assert.equal(r.takeChanged()[0]?.id, '198.18.0.7@0');
+    r.note('198.18.0.7', probe(2 * SCAN_GAP_MS + 1, 3), 'watched');
+    const [next] = r.takeChanged();
+    assert.deepEqual([next?.id, next?.probes, next?.outcome, next?.ports.tcp], [`198.18.0.7@${2 * SCAN_GAP_MS + 1}`, 1, 'watched', [3]]);
+    assert.equal(r.startedCount, 2);
+  });
+
+  it('memory is bounded: sources beyond the limit are forgotten least recently active first, ports per record capped', () => {
+    const r = new ScanRecords(2);
+    r.note('198.18.0.1', probe(0, 1, 'tcp', 'syn', '198.18.0.1'), 'watched');
+    r.note('198.18.0.2', probe(1, 1, 'tcp', 'syn', '198.18.0.2'), 'watched');
+    r.note('198.18.0.3', probe(2, 1, 'tcp', 'syn', '198.18.0.3'), 'watched');
+    assert.deepEqual(
+      r.takeChanged().map((record) => record.scanner),
+      ['198.18.0.2', '198.18.0.3'],
+    );
+    r.settle('198.18.0.1', 'blocked'); // forgotten: nothing to settle
+    assert.deepEqual(r.takeChanged(), []);
+    const wide = new ScanRecords(2);
+    for (let port = 1; port <= MAX_RECORD_PORTS + 10; port += 1) wide.note('198.18.0.9', probe(port, port), 'watched');
+    const [record] = wide.takeChanged();
+    assert.equal(record?.ports.tcp.length, MAX_RECORD_PORTS);
+    assert.equal(record?.probes, MAX_RECORD_PORTS + 10);
+  });
+
+  it('a decided scan is summarized once (SCAN_SUMMARY_LOG), a watched one not at all', () => {
+    const r = new ScanRecords(100);
+    r.note('198.18.0.7', probe(0, 445), 'watched');
+    assert.deepEqual(r.takeSummaries(), []);
+    r.note('198.18.0.7', probe(1, 22), 'blocked');
+    const [summary] = r.takeSummaries();
+    assert.deepEqual([summary?.scanner, summary?.probes, summary?.outcome], ['198.18.0.7', 2, 'blocked']);
+    assert.equal(
+      messages.scanSummary(summary!),
+      'attackalert: Scan summary: host 198.18.0.7: 2 probes (syn) to TCP ports 22,445 between 1970-01-01T00:00:00.000Z and 1970-01-01T00:00:00.001Z: blocked',
+    );
+    r.note('198.18.0.7', probe(2, 23), 'blocked');
+    assert.deepEqual(r.takeSummaries(), [], 'one line per scan');
+  });
+});
