@@ -150,7 +150,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   const startedAt = Date.now();
   const prune = () => {
     const removed = store.prune(Date.now() - settings.config.eventRetentionDays * DAY_MS);
-    if (removed > 0) log(messages.warning(`removed ${removed} events older than ${settings.config.eventRetentionDays} days from the store`));
+    if (removed > 0) log(messages.notice(`removed ${removed} events older than ${settings.config.eventRetentionDays} days from the store`));
   };
   prune();
   const pruneTimer = setInterval(prune, RETENTION_CHECK_MS);

@@ -215,6 +215,15 @@ function listenAddress(value: string, name: string): string {
 
 const SECRET_TEXT = token(/^[\x21-\x7e]{0,256}$/, 'printable characters without spaces (at most 256)');
 
+/** How an already blocked source's further probes are logged (REPEAT_LOG). */
+export type RepeatLog = 'every' | 'minute';
+
+function repeatLog(value: string, name: string): RepeatLog {
+  const text = value.trim();
+  if (text === 'every' || text === 'minute') return text;
+  throw new ConfigValueError(`${name} must be "every" (log every probe, as PortSentry 1.2) or "minute" (once a minute per source), not "${printable(value)}"`);
+}
+
 function banner(value: string): string | null {
   return value === '' ? null : value;
 }
@@ -341,6 +350,17 @@ export const CONFIG_KEYS = {
     unit: 'seconds',
     label: 'Counting window',
     hint: 'Touches from one host are counted over this span (1 second to 30 days).',
+  }),
+  // Absent (every PortSentry 1.2 config) means 1.2's policy; our own shipped config says "minute".
+  REPEAT_LOG: key({
+    field: 'repeatLog',
+    parse: repeatLog,
+    defaultText: 'every',
+    access: 'operator',
+    group: 'detection',
+    widget: 'text',
+    label: 'Log repeats from a blocked host',
+    hint: '"every": each probe from an already blocked host is logged, as PortSentry 1.2 did (logwatch lists every port); "minute": at most one line a minute per host.',
   }),
   STATE_MAX_SOURCES: key({
     field: 'stateMaxSources',
