@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { SyslogReporter } from '../../../privileged-helper/reporters/syslog.js';
-import { messages } from '../../../privileged-helper/reporters/messages.js';
-import { SyslogSink } from '../../support/syslog-sink.js';
+import { SyslogReporter } from '../../privileged-helper/reporters/syslog.js';
+import { messages } from '../../privileged-helper/reporters/messages.js';
+import { SyslogSink } from '../support/syslog-sink.js';
 
 describe('syslog reporter', () => {
   it('keeps 1.2\'s trailing space ("manually exclude port: 113 ") and still makes one record of one line', async () => {
