@@ -3,7 +3,7 @@
 // (SYSLOG_REMOTE, SYSLOG_REMOTE_TLS, SYSLOG_REMOTE_CA), octet-counted. Fed the daemon's events;
 // rebuilt on reload; its failures are logged once per outage and never stop detection.
 
-import { readFile } from 'node:fs/promises';
+import { readFile } from '../files/start-fs.js';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
