@@ -8,6 +8,10 @@
 #            desktop notifications; dbus-bin's dbus-send forges a notification answer,
 #            x11-utils' xdpyinfo waits for Xvfb), sqlite3 (inspecting the store), debootstrap +
 #            systemd (installing the server .deb into a clean root; systemd-analyze verify)
+#   logs:    fail2ban (fail2ban-regex and its stock portsentry filter) and logwatch (its
+#            portsentry service) read our lines beside Debian's portsentry's in the log sample
+#            test; rsyslog + rsyslog-gnutls receive our RFC 5424 over TCP and TLS in the
+#            structured-output test (each test runs its own instance, never the machine's)
 #   fleet:   crowdsec (its Local API and cscli, for the fleet tests) and prometheus (scrapes our
 #            metrics endpoint in the tests); the tests run their own instances, never these services
 #   packaging: systemd-container (systemd-nspawn: booting a Debian root with its own systemd),
@@ -23,6 +27,7 @@ packages=(
   nmap hping3 socat iptables ipset net-tools portsentry
   chromium xvfb xauth dbus-x11 dbus-bin x11-utils dunst libnotify-bin sqlite3
   debootstrap systemd python3
+  fail2ban logwatch rsyslog rsyslog-gnutls
   crowdsec prometheus
   systemd-container mono-mcs mono-runtime libmono-system-serviceprocess4.0-cil libmono-system-core4.0-cil
 )
@@ -48,6 +53,8 @@ if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
   systemctl disable --now portsentry >/dev/null 2>&1 || true
   # The tests start their own LAPI and Prometheus on test addresses; the packaged services stay off.
   systemctl disable --now crowdsec prometheus >/dev/null 2>&1 || true
+  # fail2ban is here for fail2ban-regex only: its service would start banning (sshd jail).
+  systemctl disable --now fail2ban >/dev/null 2>&1 || true
 fi
 pkill -x portsentry >/dev/null 2>&1 || true
 echo "install-system-deps: all system packages present"

@@ -2,6 +2,7 @@
 // backend and reporters, bind the sensors, then live until a signal. SIGHUP reloads (a bad
 // new config keeps the old one running); SIGTERM/SIGINT stop cleanly, leaving blocks in place.
 
+import { hostname } from 'node:os';
 import { coalesceReloads } from '../config/coalesce-reloads.js';
 import { ConfigError } from '../config/conf-file.js';
 import type { PortSentryConfig } from '../config/config.js';
@@ -9,6 +10,7 @@ import type { Mode } from '../../shared/domain/types.js';
 import { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { SyslogReporter } from '../reporters/syslog.js';
+import { StructuredOutputs } from '../reporters/structured-output.js';
 import { checkModes, loadConfig, loadIgnoreList } from '../config/config-loader.js';
 import { ephemeralTripwireWarnings, readLocalPortRange } from '../config/ephemeral-ports.js';
 import { Daemon, type DaemonSettings } from '../daemon/daemon.js';
@@ -143,8 +145,10 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   };
   beyond = new FleetAndMetrics({ daemon, store, log, clock: Date.now, rpcConnections: () => control?.connectionCount ?? 0, firewallHealth: () => response.firewallHealth() });
   const fleetAndMetrics = beyond;
+  const structured = new StructuredOutputs({ log, hostname: hostname(), pid: process.pid });
   daemon.onEvent((event) => {
     fleetAndMetrics.observe(event);
+    structured.observe(event);
     unwritten.push(event);
     if (unwritten.length === 1) setImmediate(writeEvents);
   });
@@ -158,10 +162,11 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     throw error;
   }
   await fleetAndMetrics.start(settings.config);
+  await structured.reconfigure(settings.config).catch((error: unknown) => log(messages.error(`structured output is off: ${(error as Error).message}`)));
   const startedAt = Date.now();
   const prune = () => {
     const removed = store.prune(Date.now() - settings.config.eventRetentionDays * DAY_MS);
-    if (removed > 0) log(messages.warning(`removed ${removed} events older than ${settings.config.eventRetentionDays} days from the store`));
+    if (removed > 0) log(messages.notice(`removed ${removed} events older than ${settings.config.eventRetentionDays} days from the store`));
   };
   prune();
   const pruneTimer = setInterval(prune, RETENTION_CHECK_MS);
@@ -178,6 +183,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       }
       await daemon.reconfigure(next);
       await fleetAndMetrics.reconfigure(next.config);
+      await structured.reconfigure(next.config).catch((error: unknown) => log(messages.error(`structured output unchanged: ${(error as Error).message}`)));
       settings = next;
       log(messages.reloaded(next.config.file));
       return true;
@@ -246,6 +252,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       clearInterval(pruneTimer);
       await fleetAndMetrics.stop();
       await daemon.stop();
+      await structured.close();
       if (unwritten.length > 0) writeEvents();
       await control?.close();
       await response.stop();

@@ -27,6 +27,9 @@ NFT_TABLE="portsentry"
 BLOCK_TIMEOUT="0"
 IPV6="1"
 SCAN_TRIGGER="0"
+# Probes from an already blocked host: one line a minute per host. A config without this key
+# (every PortSentry 1.2 config) logs each probe, as 1.2 did.
+REPEAT_LOG="minute"
 # Detection modes when portsentryd gets no -tcp/-udp/... flags (flags win): 1.2's classic pair.
 MODES="tcp udp"
 `;

@@ -61,9 +61,10 @@ export interface DaemonSettings {
   readonly modesFrom?: 'command-line' | 'config';
 }
 
-/** How often repeated "ignored"/"already blocked" lines for one source may be logged. */
+/** How often repeated "ignored"/"already blocked" lines for one source may be logged (REPEAT_LOG="minute" for the latter). */
 const QUIET_REPEAT_MS = 60_000;
 const MAX_QUIET_ENTRIES = 4096;
+const MAX_HELD_REPEATS = 1024;
 const LOCAL_ADDRESS_REFRESH_MS = 10_000;
 const EXPIRY_CHECK_MS = 1_000;
 
@@ -87,6 +88,8 @@ export class Daemon {
   private readonly trap: TrapController | null;
   /** Sources whose response (firewall, commands) is under way. */
   private readonly responding = new Set<string>();
+  /** REPEAT_LOG="every": probes from a source whose response is under way, logged once it is done. */
+  private readonly heldRepeats = new Map<string, Probe[]>();
   /** What is never blocked, for the current settings and host addresses; null = rebuild. */
   private neverBlockCache: NeverBlock | null = null;
   constructor(
@@ -170,8 +173,8 @@ export class Daemon {
   }
 
   /** The whole path of one probe. Public so other sensors (packet capture) feed the same path. */
-  handleProbe(probe: Probe, reply?: (banner: string) => void): void {
-    this.deps.observeProbe?.(probe);
+  handleProbe(probe: Probe, reply?: (banner: string) => void, observe = true): void {
+    if (observe) this.deps.observeProbe?.(probe);
     // What a block of this source covers: the address, or (IPv6) its BLOCK_PREFIX6 network,
     // which is then what the engine counts and dedupes: rotating through a /64 gains nothing.
     const scope = this.scopeOf(probe.source, probe.family as AddressFamily);
@@ -199,13 +202,22 @@ export class Daemon {
         this.emit(probe, 'ignored', verdict.reason);
         return;
       }
-      case 'already-blocked':
-        // A block still being applied is not news: the event that triggered it follows.
-        if (this.responding.has(key)) return;
-        if (!this.shouldLogQuietly(`blocked ${probe.source}`, probe.at)) return;
-        this.deps.log(messages.alreadyBlocked(probe.source, probe.mode !== 'tcp' && probe.mode !== 'udp'));
-        this.emit(probe, 'already-blocked');
+      case 'already-blocked': {
+        const every = this.config.repeatLog === 'every';
+        if (this.responding.has(key)) {
+          // A block still being applied is not news: the event that triggered it follows.
+          // With 1.2's policy the probe is still logged, after that block's own lines.
+          if (every) this.holdRepeat(key, probe);
+          return;
+        }
+        const fresh = this.shouldLogQuietly(`blocked ${probe.source}`, probe.at);
+        if (every) this.deps.log(messages.attack(probe, probe.source));
+        if (every || fresh) this.deps.log(messages.alreadyBlocked(probe.source, probe.mode !== 'tcp' && probe.mode !== 'udp'));
+        // The store and subscribers get a summary whatever the log policy: a full port scan
+        // from a blocked host is one event a minute there, not 65,535.
+        if (fresh) this.emit(probe, 'already-blocked');
         return;
+      }
       case 'already-reported': {
         // Reported (not blocked) within the trigger window: said again at most once a minute,
         // with why it is not blocked; never "already blocked", which would not be true.
@@ -236,7 +248,10 @@ export class Daemon {
           return;
         }
         this.responding.add(key);
-        void this.respond(probe, scope).finally(() => this.responding.delete(key));
+        void this.respond(probe, scope).finally(() => {
+          this.responding.delete(key);
+          this.replayHeld(key);
+        });
         return;
     }
   }
@@ -334,7 +349,8 @@ export class Daemon {
     this.paused = paused;
     this.pauseEndsAt = endsAt;
     const howLong = endsAt === null ? '' : ` until ${new Date(endsAt).toISOString()}`;
-    this.deps.log(messages.warning(paused ? `protection paused${howLong}: scans are reported but not blocked` : 'protection resumed'));
+    // Paused is a warning (nothing new is blocked); resuming is not: nothing failed.
+    this.deps.log(paused ? messages.warning(`protection paused${howLong}: scans are reported but not blocked`) : messages.notice('protection resumed'));
     // Paused means nothing is blocked: the kernel trap goes too, and comes back on resume.
     await this.updateTrap();
   }
@@ -551,6 +567,22 @@ export class Daemon {
         this.deps.log(messages.error(`could not lift the expired block of ${address}: ${(error as Error).message}`));
       }
     }
+  }
+
+  /** REPEAT_LOG="every": a probe that came while its source's block was being applied. */
+  private holdRepeat(key: string, probe: Probe): void {
+    let held = this.heldRepeats.get(key);
+    if (held === undefined) this.heldRepeats.set(key, (held = []));
+    // Bounded: a flood during one block's few milliseconds is logged up to this many lines.
+    if (held.length < MAX_HELD_REPEATS) held.push(probe);
+  }
+
+  /** After a response: the held probes go the whole way again (already blocked, or a retry if the block failed). */
+  private replayHeld(key: string): void {
+    const held = this.heldRepeats.get(key);
+    if (held === undefined) return;
+    this.heldRepeats.delete(key);
+    for (const probe of held) this.handleProbe(probe, undefined, false);
   }
 
   private shouldLogQuietly(key: string, now: number): boolean {

@@ -151,11 +151,15 @@ export async function appendToFile(path: string, text: string, mode: number, wha
   }
 }
 
-/** Empties (or creates) a state file, never through a symlink. */
+/** Empties (or creates) a state file with `mode` (also when it existed with another), never through a symlink. */
 export async function truncateFile(path: string, mode: number, what: string): Promise<void> {
   await assertSafeFile(path, what);
-  const handle = await fsp().open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NOFOLLOW, mode);
-  await (await checkedHandle(handle, path, what)).close();
+  const handle = await checkedHandle(await fsp().open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NOFOLLOW, mode), path, what);
+  try {
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
 }
 
 /**

@@ -5,8 +5,10 @@
 import { dirname } from 'node:path';
 import { appendToFile, assertSafeFile, ensureOwnDirectory, truncateFile } from '../files/safe-paths.js';
 
-/** As PortSentry 1.2: the history and blocked files are root's alone (they list who attacked us). */
-const STATE_FILE_MODE = 0o600;
+/** The history file is root's alone (it lists who attacked us, over all time). */
+const HISTORY_FILE_MODE = 0o600;
+/** The blocked files are 0644 as PortSentry 1.2 writes them: tools that read them need not run as root. */
+const BLOCKED_FILE_MODE = 0o644;
 
 export interface HistoryRecord {
   readonly at: number;
@@ -39,7 +41,7 @@ export class HistoryWriter {
   async resetBlockedFiles(modes: readonly string[]): Promise<void> {
     await ensureOwnDirectory(dirname(this.historyFile), 0o750, null);
     await ensureOwnDirectory(dirname(this.blockedFileBase), 0o750, null);
-    for (const mode of modes) await truncateFile(`${this.blockedFileBase}.${mode}`, STATE_FILE_MODE, 'blocked file');
+    for (const mode of modes) await truncateFile(`${this.blockedFileBase}.${mode}`, BLOCKED_FILE_MODE, 'blocked file');
     // Refuse an unsafe history file now, with a clear error, not at the first attack.
     await assertSafeFile(this.historyFile, 'history file');
   }
@@ -66,7 +68,8 @@ export class HistoryWriter {
     this.queue = (async () => {
       for (const [file, text] of batch) {
         try {
-          await appendToFile(file, text, STATE_FILE_MODE, file === this.historyFile ? 'history file' : 'blocked file');
+          const history = file === this.historyFile;
+          await appendToFile(file, text, history ? HISTORY_FILE_MODE : BLOCKED_FILE_MODE, history ? 'history file' : 'blocked file');
         } catch (error) {
           this.onError(`Cannot write ${file}: ${(error as Error).message}`);
         }

@@ -61,7 +61,9 @@ export const messages = {
   trapArmed: (ranges: number) => `adminalert: Kernel trap armed on ${ranges} port ranges: the first probe blocks its sender before any reply`,
   controlListening: (path: string) => `adminalert: Control socket listening on ${path}`,
   adminControlListening: (path: string) => `adminalert: Admin control socket (root only) listening on ${path}`,
+  /** Only for something that failed or left protection short; news that is fine is a notice. */
   warning: (what: string) => `adminalert: WARNING: ${what}`,
+  notice: (what: string) => `adminalert: ${what}`,
   error: (what: string) => `adminalert: ERROR: ${what}`,
 } as const;
 

@@ -30,11 +30,12 @@ export class SyslogReporter {
   }
 
   log(message: string): void {
-    // One message per line: strip anything that could split or forge a syslog record.
+    // One message per line: strip anything that could split or forge a syslog record. A
+    // trailing space stays: 1.2's "manually exclude port: 113 " has one, and filters match it.
     const clean = message
+      .replace(/[\r\n]+$/, '')
       .replace(/[\r\n]+/g, ' ')
-      .replace(/[^\x20-\x7e]/g, '?')
-      .trimEnd();
+      .replace(/[^\x20-\x7e]/g, '?');
     this.echo(`${this.tag}[${process.pid}]: ${clean}`);
     const child = this.ensureChild();
     child?.stdin.write(`${clean}\n`);

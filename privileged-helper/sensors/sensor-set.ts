@@ -453,9 +453,12 @@ function describeCaptureRules(rules: readonly WatchRule[], listening: ListeningP
     lines.push(messages.advancedMonitor(rule.ports.limit));
     if (rule.exclude.size === 0) lines.push(messages.advancedExcludeNone());
     for (const port of rule.exclude) lines.push(messages.advancedExclude(port));
+    // 1.2's list of ignored ports: those in use, then the manual exclusions (a port both in
+    // use and excluded is named twice, as 1.2 did); logwatch reports these lines.
     for (let port = 1; port <= rule.ports.limit; port += 1) {
-      if (!rule.exclude.has(port) && listening.isListening(rule.protocol, port)) lines.push(messages.advancedIgnoredListening(rule.protocol, port));
+      if (listening.isListening(rule.protocol, port)) lines.push(messages.advancedIgnoredListening(rule.protocol, port));
     }
+    for (const port of rule.exclude) lines.push(messages.advancedIgnoredListening(rule.protocol, port));
   }
   return lines;
 }

@@ -230,6 +230,31 @@ function listenAddress(value: string, name: string): string {
 
 const SECRET_TEXT = token(/^[\x21-\x7e]{0,256}$/, 'printable characters without spaces (at most 256)');
 
+/** A remote syslog server, "host:port" or "[IPv6]:port"; the host an address or a DNS name. */
+export function parseRemoteSyslog(value: string, name: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9A-Fa-f:.]{2,45})\]|([A-Za-z0-9.-]{1,253})):(\d{1,5})$/.exec(value);
+  const port = Number(match?.[3]);
+  const host = match?.[1] ?? match?.[2];
+  const bad = match === null || host === undefined || port < 1 || port > 65535 || (match[1] !== undefined && parseAddress(match[1]) === null) || host.startsWith('-') || host.startsWith('.');
+  if (bad) throw new ConfigValueError(`${name} must be host:port or [IPv6 address]:port (a syslog server), not "${printable(value)}"`);
+  return { host, port };
+}
+
+function remoteSyslog(value: string, name: string): string {
+  if (value === '') return '';
+  parseRemoteSyslog(value, name);
+  return value;
+}
+
+/** How an already blocked source's further probes are logged (REPEAT_LOG). */
+export type RepeatLog = 'every' | 'minute';
+
+function repeatLog(value: string, name: string): RepeatLog {
+  const text = value.trim();
+  if (text === 'every' || text === 'minute') return text;
+  throw new ConfigValueError(`${name} must be "every" (log every probe, as PortSentry 1.2) or "minute" (once a minute per source), not "${printable(value)}"`);
+}
+
 function banner(value: string): string | null {
   return value === '' ? null : value;
 }
@@ -356,6 +381,17 @@ export const CONFIG_KEYS = {
     unit: 'seconds',
     label: 'Counting window',
     hint: 'Touches from one host are counted over this span (1 second to 30 days).',
+  }),
+  // Absent (every PortSentry 1.2 config) means 1.2's policy; our own shipped config says "minute".
+  REPEAT_LOG: key({
+    field: 'repeatLog',
+    parse: repeatLog,
+    defaultText: 'every',
+    access: 'operator',
+    group: 'detection',
+    widget: 'text',
+    label: 'Log repeats from a blocked host',
+    hint: '"every": each probe from an already blocked host is logged, as PortSentry 1.2 did (logwatch lists every port); "minute": at most one line a minute per host.',
   }),
   STATE_MAX_SOURCES: key({
     field: 'stateMaxSources',
@@ -785,6 +821,62 @@ export const CONFIG_KEYS = {
     widget: 'text',
     label: 'Syslog socket',
     hint: 'Where log lines go.',
+  }),
+  // Structured output (each off when empty): see README "Structured output".
+  JSON_LOG_FILE: key({
+    field: 'jsonLogFile',
+    parse: optionalPath,
+    defaultText: '',
+    access: 'root',
+    names: 'a file',
+    group: 'files',
+    widget: 'text',
+    label: 'JSON lines file',
+    hint: 'Absolute path; one JSON object per event (schema v1). Empty turns it off.',
+  }),
+  RFC5424_FILE: key({
+    field: 'rfc5424File',
+    parse: optionalPath,
+    defaultText: '',
+    access: 'root',
+    names: 'a file',
+    group: 'files',
+    widget: 'text',
+    label: 'RFC 5424 file',
+    hint: 'Absolute path; one RFC 5424 syslog message with structured data per event. Empty turns it off.',
+  }),
+  SYSLOG_REMOTE: key({
+    field: 'syslogRemote',
+    parse: remoteSyslog,
+    defaultText: '',
+    access: 'root',
+    names: 'a server this host connects to',
+    group: 'files',
+    widget: 'text',
+    label: 'Remote syslog',
+    hint: 'host:port of a syslog server that takes RFC 5424 over TCP (octet-counted); empty turns it off.',
+  }),
+  SYSLOG_REMOTE_TLS: key({
+    field: 'syslogRemoteTls',
+    parse: flag,
+    defaultText: '0',
+    access: 'root',
+    names: 'a server this host connects to',
+    group: 'files',
+    widget: 'flag',
+    label: 'Remote syslog over TLS',
+    hint: 'RFC 5425: TLS, the server certificate checked against SYSLOG_REMOTE_CA or the system CAs.',
+  }),
+  SYSLOG_REMOTE_CA: key({
+    field: 'syslogRemoteCa',
+    parse: optionalPath,
+    defaultText: '',
+    access: 'root',
+    names: 'a file',
+    group: 'files',
+    widget: 'text',
+    label: 'Remote syslog CA file',
+    hint: 'Absolute path of the PEM CA the server certificate must chain to; empty: the system CAs.',
   }),
   RPC_SOCKET: key({
     field: 'rpcSocket',

@@ -18,6 +18,8 @@ export function helperConfigText(dir: string, keys: Readonly<Record<string, stri
     RPC_ADMIN_SOCKET: join(dir, 'run', 'admin', 'helper.sock'),
     STORE_FILE: join(dir, 'events.db'),
     OPERATOR_SETTINGS_FILE: join(dir, 'operator-settings.conf'),
+    // As the config our packages install: one "already blocked" line a minute per host.
+    REPEAT_LOG: 'minute',
     ...keys,
   };
   return [comment, ...Object.entries(settings).map(([key, value]) => `${key}="${value}"`), ''].join('\n');
