@@ -10,7 +10,7 @@ import { byId, h, showFieldError } from '../lib/dom.js';
 import { formatRemaining, formatTime } from '../lib/format.js';
 import { GridNavigation } from '../lib/grid-nav.js';
 import { MAX_BLOCK_TIMEOUT_SECONDS, checkUserText } from '../lib/text-rules.js';
-import { extendedTimeout, filterBlocks, parseBlockTarget } from './block-model.js';
+import { coveringBlock, extendedTimeout, filterBlocks, parseBlockTarget } from './block-model.js';
 
 export interface BlockRequest {
   readonly address: string;
@@ -36,6 +36,7 @@ export function readBlockForm(address: string, reason: string, duration: string)
 
 export class BlocksView {
   private blocks: BlockEntry[] = [];
+  private loaded = false;
   private readonly selected = new Set<string>();
   private search = '';
   private readonly body = byId<HTMLTableSectionElement>('blocks-body');
@@ -69,9 +70,19 @@ export class BlocksView {
     window.setInterval(() => this.render(), 30_000);
   }
 
-  /** The addresses blocked now (the events list offers Unblock for these). */
+  /** Whether a block of the helper's list covers the address (a range counts): the events list offers Unblock for these. */
   isBlocked(address: string): boolean {
-    return this.blocks.some((b) => b.address === address);
+    return this.covering(address) !== null;
+  }
+
+  /** The block that covers the address (itself or a range containing it), or null. */
+  covering(address: string): BlockEntry | null {
+    return coveringBlock(address, this.blocks);
+  }
+
+  /** The helper's block list as last loaded (the header counts it, the scanner view reads it); null before the first load. */
+  list(): readonly BlockEntry[] | null {
+    return this.loaded ? this.blocks : null;
   }
 
   /** Called after every reload (the events list relabels its Block/Unblock buttons). */
@@ -85,7 +96,8 @@ export class BlocksView {
       // A scan's burst of block events often leaves the list as it was: no redraw then.
       const changed = JSON.stringify(blocks) !== JSON.stringify(this.blocks);
       this.blocks = blocks;
-      for (const address of [...this.selected]) if (!this.isBlocked(address)) this.selected.delete(address);
+      this.loaded = true;
+      for (const address of [...this.selected]) if (!blocks.some((b) => b.address === address)) this.selected.delete(address);
       if (changed) this.render();
       for (const listener of this.listeners) listener();
     } catch (error) {
@@ -105,10 +117,13 @@ export class BlocksView {
   /** Blocks (or unblocks) one address from elsewhere in the window (event rows, scanner view). */
   async toggle(address: string, reasonWhere: string): Promise<string> {
     try {
-      if (this.isBlocked(address)) {
-        const result = await this.api.unblock({ address, reason: `unblocked from ${reasonWhere}` });
+      const block = this.covering(address);
+      if (block !== null) {
+        // A range that covers the address is what blocks it: lifting it lifts the whole range, and says so.
+        const result = await this.api.unblock({ address: block.address, reason: `unblocked from ${reasonWhere}` });
         await this.reload();
-        return result.removed ? `${address} is unblocked.` : `${address} was not blocked any more.`;
+        const what = block.address === address ? address : `${block.address} (which covered ${address})`;
+        return result.removed ? `${what} is unblocked.` : `${what} was not blocked any more.`;
       }
       const result = await this.api.block({ address, reason: `blocked from ${reasonWhere}` });
       await this.reload();

@@ -50,10 +50,16 @@ class Dashboard {
     };
     this.events = new EventsView(api, actions);
     this.stats = new StatsView(api, () => this.events.since());
-    this.scanner = new ScannerView(api, actions, () => this.events.since());
+    this.scanner = new ScannerView(
+      api,
+      actions,
+      () => this.events.since(),
+      () => this.blocks.list() ?? [],
+    );
     this.setup = new SetupView(api);
     this.blocks.onChange(() => {
-      void this.loadStatus(); // the header counts blocked hosts
+      this.renderState(); // the header counts the list itself
+      void this.loadStatus();
       this.events.refreshBlockButtons();
       this.scanner.relabel();
     });
@@ -129,7 +135,8 @@ class Dashboard {
     const toggle = byId<HTMLButtonElement>('pause-toggle');
     const duration = byId<HTMLSelectElement>('pause-duration');
     banner.className = `banner banner-${this.state.kind}`;
-    byId('helper-details').textContent = this.state.kind === 'connected' && this.status !== null ? statusDetails(this.status, Date.now()) : '';
+    // The blocked count is the list's own length, so header and list never disagree.
+    byId('helper-details').textContent = this.state.kind === 'connected' && this.status !== null ? statusDetails(this.status, Date.now(), this.blocks.list()?.length) : '';
     switch (this.state.kind) {
       case 'connecting':
         text.textContent = 'Connecting to the PortSentry helper…';

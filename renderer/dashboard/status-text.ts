@@ -23,10 +23,14 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(hours / 24)} days ${hours % 24} h`;
 }
 
-export function statusDetails(status: StatusResult, _now: number): string {
+/**
+ * `blockedCount`: the length of the helper's block list the page shows (blocks.list), so the
+ * header and the list never disagree; status's own count until the list has loaded.
+ */
+export function statusDetails(status: StatusResult, _now: number, blockedCount: number = status.blockedCount): string {
   const modes = status.modes.length === 0 ? 'no modes' : status.modes.map((m) => MODE_LABELS[m]).join(', ');
   const capture = status.modes.some((m) => m !== 'udp') ? (status.captureActive ? 'capture running' : 'capture not running') : 'no capture needed';
-  const blocked = status.blockedCount === 1 ? '1 host blocked' : `${status.blockedCount} hosts blocked`;
+  const blocked = blockedCount === 1 ? '1 host blocked' : `${blockedCount} hosts blocked`;
   return `Modes: ${modes} · ${capture} · up ${formatDuration(status.uptimeSeconds)} · ${blocked} · firewall: ${status.backend}`;
 }
 

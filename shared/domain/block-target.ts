@@ -73,6 +73,19 @@ export function protectedOverlap(target: BlockTarget, networks: Iterable<Protect
   return null;
 }
 
+/**
+ * Whether a block (its canonical text: an address or "network/prefix") covers `address`: the
+ * same address, or a range that contains it. A range block is what blocks every host in it,
+ * so every surface that says "blocked" asks this, not string equality.
+ */
+export function blockCovers(blockText: string, address: string): boolean {
+  if (blockText === address) return true;
+  const block = parseBlockTarget(blockText);
+  const host = parseAddress(address);
+  if (typeof block === 'string' || host === null || block.family !== host.family) return false;
+  return samePrefix(toBits(block.network, block.family), toBits(host.address, host.family), block.prefix);
+}
+
 /** Clears every bit after the first `prefix` bits of a canonical address. */
 export function maskAddress(address: string, family: AddressFamily, prefix: number): string {
   const bits = toBits(address, family);
