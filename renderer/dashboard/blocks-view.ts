@@ -45,7 +45,11 @@ export class BlocksView {
   private refreshTimer: number | null = null;
   private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly api: PortSentryApi) {
+  constructor(
+    private readonly api: PortSentryApi,
+    /** "Unblock for 1 hour": trust the host for a while (the dashboard's Allow), which lifts its block. */
+    private readonly allow: (address: string, seconds: number) => Promise<void>,
+  ) {
     byId<HTMLFormElement>('block-form').addEventListener('submit', (event) => {
       event.preventDefault();
       void this.blockByHand();
@@ -169,6 +173,9 @@ export class BlocksView {
       'Extend',
     );
     extend.addEventListener('click', () => void this.extendMany([block.address]));
+    // Symmetric to Extend: let the host through for an hour, then it may be blocked again.
+    const unblockHour = h('button', { type: 'button', class: 'unblock-hour', 'aria-label': `Unblock ${block.address} for 1 hour` }, 'Unblock 1 h');
+    unblockHour.addEventListener('click', () => void this.allow(block.address, 3600));
     return h(
       'tr',
       { 'data-address': block.address, class: this.selected.has(block.address) ? 'selected' : '' },
@@ -178,7 +185,7 @@ export class BlocksView {
       h('td', {}, block.until === null ? 'Until unblocked' : h('time', { datetime: new Date(block.until).toISOString(), title: formatTime(block.until) }, formatRemaining(block.until, now))),
       // One line, cut with an ellipsis; the full text on hover (title) and when the row has focus (CSS).
       h('td', { class: 'reason' }, h('span', { class: 'truncate', title: block.reason }, block.reason)),
-      h('td', { class: 'row-actions' }, h('span', { class: 'row-actions-group' }, unblock, extend)),
+      h('td', { class: 'row-actions' }, h('span', { class: 'row-actions-group' }, unblock, unblockHour, extend)),
     );
   }
 

@@ -16,7 +16,10 @@ import { notBlockedReason } from './block-model.js';
 export interface RowActions {
   isBlocked(address: string): boolean;
   toggleBlock(address: string): Promise<void>;
+  /** Trust the host: on the ignore list for good, its blocks lifted (with Undo). */
   ignore(address: string): Promise<void>;
+  /** Trust the host for a while (a timed ignore entry the helper removes itself). */
+  allow(address: string, seconds: number): Promise<void>;
   copy(address: string): Promise<void>;
   openScanner(address: string): void;
 }

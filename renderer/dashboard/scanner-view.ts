@@ -28,6 +28,8 @@ export class ScannerView {
     this.dialog.addEventListener('close', () => this.opener?.focus());
     byId('scanner-toggle-block').addEventListener('click', () => void this.run(async (address) => this.actions.toggleBlock(address)));
     byId('scanner-ignore').addEventListener('click', () => void this.run(async (address) => this.actions.ignore(address)));
+    byId('scanner-allow-hour').addEventListener('click', () => void this.run(async (address) => this.actions.allow(address, 3600)));
+    byId('scanner-allow-day').addEventListener('click', () => void this.run(async (address) => this.actions.allow(address, 86_400)));
     byId('scanner-copy').addEventListener('click', () => void this.run(async (address) => this.actions.copy(address)));
   }
 

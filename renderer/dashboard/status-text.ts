@@ -2,6 +2,7 @@
 // long the helper has been up, and how many hosts it holds blocked. Pure, for the tests.
 
 import type { StatusResult } from '../../shared/protocol/schemas.js';
+import { formatTime } from '../lib/format.js';
 
 export const MODE_LABELS: Readonly<Record<StatusResult['modes'][number], string>> = {
   tcp: 'TCP',
@@ -46,4 +47,11 @@ export function protectionBanner(status: Pick<StatusResult, 'paused' | 'protecti
   if (status.firewall?.inSync === false)
     return { text: `Degraded: ${status.firewall.problem ?? 'the firewall does not hold what the helper believes'}. The helper keeps trying to restore it.`, warn: true };
   return { text: 'Protected: the helper is watching.', warn: false };
+}
+
+/** What Ignore / Allow did, in one sentence: trusted for good or until when, and which blocks it lifted. */
+export function trustSentence(address: string, until: number | null, lifted: readonly string[]): string {
+  const how = until === null ? `${address} is trusted: on the ignore list, never blocked` : `${address} is allowed until ${formatTime(until)}: on the ignore list until then`;
+  const blocks = lifted.length === 0 ? '' : ` Its block${lifted.length === 1 ? '' : 's'} (${lifted.join(', ')}) ${lifted.length === 1 ? 'was' : 'were'} lifted.`;
+  return `${how}.${blocks}`;
 }

@@ -74,16 +74,27 @@ export function protectedOverlap(target: BlockTarget, networks: Iterable<Protect
 }
 
 /**
- * Whether a block (its canonical text: an address or "network/prefix") covers `address`: the
- * same address, or a range that contains it. A range block is what blocks every host in it,
- * so every surface that says "blocked" asks this, not string equality.
+ * Whether `outer` (a block or ignore entry: an address or "network/prefix") covers `inner` (an
+ * address or a range): the same, or a range that contains it. A range block is what blocks
+ * every host in it, so every surface that says "blocked" asks this, not string equality; an
+ * ignore entry lifts the blocks it covers.
  */
-export function blockCovers(blockText: string, address: string): boolean {
-  if (blockText === address) return true;
-  const block = parseBlockTarget(blockText);
-  const host = parseAddress(address);
-  if (typeof block === 'string' || host === null || block.family !== host.family) return false;
-  return samePrefix(toBits(block.network, block.family), toBits(host.address, host.family), block.prefix);
+export function blockCovers(outer: string, inner: string): boolean {
+  if (outer === inner) return true;
+  const a = looseTarget(outer);
+  const b = looseTarget(inner);
+  if (a === null || b === null || a.family !== b.family || a.prefix > b.prefix) return false;
+  return samePrefix(toBits(a.address, a.family), toBits(b.address, b.family), a.prefix);
+}
+
+/** "address[/prefix]" without the host-bit rule (an ignore file may say 198.18.0.5/24). */
+function looseTarget(text: string): { address: string; family: AddressFamily; prefix: number } | null {
+  const [addressText = '', prefixText, extra] = text.split('/');
+  const parsed = parseAddress(addressText);
+  if (parsed === null || extra !== undefined) return null;
+  const max = parsed.family === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  return prefix >= 0 && prefix <= max ? { address: parsed.address, family: parsed.family, prefix } : null;
 }
 
 /** Clears every bit after the first `prefix` bits of a canonical address. */

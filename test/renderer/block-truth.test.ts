@@ -2,7 +2,8 @@
 // reported only (BLOCK_UDP=0) is never shown blocked (rows, header, per-scanner view), each
 // of its rows says why it was not blocked in the helper's words, the header's count is the
 // list's, and a range block covering a host counts as blocking it (row, view, Unblock lifts
-// the range in nftables).
+// the range in nftables); Ignore on a row lifts a real block and Undo puts it back, and the
+// per-scanner view's Allow for 1 hour is a timed ignore entry in the helper.
 // Needs root, /usr/bin/chromium, python3 and a built renderer (npm run build).
 
 import assert from 'node:assert/strict';
@@ -107,5 +108,29 @@ describe('one block truth on the dashboard, against a real helper', { timeout: 1
     assert.equal((await blockedSetsText(lab, target, TABLE)).includes('198.18.0.12/30'), false, 'the range is gone from nftables');
     await until('the row offers Block again', async () => (await toggle.innerText()) === 'Block');
     await until('the header counts the list', async () => (await headerCount()) === '1' && (await listCount()) === '1');
+  });
+
+  it('Ignore on a row lifts the real block and says so, Undo puts it back; Allow for 1 hour from the scanner view', async () => {
+    const { target, scanner } = lab.hosts;
+    await helper.call('block', { address: scanner.v4, reason: 'blocked for the ignore test' });
+    const toggle = page.locator(`#events-body button[data-act="toggle"][data-address="${scanner.v4}"]`).first();
+    await until('the row offers Unblock', async () => (await toggle.innerText()) === 'Unblock');
+    await page.locator(`#events-body button[data-act="ignore"][data-address="${scanner.v4}"]`).first().click();
+    await until('the page says the block was lifted', async () => /^198\.18\.0\.12 is trusted: .* Its block \(198\.18\.0\.12\) was lifted\.$/.test(await page.locator('#events-status').innerText()));
+    assert.equal((await blockedSetsText(lab, target, TABLE)).includes(scanner.v4), false, 'the kernel no longer holds the block');
+    await until('the row offers Block', async () => (await toggle.innerText()) === 'Block');
+    await page.click('#trust-undo');
+    await until('the page says it is undone', async () => (await page.locator('#events-status').innerText()) === `${scanner.v4} is off the ignore list. ${scanner.v4} is blocked again.`);
+    assert.ok((await blockedSetsText(lab, target, TABLE)).includes(scanner.v4), 'the block is back in nftables');
+    assert.deepEqual((await helper.call('ignore.list', {})).entries, []);
+
+    await page.locator(`#events-body button.host-link:text-is("${scanner.v4}")`).first().click();
+    await page.click('#scanner-allow-hour');
+    await until('allowed for an hour', async () => (await helper.call('ignore.list', {})).entries.length === 1);
+    const [entry] = (await helper.call('ignore.list', {})).entries;
+    assert.ok(entry?.until !== undefined && Math.abs(entry.until - (Date.now() + 3_600_000)) < 120_000, `an hour from now (${entry?.until})`);
+    assert.equal((await blockedSetsText(lab, target, TABLE)).includes(scanner.v4), false, 'its block lifted');
+    await until('the view says it is not blocked', async () => (await page.locator('#scanner-toggle-block').innerText()) === 'Block this host');
+    await page.keyboard.press('Escape');
   });
 });
