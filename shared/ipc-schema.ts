@@ -110,6 +110,8 @@ export const ipcSchema = {
   listIgnored: helper('ignore.list'),
   addIgnored: helper('ignore.add'),
   removeIgnored: helper('ignore.remove'),
+  /** Undo of addIgnored: removes the entry and puts back the blocks it lifted. */
+  undoIgnored: helper('ignore.undo'),
   getConfig: helper('config.get'),
   setConfig: helper('config.set'),
   pause: helper('pause'),

@@ -25,7 +25,8 @@ import type { NflogCapturePlan } from '../capture/nflog-capture.js';
 import type { TrapPlan } from '../firewall/kernel-trap.js';
 import { reconcileBlocks } from '../firewall/reconcile-blocks.js';
 import { ControlSocket } from '../rpc/control-socket.js';
-import { controlHandlers } from '../rpc/control-service.js';
+import { controlHandlers, MAX_WAITING_OPERATOR_EDITS, sweepExpiredIgnores } from '../rpc/control-service.js';
+import { RootFirstQueue } from '../rpc/root-first-queue.js';
 import { lookupGroupId } from '../rpc/group-file.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
 import { FleetAndMetrics } from '../fleet/fleet-and-metrics.js';
@@ -36,6 +37,8 @@ import { DESKTOP_VERSION } from '../version.js';
 /** This product's own version (the classic version it is compatible with is PRODUCT_VERSION). */
 const PRODUCT_VERSION_DESKTOP = `${DESKTOP_VERSION} (PortSentry ${PRODUCT_VERSION} compatible)`;
 const RETENTION_CHECK_MS = 3_600_000;
+/** How often timed ignore entries ("allow for 1 hour") are checked for their end: a small file read. */
+const IGNORE_SWEEP_MS = 1_000;
 const DAY_MS = 86_400_000;
 
 export interface RunningDaemon {
@@ -198,7 +201,22 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   // Two channels: the operator socket for the control group (the desktop app), and root's
   // own admin socket. Which one a connection came in on is its role; see rpc/control-socket.ts.
   const controls: ControlSocket[] = [];
+  // One line for config and ignore-file edits, the timed-ignore sweep included, so an
+  // operator's edit and the sweep never rewrite the file over each other.
+  const edits = new RootFirstQueue(MAX_WAITING_OPERATOR_EDITS, 'settings or ignore-list changes');
+  const sweepIgnores = async () => {
+    try {
+      const expired = await edits.run('admin', () => sweepExpiredIgnores(settings.config.ignoreFile, Date.now(), reloadOnce));
+      for (const entry of expired) log(messages.warning(`${entry} is no longer ignored: the time it was allowed for is up`));
+    } catch (error) {
+      log(messages.error(`could not remove the ignore entries whose time is up: ${(error as Error).message}`));
+    }
+  };
+  void sweepIgnores();
+  const ignoreTimer = setInterval(() => void sweepIgnores(), IGNORE_SWEEP_MS);
+  ignoreTimer.unref();
   const handlers = controlHandlers({
+    edits,
     daemon,
     store,
     configPath,
@@ -250,6 +268,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     shutdown: async () => {
       for (const line of messages.shuttingDown()) log(line);
       clearInterval(pruneTimer);
+      clearInterval(ignoreTimer);
       await fleetAndMetrics.stop();
       await daemon.stop();
       await structured.close();

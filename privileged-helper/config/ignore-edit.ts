@@ -1,4 +1,7 @@
-// Adds and removes entries of an ignore file without disturbing the admin's comments. Pure.
+// Adds and removes entries of an ignore file without disturbing the admin's comments, and
+// keeps timed entries ("allow for 1 hour"): the end is written in the entry's own comment
+// ("# allowed until 2026-01-01T00:00:00.000Z: ..."), so it survives a restart and a reader of
+// the file sees it; the helper removes the line when the time is up. Pure.
 
 import { parseIgnoreEntry } from './ignore-list.js';
 
@@ -11,6 +14,18 @@ function canonical(text: string): string | null {
 export interface IgnoreLine {
   readonly entry: string;
   readonly comment?: string;
+  /** When a timed entry ends (epoch ms); absent for an entry that stays. */
+  readonly until?: number;
+}
+
+/** The comment a timed entry starts with; the ISO time is the helper's, never a user's text. */
+const TIMED = /^allowed until (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{3})?Z)(?::\s*(.*))?$/;
+
+function timedComment(comment: string): { until: number; rest: string } | null {
+  const match = TIMED.exec(comment);
+  if (match === null) return null;
+  const until = Date.parse(match[1]!);
+  return Number.isFinite(until) ? { until, rest: (match[2] ?? '').trim() } : null;
 }
 
 /** Every entry with its trailing comment, in file order. Lines that do not parse are skipped. */
@@ -23,7 +38,9 @@ export function listIgnoreLines(text: string): IgnoreLine[] {
     const entry = canonical(content);
     if (entry === null) continue;
     const comment = hash >= 0 ? raw.slice(hash + 1).trim() : '';
-    out.push(comment === '' ? { entry } : { entry, comment });
+    const timed = timedComment(comment);
+    const text = timed === null ? comment : timed.rest;
+    out.push({ entry, ...(text === '' ? {} : { comment: text }), ...(timed === null ? {} : { until: timed.until }) });
   }
   return out;
 }
@@ -40,13 +57,30 @@ export const MAX_OPERATOR_IGNORE_ENTRIES = 4096;
  * Appends the entry unless an equal one is present. `entry` must already be canonical.
  * `full` (nothing added) when the list already holds `maxEntries` entries.
  */
-export function addIgnoreLine(text: string, entry: string, comment?: string, maxEntries = Infinity): { text: string; added: boolean; full?: true } {
+export function addIgnoreLine(text: string, entry: string, comment?: string, maxEntries = Infinity, until?: number): { text: string; added: boolean; full?: true } {
   const lines = listIgnoreLines(text);
-  if (lines.some((line) => line.entry === entry)) return { text, added: false };
+  const present = lines.find((line) => line.entry === entry);
+  // Already there for good: nothing to do. Already there for a while: the new time replaces the old.
+  if (present !== undefined && (present.until === undefined || until === present.until)) return { text, added: false };
+  if (present !== undefined) return { text: addIgnoreLine(removeIgnoreLine(text, entry).text, entry, comment, Infinity, until).text, added: true };
   if (lines.length >= maxEntries) return { text, added: false, full: true };
   const separator = text === '' || text.endsWith('\n') ? '' : '\n';
-  const suffix = comment !== undefined && comment !== '' ? `  # ${comment}` : '';
+  const words = [until === undefined ? '' : `allowed until ${new Date(until).toISOString()}`, comment ?? ''].filter((w) => w !== '').join(': ');
+  const suffix = words === '' ? '' : `  # ${words}`;
   return { text: `${text}${separator}${entry}${suffix}\n`, added: true };
+}
+
+/** The timed entries whose time is up at `now`. */
+export function expiredIgnoreEntries(text: string, now: number): string[] {
+  return listIgnoreLines(text)
+    .filter((line) => line.until !== undefined && line.until <= now)
+    .map((line) => line.entry);
+}
+
+/** When the next timed entry ends, or null when none is timed. */
+export function nextIgnoreExpiry(text: string): number | null {
+  const times = listIgnoreLines(text).flatMap((line) => (line.until === undefined ? [] : [line.until]));
+  return times.length === 0 ? null : Math.min(...times);
 }
 
 /** Removes every line whose entry equals `entry`. */

@@ -199,7 +199,8 @@ export class Daemon {
         // running a full port scan is one line a minute, not 65,535.
         if (!this.shouldLogQuietly(`ignored ${probe.source}`, probe.at)) return;
         this.deps.log(messages.ignored(probe.source, why));
-        this.emit(probe, 'ignored', verdict.reason);
+        // In words ("on the ignore list"), as every other not-blocked reason: the GUI shows it as said.
+        this.emit(probe, 'ignored', why);
         return;
       }
       case 'already-blocked': {

@@ -10,15 +10,15 @@ import { configValues } from '../config/config-edit.js';
 import { applyConfigChange, ConfigChangeError, planConfigChange } from '../config/config-transaction.js';
 import { checkKeyValue, isConfigKey, operatorMayChange, operatorSettingsOffReason, rootOnlyReason } from '../../shared/domain/config-keys.js';
 import { ensureOwnDirectory, writeFileAtomically as writeSafely } from '../files/safe-paths.js';
-import { addIgnoreLine, listIgnoreLines, MAX_OPERATOR_IGNORE_ENTRIES, removeIgnoreLine } from '../config/ignore-edit.js';
+import { addIgnoreLine, expiredIgnoreEntries, listIgnoreLines, MAX_OPERATOR_IGNORE_ENTRIES, removeIgnoreLine } from '../config/ignore-edit.js';
 import { parseIgnoreEntry, parseIgnoreText } from '../config/ignore-list.js';
 import { operatorBlockRefusal, operatorIgnoreRefusal, type Prefix } from '../config/operator-bounds.js';
-import { parseBlockTarget } from '../../shared/domain/block-target.js';
+import { blockCovers, parseBlockTarget } from '../../shared/domain/block-target.js';
 import type { Clock } from '../../shared/domain/types.js';
 import type { BlockResult, Daemon } from '../daemon/daemon.js';
 import { StatsBusyError, StoreError, type EventStore } from '../store/event-store.js';
 import { ErrorCode, ProtocolError, type MethodHandlers } from '../../shared/protocol/json-rpc.js';
-import { MAX_STATS_PORTS, MAX_STATS_TOP, PROTOCOL_VERSION, type StatusResult } from '../../shared/protocol/schemas.js';
+import { MAX_LIFTED_BLOCKS, MAX_STATS_PORTS, MAX_STATS_TOP, PROTOCOL_VERSION, type BlockEntry, type StatusResult } from '../../shared/protocol/schemas.js';
 import { redactConfigText, redactValues, writesRedactedSecret } from '../fleet/secrets.js';
 import type { ConnectionContext } from './control-socket.js';
 import { QueueFullError, RootFirstQueue } from './root-first-queue.js';
@@ -47,6 +47,8 @@ export interface ControlServiceDeps {
   readonly extraStatus?: () => Pick<StatusResult, 'fleet' | 'metrics'>;
   /** Whether the kernel holds what the helper believes; null without a firewall. */
   readonly firewallHealth?: () => FirewallHealth | null;
+  /** The one line of config and ignore-file edits, shared with the timed-ignore sweep (run-daemon). */
+  readonly edits?: RootFirstQueue;
 }
 
 export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<ConnectionContext> {
@@ -61,7 +63,22 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         throw error;
       });
   };
-  const serialized = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_EDITS, 'settings or ignore-list changes'));
+  const serialized = inLine(deps.edits ?? new RootFirstQueue(MAX_WAITING_OPERATOR_EDITS, 'settings or ignore-list changes'));
+  // Trust means the host gets through: every block the new entry covers is lifted, through the
+  // firewall owner (so the kernel no longer holds it), and returned so the caller can say so
+  // and undo it.
+  const liftBlocksWithin = async (entry: string): Promise<BlockEntry[]> => {
+    const records = new Map(recordedBlocks(store).map((block) => [block.address, block]));
+    const lifted: BlockEntry[] = [];
+    for (const { key, until } of daemon.heldBlocks()) {
+      if (lifted.length >= MAX_LIFTED_BLOCKS || !blockCovers(entry, key)) continue;
+      const result = await daemon.unblock(key, `trusted: ${entry} is on the ignore list`);
+      if (!result.ok) throw new ProtocolError(ErrorCode.FIREWALL_FAILED, `${entry} is on the ignore list, but its block ${key} could not be lifted: ${result.message}`);
+      const record = records.get(key);
+      if (result.removed === true) lifted.push({ address: key, since: record?.since ?? 0, until, reason: record?.reason ?? 'held by the firewall (not in the store)' });
+    }
+    return lifted;
+  };
   const statsInLine = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_STATS, 'statistics requests'));
   const listInLine = inLine(new RootFirstQueue(MAX_WAITING_OPERATOR_LISTS, 'event listings'));
   // Operators' range blocks one at a time: the total they may cover is checked against what is
@@ -140,7 +157,9 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
           const refusal = ignoreRefusal(params.entry, text, config());
           if (refusal !== null) throw new ProtocolError(ErrorCode.NOT_AUTHORIZED, refusal);
         }
-        const edit = addIgnoreLine(text, params.entry, params.comment, context.role === 'admin' ? Infinity : MAX_OPERATOR_IGNORE_ENTRIES);
+        // A timed entry ends on a whole second: the time written in the file is the time it ends.
+        const until = params.durationSeconds === undefined ? undefined : Math.ceil((deps.clock() + params.durationSeconds * 1000) / 1000) * 1000;
+        const edit = addIgnoreLine(text, params.entry, params.comment, context.role === 'admin' ? Infinity : MAX_OPERATOR_IGNORE_ENTRIES, until);
         if (edit.full === true) {
           throw new ProtocolError(
             ErrorCode.CONFIG_INVALID,
@@ -148,7 +167,35 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
           );
         }
         if (edit.added) await writeValidatedIgnore(file, edit.text, deps.reload);
-        return { entry: params.entry, added: edit.added };
+        const lifted = await liftBlocksWithin(params.entry);
+        const held = listIgnoreLines(await readIgnoreText(file)).find((line) => line.entry === params.entry);
+        return { entry: params.entry, added: edit.added, until: held?.until ?? null, lifted };
+      }),
+    'ignore.undo': (params, context) =>
+      serialized(context, async () => {
+        const file = config().ignoreFile;
+        const edit = removeIgnoreLine(await readIgnoreText(file), params.entry);
+        if (edit.removed) await writeValidatedIgnore(file, edit.text, deps.reload);
+        // Put back with the time each had left; the same checks as any block by hand (a
+        // protected address is still refused), and a block whose time ran out stays lifted.
+        const reblocked: string[] = [];
+        for (const block of params.reblock) {
+          const left = block.until === null ? null : Math.ceil((block.until - deps.clock()) / 1000);
+          if (left !== null && left <= 0) continue;
+          // An operator's undo is a block by an operator: the same bounds on ranges as `block`.
+          const target = parseBlockTarget(block.address);
+          if (context.role !== 'admin' && typeof target !== 'string' && block.address.includes('/')) {
+            const refusal = operatorBlockRefusal(
+              target,
+              daemon.heldBlocks().map((held) => held.key),
+              config(),
+            );
+            if (refusal !== null) throw new ProtocolError(ErrorCode.NOT_AUTHORIZED, refusal);
+          }
+          const result = await daemon.blockByHand(block.address, left, block.reason.slice(0, 200));
+          reblocked.push(expectOk(result).address);
+        }
+        return { entry: params.entry, removed: edit.removed, reblocked };
       }),
     'ignore.remove': (params, context) =>
       serialized(context, async () => {
@@ -234,6 +281,20 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         }
       }),
   };
+}
+
+/**
+ * Removes the timed ignore entries whose time is up ("allow for 1 hour" ended) and reloads, so
+ * the host can be blocked again; the entries say their end in the file, so this also runs right
+ * after a restart. Returns the entries removed.
+ */
+export async function sweepExpiredIgnores(file: string, now: number, reload: () => Promise<boolean>): Promise<string[]> {
+  let text = await readIgnoreText(file);
+  const expired = expiredIgnoreEntries(text, now);
+  if (expired.length === 0) return [];
+  for (const entry of expired) text = removeIgnoreLine(text, entry).text;
+  await writeValidatedIgnore(file, text, reload);
+  return expired;
 }
 
 /** The held blocks in the order they were recorded, with the store's reason and origin. */

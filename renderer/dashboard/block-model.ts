@@ -1,9 +1,13 @@
 // The blocked-hosts panel's logic, free of DOM: what the block form sends (one address or a
-// range), which blocks a search keeps, how long an extended block lasts, and the ports a
-// scanner touched written as ranges.
+// range), which block covers an address (the one answer to "is it blocked" for every surface),
+// a scanner's state in words with the helper's reason, which blocks a search keeps, how long
+// an extended block lasts, and the ports a scanner touched written as ranges.
 
 import type { BlockEntry } from '../../shared/protocol/schemas.js';
 import { parseIgnoreEntry } from '../../shared/domain/ignore-entry.js';
+import { blockCovers } from '../../shared/domain/block-target.js';
+import { ACTION_LABELS, formatTime } from '../lib/format.js';
+import type { ScanEvent } from './event-model.js';
 import { MAX_BLOCK_TIMEOUT_SECONDS } from '../lib/text-rules.js';
 
 /** Ranges wider than this would block a large part of the internet: refused in the page. */
@@ -108,4 +112,42 @@ export function portRanges(ports: readonly number[]): string {
     i = j + 1;
   }
   return parts.join(', ');
+}
+
+/**
+ * The block in the helper's list that covers `address` (the address itself, or a range that
+ * contains it), or null. The list is blocks.list, the firewall owner's ledger: nothing else
+ * may make a page say "blocked".
+ */
+export function coveringBlock(address: string, blocks: readonly BlockEntry[]): BlockEntry | null {
+  return blocks.find((b) => b.address === address) ?? blocks.find((b) => blockCovers(b.address, address)) ?? null;
+}
+
+/** What a scanner's state is now, in words: blocked (by what, until when) or not, and why not. */
+export interface ScannerState {
+  readonly blocked: boolean;
+  readonly text: string;
+}
+
+/**
+ * The state of one source: blocked only when a block of the helper's list covers it;
+ * otherwise the reason the helper gave with its latest probe (report only, paused, over the
+ * per-prefix rate limit, never blocked, below the trigger, a failed block), or that its block
+ * was lifted.
+ */
+export function scannerState(address: string, blocks: readonly BlockEntry[], latest: Pick<ScanEvent, 'action' | 'reason'> | null): ScannerState {
+  const block = coveringBlock(address, blocks);
+  if (block !== null) {
+    const by = block.address === address ? '' : ` by ${block.address}`;
+    return { blocked: true, text: `Blocked${by} ${block.until === null ? 'until unblocked' : `until ${formatTime(block.until)}`}` };
+  }
+  if (latest === null) return { blocked: false, text: 'Not blocked' };
+  if (latest.action === 'blocked' || latest.action === 'already-blocked') return { blocked: false, text: 'Not blocked: its block was lifted or expired' };
+  return { blocked: false, text: `Not blocked: ${notBlockedReason(latest)}` };
+}
+
+/** Why a probe did not lead to a block, as the helper said it (its label when it gave no reason). */
+export function notBlockedReason(event: Pick<ScanEvent, 'action' | 'reason'>): string {
+  const said = event.reason?.replace(/^(reported already, )?not blocked: /, '');
+  return said === undefined || said === '' ? ACTION_LABELS[event.action].toLowerCase() : said;
 }

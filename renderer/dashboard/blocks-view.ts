@@ -10,7 +10,7 @@ import { byId, h, showFieldError } from '../lib/dom.js';
 import { formatRemaining, formatTime } from '../lib/format.js';
 import { GridNavigation } from '../lib/grid-nav.js';
 import { MAX_BLOCK_TIMEOUT_SECONDS, checkUserText } from '../lib/text-rules.js';
-import { extendedTimeout, filterBlocks, parseBlockTarget } from './block-model.js';
+import { coveringBlock, extendedTimeout, filterBlocks, parseBlockTarget } from './block-model.js';
 
 export interface BlockRequest {
   readonly address: string;
@@ -36,6 +36,7 @@ export function readBlockForm(address: string, reason: string, duration: string)
 
 export class BlocksView {
   private blocks: BlockEntry[] = [];
+  private loaded = false;
   private readonly selected = new Set<string>();
   private search = '';
   private readonly body = byId<HTMLTableSectionElement>('blocks-body');
@@ -44,7 +45,11 @@ export class BlocksView {
   private refreshTimer: number | null = null;
   private readonly listeners = new Set<() => void>();
 
-  constructor(private readonly api: PortSentryApi) {
+  constructor(
+    private readonly api: PortSentryApi,
+    /** "Unblock for 1 hour": trust the host for a while (the dashboard's Allow), which lifts its block. */
+    private readonly allow: (address: string, seconds: number) => Promise<void>,
+  ) {
     byId<HTMLFormElement>('block-form').addEventListener('submit', (event) => {
       event.preventDefault();
       void this.blockByHand();
@@ -69,9 +74,19 @@ export class BlocksView {
     window.setInterval(() => this.render(), 30_000);
   }
 
-  /** The addresses blocked now (the events list offers Unblock for these). */
+  /** Whether a block of the helper's list covers the address (a range counts): the events list offers Unblock for these. */
   isBlocked(address: string): boolean {
-    return this.blocks.some((b) => b.address === address);
+    return this.covering(address) !== null;
+  }
+
+  /** The block that covers the address (itself or a range containing it), or null. */
+  covering(address: string): BlockEntry | null {
+    return coveringBlock(address, this.blocks);
+  }
+
+  /** The helper's block list as last loaded (the header counts it, the scanner view reads it); null before the first load. */
+  list(): readonly BlockEntry[] | null {
+    return this.loaded ? this.blocks : null;
   }
 
   /** Called after every reload (the events list relabels its Block/Unblock buttons). */
@@ -85,7 +100,8 @@ export class BlocksView {
       // A scan's burst of block events often leaves the list as it was: no redraw then.
       const changed = JSON.stringify(blocks) !== JSON.stringify(this.blocks);
       this.blocks = blocks;
-      for (const address of [...this.selected]) if (!this.isBlocked(address)) this.selected.delete(address);
+      this.loaded = true;
+      for (const address of [...this.selected]) if (!blocks.some((b) => b.address === address)) this.selected.delete(address);
       if (changed) this.render();
       for (const listener of this.listeners) listener();
     } catch (error) {
@@ -105,10 +121,13 @@ export class BlocksView {
   /** Blocks (or unblocks) one address from elsewhere in the window (event rows, scanner view). */
   async toggle(address: string, reasonWhere: string): Promise<string> {
     try {
-      if (this.isBlocked(address)) {
-        const result = await this.api.unblock({ address, reason: `unblocked from ${reasonWhere}` });
+      const block = this.covering(address);
+      if (block !== null) {
+        // A range that covers the address is what blocks it: lifting it lifts the whole range, and says so.
+        const result = await this.api.unblock({ address: block.address, reason: `unblocked from ${reasonWhere}` });
         await this.reload();
-        return result.removed ? `${address} is unblocked.` : `${address} was not blocked any more.`;
+        const what = block.address === address ? address : `${block.address} (which covered ${address})`;
+        return result.removed ? `${what} is unblocked.` : `${what} was not blocked any more.`;
       }
       const result = await this.api.block({ address, reason: `blocked from ${reasonWhere}` });
       await this.reload();
@@ -154,6 +173,9 @@ export class BlocksView {
       'Extend',
     );
     extend.addEventListener('click', () => void this.extendMany([block.address]));
+    // Symmetric to Extend: let the host through for an hour, then it may be blocked again.
+    const unblockHour = h('button', { type: 'button', class: 'unblock-hour', 'aria-label': `Unblock ${block.address} for 1 hour` }, 'Unblock 1 h');
+    unblockHour.addEventListener('click', () => void this.allow(block.address, 3600));
     return h(
       'tr',
       { 'data-address': block.address, class: this.selected.has(block.address) ? 'selected' : '' },
@@ -163,7 +185,7 @@ export class BlocksView {
       h('td', {}, block.until === null ? 'Until unblocked' : h('time', { datetime: new Date(block.until).toISOString(), title: formatTime(block.until) }, formatRemaining(block.until, now))),
       // One line, cut with an ellipsis; the full text on hover (title) and when the row has focus (CSS).
       h('td', { class: 'reason' }, h('span', { class: 'truncate', title: block.reason }, block.reason)),
-      h('td', { class: 'row-actions' }, h('span', { class: 'row-actions-group' }, unblock, extend)),
+      h('td', { class: 'row-actions' }, h('span', { class: 'row-actions-group' }, unblock, unblockHour, extend)),
     );
   }
 

@@ -10,12 +10,16 @@ import { byId, h, showFieldError } from '../lib/dom.js';
 import { ACTION_LABELS, KIND_LABELS, formatTime } from '../lib/format.js';
 import { GridNavigation } from '../lib/grid-nav.js';
 import { listParams, matchesFilter, matchesSearch, parseFilter, toCsv, toJson, type EventFilter, type ScanEvent } from './event-model.js';
+import { notBlockedReason } from './block-model.js';
 
 /** What a row's buttons do; the dashboard wires them to the blocked-hosts panel and the helper. */
 export interface RowActions {
   isBlocked(address: string): boolean;
   toggleBlock(address: string): Promise<void>;
+  /** Trust the host: on the ignore list for good, its blocks lifted (with Undo). */
   ignore(address: string): Promise<void>;
+  /** Trust the host for a while (a timed ignore entry the helper removes itself). */
+  allow(address: string, seconds: number): Promise<void>;
   copy(address: string): Promise<void>;
   openScanner(address: string): void;
 }
@@ -240,7 +244,13 @@ export class EventsView {
       h('td', { class: 'num' }, String(event.port)),
       h('td', {}, event.protocol.toUpperCase()),
       h('td', {}, KIND_LABELS[event.kind]),
-      h('td', {}, h('span', { class: 'badge', title: event.reason ?? '' }, ACTION_LABELS[event.action])),
+      // What the helper did with this probe, and for every probe that did not block, why (its words).
+      h(
+        'td',
+        { class: 'action-cell' },
+        h('span', { class: 'badge', title: event.reason ?? '' }, ACTION_LABELS[event.action]),
+        event.action === 'blocked' || event.action === 'already-blocked' ? null : h('span', { class: 'why truncate', title: notBlockedReason(event) }, notBlockedReason(event)),
+      ),
       h(
         'td',
         { class: 'row-actions' },

@@ -4,7 +4,7 @@
 // dashboard.html.
 
 import type { HelperState, PortSentryApi } from '../../shared/desktop-api.js';
-import type { StatusResult } from '../../shared/protocol/schemas.js';
+import type { BlockEntry, StatusResult } from '../../shared/protocol/schemas.js';
 import { describeError, getApi } from '../lib/api.js';
 import { byId } from '../lib/dom.js';
 import { formatTime } from '../lib/format.js';
@@ -14,7 +14,7 @@ import { EventsView, type RowActions } from './events-view.js';
 import { ScannerView } from './scanner-view.js';
 import { SetupView } from './setup-view.js';
 import { StatsView } from './stats-view.js';
-import { protectionBanner, statusDetails } from './status-text.js';
+import { protectionBanner, statusDetails, trustSentence } from './status-text.js';
 
 class Dashboard {
   private readonly events: EventsView;
@@ -26,18 +26,12 @@ class Dashboard {
   private status: StatusResult | null = null;
 
   constructor(private readonly api: PortSentryApi) {
-    this.blocks = new BlocksView(api);
+    this.blocks = new BlocksView(api, (address, seconds) => this.trust(address, seconds));
     const actions: RowActions = {
       isBlocked: (address) => this.blocks.isBlocked(address),
       toggleBlock: async (address) => this.say(await this.blocks.toggle(address, 'the dashboard')),
-      ignore: async (address) => {
-        try {
-          const result = await api.addIgnored({ entry: address, comment: 'ignored from the dashboard' });
-          this.say(result.added ? `${address} is on the ignore list: it is never blocked from now on.` : `${address} was already on the ignore list.`);
-        } catch (error) {
-          this.say(describeError(error, `ignore ${address}`));
-        }
-      },
+      ignore: (address) => this.trust(address),
+      allow: (address, seconds) => this.trust(address, seconds),
       copy: async (address) => {
         try {
           await api.copyAddress(address);
@@ -50,10 +44,16 @@ class Dashboard {
     };
     this.events = new EventsView(api, actions);
     this.stats = new StatsView(api, () => this.events.since());
-    this.scanner = new ScannerView(api, actions, () => this.events.since());
+    this.scanner = new ScannerView(
+      api,
+      actions,
+      () => this.events.since(),
+      () => this.blocks.list() ?? [],
+    );
     this.setup = new SetupView(api);
     this.blocks.onChange(() => {
-      void this.loadStatus(); // the header counts blocked hosts
+      this.renderState(); // the header counts the list itself
+      void this.loadStatus();
       this.events.refreshBlockButtons();
       this.scanner.relabel();
     });
@@ -81,6 +81,43 @@ class Dashboard {
 
   private say(text: string): void {
     byId('events-status').textContent = text;
+    byId('trust-undo').hidden = true;
+  }
+
+  /**
+   * Ignore (for good, or allowed for `seconds`): the helper adds the entry and lifts the
+   * blocks it covers; the page says what was lifted and offers Undo, which removes the entry
+   * and puts those blocks back with the time they had left.
+   */
+  private async trust(address: string, seconds?: number): Promise<void> {
+    try {
+      const result = await this.api.addIgnored({ entry: address, comment: 'trusted from the dashboard', ...(seconds === undefined ? {} : { durationSeconds: seconds }) });
+      await this.blocks.reload();
+      const lifted = result.lifted ?? [];
+      this.say(
+        trustSentence(
+          address,
+          result.until ?? null,
+          lifted.map((b) => b.address),
+        ),
+      );
+      const undo = byId<HTMLButtonElement>('trust-undo');
+      undo.hidden = false;
+      undo.onclick = () => void this.undoTrust(address, lifted);
+    } catch (error) {
+      this.say(describeError(error, `ignore ${address}`));
+    }
+  }
+
+  private async undoTrust(address: string, lifted: readonly BlockEntry[]): Promise<void> {
+    try {
+      const result = await this.api.undoIgnored({ entry: address, reblock: [...lifted] });
+      await this.blocks.reload();
+      const back = result.reblocked.length === 0 ? '' : ` ${result.reblocked.join(', ')} ${result.reblocked.length === 1 ? 'is' : 'are'} blocked again.`;
+      this.say(`${address} is off the ignore list.${back}`);
+    } catch (error) {
+      this.say(describeError(error, `undo the ignore of ${address}`));
+    }
   }
 
   private async loadTheme(): Promise<void> {
@@ -129,7 +166,8 @@ class Dashboard {
     const toggle = byId<HTMLButtonElement>('pause-toggle');
     const duration = byId<HTMLSelectElement>('pause-duration');
     banner.className = `banner banner-${this.state.kind}`;
-    byId('helper-details').textContent = this.state.kind === 'connected' && this.status !== null ? statusDetails(this.status, Date.now()) : '';
+    // The blocked count is the list's own length, so header and list never disagree.
+    byId('helper-details').textContent = this.state.kind === 'connected' && this.status !== null ? statusDetails(this.status, Date.now(), this.blocks.list()?.length) : '';
     switch (this.state.kind) {
       case 'connecting':
         text.textContent = 'Connecting to the PortSentry helper…';

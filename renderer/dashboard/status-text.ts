@@ -2,6 +2,7 @@
 // long the helper has been up, and how many hosts it holds blocked. Pure, for the tests.
 
 import type { StatusResult } from '../../shared/protocol/schemas.js';
+import { formatTime } from '../lib/format.js';
 
 export const MODE_LABELS: Readonly<Record<StatusResult['modes'][number], string>> = {
   tcp: 'TCP',
@@ -23,10 +24,14 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(hours / 24)} days ${hours % 24} h`;
 }
 
-export function statusDetails(status: StatusResult, _now: number): string {
+/**
+ * `blockedCount`: the length of the helper's block list the page shows (blocks.list), so the
+ * header and the list never disagree; status's own count until the list has loaded.
+ */
+export function statusDetails(status: StatusResult, _now: number, blockedCount: number = status.blockedCount): string {
   const modes = status.modes.length === 0 ? 'no modes' : status.modes.map((m) => MODE_LABELS[m]).join(', ');
   const capture = status.modes.some((m) => m !== 'udp') ? (status.captureActive ? 'capture running' : 'capture not running') : 'no capture needed';
-  const blocked = status.blockedCount === 1 ? '1 host blocked' : `${status.blockedCount} hosts blocked`;
+  const blocked = blockedCount === 1 ? '1 host blocked' : `${blockedCount} hosts blocked`;
   return `Modes: ${modes} · ${capture} · up ${formatDuration(status.uptimeSeconds)} · ${blocked} · firewall: ${status.backend}`;
 }
 
@@ -42,4 +47,11 @@ export function protectionBanner(status: Pick<StatusResult, 'paused' | 'protecti
   if (status.firewall?.inSync === false)
     return { text: `Degraded: ${status.firewall.problem ?? 'the firewall does not hold what the helper believes'}. The helper keeps trying to restore it.`, warn: true };
   return { text: 'Protected: the helper is watching.', warn: false };
+}
+
+/** What Ignore / Allow did, in one sentence: trusted for good or until when, and which blocks it lifted. */
+export function trustSentence(address: string, until: number | null, lifted: readonly string[]): string {
+  const how = until === null ? `${address} is trusted: on the ignore list, never blocked` : `${address} is allowed until ${formatTime(until)}: on the ignore list until then`;
+  const blocks = lifted.length === 0 ? '' : ` Its block${lifted.length === 1 ? '' : 's'} (${lifted.join(', ')}) ${lifted.length === 1 ? 'was' : 'were'} lifted.`;
+  return `${how}.${blocks}`;
 }

@@ -73,6 +73,30 @@ export function protectedOverlap(target: BlockTarget, networks: Iterable<Protect
   return null;
 }
 
+/**
+ * Whether `outer` (a block or ignore entry: an address or "network/prefix") covers `inner` (an
+ * address or a range): the same, or a range that contains it. A range block is what blocks
+ * every host in it, so every surface that says "blocked" asks this, not string equality; an
+ * ignore entry lifts the blocks it covers.
+ */
+export function blockCovers(outer: string, inner: string): boolean {
+  if (outer === inner) return true;
+  const a = looseTarget(outer);
+  const b = looseTarget(inner);
+  if (a === null || b === null || a.family !== b.family || a.prefix > b.prefix) return false;
+  return samePrefix(toBits(a.address, a.family), toBits(b.address, b.family), a.prefix);
+}
+
+/** "address[/prefix]" without the host-bit rule (an ignore file may say 198.18.0.5/24). */
+function looseTarget(text: string): { address: string; family: AddressFamily; prefix: number } | null {
+  const [addressText = '', prefixText, extra] = text.split('/');
+  const parsed = parseAddress(addressText);
+  if (parsed === null || extra !== undefined) return null;
+  const max = parsed.family === 4 ? 32 : 128;
+  const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  return prefix >= 0 && prefix <= max ? { address: parsed.address, family: parsed.family, prefix } : null;
+}
+
 /** Clears every bit after the first `prefix` bits of a canonical address. */
 export function maskAddress(address: string, family: AddressFamily, prefix: number): string {
   const bits = toBits(address, family);

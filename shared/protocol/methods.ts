@@ -20,6 +20,7 @@ export const methods = {
   'ignore.list': { params: s.ignoreListParamsSchema, result: s.ignoreListResultSchema, access: 'operator' },
   'ignore.add': { params: s.ignoreAddParamsSchema, result: s.ignoreAddResultSchema, access: 'operator' },
   'ignore.remove': { params: s.ignoreRemoveParamsSchema, result: s.ignoreRemoveResultSchema, access: 'operator' },
+  'ignore.undo': { params: s.ignoreUndoParamsSchema, result: s.ignoreUndoResultSchema, access: 'operator' },
   'config.get': { params: s.configGetParamsSchema, result: s.configGetResultSchema, access: 'operator' },
   'config.set': { params: s.configSetParamsSchema, result: s.configSetResultSchema, access: 'operator' },
   pause: { params: s.pauseParamsSchema, result: s.pausedStateResultSchema, access: 'operator' },

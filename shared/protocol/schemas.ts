@@ -324,6 +324,8 @@ export const unblockResultSchema = z.strictObject({
 export const ignoreListEntrySchema = z.strictObject({
   entry: ignoreEntrySchema,
   comment: textSchema(MAX_USER_TEXT).optional(),
+  /** A timed entry ("allow for 1 hour"): when the helper removes it by itself. */
+  until: epochMsSchema.optional(),
 });
 export const ignoreListParamsSchema = noParamsSchema;
 export const ignoreListResultSchema = z.strictObject({ entries: z.array(ignoreListEntrySchema) });
@@ -331,11 +333,32 @@ export const ignoreListResultSchema = z.strictObject({ entries: z.array(ignoreLi
 export const ignoreAddParamsSchema = z.strictObject({
   entry: ignoreEntrySchema,
   comment: textSchema(MAX_USER_TEXT).optional(),
+  /** Trust for this long only (allow for 1 hour, 1 day): the helper removes the entry itself. */
+  durationSeconds: z.int().min(1).max(MAX_BLOCK_TIMEOUT_SECONDS).optional(),
 });
+/** At most this many blocks are lifted (and can be put back by ignore.undo) per ignore entry. */
+export const MAX_LIFTED_BLOCKS = 1024;
 export const ignoreAddResultSchema = z.strictObject({
   entry: ignoreEntrySchema,
-  /** False when the entry was already in the list. */
+  /** False when the entry was already in the list (for good, or until the same time). */
   added: z.boolean(),
+  /** When the entry ends; null = it stays. */
+  until: epochMsSchema.nullable().optional(),
+  /** The blocks the entry covered, lifted (the kernel no longer holds them): what ignore.undo puts back. */
+  lifted: z.array(blockEntrySchema).max(MAX_LIFTED_BLOCKS).optional(),
+});
+
+/** Undo of an ignore.add: the entry goes, and the blocks it lifted are put back with the time they had left. */
+export const ignoreUndoParamsSchema = z.strictObject({
+  entry: ignoreEntrySchema,
+  reblock: z.array(blockEntrySchema).max(MAX_LIFTED_BLOCKS),
+});
+export const ignoreUndoResultSchema = z.strictObject({
+  entry: ignoreEntrySchema,
+  /** False when the entry was not in the list any more. */
+  removed: z.boolean(),
+  /** The blocks put back (a block whose time ran out meanwhile is not). */
+  reblocked: z.array(addressOrPrefixSchema).max(MAX_LIFTED_BLOCKS),
 });
 
 export const ignoreRemoveParamsSchema = z.strictObject({ entry: ignoreEntrySchema });

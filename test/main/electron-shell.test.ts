@@ -222,6 +222,7 @@ describe('the Electron glue under the harness, against a real helper', { timeout
         await attempt('addIgnored', () => api.addIgnored({ entry: '198.18.99.0/24', comment: 'shell test' }));
         await attempt('listIgnored', () => api.listIgnored());
         await attempt('removeIgnored', () => api.removeIgnored({ entry: '198.18.99.0/24' }));
+        await attempt('undoIgnored', () => api.undoIgnored({ entry: '198.18.99.0/24', reblock: [] }));
         await attempt('getConfig', () => api.getConfig());
         await attempt('setConfig', () => api.setConfig({ changes: { SCAN_TRIGGER: '0' } }));
         await attempt('pause', () => api.pause());
@@ -247,6 +248,7 @@ describe('the Electron glue under the harness, against a real helper', { timeout
       'addIgnored',
       'listIgnored',
       'removeIgnored',
+      'undoIgnored',
       'getConfig',
       'setConfig',
       'pause',

@@ -263,6 +263,7 @@ describe('the compiled preload', () => {
     await api.listIgnored();
     await api.addIgnored({ entry: '198.18.7.0/24' });
     await api.removeIgnored({ entry: '198.18.7.0/24' });
+    await api.undoIgnored({ entry: '198.18.7.0/24', reblock: [{ address: '198.18.7.0/24', since: 1, until: null, reason: 'by hand' }] });
     await api.getConfig();
     await api.setConfig({ changes: { SCAN_TRIGGER: '1' } });
     await api.resume();
@@ -276,7 +277,7 @@ describe('the compiled preload', () => {
     assert.deepEqual([...new Set(invoked.map(([c]) => c))].sort(), [...INVOKE_CHANNELS.keys()].sort(), 'every request channel is reachable, and no other');
     for (const [channel, args] of invoked) assert.equal(validateIpcRequest(channel, args).ok, true, `${channel} ${JSON.stringify(args)}`);
     assert.equal(await api.status(), 'portsentry:status' as never, 'the envelope is unwrapped');
-    assert.equal(Object.values(ipcSchema).filter((entry) => entry.kind === 'invoke' && entry.helper !== null).length, 13, 'thirteen helper methods reach the renderer');
+    assert.equal(Object.values(ipcSchema).filter((entry) => entry.kind === 'invoke' && entry.helper !== null).length, 14, 'fourteen helper methods reach the renderer');
   });
 
   it("a page's call with bad arguments is refused by main's registered handler, and nothing is done", async () => {

@@ -29,6 +29,7 @@ function handlers(overrides: Partial<MethodHandlers<ConnectionContext>> = {}): M
     'scans.list': never,
     block: never,
     unblock: never,
+    'ignore.undo': never,
     'ignore.list': never,
     'ignore.add': never,
     'ignore.remove': never,

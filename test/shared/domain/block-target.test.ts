@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { aggregateTarget, maskAddress, parseBlockTarget, prefixMask, protectedOverlap } from '../../../shared/domain/block-target.js';
+import { aggregateTarget, blockCovers, maskAddress, parseBlockTarget, prefixMask, protectedOverlap } from '../../../shared/domain/block-target.js';
 import { BlockIndex } from '../../../privileged-helper/firewall/block-capacity.js';
 
 describe('block targets', () => {
@@ -21,6 +21,18 @@ describe('block targets', () => {
     assert.equal(aggregateTarget('198.18.0.9', 4, 64).text, '198.18.0.9');
     assert.equal(maskAddress('198.18.7.9', 4, 20), '198.18.0.0');
     assert.equal(prefixMask(6, 56), 'ffff:ffff:ffff:ff00::');
+  });
+
+  it('says whether a block or ignore entry covers an address or a range', () => {
+    assert.equal(blockCovers('198.18.0.12', '198.18.0.12'), true);
+    assert.equal(blockCovers('198.18.0.12/30', '198.18.0.15'), true);
+    assert.equal(blockCovers('198.18.0.12/30', '198.18.0.16'), false);
+    assert.equal(blockCovers('198.18.0.0/24', '198.18.0.12/30'), true);
+    assert.equal(blockCovers('198.18.0.12/30', '198.18.0.0/24'), false, 'a narrower range does not cover a wider one');
+    assert.equal(blockCovers('198.18.0.5/24', '198.18.0.200'), true, 'an ignore entry with host bits still covers its network');
+    assert.equal(blockCovers('fd00:5e::/64', 'fd00:5e::c'), true);
+    assert.equal(blockCovers('fd00:5e::/64', '198.18.0.12'), false);
+    assert.equal(blockCovers('not an address', '198.18.0.12'), false);
   });
 
   it('finds a protected network a prefix overlaps, either way round', () => {

@@ -129,6 +129,10 @@ const GOOD: { [M in MethodName]: { params: unknown[]; result: unknown } } = {
     result: { entry: '198.18.0.0/15', added: true },
   },
   'ignore.remove': { params: [{ entry: '198.18.0.0/15' }], result: { entry: '198.18.0.0/15', removed: false } },
+  'ignore.undo': {
+    params: [{ entry: '198.18.0.7', reblock: [{ address: '198.18.0.7', since: 1, until: null, reason: 'scan of TCP port 1' }] }],
+    result: { entry: '198.18.0.7', removed: true, reblocked: ['198.18.0.7'] },
+  },
   'config.get': {
     params: [{}],
     result: { text: 'TCP_PORTS="1,11"\n', values: { TCP_PORTS: '1,11', IPV6: '1' }, sources: { TCP_PORTS: '/etc/ps.conf', IPV6: 'default' }, mainFile: '/etc/ps.conf', operatorFile: null },
@@ -218,6 +222,7 @@ const BAD: { [M in MethodName]: unknown[] } = {
     { entry: '198.18.0.1', comment: 'x'.repeat(201) },
   ],
   'ignore.remove': [{}, { entry: 'example.com' }, { entry: '198.18.0.1', comment: 'no comment here' }],
+  'ignore.undo': [{ entry: '198.18.0.1' }, { entry: '198.18.0.1', reblock: [{ address: 'example.com', since: 1, until: null, reason: 'x' }] }],
   'config.get': [],
   'config.set': [
     {},
