@@ -93,7 +93,7 @@ describe('daemon: one truth for "blocked"', () => {
   it('says "not protecting", with why, when blocking is off, when paused and when everything is ignored', async () => {
     assert.deepEqual(daemonWith('BLOCK_TCP="1"\nBLOCK_UDP="1"').daemon.protection(), { protecting: true, reason: null });
     assert.match(daemonWith('BLOCK_TCP="0"\nBLOCK_UDP="2"').daemon.protection().reason ?? '', /blocking is off \(BLOCK_TCP=0, BLOCK_UDP=2\)/);
-    assert.match(daemonWith('BLOCK_TCP="1"\nBLOCK_UDP="1"', '0.0.0.0/0\n::/0\n').daemon.protection().reason ?? '', /every address is ignored/);
+    assert.match(daemonWith('BLOCK_TCP="1"\nBLOCK_UDP="1"', '0.0.0.0/0\n::/0\n').daemon.protection().reason ?? '', /the ignore list covers every IPv4 and IPv6 address/);
     assert.equal(daemonWith('BLOCK_TCP="1"\nBLOCK_UDP="1"', '0.0.0.0/0\n').daemon.protection().protecting, true, 'IPv6 is still watched');
     const { daemon } = daemonWith('BLOCK_TCP="1"\nBLOCK_UDP="1"');
     await daemon.setPaused(true);
