@@ -20,6 +20,13 @@ export const PROBE_LOG_PREFIX = 'portsentry-probe';
 export interface NflogCapturePlan {
   readonly watch: CaptureWatch;
   readonly group: number;
+  /**
+   * REPEAT_LOG "every" (1.2's policy: each probe from an already blocked host is logged, so
+   * logwatch lists every port it touched): a blocked source's candidate packets are logged
+   * too, from a chain before the drop. That costs user space a packet each, as 1.2's raw
+   * socket did; "minute" (our shipped config) leaves them to the drop and costs nothing.
+   */
+  readonly repeats?: boolean;
 }
 
 /**
@@ -52,22 +59,31 @@ function ports(selector: PortSelector): string {
  * The script that installs (or, with null, removes) the capture chains in `inet <table>`:
  * the same packets the interface filter takes (capture-filter.ts), to this host's own addresses.
  */
-export function nflogCaptureScript(table: string, plan: NflogCapturePlan | null): string {
+export function nflogCaptureScript(table: string, plan: NflogCapturePlan | null, blockedSources: readonly string[] = []): string {
   const t = `inet ${table}`;
   const lines = [
     `table ${t} {`,
+    // Before the drop of blocked sources (raw): only their packets, only when repeats are logged.
+    '  chain capture_blocked { type filter hook prerouting priority raw - 10; policy accept; }',
     // After the trap (mangle): what it blocked, it logged itself; each packet is logged once.
     '  chain capture { type filter hook prerouting priority mangle + 10; policy accept; }',
     '  chain capture_out { type filter hook output priority mangle + 10; policy accept; }',
     '}',
   ];
   if (plan === null) {
-    lines.push(`delete chain ${t} capture`, `delete chain ${t} capture_out`);
+    lines.push(`delete chain ${t} capture`, `delete chain ${t} capture_out`, `delete chain ${t} capture_blocked`);
     return `${lines.join('\n')}\n`;
   }
   const { watch, group } = plan;
   const log = nflogStatement(group, PROBE_LOG_PREFIX);
-  lines.push(`flush chain ${t} capture`, `flush chain ${t} capture_out`, `add rule ${t} capture fib daddr type != local return`);
+  lines.push(`flush chain ${t} capture`, `flush chain ${t} capture_out`, `flush chain ${t} capture_blocked`, `add rule ${t} capture fib daddr type != local return`);
+  if (plan.repeats === true && blockedSources.length > 0) {
+    lines.push(`add rule ${t} capture_blocked fib daddr type != local return`);
+    for (const source of blockedSources) {
+      if (watch.tcp !== null) lines.push(`add rule ${t} capture_blocked ${source} tcp dport ${ports(watch.tcp)} tcp flags & (ack|rst) == 0 ${log}`);
+      if (watch.udp !== null) lines.push(`add rule ${t} capture_blocked ${source} udp dport ${ports(watch.udp)} ${log}`);
+    }
+  }
   if (watch.tcp !== null) lines.push(`add rule ${t} capture tcp dport ${ports(watch.tcp)} tcp flags & (ack|rst) == 0 ${log}`);
   if (watch.tcpHandshake !== undefined && watch.tcpHandshake !== null) {
     lines.push(`add rule ${t} capture tcp dport ${ports(watch.tcpHandshake)} tcp flags & (syn|rst|ack) == ack ${log}`);

@@ -150,11 +150,16 @@ export class NftablesBackend implements BlockBackend {
     this.evictionListener = listener;
   }
 
+  /** The source matches of the blocked sets: the drop rules, and capture of repeats (REPEAT_LOG "every"). */
+  private blockedSources(): string[] {
+    const mask = this.prefix6 === 128 ? '' : ` & ${prefixMask(6, this.prefix6)}`;
+    return ['ip saddr @blocked4', `ip6 saddr${mask} @blocked6`, 'ip6 saddr @blocked6_hosts', 'ip saddr @blocked4_nets', 'ip6 saddr @blocked6_nets'];
+  }
+
   /** The ruleset text `start` applies; exposed so tests and docs show exactly what we install. */
   rulesetText(): string {
     const t = `inet ${this.table}`;
     const size = `size ${this.setSize};`;
-    const mask = this.prefix6 === 128 ? '' : ` & ${prefixMask(6, this.prefix6)}`;
     // Declaring the table and sets is idempotent, keeps their elements and updates their
     // size; the chain is flushed and its rules added again in the same transaction so a
     // restart never duplicates them and never opens a window without them. blocked6's
@@ -171,11 +176,7 @@ export class NftablesBackend implements BlockBackend {
       '  chain prerouting { type filter hook prerouting priority raw; policy accept; }',
       '}',
       `flush chain ${t} prerouting`,
-      `add rule ${t} prerouting ip saddr @blocked4 counter drop comment "portsentry blackhole"`,
-      `add rule ${t} prerouting ip6 saddr${mask} @blocked6 counter drop comment "portsentry blackhole"`,
-      `add rule ${t} prerouting ip6 saddr @blocked6_hosts counter drop comment "portsentry blackhole"`,
-      `add rule ${t} prerouting ip saddr @blocked4_nets counter drop comment "portsentry blackhole"`,
-      `add rule ${t} prerouting ip6 saddr @blocked6_nets counter drop comment "portsentry blackhole"`,
+      ...this.blockedSources().map((source) => `add rule ${t} prerouting ${source} counter drop comment "portsentry blackhole"`),
       '',
     ].join('\n');
   }
@@ -280,7 +281,7 @@ export class NftablesBackend implements BlockBackend {
 
   /** Installs or removes the rules that feed capture from netfilter's log; one nft transaction. */
   async setCapture(plan: NflogCapturePlan | null): Promise<void> {
-    await this.runOnce(['-f', '-'], nflogCaptureScript(this.table, plan));
+    await this.runOnce(['-f', '-'], nflogCaptureScript(this.table, plan, this.blockedSources()));
   }
 
   /** Where a block goes and what nft is told: exposed for log lines and tests. */

@@ -32,7 +32,7 @@ export interface CaptureSensorOptions {
    * Read this NFLOG group, and once tcpdump reads it, have the rules that feed it installed
    * (`install` rejects: the sensor does not open). Absent: capture reads every interface.
    */
-  readonly nflog?: { readonly group: number; install(plan: NflogCapturePlan): Promise<void> };
+  readonly nflog?: { readonly group: number; readonly repeats: boolean; install(plan: NflogCapturePlan): Promise<void> };
 }
 
 export interface CaptureSensor {
@@ -64,7 +64,7 @@ export async function openCaptureSensor(options: CaptureSensorOptions): Promise<
   });
   if (nflog !== undefined) {
     try {
-      await nflog.install({ watch: options.plan.watch, group: nflog.group });
+      await nflog.install({ watch: options.plan.watch, group: nflog.group, repeats: nflog.repeats });
     } catch (error) {
       await capture.stop();
       throw error;

@@ -390,7 +390,7 @@ export class SensorSet {
     const install = this.deps.kernelCapture;
     if (install !== undefined && config.blockBackend === 'nftables') {
       try {
-        return await openCaptureSensor({ ...options, nflog: { group: nflogGroupFor(config.nftTable, generation), install } });
+        return await openCaptureSensor({ ...options, nflog: { group: nflogGroupFor(config.nftTable, generation), repeats: config.repeatLog === 'every', install } });
       } catch (error) {
         this.deps.log(messages.warning(`packet capture from netfilter's log could not start (${(error as Error).message}); capturing from every interface instead`));
       }

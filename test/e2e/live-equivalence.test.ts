@@ -84,7 +84,11 @@ function randomSteps(seed: number, count: number): Step[] {
   return fc.sample(step, { seed, numRuns: count });
 }
 
-/** Every string in a JSON value that is one of `own` becomes SELF; counters become zero. */
+/**
+ * Every string in a JSON value that is one of `own` becomes SELF; counters become zero; an
+ * NFLOG group becomes GROUP (capture alternates between two groups so a new capture can bind
+ * one while the old still reads the other: which of the two is in use is no difference).
+ */
 function normalise(value: unknown, own: ReadonlySet<string>): unknown {
   if (typeof value === 'string') return own.has(value) ? 'SELF' : value;
   if (Array.isArray(value)) return value.map((item) => normalise(item, own));
@@ -92,7 +96,7 @@ function normalise(value: unknown, own: ReadonlySet<string>): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
       if (key === 'handle') continue;
-      out[key] = key === 'counter' ? 'counter' : normalise(item, own);
+      out[key] = key === 'counter' ? 'counter' : key === 'group' ? 'GROUP' : normalise(item, own);
     }
     return out;
   }
@@ -124,7 +128,7 @@ async function snapshot(lab: Lab, host: LabHost, pid: number): Promise<Snapshot>
   const tcpdump: string[][] = [];
   for (const child of children) {
     const argv = (await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '')).split('\0').filter((arg, i, all) => arg !== '' || i < all.length - 1);
-    if (argv[0]?.endsWith('tcpdump') === true) tcpdump.push(argv);
+    if (argv[0]?.endsWith('tcpdump') === true) tcpdump.push(argv.map((arg) => arg.replace(/^nflog:\d+$/, 'nflog:GROUP')));
   }
   const addresses = JSON.parse((await lab.exec(host, ['ip', '-j', 'addr', 'show'])).stdout) as Array<{ addr_info: Array<{ local: string }> }>;
   const own = new Set(addresses.flatMap((link) => link.addr_info.map((info) => info.local)));

@@ -142,6 +142,23 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       OPERATOR_IGNORE_PREFIX6: '0',
       OPERATOR_RANGE_TOTAL4: '0',
       OPERATOR_RANGE_TOTAL6: '0',
+      // What counts as a scan: a member could make every neighbour's touch "only reported".
+      SCAN_SCORING: 'classic',
+      SCAN_SCORE_THRESHOLD: '100',
+      SCAN_SCORE_PORT: '1',
+      SCAN_SCORE_LAN_SERVICE: '0',
+      LAN_SERVICE_PORTS_TCP: '1-65535',
+      LAN_SERVICE_PORTS_UDP: '1-65535',
+      // How long a repeat offender stays blocked.
+      BLOCK_REPEAT_FACTOR: '0',
+      BLOCK_REPEAT_FORMULA: 'linear',
+      BLOCK_REPEAT_MAX: '1',
+      // Files root writes and where the log is sent.
+      JSON_LOG_FILE: join(rootOnly, 'ld.so.preload'),
+      RFC5424_FILE: join(rootOnly, 'ld.so.preload'),
+      SYSLOG_REMOTE: '198.18.0.250:514',
+      SYSLOG_REMOTE_TLS: '0',
+      SYSLOG_REMOTE_CA: join(rootOnly, 'ca.pem'),
     };
     const rootKeys = CONFIG_KEY_NAMES.filter((key) => CONFIG_KEYS[key].access === 'root');
     assert.deepEqual(Object.keys(tricks).sort(), [...rootKeys].sort(), 'every root-only key is tried');
