@@ -307,12 +307,23 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     `add rule ${t} trap th dport >= 1024 ip saddr @trap_peers4 return`,
     `add rule ${t} trap th dport >= 1024 ip6 saddr @trap_peers6 return`,
     `add rule ${t} trap udp dport @trap_query_ports return`,
-    ...(plan.udpTripwires.length > 0 ? block('udp dport @trap_udp_tripwires', 'accept', 'portsentry tripwire') : []),
+    // A datagram conntrack calls invalid (a bad checksum, with nf_conntrack_checksum on) never
+    // reaches the tripwire's socket: it blocks no one.
+    ...(plan.udpTripwires.length > 0 ? block('ct state != invalid udp dport @trap_udp_tripwires', 'accept', 'portsentry tripwire') : []),
     // A socket owns the port (a listening service, or a reply to our own connection): not a probe.
     `add rule ${t} trap socket transparent 0 return`,
     `add rule ${t} trap socket transparent 1 return`,
   );
-  if (plan.tcpPorts.length > 0) lines.push(...block('tcp flags & (ack|rst) == 0 tcp dport @trap_tcp', 'drop', 'portsentry trap'));
-  if (plan.udpPorts.length > 0) lines.push(...block('udp dport @trap_udp', 'drop', 'portsentry trap'));
+  // What conntrack calls invalid is never added by the kernel: a segment with a bad checksum
+  // (nmap --badsum, hping3 -b) is invalid, and this host's stack drops it unread, so it is no
+  // evidence; but so is a FIN, NULL or XMAS probe with no connection. The trap cannot tell
+  // those apart, so it drops them (nothing answers, nothing is learned) and hands them to
+  // user space, which checks the checksum (packet-decoder.ts) and blocks the real probes.
+  const unverified = (match: string) => [
+    ...(plan.logGroup !== undefined ? [`add rule ${t} trap ct state invalid ${match} ${nflogStatement(plan.logGroup, PROBE_LOG_PREFIX)}`] : []),
+    `add rule ${t} trap ct state invalid ${match} counter drop comment "portsentry trap: invalid, user space decides"`,
+  ];
+  if (plan.tcpPorts.length > 0) lines.push(...unverified('tcp flags & (ack|rst) == 0 tcp dport @trap_tcp'), ...block('tcp flags & (ack|rst) == 0 tcp dport @trap_tcp', 'drop', 'portsentry trap'));
+  if (plan.udpPorts.length > 0) lines.push(...unverified('udp dport @trap_udp'), ...block('udp dport @trap_udp', 'drop', 'portsentry trap'));
   return `${lines.join('\n')}\n`;
 }

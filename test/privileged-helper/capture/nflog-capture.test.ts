@@ -60,7 +60,11 @@ describe('capture from netfilter: the rules', () => {
       assert.match(trap, new RegExp(`tcp dport @trap_tcp update @trap_rate4 .* add @blocked4 \\{ ip saddr \\} ${trapLog.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`));
       // ...and one that was not is logged as an ordinary probe before the drop: user space decides.
       const notAdded = trap.indexOf('tcp dport @trap_tcp ip saddr != @blocked4 log prefix "portsentry-probe"');
-      assert.ok(notAdded > 0 && notAdded < trap.indexOf('tcp dport @trap_tcp counter'), trap);
+      assert.ok(notAdded > 0 && notAdded < trap.indexOf('tcp dport @trap_tcp counter packets 0 bytes 0 drop comment "portsentry trap"'), trap);
+      // What conntrack calls invalid (a bad checksum, or a FIN with no connection) is never added
+      // by the kernel: logged as an ordinary probe and dropped, user space checks the checksum.
+      const invalid = trap.indexOf('ct state invalid tcp flags ! rst,ack tcp dport @trap_tcp log prefix "portsentry-probe"');
+      assert.ok(invalid > 0 && invalid < trap.indexOf('add @blocked4'), trap);
       assert.ok(trap.includes('ip6 saddr & ffff:ffff:ffff:ffff:: != @blocked6 ip6 saddr != @blocked6_hosts log prefix "portsentry-probe"'), trap);
       // Without a log group (interface capture) the trap logs nothing.
       await nft(trapScript('t', TRAP));
