@@ -278,6 +278,8 @@ export const KIND_WORDS: Readonly<Record<ScanKind, string>> = {
   null: 'NULL scan',
   xmas: 'XMAS scan',
   'odd-flags': 'odd-flag scan',
+  ack: 'ACK scan',
+  maimon: 'Maimon scan',
 };
 
 function plural(count: number, noun: string): string {

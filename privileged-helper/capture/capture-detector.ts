@@ -8,7 +8,7 @@ import type { Mode, Probe, Protocol } from '../../shared/domain/types.js';
 import type { PortSelector } from './capture-filter.js';
 import type { DecodedPacket } from './packet-decoder.js';
 import type { ListeningPorts } from './listening-ports.js';
-import { classifyTcpFlags } from './scan-classifier.js';
+import { classifyStrayTcp, classifyTcpFlags } from './scan-classifier.js';
 
 export interface WatchRule {
   readonly mode: Mode;
@@ -46,6 +46,11 @@ export class ConversationMemory {
     this.remember(this.byPeer, packet.destination, at);
     this.remember(this.byFlow, `${packet.protocol}|${packet.destination}|${packet.sourcePort}`, at);
     if (packet.protocol === 'udp' && isGroupAddress(packet.destination)) this.remember(this.byQueryPort, String(packet.sourcePort), at);
+  }
+
+  /** True when this host opened a conversation with the packet's sender in the last five minutes. */
+  talkedWith(packet: DecodedPacket, at: number): boolean {
+    return this.fresh(this.byPeer, packet.source, at);
   }
 
   /** True when an inbound packet answers something this host started. */
@@ -88,18 +93,26 @@ export class CaptureDetector {
    * Returns the probe this packet is, or null when it is not a scan we watch for.
    * `trapped`: the kernel trap blocked its sender already, having asked the kernel itself
    * whether a socket owns the port and whether it answers a conversation of ours: those
-   * questions are not asked again of a view that may be older.
+   * questions are not asked again of a view that may be older. `stray`: netfilter logged it
+   * as TCP the kernel knows no connection for, so an ACK in it is a probe too (a packet the
+   * trap blocked for is always one).
    */
-  inspect(packet: DecodedPacket, at: number, trapped = false): Probe | null {
+  inspect(packet: DecodedPacket, at: number, trapped = false, stray = false): Probe | null {
     if (packet.direction === 'out') {
       // Forwarded packets leave too; only this host's own conversations are remembered.
       if (this.isOwnAddress(packet.source)) this.conversations.note(packet, at);
       return null;
     }
     if (!this.isOwnAddress(packet.destination)) return null;
-    const kind = packet.protocol === 'tcp' ? classifyTcpFlags(packet.tcpFlags) : 'udp';
+    const plain = packet.protocol === 'tcp' ? classifyTcpFlags(packet.tcpFlags) : 'udp';
+    const kind = plain ?? (trapped || stray ? classifyStrayTcp(packet.tcpFlags) : null);
     if (kind === null) return null;
-    const rule = this.rules.find((r) => (trapped ? r.mode !== 'tcp' && r.protocol === packet.protocol && watches(r, packet.destinationPort) : this.applies(r, packet, at)));
+    // A late segment of a closed conversation with a peer this host talked to is no probe.
+    if (plain === null && !trapped && this.conversations.talkedWith(packet, at)) return null;
+    // The classic -tcp mode's tripwires hold their ports: an ACK there is theirs to answer.
+    const rule = this.rules.find(
+      (r) => (plain !== null || r.mode !== 'tcp') && (trapped ? r.mode !== 'tcp' && r.protocol === packet.protocol && watches(r, packet.destinationPort) : this.applies(r, packet, at)),
+    );
     if (rule === undefined) return null;
     return {
       source: packet.source,

@@ -15,6 +15,11 @@ export const NFLOG_SNAPLEN = 160;
 export const TRAP_LOG_PREFIX = 'portsentry-trap';
 /** The log prefix of every other candidate packet: user space decides. */
 export const PROBE_LOG_PREFIX = 'portsentry-probe';
+/**
+ * The log prefix of a TCP packet conntrack knows no connection for (ct state new or invalid):
+ * with it, an ACK or FIN/ACK is a probe too (nmap -sA, -sW, -sM), which no packet tells alone.
+ */
+export const STRAY_LOG_PREFIX = 'portsentry-stray';
 
 /** What capture installs: which packets, and the group they go to. */
 export interface NflogCapturePlan {
@@ -84,7 +89,11 @@ export function nflogCaptureScript(table: string, plan: NflogCapturePlan | null,
       if (watch.udp !== null) lines.push(`add rule ${t} capture_blocked ${source} udp dport ${ports(watch.udp)} ${log}`);
     }
   }
-  if (watch.tcp !== null) lines.push(`add rule ${t} capture tcp dport ${ports(watch.tcp)} tcp flags & (ack|rst) == 0 ${log}`);
+  if (watch.tcp !== null) {
+    lines.push(`add rule ${t} capture tcp dport ${ports(watch.tcp)} tcp flags & (ack|rst) == 0 ${log}`);
+    // An ACK without SYN or RST that belongs to no connection the kernel knows (lone ACK, FIN/ACK).
+    lines.push(`add rule ${t} capture ct state new,invalid tcp dport ${ports(watch.tcp)} tcp flags & (syn|rst|ack) == ack ${nflogStatement(group, STRAY_LOG_PREFIX)}`);
+  }
   if (watch.tcpHandshake !== undefined && watch.tcpHandshake !== null) {
     lines.push(`add rule ${t} capture tcp dport ${ports(watch.tcpHandshake)} tcp flags & (syn|rst|ack) == ack ${log}`);
   }

@@ -37,9 +37,11 @@ export interface DecodedPacket {
   readonly logPrefix?: string;
 }
 
-/** Packets dropped for an impossible source; the caller reads and resets it as it likes. */
+/** Packets dropped for an impossible source or a bad checksum; the caller reads and resets them as it likes. */
 export interface DecodeCounters {
   badSource: number;
+  /** Arriving TCP/UDP segments whose checksum is wrong: this host's stack drops them unread. */
+  badChecksum?: number;
   lastBadSource?: string;
   lastProblem?: SourceProblem;
 }
@@ -174,7 +176,13 @@ function decodeIpv4(packet: Buffer, direction: Direction, vetting: Vetting): Dec
   const source = `${packet[12]}.${packet[13]}.${packet[14]}.${packet[15]}`;
   const destination = `${packet[16]}.${packet[17]}.${packet[18]}.${packet[19]}`;
   if (rejectSource(ipv4SourceProblem(packet[12]!, packet[13]!, packet[14]!, packet[15]!), source, direction, vetting)) return null;
-  return decodeTransport(packet[9]!, packet.subarray(headerLength), { direction, family: 4, source, destination, ipOptions: headerLength > 20 });
+  const totalLength = packet.readUInt16BE(2);
+  const pseudo = sum16(packet.subarray(12, 20));
+  return decodeTransport(packet[9]!, packet.subarray(headerLength), { direction, family: 4, source, destination, ipOptions: headerLength > 20 }, vetting, {
+    pseudo,
+    // The first fragment of several: its checksum covers bytes it does not carry.
+    length: (packet.readUInt16BE(6) & 0x2000) !== 0 ? -1 : totalLength - headerLength,
+  });
 }
 
 function decodeIpv6(packet: Buffer, direction: Direction, vetting: Vetting): DecodedPacket | null {
@@ -187,6 +195,7 @@ function decodeIpv6(packet: Buffer, direction: Direction, vetting: Vetting): Dec
   if (source === null || destination === null) return null;
   let next = packet[6]!;
   let offset = 40;
+  let fragmented = false;
   for (let hops = 0; hops < 8; hops += 1) {
     if (IPV6_EXTENSIONS.has(next)) {
       if (packet.length < offset + 8) return null;
@@ -196,12 +205,14 @@ function decodeIpv6(packet: Buffer, direction: Direction, vetting: Vetting): Dec
     } else if (next === IPV6_FRAGMENT) {
       if (packet.length < offset + 8) return null;
       if ((packet.readUInt16BE(offset + 2) & 0xfff8) !== 0) return null;
+      fragmented = (packet.readUInt16BE(offset + 2) & 1) !== 0;
       next = packet[offset]!;
       offset += 8;
     } else break;
   }
   if (offset > packet.length) return null;
-  return decodeTransport(next, packet.subarray(offset), { direction, family: source.family, source: source.address, destination: destination.address, ipOptions: false });
+  const ip = { direction, family: source.family, source: source.address, destination: destination.address, ipOptions: false };
+  return decodeTransport(next, packet.subarray(offset), ip, vetting, { pseudo: sum16(packet.subarray(8, 40)), length: fragmented ? -1 : 40 + packet.readUInt16BE(4) - offset, ipv6: true });
 }
 
 function ipv6Text(bytes: Buffer): string {
@@ -218,7 +229,20 @@ interface NetworkPart {
   readonly ipOptions: boolean;
 }
 
-function decodeTransport(protocol: number, segment: Buffer, ip: NetworkPart): DecodedPacket | null {
+/** What the transport checksum covers besides the segment: the addresses, and the segment's length by its IP header. */
+interface ChecksumContext {
+  /** One's-complement sum of the source and destination addresses. */
+  readonly pseudo: number;
+  /** The transport segment's length as the IP header gives it (the capture may hold less); -1: not checkable (a first fragment). */
+  readonly length: number;
+  readonly ipv6?: boolean;
+}
+
+function decodeTransport(protocol: number, segment: Buffer, ip: NetworkPart, vetting: Vetting, checksum: ChecksumContext): DecodedPacket | null {
+  if ((protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) && ip.direction !== 'out' && checksumWrong(protocol, segment, checksum)) {
+    if (vetting.counters !== undefined) vetting.counters.badChecksum = (vetting.counters.badChecksum ?? 0) + 1;
+    return null;
+  }
   if (protocol === IPPROTO_TCP) {
     if (segment.length < 14) return null;
     return { ...ip, protocol: 'tcp', sourcePort: segment.readUInt16BE(0), destinationPort: segment.readUInt16BE(2), tcpFlags: segment[13]! };
@@ -228,4 +252,41 @@ function decodeTransport(protocol: number, segment: Buffer, ip: NetworkPart): De
     return { ...ip, protocol: 'udp', sourcePort: segment.readUInt16BE(0), destinationPort: segment.readUInt16BE(2), tcpFlags: 0 };
   }
   return null;
+}
+
+/** The 16-bit one's-complement sum of a buffer (an odd last byte padded with zero), unfolded. */
+function sum16(bytes: Buffer, start = 0): number {
+  let sum = start;
+  const even = bytes.length & ~1;
+  for (let i = 0; i < even; i += 2) sum += bytes.readUInt16BE(i);
+  if (even < bytes.length) sum += bytes[even]! << 8;
+  return sum;
+}
+
+function fold(sum: number): number {
+  let folded = sum;
+  while (folded > 0xffff) folded = (folded & 0xffff) + Math.floor(folded / 0x10000);
+  return folded;
+}
+
+/**
+ * True only when the segment is whole in the capture and its checksum is provably wrong: this
+ * host's own stack drops such a segment (nmap --badsum, hping3 -b), so it reveals nothing
+ * and is no evidence of anything. Two right answers pass: the full checksum, and the
+ * partial one a sender on this same machine leaves for the NIC to finish (CHECKSUM_PARTIAL:
+ * the field holds the folded pseudo-header sum; a veth pair hands such packets in as they
+ * are). A segment cut short by the snapshot length cannot be checked and passes (the kernel
+ * trap, which reads conntrack's verdict on the checksum, still judges it).
+ */
+function checksumWrong(protocol: number, segment: Buffer, context: ChecksumContext): boolean {
+  const checksumOffset = protocol === IPPROTO_TCP ? 16 : 6;
+  const { length } = context;
+  if (length < checksumOffset + 2 || segment.length < length) return false;
+  const field = segment.readUInt16BE(checksumOffset);
+  // An IPv4 UDP datagram may carry no checksum at all (zero); an IPv6 one must.
+  if (protocol === IPPROTO_UDP && field === 0) return context.ipv6 === true;
+  const pseudo = context.pseudo + protocol + length;
+  if (fold(sum16(segment.subarray(0, length), pseudo)) === 0xffff) return false;
+  const partial = fold(pseudo);
+  return field !== partial && field !== (partial === 0xffff ? 0 : partial);
 }

@@ -1,4 +1,5 @@
-// What kind of scan a TCP packet without ACK is. Pure.
+// What kind of scan a TCP packet is: one without ACK always, one with ACK when it belongs to
+// no conversation (the kernel's conntrack says so, see classifyStrayTcp). Pure.
 
 import type { ScanKind } from '../../shared/domain/types.js';
 
@@ -21,5 +22,19 @@ export function classifyTcpFlags(flags: number): ScanKind | null {
   if (f === TCP_SYN) return 'syn';
   if (f === TCP_FIN) return 'fin';
   if ((f & (TCP_FIN | TCP_PSH | TCP_URG)) === (TCP_FIN | TCP_PSH | TCP_URG) && !(f & TCP_SYN)) return 'xmas';
+  return 'odd-flags';
+}
+
+/**
+ * The kind of a TCP packet that conntrack knows no connection for (ct state new or invalid,
+ * nothing owns the port): then an ACK is a probe too. Null for RST (tears down, reveals
+ * nothing) and SYN/ACK (a reply); kinds without ACK as classifyTcpFlags names them.
+ */
+export function classifyStrayTcp(flags: number): ScanKind | null {
+  const f = flags & 0x3f;
+  if (!(f & TCP_ACK)) return classifyTcpFlags(f);
+  if (f & (TCP_RST | TCP_SYN)) return null;
+  if (f === TCP_ACK) return 'ack';
+  if (f === (TCP_ACK | TCP_FIN)) return 'maimon';
   return 'odd-flags';
 }

@@ -54,7 +54,7 @@ import type { PortSentryConfig } from '../config/config.js';
 import type { Mode } from '../../shared/domain/types.js';
 import { maskAddress, prefixMask } from '../../shared/domain/block-target.js';
 import { nftDuration } from './nft-duration.js';
-import { nflogStatement, PROBE_LOG_PREFIX, TRAP_LOG_PREFIX } from '../capture/nflog-capture.js';
+import { nflogStatement, PROBE_LOG_PREFIX, STRAY_LOG_PREFIX, TRAP_LOG_PREFIX } from '../capture/nflog-capture.js';
 import { kernelScope, scoreOptions } from '../engine/scan-score.js';
 
 export interface TrapPlan {
@@ -241,7 +241,7 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
   const limit4 = rate > 0 ? ` update @trap_rate4 { ip saddr & 255.255.255.0 limit rate ${rate}/minute burst ${rate} packets }` : '';
   const limit6 = rate > 0 ? ` update @trap_rate6 { ip6 saddr & ffff:ffff:ffff:ffff:: limit rate ${rate}/minute burst ${rate} packets }` : '';
   // Only the probes the trap drops are logged (the tripwires' own sockets see theirs).
-  const block = (match: string, verdict: 'drop' | 'accept', comment: string) => {
+  const block = (match: string, verdict: 'drop' | 'accept', comment: string, untrappedPrefix = PROBE_LOG_PREFIX) => {
     const logged = verdict === 'drop' && plan.logGroup !== undefined;
     const trapped = logged ? ` ${nflogStatement(plan.logGroup!, TRAP_LOG_PREFIX)}` : '';
     const notAdded = plan.prefix6 < 128 ? [`ip saddr != @blocked4`, `ip6 saddr${mask} != @blocked6 ip6 saddr != @blocked6_hosts`] : [`ip saddr != @blocked4`, `ip6 saddr != @blocked6`];
@@ -253,7 +253,7 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
             `add rule ${t} trap ${match} ip6 saddr != @trap_shared6${limit6} add @blocked6 { ip6 saddr${mask}${timeout} }${trapped}`,
           ]
         : [`add rule ${t} trap ${match}${limit6} add @blocked6 { ip6 saddr${timeout} }${trapped}`]),
-      ...(logged ? notAdded.map((absent) => `add rule ${t} trap ${match} ${absent} ${nflogStatement(plan.logGroup!, PROBE_LOG_PREFIX)}`) : []),
+      ...(logged ? notAdded.map((absent) => `add rule ${t} trap ${match} ${absent} ${nflogStatement(plan.logGroup!, untrappedPrefix)}`) : []),
       `add rule ${t} trap ${match} counter ${verdict} comment "${comment}"`,
     ];
   };
@@ -307,12 +307,36 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     `add rule ${t} trap th dport >= 1024 ip saddr @trap_peers4 return`,
     `add rule ${t} trap th dport >= 1024 ip6 saddr @trap_peers6 return`,
     `add rule ${t} trap udp dport @trap_query_ports return`,
-    ...(plan.udpTripwires.length > 0 ? block('udp dport @trap_udp_tripwires', 'accept', 'portsentry tripwire') : []),
+    // A datagram conntrack calls invalid (a bad checksum, with nf_conntrack_checksum on) never
+    // reaches the tripwire's socket: it blocks no one.
+    ...(plan.udpTripwires.length > 0 ? block('ct state != invalid udp dport @trap_udp_tripwires', 'accept', 'portsentry tripwire') : []),
     // A socket owns the port (a listening service, or a reply to our own connection): not a probe.
     `add rule ${t} trap socket transparent 0 return`,
     `add rule ${t} trap socket transparent 1 return`,
   );
-  if (plan.tcpPorts.length > 0) lines.push(...block('tcp flags & (ack|rst) == 0 tcp dport @trap_tcp', 'drop', 'portsentry trap'));
-  if (plan.udpPorts.length > 0) lines.push(...block('udp dport @trap_udp', 'drop', 'portsentry trap'));
+  // What conntrack calls invalid is never added by the kernel: a segment with a bad checksum
+  // (nmap --badsum, hping3 -b) is invalid, and this host's stack drops it unread, so it is no
+  // evidence; but so is a FIN, NULL or XMAS probe with no connection. The trap cannot tell
+  // those apart, so it drops them (nothing answers, nothing is learned) and hands them to
+  // user space, which checks the checksum (packet-decoder.ts) and blocks the real probes.
+  const unverified = (match: string) => [
+    ...(plan.logGroup !== undefined ? [`add rule ${t} trap ct state invalid ${match} ${nflogStatement(plan.logGroup, STRAY_LOG_PREFIX)}`] : []),
+    `add rule ${t} trap ct state invalid ${match} counter drop comment "portsentry trap: invalid, user space decides"`,
+  ];
+  // TCP with no conversation (nmap -sA, -sW, -sM, hping3 -A): an ACK without SYN or RST to a
+  // port no socket owns. conntrack picks a lone ACK up as new (nf_conntrack_tcp_loose, the
+  // default) and calls FIN/ACK invalid. A peer this host talked to in the last five minutes
+  // may still send the late segments of a closed conversation: those are not probes.
+  const stray = 'tcp flags & (syn|rst|ack) == ack tcp dport @trap_tcp';
+  if (plan.tcpPorts.length > 0) {
+    lines.push(
+      `add rule ${t} trap ${stray} ip saddr @trap_peers4 return`,
+      `add rule ${t} trap ${stray} ip6 saddr @trap_peers6 return`,
+      ...unverified('tcp flags & rst == 0 tcp dport @trap_tcp'),
+      ...block('tcp flags & (ack|rst) == 0 tcp dport @trap_tcp', 'drop', 'portsentry trap'),
+      ...block(`ct state new ${stray}`, 'drop', 'portsentry trap', STRAY_LOG_PREFIX),
+    );
+  }
+  if (plan.udpPorts.length > 0) lines.push(...unverified('udp dport @trap_udp'), ...block('udp dport @trap_udp', 'drop', 'portsentry trap'));
   return `${lines.join('\n')}\n`;
 }

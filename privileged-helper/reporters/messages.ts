@@ -80,5 +80,8 @@ export function stealthDescription(flags: number): string {
   if (fin && urg && psh) return 'TCP XMAS scan';
   if (fin && !syn && !ack && !psh && !rst && !urg) return 'TCP FIN scan';
   if (syn && !fin && !ack && !psh && !rst && !urg) return 'TCP SYN/Normal scan';
+  // Not 1.2's (it never saw these): nmap's names. A Window scan (-sW) sends the ACK scan's probe.
+  if (ack && !syn && !fin && !psh && !rst && !urg) return 'TCP ACK scan';
+  if (ack && fin && !syn && !psh && !rst && !urg) return 'TCP Maimon scan';
   return `Unknown Type: TCP Packet Flags: SYN: ${syn} FIN: ${fin} ACK: ${ack} PSH: ${psh} URG: ${urg} RST: ${rst}`;
 }

@@ -10,7 +10,7 @@ import type { CapturePlan } from '../capture/capture-plan.js';
 import type { DecodedPacket } from '../capture/packet-decoder.js';
 import type { ListeningPorts } from '../capture/listening-ports.js';
 import { startCapture, type CaptureStats } from '../capture/tcpdump-capture.js';
-import { TRAP_LOG_PREFIX, type NflogCapturePlan } from '../capture/nflog-capture.js';
+import { STRAY_LOG_PREFIX, TRAP_LOG_PREFIX, type NflogCapturePlan } from '../capture/nflog-capture.js';
 
 export interface CaptureSensorOptions {
   readonly plan: CapturePlan;
@@ -56,7 +56,7 @@ export async function openCaptureSensor(options: CaptureSensorOptions): Promise<
     onPacket: (packet, wireAt) => {
       if (packet.family === 6 && !options.ipv6) return;
       const at = options.clock();
-      const probe = detector.inspect(packet, at, packet.logPrefix === TRAP_LOG_PREFIX);
+      const probe = detector.inspect(packet, at, packet.logPrefix === TRAP_LOG_PREFIX, packet.logPrefix === STRAY_LOG_PREFIX);
       if (probe !== null) options.onProbe(probe, wireAt);
       else if (options.onPacket !== undefined && detector.addressedToUs(packet)) options.onPacket(packet, at);
     },

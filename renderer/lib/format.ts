@@ -42,4 +42,6 @@ export const KIND_LABELS: Readonly<Record<ScanEvent['kind'], string>> = {
   null: 'NULL',
   xmas: 'XMAS',
   'odd-flags': 'Odd TCP flags',
+  ack: 'ACK (no connection)',
+  maimon: 'Maimon (FIN/ACK)',
 };

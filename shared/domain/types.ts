@@ -15,8 +15,12 @@ export function protocolOfMode(mode: Mode): Protocol {
  * What the packet looked like. `connect` is a completed TCP handshake on a tripwire,
  * `udp` any datagram; the others are the stealth TCP probes nmap and friends send.
  */
-export type ScanKind = 'connect' | 'udp' | 'syn' | 'fin' | 'null' | 'xmas' | 'odd-flags';
-export const ALL_SCAN_KINDS: readonly ScanKind[] = ['connect', 'udp', 'syn', 'fin', 'null', 'xmas', 'odd-flags'];
+/**
+ * 'ack': a lone ACK that belongs to no conversation (nmap -sA, and -sW, whose probes are the
+ * same: only the reading of the RST differs); 'maimon': FIN/ACK with no conversation (nmap -sM).
+ */
+export type ScanKind = 'connect' | 'udp' | 'syn' | 'fin' | 'null' | 'xmas' | 'odd-flags' | 'ack' | 'maimon';
+export const ALL_SCAN_KINDS: readonly ScanKind[] = ['connect', 'udp', 'syn', 'fin', 'null', 'xmas', 'odd-flags', 'ack', 'maimon'];
 
 export type AddressFamily = 4 | 6;
 

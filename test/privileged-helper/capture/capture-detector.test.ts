@@ -137,6 +137,29 @@ describe('CaptureDetector: stealth -stcp / -sudp', () => {
   });
 });
 
+describe('CaptureDetector: TCP that belongs to no conversation', () => {
+  it('an ACK is a probe only when netfilter says the kernel knows no connection for it (stray) or the trap blocked for it', () => {
+    const d = detector(['stcp']);
+    assert.equal(d.inspect(tcpIn(31337, 0x10), AT), null, 'an ACK alone says nothing');
+    assert.deepEqual(d.inspect(tcpIn(31337, 0x10), AT, false, true), { source: SCANNER, family: 4, port: 31337, protocol: 'tcp', kind: 'ack', mode: 'stcp', at: AT, tcpFlags: 0x10 });
+    assert.equal(d.inspect(tcpIn(31337, 0x11), AT, false, true)?.kind, 'maimon');
+    assert.equal(d.inspect(tcpIn(31337, 0x10), AT, true)?.kind, 'ack');
+    assert.equal(d.inspect(tcpIn(31337, 0x12), AT, false, true), null, 'a SYN/ACK is a reply (backscatter), not a probe');
+  });
+
+  it('a late segment from a peer this host talked to in the last five minutes is not a probe; after that it is', () => {
+    const d = detector(['atcp']);
+    assert.equal(d.inspect(out('tcp', 40000, PEER, 443), AT), null);
+    assert.equal(d.inspect(tcpIn(700, 0x11, { source: PEER, sourcePort: 443 }), AT + 1, false, true), null);
+    assert.equal(d.inspect(tcpIn(700, 0x10, { source: PEER, sourcePort: 443 }), AT + CONVERSATION_TTL_MS + 1, false, true)?.kind, 'ack');
+  });
+
+  it('the classic -tcp tripwires answer their own ACKs: a stray ACK there is no probe', () => {
+    const d = detector(['tcp']);
+    assert.equal(d.inspect(tcpIn(31337, 0x10), AT, false, true), null);
+  });
+});
+
 describe('CaptureDetector: advanced -atcp / -audp', () => {
   it('every port from 1 up to ADVANCED_PORTS_* inclusive, minus the excluded ones', () => {
     const d = detector(['atcp', 'audp']);

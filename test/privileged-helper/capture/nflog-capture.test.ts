@@ -47,10 +47,12 @@ describe('capture from netfilter: the rules', () => {
       assert.ok(capture.indexOf('fib daddr type != local return') < capture.indexOf('tcp dport 1-1024'), 'only packets to this host');
       assert.ok(capture.includes(`tcp dport 1-1024 tcp flags ! rst,ack ${log}`), capture);
       assert.ok(capture.includes(`udp dport { 7, 9 } ${log}`), capture);
+      // An ACK that belongs to no connection the kernel knows: a probe (nmap -sA, -sW, -sM).
+      assert.ok(capture.includes(`ct state invalid,new tcp dport 1-1024 tcp flags ack / syn,rst,ack log prefix "portsentry-stray"`), capture);
       assert.ok(capture.includes(`tcp dport 31337 tcp flags ack / syn,rst,ack ${log}`), capture);
       assert.ok((await list('capture_out')).includes(`tcp flags syn / syn,ack ${log}`));
       await nft(nflogCaptureScript('t', { watch, group: 12 })); // re-applying replaces, never duplicates
-      assert.equal((await list('capture')).match(/log prefix/g)?.length, 3);
+      assert.equal((await list('capture')).match(/log prefix/g)?.length, 4);
 
       await nft(trapScript('t', { ...TRAP, logGroup: 12 }));
       const trap = await list('trap');
@@ -60,7 +62,11 @@ describe('capture from netfilter: the rules', () => {
       assert.match(trap, new RegExp(`tcp dport @trap_tcp update @trap_rate4 .* add @blocked4 \\{ ip saddr \\} ${trapLog.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`));
       // ...and one that was not is logged as an ordinary probe before the drop: user space decides.
       const notAdded = trap.indexOf('tcp dport @trap_tcp ip saddr != @blocked4 log prefix "portsentry-probe"');
-      assert.ok(notAdded > 0 && notAdded < trap.indexOf('tcp dport @trap_tcp counter'), trap);
+      assert.ok(notAdded > 0 && notAdded < trap.indexOf('tcp dport @trap_tcp counter packets 0 bytes 0 drop comment "portsentry trap"'), trap);
+      // What conntrack calls invalid (a bad checksum, or a FIN with no connection) is never added
+      // by the kernel: logged as one with no conversation and dropped, user space checks the checksum.
+      const invalid = trap.indexOf('ct state invalid tcp flags ! rst tcp dport @trap_tcp log prefix "portsentry-stray"');
+      assert.ok(invalid > 0 && invalid < trap.indexOf('add @blocked4'), trap);
       assert.ok(trap.includes('ip6 saddr & ffff:ffff:ffff:ffff:: != @blocked6 ip6 saddr != @blocked6_hosts log prefix "portsentry-probe"'), trap);
       // Without a log group (interface capture) the trap logs nothing.
       await nft(trapScript('t', TRAP));

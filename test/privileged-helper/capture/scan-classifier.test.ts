@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { classifyTcpFlags, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../../../privileged-helper/capture/scan-classifier.js';
+import { classifyStrayTcp, classifyTcpFlags, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../../../privileged-helper/capture/scan-classifier.js';
 import type { ScanKind } from '../../../shared/domain/types.js';
 
 // The expectation is written from the TCP header's bit layout (RFC 9293 / RFC 3168), not
@@ -79,5 +79,21 @@ describe('classifyTcpFlags', () => {
       const base = classifyTcpFlags(flags);
       for (const ecn of [0x40, 0x80, 0xc0]) assert.equal(classifyTcpFlags(flags | ecn), base, `0x${(flags | ecn).toString(16)}`);
     }
+  });
+
+  it('TCP the kernel knows no conversation for: a lone ACK (nmap -sA, -sW) and FIN/ACK (nmap -sM) are probes, a reply or a reset is not', () => {
+    const named: Array<[string, number, ScanKind | null]> = [
+      ['ACK scan (-sA, -sW, hping3 -A)', 0x10, 'ack'],
+      ['ACK with ECE and CWR', 0xd0, 'ack'],
+      ['Maimon scan (-sM, FIN+ACK)', 0x11, 'maimon'],
+      ['ACK+PSH', 0x18, 'odd-flags'],
+      ['FIN+PSH+URG+ACK', 0x39, 'odd-flags'],
+      ['SYN+ACK (a reply, backscatter)', 0x12, null],
+      ['RST+ACK', 0x14, null],
+      ['RST', 0x04, null],
+      ['FIN without ACK: as before', 0x01, 'fin'],
+      ['SYN without ACK: as before', 0x02, 'syn'],
+    ];
+    for (const [name, flags, kind] of named) assert.equal(classifyStrayTcp(flags), kind, name);
   });
 });

@@ -161,7 +161,14 @@ describe('kernel trap plan', () => {
       assert.match(listing, /ct state established,related return/);
       await nft(trapScript('t', armed)); // re-applying replaces, never duplicates
       const again = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap'])).stdout);
-      assert.equal(again.match(/drop comment/g)?.length, 2);
+      assert.equal(again.match(/drop comment "portsentry trap"/g)?.length, 3);
+      // TCP with no conversation: a lone ACK conntrack picked up as new is trapped; a peer of the
+      // last five minutes is left alone first (its late segments are no probe).
+      assert.match(again, /ct state new tcp flags ack \/ syn,rst,ack tcp dport @trap_tcp counter packets 0 bytes 0 drop comment "portsentry trap"/);
+      assert.ok(again.indexOf('tcp flags ack / syn,rst,ack tcp dport @trap_tcp ip saddr @trap_peers4 return') < again.indexOf('ct state new tcp flags ack / syn,rst,ack'), again);
+      // What conntrack calls invalid (a bad checksum among others) is dropped but never added by the kernel.
+      assert.equal(again.match(/ct state invalid [^\n]*counter packets 0 bytes 0 drop comment/g)?.length, 2);
+      assert.ok(again.indexOf('ct state invalid tcp') < again.indexOf('add @blocked4'), 'the invalid drop comes before any add');
       // On-link LAN touches return before any block rule (the -udp tripwire one too); replies to our multicast queries before the tripwires.
       const lanPlan = { ...plan('', ['stcp', 'udp'])!, onLink4: ['198.18.0.0/24'], onLink6: ['fd00:5e::/64'], lanTcp: [[445, 445] as const], lanUdp: [[161, 162] as const] };
       await nft(trapScript('t', lanPlan));

@@ -25,6 +25,9 @@ describe('classic log lines', () => {
   it('stealth lines use the original packet descriptions', () => {
     assert.equal(messages.attack({ ...base, kind: 'syn', tcpFlags: 0x02 }, 'h'), 'attackalert: TCP SYN/Normal scan from host: h/198.18.0.3 to TCP port: 1524');
     assert.equal(stealthDescription(0x01), 'TCP FIN scan');
+    // Kinds 1.2 never saw, in its style, with nmap's names (a Window scan sends the ACK scan's probe).
+    assert.equal(stealthDescription(0x10), 'TCP ACK scan');
+    assert.equal(stealthDescription(0x11), 'TCP Maimon scan');
     assert.equal(stealthDescription(0x00), ' TCP NULL scan', "1.2's own leading space");
     assert.equal(stealthDescription(0x29), 'TCP XMAS scan');
     assert.equal(stealthDescription(0x03), 'Unknown Type: TCP Packet Flags: SYN: 1 FIN: 1 ACK: 0 PSH: 0 URG: 0 RST: 0');
