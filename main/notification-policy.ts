@@ -280,6 +280,9 @@ export const KIND_WORDS: Readonly<Record<ScanKind, string>> = {
   'odd-flags': 'odd-flag scan',
   ack: 'ACK scan',
   maimon: 'Maimon scan',
+  'sctp-init': 'SCTP INIT scan',
+  'sctp-cookie-echo': 'SCTP COOKIE-ECHO scan',
+  'ip-protocol': 'IP protocol scan',
 };
 
 function plural(count: number, noun: string): string {

@@ -9,6 +9,7 @@ import type { PortSelector } from './capture-filter.js';
 import type { DecodedPacket } from './packet-decoder.js';
 import type { ListeningPorts } from './listening-ports.js';
 import { classifyStrayTcp, classifyTcpFlags } from './scan-classifier.js';
+import { classifySctpChunk, isProbeProtocol } from './ip-protocols.js';
 
 export interface WatchRule {
   readonly mode: Mode;
@@ -104,6 +105,7 @@ export class CaptureDetector {
       return null;
     }
     if (!this.isOwnAddress(packet.destination)) return null;
+    if (packet.protocol === 'sctp' || packet.protocol === 'ip') return this.otherProtocol(packet, at, trapped);
     const plain = packet.protocol === 'tcp' ? classifyTcpFlags(packet.tcpFlags) : 'udp';
     const kind = plain ?? (trapped || stray ? classifyStrayTcp(packet.tcpFlags) : null);
     if (kind === null) return null;
@@ -126,6 +128,22 @@ export class CaptureDetector {
       ...(packet.ipOptions ? { ipOptions: true } : {}),
       ...(trapped ? { kernelBlocked: true } : {}),
     };
+  }
+
+  /**
+   * SCTP INIT / COOKIE ECHO to a port the TCP stealth or advanced mode watches, or a packet of
+   * an IP protocol nothing here uses (ip-protocols.ts). Only netfilter's log hands these over,
+   * from rules that already asked conntrack whether they belong to a conversation of ours
+   * (nflog-capture.ts, kernel-trap.ts), so that is not asked again here.
+   */
+  private otherProtocol(packet: DecodedPacket, at: number, trapped: boolean): Probe | null {
+    const sctp = packet.protocol === 'sctp';
+    const kind = sctp ? classifySctpChunk(packet.sctpChunk ?? -1) : isProbeProtocol(packet.ipProtocol ?? -1) ? 'ip-protocol' : null;
+    if (kind === null) return null;
+    const port = sctp ? packet.destinationPort : packet.ipProtocol!;
+    const rule = this.rules.find((r) => r.mode !== 'tcp' && r.protocol === 'tcp' && (!sctp || watches(r, port)));
+    if (rule === undefined) return null;
+    return { source: packet.source, family: packet.family, port, protocol: 'tcp', kind, mode: rule.mode, at, ...(trapped ? { kernelBlocked: true } : {}) };
   }
 
   private applies(rule: WatchRule, packet: DecodedPacket, at: number): boolean {

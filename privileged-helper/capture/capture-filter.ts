@@ -15,6 +15,12 @@ export interface CaptureWatch {
    * ports have no service but ours).
    */
   readonly tcpHandshake?: PortSelector | null;
+  /**
+   * The ports the TCP stealth and advanced modes watch, where such a mode runs: SCTP INIT and
+   * COOKIE ECHO to them, and IP protocol probes, are watched too (from netfilter's log only:
+   * the interface filter leaves them out).
+   */
+  readonly otherProtocols?: PortSelector | null;
 }
 
 function ports(selector: PortSelector): string {

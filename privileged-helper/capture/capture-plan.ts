@@ -40,6 +40,11 @@ export function planCapture(config: PortSentryConfig, modes: readonly Mode[], tc
   const conversations = usable.some((rule) => rule.mode !== 'tcp');
   // -tcp tells connects from half-open SYNs by the handshake's ACK (half-open-tracker.ts).
   const classicTcp = usable.find((rule) => rule.mode === 'tcp');
+  // SCTP and IP protocol probes belong to the TCP stealth and advanced modes (ip-protocols.ts).
+  const otherProtocols = selectorFor(
+    usable.filter((rule) => rule.mode !== 'tcp'),
+    'tcp',
+  );
   return {
     rules: usable,
     watch: {
@@ -47,6 +52,7 @@ export function planCapture(config: PortSentryConfig, modes: readonly Mode[], tc
       udp: selectorFor(usable, 'udp'),
       outbound: conversations,
       ...(classicTcp === undefined ? {} : { tcpHandshake: classicTcp.ports }),
+      ...(otherProtocols === null ? {} : { otherProtocols }),
     },
     requiredBy: usable.map((rule) => rule.mode).filter((mode) => mode !== 'tcp'),
   };

@@ -8,6 +8,7 @@
 // nft script; the firewall owner installs it (and puts it back after another program removed it).
 
 import type { CaptureWatch, PortSelector } from './capture-filter.js';
+import { knownProtocolsNft } from './ip-protocols.js';
 
 /** Bytes of each packet the kernel copies to user space: IPv6 with a few extension headers, and TCP. */
 export const NFLOG_SNAPLEN = 160;
@@ -98,6 +99,16 @@ export function nflogCaptureScript(table: string, plan: NflogCapturePlan | null,
     lines.push(`add rule ${t} capture tcp dport ${ports(watch.tcpHandshake)} tcp flags & (syn|rst|ack) == ack ${log}`);
   }
   if (watch.udp !== null) lines.push(`add rule ${t} capture udp dport ${ports(watch.udp)} ${log}`);
+  // SCTP INIT / COOKIE ECHO (invalid: a bad checksum, which user space checks) and IP
+  // protocols nothing here uses, that conntrack knows no conversation for (ip-protocols.ts).
+  if (watch.otherProtocols !== undefined && watch.otherProtocols !== null) {
+    const sctp = `meta l4proto sctp sctp dport ${ports(watch.otherProtocols)}`;
+    lines.push(
+      `add rule ${t} capture ct state new,invalid ${sctp} sctp chunk init exists ${log}`,
+      `add rule ${t} capture ct state new,invalid ${sctp} sctp chunk cookie-echo exists ${log}`,
+      `add rule ${t} capture ct state new meta l4proto != ${knownProtocolsNft()} ${log}`,
+    );
+  }
   if (watch.outbound) {
     lines.push(`add rule ${t} capture_out tcp flags & (syn|ack) == syn ${log}`);
     if (watch.udp !== null) lines.push(`add rule ${t} capture_out meta l4proto udp ${log}`);

@@ -11,6 +11,7 @@
 
 import { parseAddress } from '../../shared/domain/address.js';
 import type { AddressFamily, Protocol } from '../../shared/domain/types.js';
+import { IPPROTO_SCTP, isProbeProtocol } from './ip-protocols.js';
 import { ipv4SourceProblem, ipv6SourceProblem, type SourceProblem } from './source-address.js';
 
 export const LINKTYPE_ETHERNET = 1;
@@ -21,16 +22,24 @@ export const LINKTYPE_NFLOG = 239;
 
 export type Direction = 'in' | 'out' | 'unknown';
 
+/** TCP, UDP, SCTP, or any other IP protocol ('ip': its number in `ipProtocol`, no ports). */
+export type PacketProtocol = Protocol | 'sctp' | 'ip';
+
 export interface DecodedPacket {
   readonly direction: Direction;
   readonly family: AddressFamily;
   readonly source: string;
   readonly destination: string;
-  readonly protocol: Protocol;
+  readonly protocol: PacketProtocol;
+  /** TCP, UDP and SCTP ports; 0 for other protocols. */
   readonly sourcePort: number;
   readonly destinationPort: number;
-  /** TCP flag byte; 0 for UDP. */
+  /** TCP flag byte; 0 for the others. */
   readonly tcpFlags: number;
+  /** SCTP: the type of the first chunk (INIT 1, COOKIE ECHO 10, ...). */
+  readonly sctpChunk?: number;
+  /** 'ip': the IPv4 protocol or IPv6 next header after the extension headers. */
+  readonly ipProtocol?: number;
   /** IPv4 header longer than 20 bytes: options present. */
   readonly ipOptions: boolean;
   /** The log prefix of the nftables rule that sent it (NFLOG frames only; absent when none). */
@@ -40,7 +49,7 @@ export interface DecodedPacket {
 /** Packets dropped for an impossible source or a bad checksum; the caller reads and resets them as it likes. */
 export interface DecodeCounters {
   badSource: number;
-  /** Arriving TCP/UDP segments whose checksum is wrong: this host's stack drops them unread. */
+  /** Arriving TCP/UDP segments and SCTP packets whose checksum is wrong: this host's stack drops them unread. */
   badChecksum?: number;
   lastBadSource?: string;
   lastProblem?: SourceProblem;
@@ -239,7 +248,8 @@ interface ChecksumContext {
 }
 
 function decodeTransport(protocol: number, segment: Buffer, ip: NetworkPart, vetting: Vetting, checksum: ChecksumContext): DecodedPacket | null {
-  if ((protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) && ip.direction !== 'out' && checksumWrong(protocol, segment, checksum)) {
+  const checked = protocol === IPPROTO_TCP || protocol === IPPROTO_UDP ? checksumWrong(protocol, segment, checksum) : protocol === IPPROTO_SCTP && sctpChecksumWrong(segment, checksum.length);
+  if (ip.direction !== 'out' && checked) {
     if (vetting.counters !== undefined) vetting.counters.badChecksum = (vetting.counters.badChecksum ?? 0) + 1;
     return null;
   }
@@ -251,7 +261,43 @@ function decodeTransport(protocol: number, segment: Buffer, ip: NetworkPart, vet
     if (segment.length < 8) return null;
     return { ...ip, protocol: 'udp', sourcePort: segment.readUInt16BE(0), destinationPort: segment.readUInt16BE(2), tcpFlags: 0 };
   }
-  return null;
+  if (protocol === IPPROTO_SCTP) {
+    // The common header (ports, verification tag, checksum), then the first chunk's type.
+    if (segment.length < 13) return null;
+    return { ...ip, protocol: 'sctp', sourcePort: segment.readUInt16BE(0), destinationPort: segment.readUInt16BE(2), tcpFlags: 0, sctpChunk: segment[12]! };
+  }
+  // Another protocol only where it can be a probe (ip-protocols.ts): ICMP, tunnels, routing are not.
+  return isProbeProtocol(protocol) ? { ...ip, protocol: 'ip', sourcePort: 0, destinationPort: 0, tcpFlags: 0, ipProtocol: protocol } : null;
+}
+
+/** CRC32c (Castagnoli, reflected 0x82f63b78), SCTP's checksum (RFC 9260 appendix A). */
+const CRC32C_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n += 1) {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32c(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) crc = CRC32C_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * As checksumWrong, for SCTP: true only when the packet is whole in the capture and its
+ * CRC32c (over the packet with the checksum field zeroed, stored least significant byte
+ * first) is provably wrong (nmap --badsum): this host's stack and conntrack drop it unread.
+ */
+function sctpChecksumWrong(segment: Buffer, length: number): boolean {
+  if (length < 12 || segment.length < length) return false;
+  const packet = Buffer.from(segment.subarray(0, length));
+  const field = packet.readUInt32LE(8);
+  packet.writeUInt32LE(0, 8);
+  return crc32c(packet) !== field;
 }
 
 /** The 16-bit one's-complement sum of a buffer (an odd last byte padded with zero), unfolded. */

@@ -4,7 +4,7 @@
 // story of one packet.
 
 import { lookupService } from 'node:dns/promises';
-import type { AddressFamily, Clock, Mode, Probe } from '../../shared/domain/types.js';
+import { probeTarget, type AddressFamily, type Clock, type Mode, type Probe } from '../../shared/domain/types.js';
 import type { PortSentryConfig } from '../config/config.js';
 import type { IgnoreEntry } from '../config/ignore-list.js';
 import { coversFamily } from '../config/operator-bounds.js';
@@ -186,7 +186,7 @@ export class Daemon {
       case 'below-threshold': {
         // An on-link neighbour's lone touch of a LAN service (scan-score.ts): reported once a
         // minute per source and service, never blocked, never counted as a handled scanner.
-        const what = verdict.service ?? `${probe.protocol.toUpperCase()} port ${probe.port}`;
+        const what = verdict.service ?? probeTarget(probe);
         if (!this.shouldLogQuietly(`lan ${probe.source} ${what}`, probe.at)) return;
         const why = `${onLink ? 'a neighbour on this link' : 'a source'} touching ${what} (score ${verdict.score} of ${verdict.threshold}, SCAN_SCORING="${this.config.scanScoring}")`;
         this.deps.log(messages.lanTouch(probe, why));
@@ -300,7 +300,7 @@ export class Daemon {
     if (outcome.firewalled) {
       const what = probe.kind === 'connect' || probe.kind === 'udp' ? 'touch' : `${probe.kind} probe`;
       const seen = scope.text === probe.source ? '' : ` by ${probe.source}`;
-      this.emitBlock('added', scope.text, `${what} of ${probe.protocol.toUpperCase()} port ${probe.port}${seen}${repeat === undefined ? '' : `; ${repeat}`}`, until);
+      this.emitBlock('added', scope.text, `${what} of ${probeTarget(probe)}${seen}${repeat === undefined ? '' : `; ${repeat}`}`, until);
     }
   }
 

@@ -13,7 +13,7 @@
 // Pure: no I/O; the daemon says whether the source is on-link.
 
 import type { ScanScoring } from '../../shared/domain/config-keys.js';
-import type { Protocol } from '../../shared/domain/types.js';
+import { probeTarget, type Protocol, type ScanKind } from '../../shared/domain/types.js';
 
 export interface ScoreOptions {
   readonly scoring: ScanScoring;
@@ -57,13 +57,19 @@ export function serviceName(protocol: Protocol, port: number): string {
   return `${protocol.toUpperCase()} port ${port}`;
 }
 
-export function weigh(probe: { readonly protocol: Protocol; readonly port: number }, onLink: boolean, options: ScoreOptions): Weighed {
+export function weigh(probe: { readonly protocol: Protocol; readonly port: number; readonly kind?: ScanKind }, onLink: boolean, options: ScoreOptions): Weighed {
+  // An SCTP or IP protocol probe is no LAN service's touch (the kernel trap blocks it at once too).
+  const otherProtocol = probe.kind === 'sctp-init' || probe.kind === 'sctp-cookie-echo' || probe.kind === 'ip-protocol';
   const lan = probe.protocol === 'tcp' ? options.lanTcp : options.lanUdp;
-  if (options.scoring === 'lan' && onLink && lan.has(probe.port)) {
+  if (options.scoring === 'lan' && onLink && !otherProtocol && lan.has(probe.port)) {
     const service = serviceName(probe.protocol, probe.port);
     return { key: `service ${service}`, weight: options.lanServiceWeight, service };
   }
-  return { key: `${probe.protocol}/${probe.port}`, weight: options.scoring === 'classic' ? options.threshold : options.portWeight, service: null };
+  return {
+    key: otherProtocol ? probeTarget({ ...probe, kind: probe.kind! }) : `${probe.protocol}/${probe.port}`,
+    weight: options.scoring === 'classic' ? options.threshold : options.portWeight,
+    service: null,
+  };
 }
 
 /**

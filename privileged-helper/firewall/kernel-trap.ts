@@ -47,6 +47,9 @@
 // space (trap_onlink4/6, trap_lan_tcp/udp), which reports a lone one and blocks a second. A
 // reply to a query this host sent to a multicast or broadcast group comes from whoever heard
 // it: datagrams to the port the query left from are replies for five minutes (trap_query_ports).
+//
+// SCTP INIT / COOKIE ECHO and IP protocol probes have their own block of rules, last
+// (protocol-trap.ts), with the TCP stealth and advanced ports (`otherProtocols`).
 
 import type { WatchRule } from '../capture/capture-detector.js';
 import type { TrapNeverBlock } from '../never-block/never-block.js';
@@ -56,6 +59,7 @@ import { maskAddress, prefixMask } from '../../shared/domain/block-target.js';
 import { nftDuration } from './nft-duration.js';
 import { nflogStatement, PROBE_LOG_PREFIX, STRAY_LOG_PREFIX, TRAP_LOG_PREFIX } from '../capture/nflog-capture.js';
 import { kernelScope, scoreOptions } from '../engine/scan-score.js';
+import { otherProtocolTrapRules } from './protocol-trap.js';
 
 export interface TrapPlan {
   readonly tcpPorts: readonly PortRange[];
@@ -85,6 +89,8 @@ export interface TrapPlan {
   readonly onLink6?: readonly string[];
   readonly lanTcp?: readonly PortRange[];
   readonly lanUdp?: readonly PortRange[];
+  /** SCTP INIT/COOKIE ECHO to the TCP ports and IP protocol probes are trapped too (protocol-trap.ts). */
+  readonly otherProtocols?: boolean;
 }
 
 /** The tripwire ports the sensors actually hold (a port a service owns is not ours to trap). */
@@ -135,6 +141,7 @@ export function planTrap(config: PortSentryConfig, modes: readonly Mode[], rules
     prefix6,
     shared6: [...shared6].sort(),
     ratePerPrefix: config.blockRatePerPrefix,
+    ...(tcp.length > 0 ? { otherProtocols: true } : {}),
     ...(score.leaveLanToUserSpace ? lanPlan(config, neverBlock) : {}),
   };
 }
@@ -338,5 +345,7 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     );
   }
   if (plan.udpPorts.length > 0) lines.push(...unverified('udp dport @trap_udp'), ...block('udp dport @trap_udp', 'drop', 'portsentry trap'));
+  // SCTP and IP protocol probes: their own block (protocol-trap.ts).
+  if (plan.otherProtocols === true) lines.push(...otherProtocolTrapRules({ block, unverified }));
   return `${lines.join('\n')}\n`;
 }

@@ -2,7 +2,7 @@
 // original had a message, so Logcheck rules and fail2ban filters written for it keep
 // matching. Pure functions; one place to read every line the helper can print.
 
-import type { Probe } from '../../shared/domain/types.js';
+import { probeTarget, type Probe } from '../../shared/domain/types.js';
 import type { ScanRecord } from '../../shared/domain/scan-record.js';
 
 export const PRODUCT_VERSION = '1.2';
@@ -28,6 +28,11 @@ export const messages = {
     const proto = probe.protocol.toUpperCase();
     // The original's wording per path: tripwire sockets say "Connect", raw UDP says "UDP scan".
     const what = probe.kind === 'connect' || (probe.kind === 'udp' && probe.mode === 'udp') ? 'Connect' : probe.kind === 'udp' ? 'UDP scan' : stealthDescription(probe.tcpFlags ?? 0);
+    // Not 1.2's (it never saw these): SCTP and IP protocol probes, in its style with nmap's names.
+    if (probe.kind === 'sctp-init' || probe.kind === 'sctp-cookie-echo') {
+      return `attackalert: SCTP ${probe.kind === 'sctp-init' ? 'INIT' : 'COOKIE-ECHO'} scan from host: ${resolved}/${probe.source} to SCTP port: ${probe.port}`;
+    }
+    if (probe.kind === 'ip-protocol') return `attackalert: IP protocol scan from host: ${resolved}/${probe.source} to IP protocol: ${probe.port}`;
     return `attackalert: ${what} from host: ${resolved}/${probe.source} to ${proto} port: ${probe.port}`;
   },
   ipOptions: (resolved: string, source: string, port: number) => `attackalert: Packet from host: ${resolved}/${source} to TCP port: ${port} has IP options set (detection avoidance technique).`,
@@ -45,7 +50,7 @@ export const messages = {
   /** Not 1.2's (1.2 said "already blocked" for a host it only reported, which was not true). */
   alreadyReported: (source: string, why: string) => `attackalert: Host: ${source} was reported already and is not blocked (${why}). Ignoring`,
   /** Not 1.2's: a touch the scan score reports without a block (engine/scan-score.ts). No "from host:", so 1.2 filters do not take it for a scan. */
-  lanTouch: (probe: Probe, why: string) => `attackalert: Host: ${probe.source} touched ${probe.protocol.toUpperCase()} port: ${probe.port}, reported, not blocked: ${why}`,
+  lanTouch: (probe: Probe, why: string) => `attackalert: Host: ${probe.source} touched ${probeTarget(probe).replace(/ (?=\d+$)/, ': ')}, reported, not blocked: ${why}`,
   /** Not 1.2's: a block made longer because the host was blocked before (engine/repeat-offender.ts). */
   repeatOffender: (source: string, why: string) => `attackalert: Host ${source} is a ${why}`,
   /** Not 1.2's (SCAN_SUMMARY_LOG, off by default): one line per scan, as scanlogd and psad write. */

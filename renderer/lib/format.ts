@@ -44,4 +44,7 @@ export const KIND_LABELS: Readonly<Record<ScanEvent['kind'], string>> = {
   'odd-flags': 'Odd TCP flags',
   ack: 'ACK (no connection)',
   maimon: 'Maimon (FIN/ACK)',
+  'sctp-init': 'SCTP INIT',
+  'sctp-cookie-echo': 'SCTP COOKIE-ECHO',
+  'ip-protocol': 'IP protocol probe',
 };

@@ -19,8 +19,21 @@ export function protocolOfMode(mode: Mode): Protocol {
  * 'ack': a lone ACK that belongs to no conversation (nmap -sA, and -sW, whose probes are the
  * same: only the reading of the RST differs); 'maimon': FIN/ACK with no conversation (nmap -sM).
  */
-export type ScanKind = 'connect' | 'udp' | 'syn' | 'fin' | 'null' | 'xmas' | 'odd-flags' | 'ack' | 'maimon';
-export const ALL_SCAN_KINDS: readonly ScanKind[] = ['connect', 'udp', 'syn', 'fin', 'null', 'xmas', 'odd-flags', 'ack', 'maimon'];
+/**
+ * 'sctp-init', 'sctp-cookie-echo': an SCTP packet whose first chunk is INIT or COOKIE ECHO
+ * (nmap -sY, -sZ), to a port the TCP stealth/advanced mode watches; 'ip-protocol': a packet
+ * of an IP protocol nothing here uses (nmap -sO), whose `port` is the protocol number. The
+ * TCP modes watch both, so such a probe's `protocol` is 'tcp' (BLOCK_TCP governs it).
+ */
+export type ScanKind = 'connect' | 'udp' | 'syn' | 'fin' | 'null' | 'xmas' | 'odd-flags' | 'ack' | 'maimon' | 'sctp-init' | 'sctp-cookie-echo' | 'ip-protocol';
+export const ALL_SCAN_KINDS: readonly ScanKind[] = ['connect', 'udp', 'syn', 'fin', 'null', 'xmas', 'odd-flags', 'ack', 'maimon', 'sctp-init', 'sctp-cookie-echo', 'ip-protocol'];
+
+/** What a probe touched, in words: "TCP port 80", "SCTP port 80", "IP protocol 47". */
+export function probeTarget(probe: { readonly protocol: Protocol; readonly port: number; readonly kind: ScanKind }): string {
+  if (probe.kind === 'ip-protocol') return `IP protocol ${probe.port}`;
+  const protocol = probe.kind === 'sctp-init' || probe.kind === 'sctp-cookie-echo' ? 'SCTP' : probe.protocol.toUpperCase();
+  return `${protocol} port ${probe.port}`;
+}
 
 export type AddressFamily = 4 | 6;
 

@@ -5,7 +5,9 @@
 // spoofing would cost less). Each verdict of absence waits on a barrier: a later good probe
 // from a sentinel host, handled in order after the ones judged, is logged first. TCP that
 // belongs to no conversation (a lone ACK: nmap -sA, -sW, hping3 -A; FIN/ACK: nmap -sM) is a
-// probe: detected with its kind, its sender blocked, and the scanner learns no port state.
+// probe: detected with its kind, its sender blocked, and the scanner learns no port state. So
+// are SCTP INIT and COOKIE ECHO (nmap -sY, -sZ) and IP protocol probes (nmap -sO), trapped at
+// the first probe: no ICMP protocol unreachable (or ABORT) tells nmap anything.
 
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -28,7 +30,35 @@ const STRAY_SCANS = [
 ] as const;
 const strayHost = (i: number, suffix: string) => `stray${i}${suffix}`;
 
-const HOSTS = ['target', 'badsum', 'badudp', 'sentinel', 'badsumA', 'badudpA', 'sentinelA', ...STRAY_SCANS.map((_, i) => strayHost(i, '')), ...STRAY_SCANS.map((_, i) => strayHost(i, 'A'))] as const;
+/**
+ * SCTP and IP protocol probes: nmap's scan option, the log's words and what follows them (the
+ * port or protocol touched), the kind in events, and the protocol list for -sO (all unused
+ * here). With no answer nmap says filtered (-sY) or open|filtered (-sZ, -sO); an answer
+ * (ICMP protocol unreachable, ABORT) would say closed.
+ */
+const OTHER_SCANS = [
+  { scan: '-sY', family: 4, words: 'SCTP INIT scan', to: 'SCTP port: \\d+', kind: 'sctp-init' },
+  { scan: '-sY', family: 6, words: 'SCTP INIT scan', to: 'SCTP port: \\d+', kind: 'sctp-init' },
+  { scan: '-sZ', family: 4, words: 'SCTP COOKIE-ECHO scan', to: 'SCTP port: \\d+', kind: 'sctp-cookie-echo' },
+  { scan: '-sZ', family: 6, words: 'SCTP COOKIE-ECHO scan', to: 'SCTP port: \\d+', kind: 'sctp-cookie-echo' },
+  { scan: '-sO', family: 4, words: 'IP protocol scan', to: 'IP protocol: (99|100|253)', kind: 'ip-protocol' },
+  { scan: '-sO', family: 6, words: 'IP protocol scan', to: 'IP protocol: (99|100|253)', kind: 'ip-protocol' },
+] as const;
+const otherHost = (i: number, suffix: string) => `other${i}${suffix}`;
+
+const HOSTS = [
+  'target',
+  'badsum',
+  'badudp',
+  'sentinel',
+  'badsumA',
+  'badudpA',
+  'sentinelA',
+  ...STRAY_SCANS.map((_, i) => strayHost(i, '')),
+  ...STRAY_SCANS.map((_, i) => strayHost(i, 'A')),
+  ...OTHER_SCANS.map((_, i) => otherHost(i, '')),
+  ...OTHER_SCANS.map((_, i) => otherHost(i, 'A')),
+] as const;
 type Host = string;
 
 function escaped(address: string): string {
@@ -94,7 +124,7 @@ describe('probe kinds: what is a scan and what is not', { timeout: 900_000 }, ()
         await lab.exec(at('target'), ['nft', 'delete', 'table', 'inet', table], { allowFailure: true });
       });
 
-      it('a bad checksum (nmap --badsum -sS over IPv4 and IPv6, hping3 -b UDP) blocks no one and logs nothing', async () => {
+      it('a bad checksum (nmap --badsum -sS and -sY over IPv4 and IPv6, hping3 -b UDP) blocks no one and logs nothing', async () => {
         const target = at('target');
         const badsum = host('badsum');
         const badudp = host('badudp');
@@ -102,6 +132,10 @@ describe('probe kinds: what is a scan and what is not', { timeout: 900_000 }, ()
         const nmap = ['nmap', '-sS', '--badsum', '-Pn', '-n', '--max-retries', '0', '-p', String(mode.tcpPort)];
         await lab.exec(badsum, [...nmap, '-4', target.v4], { timeoutMs: 60_000 });
         await lab.exec(badsum, [...nmap, '-6', target.v6], { timeoutMs: 60_000 });
+        // SCTP's checksum is CRC32c: a wrong one is dropped unread too.
+        const sctp = ['nmap', '-sY', '--badsum', '-Pn', '-n', '--max-retries', '0', '-p', String(mode.tcpPort)];
+        await lab.exec(badsum, [...sctp, '-4', target.v4], { timeoutMs: 60_000 });
+        await lab.exec(badsum, [...sctp, '-6', target.v6], { timeoutMs: 60_000 });
         await lab.exec(badudp, ['hping3', '-q', '--udp', '-b', '-c', '1', '-p', String(mode.udpPort), target.v4], { allowFailure: true });
         // The barrier: a good probe from a fresh source, sent after them, handled in order after them.
         await lab.exec(sentinel, ['hping3', '-q', '-S', '-c', '1', '-p', String(mode.tcpPort), target.v4], { allowFailure: true });
@@ -134,6 +168,26 @@ describe('probe kinds: what is a scan and what is not', { timeout: 900_000 }, ()
             assert.doesNotMatch(output, /\b(unfiltered|closed)\b/, output);
             assert.match(output, /filtered/, output);
           } else assert.doesNotMatch(output, /flags=R/, `hping3 got a RST back:\n${output}`);
+        });
+      });
+
+      OTHER_SCANS.forEach((scan, i) => {
+        it(`nmap ${scan.scan} over IPv${scan.family} is detected as "${scan.words}", blocked at its first probe, and learns nothing`, async () => {
+          const target = at('target');
+          const scanner = at(otherHost(i, mode.suffix));
+          const [source, address] = scan.family === 4 ? [scanner.v4, target.v4] : [scanner.v6, target.v6];
+          const ports = scan.scan === '-sO' ? '99,100,253' : `${mode.tcpPort},79,111`;
+          const argv = ['nmap', scan.scan, `-${scan.family}`, '-Pn', '-n', '--max-retries', '0', '-p', ports, address];
+          const output = (await lab.exec(scanner, argv, { timeoutMs: 60_000 })).stdout;
+          await daemon.waitFor(new RegExp(`${scan.words} from host: ${escaped(source)}/${escaped(source)} to ${scan.to}`));
+          await daemon.waitFor(new RegExp(`Host ${escaped(source)} has been blocked`));
+          const sets = await blockedSetsText(lab, target, table);
+          assert.ok(sets.includes(source), `the scanner is in a blocked set:\n${sets}`);
+          const kinds = new Set((await eventsOf(ctl, source)).map((e) => (e as { kind?: string }).kind).filter((k) => k !== undefined));
+          assert.ok(kinds.has(scan.kind), `events name the kind ${scan.kind}: ${[...kinds].join(', ')}`);
+          // Every probe went unanswered: no state but filtered (or open|filtered) was learned.
+          assert.doesNotMatch(output, /^\d+(\/sctp)?\s+(open|closed|unfiltered)\s/m, output);
+          assert.match(output, /filtered/, output);
         });
       });
     });

@@ -313,3 +313,55 @@ describe('CaptureDetector: only packets to this host count (routers, Docker, lib
     assert.equal(d.inspect(tcpIn(1024, 0x02, { source: SERVER, sourcePort: 80 }), AT + 1)?.mode, 'atcp', 'not taken for a reply to our own conversation');
   });
 });
+
+describe('SCTP and IP protocol probes', () => {
+  const AT2 = 1_000_000;
+  const sctpIn = (port: number, chunk: number): DecodedPacket => ({
+    direction: 'in',
+    family: 4,
+    source: SCANNER,
+    destination: US,
+    protocol: 'sctp',
+    sourcePort: 40000,
+    destinationPort: port,
+    tcpFlags: 0,
+    sctpChunk: chunk,
+    ipOptions: false,
+  });
+  const ipIn = (protocol: number): DecodedPacket => ({
+    direction: 'in',
+    family: 4,
+    source: SCANNER,
+    destination: US,
+    protocol: 'ip',
+    sourcePort: 0,
+    destinationPort: 0,
+    tcpFlags: 0,
+    ipProtocol: protocol,
+    ipOptions: false,
+  });
+
+  it('SCTP INIT and COOKIE ECHO to a port the TCP stealth mode watches are probes of the TCP mode, with their kind', () => {
+    const d = detector(['stcp']);
+    assert.deepEqual(d.inspect(sctpIn(31337, 1), AT2), { source: SCANNER, family: 4, port: 31337, protocol: 'tcp', kind: 'sctp-init', mode: 'stcp', at: AT2 });
+    assert.equal(d.inspect(sctpIn(31337, 10), AT2, true)?.kind, 'sctp-cookie-echo');
+    assert.equal(d.inspect(sctpIn(31337, 10), AT2, true)?.kernelBlocked, true);
+    // Not watched, or a chunk that opens nothing (DATA, ABORT, HEARTBEAT).
+    assert.equal(d.inspect(sctpIn(8080, 1), AT2), null);
+    for (const chunk of [0, 4, 6]) assert.equal(d.inspect(sctpIn(31337, chunk), AT2), null);
+  });
+
+  it('a packet of an IP protocol nothing here uses is an "ip-protocol" probe named by its number; known ones are not', () => {
+    const d = detector(['atcp', 'audp']);
+    assert.deepEqual(d.inspect(ipIn(99), AT2), { source: SCANNER, family: 4, port: 99, protocol: 'tcp', kind: 'ip-protocol', mode: 'atcp', at: AT2 });
+    for (const known of [1, 2, 4, 41, 47, 50, 51, 58, 89, 112, 132]) assert.equal(d.inspect(ipIn(known), AT2), null, `protocol ${known}`);
+  });
+
+  it('neither is watched by the UDP modes or the classic -tcp tripwires alone', () => {
+    for (const modes of [['sudp'], ['tcp'], ['audp']] as const) {
+      const d = detector(modes);
+      assert.equal(d.inspect(sctpIn(31337, 1), AT2), null, modes.join());
+      assert.equal(d.inspect(ipIn(99), AT2), null, modes.join());
+    }
+  });
+});

@@ -37,7 +37,8 @@ describe('planCapture', () => {
   it('-stcp and -sudp: the configured ports, listening ports skipped, required, outbound on (replies to our own traffic)', () => {
     assert.deepEqual(planCapture(SMALL, ['stcp']), {
       rules: [{ mode: 'stcp', protocol: 'tcp', ports: { kind: 'list', ports: [79, 1, 31337] }, exclude: new Set(), skipListening: true }],
-      watch: { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: true },
+      // SCTP INIT / COOKIE ECHO to the same ports and IP protocol probes are this mode's too.
+      watch: { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: true, otherProtocols: { kind: 'list', ports: [1, 79, 31337] } },
       requiredBy: ['stcp'],
     });
     assert.deepEqual(planCapture(SMALL, ['sudp']), {
@@ -50,7 +51,7 @@ describe('planCapture', () => {
   it('-atcp and -audp: a range up to ADVANCED_PORTS_*, ADVANCED_EXCLUDE_* as the exclusions, outbound on', () => {
     assert.deepEqual(planCapture(SMALL, ['atcp']), {
       rules: [{ mode: 'atcp', protocol: 'tcp', ports: { kind: 'below', limit: 1024 }, exclude: new Set([113, 139]), skipListening: true }],
-      watch: { tcp: { kind: 'below', limit: 1024 }, udp: null, outbound: true },
+      watch: { tcp: { kind: 'below', limit: 1024 }, udp: null, outbound: true, otherProtocols: { kind: 'below', limit: 1024 } },
       requiredBy: ['atcp'],
     });
     assert.deepEqual(planCapture(SMALL, ['audp']), {
@@ -69,7 +70,14 @@ describe('planCapture', () => {
     );
     assert.deepEqual(plan.requiredBy, ['stcp', 'sudp', 'atcp', 'audp']);
     // TCP_PORTS goes up to 31337 and UDP_PORTS up to 31338, above the 1024 ranges.
-    assert.deepEqual(plan.watch, { tcp: { kind: 'below', limit: 31337 }, udp: { kind: 'below', limit: 31338 }, outbound: true, tcpHandshake: { kind: 'list', ports: [...EMBEDDED.tcpPorts] } });
+    // SCTP and IP protocol probes: the stealth and advanced TCP ports only, not -tcp's tripwires.
+    assert.deepEqual(plan.watch, {
+      tcp: { kind: 'below', limit: 31337 },
+      udp: { kind: 'below', limit: 31338 },
+      outbound: true,
+      tcpHandshake: { kind: 'list', ports: [...EMBEDDED.tcpPorts] },
+      otherProtocols: { kind: 'below', limit: 31337 },
+    });
     assert.deepEqual(plan.rules[3]?.exclude, new Set([113, 139]));
     assert.deepEqual(plan.rules[4]?.exclude, new Set([520, 138, 137, 67]));
     assert.deepEqual(plan.rules[0]?.ports, { kind: 'list', ports: [...EMBEDDED.tcpPorts] });
@@ -77,12 +85,18 @@ describe('planCapture', () => {
 
   it('listed ports inside the advanced range add nothing to the range', () => {
     const config = parseConfig('TCP_PORTS="1,79,1024"\nADVANCED_PORTS_TCP="1024"', 'in-range.conf');
-    assert.deepEqual(planCapture(config, ['stcp', 'atcp'])?.watch, { tcp: { kind: 'below', limit: 1024 }, udp: null, outbound: true });
+    assert.deepEqual(planCapture(config, ['stcp', 'atcp'])?.watch, { tcp: { kind: 'below', limit: 1024 }, udp: null, outbound: true, otherProtocols: { kind: 'below', limit: 1024 } });
   });
 
   it('-tcp with -stcp: one sorted list without duplicates', () => {
     const plan = planCapture(SMALL, ['stcp', 'tcp']);
-    assert.deepEqual(plan?.watch, { tcp: { kind: 'list', ports: [1, 79, 31337] }, udp: null, outbound: true, tcpHandshake: { kind: 'list', ports: [79, 1, 31337] } });
+    assert.deepEqual(plan?.watch, {
+      tcp: { kind: 'list', ports: [1, 79, 31337] },
+      udp: null,
+      outbound: true,
+      tcpHandshake: { kind: 'list', ports: [79, 1, 31337] },
+      otherProtocols: { kind: 'list', ports: [1, 79, 31337] },
+    });
     assert.deepEqual(
       plan?.rules.map((rule) => [rule.mode, rule.skipListening]),
       [
@@ -104,7 +118,7 @@ describe('planCapture', () => {
     );
     assert.deepEqual(plan?.watch, { tcp: null, udp: { kind: 'list', ports: [53] }, outbound: true });
     // An advanced range never depends on the lists.
-    assert.deepEqual(planCapture(noTcp, ['atcp'])?.watch, { tcp: { kind: 'below', limit: 1024 }, udp: null, outbound: true });
+    assert.deepEqual(planCapture(noTcp, ['atcp'])?.watch, { tcp: { kind: 'below', limit: 1024 }, udp: null, outbound: true, otherProtocols: { kind: 'below', limit: 1024 } });
   });
 
   it('the plan does not share the config arrays', () => {

@@ -53,6 +53,12 @@ describe('capture from netfilter: the rules', () => {
       assert.ok((await list('capture_out')).includes(`tcp flags syn / syn,ack ${log}`));
       await nft(nflogCaptureScript('t', { watch, group: 12 })); // re-applying replaces, never duplicates
       assert.equal((await list('capture')).match(/log prefix/g)?.length, 4);
+      // SCTP INIT / COOKIE ECHO and IP protocols nothing here uses, with no conversation (nmap -sY, -sZ, -sO).
+      await nft(nflogCaptureScript('t', { watch: { ...watch, otherProtocols: { kind: 'below', limit: 1024 } }, group: 12 }));
+      const other = await list('capture');
+      for (const chunk of ['init', 'cookie-echo']) assert.ok(other.includes(`ct state invalid,new sctp dport 1-1024 sctp chunk ${chunk} exists ${log}`), other);
+      assert.match(other, new RegExp(`ct state new meta l4proto != \\{[^}]*\\} ${log.replace(/[.*+?^$()|[\]\\]/g, '\\$&')}`));
+      assert.equal(other.match(/log prefix/g)?.length, 7);
 
       await nft(trapScript('t', { ...TRAP, logGroup: 12 }));
       const trap = await list('trap');

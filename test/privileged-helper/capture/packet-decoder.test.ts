@@ -9,6 +9,7 @@ import {
   LINKTYPE_RAW,
   type DecodeCounters,
   type DecodedPacket,
+  crc32c,
 } from '../../../privileged-helper/capture/packet-decoder.js';
 import { withTransportChecksum } from '../../support/transport-checksum.js';
 
@@ -264,8 +265,15 @@ describe('decodeFrame IPv4', () => {
     }
   });
 
-  it('a transport that is neither TCP nor UDP is null; a short TCP or UDP header is null', () => {
+  it('a protocol nothing here uses is named by its number, others (ICMP) are null; a short TCP or UDP header is null', () => {
+    const other = { direction: 'unknown', protocol: 'ip', sourcePort: 0, destinationPort: 0, tcpFlags: 0 } as const;
     assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_ICMP, Buffer.alloc(8))), null);
+    assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, 47, Buffer.alloc(8))), null, 'GRE');
+    // nmap -sO sends most protocols with no payload at all.
+    assert.deepEqual(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, 99, Buffer.alloc(0))), expected({ ...other, ipProtocol: 99 }));
+    // IPv6: the protocol after the extension headers.
+    const chained = ipv6(SCANNER6, US6, 60, Buffer.concat([extensionHeader(253, 0), Buffer.alloc(4)]));
+    assert.deepEqual(decodeFrame(LINKTYPE_RAW, chained), expected({ ...other, family: 6, source: SCANNER6, destination: US6, ipProtocol: 253 }));
     assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_TCP, tcp(1, 2, 2).subarray(0, 13))), null);
     assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_UDP, udp(1, 2).subarray(0, 7))), null);
     // 14 bytes of TCP are enough for ports and flags.
@@ -460,7 +468,7 @@ describe('decodeFrame on truncated and random frames', () => {
       const packet = decodeFrame(linkType, frame);
       if (packet !== null) {
         decoded += 1;
-        assert.ok(packet.protocol === 'tcp' || packet.protocol === 'udp');
+        assert.ok(['tcp', 'udp', 'sctp', 'ip'].includes(packet.protocol));
         assert.ok(packet.sourcePort >= 0 && packet.sourcePort <= 65535);
       }
     }
@@ -603,5 +611,46 @@ describe('decodeFrame: segments with a bad checksum are no evidence', () => {
     const long = ipv4(SCANNER, US, PROTO_UDP, udp(1, 54321, Buffer.alloc(400, 7)));
     const cut = withChecksumField(long, 0x1234).subarray(0, 160);
     assert.notEqual(decodeFrame(LINKTYPE_RAW, cut), null, 'cut at the NFLOG snapshot length');
+  });
+});
+
+/** An SCTP packet: common header, then one chunk of `type` with `body`; CRC32c filled in (or spoiled) as RFC 9260 appendix A says, written apart from the decoder's. */
+function sctp(sourcePort: number, destinationPort: number, type: number, body: Buffer, spoil = false): Buffer {
+  const chunk = Buffer.alloc(4 + body.length);
+  chunk[0] = type;
+  chunk.writeUInt16BE(4 + body.length, 2);
+  body.copy(chunk, 4);
+  const packet = Buffer.concat([Buffer.alloc(12), chunk]);
+  packet.writeUInt16BE(sourcePort, 0);
+  packet.writeUInt16BE(destinationPort, 2);
+  let crc = 0xffffffff;
+  for (const byte of packet) {
+    crc ^= byte;
+    for (let k = 0; k < 8; k += 1) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  packet.writeUInt32LE((~crc ^ (spoil ? 1 : 0)) >>> 0, 8);
+  return packet;
+}
+
+describe('SCTP (nmap -sY, -sZ)', () => {
+  it('CRC32c matches the check value of its catalogue ("123456789" -> 0xe3069283)', () => {
+    assert.equal(crc32c(Buffer.from('123456789')), 0xe3069283);
+  });
+
+  it('an INIT or COOKIE ECHO with a right CRC32c decodes with its ports and first chunk type, IPv4 and IPv6', () => {
+    const init = decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, 132, sctp(40001, 31337, 1, Buffer.alloc(16))));
+    assert.deepEqual(init, expected({ direction: 'unknown', protocol: 'sctp', tcpFlags: 0, sctpChunk: 1 }));
+    const echo = decodeFrame(LINKTYPE_RAW, ipv6(SCANNER6, US6, 132, sctp(40001, 80, 10, Buffer.alloc(4))));
+    assert.deepEqual(echo, expected({ direction: 'unknown', family: 6, source: SCANNER6, destination: US6, protocol: 'sctp', destinationPort: 80, tcpFlags: 0, sctpChunk: 10 }));
+  });
+
+  it('a wrong CRC32c (nmap --badsum) is no packet at all, and is counted', () => {
+    const counters: DecodeCounters = { badSource: 0 };
+    assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, 132, sctp(40001, 31337, 1, Buffer.alloc(16), true)), counters), null);
+    assert.equal(decodeFrame(LINKTYPE_RAW, ipv6(SCANNER6, US6, 132, sctp(40001, 31337, 1, Buffer.alloc(16), true)), counters), null);
+    assert.equal(counters.badChecksum, 2);
+    // Cut short by the capture: not checkable, so it passes (the kernel's conntrack judged it).
+    const whole = ipv4(SCANNER, US, 132, sctp(40001, 31337, 1, Buffer.alloc(16), true));
+    assert.equal(decodeFrame(LINKTYPE_RAW, whole.subarray(0, 20 + 13))?.sctpChunk, 1);
   });
 });

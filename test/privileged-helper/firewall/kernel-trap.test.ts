@@ -42,6 +42,10 @@ describe('kernel trap plan', () => {
       [140, 1024],
     ]);
     assert.deepEqual(advanced?.udpPorts, []);
+    // SCTP and IP protocol probes go with the TCP stealth and advanced modes, under BLOCK_TCP.
+    assert.equal(advanced?.otherProtocols, true);
+    assert.equal(plan('', ['sudp'])?.otherProtocols, undefined);
+    assert.equal(plan('BLOCK_TCP="0"', ['stcp', 'sudp'])?.otherProtocols, undefined);
   });
 
   it('is off whenever the kernel would decide differently from the daemon', () => {
@@ -167,7 +171,15 @@ describe('kernel trap plan', () => {
       assert.match(again, /ct state new tcp flags ack \/ syn,rst,ack tcp dport @trap_tcp counter packets 0 bytes 0 drop comment "portsentry trap"/);
       assert.ok(again.indexOf('tcp flags ack / syn,rst,ack tcp dport @trap_tcp ip saddr @trap_peers4 return') < again.indexOf('ct state new tcp flags ack / syn,rst,ack'), again);
       // What conntrack calls invalid (a bad checksum among others) is dropped but never added by the kernel.
-      assert.equal(again.match(/ct state invalid [^\n]*counter packets 0 bytes 0 drop comment/g)?.length, 2);
+      assert.equal(again.match(/ct state invalid [^\n]*counter packets 0 bytes 0 drop comment/g)?.length, 4);
+      // SCTP INIT / COOKIE ECHO to the trapped TCP ports and IP protocols nothing here uses,
+      // last, after every return (protocol-trap.ts); a bad CRC32c (invalid) is only dropped.
+      for (const chunk of ['init', 'cookie-echo']) {
+        assert.match(again, new RegExp(`sctp dport @trap_tcp sctp chunk ${chunk} exists update @trap_rate4 [^\\n]* add @blocked4`));
+        assert.match(again, new RegExp(`ct state invalid sctp dport @trap_tcp sctp chunk ${chunk} exists counter packets 0 bytes 0 drop`));
+      }
+      assert.match(again, /meta l4proto != \{[^}]*\} counter packets 0 bytes 0 drop comment "portsentry trap: IP protocol"/);
+      assert.ok(again.indexOf('socket transparent 1 return') < again.indexOf('sctp dport'), again);
       assert.ok(again.indexOf('ct state invalid tcp') < again.indexOf('add @blocked4'), 'the invalid drop comes before any add');
       // On-link LAN touches return before any block rule (the -udp tripwire one too); replies to our multicast queries before the tripwires.
       const lanPlan = { ...plan('', ['stcp', 'udp'])!, onLink4: ['198.18.0.0/24'], onLink6: ['fd00:5e::/64'], lanTcp: [[445, 445] as const], lanUdp: [[161, 162] as const] };

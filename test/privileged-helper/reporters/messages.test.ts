@@ -32,6 +32,14 @@ describe('classic log lines', () => {
     assert.equal(stealthDescription(0x29), 'TCP XMAS scan');
     assert.equal(stealthDescription(0x03), 'Unknown Type: TCP Packet Flags: SYN: 1 FIN: 1 ACK: 0 PSH: 0 URG: 0 RST: 0');
   });
+  it("SCTP and IP protocol probes: in 1.2's style, with nmap's names and what they touched", () => {
+    const probe: Probe = { ...base, mode: 'stcp', port: 31337 };
+    assert.equal(messages.attack({ ...probe, kind: 'sctp-init' }, 'h'), 'attackalert: SCTP INIT scan from host: h/198.18.0.3 to SCTP port: 31337');
+    assert.equal(messages.attack({ ...probe, kind: 'sctp-cookie-echo' }, 'h'), 'attackalert: SCTP COOKIE-ECHO scan from host: h/198.18.0.3 to SCTP port: 31337');
+    assert.equal(messages.attack({ ...probe, kind: 'ip-protocol', port: 99 }, 'h'), 'attackalert: IP protocol scan from host: h/198.18.0.3 to IP protocol: 99');
+    assert.match(messages.lanTouch({ ...probe, kind: 'ip-protocol', port: 99 }, 'why'), /touched IP protocol: 99, reported/);
+    assert.match(messages.lanTouch(probe, 'why'), /touched TCP port: 31337, reported/);
+  });
   it('response lines', () => {
     assert.equal(messages.alreadyBlocked('198.18.0.3'), 'attackalert: Host: 198.18.0.3 is already blocked. Ignoring');
     assert.equal(messages.alreadyBlocked('198.18.0.3', true), 'attackalert: Host: 198.18.0.3/198.18.0.3 is already blocked Ignoring', 'the stealth modes, as 1.2');
