@@ -83,6 +83,8 @@ export class CaptureDetector {
     private readonly rules: readonly WatchRule[],
     private readonly listening: ListeningPorts,
     private readonly isOwnAddress: (address: string) => boolean,
+    /** IP_PROTOCOLS_IN_USE: never IP protocol probes. */
+    private readonly ipProtocolsInUse: readonly number[] = [],
   ) {}
 
   /** True for an inbound packet to one of this host's own addresses. */
@@ -138,7 +140,7 @@ export class CaptureDetector {
    */
   private otherProtocol(packet: DecodedPacket, at: number, trapped: boolean): Probe | null {
     const sctp = packet.protocol === 'sctp';
-    const kind = sctp ? classifySctpChunk(packet.sctpChunk ?? -1) : isProbeProtocol(packet.ipProtocol ?? -1) ? 'ip-protocol' : null;
+    const kind = sctp ? classifySctpChunk(packet.sctpChunk ?? -1) : isProbeProtocol(packet.ipProtocol ?? -1, this.ipProtocolsInUse) ? 'ip-protocol' : null;
     if (kind === null) return null;
     const port = sctp ? packet.destinationPort : packet.ipProtocol!;
     const rule = this.rules.find((r) => r.mode !== 'tcp' && r.protocol === 'tcp' && (!sctp || watches(r, port)));

@@ -21,6 +21,8 @@ export interface CaptureWatch {
    * the interface filter leaves them out).
    */
   readonly otherProtocols?: PortSelector | null;
+  /** IP_PROTOCOLS_IN_USE: never IP protocol probes (only with otherProtocols, when not empty). */
+  readonly ipProtocolsInUse?: readonly number[];
 }
 
 function ports(selector: PortSelector): string {

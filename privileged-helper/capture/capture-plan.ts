@@ -53,6 +53,7 @@ export function planCapture(config: PortSentryConfig, modes: readonly Mode[], tc
       outbound: conversations,
       ...(classicTcp === undefined ? {} : { tcpHandshake: classicTcp.ports }),
       ...(otherProtocols === null ? {} : { otherProtocols }),
+      ...(otherProtocols === null || config.ipProtocolsInUse.length === 0 ? {} : { ipProtocolsInUse: [...config.ipProtocolsInUse] }),
     },
     requiredBy: usable.map((rule) => rule.mode).filter((mode) => mode !== 'tcp'),
   };

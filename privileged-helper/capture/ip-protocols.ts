@@ -29,13 +29,18 @@ export const SCTP_COOKIE_ECHO = 10;
  * - 0, 43, 44, 60, 135, 139, 140 (hop-by-hop, routing, fragment, destination options,
  *   mobility, HIP, shim6) and 59 (no next header): IPv6 extension headers, not protocols
  *   (and an event names protocol 0 by no port).
- * The host's own conversations in any protocol are left alone besides (conntrack: established).
+ * The host's own conversations in any protocol are left alone besides (conntrack: established),
+ * and so are the protocols root names in IP_PROTOCOLS_IN_USE (a tunnel or routing daemon whose
+ * peer may speak first).
  */
 export const KNOWN_IP_PROTOCOLS: readonly number[] = [0, 1, 2, 4, 6, 17, 41, 43, 44, 47, 50, 51, 58, 59, 60, 88, 89, 97, 103, 112, 115, 132, 135, 136, 137, 139, 140];
 
-/** The nft set expression of KNOWN_IP_PROTOCOLS, for `meta l4proto != ...`. */
-export function knownProtocolsNft(): string {
-  return `{ ${KNOWN_IP_PROTOCOLS.join(', ')} }`;
+/**
+ * The nft set expression of KNOWN_IP_PROTOCOLS and the ones the admin says this host uses
+ * (IP_PROTOCOLS_IN_USE), for `meta l4proto != ...`.
+ */
+export function knownProtocolsNft(inUse: readonly number[] = []): string {
+  return `{ ${[...new Set([...KNOWN_IP_PROTOCOLS, ...inUse])].sort((a, b) => a - b).join(', ')} }`;
 }
 
 /** The kind of an SCTP packet by its first chunk's type, or null when it opens nothing. */
@@ -45,7 +50,7 @@ export function classifySctpChunk(chunk: number): ScanKind | null {
   return null;
 }
 
-/** True when a packet of this IP protocol is a probe (nmap -sO). */
-export function isProbeProtocol(protocol: number): boolean {
-  return Number.isInteger(protocol) && protocol >= 0 && protocol <= 255 && !KNOWN_IP_PROTOCOLS.includes(protocol);
+/** True when a packet of this IP protocol is a probe (nmap -sO); `inUse`: IP_PROTOCOLS_IN_USE. */
+export function isProbeProtocol(protocol: number, inUse: readonly number[] = []): boolean {
+  return Number.isInteger(protocol) && protocol >= 0 && protocol <= 255 && !KNOWN_IP_PROTOCOLS.includes(protocol) && !inUse.includes(protocol);
 }

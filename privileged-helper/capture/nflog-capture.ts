@@ -106,7 +106,7 @@ export function nflogCaptureScript(table: string, plan: NflogCapturePlan | null,
     lines.push(
       `add rule ${t} capture ct state new,invalid ${sctp} sctp chunk init exists ${log}`,
       `add rule ${t} capture ct state new,invalid ${sctp} sctp chunk cookie-echo exists ${log}`,
-      `add rule ${t} capture ct state new meta l4proto != ${knownProtocolsNft()} ${log}`,
+      `add rule ${t} capture ct state new meta l4proto != ${knownProtocolsNft(watch.ipProtocolsInUse)} ${log}`,
     );
   }
   if (watch.outbound) {

@@ -91,6 +91,8 @@ export interface TrapPlan {
   readonly lanUdp?: readonly PortRange[];
   /** SCTP INIT/COOKIE ECHO to the TCP ports and IP protocol probes are trapped too (protocol-trap.ts). */
   readonly otherProtocols?: boolean;
+  /** IP_PROTOCOLS_IN_USE: never IP protocol probes. */
+  readonly ipProtocolsInUse?: readonly number[];
 }
 
 /** The tripwire ports the sensors actually hold (a port a service owns is not ours to trap). */
@@ -141,7 +143,7 @@ export function planTrap(config: PortSentryConfig, modes: readonly Mode[], rules
     prefix6,
     shared6: [...shared6].sort(),
     ratePerPrefix: config.blockRatePerPrefix,
-    ...(tcp.length > 0 ? { otherProtocols: true } : {}),
+    ...(tcp.length > 0 ? { otherProtocols: true, ...(config.ipProtocolsInUse.length > 0 ? { ipProtocolsInUse: [...config.ipProtocolsInUse] } : {}) } : {}),
     ...(score.leaveLanToUserSpace ? lanPlan(config, neverBlock) : {}),
   };
 }
@@ -346,6 +348,6 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
   }
   if (plan.udpPorts.length > 0) lines.push(...unverified('udp dport @trap_udp'), ...block('udp dport @trap_udp', 'drop', 'portsentry trap'));
   // SCTP and IP protocol probes: their own block (protocol-trap.ts).
-  if (plan.otherProtocols === true) lines.push(...otherProtocolTrapRules({ block, unverified }));
+  if (plan.otherProtocols === true) lines.push(...otherProtocolTrapRules({ block, unverified }, plan.ipProtocolsInUse));
   return `${lines.join('\n')}\n`;
 }

@@ -16,7 +16,8 @@ export interface TrapRuleMakers {
   readonly unverified: (match: string) => string[];
 }
 
-export function otherProtocolTrapRules(make: TrapRuleMakers): string[] {
+/** `inUse`: IP_PROTOCOLS_IN_USE, never IP protocol probes. */
+export function otherProtocolTrapRules(make: TrapRuleMakers, inUse: readonly number[] = []): string[] {
   const sctp = 'meta l4proto sctp sctp dport @trap_tcp';
   return [
     // A bad CRC32c makes conntrack call the packet invalid (nmap --badsum): no evidence, but
@@ -27,6 +28,6 @@ export function otherProtocolTrapRules(make: TrapRuleMakers): string[] {
     ...make.block(`${sctp} sctp chunk cookie-echo exists`, 'drop', 'portsentry trap: SCTP'),
     // After defragmentation (a fragmented probe is whole here) and past IPv6 extension
     // headers (meta l4proto); ICMP errors quoting our packets are ICMP, which is known.
-    ...make.block(`meta l4proto != ${knownProtocolsNft()}`, 'drop', 'portsentry trap: IP protocol'),
+    ...make.block(`meta l4proto != ${knownProtocolsNft(inUse)}`, 'drop', 'portsentry trap: IP protocol'),
   ];
 }

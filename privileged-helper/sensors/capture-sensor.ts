@@ -46,7 +46,7 @@ export interface CaptureSensor {
 const BAD_SOURCE_CHECK_MS = 2_000;
 
 export async function openCaptureSensor(options: CaptureSensorOptions): Promise<CaptureSensor> {
-  const detector = new CaptureDetector(options.plan.rules, options.listening, options.isOwnAddress);
+  const detector = new CaptureDetector(options.plan.rules, options.listening, options.isOwnAddress, options.plan.watch.ipProtocolsInUse);
   const filter = buildCaptureFilter(options.plan.watch);
   const nflog = options.nflog;
   const capture = await startCapture({

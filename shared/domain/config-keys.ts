@@ -95,6 +95,17 @@ export function portList(value: string, name: string): number[] {
   return [...new Set(ports)];
 }
 
+/** IP protocol numbers (0-255), comma-separated. */
+export function protocolList(value: string, name: string): number[] {
+  if (value.trim() === '') return [];
+  const protocols = value.split(',').map((part) => {
+    const text = part.trim();
+    if (!/^\d{1,3}$/.test(text) || Number(text) > 255) throw new ConfigValueError(`${name} must be a comma-separated list of IP protocol numbers (0-255); "${printable(text)}" is not one`);
+    return Number(text);
+  });
+  return [...new Set(protocols)];
+}
+
 function integer(min: number, max: number) {
   const parse = (value: string, name: string): number => {
     const text = value.trim();
@@ -485,6 +496,17 @@ export const CONFIG_KEYS = {
     widget: 'text',
     label: 'LAN service ports (UDP)',
     hint: 'UDP ports a neighbour on this link touches in normal use (NetBIOS, DHCP, SNMP, SSDP, mDNS...): a lone touch is reported, not blocked.',
+  }),
+  IP_PROTOCOLS_IN_USE: key({
+    field: 'ipProtocolsInUse',
+    parse: protocolList,
+    defaultText: '',
+    access: 'root',
+    names: 'what counts as a scan',
+    group: 'detection',
+    widget: 'text',
+    label: 'IP protocols in use here',
+    hint: 'IP protocol numbers this host uses beyond the usual ones (a tunnel or routing daemon of its own): their packets are never taken for an IP protocol scan.',
   }),
   IPV6: key({
     field: 'ipv6',

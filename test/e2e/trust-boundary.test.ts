@@ -149,6 +149,8 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       SCAN_SCORE_LAN_SERVICE: '0',
       LAN_SERVICE_PORTS_TCP: '1-65535',
       LAN_SERVICE_PORTS_UDP: '1-65535',
+      // Every protocol "in use": nmap -sO would go unseen.
+      IP_PROTOCOLS_IN_USE: '3,5,7,8,9,99,100,253,254',
       // How long a repeat offender stays blocked.
       BLOCK_REPEAT_FACTOR: '0',
       BLOCK_REPEAT_FORMULA: 'linear',

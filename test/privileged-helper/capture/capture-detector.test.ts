@@ -357,6 +357,17 @@ describe('SCTP and IP protocol probes', () => {
     for (const known of [1, 2, 4, 41, 47, 50, 51, 58, 89, 112, 132]) assert.equal(d.inspect(ipIn(known), AT2), null, `protocol ${known}`);
   });
 
+  it('IP_PROTOCOLS_IN_USE: protocols root says this host uses are never probes', () => {
+    const config = parseConfig('TCP_PORTS="31337"\nIP_PROTOCOLS_IN_USE="99, 253"', 'in-use.conf');
+    const plan = planCapture(config, ['stcp']);
+    assert.deepEqual(plan?.watch.ipProtocolsInUse, [99, 253]);
+    const d = new CaptureDetector(plan!.rules, new Listening(), (address) => OWN.has(address), plan!.watch.ipProtocolsInUse);
+    assert.equal(d.inspect(ipIn(99), AT2), null);
+    assert.equal(d.inspect(ipIn(253), AT2), null);
+    assert.equal(d.inspect(ipIn(100), AT2)?.kind, 'ip-protocol');
+    assert.throws(() => parseConfig('IP_PROTOCOLS_IN_USE="256"', 'bad.conf'), /IP protocol numbers/);
+  });
+
   it('neither is watched by the UDP modes or the classic -tcp tripwires alone', () => {
     for (const modes of [['sudp'], ['tcp'], ['audp']] as const) {
       const d = detector(modes);

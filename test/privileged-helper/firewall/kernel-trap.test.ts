@@ -46,6 +46,8 @@ describe('kernel trap plan', () => {
     assert.equal(advanced?.otherProtocols, true);
     assert.equal(plan('', ['sudp'])?.otherProtocols, undefined);
     assert.equal(plan('BLOCK_TCP="0"', ['stcp', 'sudp'])?.otherProtocols, undefined);
+    assert.deepEqual(plan('IP_PROTOCOLS_IN_USE="99"', ['stcp'])?.ipProtocolsInUse, [99]);
+    assert.match(trapScript('t', plan('IP_PROTOCOLS_IN_USE="99,253"', ['stcp'])), /meta l4proto != \{ [^}]*\b97, 99, 103\b[^}]*\b140, 253 \}/);
   });
 
   it('is off whenever the kernel would decide differently from the daemon', () => {
