@@ -24,6 +24,11 @@ export interface BenchConfigPaths {
    * flood figure and the hostile-sources tests exercise.
    */
   readonly oursNoPrefixLimit: string;
+  /**
+   * Ours with the shipped REPEAT_LOG="minute" (portsentryd.conf as installed): every other
+   * figure leaves the key unset, which means 1.2's "every", so both detectors log alike.
+   */
+  readonly oursRepeatMinute: string;
   readonly peer: string;
 }
 
@@ -81,6 +86,13 @@ export async function writeBenchConfigs(dir: string, ownAddresses: readonly stri
   await writeFile(join(dir, 'portsentry.ignore'), ignoreText(ownAddresses));
   await writeFile(join(dir, 'ours.conf'), ourConfigText(dir));
   await writeFile(join(dir, 'ours-no-prefix-limit.conf'), `${ourConfigText(dir)}BLOCK_RATE_PER_PREFIX="0"\n`);
+  await writeFile(join(dir, 'ours-repeat-minute.conf'), `${ourConfigText(dir)}REPEAT_LOG="minute"\n`);
   await writeFile(join(dir, 'peer.conf'), peerConfigText(dir));
-  return { dir, ours: join(dir, 'ours.conf'), oursNoPrefixLimit: join(dir, 'ours-no-prefix-limit.conf'), peer: join(dir, 'peer.conf') };
+  return {
+    dir,
+    ours: join(dir, 'ours.conf'),
+    oursNoPrefixLimit: join(dir, 'ours-no-prefix-limit.conf'),
+    oursRepeatMinute: join(dir, 'ours-repeat-minute.conf'),
+    peer: join(dir, 'peer.conf'),
+  };
 }

@@ -25,14 +25,15 @@ export interface RunningDetector {
   stop(): Promise<void>;
 }
 
-export async function startDetector(bench: BenchLab, configs: BenchConfigPaths, detector: Detector, modes: readonly string[]): Promise<RunningDetector> {
+/** `ourConfig`: another of our configs (BenchConfigPaths) than the default one. */
+export async function startDetector(bench: BenchLab, configs: BenchConfigPaths, detector: Detector, modes: readonly string[], ourConfig = configs.ours): Promise<RunningDetector> {
   // Leftover connections from the previous detector's tripwires would keep these from binding.
   if (modes.includes('tcp')) {
     const left = await bench.settleConnections(TCP_TRIPWIRES);
     if (left !== null) throw new Error(`connections on the tripwire ports did not go away: ${left}`);
   }
   if (detector === 'ours') {
-    const ours = await startOurs(bench, configs.ours, modes);
+    const ours = await startOurs(bench, ourConfig, modes);
     return { detector, ours, pids: [ours.pid], blocked: () => ourBlocked(bench), stop: () => ours.stop() };
   }
   const peer = await startPeer(bench, configs.peer, modes);

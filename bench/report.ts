@@ -284,7 +284,7 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
     out.push('## 10. Lone probe on a quiet network');
     out.push('');
     out.push(
-      "One trigger from a fresh source (a UDP datagram to 31337 for -udp, a TCP connect to 31337 for -tcp, one bare SYN for -stcp and -atcp) and nothing else on the wire. To block: trigger to the end of the first question to the kernel in the target's namespace, repeated back to back (`nft get element` on our set, `iptables -C` on the peer's rule: one process each, nothing on the wire), answered yes; resolution: that question's length. Ours also: trigger to its attack line and to its \"has been blocked\" line (the peer logs to syslog only). Never blocked: not in the firewall 10 s after the trigger.",
+      'One trigger from a fresh source (a UDP datagram to 31337 for -udp, a TCP connect to 31337 for -tcp, one bare SYN for -stcp and -atcp) and nothing else on the wire. To block: trigger to the answer of the first question to the kernel in the target\'s namespace that said yes; the questions go out from before the trigger leaves, about one a millisecond, through one long-lived `nft -i` for both (`get element` on our set, `list chain ip filter INPUT` for the peer\'s iptables-nft rule: a netlink round trip each, nothing on the wire). Resolution: from the last question that said no (or the trigger, if later) to that answer; the block lies inside it. Ours also: trigger to its attack line and to its "has been blocked" line (the peer logs to syslog only). Never blocked: not in the firewall 10 s after the trigger.',
     );
     out.push('');
     out.push(
@@ -300,13 +300,25 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
     out.push("## 11. One source at masscan's pace (-atcp)");
     out.push('');
     out.push(
-      'One spoofed source sends SYNs to watched port 555, paced by the raw sender (achieved rate shown). Helper CPU: utime+stime of the daemon and its children over the flood, up to a barrier (a sentinel\'s trigger, whose attack line comes after every earlier packet was handled). Attack lines for the source: one means every later packet cost no line. Control socket: JSON-RPC "status" round trips on the operator socket, ten a second, during the flood (their own cost is in the helper CPU).',
+      'One spoofed source sends SYNs to watched port 555, paced by the raw sender (achieved rate shown). Helper CPU: utime+stime of the daemon and its children over the flood, up to a barrier (a sentinel\'s trigger, whose attack line comes after every earlier packet was handled). Attack lines for the source: one means every later packet cost no line. Control socket: JSON-RPC "status" round trips on the operator socket, ten a second, during the flood (their own cost is in the helper CPU). REPEAT_LOG: "minute" is the installed config (a blocked source\'s packets are dropped before capture); "every" is 1.2\'s default, what a config without the key gets: every probe of a blocked source is logged, as 1.2 does, so its cost grows with packets by design, and only the "minute" rows are held to the target.',
     );
     out.push('');
     out.push(
       table(
-        ['offered /s', 'achieved /s', 'sent', 'helper CPU s', 'log lines', 'attack lines for the source', 'source blocked', 'control latency ms (median / p95)', 'control requests (timeouts)'],
+        [
+          'REPEAT_LOG',
+          'offered /s',
+          'achieved /s',
+          'sent',
+          'helper CPU s',
+          'log lines',
+          'attack lines for the source',
+          'source blocked',
+          'control latency ms (median / p95)',
+          'control requests (timeouts)',
+        ],
         masscans.map((r) => [
+          r.repeatLog === 'every' ? 'every (unset, 1.2)' : r.repeatLog,
           String(r.offeredPerSecond),
           String(r.achievedPerSecond),
           String(r.sent),

@@ -103,15 +103,16 @@ export function analyseTargets(results: BenchResults): string[] {
   }
   for (const row of (figures.loneProbe ?? []).filter((r) => r.detector === 'ours')) {
     const peer = figures.loneProbe?.find((r) => r.detector === 'peer' && r.mode === row.mode);
-    // The block lies within the question that first saw it: "no later than the peer" holds
-    // when ours' interval starts no later than the peer's figure (medians).
-    const earliest = row.toBlockMs === null ? null : row.toBlockMs.median - (row.resolutionMs?.median ?? 0);
-    const ok = row.neverBlocked === 0 && earliest !== null && (peer?.toBlockMs == null || earliest <= peer.toBlockMs.median);
+    // Both are asked the same way, about once a millisecond: "no later than the peer" compares
+    // the medians of the first yes.
+    const ok = row.neverBlocked === 0 && row.toBlockMs !== null && (peer?.toBlockMs == null || row.toBlockMs.median <= peer.toBlockMs.median);
     lines.push(
-      `- Lone probe on a quiet network, ours -${row.mode}: blocked in the kernel by ${f(row.toBlockMs?.median)} ms after the trigger, within the last ${f(row.resolutionMs?.median)} ms of that (one question to the kernel), ${row.neverBlocked} of ${row.repetitions} never blocked (target: every one blocked, no later than the peer: by ${f(peer?.toBlockMs?.median)} ms, ${peer?.neverBlocked ?? 'n/a'} never): ${mark(ok)}.`,
+      `- Lone probe on a quiet network, ours -${row.mode}: blocked in the kernel by ${f(row.toBlockMs?.median)} ms after the trigger, within the last ${f(row.resolutionMs?.median)} ms of that (from the last "no" to the first "yes"), ${row.neverBlocked} of ${row.repetitions} never blocked (target: every one blocked, no later than the peer: by ${f(peer?.toBlockMs?.median)} ms, ${peer?.neverBlocked ?? 'n/a'} never): ${mark(ok)}.`,
     );
   }
-  for (const row of figures.masscan ?? []) {
+  // Only the installed REPEAT_LOG="minute" is held to the target: under 1.2's "every" each
+  // probe of a blocked source is logged by design.
+  for (const row of (figures.masscan ?? []).filter((r) => r.repeatLog === 'minute')) {
     // "Near zero" after the first probe: under 2 % of one core over the flood, one attack line.
     const ok = row.sourceBlocked && row.attackLinesForSource <= 1 && row.helperCpuSeconds <= 0.02 * row.seconds && row.controlTimeouts === 0;
     lines.push(

@@ -14,7 +14,8 @@ import { StructuredOutputs } from '../reporters/structured-output.js';
 import { checkModes, loadConfig, loadIgnoreList } from '../config/config-loader.js';
 import { ephemeralTripwireWarnings, readLocalPortRange } from '../config/ephemeral-ports.js';
 import { Daemon, type DaemonSettings } from '../daemon/daemon.js';
-import { hostAddresses } from '../never-block/host-addresses.js';
+import { hostAddresses, SYSTEM_PROTECTED_ADDRESS_FILES } from '../never-block/host-addresses.js';
+import { watchHostChanges } from '../never-block/host-watch.js';
 import { createResponseActions, sameResponseSetup, type ResponseActionsHandle } from '../responders/response-actions.js';
 import { EMBEDDED_CONFIG_TEXT } from '../config/default-config.js';
 import { StoreError, type EventStore } from '../store/event-store.js';
@@ -37,8 +38,12 @@ import { DESKTOP_VERSION } from '../version.js';
 /** This product's own version (the classic version it is compatible with is PRODUCT_VERSION). */
 const PRODUCT_VERSION_DESKTOP = `${DESKTOP_VERSION} (PortSentry ${PRODUCT_VERSION} compatible)`;
 const RETENTION_CHECK_MS = 3_600_000;
-/** How often timed ignore entries ("allow for 1 hour") are checked for their end: a small file read. */
-const IGNORE_SWEEP_MS = 1_000;
+/**
+ * The longest sleep before a timed ignore entry ("allow for 1 hour") is checked again: timers
+ * run on the monotonic clock, which stops while a laptop sleeps, so an end that passed during
+ * a suspend is found within this long of waking. With no timed entry, nothing is checked.
+ */
+const IGNORE_SWEEP_MAX_SLEEP_MS = 60_000;
 const DAY_MS = 86_400_000;
 
 export interface RunningDaemon {
@@ -95,6 +100,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     history,
     // The fleet's LAPI is protected like a gateway: blocked, it would cut this host off the fleet.
     hostAddresses: async () => ({ ...(await hostAddresses()), fleetServers: beyond?.fleetServers() ?? [] }),
+    watchHost: (onChange) => watchHostChanges({ files: SYSTEM_PROTECTED_ADDRESS_FILES.resolvConfs, onChange }),
     // The trap lives in our nftables table; `response` is the current one, also after a reload.
     kernelTrap: async (plan: TrapPlan | null) => {
       await response.actions.firewall?.setTrap?.(plan);
@@ -175,6 +181,8 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   const pruneTimer = setInterval(prune, RETENTION_CHECK_MS);
   pruneTimer.unref();
 
+  // Set below, once the edit queue exists; a reload re-arms the timed-ignore sweep.
+  let sweepIgnores: () => Promise<void> = () => Promise.resolve();
   const reload = async (): Promise<boolean> => {
     try {
       const next = await loadSettings(configPath, modes, log);
@@ -189,6 +197,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       await structured.reconfigure(next.config).catch((error: unknown) => log(messages.error(`structured output unchanged: ${(error as Error).message}`)));
       settings = next;
       log(messages.reloaded(next.config.file));
+      void sweepIgnores(); // the ignore file may now hold another timed entry
       return true;
     } catch (error) {
       log(messages.reloadFailed(error instanceof ConfigError ? error.message : (error as Error).message));
@@ -204,17 +213,27 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   // One line for config and ignore-file edits, the timed-ignore sweep included, so an
   // operator's edit and the sweep never rewrite the file over each other.
   const edits = new RootFirstQueue(MAX_WAITING_OPERATOR_EDITS, 'settings or ignore-list changes');
-  const sweepIgnores = async () => {
+  // One timer, set for the next timed entry's end (never polling while none is due), set
+  // again after every sweep and every reload (an edit may have added or removed one).
+  let ignoreTimer: NodeJS.Timeout | null = null;
+  const sweepAt = (when: number | null) => {
+    if (ignoreTimer !== null) clearTimeout(ignoreTimer);
+    ignoreTimer = null;
+    if (when === null) return;
+    ignoreTimer = setTimeout(() => void sweepIgnores(), Math.min(Math.max(0, when - Date.now()), IGNORE_SWEEP_MAX_SLEEP_MS));
+    ignoreTimer.unref();
+  };
+  sweepIgnores = async () => {
     try {
-      const expired = await edits.run('admin', () => sweepExpiredIgnores(settings.config.ignoreFile, Date.now(), reloadOnce));
+      const { expired, next } = await edits.run('admin', () => sweepExpiredIgnores(settings.config.ignoreFile, Date.now(), reloadOnce));
       for (const entry of expired) log(messages.warning(`${entry} is no longer ignored: the time it was allowed for is up`));
+      sweepAt(next);
     } catch (error) {
       log(messages.error(`could not remove the ignore entries whose time is up: ${(error as Error).message}`));
+      sweepAt(Date.now() + IGNORE_SWEEP_MAX_SLEEP_MS);
     }
   };
   void sweepIgnores();
-  const ignoreTimer = setInterval(() => void sweepIgnores(), IGNORE_SWEEP_MS);
-  ignoreTimer.unref();
   const handlers = controlHandlers({
     edits,
     daemon,
@@ -268,7 +287,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     shutdown: async () => {
       for (const line of messages.shuttingDown()) log(line);
       clearInterval(pruneTimer);
-      clearInterval(ignoreTimer);
+      if (ignoreTimer !== null) clearTimeout(ignoreTimer);
       await fleetAndMetrics.stop();
       await daemon.stop();
       await structured.close();

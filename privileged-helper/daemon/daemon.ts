@@ -35,8 +35,13 @@ export interface DaemonDeps {
   readonly log: (message: string) => void;
   actions: ResponseActions;
   readonly history: HistoryWriter;
-  /** The host's own addresses, gateways and resolvers: never blocked. Re-read periodically. */
+  /** The host's own addresses, gateways and resolvers: never blocked. Re-read when they may have changed. */
   readonly hostAddresses: () => Promise<HostAddresses>;
+  /**
+   * Calls `onChange` when the host's addresses, routes or resolvers may have changed
+   * (never-block/host-watch.ts: netlink and inotify); absent: they are re-read every 10 s.
+   */
+  readonly watchHost?: (onChange: () => void) => { stop(): void };
   /** Installs (plan) or disarms (null) the kernel trap; absent when the firewall cannot. */
   readonly kernelTrap?: (plan: TrapPlan | null) => Promise<void>;
   /** Installs (plan) or removes (null) the rules feeding capture from netfilter's log; absent: capture reads interfaces. */
@@ -84,6 +89,7 @@ export class Daemon {
   private ownAddresses = new Set<string>();
   private hostKey = '';
   private timers: NodeJS.Timeout[] = [];
+  private hostWatch: { stop(): void } | null = null;
   /** Owns the kernel trap's changes; null when the firewall has no trap. */
   private readonly trap: TrapController | null;
   /** Sources whose response (firewall, commands) is under way. */
@@ -125,7 +131,8 @@ export class Daemon {
     await this.refreshHostAddresses();
     const live = await this.sensors.open(this.config, this.settings.modes);
     await this.updateTrap();
-    this.timers.push(setInterval(() => void this.refreshHostAddresses(), LOCAL_ADDRESS_REFRESH_MS));
+    if (this.deps.watchHost !== undefined) this.hostWatch = this.deps.watchHost(() => void this.refreshHostAddresses());
+    else this.timers.push(setInterval(() => void this.refreshHostAddresses(), LOCAL_ADDRESS_REFRESH_MS));
     this.timers.push(setInterval(() => void this.liftExpiredBlocks(), EXPIRY_CHECK_MS));
     for (const timer of this.timers) timer.unref();
     this.deps.log(messages.active());
@@ -136,6 +143,8 @@ export class Daemon {
     this.writeScanRecords();
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
+    this.hostWatch?.stop();
+    this.hostWatch = null;
     await this.trap?.close();
     await this.sensors.close();
   }

@@ -10,7 +10,7 @@ import { configValues } from '../config/config-edit.js';
 import { applyConfigChange, ConfigChangeError, planConfigChange } from '../config/config-transaction.js';
 import { checkKeyValue, isConfigKey, operatorMayChange, operatorSettingsOffReason, rootOnlyReason } from '../../shared/domain/config-keys.js';
 import { ensureOwnDirectory, writeFileAtomically as writeSafely } from '../files/safe-paths.js';
-import { addIgnoreLine, expiredIgnoreEntries, listIgnoreLines, MAX_OPERATOR_IGNORE_ENTRIES, removeIgnoreLine } from '../config/ignore-edit.js';
+import { addIgnoreLine, expiredIgnoreEntries, listIgnoreLines, MAX_OPERATOR_IGNORE_ENTRIES, nextIgnoreExpiry, removeIgnoreLine } from '../config/ignore-edit.js';
 import { parseIgnoreEntry, parseIgnoreText } from '../config/ignore-list.js';
 import { operatorBlockRefusal, operatorIgnoreRefusal, type Prefix } from '../config/operator-bounds.js';
 import { blockCovers, parseBlockTarget } from '../../shared/domain/block-target.js';
@@ -286,15 +286,15 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
 /**
  * Removes the timed ignore entries whose time is up ("allow for 1 hour" ended) and reloads, so
  * the host can be blocked again; the entries say their end in the file, so this also runs right
- * after a restart. Returns the entries removed.
+ * after a restart. Returns the entries removed, and when the next remaining one ends (null:
+ * none is timed), so the caller can sleep until then.
  */
-export async function sweepExpiredIgnores(file: string, now: number, reload: () => Promise<boolean>): Promise<string[]> {
+export async function sweepExpiredIgnores(file: string, now: number, reload: () => Promise<boolean>): Promise<{ expired: string[]; next: number | null }> {
   let text = await readIgnoreText(file);
   const expired = expiredIgnoreEntries(text, now);
-  if (expired.length === 0) return [];
   for (const entry of expired) text = removeIgnoreLine(text, entry).text;
-  await writeValidatedIgnore(file, text, reload);
-  return expired;
+  if (expired.length > 0) await writeValidatedIgnore(file, text, reload);
+  return { expired, next: nextIgnoreExpiry(text) };
 }
 
 /** The held blocks in the order they were recorded, with the store's reason and origin. */
