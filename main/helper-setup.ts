@@ -64,7 +64,17 @@ function action(id: HelperFix): HelperSetup['action'] {
   return { id, ...ACTIONS[id] };
 }
 
+/**
+ * The first-run view's word: what is wrong, the one action, and, where no graphical password
+ * prompt exists, the exact command that action runs (to copy into a terminal).
+ */
 export function diagnoseHelper(facts: SetupFacts): HelperSetup {
+  const setup = diagnosis(facts);
+  const plan = fixPlan(setup.action?.id ?? 'retry', facts);
+  return plan.kind === 'manual' ? { ...setup, command: plan.command } : setup;
+}
+
+function diagnosis(facts: SetupFacts): HelperSetup {
   const { helper } = facts;
   if (helper.kind === 'connected') return { state: 'running', title: 'PortSentry is protecting this computer', detail: '', action: null };
   if (helper.kind === 'connecting') return { state: 'connecting', title: 'Connecting to the PortSentry helper', detail: '', action: null };
@@ -143,7 +153,7 @@ export function fixPlan(requested: HelperFix, facts: SetupFacts): FixPlan {
 }
 
 function checkedFixPlan(requested: HelperFix, facts: SetupFacts): FixPlan {
-  const offered = diagnoseHelper(facts).action?.id;
+  const offered = diagnosis(facts).action?.id;
   if (offered !== requested) return { kind: 'refused', message: `"${requested}" is not what the helper needs now${offered === undefined ? '' : ` (that is "${offered}")`}` };
   switch (requested) {
     case 'retry':

@@ -91,6 +91,8 @@ export const helperSetupSchema = z.strictObject({
   detail: z.string(),
   /** The one thing to do; null when nothing needs doing (running) or nothing can be done here. */
   action: z.strictObject({ id: helperFixSchema, label: z.string(), elevated: z.boolean() }).nullable(),
+  /** No graphical password prompt here: the exact command the action runs, for the user to run in a terminal. */
+  command: z.string().optional(),
 });
 export const helperFixResultSchema = z.strictObject({ done: z.boolean(), message: z.string() });
 

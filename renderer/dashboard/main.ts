@@ -1,5 +1,6 @@
 // The dashboard window: wires the helper state (header with status details, pause with a
-// duration, the first-run view), the blocked hosts, the live event list with its row actions,
+// duration, the first-run view: until the helper has answered once, the setup card alone),
+// the blocked hosts, the live event list with its row actions,
 // the per-scanner view and the helper's statistics to window.portsentry. Entry point of
 // dashboard.html.
 
@@ -24,6 +25,8 @@ class Dashboard {
   private readonly setup: SetupView;
   private state: HelperState = { kind: 'connecting' };
   private status: StatusResult | null = null;
+  /** The helper has answered this window at least once; before that only the setup card shows. */
+  private answered = false;
 
   constructor(private readonly api: PortSentryApi) {
     this.blocks = new BlocksView(api, (address, seconds) => this.trust(address, seconds));
@@ -50,7 +53,7 @@ class Dashboard {
       () => this.events.since(),
       () => this.blocks.list() ?? [],
     );
-    this.setup = new SetupView(api);
+    this.setup = new SetupView(api, () => !this.answered);
     this.blocks.onChange(() => {
       this.renderState(); // the header counts the list itself
       void this.loadStatus();
@@ -143,11 +146,13 @@ class Dashboard {
       const status = await this.api.status();
       this.status = status;
       this.state = { kind: 'connected', paused: status.paused, pausedUntil: status.pausedUntil ?? null };
+      this.answered = true;
     } catch (error) {
       if (this.state.kind !== 'unreachable') this.state = { kind: 'unreachable', reason: 'disconnected', message: describeError(error, 'reach the helper') };
     }
     this.renderState();
-    await Promise.all([this.events.reload(), this.blocks.reload(), this.stats.reload(), this.setup.refresh()]);
+    // Never answered: the panels stay hidden and unloaded (each would only say "not connected").
+    await Promise.all([...(this.answered ? [this.events.reload(), this.blocks.reload(), this.stats.reload()] : []), this.setup.refresh()]);
   }
 
   private setState(state: HelperState): void {
@@ -166,6 +171,11 @@ class Dashboard {
     const toggle = byId<HTMLButtonElement>('pause-toggle');
     const duration = byId<HTMLSelectElement>('pause-duration');
     banner.className = `banner banner-${this.state.kind}`;
+    // First run: the setup card says everything; a banner and empty panels would only repeat it as errors.
+    const alone = !this.answered && this.state.kind !== 'connected';
+    banner.hidden = alone;
+    byId('pause-controls').hidden = alone;
+    byId('dashboard-panels').hidden = alone;
     // The blocked count is the list's own length, so header and list never disagree.
     byId('helper-details').textContent = this.state.kind === 'connected' && this.status !== null ? statusDetails(this.status, Date.now(), this.blocks.list()?.length) : '';
     switch (this.state.kind) {

@@ -96,6 +96,10 @@ describe('first-run diagnosis', () => {
     const denied = { ...base, helper: { kind: 'unreachable', reason: 'permission-denied', message: 'x' } as const, elevation: false };
     assert.deepEqual(fixPlan('join-group', denied), { kind: 'manual', command: "sudo '/usr/sbin/usermod' '-a' '-G' 'portsentry' 'alice'" });
     assert.equal(fixPlan('start', { ...base, installed: true, elevation: true }).kind, 'elevated');
+    // The card carries that command before anything is pressed; with a prompt, or for a fix needing no root, it carries none.
+    assert.equal(diagnoseHelper({ ...base, installed: true, elevation: false }).command, "sudo '/usr/bin/systemctl' 'start' 'portsentryd'");
+    assert.equal(diagnoseHelper({ ...base, installed: true, elevation: true }).command, undefined);
+    assert.equal(diagnoseHelper({ ...base, helper: { kind: 'connected', paused: false }, elevation: false }).command, undefined);
     assert.equal(
       await graphicalElevation('linux', '/nonexistent-a:/nonexistent-b'),
       (await import('node:fs')).existsSync('/usr/bin/pkexec') || (await import('node:fs')).existsSync('/usr/bin/kdesudo'),

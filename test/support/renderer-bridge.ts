@@ -46,6 +46,8 @@ export interface RendererBridge {
   readonly fixes: HelperFix[];
   /** What main does when a notification is clicked. */
   focusEvent(id: number): void;
+  /** Tries the helper again now, as the supervisor's backoff timer does in the app (a page learns the outcome by the state push). */
+  retry(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -217,6 +219,11 @@ export async function startRendererBridge(options: BridgeOptions): Promise<Rende
       await page.addInitScript(installPortSentryShim, preloadManifest());
     },
     focusEvent: (id) => broadcast('onFocusEvent', id),
+    retry: () =>
+      helper().then(
+        () => undefined,
+        () => undefined,
+      ),
     close: async () => {
       client?.close();
       for (const stream of streams) stream.end();
