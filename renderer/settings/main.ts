@@ -1,6 +1,8 @@
 // The settings window: every helper config key, grouped, checked as you type with the
 // helper's own rules; Apply sends only the keys that changed (and changes nothing if the
-// helper refuses), Revert puts back what the helper runs. Entry point of settings.html.
+// helper refuses), Revert puts back what the helper runs. Edits not yet applied survive the
+// helper's values being read again (a reconnect), marked unsaved, with a word where the
+// helper's own value moved underneath. Entry point of settings.html.
 
 import type { GuiPreferences, HelperState, PortSentryApi } from '../../shared/desktop-api.js';
 import { describeError, getApi } from '../lib/api.js';
@@ -13,6 +15,7 @@ import { checkPreferences, changedPreferences, type PreferenceErrors } from './p
 import { joinDuration, splitDuration, storedUnitOf, unitsFor } from './durations.js';
 import { inLabelWords, labelsOf } from './field-words.js';
 import { explainMode, joinModes, MODE_CHOICES, splitModes } from './modes-field.js';
+import { keepEdits } from './unsaved-edits.js';
 
 const BLOCK_LEVELS: readonly [string, string][] = [
   ['0', 'Report only'],
@@ -39,6 +42,8 @@ class SettingsWindow {
   private readErrors = new Map<string, string>();
   private readonly ignore: IgnoreEditor;
   private loaded = false;
+  /** Edited fields whose helper value changed underneath: key -> the helper's value now. */
+  private underneath = new Map<string, string>();
 
   constructor(private readonly api: PortSentryApi) {
     for (const spec of CONFIG_FIELDS) this.buildField(spec);
@@ -130,6 +135,7 @@ class SettingsWindow {
       h('p', { id: `${id}-hint`, class: 'hint' }, spec.hint),
       ...(readOnly ? [h('p', { id: `${id}-rootonly`, class: 'hint root-only-reason' }, inLabelWords(readOnlyReason(spec.key, null)))] : []),
       h('p', { id: `${id}-error`, class: 'field-error', hidden: true }),
+      h('p', { id: `${id}-underneath`, class: 'field-underneath', role: 'status', hidden: true }),
     );
     this.inputs.set(spec.key, input);
     const container = document.querySelector(`.fields[data-group="${spec.group}"]`);
@@ -140,6 +146,8 @@ class SettingsWindow {
   private async loadConfig(): Promise<void> {
     try {
       const config = await this.api.getConfig();
+      // The user's edits so far (and what they were edits of), before the form is refilled.
+      const edited = this.loaded ? { before: this.baseline, form: this.readValues() } : null;
       this.fill(effectiveValues(config.values));
       for (const spec of CONFIG_FIELDS) {
         if (spec.access !== 'operator') byId(`cfg-${spec.key}-rootonly`).textContent = inLabelWords(readOnlyReason(spec.key, config.mainFile));
@@ -148,6 +156,14 @@ class SettingsWindow {
         hint.textContent = source === undefined || source === 'default' ? spec.hint : inLabelWords(`${spec.hint} (set in ${source})`);
       }
       this.baseline = this.readValues();
+      if (edited !== null) {
+        const kept = keepEdits(edited.before, edited.form, this.baseline);
+        this.fill(kept.values);
+        // A move seen at an earlier reload still stands while the field stays edited.
+        const underneath = new Map(kept.movedUnderneath);
+        for (const key of this.underneath.keys()) if (!underneath.has(key) && kept.values[key] !== this.baseline[key]) underneath.set(key, this.baseline[key] ?? '');
+        this.underneath = underneath;
+      }
       this.loaded = true;
       this.validate();
       this.showState({ kind: 'connected', paused: false });
@@ -251,7 +267,13 @@ class SettingsWindow {
       const error = errors.get(key);
       // The window speaks in labels: the key table's and the helper's sentences name keys.
       showFieldError(input, byId(`cfg-${key}-error`), error === undefined ? null : inLabelWords(error));
-      input.closest('.field-row')?.classList.toggle('changed', this.loaded && values[key] !== this.baseline[key]);
+      const edited = this.loaded && values[key] !== this.baseline[key];
+      input.closest('.field-row')?.classList.toggle('changed', edited);
+      if (!edited) this.underneath.delete(key);
+      const theirs = this.underneath.get(key);
+      const note = byId(`cfg-${key}-underneath`);
+      note.hidden = theirs === undefined;
+      note.textContent = theirs === undefined ? '' : `Changed in the helper meanwhile: yours (unsaved) is “${values[key]}”, the helper's is now “${theirs === '' ? '(empty)' : theirs}”.`;
     }
     const prefErrors: PreferenceErrors = checkPreferences(this.readPreferences());
     showFieldError(byId('pref-quietStart'), byId('pref-quietStart-error'), prefErrors.quietStart ?? null);
