@@ -1,5 +1,5 @@
 // How much of the network an operator (the desktop user, any member of the control group) may
-// block or ignore. The page has its own limits for comfort; these are the ones that hold,
+// block or ignore. The page keeps no limits of its own (it shows these and the refusals); these hold,
 // checked by the helper for every operator request, so no client can cut the host off the
 // network or switch protection off unseen. Root is never bound by them. Pure: the caller
 // passes what is held and listed now.

@@ -10,9 +10,6 @@ import { ACTION_LABELS, formatTime } from '../lib/format.js';
 import type { ScanEvent } from './event-model.js';
 import { MAX_BLOCK_TIMEOUT_SECONDS } from '../lib/text-rules.js';
 
-/** Ranges wider than this would block a large part of the internet: refused in the page. */
-export const MIN_PREFIX = { 4: 8, 6: 32 } as const;
-
 /**
  * The block target typed by the user: one address, or address/prefix. Canonical as the
  * helper writes it (a /32 or /128 is the bare address). The host part of a range must be
@@ -27,9 +24,8 @@ export function parseBlockTarget(text: string): { target: string; range: boolean
   }
   const max = parsed.family === 4 ? 32 : 128;
   if (parsed.prefix === max) return { target: parsed.address, range: false };
-  if (parsed.prefix < MIN_PREFIX[parsed.family]) {
-    return { error: `/${parsed.prefix} is too wide to block from here (at most /${MIN_PREFIX[parsed.family]} for IPv${parsed.family}).` };
-  }
+  // How wide a range may be is the helper's to say (root's operator bounds, checked for every
+  // request): the page keeps no rule of its own, it shows the bounds and the helper's refusal.
   const network = networkAddress(parsed.address, parsed.family, parsed.prefix);
   if (network !== parsed.address) return { error: `${parsed.address}/${parsed.prefix} has host bits set; did you mean ${network}/${parsed.prefix}?` };
   return { target: `${parsed.address}/${parsed.prefix}`, range: true };

@@ -1,7 +1,8 @@
 // Blocked hosts: search, select several and unblock or extend them at once, one-click Unblock
 // on every row (the table is one tab stop, arrow keys inside), and the form to block an
-// address or a range by hand. Input is checked here first with the helper's rules; whatever
-// the helper still refuses is shown in words.
+// address or a range by hand. Input is checked here first for form (an address, a prefix, no
+// host bits); how wide a range an operator may block is the helper's (root's operator bounds):
+// the form's hint reads them from the helper, and a refusal is shown in the helper's words.
 
 import type { PortSentryApi } from '../../shared/desktop-api.js';
 import type { BlockEntry } from '../../shared/protocol/schemas.js';
@@ -92,6 +93,20 @@ export class BlocksView {
   /** Called after every reload (the events list relabels its Block/Unblock buttons). */
   onChange(listener: () => void): void {
     this.listeners.add(listener);
+  }
+
+  /** The form's hint with the widest ranges the helper lets this app block (OPERATOR_BLOCK_PREFIX4/6). */
+  async showBounds(): Promise<void> {
+    const hint = byId('block-address-hint');
+    try {
+      const values = (await this.api.getConfig()).values;
+      const v4 = values['OPERATOR_BLOCK_PREFIX4'];
+      const v6 = values['OPERATOR_BLOCK_PREFIX6'];
+      if (v4 === undefined || v6 === undefined) return;
+      hint.textContent = `198.51.100.7, 2001:db8::7 or a range such as 198.51.100.0/24. The helper lets you block ranges up to /${v4.trim()} (IPv4) and /${v6.trim()} (IPv6), and only so many of them; root may block wider.`;
+    } catch {
+      /* the static hint stays; the helper still says no in words if a range is too wide */
+    }
   }
 
   async reload(): Promise<void> {

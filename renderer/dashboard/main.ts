@@ -152,7 +152,7 @@ class Dashboard {
     }
     this.renderState();
     // Never answered: the panels stay hidden and unloaded (each would only say "not connected").
-    await Promise.all([...(this.answered ? [this.events.reload(), this.blocks.reload(), this.stats.reload()] : []), this.setup.refresh()]);
+    await Promise.all([...(this.answered ? [this.events.reload(), this.blocks.reload(), this.blocks.showBounds(), this.stats.reload()] : []), this.setup.refresh()]);
   }
 
   private setState(state: HelperState): void {

@@ -1,8 +1,17 @@
 // keepEdits: which value a settings field shows when the helper's values are read again.
+// Loads the BUILT renderer module, as the window runs it.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { keepEdits } from '../../renderer/settings/unsaved-edits.js';
+
+interface UnsavedEdits {
+  keepEdits(
+    before: Readonly<Record<string, string>>,
+    form: Readonly<Record<string, string>>,
+    now: Readonly<Record<string, string>>,
+  ): { values: Record<string, string>; movedUnderneath: ReadonlyMap<string, string> };
+}
+const { keepEdits } = (await import(new URL('../../renderer/renderer/settings/unsaved-edits.js', import.meta.url).href)) as UnsavedEdits;
 
 describe('settings: unsaved edits across a reload', () => {
   const before = { A: '1', B: '2', C: '3', D: '4' };
