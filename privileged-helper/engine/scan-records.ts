@@ -66,14 +66,19 @@ export class ScanRecords {
     this.changed.add(source);
   }
 
-  /** The records changed since the last call (for the store), each once. */
-  takeChanged(): ScanRecord[] {
+  /**
+   * The records changed since they were last taken (for the store and the `scan` push), each
+   * once, at most `limit` of them: the rest stay changed for the next call, so a flood of
+   * sources costs a bounded write and push a tick, and no record is lost for it.
+   */
+  takeChanged(limit = Infinity): ScanRecord[] {
     const records: ScanRecord[] = [];
     for (const source of this.changed) {
+      if (records.length >= limit) break;
+      this.changed.delete(source);
       const scan = this.open.get(source);
       if (scan !== undefined) records.push(toRecord(source, scan));
     }
-    this.changed.clear();
     return records;
   }
 
