@@ -292,10 +292,10 @@ function describeEvent(event: StoredEvent): string {
   return `${iso(event.at)}  ${event.action.padEnd(15)} ${event.source}${name} -> ${event.protocol.toUpperCase()} ${event.port} (${event.kind}, -${event.mode})${event.reason !== undefined ? `: ${event.reason}` : ''}`;
 }
 
-/** One scan on one line: who, from when to when, how many probes, where, which kinds, what was done. */
+/** One scan on one line: who, from when to when, how many probes, where, which kinds, what was done (and why not blocked). */
 function describeScan(record: ScanRecord): string {
   const probes = `${record.probes} ${record.probes === 1 ? 'probe' : 'probes'}`;
-  return `${iso(record.firstProbe)} .. ${iso(record.lastProbe)}  ${record.outcome.padEnd(8)} ${record.scanner}  ${probes}  ${describeRecordPorts(record)}  (${record.kinds.join(', ')})`;
+  return `${iso(record.firstProbe)} .. ${iso(record.lastProbe)}  ${record.outcome.padEnd(8)} ${record.scanner}  ${probes}  ${describeRecordPorts(record)}  (${record.kinds.join(', ')})${record.reason === undefined ? '' : `: not blocked: ${record.reason}`}`;
 }
 
 function iso(ms: number): string {

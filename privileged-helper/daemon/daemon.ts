@@ -201,6 +201,7 @@ export class Daemon {
         if (!this.shouldLogQuietly(`lan ${probe.source} ${what}`, probe.at)) return;
         const why = `${onLink ? 'a neighbour on this link' : 'a source'} touching ${what} (score ${verdict.score} of ${verdict.threshold}, SCAN_SCORING="${this.config.scanScoring}")`;
         this.deps.log(messages.lanTouch(probe, why));
+        this.scans.settle(key, 'watched', why);
         this.emit(probe, 'alert-only', `reported, not blocked: ${why}`);
         return;
       }
@@ -246,6 +247,7 @@ export class Daemon {
         const why = `more than ${verdict.limit} new blocks a minute from ${verdict.prefix} (BLOCK_RATE_PER_PREFIX)`;
         // Once when the limit is hit, not once per refused source: the flood is one line.
         if (verdict.firstHit) this.deps.log(messages.warning(`not blocking ${probe.source} and others: ${why}`));
+        this.scans.settle(key, 'watched', why);
         if (this.shouldLogQuietly(`rate-limited ${probe.source}`, probe.at)) this.emit(probe, 'rate-limited', why);
         return;
       }
@@ -255,7 +257,7 @@ export class Daemon {
           // Paused: report, but block nothing, and let the source trigger again on resume.
           this.engine.abandonBlock(key);
           if (this.shouldLogQuietly(`paused ${probe.source}`, probe.at)) this.deps.log(messages.attack(probe, probe.source));
-          this.scans.settle(key, 'reported');
+          this.scans.settle(key, 'reported', 'protection is paused');
           this.emit(probe, 'alert-only', 'protection is paused');
           return;
         }
@@ -291,6 +293,7 @@ export class Daemon {
     if (!outcome.ok && !outcome.firewalled) {
       // Nothing held: let the next probe from this source try again.
       this.engine.abandonBlock(scope.text);
+      this.scans.settle(scope.text, 'reported', `the block failed: ${outcome.lines.join('; ')}`);
       this.emit(probe, 'block-failed', outcome.lines.join('; '), resolvedName);
       return;
     }
@@ -302,7 +305,11 @@ export class Daemon {
     // as reported (its next probes say so), never as blocked.
     if (outcome.firewalled) this.engine.confirmBlock(scope.text, until);
     else this.engine.confirmReported(scope.text, probe.protocol, probe.at);
-    this.scans.settle(scope.text, outcome.firewalled ? 'blocked' : 'reported');
+    this.scans.settle(
+      scope.text,
+      outcome.firewalled ? 'blocked' : 'reported',
+      outcome.firewalled ? undefined : outcome.ok ? this.whyNotBlocked(probe.protocol) : `the block failed: ${outcome.lines.join('; ')}`,
+    );
     // Like the original, the history records every handled scanner, even with BLOCK_* = 0.
     await this.deps.history.record({ at: probe.at, resolved, source: probe.source, port: probe.port, protocol: probe.protocol === 'tcp' ? 'TCP' : 'UDP' }, probe.mode);
     const action = outcome.firewalled ? 'blocked' : 'alert-only';

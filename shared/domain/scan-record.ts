@@ -21,6 +21,8 @@ export interface ScanRecord {
   readonly protocols: Protocol[];
   readonly probes: number;
   readonly outcome: ScanOutcome;
+  /** Why the scan is not blocked, in the helper's words (report only, paused, a rate limit, a failed block, a LAN touch); absent when blocked or not yet decided. */
+  readonly reason?: string;
 }
 
 export const MAX_RECORD_PORTS = 1024;

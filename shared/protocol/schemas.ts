@@ -296,6 +296,7 @@ export const scanRecordSchema = z.strictObject({
   protocols: z.array(protocolSchema).max(2),
   probes: z.int().min(1),
   outcome: z.enum(['blocked', 'reported', 'watched']),
+  reason: textSchema(MAX_HELPER_TEXT).optional(),
 });
 export const scansListParamsSchema = z.strictObject({ limit: z.int().min(1).max(MAX_SCANS_PER_PAGE).default(100) });
 export const scansListResultSchema = z.strictObject({ scans: z.array(scanRecordSchema).max(MAX_SCANS_PER_PAGE) });

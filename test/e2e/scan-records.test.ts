@@ -93,6 +93,7 @@ describe('scan records: one record per scan, pushed as it grows', { timeout: 600
     assert.deepEqual(record.ports, { tcp: [...PORTS], udp: [] });
     assert.deepEqual(record.kinds, ['syn']);
     assert.ok(record.probes >= PORTS.length, `every probe counted: ${record.probes}`);
+    assert.equal(record.reason, 'report only (BLOCK_TCP=0)', "and why, in the helper's words");
     assert.equal(record.outcome, 'reported', daemon.lines.filter((l) => l.includes(scanner)).join('\n'));
     const mine = pushed.filter((r) => r.scanner === scanner);
     assert.ok(mine.length >= 1, 'the record was pushed');
@@ -102,7 +103,7 @@ describe('scan records: one record per scan, pushed as it grows', { timeout: 600
     assert.equal(text.code, 0, text.stderr);
     const lines = text.stdout.split('\n').filter((line) => line.includes(` ${scanner} `));
     assert.equal(lines.length, 1, text.stdout);
-    assert.match(lines[0]!, new RegExp(`reported +${scanner.replaceAll('.', '\\.')}  ${record.probes} probes  TCP 1,79,111,31337  \\(syn\\)$`));
+    assert.match(lines[0]!, new RegExp(`reported +${scanner.replaceAll('.', '\\.')}  ${record.probes} probes  TCP 1,79,111,31337  \\(syn\\): not blocked: report only \\(BLOCK_TCP=0\\)$`));
   });
 
   it('with blocking on, a scan is still one record, "blocked"', async () => {
@@ -113,6 +114,7 @@ describe('scan records: one record per scan, pushed as it grows', { timeout: 600
     const records = await listed(scanner);
     assert.equal(records.length, 1, `one record for the whole scan: ${JSON.stringify(records)}`);
     assert.equal(records[0]!.outcome, 'blocked');
+    assert.equal(records[0]!.reason, undefined);
     assert.deepEqual(records[0]!.kinds, ['syn']);
     assert.deepEqual(new Set(pushed.filter((r) => r.scanner === scanner).map((r) => r.id)), new Set([records[0]!.id]));
   });

@@ -77,6 +77,21 @@ describe('scan records: one per scan', () => {
     assert.deepEqual(r.takeChanged(2), []);
   });
 
+  it('a record says why a scan is not blocked, the latest word, and nothing once it is blocked', () => {
+    const r = new ScanRecords(100);
+    r.note('198.18.0.7', probe(0, 445), 'watched', 'a neighbour on this link touching SMB');
+    assert.equal(r.takeChanged()[0]?.reason, 'a neighbour on this link touching SMB');
+    r.settle('198.18.0.7', 'reported', 'report only (BLOCK_TCP=0)');
+    const [reported] = r.takeChanged();
+    assert.deepEqual([reported?.outcome, reported?.reason], ['reported', 'report only (BLOCK_TCP=0)']);
+    r.settle('198.18.0.7', 'reported', 'report only (BLOCK_TCP=0)');
+    assert.deepEqual(r.takeChanged(), [], 'the same word again is no change');
+    r.settle('198.18.0.7', 'blocked');
+    const [blocked] = r.takeChanged();
+    assert.equal(blocked?.outcome, 'blocked');
+    assert.equal('reason' in blocked!, false);
+  });
+
   it('a decided scan is summarized once (SCAN_SUMMARY_LOG), a watched one not at all', () => {
     const r = new ScanRecords(100);
     r.note('198.18.0.7', probe(0, 445), 'watched');
