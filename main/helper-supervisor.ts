@@ -7,6 +7,7 @@
 import type { HelperState } from '../shared/desktop-api.js';
 import type { MethodName, ParamsOf, ResultOf } from '../shared/protocol/methods.js';
 import type { StatusResult, StoredEvent } from '../shared/protocol/schemas.js';
+import type { ScanRecord } from '../shared/domain/scan-record.js';
 import { HelperClient, HelperUnavailableError } from '../shared/rpc/helper-client.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 
@@ -14,6 +15,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js'
 export interface HelperConnection {
   call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
   subscribe(listener: (event: StoredEvent) => void): Promise<() => void>;
+  subscribeScans(listener: (record: ScanRecord) => void): Promise<() => void>;
   onClose(listener: (error: Error) => void): void;
   close(): void;
 }
@@ -59,6 +61,7 @@ export class HelperSupervisor {
   private running = false;
   private readonly stateListeners = new Set<Listener<HelperState>>();
   private readonly eventListeners = new Set<Listener<StoredEvent>>();
+  private readonly scanListeners = new Set<Listener<ScanRecord>>();
   private readonly connect: Connect;
   private readonly timers: SupervisorTimers;
   private readonly backoff: BackoffPolicy;
@@ -113,6 +116,12 @@ export class HelperSupervisor {
     return () => this.eventListeners.delete(listener);
   }
 
+  /** Scan records as the helper pushes them (one per scan, the whole record each time it grows). */
+  onScan(listener: Listener<ScanRecord>): () => void {
+    this.scanListeners.add(listener);
+    return () => this.scanListeners.delete(listener);
+  }
+
   /**
    * Calls the helper. Rejects (never throws synchronously) with HelperUnavailableError when
    * there is no connection, or with the helper's HelperError. Pause and resume answers
@@ -159,6 +168,10 @@ export class HelperSupervisor {
       live.onClose((error) => this.onConnectionLost(live, error));
       await live.subscribe((event) => {
         if (this.connection === live) this.emitEvent(event);
+      });
+      await live.subscribeScans((record) => {
+        if (this.connection !== live) return;
+        for (const listener of [...this.scanListeners]) safely(() => listener(record), this.log);
       });
       const status = await live.call('status', {});
       if (generation !== this.generation) {

@@ -1,13 +1,17 @@
-// Decides which desktop notifications to raise for the helper's events. A port scan is
-// hundreds of events from one source within seconds; the user wants one notification that
-// says "198.18.0.11 scanned 1000 ports and was blocked", not a thousand. So events are
-// grouped per source into bursts: a burst is shown once its coalescing window has passed
-// (with everything seen so far), then refreshed in place at most every `updateMs` while the
-// scan goes on. A flood (more sources waiting to be shown than the per-minute allowance) is
+// Decides which desktop notifications to raise. A port scan is hundreds of probes from one
+// source within seconds; the user wants one notification that says "198.18.0.11 scanned 1000
+// ports and was blocked", not a thousand. The helper already folds each scan into one record
+// (shared/domain/scan-record.ts) and pushes it as it grows, so a notification is keyed by the
+// scan record: shown once its coalescing window has passed (with the record as it is then),
+// refreshed in place at most every `updateMs` while the record grows, its body from the
+// record (probes, ports, kinds, outcome, and why not when not blocked). Events add only what a
+// record does not carry: the resolved name, the event a click opens, a block changed by hand,
+// a failed block. A flood (more scans waiting to be shown than the per-minute allowance) is
 // folded into one summary notification from its first show, not a few singles and then one.
 // No I/O: time comes in with every call, and the output is a list of requests for the glue.
 
 import type { GuiPreferences } from '../shared/desktop-api.js';
+import { describeRecordPorts, type ScanRecord } from '../shared/domain/scan-record.js';
 import type { ScanKind } from '../shared/domain/types.js';
 import type { StoredEvent } from '../shared/protocol/schemas.js';
 import { inQuietHours, localMinutesOfDay } from './quiet-hours.js';
@@ -32,9 +36,9 @@ export interface NotificationRequest {
 export type NotificationPreferences = Pick<GuiPreferences, 'notifications' | 'quietStart' | 'quietEnd'>;
 
 export interface NotificationPolicyOptions {
-  /** Events from one source closer together than this belong to one burst; also the delay before it is shown. */
+  /** The delay before a scan is first shown; a scan whose record has not changed for this long is finished. */
   readonly windowMs?: number;
-  /** A shown burst is refreshed at most this often. */
+  /** A shown scan is refreshed at most this often. */
   readonly updateMs?: number;
   /** More new per-source notifications than this within a minute are folded into one aggregate. */
   readonly maxNewPerMinute?: number;
@@ -42,27 +46,34 @@ export interface NotificationPolicyOptions {
   readonly localMinutes?: (epochMs: number) => number;
 }
 
+/** What the events of one source said that its scan record does not carry. */
+interface SourceNotes {
+  resolvedName: string | undefined;
+  firstEventId: number | null;
+  triggerEventId: number | null;
+  blockFailed: boolean;
+}
+
+/** One scan (one record) and its notification. */
 interface Burst {
   readonly key: string;
   readonly source: string;
-  resolvedName: string | undefined;
+  record: ScanRecord;
+  readonly notes: SourceNotes;
+  /** When its record first arrived: it is shown once the window has passed. */
   readonly startedAt: number;
+  /** When its record last changed. */
   lastEventAt: number;
-  probes: number;
-  readonly ports: Set<number>;
-  readonly kinds: Set<ScanKind>;
   blocked: boolean;
-  blockFailed: boolean;
-  /** The helper's reason the latest time it did not block this source (report only, paused, rate limit, a failure). */
-  notBlockedReason: string | null;
-  readonly firstEventId: number;
-  triggerEventId: number | null;
   notifiedAt: number | null;
   /** Something changed since the last notification. */
   dirty: boolean;
   /** Shown as part of the aggregate instead of on its own. */
   folded: boolean;
 }
+
+/** Sources whose events came before their first scan record (records are pushed once a second), at most. */
+const MAX_EARLY_NOTES = 1024;
 
 interface Aggregate {
   key: string;
@@ -85,6 +96,7 @@ export class NotificationPolicy {
   /** The burst still accepting events for each source. */
   private readonly openBySource = new Map<string, Burst>();
   private readonly recentShows: number[] = [];
+  private readonly earlyNotes = new Map<string, SourceNotes>();
   private aggregate: Aggregate | null = null;
   private serial = 0;
 
@@ -100,6 +112,10 @@ export class NotificationPolicy {
     return this.bursts.size;
   }
 
+  /**
+   * An event: only what a scan record does not say (the name, the event a click opens, a
+   * block changed by hand, a failed block). Probes are not folded here: records are.
+   */
   onEvent(event: StoredEvent, now: number, preferences: NotificationPreferences): NotificationRequest[] {
     if (event.type === 'block') {
       // Keeps the offered actions right (no "Block" for a source that is blocked) without
@@ -110,26 +126,25 @@ export class NotificationPolicy {
         this.noteFoldedBlock(burst);
       }
     } else if (event.action !== 'ignored') {
-      let burst = this.openBySource.get(event.source);
-      if (burst === undefined || now - burst.lastEventAt > this.windowMs) {
-        burst = this.newBurst(event.source, event.id, now);
-      }
-      burst.lastEventAt = now;
-      burst.probes += 1;
-      burst.ports.add(event.port);
-      burst.kinds.add(event.kind);
-      if (event.resolvedName !== undefined) burst.resolvedName = event.resolvedName;
-      if (event.action === 'blocked' || event.action === 'already-blocked') {
-        burst.blocked = true;
-        burst.triggerEventId ??= event.id;
-      }
-      if (event.action === 'block-failed') burst.blockFailed = true;
-      if ((event.action === 'alert-only' || event.action === 'rate-limited' || event.action === 'block-failed') && event.reason !== undefined) {
-        burst.notBlockedReason = event.reason.replace(/^(reported already, )?not blocked: /, '');
-      }
-      burst.dirty = true;
-      this.noteFoldedBlock(burst);
+      const notes = this.notesOf(event.source);
+      notes.firstEventId ??= event.id;
+      if (event.resolvedName !== undefined) notes.resolvedName = event.resolvedName;
+      if (event.action === 'blocked' || event.action === 'already-blocked') notes.triggerEventId ??= event.id;
+      if (event.action === 'block-failed') notes.blockFailed = true;
     }
+    return this.tick(now, preferences);
+  }
+
+  /** A scan record the helper pushed (the whole record, as it grew): one notification per record. */
+  onRecord(record: ScanRecord, now: number, preferences: NotificationPreferences): NotificationRequest[] {
+    let burst = this.bursts.get(`scan:${record.id}`);
+    if (burst === undefined) burst = this.newBurst(record, now);
+    else if (record.probes < burst.record.probes) return this.tick(now, preferences); // an older copy
+    burst.record = record;
+    burst.lastEventAt = now;
+    if (record.outcome === 'blocked') burst.blocked = true;
+    burst.dirty = true;
+    this.noteFoldedBlock(burst);
     return this.tick(now, preferences);
   }
 
@@ -176,29 +191,42 @@ export class NotificationPolicy {
     return out;
   }
 
-  private newBurst(source: string, eventId: number, now: number): Burst {
-    this.serial += 1;
+  private newBurst(record: ScanRecord, now: number): Burst {
+    // The events of this scan that came before its record (pushed once a second) said these.
+    const early = this.earlyNotes.get(record.scanner);
+    this.earlyNotes.delete(record.scanner);
     const burst: Burst = {
-      key: `scan:${source}:${this.serial}`,
-      source,
-      resolvedName: undefined,
+      key: `scan:${record.id}`,
+      source: record.scanner,
+      record,
+      notes: early ?? { resolvedName: undefined, firstEventId: null, triggerEventId: null, blockFailed: false },
       startedAt: now,
       lastEventAt: now,
-      probes: 0,
-      ports: new Set(),
-      kinds: new Set(),
       blocked: false,
-      blockFailed: false,
-      notBlockedReason: null,
-      firstEventId: eventId,
-      triggerEventId: null,
       notifiedAt: null,
       dirty: false,
       folded: false,
     };
     this.bursts.set(burst.key, burst);
-    this.openBySource.set(source, burst);
+    this.openBySource.set(record.scanner, burst);
     return burst;
+  }
+
+  /** Where an event of `source` writes what it says: its open scan, or notes kept until its record comes. */
+  private notesOf(source: string): SourceNotes {
+    const open = this.openBySource.get(source);
+    if (open !== undefined) return open.notes;
+    let notes = this.earlyNotes.get(source);
+    if (notes === undefined) {
+      notes = { resolvedName: undefined, firstEventId: null, triggerEventId: null, blockFailed: false };
+      this.earlyNotes.set(source, notes);
+      // Bounded: the oldest sources' notes go first (a click then opens the dashboard unfocused).
+      for (const oldest of this.earlyNotes.keys()) {
+        if (this.earlyNotes.size <= MAX_EARLY_NOTES) break;
+        this.earlyNotes.delete(oldest);
+      }
+    }
+    return notes;
   }
 
   private forget(burst: Burst): void {
@@ -230,16 +258,16 @@ export class NotificationPolicy {
   private show(burst: Burst, now: number, update: boolean): NotificationRequest {
     burst.notifiedAt = now;
     burst.dirty = false;
-    const who = burst.resolvedName === undefined ? burst.source : `${burst.source} (${burst.resolvedName})`;
-    const title = burst.blocked ? `Blocked a port scan from ${who}` : `Port scan from ${who}${burst.blockFailed ? ': block failed' : ''}`;
-    const seconds = Math.max(1, Math.round((burst.lastEventAt - burst.startedAt) / 1000));
-    const kinds = [...burst.kinds]
-      .sort()
-      .map((kind) => KIND_WORDS[kind])
-      .join(', ');
+    const { record, notes } = burst;
+    const who = notes.resolvedName === undefined ? burst.source : `${burst.source} (${notes.resolvedName})`;
+    const failed = !burst.blocked && notes.blockFailed;
+    const title = burst.blocked ? `Blocked a port scan from ${who}` : `Port scan from ${who}${failed ? ': block failed' : ''}`;
+    const seconds = Math.max(1, Math.round((record.lastProbe - record.firstProbe) / 1000));
+    const kinds = record.kinds.map((kind) => KIND_WORDS[kind]).join(', ');
+    const portCount = record.ports.tcp.length + record.ports.udp.length;
     // Not blocked: say why, in the helper's words (report only, paused, over the rate limit).
-    const why = !burst.blocked && burst.notBlockedReason !== null ? `. Not blocked: ${burst.notBlockedReason}` : '';
-    const body = `${plural(burst.probes, 'probe')} on ${plural(burst.ports.size, 'port')} (${kinds}) within ${seconds} s${update ? ', still going' : ''}${why}`;
+    const why = !burst.blocked && record.reason !== undefined ? `. Not blocked: ${record.reason}` : '';
+    const body = `${plural(record.probes, 'probe')} on ${plural(portCount, 'port')}, ${shortPorts(describeRecordPorts(record))} (${kinds}) within ${seconds} s${update ? ', still going' : ''}${why}`;
     return {
       key: burst.key,
       update,
@@ -248,7 +276,7 @@ export class NotificationPolicy {
       source: burst.source,
       blocked: burst.blocked,
       actions: burst.blocked ? ['ignore'] : ['block', 'ignore'],
-      openEventId: burst.triggerEventId ?? burst.firstEventId,
+      openEventId: notes.triggerEventId ?? notes.firstEventId,
     };
   }
 
@@ -284,6 +312,14 @@ export const KIND_WORDS: Readonly<Record<ScanKind, string>> = {
   'sctp-cookie-echo': 'SCTP COOKIE-ECHO scan',
   'ip-protocol': 'IP protocol scan',
 };
+
+/** A record's ports, cut at a whole run past PORTS_TEXT_MAX characters (the dashboard has the rest). */
+const PORTS_TEXT_MAX = 60;
+function shortPorts(text: string): string {
+  if (text.length <= PORTS_TEXT_MAX) return text;
+  const cut = text.lastIndexOf(',', PORTS_TEXT_MAX);
+  return `${text.slice(0, cut > 0 ? cut : PORTS_TEXT_MAX)},…`;
+}
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;

@@ -108,6 +108,10 @@ async function start(): Promise<void> {
     for (const request of policy.onEvent(event, Date.now(), preferences.get())) showNotification(request);
     updateTray();
   });
+  // One notification per scan, from the helper's scan records (main/notification-policy.ts).
+  supervisor.onScan((record) => {
+    for (const request of policy.onRecord(record, Date.now(), preferences.get())) showNotification(request);
+  });
   preferences.onChange(() => updateTray());
   // The policy shows bursts once their window has passed; relative times and the alert
   // icon age on their own. Both need a clock tick, not an event.

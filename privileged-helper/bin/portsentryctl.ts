@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_ADMIN_SOCKET_PATH, DEFAULT_SOCKET_PATH, HelperClient, HelperError, HelperUnavailableError } from '../../shared/rpc/helper-client.js';
 import type { StatusResult, StoredEvent } from '../../shared/protocol/schemas.js';
+import { describeRecordPorts, type ScanRecord } from '../../shared/domain/scan-record.js';
 
 const USAGE = `usage: portsentryctl [--socket PATH | --operator] [--json] COMMAND
   run as root, it uses the admin socket (every setting); otherwise, or with --operator, the
@@ -14,6 +15,8 @@ commands:
   status                               the helper's state
   events [--follow] [--limit N] [--host ADDR] [--port N] [--kind KIND]
                                        recent events, newest last; --follow keeps printing new ones
+  scans [--limit N]                    one line per scan, newest last: scanner, first and last
+                                       probe, probes, ports and kinds, what was done
   blocks                               blocked addresses
   block ADDRESS|PREFIX [--timeout SECONDS] [--reason TEXT]
   unblock ADDRESS|PREFIX [--reason TEXT]
@@ -124,6 +127,13 @@ async function run(client: HelperClient, words: string[], values: Values): Promi
     }
     case 'events':
       return events(client, values, json);
+    case 'scans': {
+      const limit = values['limit'] === undefined ? 20 : integer(values['limit'], '--limit');
+      // Newest last, like events; --json prints one record a line.
+      const { scans } = await client.call('scans.list', { limit });
+      for (const record of scans.reverse()) process.stdout.write(`${json ? JSON.stringify(record) : describeScan(record)}\n`);
+      return EXIT_OK;
+    }
     case 'blocks': {
       const { blocks } = await client.call('blocks.list', {});
       out(blocks, () =>
@@ -280,6 +290,12 @@ function describeEvent(event: StoredEvent): string {
   }
   const name = event.resolvedName !== undefined ? ` [${event.resolvedName}]` : '';
   return `${iso(event.at)}  ${event.action.padEnd(15)} ${event.source}${name} -> ${event.protocol.toUpperCase()} ${event.port} (${event.kind}, -${event.mode})${event.reason !== undefined ? `: ${event.reason}` : ''}`;
+}
+
+/** One scan on one line: who, from when to when, how many probes, where, which kinds, what was done (and why not blocked). */
+function describeScan(record: ScanRecord): string {
+  const probes = `${record.probes} ${record.probes === 1 ? 'probe' : 'probes'}`;
+  return `${iso(record.firstProbe)} .. ${iso(record.lastProbe)}  ${record.outcome.padEnd(8)} ${record.scanner}  ${probes}  ${describeRecordPorts(record)}  (${record.kinds.join(', ')})${record.reason === undefined ? '' : `: not blocked: ${record.reason}`}`;
 }
 
 function iso(ms: number): string {

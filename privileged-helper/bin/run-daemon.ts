@@ -121,6 +121,9 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       } catch {
         // The store has said so (status, log); detection goes on without the records.
       }
+      // Pushed even when the store failed: a record is whole (not a delta), so a client that
+      // saw it misses nothing the store kept. The app notifies from these (one per scan).
+      for (const record of records) control?.push('scan', record);
     },
   });
   if (early !== undefined) daemon.adoptEarlyTripwires(early);
@@ -135,7 +138,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     // A store that fails its writes here (a full disk) has said so; detection starts regardless.
     if (!(error instanceof StoreError) && (error as { code?: unknown }).code !== 'ERR_SQLITE_ERROR') throw error;
   }
-  let control: Pick<ControlSocket, 'broadcast' | 'close' | 'connectionCount'> | null = null;
+  let control: Pick<ControlSocket, 'broadcast' | 'push' | 'close' | 'connectionCount'> | null = null;
   // Events are written in batches, one transaction per turn of the event loop, and only
   // then sent to subscribers: what a client has seen is on disk.
   let unwritten: HelperEvent[] = [];
@@ -271,6 +274,9 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   control = {
     broadcast: (event) => {
       for (const server of controls) server.broadcast(event);
+    },
+    push: (method, params) => {
+      for (const server of controls) server.push(method, params);
     },
     get connectionCount() {
       return controls.reduce((sum, server) => sum + server.connectionCount, 0);

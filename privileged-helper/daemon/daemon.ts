@@ -13,7 +13,7 @@ import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import { scoreOptions } from '../engine/scan-score.js';
 import { repeatBlockSeconds } from '../engine/repeat-offender.js';
 import { ScanRecords } from '../engine/scan-records.js';
-import type { ScanRecord } from '../../shared/domain/scan-record.js';
+import type { ScanOutcome, ScanRecord } from '../../shared/domain/scan-record.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
 import { cleanText } from '../reporters/clean-text.js';
@@ -52,7 +52,7 @@ export interface DaemonDeps {
   readonly observeProbe?: (probe: Probe) => void;
   /** What the firewall holds, shared with the firewall owner (run-daemon makes one for the helper's life). */
   readonly ledger?: BlockLedger;
-  /** Writes the scan records that changed (the store); called at most once a second. */
+  /** Writes the scan records that changed (the store) and pushes them to subscribers; at most once a second, each record at most once a call. */
   readonly recordScans?: (records: readonly ScanRecord[]) => void;
   /** How many times detection blocked this address before (the store's history); absent: 0. */
   readonly earlierBlocks?: (address: string) => number;
@@ -72,6 +72,8 @@ const MAX_QUIET_ENTRIES = 4096;
 const MAX_HELD_REPEATS = 1024;
 const LOCAL_ADDRESS_REFRESH_MS = 10_000;
 const EXPIRY_CHECK_MS = 1_000;
+/** Scan records written and pushed a tick at most; more changed ones wait for the next tick. */
+const MAX_SCAN_RECORDS_PER_TICK = 1000;
 
 export class Daemon {
   private settings: DaemonSettings;
@@ -140,7 +142,7 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
-    this.writeScanRecords();
+    this.writeScanRecords(Infinity);
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     this.hostWatch?.stop();
@@ -190,7 +192,7 @@ export class Daemon {
     const key = scope.text;
     const onLink = this.policy().isOnLink(probe.source, probe.family as AddressFamily);
     const verdict = this.engine.assess(key === probe.source ? probe : { ...probe, source: key }, { onLink });
-    if (verdict.kind !== 'ignored') this.scans.note(key, probe, verdict.kind === 'already-blocked' ? 'blocked' : verdict.kind === 'already-reported' ? 'reported' : 'watched');
+    if (verdict.kind !== 'ignored') this.scans.note(key, probe, recordOutcome(verdict.kind, this.responding.has(key)));
     switch (verdict.kind) {
       case 'below-threshold': {
         // An on-link neighbour's lone touch of a LAN service (scan-score.ts): reported once a
@@ -199,6 +201,7 @@ export class Daemon {
         if (!this.shouldLogQuietly(`lan ${probe.source} ${what}`, probe.at)) return;
         const why = `${onLink ? 'a neighbour on this link' : 'a source'} touching ${what} (score ${verdict.score} of ${verdict.threshold}, SCAN_SCORING="${this.config.scanScoring}")`;
         this.deps.log(messages.lanTouch(probe, why));
+        this.scans.settle(key, 'watched', why);
         this.emit(probe, 'alert-only', `reported, not blocked: ${why}`);
         return;
       }
@@ -244,6 +247,7 @@ export class Daemon {
         const why = `more than ${verdict.limit} new blocks a minute from ${verdict.prefix} (BLOCK_RATE_PER_PREFIX)`;
         // Once when the limit is hit, not once per refused source: the flood is one line.
         if (verdict.firstHit) this.deps.log(messages.warning(`not blocking ${probe.source} and others: ${why}`));
+        this.scans.settle(key, 'watched', why);
         if (this.shouldLogQuietly(`rate-limited ${probe.source}`, probe.at)) this.emit(probe, 'rate-limited', why);
         return;
       }
@@ -253,7 +257,7 @@ export class Daemon {
           // Paused: report, but block nothing, and let the source trigger again on resume.
           this.engine.abandonBlock(key);
           if (this.shouldLogQuietly(`paused ${probe.source}`, probe.at)) this.deps.log(messages.attack(probe, probe.source));
-          this.scans.settle(key, 'reported');
+          this.scans.settle(key, 'reported', 'protection is paused');
           this.emit(probe, 'alert-only', 'protection is paused');
           return;
         }
@@ -289,6 +293,7 @@ export class Daemon {
     if (!outcome.ok && !outcome.firewalled) {
       // Nothing held: let the next probe from this source try again.
       this.engine.abandonBlock(scope.text);
+      this.scans.settle(scope.text, 'reported', `the block failed: ${outcome.lines.join('; ')}`);
       this.emit(probe, 'block-failed', outcome.lines.join('; '), resolvedName);
       return;
     }
@@ -300,7 +305,11 @@ export class Daemon {
     // as reported (its next probes say so), never as blocked.
     if (outcome.firewalled) this.engine.confirmBlock(scope.text, until);
     else this.engine.confirmReported(scope.text, probe.protocol, probe.at);
-    this.scans.settle(scope.text, outcome.firewalled ? 'blocked' : 'reported');
+    this.scans.settle(
+      scope.text,
+      outcome.firewalled ? 'blocked' : 'reported',
+      outcome.firewalled ? undefined : outcome.ok ? this.whyNotBlocked(probe.protocol) : `the block failed: ${outcome.lines.join('; ')}`,
+    );
     // Like the original, the history records every handled scanner, even with BLOCK_* = 0.
     await this.deps.history.record({ at: probe.at, resolved, source: probe.source, port: probe.port, protocol: probe.protocol === 'tcp' ? 'TCP' : 'UDP' }, probe.mode);
     const action = outcome.firewalled ? 'blocked' : 'alert-only';
@@ -556,9 +565,9 @@ export class Daemon {
     return this.scans.startedCount;
   }
 
-  /** Hands the scan records that changed to the store (the once-a-second tick). */
-  private writeScanRecords(): void {
-    const changed = this.scans.takeChanged();
+  /** Hands the scan records that changed to the store and the subscribers (the once-a-second tick; at stop, all of them). */
+  private writeScanRecords(limit = MAX_SCAN_RECORDS_PER_TICK): void {
+    const changed = this.scans.takeChanged(limit);
     if (changed.length > 0) this.deps.recordScans?.(changed);
     // One line per scan beside 1.2's per-probe lines, only when asked for (1.2's consumers see what they always saw).
     if (this.config.scanSummaryLog) for (const record of this.scans.takeSummaries()) this.deps.log(messages.scanSummary(record));
@@ -667,4 +676,14 @@ async function defaultResolveName(address: string): Promise<string | null> {
   const name = found === null || found === address ? undefined : found;
   // A reverse name is attacker-controlled text: keep it to hostname characters.
   return name !== undefined && /^[A-Za-z0-9.-]{1,253}$/.test(name) ? name : null;
+}
+
+/**
+ * What a probe's verdict says of its scan. While the response to the scan is under way the
+ * engine already answers "already blocked", yet nothing is held: the response settles the
+ * record (blocked, or reported when BLOCK_TCP/BLOCK_UDP is 0 or the block failed).
+ */
+function recordOutcome(verdict: string, responding: boolean): ScanOutcome {
+  if (verdict === 'already-blocked') return responding ? 'watched' : 'blocked';
+  return verdict === 'already-reported' ? 'reported' : 'watched';
 }

@@ -22,6 +22,8 @@ interface OpenScan {
   family: Probe['family'];
   /** The one summary line (SCAN_SUMMARY_LOG) was handed out. */
   summarized: boolean;
+  /** Why it is not blocked, the latest word (cleared once blocked). */
+  reason: string | undefined;
 }
 
 const STRENGTH: Record<ScanOutcome, number> = { watched: 0, reported: 1, blocked: 2 };
@@ -33,12 +35,24 @@ export class ScanRecords {
 
   constructor(private readonly maxSources: number) {}
 
-  /** One handled probe of `source` (the scope the engine judged) and what was done about it. */
-  note(source: string, probe: Probe, outcome: ScanOutcome): void {
+  /** One handled probe of `source` (the scope the engine judged), what was done about it, and why not blocked (if said). */
+  note(source: string, probe: Probe, outcome: ScanOutcome, reason?: string): void {
     let scan = this.open.get(source);
     if (scan !== undefined) this.open.delete(source); // re-inserted: least recently active first
     if (scan === undefined || probe.at - scan.last > SCAN_GAP_MS) {
-      scan = { id: `${source}@${probe.at}`, first: probe.at, last: probe.at, tcp: new Set(), udp: new Set(), kinds: new Set(), probes: 0, outcome: 'watched', family: probe.family, summarized: false };
+      scan = {
+        id: `${source}@${probe.at}`,
+        first: probe.at,
+        last: probe.at,
+        tcp: new Set(),
+        udp: new Set(),
+        kinds: new Set(),
+        probes: 0,
+        outcome: 'watched',
+        family: probe.family,
+        summarized: false,
+        reason: undefined,
+      };
       this.started += 1;
     }
     scan.last = Math.max(scan.last, probe.at);
@@ -48,6 +62,7 @@ export class ScanRecords {
     scan.kinds.add(probe.kind);
     scan.probes += 1;
     if (STRENGTH[outcome] > STRENGTH[scan.outcome]) scan.outcome = outcome;
+    if (reason !== undefined) scan.reason = reason;
     this.open.set(source, scan);
     this.changed.add(source);
     while (this.open.size > this.maxSources) {
@@ -58,22 +73,31 @@ export class ScanRecords {
     }
   }
 
-  /** The response to a scan finished: its outcome, if stronger than what the record says. */
-  settle(source: string, outcome: ScanOutcome): void {
+  /** The response to a scan finished: its outcome, if stronger than what the record says, and why it is not blocked. */
+  settle(source: string, outcome: ScanOutcome, reason?: string): void {
     const scan = this.open.get(source);
-    if (scan === undefined || STRENGTH[outcome] <= STRENGTH[scan.outcome]) return;
-    scan.outcome = outcome;
+    if (scan === undefined) return;
+    const stronger = STRENGTH[outcome] > STRENGTH[scan.outcome];
+    const newReason = reason !== undefined && reason !== scan.reason;
+    if (!stronger && !newReason) return;
+    if (stronger) scan.outcome = outcome;
+    if (newReason) scan.reason = reason;
     this.changed.add(source);
   }
 
-  /** The records changed since the last call (for the store), each once. */
-  takeChanged(): ScanRecord[] {
+  /**
+   * The records changed since they were last taken (for the store and the `scan` push), each
+   * once, at most `limit` of them: the rest stay changed for the next call, so a flood of
+   * sources costs a bounded write and push a tick, and no record is lost for it.
+   */
+  takeChanged(limit = Infinity): ScanRecord[] {
     const records: ScanRecord[] = [];
     for (const source of this.changed) {
+      if (records.length >= limit) break;
+      this.changed.delete(source);
       const scan = this.open.get(source);
       if (scan !== undefined) records.push(toRecord(source, scan));
     }
-    this.changed.clear();
     return records;
   }
 
@@ -108,5 +132,6 @@ function toRecord(source: string, scan: OpenScan): ScanRecord {
     protocols,
     probes: scan.probes,
     outcome: scan.outcome,
+    ...(scan.outcome === 'blocked' || scan.reason === undefined ? {} : { reason: scan.reason }),
   };
 }

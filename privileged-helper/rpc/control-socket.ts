@@ -12,7 +12,7 @@ import { chmod, chown, lstat, unlink } from 'node:fs/promises';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { FrameDecoder, dispatchRequest, encodeFrame, errorResponse, ErrorCode, notification, parseRequestFrame, type MethodHandlers } from '../../shared/protocol/json-rpc.js';
-import { methods, type MethodAccess, type NotificationParamsOf } from '../../shared/protocol/methods.js';
+import { methods, type MethodAccess, type NotificationName, type NotificationParamsOf } from '../../shared/protocol/methods.js';
 import type { CallerRole } from '../../shared/protocol/schemas.js';
 import { ensureOwnDirectory, groupCanEnter } from '../files/safe-paths.js';
 
@@ -119,8 +119,13 @@ export class ControlSocket {
 
   /** Sends an event to every subscribed connection. */
   broadcast(params: NotificationParamsOf<'event'>): void {
+    this.push('event', params);
+  }
+
+  /** Sends a notification (an event, a changed scan record) to every subscribed connection. */
+  push<N extends NotificationName>(method: N, params: NotificationParamsOf<N>): void {
     if (this.connections.size === 0) return;
-    const frame = encodeFrame(notification('event', params));
+    const frame = encodeFrame(notification(method, params));
     for (const connection of this.connections.values()) if (connection.subscribed) connection.send(frame);
   }
 

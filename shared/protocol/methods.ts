@@ -31,6 +31,8 @@ export const methods = {
 /** Notifications the helper sends (server -> client); clients send none. */
 export const notifications = {
   event: { params: s.eventNotificationParamsSchema },
+  /** A scan record that changed (the whole record, not a delta); sent to the same subscribers as events. */
+  scan: { params: s.scanNotificationParamsSchema },
 } as const;
 
 /** Who may call a method; the socket a connection came in on decides which the caller is. */

@@ -296,9 +296,12 @@ export const scanRecordSchema = z.strictObject({
   protocols: z.array(protocolSchema).max(2),
   probes: z.int().min(1),
   outcome: z.enum(['blocked', 'reported', 'watched']),
+  reason: textSchema(MAX_HELPER_TEXT).optional(),
 });
 export const scansListParamsSchema = z.strictObject({ limit: z.int().min(1).max(MAX_SCANS_PER_PAGE).default(100) });
 export const scansListResultSchema = z.strictObject({ scans: z.array(scanRecordSchema).max(MAX_SCANS_PER_PAGE) });
+/** Params of the `scan` notification: a scan record that changed, pushed at most once a tick per record after events.subscribe. */
+export const scanNotificationParamsSchema = scanRecordSchema;
 
 export const blockParamsSchema = z.strictObject({
   address: addressOrPrefixSchema,

@@ -36,6 +36,8 @@ export class HelperUnavailableError extends Error {
 }
 
 export type HelperEventListener = (event: NotificationParamsOf<'event'>) => void;
+/** Gets each scan record the helper pushes as it changes (the whole record). */
+export type HelperScanListener = (record: NotificationParamsOf<'scan'>) => void;
 
 interface Pending {
   readonly method: MethodName;
@@ -53,6 +55,8 @@ export interface ConnectOptions {
 export class HelperClient {
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<HelperEventListener>();
+  private readonly scanListeners = new Set<HelperScanListener>();
+  private subscribed: Promise<unknown> | null = null;
   private readonly closeListeners = new Set<(error: Error) => void>();
   private nextId = 1;
   private closed = false;
@@ -111,8 +115,24 @@ export class HelperClient {
   /** Subscribes to events and block changes; the listener gets each one as it happens. */
   async subscribe(listener: HelperEventListener): Promise<() => void> {
     this.listeners.add(listener);
-    if (this.listeners.size === 1) await this.call('events.subscribe', {});
+    await this.subscribeOnce();
     return () => this.listeners.delete(listener);
+  }
+
+  /** Subscribes to scan records; the listener gets each record as it changes (at most once a second). */
+  async subscribeScans(listener: HelperScanListener): Promise<() => void> {
+    this.scanListeners.add(listener);
+    await this.subscribeOnce();
+    return () => this.scanListeners.delete(listener);
+  }
+
+  /** One events.subscribe per connection: it brings both events and scan records (a refused one is asked again next time). */
+  private subscribeOnce(): Promise<unknown> {
+    this.subscribed ??= this.call('events.subscribe', {}).catch((error: unknown) => {
+      this.subscribed = null;
+      throw error;
+    });
+    return this.subscribed;
   }
 
   onClose(listener: (error: Error) => void): void {
@@ -143,7 +163,8 @@ export class HelperClient {
         return;
       }
       case 'notification':
-        for (const listener of this.listeners) listener(message.params);
+        if (message.method === 'scan') for (const listener of this.scanListeners) listener(message.params);
+        else for (const listener of this.listeners) listener(message.params);
         return;
       default:
         return; // a message we cannot validate is dropped, never passed on

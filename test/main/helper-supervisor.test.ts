@@ -1,8 +1,8 @@
 // The supervisor against a real helper: portsentryd in a lab namespace with its control
 // socket in a temp dir. Kill it, restart it: the supervisor reports the loss, reconnects
-// with backoff, subscribes again, and events of a real nmap scan from a second lab host
-// arrive. Those events then go through the notification policy: a 1,000-port scan is one
-// notification. The backoff itself is stepped with injected timers against a socket path
+// with backoff, subscribes again, and the events and scan record of a real nmap scan from a
+// second lab host arrive. They then go through the notification policy: a 1,000-port scan is
+// one record and one notification. The backoff itself is stepped with injected timers against a socket path
 // where nothing listens (a real connect failure, not a fake client).
 
 import { helperConfigText } from '../support/helper-config.js';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { HelperState } from '../../shared/desktop-api.js';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
+import type { ScanRecord } from '../../shared/domain/scan-record.js';
 import { HelperClient } from '../../shared/rpc/helper-client.js';
 import { backoffDelay, DEFAULT_BACKOFF } from '../../main/backoff.js';
 import { routeRequest } from '../../main/api-router.js';
@@ -190,6 +191,9 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
     const supervisor = new HelperSupervisor({ socketPath, backoff: { initialMs: 50, maxMs: 400, factor: 2, jitter: 0.5 } });
     supervisor.onState((s) => states.push(s));
     supervisor.onEvent((e) => events.push(e));
+    // Scan records as pushed, with when they arrived (the app feeds them to its policy then).
+    const records: Array<{ record: ScanRecord; at: number }> = [];
+    supervisor.onScan((record) => records.push({ record, at: Date.now() }));
     supervisor.start();
     try {
       await until('connected', () => supervisor.state.kind === 'connected');
@@ -267,20 +271,32 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       await until('500 scan events from the scanner', () => scansFrom(events).length >= 500);
       const seen = events.slice();
       const scans = scansFrom(seen);
+      // The record is pushed once a second: wait until it holds every probe seen as an event.
+      const mine = () => records.filter((r) => r.record.scanner === scanner.v4);
+      await until('the scan record holds the probes seen', () => mine().some((r) => r.record.probes >= scans.length));
+      const pushes = mine();
+      assert.equal(new Set(pushes.map((r) => r.record.id)).size, 1, 'one record for the whole scan');
 
-      // Feed the real events, at their real timestamps, to the notification policy.
+      // Feed the real events and records, at their real times, to the notification policy.
       const policy = new NotificationPolicy();
       const shown: NotificationRequest[] = [];
-      const first = seen[0]!.at;
-      for (const event of seen) shown.push(...policy.onEvent(event, event.at, PREFERENCE_DEFAULTS));
-      for (let t = seen.at(-1)!.at; t <= first + 120_000; t += 1_000) shown.push(...policy.tick(t, PREFERENCE_DEFAULTS));
-      assert.equal(shown.length, 1, `one notification for ${scans.length} scan events: ${JSON.stringify(shown)}`);
-      const note = shown[0]!;
-      t.diagnostic(`${scans.length} scan events, ${seen.length} events in all -> ${JSON.stringify(note)}`);
+      const feed = [
+        ...seen.map((event) => ({ at: event.at, run: () => policy.onEvent(event, event.at, PREFERENCE_DEFAULTS) })),
+        ...pushes.map(({ record, at }) => ({ at, run: () => policy.onRecord(record, at, PREFERENCE_DEFAULTS) })),
+      ].sort((a, b) => a.at - b.at);
+      for (const step of feed) shown.push(...step.run());
+      const first = feed[0]!.at;
+      for (let t = feed.at(-1)!.at; t <= first + 120_000; t += 1_000) shown.push(...policy.tick(t, PREFERENCE_DEFAULTS));
+      // One notification for the scan: shown once, refreshed in place (same key) if the record grew after.
+      assert.equal(new Set(shown.map((n) => n.key)).size, 1, `one notification for ${scans.length} scan events: ${JSON.stringify(shown)}`);
+      assert.equal(shown[0]!.update, false);
+      const note = shown.at(-1)!;
+      const last = pushes.at(-1)!.record;
+      t.diagnostic(`${scans.length} scan events, ${seen.length} events in all, ${pushes.length} record pushes -> ${JSON.stringify(note)}`);
       assert.equal(note.source, scanner.v4);
       assert.equal(note.blocked, true);
       assert.match(note.title, new RegExp(`Blocked a port scan from ${scanner.v4.replace(/\./g, '\\.')}`));
-      assert.match(note.body, new RegExp(`^${scans.length} probes? on \\d+ ports? \\(SYN scan\\)`));
+      assert.match(note.body, new RegExp(`^${last.probes} probes? on ${last.ports.tcp.length} ports?, TCP [\\d,-]+(,…)? \\(SYN scan\\)`));
       assert.deepEqual(note.actions, ['ignore']);
       const trigger = scans.find((e) => e.type === 'scan' && e.action === 'blocked');
       assert.equal(note.openEventId, trigger?.id, 'a click opens the event that triggered the block');

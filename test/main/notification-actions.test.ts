@@ -1,6 +1,6 @@
 // Answering a notification, for real: Xvfb, a private D-Bus session bus and dunst; a real
 // helper in a lab namespace (report-only, so the scan is not blocked by itself); a real nmap
-// scan. The app's own path (HelperClient events -> NotificationPolicy -> the D-Bus notifier
+// scan. The app's own path (HelperClient events and scan records -> NotificationPolicy -> the D-Bus notifier
 // -> handleNotificationOutcome) must raise exactly one notification with Block / Ignore /
 // Open, and choosing Block in dunst's menu (dunstctl context) must block the scanner in
 // nftables. A forged ActionInvoked from another bus client must do nothing.
@@ -93,6 +93,7 @@ describe('a real scan raises one notification whose Block button blocks the scan
       );
     };
     const unsubscribe = await helper.subscribe((event) => policy.onEvent(event, Date.now(), PREFS).forEach(show));
+    const unsubscribeScans = await helper.subscribeScans((record) => policy.onRecord(record, Date.now(), PREFS).forEach(show));
     const ticker = setInterval(() => policy.tick(Date.now(), PREFS).forEach(show), 200);
     try {
       await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79,111', target.v4]);
@@ -104,7 +105,8 @@ describe('a real scan raises one notification whose Block button blocks the scan
       const [request] = raised;
       assert.equal(request!.title, `Port scan from ${scanner.v4}`);
       // Report only: the notification says why it was not blocked, in the helper's words.
-      assert.match(request!.body, /^\d+ probes? on \d+ ports? \(SYN scan\) within \d+ s\. Not blocked: report only \(BLOCK_TCP=0\)$/);
+      // From the scan record: the ports as runs, and why it was not blocked, in the helper's words.
+      assert.match(request!.body, /^\d+ probes? on 5 ports, TCP 1,11,15,79,111 \(SYN scan\) within \d+ s\. Not blocked: report only \(BLOCK_TCP=0\)$/);
       assert.deepEqual(request!.actions, ['block', 'ignore']);
       assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), true, 'report only: not blocked yet');
 
@@ -134,6 +136,7 @@ describe('a real scan raises one notification whose Block button blocks the scan
     } finally {
       clearInterval(ticker);
       unsubscribe();
+      unsubscribeScans();
     }
   });
 
@@ -159,6 +162,7 @@ describe('a real scan raises one notification whose Block button blocks the scan
       );
     };
     const unsubscribe = await helper.subscribe((event) => policy.onEvent(event, Date.now(), PREFS).forEach(show));
+    const unsubscribeScans = await helper.subscribeScans((record) => policy.onRecord(record, Date.now(), PREFS).forEach(show));
     const ticker = setInterval(() => policy.tick(Date.now(), PREFS).forEach(show), 200);
     try {
       await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79,111', target.v4]);
@@ -188,6 +192,7 @@ describe('a real scan raises one notification whose Block button blocks the scan
     } finally {
       clearInterval(ticker);
       unsubscribe();
+      unsubscribeScans();
       await Promise.all(answered);
     }
   });

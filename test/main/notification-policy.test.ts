@@ -1,10 +1,12 @@
-// Coalescing, updates, preferences, quiet hours, actions and the aggregate for floods. The
-// real-scan case (events of an actual nmap run) is in helper-supervisor.test.ts; here
-// synthetic events reach every branch.
+// One notification per scan record, updates, preferences, quiet hours, actions and the
+// aggregate for floods. The real-scan case (records and events of an actual nmap run) is in
+// helper-supervisor.test.ts and notification-actions.test.ts; here synthetic records reach
+// every branch.
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StoredEvent } from '../../shared/protocol/schemas.js';
+import type { ScanRecord } from '../../shared/domain/scan-record.js';
 import { NotificationPolicy, type NotificationPreferences, type NotificationRequest } from '../../main/notification-policy.js';
 import { inQuietHours, localMinutesOfDay, parseClockTime } from '../../main/quiet-hours.js';
 
@@ -20,6 +22,27 @@ let nextId = 1;
 function scan(source: string, port: number, action: ScanAction = 'counted', extra: Record<string, unknown> = {}): StoredEvent {
   return { id: nextId++, type: 'scan', at: T0, source, family: 4, port, protocol: 'tcp', kind: 'syn', mode: 'stcp', action, ...extra } as StoredEvent;
 }
+
+/** A scan record as the helper pushes it: `ports` TCP ports touched, one probe each unless `probes` says. */
+function record(source: string, first: number, last: number, ports: readonly number[], extra: Partial<ScanRecord> = {}): ScanRecord {
+  return {
+    id: `${source}@${first}`,
+    scanner: source,
+    family: source.includes(':') ? 6 : 4,
+    firstProbe: first,
+    lastProbe: last,
+    ports: { tcp: [...ports], udp: [] },
+    kinds: ['syn'],
+    protocols: ['tcp'],
+    probes: ports.length,
+    outcome: 'watched',
+    ...extra,
+  };
+}
+
+const range = (from: number, to: number, step = 1) => Array.from({ length: Math.floor((to - from) / step) + 1 }, (_, i) => from + i * step);
+/** The body without its port list, to compare counts and words. */
+const withoutPorts = (body: string) => body.replace(/, (TCP|UDP) [^(]*\(/, ' (');
 
 /** Runs the policy through `seconds` of ticks, collecting what it raises. */
 function tickThrough(policy: NotificationPolicy, from: number, seconds: number, prefs: NotificationPreferences): NotificationRequest[] {
@@ -55,38 +78,45 @@ describe('quiet hours', () => {
 });
 
 describe('notification policy', () => {
-  it('a 1,000-port scan is one notification, raised once the window has passed, with the whole count', () => {
+  it('a 1,000-port scan is one notification keyed by its record, raised once the window has passed, with the whole count', () => {
     const policy = new NotificationPolicy({ localMinutes: noon });
     const out: NotificationRequest[] = [];
-    for (let port = 1; port <= 1000; port++) {
-      const action: ScanAction = port < 5 ? 'counted' : port === 5 ? 'blocked' : 'already-blocked';
-      out.push(...policy.onEvent(scan('198.18.0.11', port, action, { resolvedName: 'scanner.example' }), T0 + port * 3, ALL));
+    // The first events come before the first record (records are pushed once a second).
+    for (let port = 1; port <= 5; port++) out.push(...policy.onEvent(scan('198.18.0.11', port, port < 5 ? 'counted' : 'blocked', { resolvedName: 'scanner.example' }), T0 + port * 3, ALL));
+    const trigger = nextId - 1;
+    for (const [second, last] of [
+      [1, 300],
+      [2, 700],
+      [3, 1000],
+    ] as const) {
+      out.push(...policy.onRecord(record('198.18.0.11', T0 + 3, T0 + last * 3, range(1, last), { outcome: 'blocked' }), T0 + second * 1000, ALL));
     }
     assert.equal(out.length, 0, 'nothing during the window');
     out.push(...tickThrough(policy, T0 + 3000, 120, ALL));
     assert.equal(out.length, 1);
     const note = out[0]!;
+    assert.equal(note.key, `scan:198.18.0.11@${T0 + 3}`, 'keyed by the scan record');
     assert.equal(note.update, false);
     assert.equal(note.title, 'Blocked a port scan from 198.18.0.11 (scanner.example)');
-    assert.equal(note.body, '1000 probes on 1000 ports (SYN scan) within 3 s');
+    assert.equal(note.body, '1000 probes on 1000 ports, TCP 1-1000 (SYN scan) within 3 s');
     assert.deepEqual(note.actions, ['ignore'], 'no Block for a source already blocked');
     assert.equal(note.source, '198.18.0.11');
     assert.equal(note.blocked, true);
-    assert.equal(note.openEventId, nextId - 1000 + 4, 'a click opens the event that triggered the block');
-    assert.equal(policy.pendingBursts, 0, 'the burst is finished and forgotten');
+    assert.equal(note.openEventId, trigger, 'a click opens the event that triggered the block');
+    assert.equal(policy.pendingBursts, 0, 'the scan is finished and forgotten');
   });
 
-  it('a long scan is shown after the window and refreshed in place at most every 30 s, final count included', () => {
+  it('a long scan is shown after the window and refreshed in place at most every 30 s as its record grows, final count included', () => {
     const policy = new NotificationPolicy({ localMinutes: noon });
     const out: NotificationRequest[] = [];
-    // One probe every 2 s for 75 s.
+    // One probe every 2 s for 75 s: the record grows each time.
     for (let s = 0; s <= 75; s += 1) {
-      if (s % 2 === 0) out.push(...policy.onEvent(scan('198.18.0.12', 100 + s), T0 + s * 1000, ALL));
+      if (s % 2 === 0) out.push(...policy.onRecord(record('198.18.0.12', T0, T0 + s * 1000, range(100, 100 + s, 2)), T0 + s * 1000, ALL));
       else out.push(...policy.tick(T0 + s * 1000, ALL));
     }
     out.push(...tickThrough(policy, T0 + 76_000, 60, ALL));
     assert.deepEqual(
-      out.map((n) => [n.update, n.key === out[0]!.key, n.body]),
+      out.map((n) => [n.update, n.key === out[0]!.key, withoutPorts(n.body)]),
       [
         [false, true, '6 probes on 6 ports (SYN scan) within 10 s'],
         [true, true, '21 probes on 21 ports (SYN scan) within 40 s, still going'],
@@ -94,59 +124,69 @@ describe('notification policy', () => {
         [true, true, '38 probes on 38 ports (SYN scan) within 74 s, still going'],
       ],
     );
+    assert.equal(out[0]!.body, '6 probes on 6 ports, TCP 100,102,104,106,108,110 (SYN scan) within 10 s');
+    // 38 ports as runs are longer than a notification holds: cut at a whole port.
+    assert.match(out[3]!.body, /^38 probes on 38 ports, TCP 100,102,[\d,]+,… \(SYN scan\)/);
     assert.equal(out[0]!.title, 'Port scan from 198.18.0.12');
     assert.deepEqual(out[0]!.actions, ['block', 'ignore']);
     assert.equal(policy.pendingBursts, 0);
   });
 
-  it('a new burst from the same source after a quiet gap is a new notification', () => {
+  it('a new scan record from the same source is a new notification', () => {
     const policy = new NotificationPolicy({ localMinutes: noon });
-    const out = [...policy.onEvent(scan('198.18.0.13', 1), T0, ALL), ...tickThrough(policy, T0, 15, ALL)];
-    out.push(...policy.onEvent(scan('198.18.0.13', 2), T0 + 60_000, ALL), ...tickThrough(policy, T0 + 60_000, 15, ALL));
+    const out = [...policy.onRecord(record('198.18.0.13', T0, T0, [1]), T0, ALL), ...tickThrough(policy, T0, 15, ALL)];
+    out.push(...policy.onRecord(record('198.18.0.13', T0 + 600_000, T0 + 600_000, [2]), T0 + 600_000, ALL), ...tickThrough(policy, T0 + 600_000, 15, ALL));
     assert.equal(out.length, 2);
     assert.notEqual(out[0]!.key, out[1]!.key);
     assert.equal(out[1]!.update, false);
   });
 
-  it('respects "off" and "blocks-only", and a scan that gets blocked later is shown then', () => {
+  it('respects "off" and "blocks-only", and a scan that gets blocked later is shown then; a report-only scan says why', () => {
     const off = new NotificationPolicy({ localMinutes: noon });
-    off.onEvent(scan('198.18.0.14', 1, 'blocked'), T0, OFF);
+    off.onRecord(record('198.18.0.14', T0, T0, [1], { outcome: 'blocked' }), T0, OFF);
     assert.deepEqual(tickThrough(off, T0, 30, OFF), []);
     assert.equal(off.pendingBursts, 0);
 
     const policy = new NotificationPolicy({ localMinutes: noon });
-    policy.onEvent(scan('198.18.0.15', 1, 'counted'), T0, BLOCKS_ONLY);
+    policy.onRecord(record('198.18.0.15', T0, T0, [1]), T0, BLOCKS_ONLY);
     assert.deepEqual(tickThrough(policy, T0, 5, BLOCKS_ONLY), []);
-    policy.onEvent(scan('198.18.0.15', 2, 'counted'), T0 + 6_000, BLOCKS_ONLY);
+    policy.onRecord(record('198.18.0.15', T0, T0 + 6_000, [1, 2]), T0 + 6_000, BLOCKS_ONLY);
     assert.deepEqual(tickThrough(policy, T0 + 6_000, 3, BLOCKS_ONLY), [], 'window passed, but nothing blocked yet');
-    const out = policy.onEvent(scan('198.18.0.15', 3, 'blocked'), T0 + 12_000, BLOCKS_ONLY);
+    const out = policy.onRecord(record('198.18.0.15', T0, T0 + 12_000, [1, 2, 3], { outcome: 'blocked' }), T0 + 12_000, BLOCKS_ONLY);
     assert.equal(out.length, 1);
     assert.equal(out[0]!.blocked, true);
-    assert.equal(out[0]!.body, '3 probes on 3 ports (SYN scan) within 12 s');
+    assert.equal(out[0]!.body, '3 probes on 3 ports, TCP 1-3 (SYN scan) within 12 s');
 
     const neverBlocked = new NotificationPolicy({ localMinutes: noon });
-    neverBlocked.onEvent(scan('198.18.0.16', 1, 'alert-only'), T0, BLOCKS_ONLY);
+    const reported = record('198.18.0.16', T0, T0, [1], { outcome: 'reported', reason: 'report only (BLOCK_TCP=0)' });
+    neverBlocked.onRecord(reported, T0, BLOCKS_ONLY);
     assert.deepEqual(tickThrough(neverBlocked, T0, 30, BLOCKS_ONLY), []);
     assert.equal(neverBlocked.pendingBursts, 0, 'dropped once idle');
+    const all = new NotificationPolicy({ localMinutes: noon });
+    all.onRecord(reported, T0, ALL);
+    assert.deepEqual(
+      tickThrough(all, T0, 30, ALL).map((n) => n.body),
+      ['1 probe on 1 port, TCP 1 (SYN scan) within 1 s. Not blocked: report only (BLOCK_TCP=0)'],
+    );
   });
 
   it('quiet hours hold notifications back, wrapping midnight, in local time', () => {
     let minutes = 23 * 60 + 30;
     const policy = new NotificationPolicy({ localMinutes: () => minutes });
     const prefs = { ...ALL, quietStart: '22:00', quietEnd: '07:00' };
-    policy.onEvent(scan('198.18.0.17', 1, 'blocked'), T0, prefs);
+    policy.onRecord(record('198.18.0.17', T0, T0, [1], { outcome: 'blocked' }), T0, prefs);
     assert.deepEqual(tickThrough(policy, T0, 30, prefs), []);
     assert.equal(policy.pendingBursts, 0);
     minutes = 7 * 60;
-    policy.onEvent(scan('198.18.0.17', 2, 'blocked'), T0 + 100_000, prefs);
-    assert.equal(tickThrough(policy, T0 + 100_000, 30, prefs).length, 1, 'after quiet hours they flow again');
+    policy.onRecord(record('198.18.0.17', T0 + 400_000, T0 + 400_000, [2], { outcome: 'blocked' }), T0 + 400_000, prefs);
+    assert.equal(tickThrough(policy, T0 + 400_000, 30, prefs).length, 1, 'after quiet hours they flow again');
   });
 
-  it('a shown burst that becomes ineligible stops updating and is dropped', () => {
+  it('a shown scan that becomes ineligible stops updating and is dropped', () => {
     const policy = new NotificationPolicy({ localMinutes: noon });
-    policy.onEvent(scan('198.18.0.18', 1), T0, ALL);
+    policy.onRecord(record('198.18.0.18', T0, T0, [1]), T0, ALL);
     assert.equal(tickThrough(policy, T0, 10, ALL).length, 1);
-    policy.onEvent(scan('198.18.0.18', 2), T0 + 12_000, ALL);
+    policy.onRecord(record('198.18.0.18', T0, T0 + 12_000, [1, 2]), T0 + 12_000, ALL);
     assert.deepEqual(tickThrough(policy, T0 + 12_000, 60, OFF), []);
     assert.equal(policy.pendingBursts, 0);
   });
@@ -156,28 +196,32 @@ describe('notification policy', () => {
     assert.deepEqual(policy.onEvent(scan('198.18.0.19', 1, 'ignored'), T0, ALL), []);
     assert.equal(policy.pendingBursts, 0);
     policy.onEvent(scan('198.18.0.20', 1, 'counted'), T0, ALL);
+    const first = nextId - 1;
+    policy.onRecord(record('198.18.0.20', T0, T0, [1]), T0, ALL);
     assert.deepEqual(policy.onEvent({ id: 999, type: 'block', change: 'added', at: T0, address: '198.18.0.20', reason: 'by hand', until: null }, T0 + 1, ALL), []);
     policy.onEvent({ id: 1000, type: 'block', change: 'added', at: T0, address: '198.18.0.99', reason: 'unrelated', until: null }, T0 + 2, ALL);
     const [note] = tickThrough(policy, T0, 10, ALL);
     assert.equal(note?.blocked, true);
     assert.deepEqual(note?.actions, ['ignore']);
     assert.equal(note?.title, 'Blocked a port scan from 198.18.0.20');
-    assert.equal(note?.openEventId, nextId - 1, 'no triggering event: the first event');
+    assert.equal(note?.openEventId, first, 'no triggering event: the first event');
   });
 
-  it('says when a block failed, and keeps offering Block', () => {
+  it("says when a block failed, in the helper's words, and keeps offering Block", () => {
     const policy = new NotificationPolicy({ localMinutes: noon });
     policy.onEvent(scan('fd00:5e::c', 1, 'block-failed', { family: 6, kind: 'fin' }), T0, ALL);
     policy.onEvent(scan('fd00:5e::c', 1, 'block-failed', { family: 6, kind: 'xmas' }), T0 + 500, ALL);
-    const [note] = tickThrough(policy, T0, 10, ALL);
+    policy.onRecord(record('fd00:5e::c', T0, T0 + 500, [1], { kinds: ['fin', 'xmas'], probes: 2, outcome: 'reported', reason: 'the block failed: nft: no such table' }), T0 + 1000, ALL);
+    const [note] = tickThrough(policy, T0, 12, ALL);
     assert.equal(note?.title, 'Port scan from fd00:5e::c: block failed');
-    assert.equal(note?.body, '2 probes on 1 port (FIN scan, XMAS scan) within 1 s');
+    assert.equal(note?.body, '2 probes on 1 port, TCP 1 (FIN scan, XMAS scan) within 1 s. Not blocked: the block failed: nft: no such table');
     assert.deepEqual(note?.actions, ['block', 'ignore']);
   });
 
-  it('folds a flood of sources into one summary notification from the start, refreshed at most every 30 s', () => {
+  it('folds a flood of scans into one summary notification from the start, refreshed at most every 30 s', () => {
     const policy = new NotificationPolicy({ localMinutes: noon, maxNewPerMinute: 3 });
-    for (let i = 0; i < 50; i++) policy.onEvent(scan(`198.19.0.${i}`, 1, i % 2 === 0 ? 'blocked' : 'counted'), T0 + i * 10, ALL);
+    const flood = (source: string, at: number, blocked = false) => policy.onRecord(record(source, at, at, [1], blocked ? { outcome: 'blocked' } : {}), at, ALL);
+    for (let i = 0; i < 50; i++) flood(`198.19.0.${i}`, T0 + i * 10, i % 2 === 0);
     const out = tickThrough(policy, T0, 11, ALL);
     assert.equal(out.length, 1, 'one summary, no singles before it');
     const aggregate = out[0]!;
@@ -186,7 +230,7 @@ describe('notification policy', () => {
       { title: 'Port scans from 50 sources', body: '25 of them blocked. Open the dashboard for the list.', source: null, actions: [], openEventId: null, update: false, blocked: true },
     );
     // More flood within 30 s: folded, then one refresh of the same aggregate.
-    for (let i = 50; i < 60; i++) policy.onEvent(scan(`198.19.0.${i}`, 1), T0 + 11_000, ALL);
+    for (let i = 50; i < 60; i++) flood(`198.19.0.${i}`, T0 + 11_000);
     const more = tickThrough(policy, T0 + 11_000, 40, ALL);
     assert.equal(more.length, 1);
     assert.equal(more[0]!.key, aggregate.key);
@@ -195,15 +239,15 @@ describe('notification policy', () => {
     assert.equal(more[0]!.blocked, true);
     // A minute of calm later, the next flood starts a fresh aggregate.
     tickThrough(policy, T0 + 52_000, 70, ALL);
-    for (let i = 0; i < 5; i++) policy.onEvent(scan(`198.19.1.${i}`, 1), T0 + 200_000, ALL);
+    for (let i = 0; i < 5; i++) flood(`198.19.1.${i}`, T0 + 200_000);
     const next = tickThrough(policy, T0 + 200_000, 11, ALL);
     assert.equal(next.length, 1);
     assert.notEqual(next[0]!.key, aggregate.key);
     assert.equal(next[0]!.title, 'Port scans from 5 sources');
     assert.equal(next[0]!.blocked, false);
-    // Within the allowance, each source still has its own notification.
+    // Within the allowance, each scan still has its own notification.
     tickThrough(policy, T0 + 211_000, 130, ALL);
-    for (let i = 0; i < 3; i++) policy.onEvent(scan(`198.19.2.${i}`, 1), T0 + 400_000, ALL);
+    for (let i = 0; i < 3; i++) flood(`198.19.2.${i}`, T0 + 400_000);
     const few = tickThrough(policy, T0 + 400_000, 11, ALL);
     assert.deepEqual(
       few.map((n) => n.source),
@@ -213,13 +257,13 @@ describe('notification policy', () => {
 
   it('with a limit of 0 everything is aggregated, and turning notifications off stops its refreshes', () => {
     const policy = new NotificationPolicy({ localMinutes: noon, maxNewPerMinute: 0 });
-    policy.onEvent(scan('198.19.2.1', 1), T0, ALL);
+    policy.onRecord(record('198.19.2.1', T0, T0, [1]), T0, ALL);
     const first = policy.tick(T0 + 10_000, ALL);
     assert.deepEqual(
       first.map((n) => n.title),
       ['Port scans from 1 source'],
     );
-    policy.onEvent(scan('198.19.2.2', 1), T0 + 10_000, ALL);
+    policy.onRecord(record('198.19.2.2', T0 + 10_000, T0 + 10_000, [1]), T0 + 10_000, ALL);
     assert.deepEqual(policy.tick(T0 + 20_000, ALL), [], 'folded, but the aggregate was refreshed less than 30 s ago');
     assert.deepEqual(tickThrough(policy, T0 + 21_000, 60, OFF), []);
     const back = tickThrough(policy, T0 + 82_000, 1, ALL);
@@ -228,5 +272,11 @@ describe('notification policy', () => {
       [['Port scans from 2 sources', true]],
       'the count caught up when allowed again',
     );
+  });
+
+  it('events alone raise nothing: probes are folded by the helper, not here', () => {
+    const policy = new NotificationPolicy({ localMinutes: noon });
+    for (let port = 1; port <= 100; port++) policy.onEvent(scan('198.18.0.21', port, 'blocked'), T0 + port, ALL);
+    assert.deepEqual(tickThrough(policy, T0, 60, ALL), []);
   });
 });

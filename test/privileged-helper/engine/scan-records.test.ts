@@ -64,6 +64,34 @@ describe('scan records: one per scan', () => {
     assert.equal(record?.probes, MAX_RECORD_PORTS + 10);
   });
 
+  it('takeChanged(limit) hands out at most limit records; the rest wait for the next call, none lost, none twice', () => {
+    const r = new ScanRecords(100);
+    for (let i = 1; i <= 5; i += 1) r.note(`198.18.0.${i}`, probe(i, 1, 'tcp', 'syn', `198.18.0.${i}`), 'watched');
+    const first = r.takeChanged(2).map((record) => record.scanner);
+    r.note('198.18.0.1', probe(9, 2, 'tcp', 'syn', '198.18.0.1'), 'watched'); // changed again after it was taken
+    const second = r.takeChanged(2).map((record) => record.scanner);
+    const rest = r.takeChanged(2).map((record) => record.scanner);
+    assert.deepEqual(first, ['198.18.0.1', '198.18.0.2']);
+    assert.deepEqual(second, ['198.18.0.3', '198.18.0.4']);
+    assert.deepEqual(rest, ['198.18.0.5', '198.18.0.1']);
+    assert.deepEqual(r.takeChanged(2), []);
+  });
+
+  it('a record says why a scan is not blocked, the latest word, and nothing once it is blocked', () => {
+    const r = new ScanRecords(100);
+    r.note('198.18.0.7', probe(0, 445), 'watched', 'a neighbour on this link touching SMB');
+    assert.equal(r.takeChanged()[0]?.reason, 'a neighbour on this link touching SMB');
+    r.settle('198.18.0.7', 'reported', 'report only (BLOCK_TCP=0)');
+    const [reported] = r.takeChanged();
+    assert.deepEqual([reported?.outcome, reported?.reason], ['reported', 'report only (BLOCK_TCP=0)']);
+    r.settle('198.18.0.7', 'reported', 'report only (BLOCK_TCP=0)');
+    assert.deepEqual(r.takeChanged(), [], 'the same word again is no change');
+    r.settle('198.18.0.7', 'blocked');
+    const [blocked] = r.takeChanged();
+    assert.equal(blocked?.outcome, 'blocked');
+    assert.equal('reason' in blocked!, false);
+  });
+
   it('a decided scan is summarized once (SCAN_SUMMARY_LOG), a watched one not at all', () => {
     const r = new ScanRecords(100);
     r.note('198.18.0.7', probe(0, 445), 'watched');
