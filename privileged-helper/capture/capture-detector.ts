@@ -76,8 +76,12 @@ export class ConversationMemory {
   }
 }
 
+/** Probes the reply trap let through, held until the RST each drew is logged (bounded: a bad checksum draws none). */
+const MAX_HELD = 4_096;
+
 export class CaptureDetector {
   private readonly conversations = new ConversationMemory();
+  private readonly held = new Map<string, DecodedPacket>();
 
   constructor(
     private readonly rules: readonly WatchRule[],
@@ -146,6 +150,34 @@ export class CaptureDetector {
     const rule = this.rules.find((r) => r.mode !== 'tcp' && r.protocol === 'tcp' && (!sctp || watches(r, port)));
     if (rule === undefined) return null;
     return { source: packet.source, family: packet.family, port, protocol: 'tcp', kind, mode: rule.mode, at, ...(trapped ? { kernelBlocked: true } : {}) };
+  }
+
+  /**
+   * The kernel's reply trap let this invalid TCP segment through to the stack, which answers
+   * a good one with an RST and drops a bad checksum unread (kernel-trap.ts): nothing is
+   * decided until that RST is logged (`answered`).
+   */
+  hold(packet: DecodedPacket): void {
+    const key = `${packet.source}|${packet.destinationPort}`;
+    this.held.delete(key);
+    this.held.set(key, packet);
+    if (this.held.size > MAX_HELD) {
+      const oldest = this.held.keys().next();
+      if (oldest.done !== true) this.held.delete(oldest.value);
+    }
+  }
+
+  /**
+   * The RST the stack sent for a held probe, which the kernel dropped: the probe, with its
+   * sender blocked by the kernel already (`trapped`), or left to user space (the kernel added
+   * nothing: over the per-prefix limit, a full set). Null when nothing was held for it.
+   */
+  answered(reset: DecodedPacket, at: number, trapped: boolean): Probe | null {
+    const key = `${reset.destination}|${reset.sourcePort}`;
+    const probe = this.held.get(key);
+    if (probe === undefined) return null;
+    this.held.delete(key);
+    return this.inspect(probe, at, trapped, true);
   }
 
   private applies(rule: WatchRule, packet: DecodedPacket, at: number): boolean {

@@ -21,6 +21,28 @@ export const PROBE_LOG_PREFIX = 'portsentry-probe';
  * with it, an ACK or FIN/ACK is a probe too (nmap -sA, -sW, -sM), which no packet tells alone.
  */
 export const STRAY_LOG_PREFIX = 'portsentry-stray';
+/**
+ * The reply trap (kernel-trap.ts): TCP conntrack calls invalid (a FIN, NULL, XMAS or FIN/ACK
+ * probe, or a bad checksum) is let through to this host's stack, which drops a bad checksum
+ * unread and answers a good one with an RST. The probe is logged with PENDING (user space
+ * holds it, decides nothing), then its RST, which the kernel drops, with REPLY_TRAP when the
+ * kernel blocked the probe's sender for it, or with REPLY when it added nothing (over the
+ * per-prefix limit, a full set): then user space decides on the held probe. A bad checksum
+ * draws no RST, so its held probe is never acted on.
+ */
+export const PENDING_LOG_PREFIX = 'portsentry-pending';
+export const REPLY_TRAP_LOG_PREFIX = 'portsentry-trap-reply';
+export const REPLY_LOG_PREFIX = 'portsentry-reply';
+
+/**
+ * The probes the reply trap let through, by source and port, for a few seconds: the RST the
+ * stack sends is looked up here. Declared by the trap and by capture (which leaves those
+ * probes to the trap's log), so either script can be installed first.
+ */
+export const REPLY_SETS = [
+  '  set trap_reply4 { type ipv4_addr . inet_service; flags dynamic, timeout; timeout 5s; size 65536; }',
+  '  set trap_reply6 { type ipv6_addr . inet_service; flags dynamic, timeout; timeout 5s; size 65536; }',
+] as const;
 
 /** What capture installs: which packets, and the group they go to. */
 export interface NflogCapturePlan {
@@ -74,6 +96,7 @@ export function nflogCaptureScript(table: string, plan: NflogCapturePlan | null,
     // After the trap (mangle): what it blocked, it logged itself; each packet is logged once.
     '  chain capture { type filter hook prerouting priority mangle + 10; policy accept; }',
     '  chain capture_out { type filter hook output priority mangle + 10; policy accept; }',
+    ...REPLY_SETS,
     '}',
   ];
   if (plan === null) {
@@ -91,6 +114,8 @@ export function nflogCaptureScript(table: string, plan: NflogCapturePlan | null,
     }
   }
   if (watch.tcp !== null) {
+    // What the reply trap let through, it logged itself: each packet is logged once.
+    lines.push(`add rule ${t} capture ct state invalid ip saddr . tcp dport @trap_reply4 return`, `add rule ${t} capture ct state invalid ip6 saddr . tcp dport @trap_reply6 return`);
     lines.push(`add rule ${t} capture tcp dport ${ports(watch.tcp)} tcp flags & (ack|rst) == 0 ${log}`);
     // An ACK without SYN or RST that belongs to no connection the kernel knows (lone ACK, FIN/ACK).
     lines.push(`add rule ${t} capture ct state new,invalid tcp dport ${ports(watch.tcp)} tcp flags & (syn|rst|ack) == ack ${nflogStatement(group, STRAY_LOG_PREFIX)}`);

@@ -34,6 +34,11 @@
 // BLOCK_PREFIX6 network, except in a network that also holds a never-block address
 // (trap_shared6), where only the one host is blocked (blocked6_hosts).
 //
+// The reply trap: TCP conntrack calls invalid (FIN, NULL, XMAS, FIN/ACK with no connection,
+// and a bad checksum alike) is let through to the stack and its RST is trapped on the way
+// out, in trap_out, blocking the RST's destination (see trapScript). The stack, not the
+// trap, tells a bad checksum (dropped, no RST, nobody blocked) from a real probe.
+//
 // Where capture reads netfilter's log (capture/nflog-capture.ts, `logGroup`), a probe the trap
 // drops is logged from here, once: from the add rule itself, after the add, with the trap's
 // prefix (a rule stops at a statement that fails, so only a source the kernel really put in
@@ -57,7 +62,7 @@ import type { PortSentryConfig } from '../config/config.js';
 import type { Mode } from '../../shared/domain/types.js';
 import { maskAddress, prefixMask } from '../../shared/domain/block-target.js';
 import { nftDuration } from './nft-duration.js';
-import { nflogStatement, PROBE_LOG_PREFIX, STRAY_LOG_PREFIX, TRAP_LOG_PREFIX } from '../capture/nflog-capture.js';
+import { nflogStatement, PENDING_LOG_PREFIX, PROBE_LOG_PREFIX, REPLY_LOG_PREFIX, REPLY_SETS, REPLY_TRAP_LOG_PREFIX, STRAY_LOG_PREFIX, TRAP_LOG_PREFIX } from '../capture/nflog-capture.js';
 import { kernelScope, scoreOptions } from '../engine/scan-score.js';
 import { otherProtocolTrapRules } from './protocol-trap.js';
 
@@ -102,6 +107,19 @@ export interface BoundTripwires {
 }
 
 export type PortRange = readonly [number, number];
+
+/** Where a block rule sits and whom it blocks: a probe's source on the way in, a reply's destination on the way out. */
+interface Side {
+  readonly chain: 'trap' | 'trap_out';
+  readonly addr: 'saddr' | 'daddr';
+  readonly trappedPrefix: string;
+}
+const INPUT_SIDE: Side = { chain: 'trap', addr: 'saddr', trappedPrefix: TRAP_LOG_PREFIX };
+const REPLY_SIDE: Side = { chain: 'trap_out', addr: 'daddr', trappedPrefix: REPLY_TRAP_LOG_PREFIX };
+interface PerFamily {
+  readonly v4: string;
+  readonly v6: string;
+}
 
 /** Per-prefix buckets the kernel keeps for BLOCK_RATE_PER_PREFIX, per family. */
 export const RATE_BUCKETS = 65_536;
@@ -216,6 +234,8 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     '  set trap_lan_udp { type inet_service; flags interval; }',
     // Ports this host sent a multicast or broadcast query from in the last five minutes.
     '  set trap_query_ports { type inet_service; flags dynamic, timeout; timeout 5m; }',
+    // Invalid TCP let through to the stack, whose RST is trapped on its way out (the reply trap).
+    ...REPLY_SETS,
     '  chain trap_out { type filter hook output priority mangle; policy accept; }',
     // After raw (where blocked sources are dropped) and defragmentation, so the socket lookup works.
     '  chain trap { type filter hook prerouting priority mangle; policy accept; }',
@@ -247,25 +267,61 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
   // rule after it is reached either way. One of the v4/v6 add rules runs per packet, so a
   // packet takes one token.
   const rate = plan.ratePerPrefix;
-  const limit4 = rate > 0 ? ` update @trap_rate4 { ip saddr & 255.255.255.0 limit rate ${rate}/minute burst ${rate} packets }` : '';
-  const limit6 = rate > 0 ? ` update @trap_rate6 { ip6 saddr & ffff:ffff:ffff:ffff:: limit rate ${rate}/minute burst ${rate} packets }` : '';
-  // Only the probes the trap drops are logged (the tripwires' own sockets see theirs).
-  const block = (match: string, verdict: 'drop' | 'accept', comment: string, untrappedPrefix = PROBE_LOG_PREFIX) => {
+  // Only the probes the trap drops are logged (the tripwires' own sockets see theirs). `side`:
+  // the input trap blocks a probe's source; the reply trap, the destination of the RST the
+  // probe drew (and logs it with prefixes of its own, see nflog-capture.ts).
+  // `match` is one for both families, or one for each (a match that names an address family).
+  const block = (match: string | PerFamily, verdict: 'drop' | 'accept', comment: string, untrappedPrefix = PROBE_LOG_PREFIX, side: Side = INPUT_SIDE) => {
+    const { chain, addr, trappedPrefix } = side;
+    const m4 = typeof match === 'string' ? match : match.v4;
+    const m6 = typeof match === 'string' ? match : match.v6;
+    const limit4 = rate > 0 ? ` update @trap_rate4 { ip ${addr} & 255.255.255.0 limit rate ${rate}/minute burst ${rate} packets }` : '';
+    const limit6 = rate > 0 ? ` update @trap_rate6 { ip6 ${addr} & ffff:ffff:ffff:ffff:: limit rate ${rate}/minute burst ${rate} packets }` : '';
     const logged = verdict === 'drop' && plan.logGroup !== undefined;
-    const trapped = logged ? ` ${nflogStatement(plan.logGroup!, TRAP_LOG_PREFIX)}` : '';
-    const notAdded = plan.prefix6 < 128 ? [`ip saddr != @blocked4`, `ip6 saddr${mask} != @blocked6 ip6 saddr != @blocked6_hosts`] : [`ip saddr != @blocked4`, `ip6 saddr != @blocked6`];
+    const trapped = logged ? ` ${nflogStatement(plan.logGroup!, trappedPrefix)}` : '';
+    const notAdded = plan.prefix6 < 128 ? [`ip ${addr} != @blocked4`, `ip6 ${addr}${mask} != @blocked6 ip6 ${addr} != @blocked6_hosts`] : [`ip ${addr} != @blocked4`, `ip6 ${addr} != @blocked6`];
     return [
-      `add rule ${t} trap ${match}${limit4} add @blocked4 { ip saddr${timeout} }${trapped}`,
+      `add rule ${t} ${chain} ${m4}${limit4} add @blocked4 { ip ${addr}${timeout} }${trapped}`,
       ...(plan.prefix6 < 128
         ? [
-            `add rule ${t} trap ${match} ip6 saddr @trap_shared6${limit6} add @blocked6_hosts { ip6 saddr${timeout} }${trapped}`,
-            `add rule ${t} trap ${match} ip6 saddr != @trap_shared6${limit6} add @blocked6 { ip6 saddr${mask}${timeout} }${trapped}`,
+            `add rule ${t} ${chain} ${m6} ip6 ${addr} @trap_shared6${limit6} add @blocked6_hosts { ip6 ${addr}${timeout} }${trapped}`,
+            `add rule ${t} ${chain} ${m6} ip6 ${addr} != @trap_shared6${limit6} add @blocked6 { ip6 ${addr}${mask}${timeout} }${trapped}`,
           ]
-        : [`add rule ${t} trap ${match}${limit6} add @blocked6 { ip6 saddr${timeout} }${trapped}`]),
-      ...(logged ? notAdded.map((absent) => `add rule ${t} trap ${match} ${absent} ${nflogStatement(plan.logGroup!, untrappedPrefix)}`) : []),
-      `add rule ${t} trap ${match} counter ${verdict} comment "${comment}"`,
+        : [`add rule ${t} ${chain} ${m6}${limit6} add @blocked6 { ip6 ${addr}${timeout} }${trapped}`]),
+      ...(logged
+        ? [
+            `add rule ${t} ${chain} ${m4} ${notAdded[0]} ${nflogStatement(plan.logGroup!, untrappedPrefix)}`,
+            `add rule ${t} ${chain} ${m6} ${notAdded[1]} ${nflogStatement(plan.logGroup!, untrappedPrefix)}`,
+          ]
+        : []),
+      ...[...new Set([m4, m6])].map((m) => `add rule ${t} ${chain} ${m} counter ${verdict} comment "${comment}"`),
     ];
   };
+  // What conntrack calls invalid is never added by the kernel at the way in: a segment with a
+  // bad checksum (nmap --badsum, hping3 -b) is invalid, and this host's stack drops it
+  // unread, so it is no evidence. UDP so judged is dropped and handed to user space, which
+  // checks the checksum (packet-decoder.ts); so is TCP when the reply trap below has no room.
+  const unverified = (match: string) => [
+    ...(plan.logGroup !== undefined ? [`add rule ${t} trap ct state invalid ${match} ${nflogStatement(plan.logGroup, STRAY_LOG_PREFIX)}`] : []),
+    `add rule ${t} trap ct state invalid ${match} counter drop comment "portsentry trap: invalid, user space decides"`,
+  ];
+  // The reply trap. A FIN, NULL, XMAS or FIN/ACK probe with no connection is invalid too, and
+  // only the stack can tell it from a bad checksum: so the segment is remembered (source .
+  // port, a few seconds) and let through. The stack drops a bad checksum silently and answers
+  // a good one with an RST (tcp_v4_send_reset, tcp_v6_send_reset), which passes the output
+  // hook in the same softirq: there the RST's destination is blocked as the input trap would
+  // block a probe's source (same timeout, prefix, limit), and the RST is dropped, so the
+  // scanner learns nothing and its block is in the kernel at its first probe.
+  const invalidTcp = 'ct state invalid tcp flags & rst == 0 tcp dport @trap_tcp';
+  const pending = plan.logGroup !== undefined ? ` ${nflogStatement(plan.logGroup, PENDING_LOG_PREFIX)}` : '';
+  const replyIn = [
+    `add rule ${t} trap ${invalidTcp} update @trap_reply4 { ip saddr . tcp dport }${pending}`,
+    `add rule ${t} trap ${invalidTcp} update @trap_reply6 { ip6 saddr . tcp dport }${pending}`,
+    `add rule ${t} trap ${invalidTcp} ip saddr . tcp dport @trap_reply4 counter accept comment "portsentry reply trap: the stack judges it"`,
+    `add rule ${t} trap ${invalidTcp} ip6 saddr . tcp dport @trap_reply6 counter accept comment "portsentry reply trap: the stack judges it"`,
+  ];
+  const reset = 'tcp flags & rst == rst';
+  const replyOut = block({ v4: `${reset} ip daddr . tcp sport @trap_reply4`, v6: `${reset} ip6 daddr . tcp sport @trap_reply6` }, 'drop', 'portsentry reply trap', REPLY_LOG_PREFIX, REPLY_SIDE);
   lines.push(
     ...elements('trap_ignore4', plan.ignore4),
     ...elements('trap_ignore6', plan.ignore6),
@@ -278,6 +334,8 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     ...elements('trap_onlink6', plan.onLink6 ?? []),
     ...elements('trap_lan_tcp', (plan.lanTcp ?? []).map(range)),
     ...elements('trap_lan_udp', (plan.lanUdp ?? []).map(range)),
+    // First: the RST a probe drew is dropped before anything else reads it.
+    ...(plan.tcpPorts.length > 0 ? replyOut : []),
     `add rule ${t} trap_out ct state new update @trap_peers4 { ip daddr }`,
     `add rule ${t} trap_out ct state new update @trap_peers6 { ip6 daddr }`,
     `add rule ${t} trap_out ip daddr { 224.0.0.0/4, 255.255.255.255 } update @trap_query_ports { udp sport }`,
@@ -323,15 +381,6 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     `add rule ${t} trap socket transparent 0 return`,
     `add rule ${t} trap socket transparent 1 return`,
   );
-  // What conntrack calls invalid is never added by the kernel: a segment with a bad checksum
-  // (nmap --badsum, hping3 -b) is invalid, and this host's stack drops it unread, so it is no
-  // evidence; but so is a FIN, NULL or XMAS probe with no connection. The trap cannot tell
-  // those apart, so it drops them (nothing answers, nothing is learned) and hands them to
-  // user space, which checks the checksum (packet-decoder.ts) and blocks the real probes.
-  const unverified = (match: string) => [
-    ...(plan.logGroup !== undefined ? [`add rule ${t} trap ct state invalid ${match} ${nflogStatement(plan.logGroup, STRAY_LOG_PREFIX)}`] : []),
-    `add rule ${t} trap ct state invalid ${match} counter drop comment "portsentry trap: invalid, user space decides"`,
-  ];
   // TCP with no conversation (nmap -sA, -sW, -sM, hping3 -A): an ACK without SYN or RST to a
   // port no socket owns. conntrack picks a lone ACK up as new (nf_conntrack_tcp_loose, the
   // default) and calls FIN/ACK invalid. A peer this host talked to in the last five minutes
@@ -341,6 +390,7 @@ export function trapScript(table: string, plan: TrapPlan | null): string {
     lines.push(
       `add rule ${t} trap ${stray} ip saddr @trap_peers4 return`,
       `add rule ${t} trap ${stray} ip6 saddr @trap_peers6 return`,
+      ...replyIn,
       ...unverified('tcp flags & rst == 0 tcp dport @trap_tcp'),
       ...block('tcp flags & (ack|rst) == 0 tcp dport @trap_tcp', 'drop', 'portsentry trap'),
       ...block(`ct state new ${stray}`, 'drop', 'portsentry trap', STRAY_LOG_PREFIX),

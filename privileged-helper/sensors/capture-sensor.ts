@@ -10,7 +10,7 @@ import type { CapturePlan } from '../capture/capture-plan.js';
 import type { DecodedPacket } from '../capture/packet-decoder.js';
 import type { ListeningPorts } from '../capture/listening-ports.js';
 import { startCapture, type CaptureStats } from '../capture/tcpdump-capture.js';
-import { STRAY_LOG_PREFIX, TRAP_LOG_PREFIX, type NflogCapturePlan } from '../capture/nflog-capture.js';
+import { PENDING_LOG_PREFIX, REPLY_LOG_PREFIX, REPLY_TRAP_LOG_PREFIX, STRAY_LOG_PREFIX, TRAP_LOG_PREFIX, type NflogCapturePlan } from '../capture/nflog-capture.js';
 
 export interface CaptureSensorOptions {
   readonly plan: CapturePlan;
@@ -56,9 +56,17 @@ export async function openCaptureSensor(options: CaptureSensorOptions): Promise<
     onPacket: (packet, wireAt) => {
       if (packet.family === 6 && !options.ipv6) return;
       const at = options.clock();
-      const probe = detector.inspect(packet, at, packet.logPrefix === TRAP_LOG_PREFIX, packet.logPrefix === STRAY_LOG_PREFIX);
+      // The reply trap (kernel-trap.ts): a probe is held until the RST it drew says what the kernel did.
+      if (packet.logPrefix === PENDING_LOG_PREFIX) {
+        detector.hold(packet);
+        return;
+      }
+      const reply = packet.logPrefix === REPLY_TRAP_LOG_PREFIX || packet.logPrefix === REPLY_LOG_PREFIX;
+      const probe = reply
+        ? detector.answered(packet, at, packet.logPrefix === REPLY_TRAP_LOG_PREFIX)
+        : detector.inspect(packet, at, packet.logPrefix === TRAP_LOG_PREFIX, packet.logPrefix === STRAY_LOG_PREFIX);
       if (probe !== null) options.onProbe(probe, wireAt);
-      else if (options.onPacket !== undefined && detector.addressedToUs(packet)) options.onPacket(packet, at);
+      else if (!reply && options.onPacket !== undefined && detector.addressedToUs(packet)) options.onPacket(packet, at);
     },
     onFailure: options.onFailure,
   });

@@ -8,6 +8,10 @@
 // probe: detected with its kind, its sender blocked, and the scanner learns no port state. So
 // are SCTP INIT and COOKIE ECHO (nmap -sY, -sZ) and IP protocol probes (nmap -sO), trapped at
 // the first probe: no ICMP protocol unreachable (or ABORT) tells nmap anything.
+// Every TCP one, and FIN, NULL and XMAS probes (which conntrack calls invalid, as it does a
+// bad checksum), is blocked by the kernel at its first probe: the helper never runs nft for
+// the scanner (an `nft monitor` in the target's namespace reports every element a program
+// adds, and none of the trap's own adds), it learns the block from the trap's log.
 
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +22,8 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { createLab, type Lab, type LabHost } from '../support/netns-lab.js';
 import { blockedSetsText, helperConfigText } from '../support/helper-config.js';
 import { eventsOf, portsentryctl } from '../support/portsentryctl.js';
+import { watchElementAdds, type ElementAdds } from '../support/kernel-state.js';
+import { until } from '../support/wait.js';
 
 /** The scans of TCP with no conversation: the tool's argv (before the address), the kind's words in the log and in events. */
 const STRAY_SCANS = [
@@ -27,6 +33,11 @@ const STRAY_SCANS = [
   { name: 'nmap -sM', family: 4, argv: ['nmap', '-sM'], words: 'TCP Maimon scan', kind: 'maimon' },
   { name: 'nmap -sM', family: 6, argv: ['nmap', '-sM'], words: 'TCP Maimon scan', kind: 'maimon' },
   { name: 'hping3 -A', family: 4, argv: ['hping3', '-q', '-A', '-c', '1'], words: 'TCP ACK scan', kind: 'ack' },
+  { name: 'nmap -sF', family: 4, argv: ['nmap', '-sF'], words: 'TCP FIN scan', kind: 'fin' },
+  { name: 'nmap -sF', family: 6, argv: ['nmap', '-sF'], words: 'TCP FIN scan', kind: 'fin' },
+  { name: 'nmap -sN', family: 4, argv: ['nmap', '-sN'], words: ' TCP NULL scan', kind: 'null' },
+  { name: 'nmap -sX', family: 6, argv: ['nmap', '-sX'], words: 'TCP XMAS scan', kind: 'xmas' },
+  { name: 'hping3 -F (a lone FIN)', family: 4, argv: ['hping3', '-q', '-F', '-c', '1'], words: 'TCP FIN scan', kind: 'fin' },
 ] as const;
 const strayHost = (i: number, suffix: string) => `stray${i}${suffix}`;
 
@@ -94,6 +105,7 @@ describe('probe kinds: what is a scan and what is not', { timeout: 900_000 }, ()
     describe(`portsentryd with ${mode.modes}`, () => {
       let daemon: DaemonProcess;
       let ctl: ReturnType<typeof portsentryctl>;
+      let adds: ElementAdds;
       const table = `pskinds${mode.modes.split(' ')[0]}`;
       const host = (name: keyof typeof mode.hosts): LabHost => at(mode.hosts[name]);
 
@@ -117,9 +129,11 @@ describe('probe kinds: what is a scan and what is not', { timeout: 900_000 }, ()
         ctl = portsentryctl(join(own, 'run', 'admin', 'helper.sock'));
         daemon = startDaemon(lab, at('target'), ['-c', conf]);
         await daemon.waitFor('PortSentry is now active and listening');
+        adds = await watchElementAdds(lab, at('target'), until);
       });
 
       after(async () => {
+        await adds?.close();
         await daemon?.stop();
         await lab.exec(at('target'), ['nft', 'delete', 'table', 'inet', table], { allowFailure: true });
       });
@@ -136,6 +150,9 @@ describe('probe kinds: what is a scan and what is not', { timeout: 900_000 }, ()
         const sctp = ['nmap', '-sY', '--badsum', '-Pn', '-n', '--max-retries', '0', '-p', String(mode.tcpPort)];
         await lab.exec(badsum, [...sctp, '-4', target.v4], { timeoutMs: 60_000 });
         await lab.exec(badsum, [...sctp, '-6', target.v6], { timeoutMs: 60_000 });
+        // FIN probes with a bad checksum: the reply trap lets them through, the stack drops them, nothing answers.
+        await lab.exec(badsum, ['nmap', '-sF', '--badsum', '-Pn', '-n', '--max-retries', '0', '-p', String(mode.tcpPort), '-4', target.v4], { timeoutMs: 60_000 });
+        await lab.exec(badsum, ['nmap', '-sF', '--badsum', '-Pn', '-n', '--max-retries', '0', '-p', String(mode.tcpPort), '-6', target.v6], { timeoutMs: 60_000 });
         await lab.exec(badudp, ['hping3', '-q', '--udp', '-b', '-c', '1', '-p', String(mode.udpPort), target.v4], { allowFailure: true });
         // The barrier: a good probe from a fresh source, sent after them, handled in order after them.
         await lab.exec(sentinel, ['hping3', '-q', '-S', '-c', '1', '-p', String(mode.tcpPort), target.v4], { allowFailure: true });
@@ -150,7 +167,7 @@ describe('probe kinds: what is a scan and what is not', { timeout: 900_000 }, ()
       });
 
       STRAY_SCANS.forEach((scan, i) => {
-        it(`${scan.name} over IPv${scan.family} (TCP with no conversation) is detected as "${scan.words}", blocked, and learns no port state`, async () => {
+        it(`${scan.name} over IPv${scan.family} (TCP with no conversation) is detected as "${scan.words.trim()}", blocked by the kernel at its first probe, and learns no port state`, async () => {
           const target = at('target');
           const scanner = at(strayHost(i, mode.suffix));
           const [source, address] = scan.family === 4 ? [scanner.v4, target.v4] : [scanner.v6, target.v6];
@@ -161,6 +178,10 @@ describe('probe kinds: what is a scan and what is not', { timeout: 900_000 }, ()
           await daemon.waitFor(new RegExp(`Host ${escaped(source)} has been blocked`));
           const sets = await blockedSetsText(lab, target, table);
           assert.ok(sets.includes(source), `the scanner is in a blocked set:\n${sets}`);
+          // The kernel blocked it at the first probe: the helper learned that and ran no nft for it.
+          await adds.settled();
+          const added = adds.lines.filter((line) => new RegExp(`${escaped(source)}(?![0-9a-f:])`).test(line));
+          assert.deepEqual(added, [], `the helper ran nft to block ${source}: the kernel had not blocked it`);
           const kinds = new Set((await eventsOf(ctl, source)).map((e) => (e as { kind?: string }).kind).filter((k) => k !== undefined));
           assert.ok(kinds.has(scan.kind), `events name the kind ${scan.kind}: ${[...kinds].join(', ')}`);
           if (scan.argv[0] === 'nmap') {

@@ -67,3 +67,53 @@ export async function listeningSockets(lab: Lab, host: LabHost): Promise<Listeni
   }
   return sockets;
 }
+
+/**
+ * The set elements programs add with nft in a lab host, as `nft monitor` reports them. The
+ * kernel's own adds from the packet path (the trap's `add @blocked4 { ip saddr }`) send no
+ * such report, so an address seen here was added by someone running nft (the helper). The
+ * barrier `settled()` adds an element to a scratch table of its own and waits for its report:
+ * every add made before it has been reported by then.
+ */
+export interface ElementAdds {
+  /** The monitor's lines so far. */
+  readonly lines: readonly string[];
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function watchElementAdds(lab: Lab, host: LabHost, waitUntil: (what: string, check: () => boolean) => Promise<void>): Promise<ElementAdds> {
+  const scratch = `psbarrier${process.pid}`;
+  await lab.exec(host, ['nft', 'add', 'table', 'inet', scratch]);
+  await lab.exec(host, ['nft', 'add', 'set', 'inet', scratch, 'b', '{ type inet_service; }']);
+  const child = lab.spawn(host, ['nft', 'monitor', 'new', 'elements'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const lines: string[] = [];
+  let rest = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const text = rest + chunk.toString('utf8');
+    const parts = text.split('\n');
+    rest = parts.pop() ?? '';
+    lines.push(...parts);
+  });
+  let barrier = 0;
+  const settled = async () => {
+    const first = barrier + 1;
+    const reported = (line: string) => line.includes(scratch) && Number(/\{ (\d+) \}/.exec(line)?.[1] ?? 0) >= first;
+    // A fresh element each poll until one is reported: the monitor may not have subscribed yet.
+    await waitUntil(`nft monitor reports a barrier from ${first} on`, () => {
+      if (lines.some(reported)) return true;
+      barrier += 1;
+      void lab.exec(host, ['nft', 'add', 'element', 'inet', scratch, 'b', `{ ${barrier} }`], { allowFailure: true });
+      return false;
+    });
+  };
+  await settled();
+  return {
+    lines,
+    settled,
+    close: async () => {
+      child.kill();
+      await lab.exec(host, ['nft', 'delete', 'table', 'inet', scratch], { allowFailure: true });
+    },
+  };
+}

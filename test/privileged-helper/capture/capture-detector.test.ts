@@ -154,6 +154,29 @@ describe('CaptureDetector: TCP that belongs to no conversation', () => {
     assert.equal(d.inspect(tcpIn(700, 0x10, { source: PEER, sourcePort: 443 }), AT + CONVERSATION_TTL_MS + 1, false, true)?.kind, 'ack');
   });
 
+  it("the reply trap: a held probe becomes one only when its RST is logged, blocked by the kernel or left to user space; a bad checksum's never does", () => {
+    const d = detector(['stcp']);
+    // The RST the stack sent for a FIN from SCANNER:40000 to 31337: from our port, to the scanner.
+    const reset = (port: number, source = SCANNER) => out('tcp', port, source, 40000, 0x14);
+    assert.equal(d.answered(reset(31337), AT, true), null, 'nothing held: no probe');
+    d.hold(tcpIn(31337, 0x01));
+    d.hold(tcpIn(79, 0x29));
+    d.hold(tcpIn(111, 0x00, { source: OTHER }));
+    assert.deepEqual(d.answered(reset(31337), AT, true), { source: SCANNER, family: 4, port: 31337, protocol: 'tcp', kind: 'fin', mode: 'stcp', at: AT, tcpFlags: 0x01, kernelBlocked: true });
+    assert.equal(d.answered(reset(31337), AT, true), null, 'told once');
+    // Over the per-prefix limit the kernel added nothing: user space decides, and is told the kind.
+    const left = d.answered(reset(79), AT, false);
+    assert.equal(left?.kind, 'xmas');
+    assert.equal(left?.kernelBlocked, undefined);
+    // OTHER's NULL probe drew no RST (a bad checksum): nothing is decided for it, and its hold
+    // does not answer for another host.
+    assert.equal(d.answered(reset(111, SCANNER), AT, true), null);
+    const maimon = tcpIn(700, 0x11, { family: 6, source: 'fd00:5e::99', destination: 'fd00:5e::a' });
+    const atcp = detector(['atcp']);
+    atcp.hold(maimon);
+    assert.equal(atcp.answered({ ...out('tcp', 700, 'fd00:5e::99', 40000, 0x04) }, AT, true)?.kind, 'maimon');
+  });
+
   it('the classic -tcp tripwires answer their own ACKs: a stray ACK there is no probe', () => {
     const d = detector(['tcp']);
     assert.equal(d.inspect(tcpIn(31337, 0x10), AT, false, true), null);

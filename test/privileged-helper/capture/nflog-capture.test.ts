@@ -74,6 +74,21 @@ describe('capture from netfilter: the rules', () => {
       const invalid = trap.indexOf('ct state invalid tcp flags ! rst tcp dport @trap_tcp log prefix "portsentry-stray"');
       assert.ok(invalid > 0 && invalid < trap.indexOf('add @blocked4'), trap);
       assert.ok(trap.includes('ip6 saddr & ffff:ffff:ffff:ffff:: != @blocked6 ip6 saddr != @blocked6_hosts log prefix "portsentry-probe"'), trap);
+      // The reply trap: the segment it lets through is logged as pending (user space holds it);
+      // its RST as trapped only after the add succeeded, else as a reply user space decides on.
+      assert.ok(trap.includes('update @trap_reply4 { ip saddr . tcp dport } log prefix "portsentry-pending" group 12'), trap);
+      assert.ok(trap.includes('update @trap_reply6 { ip6 saddr . tcp dport } log prefix "portsentry-pending" group 12'), trap);
+      const out = await list('trap_out');
+      assert.match(out, /tcp sport @trap_reply4 update @trap_rate4 .* add @blocked4 \{ ip daddr \} log prefix "portsentry-trap-reply" group 12/);
+      assert.match(out, /ip6 daddr != @trap_shared6 update @trap_rate6 .* add @blocked6 \{ ip6 daddr & ffff:ffff:ffff:ffff:: \} log prefix "portsentry-trap-reply" group 12/);
+      const replyLeft = out.indexOf('tcp sport @trap_reply4 ip daddr != @blocked4 log prefix "portsentry-reply" group 12');
+      assert.ok(replyLeft > 0 && replyLeft < out.indexOf('tcp sport @trap_reply4 counter packets 0 bytes 0 drop'), out);
+      // Capture leaves what the reply trap let through to the trap's own log: logged once.
+      await nft(nflogCaptureScript('t', { watch, group: 12 }));
+      const skipping = await list('capture');
+      const skip = skipping.indexOf('ct state invalid ip saddr . tcp dport @trap_reply4 return');
+      assert.ok(skip > 0 && skip < skipping.indexOf('tcp dport 1-1024 tcp flags ! rst,ack'), skipping);
+      assert.ok(skipping.includes('ct state invalid ip6 saddr . tcp dport @trap_reply6 return'), skipping);
       // Without a log group (interface capture) the trap logs nothing.
       await nft(trapScript('t', TRAP));
       assert.doesNotMatch(await list('trap'), /log prefix/);

@@ -183,6 +183,23 @@ describe('kernel trap plan', () => {
       assert.match(again, /meta l4proto != \{[^}]*\} counter packets 0 bytes 0 drop comment "portsentry trap: IP protocol"/);
       assert.ok(again.indexOf('socket transparent 1 return') < again.indexOf('sctp dport'), again);
       assert.ok(again.indexOf('ct state invalid tcp') < again.indexOf('add @blocked4'), 'the invalid drop comes before any add');
+      // The reply trap: invalid TCP (FIN, NULL, XMAS, FIN/ACK, or a bad checksum) is remembered
+      // and let through to the stack before that drop, which only a full set reaches...
+      const remember = again.indexOf('ct state invalid tcp flags ! rst tcp dport @trap_tcp update @trap_reply4 { ip saddr . tcp dport }');
+      const through = again.indexOf('ct state invalid tcp flags ! rst tcp dport @trap_tcp ip saddr . tcp dport @trap_reply4 counter packets 0 bytes 0 accept');
+      assert.ok(remember > 0 && remember < through && through < again.indexOf('ct state invalid tcp flags ! rst tcp dport @trap_tcp counter packets 0 bytes 0 drop'), again);
+      assert.match(again, /ct state invalid tcp flags ! rst tcp dport @trap_tcp update @trap_reply6 \{ ip6 saddr \. tcp dport \}/);
+      // ...and the RST the stack answers a good one with blocks its destination, under the same
+      // per-prefix limit, timeout and IPv6 prefix, and is dropped, before anything else on the way out.
+      const replyOut = String((await run('ip', ['netns', 'exec', ns, 'nft', 'list', 'chain', 'inet', 't', 'trap_out'])).stdout);
+      assert.match(
+        replyOut,
+        /tcp flags & rst == rst ip daddr \. tcp sport @trap_reply4 update @trap_rate4 \{ ip daddr & 255\.255\.255\.0 limit rate 64\/minute burst 64 packets \} add @blocked4 \{ ip daddr timeout 10m \}\n/,
+      );
+      assert.match(replyOut, /ip6 daddr != @trap_shared6 update @trap_rate6 \{ ip6 daddr & ffff:ffff:ffff:ffff:: [^}]*\} add @blocked6 \{ ip6 daddr & ffff:ffff:ffff:ffff:: timeout 10m \}\n/);
+      assert.match(replyOut, /ip6 daddr @trap_shared6 [^\n]*add @blocked6_hosts \{ ip6 daddr timeout 10m \}\n/);
+      assert.equal(replyOut.match(/tcp sport @trap_reply[46] counter packets 0 bytes 0 drop comment "portsentry reply trap"/g)?.length, 2, replyOut);
+      assert.ok(replyOut.indexOf('@trap_reply') < replyOut.indexOf('@trap_peers4'), 'the RST is dropped before anything else reads it');
       // On-link LAN touches return before any block rule (the -udp tripwire one too); replies to our multicast queries before the tripwires.
       const lanPlan = { ...plan('', ['stcp', 'udp'])!, onLink4: ['198.18.0.0/24'], onLink6: ['fd00:5e::/64'], lanTcp: [[445, 445] as const], lanUdp: [[161, 162] as const] };
       await nft(trapScript('t', lanPlan));
