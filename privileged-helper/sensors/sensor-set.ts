@@ -431,10 +431,14 @@ function classicModes(modes: readonly Mode[]): Classic[] {
   return CLASSIC.filter((mode) => modes.includes(mode));
 }
 
-/** What a capture watches and how it reports it: a capture with the same key is the same capture. */
+/**
+ * What a capture watches and how it reports it: a capture with the same key is the same
+ * capture. REPEAT_LOG is in it: "every" installs a chain of its own before the drop
+ * (nflog-capture.ts), so a live change must reinstall the rules as a fresh start would.
+ */
 function captureKey(plan: CapturePlan, config: PortSentryConfig, modes: readonly Mode[]): string {
   const rules = plan.rules.map((rule) => ({ ...rule, exclude: [...rule.exclude] }));
-  return JSON.stringify([buildCaptureFilter(plan.watch), rules, plan.requiredBy, config.ipv6, modes]);
+  return JSON.stringify([buildCaptureFilter(plan.watch), rules, plan.requiredBy, config.ipv6, modes, config.repeatLog]);
 }
 
 /** The original's start-up lines for the stealth and advanced modes. */

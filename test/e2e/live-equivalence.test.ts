@@ -1,8 +1,9 @@
 // A live change of settings equals a fresh start: one helper is changed again and again
-// through `config set` (modes, port lists, IPV6, KERNEL_TRAP, ADVANCED_*), and after each
-// change a second helper, in a namespace of its own, is started afresh on the same settings.
-// What the kernel holds for each must be the same: the helper's listening sockets (ss,
-// filtered to its pid: protocol, port, family), its tcpdump's argv (the capture filter), and
+// through `config set` (modes, port lists, IPV6, KERNEL_TRAP, ADVANCED_*, REPEAT_LOG), and
+// after each change a second helper, in a namespace of its own, is started afresh on the
+// same settings. What the kernel holds for each must be the same: the helper's listening
+// sockets (ss, filtered to its pid: protocol, port, family), its tcpdump's argv (the capture
+// filter), the capture chains that feed it (REPEAT_LOG "every" adds one before the drop), and
 // its kernel trap (the trap chain's rules and the trap_* sets, with each host's own
 // addresses written as SELF). Scripted transitions first, then random ones from a fixed seed.
 // Midway an IPv4-only service holds a tripwire port on both hosts, then stops: the change
@@ -50,6 +51,8 @@ type Step = Record<string, string> & { [SERVICE]?: 'start' | 'stop' };
 
 const SCRIPTED: readonly Step[] = [
   { MODES: 'stcp sudp' },
+  // 1.2's every-repeat log reads a blocked source's probes from a chain of its own (capture_blocked).
+  { REPEAT_LOG: 'every' },
   { MODES: 'tcp udp' },
   { TCP_PORTS: '1,11,79,81' },
   { TCP_PORTS: `1,11,79,81,${SERVICE_PORT}`, [SERVICE]: 'start' },
@@ -57,6 +60,7 @@ const SCRIPTED: readonly Step[] = [
   { KERNEL_TRAP: '0', [SERVICE]: 'stop' },
   { IPV6: '0', KERNEL_TRAP: '1' },
   { MODES: 'atcp audp', ADVANCED_PORTS_TCP: '2000', ADVANCED_EXCLUDE_TCP: '22' },
+  { REPEAT_LOG: 'minute' },
   { KERNEL_TRAP: '0' },
   { IPV6: '1', MODES: 'tcp udp' },
   { KERNEL_TRAP: '1', UDP_PORTS: '7,9,69' },
@@ -108,6 +112,7 @@ interface Snapshot {
   readonly tcpdump: string[][];
   readonly trapRules: unknown;
   readonly trapSets: Record<string, unknown>;
+  readonly captureRules: unknown;
 }
 
 async function snapshot(lab: Lab, host: LabHost, pid: number): Promise<Snapshot> {
@@ -146,7 +151,14 @@ async function snapshot(lab: Lab, host: LabHost, pid: number): Promise<Snapshot>
     const elements = (normalise(set?.elem ?? [], own) as unknown[]).map((element) => JSON.stringify(element)).sort();
     trapSets[name] = elements;
   }
-  return { sockets, tcpdump: tcpdump.sort(), trapRules, trapSets };
+  // The rules feeding capture from netfilter's log, REPEAT_LOG's chain before the drop included.
+  const captureRules: Record<string, unknown> = {};
+  for (const chain of ['capture', 'capture_blocked', 'capture_out'])
+    captureRules[chain] = normalise(
+      (await nftJson(['list', 'chain', 'inet', TABLE, chain])).filter((entry) => 'rule' in entry),
+      own,
+    );
+  return { sockets, tcpdump: tcpdump.sort(), trapRules, trapSets, captureRules };
 }
 
 describe('a live change of settings leaves sockets, capture filter and kernel trap as a fresh start would', { timeout: 600_000 }, () => {
@@ -223,6 +235,7 @@ describe('a live change of settings leaves sockets, capture filter and kernel tr
       assert.deepEqual(after.tcpdump, expected.tcpdump, `${what}: tcpdump's argv`);
       assert.deepEqual(after.trapRules, expected.trapRules, `${what}: the trap chain`);
       assert.deepEqual(after.trapSets, expected.trapSets, `${what}: the trap sets`);
+      assert.deepEqual(after.captureRules, expected.captureRules, `${what}: the capture chains`);
     }
   });
 });
