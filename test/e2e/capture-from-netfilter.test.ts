@@ -6,13 +6,14 @@
 // that does not hold the whole TCP header (RFC 7112), so the 8-byte evasion has no IPv6 form.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import type { DaemonProcess } from '../support/daemon-process.js';
 import { createLab, type Lab, type LabHost } from '../support/netns-lab.js';
-import { blockedSetsText, helperConfigText } from '../support/helper-config.js';
+import { blockedSetsText } from '../support/helper-config.js';
+import { startOwnHelper, type OwnHelper } from '../support/own-helper.js';
 
 const HOSTS = ['target', 'flooder', 'sentinel', 'frag4', 'flooder2', 'sentinel2', 'frag4b'] as const;
 const METRICS_PORT = 9471;
@@ -49,17 +50,13 @@ describe('capture from netfilter: blocked sources cost nothing, fragments are se
     ['atcp audp', { flooder: 'flooder2', sentinel: 'sentinel2', frag4: 'frag4b' }],
   ] as const) {
     describe(`portsentryd with ${modes}`, () => {
+      let helper: OwnHelper | undefined;
       let daemon: DaemonProcess;
       const table = `psnflog${modes.split(' ')[0]}`;
 
       before(async () => {
-        const own = join(dir, table);
-        await mkdir(own);
-        await writeFile(join(own, 'ignore'), '');
-        const conf = join(own, 'portsentry.conf');
-        await writeFile(
-          conf,
-          helperConfigText(own, {
+        helper = await startOwnHelper(lab, lab.hosts.target, join(dir, table), {
+          keys: {
             NFT_TABLE: table,
             MODES: modes,
             TCP_PORTS: '1,79,111,31337',
@@ -69,15 +66,13 @@ describe('capture from netfilter: blocked sources cost nothing, fragments are se
             SCAN_TRIGGER: '0',
             METRICS_ADDRESS: '127.0.0.1',
             METRICS_PORT: String(METRICS_PORT),
-          }),
-        );
-        daemon = startDaemon(lab, lab.hosts.target, ['-c', conf]);
-        await daemon.waitFor('PortSentry is now active and listening');
+          },
+        });
+        daemon = helper.daemon;
       });
 
       after(async () => {
-        await daemon?.stop();
-        await lab.exec(lab.hosts.target, ['nft', 'delete', 'table', 'inet', table], { allowFailure: true });
+        await helper?.stop();
       });
 
       it("a blocked scanner's flood never reaches user space", async () => {

@@ -54,7 +54,8 @@ describe('classic -tcp: connect vs SYN verdict with a CPU hog beside it', { time
     for (const [index, port] of TRIPWIRES.split(',').entries()) {
       hogs.push(lab.spawn(h('flooder'), ['python3', SPOOF_SYN, h('target').v4, port, '6000', `198.19.${index * 16}.1`, '100'], { stdio: 'ignore' }));
     }
-    await new Promise((r) => setTimeout(r, 1500));
+    // The flood is under way once the daemon reports its first spoofed source.
+    await daemon.waitFor(/from host: 198\.19\.\d+\.\d+\//);
   });
 
   after(async () => {

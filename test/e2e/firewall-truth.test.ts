@@ -108,14 +108,18 @@ describe('the firewall holds what the helper says', { timeout: 600_000 }, () => 
     await lab.exec(target, ['nft', '-f', join(dir, 'counter.nft')]);
     const counted = async () => Number(/packets (\d+)/.exec((await lab.exec(target, ['nft', 'list', 'chain', 'inet', 'pstruth_probe', 'early'])).stdout)?.[1] ?? 0);
     // socat sends its FIN once /dev/null ends; blocked, the FIN is dropped and retransmitted.
-    const client = lab.spawn(s3, ['socat', '-u', 'OPEN:/dev/null', `TCP4:${target.v4}:31337`], { stdio: 'ignore' });
+    // -t keeps socat's socket open meanwhile: an orphaned one (socat's default, gone after
+    // 0.5 s) retransmits only tcp_orphan_retries times, so on a slow machine the unblock could
+    // come after its last packet. Open, it retransmits for tcp_retries2 (about 15 minutes).
+    const client = lab.spawn(s3, ['socat', '-t', '3600', '-u', 'OPEN:/dev/null', `TCP4:${target.v4}:31337`], { stdio: 'ignore' });
     try {
       await daemon.waitFor(`Host ${s3.v4} has been blocked`);
       await until('the client retransmits into the block', async () => (await counted()) >= 4);
       await ctl(['unblock', s3.v4]);
       await daemon.waitFor(`Host ${s3.v4} has been unblocked`);
       const atUnblock = await counted();
-      await until('a packet of the open connection arrives after the unblock', async () => (await counted()) > atUnblock);
+      // Retransmissions back off, doubling up to TCP_RTO_MAX (120 s): the net covers the longest gap.
+      await until('a packet of the open connection arrives after the unblock', async () => (await counted()) > atUnblock, 180_000);
       assert.equal(await inKernel(s3.v4), false, 'the unblocked host was put back by its own open connection');
       assert.equal((await listed()).includes(s3.v4), false);
     } finally {

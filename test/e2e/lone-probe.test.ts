@@ -6,13 +6,13 @@
 // turned off in the lab and the test waits until the target's wire is silent before probing.
 
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startDaemon } from '../support/daemon-process.js';
 import { createLab, type Lab, type LabHost } from '../support/netns-lab.js';
-import { blockedSetsText, helperConfigText } from '../support/helper-config.js';
+import { blockedSetsText } from '../support/helper-config.js';
+import { startOwnHelper } from '../support/own-helper.js';
 import { until } from '../support/wait.js';
 
 const HOSTS = ['target', 'udp', 'connect', 'syn'] as const;
@@ -45,13 +45,8 @@ describe('a lone probe on a quiet network', { timeout: 600_000 }, () => {
       const { target } = lab.hosts;
       const table = `pslone${modes.split(' ')[0]}`;
       // A store, history and sockets of its own: a block from the mode before is not restored here.
-      const own = join(dir, table);
-      await mkdir(own);
-      await writeFile(join(own, 'ignore'), '');
-      const conf = join(own, 'portsentry.conf');
-      await writeFile(
-        conf,
-        helperConfigText(own, {
+      const helper = await startOwnHelper(lab, target, join(dir, table), {
+        keys: {
           NFT_TABLE: table,
           MODES: modes,
           TCP_PORTS: '1,31337',
@@ -60,11 +55,10 @@ describe('a lone probe on a quiet network', { timeout: 600_000 }, () => {
           ADVANCED_PORTS_UDP: '1024',
           RPC_SOCKET: '',
           RPC_ADMIN_SOCKET: '',
-        }),
-      );
-      const daemon = startDaemon(lab, target, ['-c', conf]);
+        },
+      });
+      const { daemon } = helper;
       try {
-        await daemon.waitFor('PortSentry is now active and listening');
         const lone = async (from: LabHost, argv: string[], line: RegExp) => {
           await quiet(target);
           await lab.exec(from, argv, { allowFailure: true });
@@ -86,8 +80,7 @@ describe('a lone probe on a quiet network', { timeout: 600_000 }, () => {
             `${host.name}: the block is logged`,
           );
       } finally {
-        await daemon.stop();
-        await lab.exec(target, ['nft', 'delete', 'table', 'inet', table], { allowFailure: true });
+        await helper.stop();
       }
     });
   }

@@ -13,7 +13,7 @@ import { EventStore } from '../../privileged-helper/store/event-store.js';
 import { HelperClient, HelperError } from '../../shared/rpc/helper-client.js';
 import { ErrorCode } from '../../shared/protocol/json-rpc.js';
 import { DAEMON_SCRIPT, startDaemon, type DaemonProcess } from '../support/daemon-process.js';
-import { createLab, tcpReachable, type Lab } from '../support/netns-lab.js';
+import { createLab, tcpReachable, type Lab, type LabHost } from '../support/netns-lab.js';
 import { blockedSetsText, helperConfigText } from '../support/helper-config.js';
 import { until } from '../support/wait.js';
 
@@ -53,6 +53,18 @@ describe('a broken event store does not stop detection', { timeout: 300_000 }, (
   };
   const kernelBlocks = () => blockedSetsText(lab, lab.hosts.target, TABLE);
 
+  /**
+   * Connects from `from` to a tripwire, then waits for the helper's line. One connect with a
+   * 1 s timeout could time out on a starved machine (the lab's packets wait for ksoftirqd like
+   * any thread) and leave nothing to judge: a connect that did not complete is tried again, one
+   * that did is not (a second probe would be a second store write).
+   */
+  const connectLogged = async (daemon: DaemonProcess, from: LabHost, port: number): Promise<void> => {
+    const line = `attackalert: Connect from host: ${from.v4}/${from.v4} to TCP port: ${port}`;
+    await until(`${from.name} completes a connect to port ${port}`, async () => daemon.lines.some((l) => l.includes(line)) || (await tcpReachable(lab, from, lab.hosts.target.v4, port, 5)));
+    await daemon.waitFor(line);
+  };
+
   /** A clean slate: no table, no store, no moved-aside stores, the scanner unblocked. */
   const reset = async () => {
     for (const name of await readdir(dir)) if (name.startsWith('events.db')) await rm(join(dir, name));
@@ -72,7 +84,7 @@ describe('a broken event store does not stop detection', { timeout: 300_000 }, (
 
   /** After a damaged store was replaced at start: the log line, the moved-aside file, and a new store that works. */
   const assertRecovered = async (expectedError: RegExp) => {
-    const { target, scanner } = lab.hosts;
+    const { scanner } = lab.hosts;
     const run = await start();
     try {
       const line = await run.daemon.waitFor('could not be opened');
@@ -88,8 +100,7 @@ describe('a broken event store does not stop detection', { timeout: 300_000 }, (
       assert.ok((await listed()).includes(EARLIER_BLOCK), `listed: ${(await listed()).join(', ')}`);
       assert.ok((await kernelBlocks()).includes(EARLIER_BLOCK));
       // The new store records a scan, blocked in the kernel.
-      await tcpReachable(lab, scanner, target.v4, 11);
-      await run.daemon.waitFor(`attackalert: Connect from host: ${scanner.v4}/${scanner.v4} to TCP port: 11`);
+      await connectLogged(run.daemon, scanner, 11);
       await until('the scanner is blocked in the kernel', async () => (await kernelBlocks()).includes(scanner.v4));
       await until('the scan is listed by events.list', async () => (await run.helper.call('events.list', { host: scanner.v4, limit: 10 })).events.some((e) => e.type === 'scan' && e.port === 11));
       assert.ok((await listed()).includes(scanner.v4));
@@ -138,8 +149,7 @@ describe('a broken event store does not stop detection', { timeout: 300_000 }, (
       assert.deepEqual((await run.helper.call('status', {})).store, { ok: true, problem: null });
       await writeFile(join(dir, 'garbage'), Buffer.alloc(64 * 1024, 'garbage '));
       await rename(join(dir, 'garbage'), file());
-      await tcpReachable(lab, scanner, target.v4, 143);
-      await run.daemon.waitFor(`attackalert: Connect from host: ${scanner.v4}/${scanner.v4} to TCP port: 143`);
+      await connectLogged(run.daemon, scanner, 143);
       await until('the scanner is blocked in the kernel', async () => (await kernelBlocks()).includes(scanner.v4));
       const status = await run.helper.call('status', {});
       assert.equal(status.store?.ok, false, JSON.stringify(status));
@@ -174,8 +184,7 @@ describe('a broken event store does not stop detection', { timeout: 300_000 }, (
         () => assert.fail('the small file system took 2 MiB'),
         (error: NodeJS.ErrnoException) => assert.equal(error.code, 'ENOSPC'),
       );
-      await tcpReachable(lab, scanner, target.v4, 143);
-      await daemon.waitFor(`attackalert: Connect from host: ${scanner.v4}/${scanner.v4} to TCP port: 143`);
+      await connectLogged(daemon, scanner, 143);
       await until('the scanner is blocked in the kernel', async () => (await kernelBlocks()).includes(scanner.v4));
       await daemon.waitFor(`adminalert: ERROR: cannot write to the event store ${store}: database or disk is full`);
       const status = await helper.call('status', {});
@@ -183,8 +192,7 @@ describe('a broken event store does not stop detection', { timeout: 300_000 }, (
       assert.match(status.store?.problem ?? '', new RegExp(`^cannot write to the event store ${store.replace(/[.]/g, '\\.')}: database or disk is full; the disk is full`));
       // Room again: the next event is stored and the store says it works again.
       await rm(filler);
-      await tcpReachable(lab, second, target.v4, 79);
-      await daemon.waitFor(`attackalert: Connect from host: ${second.v4}/${second.v4} to TCP port: 79`);
+      await connectLogged(daemon, second, 79);
       await daemon.waitFor(`adminalert: WARNING: the event store ${store} works again`);
       assert.deepEqual((await helper.call('status', {})).store, { ok: true, problem: null });
       assert.ok((await helper.call('events.list', { host: second.v4, limit: 5 })).events.some((e) => e.type === 'scan' && e.port === 79));

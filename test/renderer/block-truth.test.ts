@@ -8,16 +8,16 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { HelperClient } from '../../shared/rpc/helper-client.js';
-import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
-import { blockedSetsText, helperConfigText } from '../support/helper-config.js';
+import { blockedSetsText } from '../support/helper-config.js';
 import { createLab, type Lab } from '../support/netns-lab.js';
-import { RENDERER_ROOT, defaultSetup, startRendererBridge, type RendererBridge } from '../support/renderer-bridge.js';
+import { RENDERER_ROOT, defaultSetup, type RendererBridge } from '../support/renderer-bridge.js';
+import { startRendererRig, type RendererRig } from '../support/renderer-rig.js';
 import { until } from '../support/wait.js';
 
 const TABLE = `psbt${process.pid}`.slice(0, 30);
@@ -27,9 +27,8 @@ const UDP_TRIPWIRES = [1, 7, 9];
 describe('one block truth on the dashboard, against a real helper', { timeout: 180_000 }, () => {
   let lab: Lab<'target' | 'other' | 'scanner'>;
   let dir: string;
-  let daemon: DaemonProcess;
+  let rig: RendererRig | undefined;
   let bridge: RendererBridge;
-  let browser: Browser;
   let page: Page;
   let helper: HelperClient;
 
@@ -42,14 +41,16 @@ describe('one block truth on the dashboard, against a real helper', { timeout: 1
     assert.ok(existsSync(join(RENDERER_ROOT, 'dashboard.html')), 'build the renderer first: npm run build');
     lab = await createLab(['target', 'other', 'scanner']);
     dir = await mkdtemp(join(tmpdir(), 'portsentry-truth-'));
-    await writeFile(join(dir, 'ignore'), '# block truth test ignore list\n');
-    await writeFile(join(dir, 'portsentry.conf'), helperConfigText(dir, { NFT_TABLE: TABLE, UDP_PORTS: UDP_TRIPWIRES.join(','), BLOCK_UDP: '0', BLOCK_TIMEOUT: '3600' }, '# block truth test'));
-    daemon = startDaemon(lab, lab.hosts.target, ['-c', join(dir, 'portsentry.conf'), '-udp']);
-    [browser] = await Promise.all([chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] }), daemon.waitFor('Control socket listening on')]);
-    const socketPath = join(dir, 'run', 'helper.sock');
-    helper = await HelperClient.connect(socketPath);
-    bridge = await startRendererBridge({ socketPath, setup: defaultSetup });
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' })).newPage();
+    rig = await startRendererRig(lab, lab.hosts.target, dir, {
+      keys: { NFT_TABLE: TABLE, UDP_PORTS: UDP_TRIPWIRES.join(','), BLOCK_UDP: '0', BLOCK_TIMEOUT: '3600' },
+      args: ['-udp'],
+      comment: '# block truth test',
+      ignore: '# block truth test ignore list\n',
+      bridge: { setup: defaultSetup },
+    });
+    ({ bridge } = rig);
+    helper = await HelperClient.connect(rig.helper.socketPath);
+    page = await (await rig.browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' })).newPage();
     await bridge.install(page);
     await page.goto(`${bridge.url}/dashboard.html`);
     await page.locator('#helper-banner.banner-connected').waitFor({ timeout: 15_000 });
@@ -57,10 +58,7 @@ describe('one block truth on the dashboard, against a real helper', { timeout: 1
 
   after(async () => {
     helper?.close();
-    await browser?.close().catch(() => undefined);
-    await bridge?.close();
-    await daemon?.stop();
-    await lab?.exec(lab.hosts.target, ['nft', 'delete', 'table', 'inet', TABLE], { allowFailure: true });
+    await rig?.close();
     await lab?.destroy();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });

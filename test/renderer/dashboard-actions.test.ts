@@ -179,6 +179,7 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
         time: document.querySelector('#chart-time svg')?.getAttribute('aria-label') ?? '',
       }));
     const before = await read();
+    const callsBefore = bridge.calls.length;
     const stored = await helper.call('stats', {});
     assert.equal(Number(before.total), stored.total, 'the panel shows the helper figure');
     assert.ok(stored.total > 200, `more scans than one page of the list (${stored.total})`);
@@ -188,7 +189,14 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
     await until('an older page is listed', async () => (await page.locator('#events-body tr').count()) > rowsBefore);
     await page.fill('#filter-search', 'nothing-matches-this'); // empty what the list shows, too
     await until('the search applies', async () => (await page.locator('#events-body tr').count()) === 0);
-    await new Promise((r) => setTimeout(r, 500));
+    // Barrier: whatever the page asked in reply to the paging and the search has been answered
+    // and drawn; the panel changes only through a stats request.
+    await bridge.answered(page);
+    assert.deepEqual(
+      bridge.calls.slice(callsBefore).filter((c) => c.method === 'stats'),
+      [],
+      'paging and searching ask the helper for no statistics',
+    );
     assert.deepEqual(await read(), before, 'paging and searching the list leave the statistics alone');
     await page.fill('#filter-search', '');
     assert.match(before.hosts, new RegExp(`^Top scanners: ${lab.hosts.scanner.v4.replace(/\./g, '\\.')} \\d+`));

@@ -7,36 +7,26 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { helperConfigText } from '../support/helper-config.js';
-import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
+import type { BrowserContext, Page } from 'playwright-core';
 import { createLab, type Lab } from '../support/netns-lab.js';
-import { RENDERER_ROOT, startRendererBridge, type RendererBridge } from '../support/renderer-bridge.js';
+import { RENDERER_ROOT, type RendererBridge } from '../support/renderer-bridge.js';
+import { startRendererRig, type RendererRig } from '../support/renderer-rig.js';
+import { until } from '../support/wait.js';
 
 const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 const TABLE = `psset${process.pid}`.slice(0, 30);
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe('settings window: modes, durations in human units, errors in the labels’ words (real helper, Chromium)', { timeout: 180_000 }, () => {
   let lab: Lab<'target'>;
   let dir: string;
-  let conf: string;
   let operatorFile: string;
-  let daemon: DaemonProcess;
+  let rig: RendererRig | undefined;
   let bridge: RendererBridge;
-  let browser: Browser;
   let context: BrowserContext;
   const pageErrors: string[] = [];
 
@@ -60,26 +50,21 @@ describe('settings window: modes, durations in human units, errors in the labels
     assert.ok(existsSync(join(RENDERER_ROOT, 'settings.html')), 'build the renderer first: node scripts/build-renderer.mjs');
     lab = await createLab(['target']);
     dir = await mkdtemp(join(tmpdir(), 'portsentry-set-'));
-    conf = join(dir, 'portsentry.conf');
     operatorFile = join(dir, 'operator-settings.conf');
-    await writeFile(join(dir, 'ignore'), '# settings test ignore list\n');
-    await writeFile(conf, helperConfigText(dir, { TCP_PORTS: '1,11,15,79', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE }, '# settings window test'));
-    daemon = startDaemon(lab, lab.hosts.target, ['-c', conf]);
-    [browser] = await Promise.all([
-      chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] }),
-      daemon.waitFor('Control socket listening on'),
-      mkdir(ARTIFACTS, { recursive: true }),
-    ]);
-    bridge = await startRendererBridge({ socketPath: join(dir, 'run', 'helper.sock') });
-    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
+    await mkdir(ARTIFACTS, { recursive: true });
+    // No mode flags: MODES governs, as under the packaged services.
+    rig = await startRendererRig(lab, lab.hosts.target, dir, {
+      keys: { TCP_PORTS: '1,11,15,79', UDP_PORTS: '1,7,9', NFT_TABLE: TABLE },
+      comment: '# settings window test',
+      ignore: '# settings test ignore list\n',
+    });
+    ({ bridge } = rig);
+    context = await rig.browser.newContext({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
   });
 
   after(async () => {
     await context?.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await bridge?.close();
-    await daemon?.stop();
-    await lab?.exec(lab.hosts.target, ['nft', 'delete', 'table', 'inet', TABLE], { allowFailure: true });
+    await rig?.close();
     await lab?.destroy();
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });

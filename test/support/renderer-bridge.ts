@@ -21,6 +21,7 @@ import type { StoredEvent } from '../../shared/protocol/schemas.js';
 import { HelperClient, HelperUnavailableError } from '../../shared/rpc/helper-client.js';
 import type { LocalHandlers } from '../../main/api-router.js';
 import { handleIpcRequest } from '../../main/ipc-handlers.js';
+import { until } from './wait.js';
 
 export const RENDERER_ROOT = fileURLToPath(new URL('../../renderer/', import.meta.url));
 
@@ -40,6 +41,12 @@ export interface RendererBridge {
   readonly preferences: GuiPreferences;
   /** Gives a page its window.portsentry; call before page.goto. */
   install(page: Page): Promise<void>;
+  /**
+   * A barrier: resolves once every request the page has started so far has been answered and
+   * its answer handed back (what the page draws from it follows in the same task), so a
+   * request the page made in reply to something already done cannot still be on its way.
+   */
+  answered(page: Page): Promise<void>;
   /** Addresses the page copied (main's clipboard in the app). */
   readonly copied: string[];
   /** Fixes the page asked for, in order. */
@@ -218,6 +225,14 @@ export async function startRendererBridge(options: BridgeOptions): Promise<Rende
     install: async (page) => {
       await page.addInitScript(installPortSentryShim, preloadManifest());
     },
+    answered: async (page) => {
+      const open = () =>
+        page.evaluate(() => {
+          const count = (globalThis as unknown as { __portsentryBridgeRequests?: { started: number; answered: number } }).__portsentryBridgeRequests;
+          return count === undefined ? -1 : count.started - count.answered;
+        });
+      await until('the page has its answer to every request it made', async () => (await open()) === 0);
+    },
     focusEvent: (id) => broadcast('onFocusEvent', id),
     retry: () =>
       helper().then(
@@ -258,6 +273,7 @@ function installPortSentryShim(manifest: PreloadManifest): void {
     readonly location: { readonly protocol: string };
     readonly EventSource: new (url: string) => { addEventListener(name: string, listener: (message: MessageLike) => void): void };
     portsentry?: PortSentryApi;
+    __portsentryBridgeRequests?: { started: number; answered: number };
   }
   const page = globalThis as unknown as PageGlobals;
   if (page.location.protocol !== 'http:') return;
@@ -279,13 +295,21 @@ function installPortSentryShim(manifest: PreloadManifest): void {
     if (name === 'onHelperState' && lastState !== null) call(lastState);
     return () => void listeners.get(name)?.delete(call);
   };
+  // Requests started and answered, for the bridge's answered() barrier (not part of the API).
+  const requests = { started: 0, answered: 0 };
+  Object.defineProperty(page, '__portsentryBridgeRequests', { value: requests });
   const call = async (method: string, arg: unknown): Promise<unknown> => {
     // As the preload: only the first argument crosses, none when it is left out.
     const body = JSON.stringify(arg === undefined ? [] : [arg]);
-    const response = await fetch(`/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    const answer = (await response.json()) as { ok: boolean; result?: unknown; error?: unknown };
-    if (!answer.ok) throw answer.error;
-    return answer.result;
+    requests.started += 1;
+    try {
+      const response = await fetch(`/api/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const answer = (await response.json()) as { ok: boolean; result?: unknown; error?: unknown };
+      if (!answer.ok) throw answer.error;
+      return answer.result;
+    } finally {
+      requests.answered += 1;
+    }
   };
   const api: Record<string, unknown> = {};
   for (const [name] of manifest.invoke) api[name] = (arg?: unknown) => call(name, arg);

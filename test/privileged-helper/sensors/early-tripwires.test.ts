@@ -3,6 +3,7 @@ import { connect, createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { parseConfig } from '../../../privileged-helper/config/config.js';
 import { bindTripwiresEarly, tripwireKey, type TripwireEvent } from '../../../privileged-helper/sensors/early-tripwires.js';
+import { until } from '../../support/wait.js';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -16,7 +17,12 @@ describe('early tripwires: bound before the daemon is up, nothing caught in betw
   it('a connect before attach() is queued with its connection held open, replayed in order, and answered', async () => {
     const port = await freePort();
     const config = parseConfig(`TCP_PORTS="${port}"\nUDP_PORTS=""\nIPV6="0"`, 'early.conf');
-    const early = await bindTripwiresEarly(config, ['tcp'], () => 42);
+    // The clock is read once per accepted connection: the count says the tripwire took it.
+    let accepted = 0;
+    const early = await bindTripwiresEarly(config, ['tcp'], () => {
+      accepted += 1;
+      return 42;
+    });
     try {
       assert.equal(early.sets.length, 1);
       assert.deepEqual(early.sets[0]?.set.bound, [{ port, family: 4 }]);
@@ -26,7 +32,7 @@ describe('early tripwires: bound before the daemon is up, nothing caught in betw
       client.on('data', (chunk) => (received += String(chunk)));
       const closed = new Promise<void>((resolve) => client.on('close', () => resolve()));
       await new Promise<void>((resolve) => client.on('connect', () => resolve()));
-      await new Promise((r) => setTimeout(r, 100));
+      await until('the tripwire accepted the connection', () => accepted === 1);
       assert.equal(client.destroyed, false, 'held open while queued');
       // The daemon is up: the queued hit is replayed, answered, and released.
       const events: Array<[TripwireEvent, boolean]> = [];
@@ -52,8 +58,6 @@ describe('early tripwires: bound before the daemon is up, nothing caught in betw
         events.map(([, r]) => r),
         [true, false],
       );
-      // An answered connection is hung up a second after its banner (tripwires.ts).
-      await new Promise((r) => setTimeout(r, 1200));
     } finally {
       await early.close();
     }
