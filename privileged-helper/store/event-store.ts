@@ -174,17 +174,24 @@ export class EventStore {
    */
   recordBatch(events: readonly HelperEvent[]): StoredEvent[] {
     if (events.length === 1) return [this.record(events[0]!)];
-    return this.writing(() => {
-      this.db.exec('BEGIN');
-      try {
-        const stored = events.map((event) => this.insert(event));
-        this.db.exec('COMMIT');
-        return stored;
-      } catch (error) {
-        if (this.db.isTransaction) this.db.exec('ROLLBACK');
-        throw error;
-      }
-    });
+    return this.writing(() => this.transaction(() => events.map((event) => this.insert(event))));
+  }
+
+  /**
+   * Runs `work` in one transaction, all or nothing. After some errors (a full disk, I/O) SQLite
+   * has already rolled the transaction back itself: a ROLLBACK then would fail with "no
+   * transaction is active" and hide the real error, so it is only sent while one is open.
+   */
+  private transaction<T>(work: () => T): T {
+    this.db.exec('BEGIN');
+    try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   /** A write, with its failure or its success (after a failure) said. */
@@ -382,14 +389,9 @@ export class EventStore {
   recordScans(records: readonly ScanRecord[]): void {
     this.writing(() => {
       const upsert = this.db.prepare('INSERT INTO scans (id, scanner, last_probe, body) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET last_probe = excluded.last_probe, body = excluded.body');
-      this.db.exec('BEGIN');
-      try {
+      this.transaction(() => {
         for (const record of records) upsert.run(record.id, record.scanner, record.lastProbe, JSON.stringify(record));
-        this.db.exec('COMMIT');
-      } catch (error) {
-        this.db.exec('ROLLBACK');
-        throw error;
-      }
+      });
     });
   }
 
