@@ -333,6 +333,34 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
     );
     out.push('');
   }
+  const restarts = figures.restart ?? [];
+  if (restarts.length > 0) {
+    out.push('## 12. Restart while holding many blocks (-tcp -udp)');
+    out.push('');
+    out.push(
+      'The store filled as a long-running helper leaves it (a "block added" event and a block row per address, permanent IPv6 host blocks, written through the product\'s EventStore), then one start with our nftables table gone (after a reboot: every block re-applied from the store) and restarts with the table kept (a helper restart: the kernel\'s sets still hold every block). Clocked from the spawn of `ip netns exec ... node portsentryd`, as figure 7: every tripwire bound (ss polled), the helper\'s "blocks at start" line (reconciliation done), its "active and listening" line. Then read back: the elements of our sets in the kernel (`nft -j list table`) and the ledger\'s confirmed blocks (status RPC blockedCount); reconciled = both equal the blocks stored, in every run. Peak RSS: the helper\'s VmHWM.',
+    );
+    out.push('');
+    out.push(
+      table(
+        ['blocks stored', 'start', 'runs', 'to all ports bound ms', 'to blocks reconciled ms', 'to "active" ms', 'kernel holds', 'ledger holds', 'failed', 'reconciled', 'peak RSS MB'],
+        restarts.map((r) => [
+          String(r.blocks),
+          r.kind,
+          String(r.runs),
+          mp(r.toBoundMs, 0),
+          mp(r.toReconciledMs, 0),
+          mp(r.toActiveMs, 0),
+          String(r.kernelHeld),
+          r.ledgerHeld === null ? 'n/a' : String(r.ledgerHeld),
+          String(r.failed),
+          r.reconciled ? 'yes' : `**no**${r.problem === undefined ? '' : `: ${r.problem}`}`,
+          mp(r.peakRssMb, 1),
+        ]),
+      ),
+    );
+    out.push('');
+  }
   const exclusions = statedExclusions(results);
   if (exclusions.length > 0) {
     out.push('## What the figures leave out, and unequal loads');
