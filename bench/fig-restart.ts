@@ -15,6 +15,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseAddress } from '../shared/domain/address.js';
 import { EventStore } from '../privileged-helper/store/event-store.js';
 import { SET_NAMES } from '../privileged-helper/firewall/nftables-backend.js';
 import type { BenchLab } from './bench-lab.js';
@@ -110,6 +111,11 @@ export function restartRow(blocks: number, kind: RestartKind, runs: readonly Res
   };
 }
 
+/** The i-th stored block's address, canonical as the helper writes it (the kernel lists it so). */
+function storedAddress(i: number): string {
+  return parseAddress(capacityAddress(i))!.address;
+}
+
 /** Writes `count` permanent blocks into the store as the helper records them (events and block rows). */
 export function fillStore(file: string, count: number, now = Date.now()): void {
   const store = new EventStore(file);
@@ -117,7 +123,7 @@ export function fillStore(file: string, count: number, now = Date.now()): void {
     for (let from = 0; from < count; from += STORE_BATCH) {
       const events = [];
       for (let i = from; i < Math.min(count, from + STORE_BATCH); i++) {
-        events.push({ type: 'block' as const, change: 'added' as const, at: now - count + i, address: capacityAddress(i), reason: 'bench: held before the restart', until: null });
+        events.push({ type: 'block' as const, change: 'added' as const, at: now - count + i, address: storedAddress(i), reason: 'bench: held before the restart', until: null });
       }
       store.recordBatch(events);
     }
@@ -146,6 +152,8 @@ async function oneStart(bench: BenchLab, configs: BenchConfigPaths): Promise<Res
     const reconciledLine = daemon.log.lines.find((l) => RECONCILED_LINE.test(l.text));
     const counts = reconciledLine === undefined ? null : RECONCILED_LINE.exec(reconciledLine.text)!;
     const peak = await peakRssMb(daemon.pid);
+    // The control socket opens after the active line.
+    await daemon.log.waitFor(/Control socket listening on/, 60_000);
     const status = await controlRequest(join(configs.dir, 'helper.sock'), 'status', 600_000);
     const ledger = (status?.result as { blockedCount?: unknown } | undefined)?.blockedCount;
     return {
@@ -171,10 +179,16 @@ export async function restart(bench: BenchLab, configs: BenchConfigPaths, plan: 
     await removeOurTable(bench);
     for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(`${store}${suffix}`, { force: true });
   };
+  // Progress on stderr: at a million blocks one start can take minutes.
+  const say = (text: string) => process.stderr.write(`bench: restart: ${text}\n`);
+  const described = (r: RestartRun) =>
+    `bound ${r.toBoundMs} ms, reconciled ${r.toReconciledMs} ms, active ${r.toActiveMs} ms, kernel ${r.kernelHeld}, ledger ${r.ledgerHeld}, peak RSS ${r.peakRssMb} MB`;
   for (const size of plan.sizes) {
     await clean();
     try {
+      const filling = performance.now();
       fillStore(store, size);
+      say(`${size} blocks stored in ${((performance.now() - filling) / 1000).toFixed(1)} s`);
       let cold: RestartRun;
       try {
         cold = await oneStart(bench, configs);
@@ -182,12 +196,14 @@ export async function restart(bench: BenchLab, configs: BenchConfigPaths, plan: 
         rows.push(restartRow(size, 'after reboot (kernel sets empty)', [], (error as Error).message.split('\n')[0]));
         continue;
       }
+      say(`${size} after reboot: ${described(cold)}`);
       rows.push(restartRow(size, 'after reboot (kernel sets empty)', [cold]));
       const warm: RestartRun[] = [];
       let problem: string | undefined;
       for (let i = 0; i < plan.restarts && problem === undefined; i++) {
         try {
           warm.push(await oneStart(bench, configs));
+          say(`${size} restart ${i + 1}: ${described(warm[warm.length - 1]!)}`);
         } catch (error) {
           problem = (error as Error).message.split('\n')[0];
         }

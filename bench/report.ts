@@ -154,12 +154,21 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
     ),
   );
   out.push('');
-  out.push('Real daemons, idle after start (-tcp -udp -atcp -audp; the peer is four processes):');
+  out.push(
+    'Real daemons, idle after start (-tcp -udp -atcp -audp; the peer is four processes; ours is the helper and its children: nft, tcpdump, logger). RSS from /proc/PID/status (VmRSS: it counts the pages of the node binary the helper has touched, shared with every other Node process); CPU is utime+stime over the interval:',
+  );
   out.push('');
   out.push(
     table(
-      ['detector', 'RSS MB (main)', 'RSS MB (all processes)', 'idle CPU s over', 'idle CPU %'],
-      figures.memory.idle.map((r) => [r.detector, fmt(r.rssMb, 1), fmt(r.treeRssMb, 1), `${fmt(r.idleCpuSeconds)} / ${r.idleSeconds} s`, fmt(r.idleCpuPercent, 2)]),
+      ['detector', 'RSS MB (main)', 'RSS MB (all processes)', 'idle CPU s over', 'idle CPU %', 'per process: RSS MB, CPU s'],
+      figures.memory.idle.map((r) => [
+        r.detector,
+        fmt(r.rssMb, 1),
+        fmt(r.treeRssMb, 1),
+        `${fmt(r.idleCpuSeconds)} / ${r.idleSeconds} s`,
+        fmt(r.idleCpuPercent, 2),
+        r.processes === undefined ? 'n/a' : r.processes.map((p) => `${p.program} ${fmt(p.rssMb, 1)}, ${fmt(p.cpuSeconds)}`).join('; '),
+      ]),
     ),
   );
   out.push('');
