@@ -67,7 +67,7 @@ export const FULL_PLAN: BenchPlan = {
   capacity: { setSize: 1_000_000 },
   loneProbeRepetitions: 10,
   masscan: { rates: [50_000, 100_000], seconds: 10 },
-  restart: { sizes: [200_000, 1_000_000], restarts: 3 },
+  restart: { sizes: [200_000, 1_000_000], restarts: 2 },
 };
 
 export const QUICK_PLAN: BenchPlan = {
