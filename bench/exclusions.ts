@@ -58,5 +58,13 @@ export function statedExclusions(results: BenchResults): string[] {
       `- Figure 9: "blocks held" is read back from the kernel (\`nft -j list set\`, ${cap.readBackSeconds ?? 'n/a'} s for one read), after the load (${cap.heldAfterLoad} of the ${cap.plannedLoad ?? 'n/a'} loaded) and after the newest scanner's block (${cap.held}); nothing in it is taken from the plan.`,
     );
   }
+  const restarts = figures.restart ?? [];
+  if (restarts.length > 0) {
+    const sizes = [...new Set(restarts.map((r) => r.blocks))];
+    const warm = restarts.filter((r) => r.kind === 'helper restart (kernel sets kept)').map((r) => r.runs);
+    out.push(
+      `- Figure 12: ${sizes.join(' and ')} blocks; per size one start after a reboot and ${warm.length > 0 ? Math.max(...warm) : 0} restarts (each a full re-read of the sets, so a few runs fit the bench's time); the medians are over those few. The addresses are IPv6 hosts in one set (fd00:ff::/32); the IPv4 test range (198.18.0.0/15) holds only 131,072 addresses. The peer has no restart to compare: it keeps no blocks across a restart (its iptables rules stay, and it re-reads nothing).`,
+    );
+  }
   return out;
 }

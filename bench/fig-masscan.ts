@@ -13,10 +13,9 @@
 // source is logged, as 1.2 does, so its cost grows with packets by design): both are shown,
 // and only the installed one is held to the target.
 
-import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import type { BenchLab } from './bench-lab.js';
+import { controlRequest } from './control-request.js';
 import { ADVANCED_TRIGGER_PORT, type BenchConfigPaths } from './configs.js';
 import { SETTLE_AFTER_START_MS, startDetector } from './detectors.js';
 import { cpuSeconds, processTree } from './proc-stats.js';
@@ -58,27 +57,6 @@ async function treeCpu(pid: number): Promise<number> {
   return total;
 }
 
-/** One JSON-RPC status request over the operator socket: its round trip in ms, or null (no answer in 5 s). */
-function statusOnce(socketPath: string): Promise<number | null> {
-  return new Promise((resolve) => {
-    const started = performance.now();
-    const socket = createConnection(socketPath);
-    let buffer = '';
-    const done = (value: number | null) => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve(value);
-    };
-    const timer = setTimeout(() => done(null), 5000);
-    socket.on('error', () => done(null));
-    socket.on('connect', () => socket.write(`${JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'status', params: {} })}\n`));
-    socket.on('data', (chunk) => {
-      buffer += chunk.toString('utf8');
-      if (buffer.includes('\n')) done(performance.now() - started);
-    });
-  });
-}
-
 export async function masscan(bench: BenchLab, configs: BenchConfigPaths, plan: { rates: readonly number[]; seconds: number }): Promise<MasscanRow[]> {
   const rows: MasscanRow[] = [];
   const runs: { rate: number; repeatLog: RepeatLog }[] = plan.rates.map((rate) => ({ rate, repeatLog: 'minute' }));
@@ -96,9 +74,9 @@ export async function masscan(bench: BenchLab, configs: BenchConfigPaths, plan: 
       let timeouts = 0;
       const control = (async () => {
         while (flooding) {
-          const ms = await statusOnce(join(configs.dir, 'helper.sock'));
-          if (ms === null) timeouts++;
-          else latencies.push(round(ms, 3));
+          const answer = await controlRequest(join(configs.dir, 'helper.sock'), 'status');
+          if (answer === null) timeouts++;
+          else latencies.push(round(answer.ms, 3));
           // Paced (ten a second), so the requests themselves add little to the helper's CPU.
           await sleep(CONTROL_INTERVAL_MS);
         }

@@ -12,7 +12,7 @@ import { benchScript } from './bench-lab.js';
 import type { BenchConfigPaths } from './configs.js';
 import { startDetector, type Detector } from './detectors.js';
 import type { EngineMemoryResult } from './engine-memory.js';
-import { cpuOver, processTree, rssMb, treeRssMb } from './proc-stats.js';
+import { perProcessOver, processTree, rssMb, type ProcessUse } from './proc-stats.js';
 import { sleep } from './processes.js';
 
 const run = promisify(execFile);
@@ -26,6 +26,8 @@ export interface IdleRow {
   readonly idleSeconds: number;
   readonly idleCpuSeconds: number;
   readonly idleCpuPercent: number;
+  /** Every process over the same interval (absent in older results). */
+  readonly processes?: ProcessUse[];
 }
 
 export interface MemoryFigure {
@@ -48,18 +50,19 @@ export async function memory(bench: BenchLab, configs: BenchConfigPaths, plan: {
     const running = await startDetector(bench, configs, detector, modes);
     try {
       await sleep(1000); // past start-up work
+      // Ours: the helper and its children (nft, tcpdump, logger); the peer: one process per mode.
       const pids = detector === 'ours' ? await processTree(running.pids[0]!) : [...running.pids];
-      const cpu = await cpuOver(pids, plan.idleSeconds);
-      let tree = 0;
-      for (const pid of running.pids) tree += await treeRssMb(pid);
+      const processes = await perProcessOver(pids, plan.idleSeconds);
+      const cpu = processes.reduce((sum, p) => sum + p.cpuSeconds, 0);
       idle.push({
         detector,
         modes: modes.map((m) => `-${m}`).join(' '),
         rssMb: detector === 'ours' ? await rssMb(running.pids[0]!) : null,
-        treeRssMb: Math.round(tree * 10) / 10,
+        treeRssMb: Math.round(processes.reduce((sum, p) => sum + (p.rssMb ?? 0), 0) * 10) / 10,
         idleSeconds: plan.idleSeconds,
-        idleCpuSeconds: cpu.cpuSeconds,
-        idleCpuPercent: cpu.percent,
+        idleCpuSeconds: Math.round(cpu * 100) / 100,
+        idleCpuPercent: Math.round((cpu / plan.idleSeconds) * 1000) / 10,
+        processes,
       });
     } finally {
       await running.stop();

@@ -28,7 +28,8 @@ export interface StartupRow {
   readonly launcherIncluded?: boolean;
 }
 
-async function allBound(bench: BenchLab): Promise<boolean> {
+/** Whether every tripwire port (TCP and UDP) is bound in the target's namespace, as ss lists it. */
+export async function allTripwiresBound(bench: BenchLab): Promise<boolean> {
   const { stdout } = await bench.lab.exec(bench.target, ['ss', '-Hlntu'], { allowFailure: true });
   const has = (proto: string, port: number) => new RegExp(`^${proto}\\s.*:${port}\\s`, 'm').test(stdout);
   return TCP_TRIPWIRES.every((p) => has('tcp', p)) && UDP_TRIPWIRES.every((p) => has('udp', p));
@@ -44,7 +45,7 @@ export async function startup(bench: BenchLab, configs: BenchConfigPaths, repeti
     await bench.lab.exec(bench.target, ['true']);
     ours.launcher.push(round(performance.now() - launcherStarted, 1));
 
-    const boundWatch = pollUntil(() => allBound(bench), 20_000, 1).then(() => performance.now());
+    const boundWatch = pollUntil(() => allTripwiresBound(bench), 20_000, 1).then(() => performance.now());
     const daemon = await startOurs(bench, configs.ours, ['tcp', 'udp']);
     ours.active.push(round(daemon.activeAt - daemon.spawnedAt, 1));
     ours.bound.push(round((await boundWatch) - daemon.spawnedAt, 1));

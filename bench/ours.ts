@@ -16,12 +16,20 @@ export interface OurDaemon {
   readonly spawnedAt: number;
   readonly activeAt: number;
   readonly log: LineRecorder;
-  stop(): Promise<void>;
+  /** keepTable: leave our nftables table (and its blocks) in the kernel, as a helper stop does. */
+  stop(options?: { keepTable?: boolean }): Promise<void>;
 }
 
-export async function startOurs(bench: BenchLab, configPath: string, modes: readonly string[]): Promise<OurDaemon> {
+export interface StartOursOptions {
+  /** Start on the store as it is (the restart figure), instead of a fresh one. */
+  readonly keepStore?: boolean;
+  /** How long to wait for "active and listening" (default 20 s). */
+  readonly activeTimeoutMs?: number;
+}
+
+export async function startOurs(bench: BenchLab, configPath: string, modes: readonly string[], options: StartOursOptions = {}): Promise<OurDaemon> {
   const store = ourStoreFile(dirname(configPath));
-  for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(`${store}${suffix}`, { force: true });
+  if (options.keepStore !== true) for (const suffix of ['', '-wal', '-shm', '-journal']) await rm(`${store}${suffix}`, { force: true });
   const spawnedAt = performance.now();
   // `ip netns exec` execs the command, so the child's pid is the daemon's.
   // As the systemd unit runs it: with Node's compile cache in a root-only directory (the
@@ -34,7 +42,7 @@ export async function startOurs(bench: BenchLab, configPath: string, modes: read
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let active;
   try {
-    active = await log.waitFor(ACTIVE_LINE, 20_000);
+    active = await log.waitFor(ACTIVE_LINE, options.activeTimeoutMs ?? 20_000);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -44,12 +52,12 @@ export async function startOurs(bench: BenchLab, configPath: string, modes: read
     spawnedAt,
     activeAt: active.at,
     log,
-    stop: async () => {
+    stop: async (stopOptions = {}) => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
-      await removeOurTable(bench);
+      if (stopOptions.keepTable !== true) await removeOurTable(bench);
     },
   };
 }

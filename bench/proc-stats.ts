@@ -46,15 +46,27 @@ export async function treeRssMb(pid: number): Promise<number> {
   return Math.round(total * 10) / 10;
 }
 
-/** CPU seconds used by the processes over `seconds` of wall time (sum of the set). */
-export async function cpuOver(pids: readonly number[], seconds: number): Promise<{ cpuSeconds: number; percent: number }> {
-  const read = async () => {
-    let sum = 0;
-    for (const p of pids) sum += (await cpuSeconds(p)) ?? 0;
-    return sum;
-  };
-  const before = await read();
+/** A process's program name: the base name of its argv[0] (Node 24 names its main thread "MainThread" in comm). */
+export async function programName(pid: number): Promise<string> {
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  const argv0 = cmdline.split('\0')[0] ?? '';
+  return argv0.slice(argv0.lastIndexOf('/') + 1) || '?';
+}
+
+export interface ProcessUse {
+  readonly program: string;
+  readonly rssMb: number | null;
+  readonly cpuSeconds: number;
+}
+
+/** Each process's name, RSS now and CPU seconds over `seconds` of wall time (the figure's idle interval). */
+export async function perProcessOver(pids: readonly number[], seconds: number): Promise<ProcessUse[]> {
+  const before = await Promise.all(pids.map(async (p) => (await cpuSeconds(p)) ?? 0));
   await new Promise((r) => setTimeout(r, seconds * 1000));
-  const used = (await read()) - before;
-  return { cpuSeconds: Math.round(used * 100) / 100, percent: Math.round((used / seconds) * 1000) / 10 };
+  const out: ProcessUse[] = [];
+  for (const [i, pid] of pids.entries()) {
+    const after = await cpuSeconds(pid);
+    out.push({ program: await programName(pid), rssMb: await rssMb(pid), cpuSeconds: after === null ? 0 : Math.round((after - before[i]!) * 100) / 100 });
+  }
+  return out;
 }

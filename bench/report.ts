@@ -154,12 +154,21 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
     ),
   );
   out.push('');
-  out.push('Real daemons, idle after start (-tcp -udp -atcp -audp; the peer is four processes):');
+  out.push(
+    'Real daemons, idle after start (-tcp -udp -atcp -audp; the peer is four processes; ours is the helper and its children: nft, tcpdump, logger). RSS from /proc/PID/status (VmRSS: it counts the pages of the node binary the helper has touched, shared with every other Node process); CPU is utime+stime over the interval:',
+  );
   out.push('');
   out.push(
     table(
-      ['detector', 'RSS MB (main)', 'RSS MB (all processes)', 'idle CPU s over', 'idle CPU %'],
-      figures.memory.idle.map((r) => [r.detector, fmt(r.rssMb, 1), fmt(r.treeRssMb, 1), `${fmt(r.idleCpuSeconds)} / ${r.idleSeconds} s`, fmt(r.idleCpuPercent, 2)]),
+      ['detector', 'RSS MB (main)', 'RSS MB (all processes)', 'idle CPU s over', 'idle CPU %', 'per process: RSS MB, CPU s'],
+      figures.memory.idle.map((r) => [
+        r.detector,
+        fmt(r.rssMb, 1),
+        fmt(r.treeRssMb, 1),
+        `${fmt(r.idleCpuSeconds)} / ${r.idleSeconds} s`,
+        fmt(r.idleCpuPercent, 2),
+        r.processes === undefined ? 'n/a' : r.processes.map((p) => `${p.program} ${fmt(p.rssMb, 1)}, ${fmt(p.cpuSeconds)}`).join('; '),
+      ]),
     ),
   );
   out.push('');
@@ -328,6 +337,34 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
           r.sourceBlocked ? 'yes' : '**no**',
           mp(r.controlLatencyMs),
           `${r.controlRequests} (${r.controlTimeouts})`,
+        ]),
+      ),
+    );
+    out.push('');
+  }
+  const restarts = figures.restart ?? [];
+  if (restarts.length > 0) {
+    out.push('## 12. Restart while holding many blocks (-tcp -udp)');
+    out.push('');
+    out.push(
+      'The store filled as a long-running helper leaves it (a "block added" event and a block row per address, permanent IPv6 host blocks, written through the product\'s EventStore), then one start with our nftables table gone (after a reboot: every block re-applied from the store) and restarts with the table kept (a helper restart: the kernel\'s sets still hold every block). Clocked from the spawn of `ip netns exec ... node portsentryd`, as figure 7: every tripwire bound (ss polled), the helper\'s "blocks at start" line (reconciliation done), its "active and listening" line. Then read back: the elements of our sets in the kernel (`nft -j list table`) and the ledger\'s confirmed blocks (status RPC blockedCount); reconciled = both equal the blocks stored, in every run. Peak RSS: the helper\'s VmHWM.',
+    );
+    out.push('');
+    out.push(
+      table(
+        ['blocks stored', 'start', 'runs', 'to all ports bound ms', 'to blocks reconciled ms', 'to "active" ms', 'kernel holds', 'ledger holds', 'failed', 'reconciled', 'peak RSS MB'],
+        restarts.map((r) => [
+          String(r.blocks),
+          r.kind,
+          String(r.runs),
+          mp(r.toBoundMs, 0),
+          mp(r.toReconciledMs, 0),
+          mp(r.toActiveMs, 0),
+          String(r.kernelHeld),
+          r.ledgerHeld === null ? 'n/a' : String(r.ledgerHeld),
+          String(r.failed),
+          r.reconciled ? 'yes' : `**no**${r.problem === undefined ? '' : `: ${r.problem}`}`,
+          mp(r.peakRssMb, 1),
         ]),
       ),
     );

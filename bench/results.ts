@@ -13,6 +13,7 @@ import type { TriggerRow } from './fig-trigger.js';
 import type { FleetFigure } from './fig-fleet.js';
 import type { LoneProbeRow } from './fig-lone-probe.js';
 import type { MasscanRow } from './fig-masscan.js';
+import type { RestartRow } from './fig-restart.js';
 
 export interface BenchResults {
   readonly machine: MachineInfo;
@@ -36,9 +37,10 @@ export interface BenchResults {
     /** Absent in results written before this figure existed. */
     readonly loneProbe?: LoneProbeRow[];
     readonly masscan?: MasscanRow[];
+    readonly restart?: RestartRow[];
   };
   /** Figures that could not be measured, with the reason (the rest still ran). */
   readonly errors: Record<string, string>;
 }
 
-export const FIGURE_NAMES = ['triggerToBlackhole', 'scanTypes', 'leak', 'scale', 'blockCost', 'memory', 'startup', 'capturePath', 'flood', 'capacity', 'loneProbe', 'masscan'] as const;
+export const FIGURE_NAMES = ['triggerToBlackhole', 'scanTypes', 'leak', 'scale', 'blockCost', 'memory', 'startup', 'capturePath', 'flood', 'capacity', 'loneProbe', 'masscan', 'restart'] as const;

@@ -22,6 +22,7 @@ import { leak } from './fig-leak.js';
 import { loneProbe } from './fig-lone-probe.js';
 import { masscan } from './fig-masscan.js';
 import { memory } from './fig-memory.js';
+import { restart } from './fig-restart.js';
 import { scale } from './fig-scale.js';
 import { scanTypes, SCAN_TYPES } from './fig-scan-types.js';
 import { startup } from './fig-startup.js';
@@ -48,6 +49,8 @@ export interface BenchPlan {
   readonly loneProbeRepetitions: number;
   /** Figure 11: one source at masscan's pace. */
   readonly masscan: { rates: readonly number[]; seconds: number };
+  /** Figure 12: blocks stored before a restart, and warm restarts per size (after one cold start). */
+  readonly restart: { sizes: readonly number[]; restarts: number };
 }
 
 export const FULL_PLAN: BenchPlan = {
@@ -64,6 +67,7 @@ export const FULL_PLAN: BenchPlan = {
   capacity: { setSize: 1_000_000 },
   loneProbeRepetitions: 10,
   masscan: { rates: [50_000, 100_000], seconds: 10 },
+  restart: { sizes: [200_000, 1_000_000], restarts: 2 },
 };
 
 export const QUICK_PLAN: BenchPlan = {
@@ -80,6 +84,7 @@ export const QUICK_PLAN: BenchPlan = {
   capacity: { setSize: 20_000 },
   loneProbeRepetitions: 2,
   masscan: { rates: [5000], seconds: 1 },
+  restart: { sizes: [5000], restarts: 1 },
 };
 
 interface RunArgs {
@@ -154,6 +159,7 @@ async function main(): Promise<void> {
         capacity: await step('capacity', null, () => capacity(bench.target, plan.capacity)),
         loneProbe: await step('loneProbe', [], () => loneProbe(bench, configs, plan.loneProbeRepetitions, triggerModes)),
         masscan: await step('masscan', [], () => masscan(bench, configs, plan.masscan)),
+        restart: await step('restart', [], () => restart(bench, configs, plan.restart)),
       };
       results = { machine: await machineInfo(), quick, repetitions: plan.repetitions, durationSeconds: Math.round((performance.now() - started) / 1000), figures, errors };
     } finally {

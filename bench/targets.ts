@@ -119,6 +119,13 @@ export function analyseTargets(results: BenchResults): string[] {
       `- One source at ${row.offeredPerSecond}/s (achieved ${row.achievedPerSecond}/s) for ${f(row.seconds, 1)} s: helper CPU ${f(row.helperCpuSeconds)} s, ${row.logLines} log lines, ${row.attackLinesForSource} attack lines for the source, blocked: ${row.sourceBlocked ? 'yes' : 'no'}, control socket ${f(row.controlLatencyMs?.median)} / ${f(row.controlLatencyMs?.p95)} ms (target: user-space CPU after the first probe near zero, under 2 % of a core; one attack line; the source blocked; the control socket answering): ${mark(ok)}.`,
     );
   }
+  for (const row of figures.restart ?? []) {
+    // No time target of its own: the tripwires must not wait for the blocks (start-up's target
+    // covers them), and every stored block must be back in the kernel and the ledger.
+    lines.push(
+      `- Restart holding ${row.blocks} blocks, ${row.kind}: every tripwire bound ${f(row.toBoundMs?.median, 0)} ms, blocks reconciled ${f(row.toReconciledMs?.median, 0)} ms after exec (median of ${row.runs}); the kernel holds ${row.kernelHeld}, the ledger ${row.ledgerHeld ?? 'n/a'}, ${row.failed} failed, peak RSS ${f(row.peakRssMb?.median, 1)} MB (target: every stored block in the kernel and the ledger, read back)${row.problem === undefined ? '' : `; ${row.problem}`}: ${mark(row.reconciled)}.`,
+    );
+  }
   const idle = figures.memory.idle.find((r) => r.detector === 'ours');
   // Two decimals: the target (0.1 %) sits at the resolution one decimal would give.
   lines.push(

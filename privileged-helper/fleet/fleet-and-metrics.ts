@@ -1,15 +1,18 @@
 // Wiring of what reaches beyond this host: the CrowdSec fleet (fleet-sync.ts) and the
 // Prometheus endpoint (metrics/). Started after the daemon, fed its probes and events,
 // rebuilt on reload when their settings changed; both off by default, and neither can
-// stop detection: their failures are logged and the helper runs on.
+// stop detection: their failures are logged and the helper runs on. The metrics page (and
+// prom-client, ~15 MB of the helper's memory and a 10 ms event-loop-delay timer) is loaded
+// only when the endpoint is on; its counts since start are kept meanwhile in a MetricsTally.
 
 import type { PortSentryConfig } from '../config/config.js';
 import type { Probe } from '../../shared/domain/types.js';
 import type { Daemon } from '../daemon/daemon.js';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
-import { HelperMetrics } from '../metrics/helper-metrics.js';
+import type { HelperMetrics } from '../metrics/helper-metrics.js';
+import { MetricsTally } from '../metrics/metrics-tally.js';
 import type { FirewallHealth } from '../firewall/firewall-owner.js';
-import { MetricsServer } from '../metrics/metrics-server.js';
+import type { MetricsServer } from '../metrics/metrics-server.js';
 import { messages } from '../reporters/messages.js';
 import type { EventStore } from '../store/event-store.js';
 import { fleetSettingsOf, FleetSync, type FleetSettings, type FleetStatus } from './fleet-sync.js';
@@ -28,30 +31,39 @@ export interface FleetAndMetricsDeps {
 export class FleetAndMetrics {
   private fleet: FleetSync | null = null;
   private server: MetricsServer | null = null;
-  private readonly metrics: HelperMetrics;
+  /** Counts since start, kept whether or not the endpoint is on. */
+  private readonly tally = new MetricsTally();
+  /** The page, made the first time the endpoint is wanted (null until then). */
+  private metrics: HelperMetrics | null = null;
   private setCapacity = 1_000_000;
 
-  constructor(private readonly deps: FleetAndMetricsDeps) {
-    this.metrics = new HelperMetrics(() => ({
-      // What the firewall holds (the ledger its owner keeps the kernel to), not pending decisions.
-      blockedAddresses: deps.daemon.heldBlocks().map((block) => block.key),
-      setCapacity: this.setCapacity,
-      captureFrames: deps.daemon.captureStats().frames,
-      captureUndecoded: deps.daemon.captureStats().undecoded,
-      rpcConnections: deps.rpcConnections(),
-      storeBytes: deps.store.sizeBytes(),
-      storeEvents: deps.store.countEvents(),
-      fleet: this.fleet?.status() ?? null,
-      fleetRefused: this.fleet?.refusedByReason ?? new Map(),
-      firewall: deps.firewallHealth?.() ?? null,
-      protecting: deps.daemon.protection().protecting,
-      scansStarted: deps.daemon.scansStarted,
-    }));
-  }
+  constructor(private readonly deps: FleetAndMetricsDeps) {}
 
-  /** The metrics registry (the benchmark scrapes it in process too). */
-  get registry(): HelperMetrics['registry'] {
-    return this.metrics.registry;
+  /** The metrics page (prom-client loaded now, if it was not). */
+  private async page(): Promise<HelperMetrics> {
+    if (this.metrics !== null) return this.metrics;
+    const { HelperMetrics } = await import('../metrics/helper-metrics.js');
+    const deps = this.deps;
+    this.metrics ??= new HelperMetrics(
+      () => ({
+        // What the firewall holds (the ledger its owner keeps the kernel to), not pending decisions.
+        blockedAddresses: deps.daemon.heldBlocks().map((block) => block.key),
+        setCapacity: this.setCapacity,
+        captureFrames: deps.daemon.captureStats().frames,
+        captureUndecoded: deps.daemon.captureStats().undecoded,
+        rpcConnections: deps.rpcConnections(),
+        storeBytes: deps.store.sizeBytes(),
+        storeEvents: deps.store.countEvents(),
+        fleet: this.fleet?.status() ?? null,
+        fleetRefused: this.fleet?.refusedByReason ?? new Map(),
+        firewall: deps.firewallHealth?.() ?? null,
+        protecting: deps.daemon.protection().protecting,
+        scansStarted: deps.daemon.scansStarted,
+      }),
+      Date.now,
+      this.tally,
+    );
+    return this.metrics;
   }
 
   async start(config: PortSentryConfig): Promise<void> {
@@ -80,8 +92,9 @@ export class FleetAndMetrics {
       await this.server?.close();
       this.server = null;
       if (wanted !== null) {
-        const server = new MetricsServer(this.metrics.registry, wanted.address, wanted.port);
         try {
+          const { MetricsServer } = await import('../metrics/metrics-server.js');
+          const server = new MetricsServer((await this.page()).registry, wanted.address, wanted.port);
           await server.listen();
           this.server = server;
           this.deps.log(`adminalert: Prometheus metrics on http://${wanted.address.includes(':') ? `[${wanted.address}]` : wanted.address}:${wanted.port}/metrics`);
@@ -93,11 +106,11 @@ export class FleetAndMetrics {
   }
 
   observeProbe(probe: Probe): void {
-    this.metrics.observeProbe(probe);
+    this.tally.observeProbe(probe);
   }
 
   observe(event: HelperEvent): void {
-    this.metrics.observeEvent(event);
+    this.tally.observeEvent(event);
     this.fleet?.observe(event);
   }
 

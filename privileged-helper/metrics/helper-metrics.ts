@@ -3,12 +3,15 @@
 // frames, control connections, store size, the fleet's exchange, the build and Node's own
 // process metrics. By Prometheus' conventions: whatever counts since start is a counter
 // named _total, and every labelled series whose label values are known is there at 0 from
-// the start (rate() and absent() need a series before its first event). Counters for
-// probes and events are fed as they happen; the rest is read from a snapshot at scrape time.
+// the start (rate() and absent() need a series before its first event). Counts of probes and
+// events live in a MetricsTally the helper feeds from its start (metrics-tally.ts: this
+// module, and prom-client with it, is loaded only while the endpoint is on); they and the
+// rest are read at scrape time.
 
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { ALL_MODES, ALL_SCAN_KINDS, protocolOfMode, type Mode, type Probe, type ScanKind } from '../../shared/domain/types.js';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
+import { BLOCK_ORIGINS, BLOCK_REMOVAL_REASONS, MetricsTally } from './metrics-tally.js';
 import { FLEET_REFUSAL_REASONS, type FleetRefusalReason, type FleetStatus } from '../fleet/fleet-sync.js';
 import type { FirewallHealth } from '../firewall/firewall-owner.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
@@ -48,8 +51,7 @@ export function kindsOfMode(mode: Mode): readonly ScanKind[] {
   return mode === 'tcp' ? ['connect'] : ALL_SCAN_KINDS.filter((kind) => kind !== 'udp');
 }
 
-export const BLOCK_ORIGINS = ['detection', 'hand', 'fleet'] as const;
-export const BLOCK_REMOVAL_REASONS = ['expired', 'hand', 'fleet', 'other'] as const;
+export { BLOCK_ORIGINS, BLOCK_REMOVAL_REASONS } from './metrics-tally.js';
 
 /**
  * A count since start read from a source that starts again at 0 (the capture's frame count,
@@ -70,12 +72,13 @@ export class RunningTotal {
 
 export class HelperMetrics {
   readonly registry = new Registry();
-  private readonly probes: Counter<'kind' | 'mode'>;
-  private readonly blocksAdded: Counter<'origin'>;
-  private readonly blocksRemoved: Counter<'reason'>;
-  private readonly blocksFailed: Counter;
 
-  constructor(snapshot: () => MetricsSnapshot, clock: () => number = Date.now) {
+  /** `tally`: the counts since the helper started (fed by the helper; observeProbe/observeEvent feed it too). */
+  constructor(
+    snapshot: () => MetricsSnapshot,
+    clock: () => number = Date.now,
+    private readonly tally: MetricsTally = new MetricsTally(),
+  ) {
     const registers = [this.registry];
     // Node's and the process's own (process_cpu_seconds_total, process_resident_memory_bytes,
     // nodejs_eventloop_lag_seconds...), under their standard names, without our prefix.
@@ -89,29 +92,6 @@ export class HelperMetrics {
       labelNames: ['version', 'classic', 'node'],
       registers,
     }).set({ version: DESKTOP_VERSION, classic: PRODUCT_VERSION, node: process.version }, 1);
-    this.probes = new Counter({
-      name: 'portsentry_probes_total',
-      help: 'Probes seen (tripwire touches and captured scan packets), by scan kind and detection mode.',
-      labelNames: ['kind', 'mode'],
-      registers,
-    });
-    for (const mode of ALL_MODES) for (const kind of kindsOfMode(mode)) this.probes.inc({ kind, mode }, 0);
-    this.blocksAdded = new Counter({
-      name: 'portsentry_blocks_added_total',
-      help: 'Addresses blocked, by origin: local detection, by hand, or the fleet (CrowdSec).',
-      labelNames: ['origin'],
-      registers,
-    });
-    for (const origin of BLOCK_ORIGINS) this.blocksAdded.inc({ origin }, 0);
-    this.blocksRemoved = new Counter({
-      name: 'portsentry_blocks_removed_total',
-      help: 'Blocks lifted, by reason: expired, by hand, withdrawn by the fleet, other.',
-      labelNames: ['reason'],
-      registers,
-    });
-    for (const reason of BLOCK_REMOVAL_REASONS) this.blocksRemoved.inc({ reason }, 0);
-    this.blocksFailed = new Counter({ name: 'portsentry_blocks_failed_total', help: 'Scanners that should have been blocked but the firewall or command failed.', registers });
-
     // Gauges share one snapshot per scrape: the first collect() takes it, the others reuse it.
     let current: MetricsSnapshot | null = null;
     const read = (): MetricsSnapshot => (current ??= snapshot());
@@ -147,6 +127,19 @@ export class HelperMetrics {
           set((value, labels) => (labels === undefined ? this.inc(value) : this.inc(labels, value)), read());
         },
       });
+    // Counts the helper's tally keeps since its start (metrics-tally.ts).
+    total('portsentry_probes_total', 'Probes seen (tripwire touches and captured scan packets), by scan kind and detection mode.', ['kind', 'mode'], (add) => {
+      for (const mode of ALL_MODES) for (const kind of kindsOfMode(mode)) add(tally.probes(kind, mode), { kind, mode });
+      // A kind a mode is not listed for (none today) still counts, as the counter did before it had a tally.
+      for (const { kind, mode, count } of tally.probeEntries()) if (!kindsOfMode(mode as Mode).includes(kind as ScanKind)) add(count, { kind, mode });
+    });
+    total('portsentry_blocks_added_total', 'Addresses blocked, by origin: local detection, by hand, or the fleet (CrowdSec).', ['origin'], (add) => {
+      for (const origin of BLOCK_ORIGINS) add(tally.blocksAdded.get(origin) ?? 0, { origin });
+    });
+    total('portsentry_blocks_removed_total', 'Blocks lifted, by reason: expired, by hand, withdrawn by the fleet, other.', ['reason'], (add) => {
+      for (const reason of BLOCK_REMOVAL_REASONS) add(tally.blocksRemoved.get(reason) ?? 0, { reason });
+    });
+    total('portsentry_blocks_failed_total', 'Scanners that should have been blocked but the firewall or command failed.', [], (add) => add(tally.blocksFailed));
     const frames = new RunningTotal();
     const undecoded = new RunningTotal();
     total('portsentry_capture_frames_total', 'Frames read from packet capture (stealth and advanced modes) since the helper started.', [], (add, s) => add(frames.read(s.captureFrames)));
@@ -201,21 +194,10 @@ export class HelperMetrics {
   }
 
   observeProbe(probe: Probe): void {
-    this.probes.inc({ kind: probe.kind, mode: probe.mode });
+    this.tally.observeProbe(probe);
   }
 
   observeEvent(event: HelperEvent): void {
-    if (event.type === 'scan') {
-      if (event.action === 'block-failed') this.blocksFailed.inc();
-      return;
-    }
-    if (event.change === 'added') {
-      const origin: (typeof BLOCK_ORIGINS)[number] = event.fleet !== undefined ? 'fleet' : /^(touch|\w[\w-]* probe) of /.test(event.reason) ? 'detection' : 'hand';
-      this.blocksAdded.inc({ origin });
-    } else {
-      const reason: (typeof BLOCK_REMOVAL_REASONS)[number] =
-        event.reason === 'expired' ? 'expired' : event.reason === 'the fleet withdrew its ban' ? 'fleet' : /by hand/.test(event.reason) ? 'hand' : 'other';
-      this.blocksRemoved.inc({ reason });
-    }
+    this.tally.observeEvent(event);
   }
 }
