@@ -81,7 +81,7 @@ export class AsnTable {
     this.v6Asns = take(n6);
     this.asns = take(nAsn);
     this.offsets = take(nAsn + 1);
-    this.strings = bytes.subarray(8 + at * 4);
+    this.strings = bytes.slice(8 + at * 4); // a copy: the file buffer is not kept
   }
 
   /** The ASN and organisation announcing `address`, or null. */
