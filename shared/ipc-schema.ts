@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { preferenceChangesSchema, guiPreferencesSchema } from './gui-preferences.js';
 import { methods, type MethodName } from './protocol/methods.js';
-import { epochMsSchema, ignoreEntrySchema, storedEventSchema } from './protocol/schemas.js';
+import { addressSchema, epochMsSchema, ignoreEntrySchema, storedEventSchema } from './protocol/schemas.js';
 
 // ---------------------------------------------------------------------------------------
 // Entry kinds
@@ -96,6 +96,20 @@ export const helperSetupSchema = z.strictObject({
 });
 export const helperFixResultSchema = z.strictObject({ done: z.boolean(), message: z.string() });
 
+/** Addresses one network-owner lookup may ask about (main/network-owner.ts MAX_LOOKUPS_PER_CALL). */
+export const MAX_NETWORK_LOOKUPS = 64;
+/** Who a scanner is, offline: country and network owner, or "private network". */
+export const networkOwnerSchema = z.strictObject({
+  address: addressSchema,
+  private: z.boolean(),
+  country: z
+    .string()
+    .regex(/^[A-Z]{2}$/)
+    .nullable(),
+  asn: z.int().min(1).max(4_294_967_295).nullable(),
+  org: z.string().max(200).nullable(),
+});
+
 /** A request that takes no argument. */
 const nothing = z.undefined();
 
@@ -119,6 +133,8 @@ export const ipcSchema = {
   pause: helper('pause'),
   resume: helper('resume'),
   stats: helper('stats'),
+  /** One record per scan; the dashboard folds them into one row per scanner. */
+  listScans: helper('scans.list'),
 
   // Main's own answers.
   getPreferences: invoke('portsentry:preferences.get', nothing, guiPreferencesSchema),
@@ -129,6 +145,8 @@ export const ipcSchema = {
   helperSetup: invoke('portsentry:helper.setup', nothing, helperSetupSchema),
   /** Runs a fix; anything needing root asks the user first (consent dialog, then the system's password prompt). */
   fixHelper: invoke('portsentry:helper.fix', helperFixSchema, helperFixResultSchema),
+  /** Country and network owner of up to MAX_NETWORK_LOOKUPS addresses, from main's offline databases. */
+  lookupNetworks: invoke('portsentry:network.lookup', z.array(addressSchema).min(1).max(MAX_NETWORK_LOOKUPS), z.array(networkOwnerSchema).max(MAX_NETWORK_LOOKUPS)),
 
   // Main -> renderer.
   /** New events and block changes as they happen. */

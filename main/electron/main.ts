@@ -24,6 +24,7 @@ import { pushMessage, registerIpcHandlers } from '../ipc-handlers.js';
 import { isTrustedSender } from '../ipc-validation.js';
 import { autostartCommand, setLinuxAutostart } from '../login-item.js';
 import { NotificationPolicy, type NotificationRequest } from '../notification-policy.js';
+import { NetworkOwners } from '../network-owner.js';
 import { openPreferences, type PreferencesStore } from '../preferences.js';
 import { recordScannerEvent, type RecentScanner } from '../recent-scanners.js';
 import { TrayDiff } from '../tray-diff.js';
@@ -142,7 +143,9 @@ async function openDashboardIfNeeded(): Promise<void> {
 }
 
 /** Main's own answers to the renderer (the requests shared/ipc-schema.ts does not forward to the helper). */
+const networkOwners = NetworkOwners.shipped();
 const localHandlers: LocalHandlers = {
+  lookupNetworks: (addresses) => networkOwners.lookup(addresses),
   getPreferences: () => preferences.get(),
   setPreferences: async (changes: PreferenceChanges) => {
     const next = preferences.set(changes);

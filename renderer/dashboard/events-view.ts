@@ -41,6 +41,7 @@ export class EventsView {
   private rangeMs: number | null = 86_400_000;
   private loadGeneration = 0;
   private readonly rangeListeners = new Set<(since: number | undefined) => void>();
+  private readonly renderListeners = new Set<() => void>();
   private announceTimer: number | null = null;
   private pendingAnnouncements: ScanEvent[] = [];
   private readonly body = byId<HTMLTableSectionElement>('events-body');
@@ -85,6 +86,26 @@ export class EventsView {
   /** Told when the time range changes (the statistics follow it). */
   onRangeChange(listener: (since: number | undefined) => void): void {
     this.rangeListeners.add(listener);
+  }
+
+  /** Told after the list was redrawn for a new search, filter or page (the scanner list follows the search). */
+  onRender(listener: () => void): void {
+    this.renderListeners.add(listener);
+  }
+
+  /** The search text typed (the scanner list applies it too). */
+  searchText(): string {
+    return this.search;
+  }
+
+  /** The newest loaded probe of a source: the helper's latest word on it. */
+  latestFor(address: string): ScanEvent | null {
+    return this.events.find((e) => e.source === address) ?? null;
+  }
+
+  /** The reverse name the helper resolved for a source, if any probe of it carries one. */
+  nameFor(address: string): string | null {
+    return this.events.find((e) => e.source === address && (e.resolvedName ?? '') !== '')?.resolvedName ?? null;
   }
 
   /** Block state changed: relabel the Block/Unblock buttons without redrawing the list. */
@@ -161,6 +182,7 @@ export class EventsView {
       this.status.textContent = 'That event is no longer in the list (it may have been deleted).';
       return;
     }
+    byId<HTMLDetailsElement>('probes-section').open = true; // the probe list is folded by default
     for (const other of this.body.querySelectorAll('tr.focused-event')) other.classList.remove('focused-event');
     row.classList.add('focused-event');
     this.grid.setStop(row);
@@ -217,11 +239,12 @@ export class EventsView {
     this.grid.replaceRows(visible.map((event) => this.row(event)));
     byId<HTMLButtonElement>('load-older').hidden = this.nextCursor === null;
     this.updateCount();
+    for (const listener of this.renderListeners) listener();
   }
 
   private updateCount(): void {
     const shown = this.body.rows.length;
-    byId('events-count').textContent = shown === 1 ? '1 scan shown' : `${shown} scans shown`;
+    byId('events-count').textContent = shown === 1 ? '1 probe shown' : `${shown} probes shown`;
     byId('events-empty').hidden = shown !== 0;
   }
 

@@ -13,6 +13,8 @@ import { applyTheme } from '../lib/theme.js';
 import { BlocksView } from './blocks-view.js';
 import { EventsView, type RowActions } from './events-view.js';
 import { ScannerView } from './scanner-view.js';
+import { ScannersView } from './scanners-view.js';
+import { NetworkOwnerCache } from './network-owners.js';
 import { SetupView } from './setup-view.js';
 import { StatsView } from './stats-view.js';
 import { protectionBanner, statusDetails, trustSentence } from './status-text.js';
@@ -22,6 +24,7 @@ class Dashboard {
   private readonly blocks: BlocksView;
   private readonly stats: StatsView;
   private readonly scanner: ScannerView;
+  private readonly scanners: ScannersView;
   private readonly setup: SetupView;
   private state: HelperState = { kind: 'connecting' };
   private status: StatusResult | null = null;
@@ -46,6 +49,17 @@ class Dashboard {
       openScanner: (address) => void this.scanner.open(address),
     };
     this.events = new EventsView(api, actions);
+    this.scanners = new ScannersView(api, actions, {
+      since: () => this.events.since(),
+      search: () => this.events.searchText(),
+      blocks: () => this.blocks.list() ?? [],
+      latest: (address) => this.events.latestFor(address),
+      name: (address) => this.events.nameFor(address),
+      owner: (address) => owners.text(address),
+    });
+    const owners = new NetworkOwnerCache(api, () => this.scanners.render());
+    this.scanners.onShown((addresses) => void owners.want(addresses));
+    this.events.onRender(() => this.scanners.render());
     this.stats = new StatsView(api, () => this.events.since());
     this.scanner = new ScannerView(
       api,
@@ -59,12 +73,18 @@ class Dashboard {
       void this.loadStatus();
       this.events.refreshBlockButtons();
       this.scanner.relabel();
+      // Blocks and the ignore list change together (Ignore lifts blocks): both read afresh.
+      this.scanners.scheduleReload();
     });
-    this.events.onRangeChange(() => void this.stats.reload());
+    this.events.onRangeChange(() => {
+      void this.stats.reload();
+      this.scanners.render();
+    });
     // Subscribe before loading, so nothing that happens during the load is missed.
     api.onEvent((event) => {
       this.events.add(event);
       this.stats.scheduleReload();
+      if (event.type === 'scan') this.scanners.scheduleReload();
       if (event.type === 'block' || (event.type === 'scan' && event.action === 'blocked')) this.blocks.scheduleReload();
     });
     api.onHelperState((state) => this.setState(state));
@@ -152,7 +172,7 @@ class Dashboard {
     }
     this.renderState();
     // Never answered: the panels stay hidden and unloaded (each would only say "not connected").
-    await Promise.all([...(this.answered ? [this.events.reload(), this.blocks.reload(), this.blocks.showBounds(), this.stats.reload()] : []), this.setup.refresh()]);
+    await Promise.all([...(this.answered ? [this.events.reload(), this.blocks.reload(), this.blocks.showBounds(), this.stats.reload(), this.scanners.reload()] : []), this.setup.refresh()]);
   }
 
   private setState(state: HelperState): void {

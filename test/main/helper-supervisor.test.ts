@@ -258,6 +258,7 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
         copyAddress: () => undefined,
         helperSetup: () => defaultSetup(supervisor.state),
         fixHelper: async () => ({ done: false, message: 'not here' }),
+        lookupNetworks: () => [],
       };
       const envelope = await routeRequest(validated.request, { helper: supervisor, local });
       assert.ok(envelope.ok && (envelope.value as { running: boolean }).running === true, JSON.stringify(envelope));

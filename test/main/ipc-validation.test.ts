@@ -176,6 +176,7 @@ const unusedLocal: LocalHandlers = {
   copyAddress: () => undefined,
   helperSetup: () => ({ state: 'running', title: 'running', detail: '', action: null }),
   fixHelper: async () => ({ done: true, message: 'done' }),
+  lookupNetworks: () => [],
 };
 
 describe('routing validated requests', () => {
@@ -273,11 +274,13 @@ describe('the compiled preload', () => {
     await api.copyAddress('198.18.0.0/24');
     await api.helperSetup();
     await api.fixHelper('start');
+    await api.listScans({ limit: 10 });
+    await api.lookupNetworks(['198.18.0.11', 'fd00:5e::c']);
     await assert.rejects(api.pause(), (e: unknown) => JSON.stringify(e) === JSON.stringify({ code: APP_UNAVAILABLE, message: 'no helper' }));
     assert.deepEqual([...new Set(invoked.map(([c]) => c))].sort(), [...INVOKE_CHANNELS.keys()].sort(), 'every request channel is reachable, and no other');
     for (const [channel, args] of invoked) assert.equal(validateIpcRequest(channel, args).ok, true, `${channel} ${JSON.stringify(args)}`);
     assert.equal(await api.status(), 'portsentry:status' as never, 'the envelope is unwrapped');
-    assert.equal(Object.values(ipcSchema).filter((entry) => entry.kind === 'invoke' && entry.helper !== null).length, 14, 'fourteen helper methods reach the renderer');
+    assert.equal(Object.values(ipcSchema).filter((entry) => entry.kind === 'invoke' && entry.helper !== null).length, 15, 'fifteen helper methods reach the renderer');
   });
 
   it("a page's call with bad arguments is refused by main's registered handler, and nothing is done", async () => {
@@ -297,6 +300,7 @@ describe('the compiled preload', () => {
           getPreferences: record('getPreferences'),
           setPreferences: record('setPreferences'),
           copyAddress: record('copyAddress'),
+          lookupNetworks: record('lookupNetworks'),
           helperSetup: record('helperSetup'),
           fixHelper: record('fixHelper'),
         },

@@ -54,6 +54,7 @@ describe('one block truth on the dashboard, against a real helper', { timeout: 1
     await bridge.install(page);
     await page.goto(`${bridge.url}/dashboard.html`);
     await page.locator('#helper-banner.banner-connected').waitFor({ timeout: 15_000 });
+    await page.locator('#probes-section > summary').click(); // the per-probe list is folded under the scanner list
   });
 
   after(async () => {

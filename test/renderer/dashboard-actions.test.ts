@@ -96,6 +96,7 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
     await bridge.install(page);
     await page.goto(`${bridge.url}/dashboard.html`);
     await page.locator('#helper-banner.banner-connected').waitFor({ timeout: 15_000 });
+    await page.locator('#probes-section > summary').click(); // the per-probe list is folded under the scanner list
   });
 
   after(async () => {
@@ -159,6 +160,7 @@ describe('acting on what the dashboard shows, against a real helper', { timeout:
     // A fresh window lists one page (the live list above grew with the scan instead).
     await page.reload();
     await page.locator('#helper-banner.banner-connected').waitFor({ timeout: 15_000 });
+    await page.locator('#probes-section > summary').click(); // the per-probe list is folded under the scanner list
     await until('a page of scans is listed, with more to load', async () => (await page.locator('#events-body tr').count()) > 0 && (await page.locator('#load-older').isVisible()));
     await until(
       'the statistics count the whole scan',

@@ -152,6 +152,7 @@ describe('the dashboard and settings windows against a real helper', { timeout: 
   it('shows a real nmap -sS scan live, with the block it caused, and announces it', async () => {
     const { target, scanner } = lab.hosts;
     await dashboard.locator('#helper-banner.banner-connected').waitFor({ timeout: 10_000 });
+    await dashboard.locator('#probes-section > summary').click(); // the per-probe list is folded under the scanner list
     assert.equal(await tcpReachable(lab, scanner, target.v4, SERVICE_PORT), true, 'the service is reachable before the scan');
     await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79', target.v4]);
     await lab.exec(scanner, ['nmap', '-6', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79', target.v6]);

@@ -21,6 +21,7 @@ import type { StoredEvent } from '../../shared/protocol/schemas.js';
 import { HelperClient, HelperUnavailableError } from '../../shared/rpc/helper-client.js';
 import type { LocalHandlers } from '../../main/api-router.js';
 import { handleIpcRequest } from '../../main/ipc-handlers.js';
+import { NetworkOwners } from '../../main/network-owner.js';
 import { until } from './wait.js';
 
 export const RENDERER_ROOT = fileURLToPath(new URL('../../renderer/', import.meta.url));
@@ -138,7 +139,10 @@ export async function startRendererBridge(options: BridgeOptions): Promise<Rende
   };
 
   /** What main answers itself in the app: one handler per such entry of the table, or this does not compile. */
+  const networkOwners = NetworkOwners.shipped();
   const local: LocalHandlers = {
+    // Main's real lookup over the shipped databases, as in the app.
+    lookupNetworks: (addresses) => networkOwners.lookup(addresses),
     getPreferences: () => preferences,
     setPreferences: (changes) => {
       preferences = { ...preferences, ...changes };
