@@ -82,7 +82,10 @@ export class HelperMetrics {
     const registers = [this.registry];
     // Node's and the process's own (process_cpu_seconds_total, process_resident_memory_bytes,
     // nodejs_eventloop_lag_seconds...), under their standard names, without our prefix.
-    collectDefaultMetrics({ register: this.registry });
+    // The event-loop lag histogram samples on a timer of this period: prom-client's default,
+    // 10 ms, woke an idle helper 100 times a second (most of its idle CPU, measured with
+    // strace); 100 ms still catches any stall worth a look.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 100 });
     // Except the three gauges prom-client names _total (prometheus/client_js#283; promtool
     // flags them): sum(nodejs_active_handles) and the like, grouped by type, say the same.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
