@@ -311,6 +311,9 @@ export const KIND_WORDS: Readonly<Record<ScanKind, string>> = {
   'sctp-init': 'SCTP INIT scan',
   'sctp-cookie-echo': 'SCTP COOKIE-ECHO scan',
   'ip-protocol': 'IP protocol scan',
+  'icmp-echo': 'ping sweep (ICMP echo)',
+  'icmp-timestamp': 'ping sweep (ICMP timestamp)',
+  'icmp-mask': 'ping sweep (ICMP address mask)',
 };
 
 /** A record's ports, cut at a whole run past PORTS_TEXT_MAX characters (the dashboard has the rest). */

@@ -110,7 +110,8 @@ export class CaptureDetector {
       if (this.isOwnAddress(packet.source)) this.conversations.note(packet, at);
       return null;
     }
-    if (!this.isOwnAddress(packet.destination)) return null;
+    // ICMP is host discovery (engine/host-discovery.ts), never a port's probe.
+    if (packet.protocol === 'icmp' || !this.isOwnAddress(packet.destination)) return null;
     if (packet.protocol === 'sctp' || packet.protocol === 'ip') return this.otherProtocol(packet, at, trapped);
     const plain = packet.protocol === 'tcp' ? classifyTcpFlags(packet.tcpFlags) : 'udp';
     const kind = plain ?? (trapped || stray ? classifyStrayTcp(packet.tcpFlags) : null);

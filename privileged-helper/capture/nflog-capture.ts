@@ -44,6 +44,9 @@ export const REPLY_SETS = [
   '  set trap_reply6 { type ipv6_addr . inet_service; flags dynamic, timeout; timeout 5s; size 65536; }',
 ] as const;
 
+/** The log prefix of a host discovery request (engine/host-discovery.ts): ICMP echo, timestamp, address mask, ICMPv6 echo. */
+export const SWEEP_LOG_PREFIX = 'portsentry-sweep';
+
 /** What capture installs: which packets, and the group they go to. */
 export interface NflogCapturePlan {
   readonly watch: CaptureWatch;
@@ -55,6 +58,8 @@ export interface NflogCapturePlan {
    * socket did; "minute" (our shipped config) leaves them to the drop and costs nothing.
    */
   readonly repeats?: boolean;
+  /** Host discovery requests are logged too (HOST_DISCOVERY is not "off"). */
+  readonly discovery?: boolean;
 }
 
 /**
@@ -138,5 +143,18 @@ export function nflogCaptureScript(table: string, plan: NflogCapturePlan | null,
     lines.push(`add rule ${t} capture_out tcp flags & (syn|ack) == syn ${log}`);
     if (watch.udp !== null) lines.push(`add rule ${t} capture_out meta l4proto udp ${log}`);
   }
+  if (plan.discovery === true) lines.push(...discoveryRules(t, group));
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Host discovery requests to this host (the capture chain returns early for any other
+ * destination): only a request that starts something (ct state new). Echo replies to this
+ * host's own pings are never requests, and a request conntrack calls established or related
+ * belongs to a conversation already; one it calls invalid (a bad checksum) this host's stack
+ * drops unread, so it is no evidence.
+ */
+function discoveryRules(t: string, group: number): string[] {
+  const log = nflogStatement(group, SWEEP_LOG_PREFIX);
+  return [`add rule ${t} capture ct state new icmp type { echo-request, timestamp-request, address-mask-request } ${log}`, `add rule ${t} capture ct state new icmpv6 type echo-request ${log}`];
 }

@@ -23,7 +23,8 @@ export const LINKTYPE_NFLOG = 239;
 export type Direction = 'in' | 'out' | 'unknown';
 
 /** TCP, UDP, SCTP, or any other IP protocol ('ip': its number in `ipProtocol`, no ports). */
-export type PacketProtocol = Protocol | 'sctp' | 'ip';
+/** 'icmp' (ICMP or ICMPv6): host discovery requests only (see decodeIcmp), ports 0. */
+export type PacketProtocol = Protocol | 'sctp' | 'ip' | 'icmp';
 
 export interface DecodedPacket {
   readonly direction: Direction;
@@ -42,6 +43,8 @@ export interface DecodedPacket {
   readonly ipProtocol?: number;
   /** IPv4 header longer than 20 bytes: options present. */
   readonly ipOptions: boolean;
+  /** The ICMP or ICMPv6 type (protocol 'icmp' only). */
+  readonly icmpType?: number;
   /** The log prefix of the nftables rule that sent it (NFLOG frames only; absent when none). */
   readonly logPrefix?: string;
 }
@@ -266,6 +269,8 @@ function decodeTransport(protocol: number, segment: Buffer, ip: NetworkPart, vet
     if (segment.length < 13) return null;
     return { ...ip, protocol: 'sctp', sourcePort: segment.readUInt16BE(0), destinationPort: segment.readUInt16BE(2), tcpFlags: 0, sctpChunk: segment[12]! };
   }
+  const icmp = decodeIcmp(protocol, segment, ip);
+  if (icmp !== null) return icmp;
   // Another protocol only where it can be a probe (ip-protocols.ts): ICMP, tunnels, routing are not.
   return isProbeProtocol(protocol) ? { ...ip, protocol: 'ip', sourcePort: 0, destinationPort: 0, tcpFlags: 0, ipProtocol: protocol } : null;
 }
@@ -298,6 +303,16 @@ function sctpChecksumWrong(segment: Buffer, length: number): boolean {
   const field = packet.readUInt32LE(8);
   packet.writeUInt32LE(0, 8);
   return crc32c(packet) !== field;
+}
+
+// --- Host discovery (engine/host-discovery.ts): ICMP and ICMPv6, the type is all it needs. ---
+const IPPROTO_ICMP = 1;
+const IPPROTO_ICMPV6 = 58;
+
+/** An ICMP message of the IP version's own ICMP (ICMPv6 only over IPv6); null for anything else. */
+function decodeIcmp(protocol: number, segment: Buffer, ip: NetworkPart): DecodedPacket | null {
+  if (protocol !== (ip.family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6) || segment.length < 4) return null;
+  return { ...ip, protocol: 'icmp', sourcePort: 0, destinationPort: 0, tcpFlags: 0, icmpType: segment[0]! };
 }
 
 /** The 16-bit one's-complement sum of a buffer (an odd last byte padded with zero), unfolded. */

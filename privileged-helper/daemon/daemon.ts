@@ -13,6 +13,7 @@ import { DetectionEngine, type EngineOptions } from '../engine/engine.js';
 import { scoreOptions } from '../engine/scan-score.js';
 import { repeatBlockSeconds } from '../engine/repeat-offender.js';
 import { ScanRecords } from '../engine/scan-records.js';
+import { judgeDiscovery, sweepWords, type Discovery } from '../engine/host-discovery.js';
 import type { ScanOutcome, ScanRecord } from '../../shared/domain/scan-record.js';
 import type { HistoryWriter } from '../reporters/history-file.js';
 import { messages } from '../reporters/messages.js';
@@ -112,6 +113,7 @@ export class Daemon {
       clock: deps.clock,
       log: deps.log,
       onProbe: (probe, reply) => this.handleProbe(probe, reply),
+      onDiscovery: (discovery) => void this.handleDiscovery(discovery),
       mayWarn: (key) => this.shouldLogQuietly(key, deps.clock()),
       isOwnAddress: (address) => this.ownAddresses.has(address),
       ...(deps.kernelCapture !== undefined ? { kernelCapture: deps.kernelCapture } : {}),
@@ -267,6 +269,38 @@ export class Daemon {
           this.replayHeld(key);
         });
         return;
+    }
+  }
+
+  /**
+   * A host discovery request (engine/host-discovery.ts): reported as a sweep, once a minute per
+   * source and kind, or with HOST_DISCOVERY="block" its sender blocked as by hand. Never goes
+   * through the engine's port counting: a sweep is no port's probe, and TCP/UDP pings to a
+   * watched port are judged there already.
+   */
+  async handleDiscovery(discovery: Discovery): Promise<void> {
+    if (this.policy().reasonToIgnore(discovery.source, discovery.family) !== null) return;
+    const scope = this.scopeOf(discovery.source, discovery.family);
+    if (this.engine.isBlocked(scope.text, discovery.at) || this.responding.has(scope.text)) return;
+    const verdict = judgeDiscovery(discovery.kind, this.policy().isOnLink(discovery.source, discovery.family), this.config.hostDiscovery);
+    if (verdict === 'silent') return;
+    const block = verdict === 'block' && !this.paused;
+    this.scans.noteDiscovery(scope.text, discovery, 'watched');
+    if (!this.shouldLogQuietly(`sweep ${discovery.kind} ${scope.text}`, discovery.at)) return;
+    const words = sweepWords(discovery.kind, discovery.family);
+    const setting = `HOST_DISCOVERY="${this.config.hostDiscovery}"${this.paused ? ', protection is paused' : ''}`;
+    this.deps.log(messages.sweep(words, discovery.source, block ? 'blocking' : `reported, not blocked (${setting})`));
+    if (!block) {
+      this.scans.settle(scope.text, 'reported');
+      return;
+    }
+    this.responding.add(scope.text);
+    try {
+      const result = await this.blockByHand(scope.text, null, `${words} (${setting})`);
+      if (!result.ok) this.deps.log(messages.couldNotBlock(scope.text, result.message));
+      this.scans.settle(scope.text, result.ok ? 'blocked' : 'reported');
+    } finally {
+      this.responding.delete(scope.text);
     }
   }
 

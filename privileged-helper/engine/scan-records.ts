@@ -5,7 +5,7 @@
 // Pure: the clock arrives with each probe; memory is bounded (least recently active first out).
 
 import { MAX_RECORD_PORTS, type ScanOutcome, type ScanRecord } from '../../shared/domain/scan-record.js';
-import type { Probe, Protocol, ScanKind } from '../../shared/domain/types.js';
+import type { DiscoveryKind, Probe, Protocol, ScanKind } from '../../shared/domain/types.js';
 
 /** Quiet after which a source's next probe is a new scan. */
 export const SCAN_GAP_MS = 5 * 60_000;
@@ -37,6 +37,20 @@ export class ScanRecords {
 
   /** One handled probe of `source` (the scope the engine judged), what was done about it, and why not blocked (if said). */
   note(source: string, probe: Probe, outcome: ScanOutcome, reason?: string): void {
+    const scan = this.touch(source, probe);
+    const ports = probe.protocol === 'tcp' ? scan.tcp : scan.udp;
+    // Bounded: a record names at most MAX_RECORD_PORTS ports per protocol.
+    if (ports.size < MAX_RECORD_PORTS) ports.add(probe.port);
+    this.count(source, scan, probe.kind, outcome, reason);
+  }
+
+  /** A host discovery request (engine/host-discovery.ts): a kind and a probe of the same scan, no port. */
+  noteDiscovery(source: string, discovery: Pick<Probe, 'at' | 'family'> & { readonly kind: DiscoveryKind }, outcome: ScanOutcome, reason?: string): void {
+    this.count(source, this.touch(source, discovery), discovery.kind, outcome, reason);
+  }
+
+  /** The open scan of `source`, a new one after a quiet longer than SCAN_GAP_MS; taken out of the map until count() puts it back. */
+  private touch(source: string, probe: Pick<Probe, 'at' | 'family'>): OpenScan {
     let scan = this.open.get(source);
     if (scan !== undefined) this.open.delete(source); // re-inserted: least recently active first
     if (scan === undefined || probe.at - scan.last > SCAN_GAP_MS) {
@@ -56,10 +70,11 @@ export class ScanRecords {
       this.started += 1;
     }
     scan.last = Math.max(scan.last, probe.at);
-    const ports = probe.protocol === 'tcp' ? scan.tcp : scan.udp;
-    // Bounded: a record names at most MAX_RECORD_PORTS ports per protocol.
-    if (ports.size < MAX_RECORD_PORTS) ports.add(probe.port);
-    scan.kinds.add(probe.kind);
+    return scan;
+  }
+
+  private count(source: string, scan: OpenScan, kind: ScanKind, outcome: ScanOutcome, reason: string | undefined): void {
+    scan.kinds.add(kind);
     scan.probes += 1;
     if (STRENGTH[outcome] > STRENGTH[scan.outcome]) scan.outcome = outcome;
     if (reason !== undefined) scan.reason = reason;

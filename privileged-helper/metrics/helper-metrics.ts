@@ -9,7 +9,7 @@
 // rest are read at scrape time.
 
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { ALL_MODES, ALL_SCAN_KINDS, protocolOfMode, type Mode, type Probe, type ScanKind } from '../../shared/domain/types.js';
+import { ALL_MODES, ALL_SCAN_KINDS, DISCOVERY_KINDS, protocolOfMode, type Mode, type Probe, type ScanKind } from '../../shared/domain/types.js';
 import type { HelperEvent } from '../../shared/domain/detection-event.js';
 import { BLOCK_ORIGINS, BLOCK_REMOVAL_REASONS, MetricsTally } from './metrics-tally.js';
 import { FLEET_REFUSAL_REASONS, type FleetRefusalReason, type FleetStatus } from '../fleet/fleet-sync.js';
@@ -48,7 +48,8 @@ export interface MetricsSnapshot {
 /** The scan kinds a mode can report: classic tripwires see connections or datagrams, stealth and advanced TCP every kind. */
 export function kindsOfMode(mode: Mode): readonly ScanKind[] {
   if (protocolOfMode(mode) === 'udp') return ['udp'];
-  return mode === 'tcp' ? ['connect'] : ALL_SCAN_KINDS.filter((kind) => kind !== 'udp');
+  // Host discovery is no port's probe: it is in scan records, not in the per-mode probe counts.
+  return mode === 'tcp' ? ['connect'] : ALL_SCAN_KINDS.filter((kind) => kind !== 'udp' && !(DISCOVERY_KINDS as readonly ScanKind[]).includes(kind));
 }
 
 export { BLOCK_ORIGINS, BLOCK_REMOVAL_REASONS } from './metrics-tally.js';

@@ -51,12 +51,17 @@ export const messages = {
   alreadyReported: (source: string, why: string) => `attackalert: Host: ${source} was reported already and is not blocked (${why}). Ignoring`,
   /** Not 1.2's: a touch the scan score reports without a block (engine/scan-score.ts). No "from host:", so 1.2 filters do not take it for a scan. */
   lanTouch: (probe: Probe, why: string) => `attackalert: Host: ${probe.source} touched ${probeTarget(probe).replace(/ (?=\d+$)/, ': ')}, reported, not blocked: ${why}`,
+  /**
+   * Not 1.2's (it never saw ICMP): a host discovery sweep (engine/host-discovery.ts), in the
+   * attack line's shape, so 1.2 filters take it for a scan; `what` says what was done.
+   */
+  sweep: (words: string, source: string, what: string) => `attackalert: ${words} from host: ${source}/${source}: ${what}`,
   /** Not 1.2's: a block made longer because the host was blocked before (engine/repeat-offender.ts). */
   repeatOffender: (source: string, why: string) => `attackalert: Host ${source} is a ${why}`,
   /** Not 1.2's (SCAN_SUMMARY_LOG, off by default): one line per scan, as scanlogd and psad write. */
   scanSummary: (record: ScanRecord) => {
     const ports = (name: string, list: readonly number[]) => (list.length === 0 ? [] : [`${name} ports ${list.join(',')}`]);
-    const what = [...ports('TCP', record.ports.tcp), ...ports('UDP', record.ports.udp)].join(' ');
+    const what = [...ports('TCP', record.ports.tcp), ...ports('UDP', record.ports.udp)].join(' ') || 'this host (host discovery)';
     return `attackalert: Scan summary: host ${record.scanner}: ${record.probes} ${record.probes === 1 ? 'probe' : 'probes'} (${record.kinds.join(', ')}) to ${what} between ${new Date(record.firstProbe).toISOString()} and ${new Date(record.lastProbe).toISOString()}: ${record.outcome}`;
   },
   blockExpired: (source: string) => `attackalert: Host ${source} block has expired and was lifted`,

@@ -10,7 +10,8 @@ import type { CapturePlan } from '../capture/capture-plan.js';
 import type { DecodedPacket } from '../capture/packet-decoder.js';
 import type { ListeningPorts } from '../capture/listening-ports.js';
 import { startCapture, type CaptureStats } from '../capture/tcpdump-capture.js';
-import { PENDING_LOG_PREFIX, REPLY_LOG_PREFIX, REPLY_TRAP_LOG_PREFIX, STRAY_LOG_PREFIX, TRAP_LOG_PREFIX, type NflogCapturePlan } from '../capture/nflog-capture.js';
+import { PENDING_LOG_PREFIX, REPLY_LOG_PREFIX, REPLY_TRAP_LOG_PREFIX, STRAY_LOG_PREFIX, SWEEP_LOG_PREFIX, TRAP_LOG_PREFIX, type NflogCapturePlan } from '../capture/nflog-capture.js';
+import { discoveryKind, type Discovery } from '../engine/host-discovery.js';
 
 export interface CaptureSensorOptions {
   readonly plan: CapturePlan;
@@ -21,6 +22,8 @@ export interface CaptureSensorOptions {
   /** `wireAt`: when the kernel captured the packet (its pcap timestamp, ms since the epoch). */
   readonly onProbe: (probe: Probe, wireAt: number) => void;
   readonly onFailure: (message: string) => void;
+  /** A host discovery request to one of this host's addresses (only where `nflog.discovery` installed its rule). */
+  readonly onDiscovery?: (discovery: Discovery) => void;
   /** Whether an address is one of this host's own: only packets to those can be probes. */
   readonly isOwnAddress: (address: string) => boolean;
   /** Every packet after the detector's verdict (the -tcp handshake tracker reads ACKs and RSTs). */
@@ -32,7 +35,7 @@ export interface CaptureSensorOptions {
    * Read this NFLOG group, and once tcpdump reads it, have the rules that feed it installed
    * (`install` rejects: the sensor does not open). Absent: capture reads every interface.
    */
-  readonly nflog?: { readonly group: number; readonly repeats: boolean; install(plan: NflogCapturePlan): Promise<void> };
+  readonly nflog?: { readonly group: number; readonly repeats: boolean; readonly discovery?: boolean; install(plan: NflogCapturePlan): Promise<void> };
 }
 
 export interface CaptureSensor {
@@ -56,6 +59,11 @@ export async function openCaptureSensor(options: CaptureSensorOptions): Promise<
     onPacket: (packet, wireAt) => {
       if (packet.family === 6 && !options.ipv6) return;
       const at = options.clock();
+      if (packet.protocol === 'icmp') {
+        const kind = packet.logPrefix === SWEEP_LOG_PREFIX ? discoveryKind(packet.family, packet.icmpType ?? -1) : null;
+        if (kind !== null && detector.addressedToUs(packet)) options.onDiscovery?.({ source: packet.source, family: packet.family, kind, at });
+        return;
+      }
       // The reply trap (kernel-trap.ts): a probe is held until the RST it drew says what the kernel did.
       if (packet.logPrefix === PENDING_LOG_PREFIX) {
         detector.hold(packet);
@@ -72,7 +80,7 @@ export async function openCaptureSensor(options: CaptureSensorOptions): Promise<
   });
   if (nflog !== undefined) {
     try {
-      await nflog.install({ watch: options.plan.watch, group: nflog.group, repeats: nflog.repeats });
+      await nflog.install({ watch: options.plan.watch, group: nflog.group, repeats: nflog.repeats, ...(nflog.discovery === true ? { discovery: true } : {}) });
     } catch (error) {
       await capture.stop();
       throw error;

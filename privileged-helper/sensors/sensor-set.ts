@@ -18,12 +18,15 @@ import { describeSourceProblem, type SourceProblem } from '../capture/source-add
 import { openCaptureSensor, type CaptureSensorOptions } from './capture-sensor.js';
 import { nflogGroupFor, type NflogCapturePlan } from '../capture/nflog-capture.js';
 import { openTcpTripwires, openUdpTripwires, type TripwireHit, type TripwireSet } from './tripwires.js';
+import type { Discovery } from '../engine/host-discovery.js';
 import { tripwireKey, type EarlyTripwires, type TripwireEvent } from './early-tripwires.js';
 
 export interface SensorSetDeps {
   readonly clock: Clock;
   readonly log: (message: string) => void;
   readonly onProbe: (probe: Probe, reply?: (banner: string) => void) => void;
+  /** A host discovery request capture saw (engine/host-discovery.ts). */
+  readonly onDiscovery?: (discovery: Discovery) => void;
   /** Says whether a repeated warning may be logged again now (the daemon's rate limit). */
   readonly mayWarn: (key: string) => boolean;
   /** Whether an address is one of this host's own (only packets to those are probes). */
@@ -346,6 +349,7 @@ export class SensorSet {
         // -tcp alone it waits to see whether the handshake completes (a "Connect").
         onProbe: (probe, wireAt) => (probe.mode === 'tcp' && probe.kind === 'syn' && !modes.includes('stcp') ? this.halfOpen.synSeen(probe, wireAt) : this.deps.onProbe(probe)),
         isOwnAddress: this.deps.isOwnAddress,
+        ...(this.deps.onDiscovery !== undefined ? { onDiscovery: this.deps.onDiscovery } : {}),
         // A -tcp tripwire peer's ACK: its handshake completed (a connect, not a SYN scan).
         onPacket: (packet) => {
           if (packet.protocol === 'tcp' && (packet.tcpFlags & 0x16) === 0x10) this.halfOpen.ackSeen(packet.source, packet.destinationPort);
@@ -390,7 +394,8 @@ export class SensorSet {
     const install = this.deps.kernelCapture;
     if (install !== undefined && config.blockBackend === 'nftables') {
       try {
-        return await openCaptureSensor({ ...options, nflog: { group: nflogGroupFor(config.nftTable, generation), repeats: config.repeatLog === 'every', install } });
+        const nflog = { group: nflogGroupFor(config.nftTable, generation), repeats: config.repeatLog === 'every', discovery: config.hostDiscovery !== 'off', install };
+        return await openCaptureSensor({ ...options, nflog });
       } catch (error) {
         this.deps.log(messages.warning(`packet capture from netfilter's log could not start (${(error as Error).message}); capturing from every interface instead`));
       }
@@ -438,7 +443,7 @@ function classicModes(modes: readonly Mode[]): Classic[] {
  */
 function captureKey(plan: CapturePlan, config: PortSentryConfig, modes: readonly Mode[]): string {
   const rules = plan.rules.map((rule) => ({ ...rule, exclude: [...rule.exclude] }));
-  return JSON.stringify([buildCaptureFilter(plan.watch), rules, plan.requiredBy, config.ipv6, modes, config.repeatLog]);
+  return JSON.stringify([buildCaptureFilter(plan.watch), rules, plan.requiredBy, config.ipv6, modes, config.repeatLog, config.hostDiscovery === 'off']);
 }
 
 /** The original's start-up lines for the stealth and advanced modes. */

@@ -47,4 +47,7 @@ export const KIND_LABELS: Readonly<Record<ScanEvent['kind'], string>> = {
   'sctp-init': 'SCTP INIT',
   'sctp-cookie-echo': 'SCTP COOKIE-ECHO',
   'ip-protocol': 'IP protocol probe',
+  'icmp-echo': 'Ping sweep (ICMP echo)',
+  'icmp-timestamp': 'Ping sweep (ICMP timestamp)',
+  'icmp-mask': 'Ping sweep (ICMP address mask)',
 };

@@ -197,6 +197,15 @@ function scoringName(value: string, name: string): ScanScoring {
   throw new ConfigValueError(`${name} must be "lan" (a lone LAN service touch from an on-link neighbour is reported) or "classic" (every probe counts, as in 1.2), not "${printable(value)}"`);
 }
 
+/** HOST_DISCOVERY: what a host discovery sweep (ICMP echo, timestamp, address mask) gets (engine/host-discovery.ts). */
+export type HostDiscovery = 'off' | 'report' | 'block';
+
+function hostDiscoveryName(value: string, name: string): HostDiscovery {
+  const text = value.trim();
+  if (text === 'off' || text === 'report' || text === 'block') return text;
+  throw new ConfigValueError(`${name} must be "off", "report" (log and record a sweep) or "block" (block its sender too), not "${printable(value)}"`);
+}
+
 function backendName(value: string, name: string): BlockBackendName {
   if ((BLOCK_BACKENDS as readonly string[]).includes(value)) return value as BlockBackendName;
   throw new ConfigValueError(`${name} must be "nftables", "pf" (macOS), "windows-firewall", "command" (run KILL_ROUTE) or "none", not "${printable(value)}"`);
@@ -441,6 +450,19 @@ export const CONFIG_KEYS = {
     widget: 'text',
     label: 'How probes are judged',
     hint: '"lan": a lone touch of a LAN service port from an on-link neighbour is reported, not blocked; "classic": every probe counts, as in PortSentry 1.2.',
+  }),
+  // Host discovery sweeps (engine/host-discovery.ts): reported by default; root's, as the
+  // other keys of what counts as a scan, since "block" blackholes whoever pings.
+  HOST_DISCOVERY: key({
+    field: 'hostDiscovery',
+    parse: hostDiscoveryName,
+    defaultText: 'report',
+    access: 'root',
+    names: 'what counts as a scan',
+    group: 'detection',
+    widget: 'text',
+    label: 'Host discovery sweeps',
+    hint: '"report": an ICMP echo (from off-link), timestamp or address-mask request is logged as a sweep, nobody blocked; "block": its sender is blocked too; "off": not watched.',
   }),
   SCAN_SCORE_THRESHOLD: key({
     field: 'scanScoreThreshold',

@@ -25,8 +25,31 @@ export function protocolOfMode(mode: Mode): Protocol {
  * of an IP protocol nothing here uses (nmap -sO), whose `port` is the protocol number. The
  * TCP modes watch both, so such a probe's `protocol` is 'tcp' (BLOCK_TCP governs it).
  */
-export type ScanKind = 'connect' | 'udp' | 'syn' | 'fin' | 'null' | 'xmas' | 'odd-flags' | 'ack' | 'maimon' | 'sctp-init' | 'sctp-cookie-echo' | 'ip-protocol';
-export const ALL_SCAN_KINDS: readonly ScanKind[] = ['connect', 'udp', 'syn', 'fin', 'null', 'xmas', 'odd-flags', 'ack', 'maimon', 'sctp-init', 'sctp-cookie-echo', 'ip-protocol'];
+export type ScanKind = 'connect' | 'udp' | 'syn' | 'fin' | 'null' | 'xmas' | 'odd-flags' | 'ack' | 'maimon' | 'sctp-init' | 'sctp-cookie-echo' | 'ip-protocol' | DiscoveryKind;
+export const ALL_SCAN_KINDS: readonly ScanKind[] = [
+  'connect',
+  'udp',
+  'syn',
+  'fin',
+  'null',
+  'xmas',
+  'odd-flags',
+  'ack',
+  'maimon',
+  'sctp-init',
+  'sctp-cookie-echo',
+  'ip-protocol',
+  'icmp-echo',
+  'icmp-timestamp',
+  'icmp-mask',
+];
+
+/**
+ * Host discovery (engine/host-discovery.ts): an ICMP or ICMPv6 echo request, an ICMP timestamp
+ * or address-mask request. No port: these are in scan records, never in a port's probe.
+ */
+export type DiscoveryKind = 'icmp-echo' | 'icmp-timestamp' | 'icmp-mask';
+export const DISCOVERY_KINDS: readonly DiscoveryKind[] = ['icmp-echo', 'icmp-timestamp', 'icmp-mask'];
 
 /** What a probe touched, in words: "TCP port 80", "SCTP port 80", "IP protocol 47". */
 export function probeTarget(probe: { readonly protocol: Protocol; readonly port: number; readonly kind: ScanKind }): string {

@@ -117,7 +117,23 @@ export const configValueSchema = z
 
 export const protocolSchema = z.enum(['tcp', 'udp']);
 export const modeSchema = z.enum(['tcp', 'udp', 'stcp', 'sudp', 'atcp', 'audp']);
-export const scanKindSchema = z.enum(['connect', 'udp', 'syn', 'fin', 'null', 'xmas', 'odd-flags', 'ack', 'maimon', 'sctp-init', 'sctp-cookie-echo', 'ip-protocol']);
+export const scanKindSchema = z.enum([
+  'connect',
+  'udp',
+  'syn',
+  'fin',
+  'null',
+  'xmas',
+  'odd-flags',
+  'ack',
+  'maimon',
+  'sctp-init',
+  'sctp-cookie-echo',
+  'ip-protocol',
+  'icmp-echo',
+  'icmp-timestamp',
+  'icmp-mask',
+]);
 export const addressFamilySchema = z.literal([4, 6]);
 export const detectionActionSchema = z.enum(['blocked', 'already-blocked', 'ignored', 'counted', 'alert-only', 'block-failed', 'rate-limited']);
 export const blockBackendSchema = z.enum(['nftables', 'pf', 'windows-firewall', 'command', 'none']);

@@ -151,6 +151,8 @@ describe('trust boundary: an operator steers detection, never the machine', { ti
       LAN_SERVICE_PORTS_UDP: '1-65535',
       // Every protocol "in use": nmap -sO would go unseen.
       IP_PROTOCOLS_IN_USE: '3,5,7,8,9,99,100,253,254',
+      // A member could switch sweep reports off, or have every off-link pinger blackholed.
+      HOST_DISCOVERY: 'off',
       // How long a repeat offender stays blocked.
       BLOCK_REPEAT_FACTOR: '0',
       BLOCK_REPEAT_FORMULA: 'linear',

@@ -59,6 +59,13 @@ describe('capture from netfilter: the rules', () => {
       for (const chunk of ['init', 'cookie-echo']) assert.ok(other.includes(`ct state invalid,new sctp dport 1-1024 sctp chunk ${chunk} exists ${log}`), other);
       assert.match(other, new RegExp(`ct state new meta l4proto != \\{[^}]*\\} ${log.replace(/[.*+?^$()|[\]\\]/g, '\\$&')}`));
       assert.equal(other.match(/log prefix/g)?.length, 7);
+      // Host discovery requests (HOST_DISCOVERY not "off"): new ones only, never replies.
+      assert.doesNotMatch(capture, /portsentry-sweep/);
+      await nft(nflogCaptureScript('t', { watch, group: 12, discovery: true }));
+      const sweeps = await list('capture');
+      assert.ok(sweeps.includes('ct state new icmp type { echo-request, timestamp-request, address-mask-request } log prefix "portsentry-sweep"'), sweeps);
+      assert.ok(sweeps.includes('ct state new icmpv6 type echo-request log prefix "portsentry-sweep"'), sweeps);
+      assert.doesNotMatch(sweeps, /echo-reply/);
 
       await nft(trapScript('t', { ...TRAP, logGroup: 12 }));
       const trap = await list('trap');

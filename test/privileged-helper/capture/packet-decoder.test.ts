@@ -265,9 +265,9 @@ describe('decodeFrame IPv4', () => {
     }
   });
 
-  it('a protocol nothing here uses is named by its number, others (ICMP) are null; a short TCP or UDP header is null', () => {
+  it('a protocol nothing here uses is named by its number, ICMP is decoded for host discovery, GRE is null; a short TCP or UDP header is null', () => {
     const other = { direction: 'unknown', protocol: 'ip', sourcePort: 0, destinationPort: 0, tcpFlags: 0 } as const;
-    assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_ICMP, Buffer.alloc(8))), null);
+    assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_ICMP, Buffer.alloc(8)))?.protocol, 'icmp');
     assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, 47, Buffer.alloc(8))), null, 'GRE');
     // nmap -sO sends most protocols with no payload at all.
     assert.deepEqual(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, 99, Buffer.alloc(0))), expected({ ...other, ipProtocol: 99 }));
@@ -278,6 +278,18 @@ describe('decodeFrame IPv4', () => {
     assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_UDP, udp(1, 2).subarray(0, 7))), null);
     // 14 bytes of TCP are enough for ports and flags.
     assert.deepEqual(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_TCP, tcp(1, 2, 0x03).subarray(0, 14))), expected({ direction: 'unknown', sourcePort: 1, destinationPort: 2, tcpFlags: 0x03 }));
+  });
+
+  it('ICMP (host discovery): the type is read, ports are 0; ICMPv6 only over IPv6, ICMP only over IPv4; a short header is null', () => {
+    const echo = Buffer.from([8, 0, 0, 0, 0, 1, 0, 1]);
+    assert.deepEqual(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_ICMP, echo)), expected({ direction: 'unknown', protocol: 'icmp', sourcePort: 0, destinationPort: 0, tcpFlags: 0, icmpType: 8 }));
+    const echo6 = Buffer.from([128, 0, 0, 0, 0, 1, 0, 1]);
+    const six = decodeFrame(LINKTYPE_RAW, ipv6(SCANNER6, US6, 58, echo6));
+    assert.equal(six?.protocol, 'icmp');
+    assert.equal(six?.icmpType, 128);
+    assert.equal(decodeFrame(LINKTYPE_RAW, ipv6(SCANNER6, US6, PROTO_ICMP, echo)), null);
+    assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, 58, echo6)), null);
+    assert.equal(decodeFrame(LINKTYPE_RAW, ipv4(SCANNER, US, PROTO_ICMP, echo.subarray(0, 3))), null);
   });
 
   it('addresses and ports at the edges of their ranges', () => {
@@ -342,8 +354,8 @@ describe('decodeFrame IPv6', () => {
     assert.equal(counters.lastProblem, 'ipv4-mapped');
   });
 
-  it('a transport that is neither TCP nor UDP (ICMPv6, no next header) is null', () => {
-    assert.equal(decodeFrame(LINKTYPE_RAW, ipv6(SCANNER6, US6, 58, Buffer.alloc(8))), null);
+  it('a transport that is neither TCP, UDP nor ICMPv6 (GRE, no next header) is null', () => {
+    assert.equal(decodeFrame(LINKTYPE_RAW, ipv6(SCANNER6, US6, 47, Buffer.alloc(8))), null);
     assert.equal(decodeFrame(LINKTYPE_RAW, ipv6(SCANNER6, US6, 59, Buffer.alloc(0))), null);
   });
 
@@ -468,7 +480,7 @@ describe('decodeFrame on truncated and random frames', () => {
       const packet = decodeFrame(linkType, frame);
       if (packet !== null) {
         decoded += 1;
-        assert.ok(['tcp', 'udp', 'sctp', 'ip'].includes(packet.protocol));
+        assert.ok(['tcp', 'udp', 'sctp', 'ip', 'icmp'].includes(packet.protocol));
         assert.ok(packet.sourcePort >= 0 && packet.sourcePort <= 65535);
       }
     }

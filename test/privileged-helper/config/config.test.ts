@@ -155,6 +155,7 @@ describe('malformed configs are rejected with file and line', () => {
     ['command backend without KILL_ROUTE', 'BLOCK_BACKEND="command"', 1, /needs a KILL_ROUTE/],
     ['bad table name', 'NFT_TABLE="my table"', 1, /letter followed by/],
     ['state bound too small', 'STATE_MAX_SOURCES="1"', 1, /between 16/],
+    ['bad host discovery policy', 'HOST_DISCOVERY="yes"', 1, /"off", "report" \(log and record a sweep\) or "block"/],
   ];
   for (const [name, text, line, pattern] of cases) {
     it(name, () => {
