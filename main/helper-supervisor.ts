@@ -1,11 +1,12 @@
 // Keeps the desktop app connected to the privileged helper. One HelperClient at a time;
 // when the helper goes away (restart, upgrade, crash) the supervisor reports "unreachable"
 // and retries with capped, jittered exponential backoff, then subscribes again and
-// re-reads the status, because events and the paused flag may have changed meanwhile.
+// re-reads the status, because events and the paused flag may have changed meanwhile; after
+// that, the helper pushes every change of the protection state (paused, protecting, degraded).
 // Nothing here throws into the caller: Electron's main process must survive any helper.
 
 import type { HelperState } from '../shared/desktop-api.js';
-import type { MethodName, ParamsOf, ResultOf } from '../shared/protocol/methods.js';
+import type { MethodName, NotificationParamsOf, ParamsOf, ResultOf } from '../shared/protocol/methods.js';
 import type { StatusResult, StoredEvent } from '../shared/protocol/schemas.js';
 import type { ScanRecord } from '../shared/domain/scan-record.js';
 import { HelperClient, HelperUnavailableError } from '../shared/rpc/helper-client.js';
@@ -16,6 +17,7 @@ export interface HelperConnection {
   call<M extends MethodName>(method: M, params: ParamsOf<M>): Promise<ResultOf<M>>;
   subscribe(listener: (event: StoredEvent) => void): Promise<() => void>;
   subscribeScans(listener: (record: ScanRecord) => void): Promise<() => void>;
+  subscribeProtection(listener: (state: NotificationParamsOf<'protection'>) => void): Promise<() => void>;
   onClose(listener: (error: Error) => void): void;
   close(): void;
 }
@@ -172,6 +174,11 @@ export class HelperSupervisor {
       await live.subscribeScans((record) => {
         if (this.connection !== live) return;
         for (const listener of [...this.scanListeners]) safely(() => listener(record), this.log);
+      });
+      // Paused, not protecting, degraded: the helper says so when it changes, and the tray
+      // follows at once (the status read below covers what changed before this subscription).
+      await live.subscribeProtection((state) => {
+        if (this.connection === live) this.setState(connectedState(state));
       });
       const status = await live.call('status', {});
       if (generation !== this.generation) {

@@ -117,13 +117,9 @@ async function start(): Promise<void> {
   // The policy shows bursts once their window has passed; relative times and the alert
   // icon age on their own. Both need a clock tick, not an event.
   timers.push(setInterval(() => policy.tick(Date.now(), preferences.get()).forEach(showNotification), 1_000));
-  timers.push(
-    setInterval(() => {
-      // portsentryctl may pause or resume the helper behind the app's back.
-      void supervisor.refreshStatus();
-      updateTray();
-    }, 5_000),
-  );
+  // A pause or resume behind the app's back (portsentryctl) arrives as the helper's
+  // protection push (helper-supervisor.ts); this tick only ages the tray's relative times.
+  timers.push(setInterval(() => updateTray(), 5_000));
   app.on('before-quit', () => {
     timers.forEach(clearInterval);
     supervisor.stop();

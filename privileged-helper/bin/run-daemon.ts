@@ -26,7 +26,7 @@ import type { NflogCapturePlan } from '../capture/nflog-capture.js';
 import type { TrapPlan } from '../firewall/kernel-trap.js';
 import { reconcileBlocks } from '../firewall/reconcile-blocks.js';
 import { ControlSocket } from '../rpc/control-socket.js';
-import { controlHandlers, MAX_WAITING_OPERATOR_EDITS, sweepExpiredIgnores } from '../rpc/control-service.js';
+import { controlHandlers, MAX_WAITING_OPERATOR_EDITS, protectionState, sweepExpiredIgnores } from '../rpc/control-service.js';
 import { RootFirstQueue } from '../rpc/root-first-queue.js';
 import { lookupGroupId } from '../rpc/group-file.js';
 import { PRODUCT_VERSION } from '../reporters/messages.js';
@@ -81,9 +81,12 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
   // What the firewall holds, for the helper's whole life: the engine writes it, the firewall
   // owner keeps the kernel to it (also across a reload that changes the backend).
   const ledger = new BlockLedger();
+  // Pushes the protection state to subscribers when it changed; set once the control sockets exist.
+  let pushProtection: () => void = () => undefined;
+  const protectionMayHaveChanged = () => pushProtection();
   try {
     settings = await loadSettings(configPath, modes, log);
-    response = await createResponseActions(settings.config, log, ledger);
+    response = await createResponseActions(settings.config, log, ledger, protectionMayHaveChanged);
   } catch (error) {
     await early?.close();
     await syslog.close();
@@ -101,6 +104,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     // The fleet's LAPI is protected like a gateway: blocked, it would cut this host off the fleet.
     hostAddresses: async () => ({ ...(await hostAddresses()), fleetServers: beyond?.fleetServers() ?? [] }),
     watchHost: (onChange) => watchHostChanges({ files: SYSTEM_PROTECTED_ADDRESS_FILES.resolvConfs, onChange }),
+    protectionChanged: protectionMayHaveChanged,
     // The trap lives in our nftables table; `response` is the current one, also after a reload.
     kernelTrap: async (plan: TrapPlan | null) => {
       await response.actions.firewall?.setTrap?.(plan);
@@ -190,7 +194,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     try {
       const next = await loadSettings(configPath, modes, log);
       if (!sameResponseSetup(settings.config, next.config)) {
-        const replacement = await createResponseActions(next.config, log, ledger);
+        const replacement = await createResponseActions(next.config, log, ledger, protectionMayHaveChanged);
         await response.stop();
         response = replacement;
         daemon.setActions(response.actions);
@@ -200,6 +204,7 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
       await structured.reconfigure(next.config).catch((error: unknown) => log(messages.error(`structured output unchanged: ${(error as Error).message}`)));
       settings = next;
       log(messages.reloaded(next.config.file));
+      protectionMayHaveChanged(); // blocking switched, the ignore list, the backend
       void sweepIgnores(); // the ignore file may now hold another timed entry
       return true;
     } catch (error) {
@@ -284,6 +289,14 @@ export async function runDaemon(configPath: string | null, modes: readonly Mode[
     close: async () => {
       await Promise.all(controls.map((server) => server.close()));
     },
+  };
+  let lastProtection = JSON.stringify(protectionState(daemon, () => response.firewallHealth()));
+  pushProtection = () => {
+    const state = protectionState(daemon, () => response.firewallHealth());
+    const key = JSON.stringify(state);
+    if (key === lastProtection) return;
+    lastProtection = key;
+    control?.push('protection', state);
   };
 
   return {

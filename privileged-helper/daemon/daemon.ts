@@ -43,6 +43,8 @@ export interface DaemonDeps {
    * (never-block/host-watch.ts: netlink and inotify); absent: they are re-read every 10 s.
    */
   readonly watchHost?: (onChange: () => void) => { stop(): void };
+  /** Told when pausing or resuming (by hand or at a timed pause's end) may have changed `protection()`. */
+  readonly protectionChanged?: () => void;
   /** Installs (plan) or disarms (null) the kernel trap; absent when the firewall cannot. */
   readonly kernelTrap?: (plan: TrapPlan | null) => Promise<void>;
   /** Installs (plan) or removes (null) the rules feeding capture from netfilter's log; absent: capture reads interfaces. */
@@ -397,6 +399,7 @@ export class Daemon {
     if (this.paused && paused && this.pauseEndsAt !== endsAt) {
       this.pauseEndsAt = endsAt;
       this.deps.log(messages.warning(endsAt === null ? 'protection paused until resumed' : `protection paused until ${new Date(endsAt).toISOString()}`));
+      this.deps.protectionChanged?.();
     }
     if (this.paused === paused) return;
     this.paused = paused;
@@ -404,6 +407,7 @@ export class Daemon {
     const howLong = endsAt === null ? '' : ` until ${new Date(endsAt).toISOString()}`;
     // Paused is a warning (nothing new is blocked); resuming is not: nothing failed.
     this.deps.log(paused ? messages.warning(`protection paused${howLong}: scans are reported but not blocked`) : messages.notice('protection resumed'));
+    this.deps.protectionChanged?.();
     // Paused means nothing is blocked: the kernel trap goes too, and comes back on resume.
     await this.updateTrap();
   }

@@ -46,6 +46,8 @@ export interface FirewallOwnerDeps {
   readonly clock: () => number;
   /** The steady backstop check; default CHECK_INTERVAL_MS. */
   readonly checkIntervalMs?: number;
+  /** Told each time the health (in sync, or degraded and why) changes. */
+  readonly onHealthChange?: () => void;
 }
 
 /**
@@ -314,8 +316,10 @@ export class FirewallOwner implements BlockBackend {
   }
 
   private degraded(problem: string): void {
+    const changed = this.inSync || this.problem !== problem;
     this.inSync = false;
     this.problem = problem;
+    if (changed) this.deps.onHealthChange?.();
     if (this.saidProblem !== problem) {
       this.saidProblem = problem;
       this.deps.log(messages.error(`${problem}; the helper's blocks are not all in the kernel (degraded); trying again`));
@@ -330,11 +334,13 @@ export class FirewallOwner implements BlockBackend {
   }
 
   private recovered(): void {
+    const changed = !this.inSync;
     if (!this.inSync && this.problem !== null) this.deps.log(messages.warning("the firewall holds the helper's blocks again (no longer degraded)"));
     this.inSync = true;
     this.problem = null;
     this.saidProblem = null;
     this.retryMs = RETRY_FIRST_MS;
+    if (changed) this.deps.onHealthChange?.();
   }
 
   private serially<T>(step: () => Promise<T>): Promise<T> {

@@ -28,10 +28,10 @@ export interface ResponseActionsHandle {
  * `ledger`: the helper's record of its blocks, kept across reloads; a new backend (another
  * table, another kind) is brought up holding every block in it.
  */
-export async function createResponseActions(config: PortSentryConfig, log: (m: string) => void, ledger: BlockLedger = new BlockLedger()): Promise<ResponseActionsHandle> {
+export async function createResponseActions(config: PortSentryConfig, log: (m: string) => void, ledger: BlockLedger = new BlockLedger(), onHealthChange?: () => void): Promise<ResponseActionsHandle> {
   const backend = createBackend(config, log);
   // Every change to the kernel goes through its one owner, which also keeps it true.
-  const firewall = backend === null ? null : new FirewallOwner(backend, ledger, { log, clock: Date.now });
+  const firewall = backend === null ? null : new FirewallOwner(backend, ledger, { log, clock: Date.now, ...(onHealthChange === undefined ? {} : { onHealthChange }) });
   const blocking = config.blockTcp === 1 || config.blockUdp === 1;
   if (firewall !== null) {
     try {

@@ -24,6 +24,7 @@ import type { ConnectionContext } from './control-socket.js';
 import { QueueFullError, RootFirstQueue } from './root-first-queue.js';
 import type { FirewallHealth } from '../firewall/firewall-owner.js';
 import type { StoredBlock } from '../store/event-store.js';
+import type { NotificationParamsOf } from '../../shared/protocol/methods.js';
 
 /** How many operator edits may wait behind the one running (each is a file write and a reload). */
 export const MAX_WAITING_OPERATOR_EDITS = 8;
@@ -87,12 +88,9 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
 
   return {
     status: (_params, context) => {
-      const firewall = deps.firewallHealth?.() ?? null;
-      const protection = daemon.protection();
       return {
         version: deps.version,
         running: true,
-        paused: daemon.isPaused,
         modes: [...daemon.modes],
         modesFrom: daemon.modesFrom,
         uptimeSeconds: Math.max(0, (deps.clock() - deps.startedAt) / 1000),
@@ -104,10 +102,7 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
         backend: config().blockBackend,
         role: context.role,
         ...deps.extraStatus?.(),
-        pausedUntil: daemon.pausedUntil,
-        ...(firewall === null ? {} : { firewall: { inSync: firewall.inSync, problem: firewall.problem, repairs: firewall.repairs } }),
-        protecting: protection.protecting,
-        notProtectingReason: protection.reason,
+        ...protectionState(daemon, deps.firewallHealth),
         store: store.status(),
       };
     },
@@ -280,6 +275,19 @@ export function controlHandlers(deps: ControlServiceDeps): MethodHandlers<Connec
           throw error;
         }
       }),
+  };
+}
+
+/** Whether this host is protected, as `status` says it and the `protection` push carries it. */
+export function protectionState(daemon: Pick<Daemon, 'isPaused' | 'pausedUntil' | 'protection'>, firewallHealth: (() => FirewallHealth | null) | undefined): NotificationParamsOf<'protection'> {
+  const firewall = firewallHealth?.() ?? null;
+  const protection = daemon.protection();
+  return {
+    paused: daemon.isPaused,
+    pausedUntil: daemon.pausedUntil,
+    ...(firewall === null ? {} : { firewall: { inSync: firewall.inSync, problem: firewall.problem, repairs: firewall.repairs } }),
+    protecting: protection.protecting,
+    notProtectingReason: protection.reason,
   };
 }
 

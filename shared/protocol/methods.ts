@@ -33,6 +33,8 @@ export const notifications = {
   event: { params: s.eventNotificationParamsSchema },
   /** A scan record that changed (the whole record, not a delta); sent to the same subscribers as events. */
   scan: { params: s.scanNotificationParamsSchema },
+  /** Whether this host is protected, each time that changes; sent to the same subscribers. */
+  protection: { params: s.protectionNotificationParamsSchema },
 } as const;
 
 /** Who may call a method; the socket a connection came in on decides which the caller is. */

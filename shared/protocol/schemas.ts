@@ -319,6 +319,13 @@ export const scansListResultSchema = z.strictObject({ scans: z.array(scanRecordS
 /** Params of the `scan` notification: a scan record that changed, pushed at most once a tick per record after events.subscribe. */
 export const scanNotificationParamsSchema = scanRecordSchema;
 
+/**
+ * The part of `status` that says whether this host is protected (paused, protecting and why
+ * not, the firewall in sync and why not): pushed to subscribers whenever it changes, so the
+ * tray and the banner follow a change as it happens, not at the app's next status read.
+ */
+export const protectionNotificationParamsSchema = statusResultSchema.pick({ paused: true, pausedUntil: true, protecting: true, notProtectingReason: true, firewall: true });
+
 export const blockParamsSchema = z.strictObject({
   address: addressOrPrefixSchema,
   reason: textSchema(MAX_USER_TEXT).optional(),

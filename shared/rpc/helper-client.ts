@@ -38,6 +38,7 @@ export class HelperUnavailableError extends Error {
 export type HelperEventListener = (event: NotificationParamsOf<'event'>) => void;
 /** Gets each scan record the helper pushes as it changes (the whole record). */
 export type HelperScanListener = (record: NotificationParamsOf<'scan'>) => void;
+export type HelperProtectionListener = (state: NotificationParamsOf<'protection'>) => void;
 
 interface Pending {
   readonly method: MethodName;
@@ -56,6 +57,7 @@ export class HelperClient {
   private readonly pending = new Map<number, Pending>();
   private readonly listeners = new Set<HelperEventListener>();
   private readonly scanListeners = new Set<HelperScanListener>();
+  private readonly protectionListeners = new Set<HelperProtectionListener>();
   private subscribed: Promise<unknown> | null = null;
   private readonly closeListeners = new Set<(error: Error) => void>();
   private nextId = 1;
@@ -126,6 +128,13 @@ export class HelperClient {
     return () => this.scanListeners.delete(listener);
   }
 
+  /** Subscribes to the protection state (paused, protecting, firewall in sync), pushed each time it changes. */
+  async subscribeProtection(listener: HelperProtectionListener): Promise<() => void> {
+    this.protectionListeners.add(listener);
+    await this.subscribeOnce();
+    return () => this.protectionListeners.delete(listener);
+  }
+
   /** One events.subscribe per connection: it brings both events and scan records (a refused one is asked again next time). */
   private subscribeOnce(): Promise<unknown> {
     this.subscribed ??= this.call('events.subscribe', {}).catch((error: unknown) => {
@@ -164,6 +173,7 @@ export class HelperClient {
       }
       case 'notification':
         if (message.method === 'scan') for (const listener of this.scanListeners) listener(message.params);
+        else if (message.method === 'protection') for (const listener of this.protectionListeners) listener(message.params);
         else for (const listener of this.listeners) listener(message.params);
         return;
       default:

@@ -218,15 +218,19 @@ describe('the supervisor with a real helper', { timeout: 80_000 }, () => {
       );
       assert.equal(supervisor.failedAttempts, 0, 'a success resets the backoff');
 
-      // Paused behind the app's back (portsentryctl does this): refreshStatus picks it up.
+      // Paused behind the app's back (portsentryctl does this): the helper pushes the change and
+      // the state follows, with no status read (the app no longer polls for it).
       const other = await HelperClient.connect(socketPath);
       await other.call('pause', {});
-      assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null, notProtecting: null, degraded: null });
-      await supervisor.refreshStatus();
+      await until('the pause is pushed', () => supervisor.state.kind === 'connected' && supervisor.state.paused);
       assert.deepEqual(supervisor.state, { kind: 'connected', paused: true, pausedUntil: null, notProtecting: null, degraded: null });
       await other.call('resume', {});
+      await until('the resume is pushed', () => supervisor.state.kind === 'connected' && !supervisor.state.paused);
+      // A timed pause ends inside the helper, with no call from anyone: pushed too.
+      const timed = await other.call('pause', { durationSeconds: 1 });
+      await until('the timed pause is pushed', () => supervisor.state.kind === 'connected' && supervisor.state.pausedUntil === timed.pausedUntil);
+      await until('the end of the timed pause is pushed', () => supervisor.state.kind === 'connected' && !supervisor.state.paused);
       other.close();
-      await supervisor.refreshStatus();
       assert.deepEqual(supervisor.state, { kind: 'connected', paused: false, pausedUntil: null, notProtecting: null, degraded: null });
 
       // A second supervisor stopped while its connect is in flight never reports anything.
