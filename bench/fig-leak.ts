@@ -16,13 +16,13 @@ export interface LeakRow {
   readonly toBlockedLineMs: Summary | null;
 }
 
-/** Ports nmap reports as open, closed or unfiltered (anything but filtered) in its XML. Pure. */
+/** Ports (TCP, UDP, SCTP; protocols for -sO) nmap reports as open, closed or unfiltered (anything but filtered) in its XML. Pure. */
 export function learnedPortsFromXml(xml: string): number {
   let learned = 0;
   for (const match of xml.matchAll(/<extraports state="([^"]+)" count="(\d+)"/g)) {
     if (isLearned(match[1]!)) learned += Number(match[2]);
   }
-  for (const match of xml.matchAll(/<port protocol="tcp" portid="\d+"><state state="([^"]+)"/g)) {
+  for (const match of xml.matchAll(/<port protocol="[a-z]+" portid="\d+"><state state="([^"]+)"/g)) {
     if (isLearned(match[1]!)) learned += 1;
   }
   return learned;

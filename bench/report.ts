@@ -65,22 +65,32 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
   );
   out.push('');
 
-  out.push('## 2. Scan types blackholed (nmap, fresh source per scan)');
+  out.push('## 2. Scan matrix: scan types blackholed, and port states learned (nmap, fresh source per scan)');
+  out.push('');
+  out.push(
+    "Each cell: blocked (the source in the firewall within 1.5 s of the scan's end) and, after the slash, how many port states nmap learned anyway: ports (protocols, for -sO) it reported open, closed or unfiltered; filtered and open|filtered say nothing. Ports: the tripwires below 1024 (UDP for -sU, TCP for the rest, SCTP on the same numbers); -sO asks about IP protocols 99, 100 and 253.",
+  );
   out.push('');
   const setups = [...new Set(figures.scanTypes.map((r) => `${r.detector} ${r.modes}`))];
   const scans = [...new Set(figures.scanTypes.map((r) => r.scan))];
   const cell = (setup: string, scan: string, family: number) => {
     const row = figures.scanTypes.find((r) => `${r.detector} ${r.modes}` === setup && r.scan === scan && r.family === family);
-    return row === undefined ? 'n/a' : row.blocked ? 'yes' : 'no';
+    if (row === undefined) return 'n/a';
+    return `${row.blocked ? 'yes' : '**no**'} / ${row.learned ?? 'n/a'}`;
   };
   out.push(
     table(
-      ['detector, modes', ...scans.flatMap((s) => [`${s} v4`, `${s} v6`])],
-      setups.map((setup) => [setup, ...scans.flatMap((s) => [cell(setup, s, 4), cell(setup, s, 6)])]),
+      ['scan', 'family', ...setups],
+      scans.flatMap((scan) => ([4, 6] as const).map((family) => [scan, `IPv${family}`, ...setups.map((setup) => cell(setup, scan, family))])),
     ),
   );
-  const notes = [...new Set(figures.scanTypes.filter((r) => r.note !== '' && r.note !== 'not blocked').map((r) => `${r.detector} ${r.modes} ${r.scan} v${r.family}: ${r.note}`))];
-  if (notes.length > 0) out.push('', ...notes.map((n) => `- ${n}`));
+  // One line per setup and note, naming the scans it applies to (the peer's IPv6 column is one note).
+  const noted = new Map<string, string[]>();
+  for (const r of figures.scanTypes.filter((row) => row.note !== '' && row.note !== 'not blocked')) {
+    const key = `${r.detector} ${r.modes}: ${r.note}`;
+    noted.set(key, [...(noted.get(key) ?? []), `${r.scan} v${r.family}`]);
+  }
+  if (noted.size > 0) out.push('', ...[...noted].map(([note, scans]) => `- ${note} (${scans.join(', ')})`));
   out.push('');
 
   out.push('## 3. Leak: port states a fast full scan learns before the blackhole (advanced mode)');

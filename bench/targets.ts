@@ -126,6 +126,15 @@ export function analyseTargets(results: BenchResults): string[] {
       `- Restart holding ${row.blocks} blocks, ${row.kind}: every tripwire bound ${f(row.toBoundMs?.median, 0)} ms, blocks reconciled ${f(row.toReconciledMs?.median, 0)} ms after exec (median of ${row.runs}); the kernel holds ${row.kernelHeld}, the ledger ${row.ledgerHeld ?? 'n/a'}, ${row.failed} failed, peak RSS ${f(row.peakRssMb?.median, 1)} MB (target: every stored block in the kernel and the ledger, read back)${row.problem === undefined ? '' : `; ${row.problem}`}: ${mark(row.reconciled)}.`,
     );
   }
+  const matrix = figures.scanTypes.filter((r) => r.detector === 'ours');
+  if (matrix.length > 0) {
+    const missed = matrix
+      .filter((r) => !r.blocked || r.learned !== 0)
+      .map((r) => `${r.modes} ${r.scan} v${r.family}${r.blocked ? '' : ' not blocked'}${r.learned !== 0 ? `, ${r.learned ?? 'n/a'} states learned` : ''}`);
+    lines.push(
+      `- Scan matrix (ours): ${matrix.length - missed.length} of ${matrix.length} scans blocked with no port state learned${missed.length > 0 ? ` (not: ${missed.join('; ')})` : ''} (target: every kind, both modes, IPv4 and IPv6): ${mark(missed.length === 0)}.`,
+    );
+  }
   const idle = figures.memory.idle.find((r) => r.detector === 'ours');
   // Two decimals: the target (0.1 %) sits at the resolution one decimal would give.
   lines.push(

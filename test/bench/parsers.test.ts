@@ -21,6 +21,16 @@ describe('bench parsers', () => {
     assert.deepEqual(parsePeerRules(text), ['198.18.8.2', '198.18.8.1']);
   });
 
+  it('counts SCTP ports and IP protocols (-sO) as nmap lists them, unfiltered (-sA) included', () => {
+    const xml = [
+      '<port protocol="sctp" portid="79"><state state="closed" reason="abort"/></port>',
+      '<port protocol="ip" portid="99"><state state="closed" reason="proto-unreach"/></port>',
+      '<port protocol="ip" portid="100"><state state="open|filtered" reason="no-response"/></port>',
+      '<port protocol="tcp" portid="111"><state state="unfiltered" reason="reset"/></port>',
+    ].join('');
+    assert.equal(learnedPortsFromXml(xml), 3);
+  });
+
   it('counts the ports nmap learned (open or closed), listed or collapsed, but not filtered ones', () => {
     const xml = [
       '<ports><extraports state="filtered" count="65000">',
