@@ -352,6 +352,22 @@ export function renderReport(results: BenchResults, analysis: readonly string[] 
     );
     out.push('');
   }
+  const falseRows = figures.falseBlocks ?? [];
+  if (falseRows.length > 0) {
+    out.push("## 13. False blocks on a laptop's LAN");
+    out.push('');
+    out.push(
+      `The benign-LAN e2e test's traffic (test/support/lan-traffic.ts): ${falseRows[0]!.kinds} kinds of discovery and service packets from ${falseRows[0]!.devices} devices on the target's link, none in the ignore list (NetBIOS, SMB, LLMNR, WS-Discovery, SNMP, IPP, DHCP, SSDP, mDNS, KDE Connect, Spotify, Steam, Dropbox, backscatter, ICMP echo, and late replies to the target's own DNS, NTP and SSDP queries), played at each detector in each mode pair; then a sentinel's datagram to UDP 700 as a barrier, and the firewall read back. The peer is IPv4-only, so its count is out of the 11 IPv4 devices.`,
+    );
+    out.push('');
+    out.push(
+      table(
+        ['detector', 'modes', 'devices blocked', 'which', 'barrier held'],
+        falseRows.map((r) => [r.detector, r.modes, `${r.blocked.length} of ${r.devices}`, r.blocked.length === 0 ? 'none' : r.blocked.join(', '), r.barrier ? 'yes' : '**no**']),
+      ),
+    );
+    out.push('');
+  }
   const restarts = figures.restart ?? [];
   if (restarts.length > 0) {
     out.push('## 12. Restart while holding many blocks (-tcp -udp)');

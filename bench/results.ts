@@ -8,6 +8,7 @@ import type { LeakRow } from './fig-leak.js';
 import type { MemoryFigure } from './fig-memory.js';
 import type { ScaleRow } from './fig-scale.js';
 import type { ScanTypeRow } from './fig-scan-types.js';
+import type { FalseBlocksRow } from './fig-false-blocks.js';
 import type { StartupRow } from './fig-startup.js';
 import type { TriggerRow } from './fig-trigger.js';
 import type { FleetFigure } from './fig-fleet.js';
@@ -38,9 +39,10 @@ export interface BenchResults {
     readonly loneProbe?: LoneProbeRow[];
     readonly masscan?: MasscanRow[];
     readonly restart?: RestartRow[];
+    readonly falseBlocks?: FalseBlocksRow[];
   };
   /** Figures that could not be measured, with the reason (the rest still ran). */
   readonly errors: Record<string, string>;
 }
 
-export const FIGURE_NAMES = ['triggerToBlackhole', 'scanTypes', 'leak', 'scale', 'blockCost', 'memory', 'startup', 'capturePath', 'flood', 'capacity', 'loneProbe', 'masscan', 'restart'] as const;
+export const FIGURE_NAMES = ['triggerToBlackhole', 'scanTypes', 'leak', 'scale', 'blockCost', 'memory', 'startup', 'capturePath', 'flood', 'capacity', 'loneProbe', 'masscan', 'restart', 'falseBlocks'] as const;

@@ -23,6 +23,7 @@ import { loneProbe } from './fig-lone-probe.js';
 import { masscan } from './fig-masscan.js';
 import { memory } from './fig-memory.js';
 import { restart } from './fig-restart.js';
+import { falseBlocks } from './fig-false-blocks.js';
 import { scale } from './fig-scale.js';
 import { scanTypes, SCAN_TYPES } from './fig-scan-types.js';
 import { startup } from './fig-startup.js';
@@ -159,6 +160,8 @@ async function main(): Promise<void> {
         capacity: await step('capacity', null, () => capacity(bench.target, plan.capacity)),
         loneProbe: await step('loneProbe', [], () => loneProbe(bench, configs, plan.loneProbeRepetitions, triggerModes)),
         masscan: await step('masscan', [], () => masscan(bench, configs, plan.masscan)),
+        // Before restart: that figure's store of a million blocks leaves the most behind.
+        falseBlocks: await step('falseBlocks', [], () => falseBlocks(bench, configs)),
         restart: await step('restart', [], () => restart(bench, configs, plan.restart)),
       };
       results = { machine: await machineInfo(), quick, repetitions: plan.repetitions, durationSeconds: Math.round((performance.now() - started) / 1000), figures, errors };

@@ -135,6 +135,13 @@ export function analyseTargets(results: BenchResults): string[] {
       `- Scan matrix (ours): ${matrix.length - missed.length} of ${matrix.length} scans blocked with no port state learned${missed.length > 0 ? ` (not: ${missed.join('; ')})` : ''} (target: every kind, both modes, IPv4 and IPv6): ${mark(missed.length === 0)}.`,
     );
   }
+  for (const row of (figures.falseBlocks ?? []).filter((r) => r.detector === 'ours')) {
+    const peer = figures.falseBlocks?.find((r) => r.detector === 'peer' && r.modes === row.modes);
+    const ok = row.barrier && row.blocked.length === 0;
+    lines.push(
+      `- False blocks on a laptop's LAN, ours ${row.modes}: ${row.blocked.length} of ${row.devices} neighbours blocked${row.blocked.length > 0 ? ` (${row.blocked.join(', ')})` : ''}${row.barrier ? '' : ', the barrier did not hold'} (target: none; the peer: ${peer === undefined ? 'n/a' : `${peer.blocked.length}${peer.blocked.length > 0 ? ` (${peer.blocked.join(', ')})` : ''}`}): ${mark(ok)}.`,
+    );
+  }
   const idle = figures.memory.idle.find((r) => r.detector === 'ours');
   // Two decimals: the target (0.1 %) sits at the resolution one decimal would give.
   lines.push(
