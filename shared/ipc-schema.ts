@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { preferenceChangesSchema, guiPreferencesSchema } from './gui-preferences.js';
 import { methods, type MethodName } from './protocol/methods.js';
-import { addressSchema, epochMsSchema, ignoreEntrySchema, storedEventSchema } from './protocol/schemas.js';
+import { addressSchema, epochMsSchema, ignoreEntrySchema, scanRecordSchema, storedEventSchema } from './protocol/schemas.js';
 
 // ---------------------------------------------------------------------------------------
 // Entry kinds
@@ -152,6 +152,8 @@ export const ipcSchema = {
   /** New events and block changes as they happen. */
   onEvent: notify('portsentry:event', storedEventSchema),
   onHelperState: notify('portsentry:helper-state', helperStateSchema),
+  /** A scan record that changed (the helper writes them once a tick, after the probes' events). */
+  onScan: notify('portsentry:scan', scanRecordSchema),
   /** Main asks a window to show one event (a notification was clicked). */
   onFocusEvent: notify('portsentry:focus-event', z.int().min(1)),
 } as const;

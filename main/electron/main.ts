@@ -111,6 +111,7 @@ async function start(): Promise<void> {
   });
   // One notification per scan, from the helper's scan records (main/notification-policy.ts).
   supervisor.onScan((record) => {
+    broadcast('onScan', record);
     for (const request of policy.onRecord(record, Date.now(), preferences.get())) showNotification(request);
   });
   preferences.onChange(() => updateTray());

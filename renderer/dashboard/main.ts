@@ -87,6 +87,9 @@ class Dashboard {
       if (event.type === 'scan') this.scanners.scheduleReload();
       if (event.type === 'block' || (event.type === 'scan' && event.action === 'blocked')) this.blocks.scheduleReload();
     });
+    // Scan records reach the store once a tick, after their probes' events: the list of
+    // scanners reads them again when the helper says one changed.
+    api.onScan(() => this.scanners.scheduleReload());
     api.onHelperState((state) => this.setState(state));
     api.onFocusEvent((id) => void this.events.focusEvent(id));
     byId('pause-toggle').addEventListener('click', () => void this.togglePause());

@@ -115,7 +115,7 @@ describe('the Electron glue under the harness, against a real helper', { timeout
     // The dashboard (opened above) records the pushes it gets from here on.
     await evalIn(
       'dashboard.html',
-      'window.__pushed = { events: [], focus: [] }; window.portsentry.onEvent((e) => window.__pushed.events.push(e)); window.portsentry.onFocusEvent((id) => window.__pushed.focus.push(id)); true',
+      'window.__pushed = { events: [], focus: [], scans: [] }; window.portsentry.onEvent((e) => window.__pushed.events.push(e)); window.portsentry.onFocusEvent((id) => window.__pushed.focus.push(id)); window.portsentry.onScan((r) => window.__pushed.scans.push(r)); true',
     );
     await lab.exec(scanner, ['nmap', '-sS', '-Pn', '-n', '--max-retries', '0', '-p', '1,11,15,79', target.v4]);
     const who = escape(scanner.v4);
@@ -146,6 +146,8 @@ describe('the Electron glue under the harness, against a real helper', { timeout
       ['removed', 'added'],
       'the Unblock and Block from the tray',
     );
+    // And its scan record (onScan), as the helper wrote it.
+    await until('the scan record reached the dashboard', async () => ((await evalIn('dashboard.html', 'window.__pushed.scans')) as Array<{ scanner: string }>).some((r) => r.scanner === scanner.v4));
   });
 
   it("the scan's notification, clicked in the notification daemon, points the dashboard at its event (onFocusEvent)", async () => {
@@ -233,6 +235,8 @@ describe('the Electron glue under the harness, against a real helper', { timeout
         await attempt('copyAddress', () => api.copyAddress('198.18.77.7'));
         await attempt('helperSetup', () => api.helperSetup());
         await attempt('fixHelper', () => api.fixHelper('retry'));
+        await attempt('listScans', () => api.listScans({ limit: 5 }));
+        await attempt('lookupNetworks', () => api.lookupNetworks(['198.18.77.7']));
         await attempt('badCopy', () => api.copyAddress('$(reboot)'));
         await attempt('badBlock', () => api.block({ address: 'not an address' }));
         await attempt('protected', () => api.block({ address: '127.0.0.1' }));
@@ -259,6 +263,8 @@ describe('the Electron glue under the harness, against a real helper', { timeout
       'copyAddress',
       'helperSetup',
       'fixHelper',
+      'listScans',
+      'lookupNetworks',
     ]) {
       assert.equal(results[name]?.ok, true, `${name}: ${JSON.stringify(results[name])}`);
     }
@@ -268,7 +274,7 @@ describe('the Electron glue under the harness, against a real helper', { timeout
       [],
       'every request of the IPC table was made from the page',
     );
-    assert.deepEqual([...NOTIFY_CHANNELS.keys()].sort(), ['onEvent', 'onFocusEvent', 'onHelperState'], 'each push has its check in this file');
+    assert.deepEqual([...NOTIFY_CHANNELS.keys()].sort(), ['onEvent', 'onFocusEvent', 'onHelperState', 'onScan'], 'each push has its check in this file');
     assert.deepEqual((await app.state()).clipboard, ['198.18.77.7'], "Copy put the address on main's clipboard, and the command was refused");
     assert.equal(results.badCopy?.error?.code, ErrorCode.INVALID_PARAMS);
     assert.equal((results.helperSetup?.value as { state: string }).state, 'running');

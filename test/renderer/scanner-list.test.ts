@@ -115,9 +115,12 @@ describe('the scanner list: one row per scanner, state with its reason, fits 102
     await lab.exec(tcpscanner, ['python3', '-c', `import socket; s=socket.socket(); s.settimeout(3)\ntry: s.connect(('${target.v4}', ${TCP_TRIPWIRE}))\nexcept OSError: pass`], { allowFailure: true });
     await until('the TCP scanner is blocked', async () => (await helper.call('blocks.list', {})).blocks.some((b) => b.address === tcpscanner.v4));
     const stored = (await helper.call('events.list', { host: udpscanner.v4 })).events.length;
-    const records = (await helper.call('scans.list', {})).scans.filter((s) => s.scanner === udpscanner.v4);
-    const probeCount = records.reduce((n, r) => n + r.probes, 0);
-    assert.ok(stored >= 1 && probeCount >= UDP_TRIPWIRES.length * 2, `the UDP scanner's probes are stored (${stored} events, ${probeCount} in records)`);
+    // Scan records reach the store once a tick (a fast scan is one write a second), so the
+    // TCP block is no barrier for them: wait for the record to count every probe.
+    const recordedProbes = async () => (await helper.call('scans.list', {})).scans.filter((s) => s.scanner === udpscanner.v4).reduce((n, r) => n + r.probes, 0);
+    await until("the UDP scanner's record counts both rounds", async () => (await recordedProbes()) >= UDP_TRIPWIRES.length * 2);
+    const probeCount = await recordedProbes();
+    assert.ok(stored >= 1, `the UDP scanner's probes are stored (${stored} events, ${probeCount} in records)`);
 
     await until('both scanners are listed, each once', async () => (await row(udpscanner.v4).count()) === 1 && (await row(tcpscanner.v4).count()) === 1);
     assert.equal(await page.locator('#scanners-body tr.scanner-row').count(), 2, 'one row per scanner, not one per probe');

@@ -111,6 +111,7 @@ export async function startRendererBridge(options: BridgeOptions): Promise<Rende
           setState({ kind: 'unreachable', reason, message: error.message });
         });
         await fresh.subscribe((event: StoredEvent) => broadcast('onEvent', event));
+        await fresh.subscribeScans((record) => broadcast('onScan', record));
         const status = await fresh.call('status', {});
         client = fresh;
         setState({ kind: 'connected', paused: status.paused, pausedUntil: status.pausedUntil ?? null });

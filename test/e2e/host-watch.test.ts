@@ -7,8 +7,8 @@ import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { watchHostChanges, type HostWatchHandle } from '../../../privileged-helper/never-block/host-watch.js';
-import { createLab, type Lab } from '../../support/netns-lab.js';
+import { watchHostChanges, type HostWatchHandle } from '../../privileged-helper/never-block/host-watch.js';
+import { createLab, type Lab } from '../support/netns-lab.js';
 
 const DAY_MS = 86_400_000;
 
