@@ -568,6 +568,11 @@ export class Daemon {
     });
   }
 
+  /** The open scan record of a source (scope as the engine judged it), or null. */
+  scanRecordOf(source: string): ScanRecord | null {
+    return this.scans.current(source);
+  }
+
   /** Reads the protected addresses again now (the fleet learnt its LAPI's), not at the next tick. */
   refreshProtectedAddresses(): Promise<void> {
     return this.refreshHostAddresses();

@@ -127,6 +127,12 @@ export class ScanRecords {
     return records;
   }
 
+  /** The scan of `source` as it stands now (its probes so far), or null when none is open. */
+  current(source: string): ScanRecord | null {
+    const scan = this.open.get(source);
+    return scan === undefined ? null : toRecord(source, scan);
+  }
+
   /** Scans started since the helper started (metrics). */
   get startedCount(): number {
     return this.started;

@@ -147,6 +147,7 @@ export class FleetAndMetrics {
         await daemon.unblock(address, reason);
       },
       lapiAddressesChanged: () => void daemon.refreshProtectedAddresses(),
+      scanRecordOf: (source) => daemon.scanRecordOf(source),
     });
   }
 }

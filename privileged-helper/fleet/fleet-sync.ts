@@ -3,6 +3,7 @@
 // in detection's way), and the bouncer's decision stream is polled and other machines' bans
 // applied through the daemon, whose protected addresses and ignore list still win.
 
+import type { ScanRecord } from '../../shared/domain/scan-record.js';
 import { lookup } from 'node:dns/promises';
 import type { PortSentryConfig } from '../config/config.js';
 import { parseAddress } from '../../shared/domain/address.js';
@@ -80,6 +81,9 @@ export type ApplyOutcome = { readonly ok: true } | { readonly ok: false; readonl
 export const FLEET_REFUSAL_REASONS = [...DECISION_SKIP_REASONS, ...APPLY_REFUSALS, 'lapi-address', 'fleet-share-full', 'malformed', 'over-limit'] as const;
 export type FleetRefusalReason = (typeof FLEET_REFUSAL_REASONS)[number];
 
+/** Ports an alert lists at most (a full scan's record holds thousands). */
+const MAX_ALERT_PORTS = 64;
+
 export interface FleetDeps {
   readonly clock: () => number;
   readonly random: () => number;
@@ -94,6 +98,8 @@ export interface FleetDeps {
   readonly resolveHost?: (name: string) => Promise<string[]>;
   /** The LAPI's addresses changed (the daemon protects them from local blocks too). */
   readonly lapiAddressesChanged?: () => void;
+  /** The scan record of a source as it stands (the daemon's), for the alert's span, probes and ports. */
+  readonly scanRecordOf?: (source: string) => ScanRecord | null;
 }
 
 export interface FleetStatus {
@@ -212,8 +218,21 @@ export class FleetSync {
     if (!this.shouldPush) return;
     this.recentPorts.note(event.source, event.port);
     if (event.action !== 'blocked') return;
-    const ports = this.recentPorts.take(event.source);
-    this.queue.add({ address: event.source, at: event.at, kind: event.kind, protocol: event.protocol, ports: ports.length > 0 ? ports : [event.port], mode: event.mode });
+    const recent = this.recentPorts.take(event.source);
+    // The scan's record, when the daemon has one for this source (an IPv6 scan judged by its
+    // /64 has none under the address): its ports and probes so far, from its first probe.
+    const record = this.deps.scanRecordOf?.(event.source) ?? null;
+    const recorded = record === null ? [] : [...record.ports.tcp, ...record.ports.udp].slice(0, MAX_ALERT_PORTS);
+    const ports = recorded.length > 0 ? recorded : recent.length > 0 ? recent : [event.port];
+    this.queue.add({
+      address: event.source,
+      at: event.at,
+      kind: event.kind,
+      protocol: event.protocol,
+      ports,
+      mode: event.mode,
+      ...(record === null ? {} : { scan: { firstProbe: record.firstProbe, probes: record.probes, kinds: record.kinds } }),
+    });
     this.kick();
   }
 

@@ -126,6 +126,8 @@ export interface BlockToShare {
   readonly protocol: string;
   readonly ports: readonly number[];
   readonly mode: string;
+  /** The scan's record as it stood at the block: when it began, its probes and kinds so far. */
+  readonly scan?: { readonly firstProbe: number; readonly probes: number; readonly kinds: readonly string[] };
 }
 
 export interface AlertSettings {
@@ -136,10 +138,12 @@ export interface AlertSettings {
 
 export function alertFor(block: BlockToShare, settings: AlertSettings): Record<string, unknown> {
   const at = new Date(block.at).toISOString();
+  // The alert spans the scan so far (its record: first probe to the block), not the one probe.
+  const startAt = new Date(block.scan?.firstProbe ?? block.at).toISOString();
   const scope = 'Ip';
   const ports = block.ports.join(',');
   const meta = [
-    { key: 'kind', value: block.kind },
+    { key: 'kind', value: block.scan === undefined ? block.kind : block.scan.kinds.join(',') },
     { key: 'protocol', value: block.protocol },
     { key: 'ports', value: ports },
     { key: 'mode', value: block.mode },
@@ -148,9 +152,9 @@ export function alertFor(block: BlockToShare, settings: AlertSettings): Record<s
     scenario: settings.scenario,
     scenario_hash: '',
     scenario_version: '',
-    message: `portsentry: ${block.kind} scan of ${block.protocol.toUpperCase()} port(s) ${ports} from ${block.address}`,
-    events_count: block.ports.length,
-    start_at: at,
+    message: `portsentry: ${block.kind} scan of ${block.protocol.toUpperCase()} port(s) ${ports} from ${block.address}${block.scan === undefined ? '' : ` (${block.scan.probes} probes)`}`,
+    events_count: block.scan?.probes ?? block.ports.length,
+    start_at: startAt,
     stop_at: at,
     capacity: 0,
     leakspeed: '0',

@@ -60,6 +60,20 @@ describe('fleet decisions as hostile input', () => {
       { key: 'ports', value: '22,80' },
       { key: 'mode', value: 'stcp' },
     ]);
+    // Without a scan record, the alert is the one probe's moment.
+    assert.equal(alert['start_at'], alert['stop_at']);
+  });
+
+  it("spans the scan's record: from its first probe to the block, its probes counted, its kinds named", () => {
+    const alert = alertFor(
+      { address: '198.18.5.5', at: 1_700_000_002_000, kind: 'fin', protocol: 'tcp', ports: [1, 11, 15], mode: 'atcp', scan: { firstProbe: 1_700_000_000_000, probes: 7, kinds: ['fin', 'syn'] } },
+      { scenario: 'portsentry/port-scan', origin: 'crowdsec', durationSeconds: 600 },
+    );
+    assert.equal(alert['start_at'], '2023-11-14T22:13:20.000Z');
+    assert.equal(alert['stop_at'], '2023-11-14T22:13:22.000Z');
+    assert.equal(alert['events_count'], 7);
+    assert.deepEqual((alert['meta'] as Array<{ key: string; value: string }>)[0], { key: 'kind', value: 'fin,syn' });
+    assert.match(String(alert['message']), /\(7 probes\)$/);
   });
 });
 
