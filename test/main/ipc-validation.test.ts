@@ -345,14 +345,16 @@ describe('the compiled preload', () => {
     const stop = api.onFocusEvent((id) => got.push(id));
     api.onHelperState((s) => got.push(s));
     api.onEvent((e) => got.push(e.id));
+    api.onScan((r) => got.push(r.id));
     assert.deepEqual([...listeners.keys()].sort(), [...NOTIFY_CHANNELS.values()].sort(), 'each push of the table, on its channel');
     const fire = (channel: string, payload: unknown) => listeners.get(channel)?.forEach((fn) => fn({ sender: 'secret' }, payload));
     fire('portsentry:focus-event', 7);
     fire('portsentry:helper-state', { kind: 'connecting' });
     fire('portsentry:event', { id: 9 });
+    fire('portsentry:scan', { id: 'scan-1' });
     stop();
     fire('portsentry:focus-event', 8);
-    assert.deepEqual(got, [7, { kind: 'connecting' }, 9]);
+    assert.deepEqual(got, [7, { kind: 'connecting' }, 9, 'scan-1']);
   });
 });
 
