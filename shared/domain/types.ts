@@ -25,8 +25,7 @@ export function protocolOfMode(mode: Mode): Protocol {
  * of an IP protocol nothing here uses (nmap -sO), whose `port` is the protocol number. The
  * TCP modes watch both, so such a probe's `protocol` is 'tcp' (BLOCK_TCP governs it).
  */
-export type ScanKind = 'connect' | 'udp' | 'syn' | 'fin' | 'null' | 'xmas' | 'odd-flags' | 'ack' | 'maimon' | 'sctp-init' | 'sctp-cookie-echo' | 'ip-protocol' | DiscoveryKind;
-export const ALL_SCAN_KINDS: readonly ScanKind[] = [
+export const ALL_SCAN_KINDS = [
   'connect',
   'udp',
   'syn',
@@ -42,7 +41,9 @@ export const ALL_SCAN_KINDS: readonly ScanKind[] = [
   'icmp-echo',
   'icmp-timestamp',
   'icmp-mask',
-];
+] as const;
+/** The one list of kinds: the type, and the protocol's schema (shared/protocol/schemas.ts), come from it. */
+export type ScanKind = (typeof ALL_SCAN_KINDS)[number];
 
 /**
  * Host discovery (engine/host-discovery.ts): an ICMP or ICMPv6 echo request, an ICMP timestamp

@@ -6,7 +6,7 @@
 
 import { z } from 'zod';
 import { parseAddress } from '../domain/address.js';
-import type { AddressFamily, Mode, Protocol, ScanKind } from '../domain/types.js';
+import { ALL_SCAN_KINDS, type AddressFamily, type Mode, type Protocol, type ScanKind } from '../domain/types.js';
 import { parseIgnoreEntry } from '../domain/ignore-entry.js';
 import type { BlockBackendName } from '../domain/config-keys.js';
 import { parseBlockTarget } from '../domain/block-target.js';
@@ -117,23 +117,7 @@ export const configValueSchema = z
 
 export const protocolSchema = z.enum(['tcp', 'udp']);
 export const modeSchema = z.enum(['tcp', 'udp', 'stcp', 'sudp', 'atcp', 'audp']);
-export const scanKindSchema = z.enum([
-  'connect',
-  'udp',
-  'syn',
-  'fin',
-  'null',
-  'xmas',
-  'odd-flags',
-  'ack',
-  'maimon',
-  'sctp-init',
-  'sctp-cookie-echo',
-  'ip-protocol',
-  'icmp-echo',
-  'icmp-timestamp',
-  'icmp-mask',
-]);
+export const scanKindSchema = z.enum(ALL_SCAN_KINDS);
 export const addressFamilySchema = z.literal([4, 6]);
 export const detectionActionSchema = z.enum(['blocked', 'already-blocked', 'ignored', 'counted', 'alert-only', 'block-failed', 'rate-limited']);
 export const blockBackendSchema = z.enum(['nftables', 'pf', 'windows-firewall', 'command', 'none']);
